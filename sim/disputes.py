@@ -1,0 +1,205 @@
+"""Disputes: types, the escalation ladder, the dispute book and the lifecycle rules.
+
+A dispute is a record, not an agent. All records live in :class:`DisputeBook`,
+a set of numpy arrays indexed by dispute id, so the daily phases scan them
+with array operations. The rules here are pure functions of arrays, used by
+the model's phases and by the residents' own decisions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import ClassVar
+
+import numpy as np
+
+
+class Level(IntEnum):
+    """The escalation ladder (design section 3)."""
+
+    LATENT = 0  # not yet detected
+    GRID = 1  # L1 grid / neighbourhood mediation
+    VILLAGE = 2  # L2 village mediation committee (trust room)
+    TOWN = 3  # L3 police mediation and the town governance centre
+    DISTRICT = 4  # L4 district petition supermarket (or letters-and-visits office)
+    BEYOND = 5  # L5 beyond the district: skip-level petition, litigation ("passed up")
+
+
+class State(IntEnum):
+    """Where a dispute stands."""
+
+    LATENT = 0  # undetected, intensity drifting
+    QUEUED = 1  # waiting for, or in, mediation at its current level
+    RESOLVED = 2  # agreement reached
+    INCIDENT = 3  # a party acted out (violence, crime, group incident)
+    DORMANT = 4  # dropped or faded; may flare up again
+    PASSED_UP = 5  # went beyond the district (L5)
+
+
+OPEN_STATES = (State.LATENT, State.QUEUED)
+
+
+@dataclass(frozen=True)
+class DisputeType:
+    """A dispute type with its share of disputes, its drift and its extra difficulty."""
+
+    name: str
+    share: float  # China Statistical Yearbook 2001, people's mediation by type
+    drift: float  # multiplier of disputes.drift_per_day [assumption]
+    difficulty: float  # logit penalty on mediation success [assumption]; land uses a parameter
+
+
+DISPUTE_TYPES: tuple[DisputeType, ...] = (
+    DisputeType("family", 0.388, 1.0, 0.3),
+    DisputeType("neighbour", 0.147, 1.2, 0.0),
+    DisputeType("land", 0.106, 1.5, np.nan),  # housing / homestead / land: disputes.land_difficulty
+    DisputeType("business", 0.099, 1.0, 0.5),
+    DisputeType("debt", 0.090, 1.0, 0.5),
+    DisputeType("damages", 0.073, 0.8, 0.2),
+    DisputeType("other", 0.099, 1.0, 0.3),
+)
+TYPE_INDEX = {t.name: i for i, t in enumerate(DISPUTE_TYPES)}
+TYPE_SHARES = np.array([t.share for t in DISPUTE_TYPES]) / sum(t.share for t in DISPUTE_TYPES)
+TYPE_DRIFT = np.array([t.drift for t in DISPUTE_TYPES])
+GROUP_TYPES = np.array(
+    [TYPE_INDEX["land"], TYPE_INDEX["business"]]
+)  # land acquisition, wage arrears
+FAMILY = TYPE_INDEX["family"]
+LAND = TYPE_INDEX["land"]
+
+
+def type_difficulty(land_difficulty: float) -> np.ndarray:
+    """Logit penalty of each type, with land's taken from the parameter."""
+    return np.array([land_difficulty if t.name == "land" else t.difficulty for t in DISPUTE_TYPES])
+
+
+class DisputeBook:
+    """Every dispute of a run as columns of numpy arrays; row ``i`` is dispute ``i``."""
+
+    COLUMNS: ClassVar[dict[str, tuple[type, float]]] = {
+        "kind": (np.int8, 0),
+        "grid": (np.int32, 0),
+        "party_a": (np.int64, -1),
+        "party_b": (np.int64, -1),  # -1 for a group dispute
+        "n_parties": (np.int32, 2),
+        "is_group": (np.bool_, False),
+        "intensity": (np.float64, 0.0),
+        "level": (np.int8, Level.LATENT),
+        "max_level": (np.int8, Level.LATENT),
+        "state": (np.int8, State.LATENT),
+        "arrived": (np.float64, np.nan),  # time of arising (day + fraction)
+        "detected": (np.float64, np.nan),  # time of detection
+        "closed": (np.float64, np.nan),  # time of the end state
+        "ready": (np.float64, np.nan),  # first day a session at the current level can be held
+        "sessions": (np.int16, 0),  # mediation sessions held
+        "petition_sessions": (np.int16, 0),  # L4 sessions held
+        "satisfied": (np.bool_, False),
+    }
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.size = 0
+        self._capacity = capacity
+        for name, (dtype, fill) in self.COLUMNS.items():
+            setattr(self, name, np.full(capacity, fill, dtype=dtype))
+
+    def __len__(self) -> int:
+        return self.size
+
+    def add(self, n: int, **columns: np.ndarray) -> np.ndarray:
+        """Append ``n`` disputes with the given column values; returns their ids."""
+        if self.size + n > self._capacity:
+            self._grow(max(2 * self._capacity, self.size + n))
+        ids = np.arange(self.size, self.size + n)
+        for name, values in columns.items():
+            getattr(self, name)[ids] = values
+        self.size += n
+        return ids
+
+    def _grow(self, capacity: int) -> None:
+        for name, (dtype, fill) in self.COLUMNS.items():
+            old = getattr(self, name)
+            new = np.full(capacity, fill, dtype=dtype)
+            new[: self.size] = old[: self.size]
+            setattr(self, name, new)
+        self._capacity = capacity
+
+    def view(self, name: str) -> np.ndarray:
+        """The filled part of a column."""
+        return getattr(self, name)[: self.size]
+
+    def in_state(self, *states: State) -> np.ndarray:
+        """Ids of the disputes in any of ``states``."""
+        return np.flatnonzero(np.isin(self.view("state"), states))
+
+    def waiting_at(self, level: Level, day: float) -> np.ndarray:
+        """Ids queued at ``level`` and ready for a session by ``day``, oldest first."""
+        ids = np.flatnonzero(
+            (self.view("state") == State.QUEUED)
+            & (self.view("level") == level)
+            & (self.view("ready") <= day)
+        )
+        return ids[np.argsort(self.ready[ids], kind="stable")]
+
+
+def beta_mean_sd(mean: float, sd: float) -> tuple[float, float]:
+    """The (a, b) of the beta distribution with this mean and standard deviation."""
+    mean = min(max(mean, 1e-3), 1 - 1e-3)
+    common = max(mean * (1 - mean) / max(sd, 1e-6) ** 2 - 1, 1e-3)
+    return mean * common, (1 - mean) * common
+
+
+def logistic(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def arrest_probability(guardians: np.ndarray, parties: np.ndarray, k: float) -> np.ndarray:
+    """Epstein's perceived arrest probability ``P = 1 - exp(-k * guardians / parties)``."""
+    return 1.0 - np.exp(-k * guardians / np.maximum(parties, 1))
+
+
+def acts_out(
+    *,
+    intensity: np.ndarray,
+    trust: np.ndarray,
+    risk_aversion: np.ndarray,
+    arrest_prob: np.ndarray,
+    threshold: float,
+) -> np.ndarray:
+    """Epstein's civil-violence rule: act if ``intensity * (1 - trust) - R * P > T``."""
+    return intensity * (1.0 - trust) - risk_aversion * arrest_prob > threshold
+
+
+def success_probability(
+    *,
+    base: np.ndarray | float,
+    skill: np.ndarray | float,
+    trust: np.ndarray,
+    intensity: np.ndarray,
+    days_waited: np.ndarray,
+    difficulty: np.ndarray,
+    bonus: np.ndarray | float,
+    coef: dict[str, float],
+) -> np.ndarray:
+    """Chance a mediation session ends in agreement (a logistic function, design section 3).
+
+    Catching a dispute early (low intensity, little waiting) is what makes
+    grassroots work pay; ``coef`` holds the ``mediation.*_effect`` parameters.
+    """
+    logit = (
+        base
+        + coef["skill"] * skill
+        + coef["trust"] * trust
+        - coef["intensity"] * intensity
+        - coef["wait"] * days_waited / 30.0
+        - difficulty
+        + bonus
+    )
+    return logistic(logit)
+
+
+def satisfaction_probability(
+    *, base: float, trust: np.ndarray, intensity: np.ndarray, days_open: np.ndarray
+) -> np.ndarray:
+    """Chance the parties are satisfied with a resolution: quick, fair, trusted settlements satisfy."""
+    return logistic(base + 2.0 * (trust - 0.5) - 2.0 * intensity - days_open / 60.0)

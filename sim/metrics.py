@@ -1,0 +1,139 @@
+"""Outcome metrics (design section 3; the names are a contract) and per-grid arrays for the map.
+
+Shares are over the disputes that some actor detected (those that entered the
+ladder), except ``detected_share`` itself, which is over all disputes that
+arose. Rates are per resident per year, so they do not depend on
+``population.scale`` or on the length of the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.disputes import Level, State
+
+if TYPE_CHECKING:
+    from sim.model import GovernanceModel
+
+METRICS: dict[str, str] = {
+    "disputes_per_1k": "disputes arising per 1,000 residents per year",
+    "detected_share": "share of disputes that some actor detected",
+    "resolved_in_grid_share": "share of detected disputes resolved at L1 (grid)",
+    "resolved_in_village_share": "share of detected disputes resolved at L1-L2 (small matters stay in the village)",
+    "resolved_in_town_share": "share of detected disputes resolved at L1-L3 (big matters stay in the town)",
+    "escalation_rate": "share of detected disputes that went beyond the village (reached L3 or higher)",
+    "passed_up_share": "share of detected disputes that went beyond the district (L5)",
+    "petitions_per_10k": "disputes reaching the district petition level (L4) per 10,000 residents per year",
+    "petition_one_time_resolution_rate": "share of L4 cases resolved at their first L4 session",
+    "satisfaction_rate": "share of resolved disputes whose parties are satisfied",
+    "mediation_success_rate": "share of mediation sessions that end in agreement",
+    "incidents_per_100k": "acting-out incidents per 100,000 residents per year",
+    "mean_days_to_resolution": "mean days from arising to resolution",
+    "p90_days_to_resolution": "90th percentile of days from arising to resolution",
+    "mean_days_to_detection": "mean days from arising to detection",
+    "grid_worker_utilisation": "busy share of grid-worker capacity (visits and mediation)",
+    "annual_cost_wan_yuan": "yearly cost of the staffing policy, wan yuan (10,000 yuan)",
+}
+SERIES = ("day", "open_disputes", *METRICS)  # columns of the daily time series
+
+
+@dataclass
+class Tally:
+    """Counters the metrics need beyond the dispute book."""
+
+    sessions: int
+    agreements: int
+    petition_first_sessions: int
+    petition_first_agreements: int
+    worker_busy_visits: float
+    worker_capacity_visits: float
+    incidents_by_grid: np.ndarray
+
+    @classmethod
+    def empty(cls, n_grids: int) -> Tally:
+        return cls(0, 0, 0, 0, 0.0, 0.0, np.zeros(n_grids, dtype=np.int64))
+
+    def record_sessions(self, level: Level, ids: np.ndarray, agreed: np.ndarray, book) -> None:
+        """Count the sessions held at ``level`` and their agreements."""
+        self.sessions += len(ids)
+        self.agreements += int(agreed.sum())
+        book.sessions[ids] += 1
+        if level == Level.DISTRICT:
+            first = book.petition_sessions[ids] == 0
+            self.petition_first_sessions += int(first.sum())
+            self.petition_first_agreements += int((first & agreed).sum())
+            book.petition_sessions[ids] += 1
+
+
+def _share(part: float, whole: float) -> float:
+    return float(part / whole) if whole else float("nan")
+
+
+def compute(model: GovernanceModel) -> dict[str, float]:
+    """Every outcome metric of the run so far, plus the day and the open disputes."""
+    book, tally = model.book, model.tally
+    days = max(model.today + 1, 1)
+    years = days / 365.0
+    residents = max(len(model.population), 1)
+    state, level, max_level = book.view("state"), book.view("level"), book.view("max_level")
+    detected = ~np.isnan(book.view("detected"))
+    n_detected = int(detected.sum())
+    resolved = state == State.RESOLVED
+    took = (book.view("closed") - book.view("arrived"))[resolved]
+    lag = (book.view("detected") - book.view("arrived"))[detected]
+    values = {
+        "disputes_per_1k": len(book) / residents * 1000 / years,
+        "detected_share": _share(n_detected, len(book)),
+        "resolved_in_grid_share": _share((resolved & (level == Level.GRID)).sum(), n_detected),
+        "resolved_in_village_share": _share(
+            (resolved & (level <= Level.VILLAGE)).sum(), n_detected
+        ),
+        "resolved_in_town_share": _share((resolved & (level <= Level.TOWN)).sum(), n_detected),
+        "escalation_rate": _share((max_level >= Level.TOWN).sum(), n_detected),
+        "passed_up_share": _share((max_level >= Level.BEYOND).sum(), n_detected),
+        "petitions_per_10k": (max_level >= Level.DISTRICT).sum() / residents * 10_000 / years,
+        "petition_one_time_resolution_rate": _share(
+            tally.petition_first_agreements, tally.petition_first_sessions
+        ),
+        "satisfaction_rate": _share(book.view("satisfied")[resolved].sum(), resolved.sum()),
+        "mediation_success_rate": _share(tally.agreements, tally.sessions),
+        "incidents_per_100k": (state == State.INCIDENT).sum() / residents * 100_000 / years,
+        "mean_days_to_resolution": float(took.mean()) if len(took) else float("nan"),
+        "p90_days_to_resolution": float(np.percentile(took, 90)) if len(took) else float("nan"),
+        "mean_days_to_detection": float(lag.mean()) if len(lag) else float("nan"),
+        "grid_worker_utilisation": _share(tally.worker_busy_visits, tally.worker_capacity_visits),
+        "annual_cost_wan_yuan": float(model.annual_cost),
+    }
+    open_disputes = int(np.isin(state, (State.LATENT, State.QUEUED)).sum())
+    return {"day": days, "open_disputes": open_disputes} | {k: float(v) for k, v in values.items()}
+
+
+def read(name: str, model: GovernanceModel) -> float:
+    """A DataCollector reporter: the metric ``name`` as computed at this step's ``record``."""
+    return model.current[name]
+
+
+def grid_outcomes(model: GovernanceModel) -> dict[str, np.ndarray]:
+    """Per-grid arrays for the map: open disputes, escalations, incidents, staff, mean trust."""
+    book, geo, pop = model.book, model.geography, model.population
+    n = geo.n_grids
+    grid, state = book.view("grid"), book.view("state")
+    open_ = np.isin(state, (State.LATENT, State.QUEUED))
+    residents = np.maximum(model.residents_per_grid, 1)
+    return {
+        "residents": model.residents_per_grid,
+        "open_disputes": np.bincount(grid[open_], minlength=n),
+        "escalations": np.bincount(grid[book.view("max_level") >= Level.TOWN], minlength=n),
+        "incidents": model.tally.incidents_by_grid.copy(),
+        "grid_workers": model.workers_per_grid,
+        "volunteer_police": np.bincount(
+            [v.cell.coordinate for v in model.volunteer_police], minlength=n
+        ),
+        "staff_per_1k": (model.workers_per_grid + model.officer_presence)
+        / np.maximum(geo.grid_population, 1)
+        * 1000,
+        "trust": np.bincount(pop.grid, pop.trust, minlength=n) / residents,
+    }

@@ -1,0 +1,267 @@
+"""The parameter schema: every model parameter with its default, unit, bounds, doc and source.
+
+This is the only place defaults live. Scenario files, ``--set`` overrides,
+sweeps, the app's controls and ``sim.run(params)`` all name parameters by
+their dotted ``section.key`` and are checked here. Sources are cited beside
+each figure; ``[assumption]`` marks a value still to be calibrated.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ASSUMPTION = "[assumption]"
+ARTICLE = "news report 2022-06-30 (shared/seed-article.txt)"
+TOWN_LIST = "town list"  # kind of a parameter that takes "all", "none" or a list of town names
+
+
+class ParameterError(ValueError):
+    """A parameter that is unknown, of the wrong type or out of range; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One model parameter."""
+
+    key: str
+    default: Any
+    unit: str
+    doc: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+    source: str = ASSUMPTION
+    kind: str = ""  # "" means: the type of the default
+
+    @property
+    def section(self) -> str:
+        return self.key.split(".", 1)[0]
+
+    @property
+    def type_name(self) -> str:
+        return self.kind or type(self.default).__name__
+
+    def check(self, value: Any) -> Any:
+        """Return ``value`` in canonical form, or raise :class:`ParameterError`."""
+        kind = self.type_name
+        if kind == TOWN_LIST:
+            if value in ("all", "none"):
+                return value
+            if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+                return list(value)
+            raise self._error(f'expected "all", "none" or a list of town names, got {value!r}')
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise self._error(f"expected true or false, got {value!r}")
+            return value
+        if kind == "str":
+            if not isinstance(value, str):
+                raise self._error(f"expected a string, got {value!r}")
+            if self.choices and value not in self.choices:
+                raise self._error(f"expected one of {', '.join(self.choices)}, got {value!r}")
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self._error(f"expected a number, got {value!r}")
+        if kind == "int":
+            if value != int(value):
+                raise self._error(f"expected a whole number, got {value!r}")
+            value = int(value)
+        else:
+            value = float(value)
+        if (self.low is not None and value < self.low) or (
+            self.high is not None and value > self.high
+        ):
+            raise self._error(f"{value!r} is out of range [{self.low}, {self.high}]")
+        return value
+
+    def _error(self, reason: str) -> ParameterError:
+        return ParameterError(f"{self.key}: {reason}")
+
+
+def _p(key, default, unit, doc, low=None, high=None, *, choices=None, source=ASSUMPTION, kind=""):
+    return Parameter(key, default, unit, doc, low, high, choices, source, kind)
+
+
+PARAMETERS: tuple[Parameter, ...] = (
+    # --- population
+    _p("population.scale", 1.0, "fraction", "fraction of residents simulated as agents", 0.0001, 1.0,
+       source="design: rates are per resident, so results do not depend on the scale"),
+    _p("population.household_size", 2.8, "persons", "mean household size", 1.0, 10.0,
+       source="[assumption] near the 2020 census figure for Guangdong"),
+    _p("population.trust_mean", 0.6, "0-1", "mean initial trust in local mediation", 0.0, 1.0),
+    _p("population.trust_sd", 0.15, "0-1", "spread of initial trust between residents", 0.0, 0.5),
+    _p("population.risk_aversion_mean", 0.5, "0-1", "mean risk aversion (Epstein's R)", 0.0, 1.0),
+    # --- map
+    _p("map.towns", "all", "towns", "towns simulated (\"all\" or a list, e.g. [\"Muzhou\"])",
+       kind=TOWN_LIST, source="design section 5"),
+    _p("map.file", "", "path", "GeoJSON grid map to use instead of the shipped schematic map",
+       source="design section 5"),
+    _p("map.risk_sd", 0.3, "log-sd", "spread of dispute risk between villages (lognormal)", 0.0, 2.0),
+    # --- disputes
+    _p("disputes.rate_per_1k", 14.0, "per 1,000 residents per year",
+       "disputes arising (grievances that become claims)", 0.0, 500.0,
+       source="[assumption] national 6-11 mediated per 1,000 a year, plus those never mediated"),
+    _p("disputes.group_share", 0.03, "share", "share of group disputes (wage arrears, land acquisition)",
+       0.0, 1.0),
+    _p("disputes.group_size_mean", 20, "parties", "mean number of parties of a group dispute", 3, 1000,
+       source="[assumption] the article's wage-arrears case had 42 workers"),
+    _p("disputes.initial_intensity", 0.25, "0-1", "mean intensity of a new dispute", 0.0, 1.0),
+    _p("disputes.drift_per_day", 0.004, "per day", "mean daily rise in intensity of an undetected dispute",
+       0.0, 0.2),
+    _p("disputes.shock_sd", 0.02, "per day", "daily random shock to intensity", 0.0, 0.5),
+    _p("disputes.fade_per_day", 0.004, "per day", "daily chance an undetected dispute fades by itself",
+       0.0, 1.0),
+    _p("disputes.flare_per_day", 0.002, "per day", "daily chance a dormant dispute flares up again",
+       0.0, 1.0),
+    _p("disputes.land_difficulty", 2.0, "logit", "extra difficulty of land and housing disputes", 0.0, 10.0,
+       source="2022 county report: land disputes fail about 8x as often"),
+    _p("disputes.group_difficulty", 1.0, "logit", "extra difficulty of group disputes", 0.0, 10.0),
+    # --- detection
+    _p("detection.self_report_per_day", 0.02, "per day",
+       "daily chance a party reports (scaled by trust and intensity)", 0.0, 1.0),
+    _p("detection.visit_detect_prob", 0.6, "probability",
+       "chance a grid worker's visit to a party's household uncovers the dispute", 0.0, 1.0),
+    _p("detection.patrol_detect_prob", 0.3, "probability",
+       "chance a Yi Police patrol passing a party's household uncovers the dispute", 0.0, 1.0),
+    _p("detection.households_per_patrol_hour", 10.0, "households", "households passed per patrol hour",
+       0.0, 1000.0),
+    _p("detection.red_intensity", 0.75, "0-1",
+       "command-centre triage: at or above this intensity a case goes straight to police (L3)",
+       0.0, 1.0, source="design: red / orange / yellow triage"),
+    # --- grid workers
+    _p("grid_workers.total", 1000, "persons", "grid workers in the whole district", 0, 50000,
+       source=f"{ARTICLE}: more than 1,000 grid workers in 640 grids"),
+    _p("grid_workers.allocation", "population", "rule", "how grid workers are allocated to grids",
+       choices=("equal", "population", "risk"), source="design section 3"),
+    _p("grid_workers.visits_per_day", 20.0, "visits", "household visits per grid worker per day",
+       0.0, 200.0, source="design [assumption] ~20 visits a day"),
+    _p("grid_workers.visit_cycle_days", 10.0, "days", "target interval between visits to a household",
+       1.0, 365.0),
+    _p("grid_workers.skill", 0.5, "0-1", "mediation skill (training) of grid workers", 0.0, 1.0),
+    _p("grid_workers.session_visits", 4.0, "visits", "time of one on-the-spot mediation, in visits",
+       0.0, 50.0),
+    # --- volunteer police
+    _p("volunteer_police.total", 800, "persons", "Yi Police volunteers", 0, 200000,
+       source=f"{ARTICLE}: Muzhou has more than 800 in more than 50 teams"),
+    _p("volunteer_police.towns", ["Muzhou"], "towns", "towns with Yi Police teams", kind=TOWN_LIST,
+       source=f"{ARTICLE}: Muzhou's teams (district-wide from May 2022)"),
+    _p("volunteer_police.team_size", 16, "persons", "volunteers per team", 1, 500,
+       source=f"{ARTICLE}: >800 volunteers in >50 teams"),
+    _p("volunteer_police.areas_per_town", 3, "areas", "patrol areas per town", 1, 50,
+       source=f"{ARTICLE}: Muzhou's upper, lower and Yellowstone areas"),
+    _p("volunteer_police.patrol_hours_per_week", 4.0, "hours", "patrol hours per volunteer per week",
+       0.0, 60.0),
+    _p("volunteer_police.strategy", "random", "rule", "where volunteers patrol",
+       choices=("random", "hotspot", "follow_up"), source="design section 3"),
+    _p("volunteer_police.assist_bonus", 0.3, "logit",
+       "mediation bonus in a grid where Yi Police patrolled that day", 0.0, 5.0),
+    # --- police
+    _p("police.officers_per_town", 8, "officers", "community police officers per town station", 0, 500),
+    _p("police.village_offices", ["Muzhou"], "towns",
+       "towns with one-village-one-police offices (an officer in every village)", kind=TOWN_LIST,
+       source=f"{ARTICLE}: 'one village one police'"),
+    _p("police.hours_per_day", 4.0, "hours", "hours per officer per day for dispute work", 0.0, 24.0),
+    _p("police.session_hours", 3.0, "hours", "length of a police (L3) mediation, excluding travel",
+       0.1, 24.0),
+    _p("police.deterrence_k", 2.3, "1", "k in P = 1 - exp(-k * guardians / parties)", 0.0, 20.0,
+       source="Epstein (2002) civil violence model"),
+    # --- mediation
+    _p("mediation.trust_rooms", 15, "villages", "villages with a villagers' trust room", 0, 1000,
+       source=f"{ARTICLE}: trust rooms in 15 Muzhou villages"),
+    _p("mediation.three_tuning", "sequential", "rule",
+       "L1-L3 mediators one after another, or sitting together", choices=("sequential", "joint"),
+       source=f"{ARTICLE}: Muzhou's 'three-tuning'"),
+    _p("mediation.village_sessions_per_day", 1.0, "sessions", "mediations per village committee per day",
+       0.0, 50.0),
+    _p("mediation.town_centre_hours_per_day", 16.0, "hours",
+       "hours of the town comprehensive-governance centre for mediation per day", 0.0, 500.0),
+    _p("mediation.village_skill", 0.6, "0-1", "skill of village mediation committees", 0.0, 1.0),
+    _p("mediation.town_skill", 0.7, "0-1", "skill of police and town-centre mediators", 0.0, 1.0),
+    _p("mediation.base_grid", 3.0, "logit", "success intercept at L1 (grid)", -10.0, 10.0),
+    _p("mediation.base_village", 3.0, "logit", "success intercept at L2 (village)", -10.0, 10.0),
+    _p("mediation.base_town", 2.5, "logit", "success intercept at L3 (police, town centre)", -10.0, 10.0),
+    _p("mediation.base_petition", 3.0, "logit", "success intercept at L4 (district petition)", -10.0, 10.0),
+    _p("mediation.skill_effect", 1.5, "logit", "success gain per unit of mediator skill", 0.0, 10.0),
+    _p("mediation.trust_effect", 2.0, "logit", "success gain per unit of the parties' trust", 0.0, 10.0),
+    _p("mediation.intensity_effect", 4.0, "logit", "success loss per unit of intensity", 0.0, 20.0),
+    _p("mediation.wait_effect", 1.0, "logit", "success loss per 30 days waited", 0.0, 10.0),
+    _p("mediation.trust_room_bonus", 0.8, "logit", "village mediation bonus with a trust room", 0.0, 5.0),
+    _p("mediation.trust_room_report_factor", 1.5, "x", "self-report multiplier with a trust room",
+       1.0, 10.0),
+    _p("mediation.joint_bonus", 0.6, "logit", "bonus when L1-L3 mediators sit together", 0.0, 5.0),
+    _p("mediation.handoff_days", 3.0, "days",
+       "days to convene the next level after a failure when mediators sit one after another",
+       0.0, 60.0),
+    _p("mediation.patience_days", 30.0, "days", "days a party waits in a queue before moving up",
+       1.0, 365.0),
+    _p("mediation.wait_drift_per_day", 0.003, "per day", "daily rise in intensity while waiting",
+       0.0, 0.2),
+    # --- petition
+    _p("petition.supermarket", True, "on/off", "one-stop petition supermarket at the district",
+       source=ARTICLE),
+    _p("petition.counters", 10, "counters", "petition counters at the district", 0, 200),
+    _p("petition.sessions_per_counter", 2.0, "sessions", "cases per counter per day", 0.0, 50.0),
+    _p("petition.skill", 0.7, "0-1", "skill of petition staff", 0.0, 1.0),
+    _p("petition.supermarket_bonus", 1.5, "logit",
+       "success bonus of the one-stop centre (departments, mediation, legal advice, litigation)",
+       0.0, 10.0),
+    _p("petition.persistence", 0.5, "probability",
+       "chance a petitioner whose district case fails goes beyond the district (L5)", 0.0, 1.0),
+    # --- behaviour
+    _p("behaviour.act_out_threshold", 0.4, "1", "T in the acting-out rule", 0.0, 5.0,
+       source="[assumption] Epstein (2002) uses 0.1 on another scale"),
+    _p("behaviour.skip_trust", 0.35, "0-1", "below this trust a failed party skips to petition (L4)",
+       0.0, 1.0),
+    _p("behaviour.litigation_share", 0.2, "probability",
+       "chance a party failed at village or town level goes to court (L5) instead of up the ladder",
+       0.0, 1.0, source="[assumption] about 1% of mediated disputes go on to court (national figures)"),
+    _p("behaviour.drop_prob", 0.25, "probability", "chance a failed party drops the dispute (dormant)",
+       0.0, 1.0),
+    _p("behaviour.fail_intensity", 0.1, "0-1", "intensity added by a failed mediation", 0.0, 1.0),
+    _p("behaviour.trust_gain", 0.05, "0-1", "trust gained after a satisfying resolution", 0.0, 1.0),
+    _p("behaviour.trust_loss", 0.08, "0-1", "trust lost after a failure or a long wait", 0.0, 1.0),
+    _p("behaviour.satisfaction_base", 3.0, "logit", "satisfaction intercept after a resolution",
+       -10.0, 10.0),
+    # --- costs (wan yuan = 10,000 yuan per year)
+    _p("costs.grid_worker", 6.0, "wan yuan/year", "salary and overheads of a grid worker", 0.0, 100.0),
+    _p("costs.volunteer_police", 0.3, "wan yuan/year", "coordination and kit per Yi Police volunteer",
+       0.0, 100.0, source="[assumption] volunteers are unpaid (article) but need coordination"),
+    _p("costs.police_officer", 15.0, "wan yuan/year", "a community police officer", 0.0, 200.0),
+    _p("costs.trust_room", 2.0, "wan yuan/year", "running a trust room", 0.0, 100.0),
+    _p("costs.petition_supermarket", 300.0, "wan yuan/year", "running the petition supermarket",
+       0.0, 10000.0),
+)  # fmt: skip
+
+SCHEMA: dict[str, Parameter] = {p.key: p for p in PARAMETERS}
+SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(p.section for p in PARAMETERS))
+
+
+def defaults() -> dict[str, Any]:
+    """A fresh dict of every parameter at its default."""
+    return {
+        p.key: (list(p.default) if isinstance(p.default, list) else p.default) for p in PARAMETERS
+    }
+
+
+def unknown_key_error(key: str) -> ParameterError:
+    """The error for a key that is not in the schema, with the closest known key as a hint."""
+    close = difflib.get_close_matches(key, SCHEMA, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return ParameterError(f"{key}: unknown parameter{hint}")
+
+
+def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The defaults with ``overrides`` (dotted keys) applied and checked.
+
+    >>> resolve({"grid_workers.total": 2000})["grid_workers.total"]
+    2000
+    """
+    params = defaults()
+    for key, value in (overrides or {}).items():
+        if key not in SCHEMA:
+            raise unknown_key_error(key)
+        params[key] = SCHEMA[key].check(value)
+    return params

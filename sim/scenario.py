@@ -1,0 +1,137 @@
+"""Scenario files: TOML under ``scenarios/``, checked against the parameter schema.
+
+A scenario file has a table per section of :mod:`sim.parameters`
+(``[grid_workers]``, ``[petition]``, ...) and may ``extends = "baseline"``
+another scenario, whose values it overrides. Unknown sections or keys, wrong
+types, out-of-range values and ``extends`` cycles are errors that name the
+file and the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.parameters import SCHEMA, SECTIONS, ParameterError, resolve, unknown_key_error
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+TOP_LEVEL = {"extends", "description", "title"}
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used; the message names the file, the key and the reason."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named, resolved set of parameters."""
+
+    name: str
+    path: Path | None
+    params: dict[str, Any]  # every parameter, resolved
+    overrides: dict[str, Any] = field(default_factory=dict)  # what the file chain sets
+    description: str = ""
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """The same scenario with ``--set``-style overrides applied and checked."""
+        merged = self.overrides | overrides
+        try:
+            params = resolve(merged)
+        except ParameterError as exc:
+            raise ScenarioError(f"--set {exc}") from None
+        return Scenario(self.name, self.path, params, merged, self.description)
+
+    @property
+    def sha256(self) -> str:
+        """A hash of the resolved parameters: the same hash means the same experiment."""
+        text = json.dumps(self.params, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def scenario_path(name_or_path: str | Path) -> Path:
+    """A path as given, or the file of that name under ``scenarios/``."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        return path
+    return SCENARIO_DIR / f"{name_or_path}.toml"
+
+
+def list_scenarios() -> list[str]:
+    """Names of the scenarios shipped under ``scenarios/``."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def _read(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        known = ", ".join(list_scenarios())
+        raise ScenarioError(f"{path}: scenario file not found (known scenarios: {known})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: invalid TOML ({exc})") from None
+
+
+def _flatten(path: Path, data: dict) -> dict[str, Any]:
+    flat = {}
+    for section, table in data.items():
+        if section in TOP_LEVEL:
+            continue
+        if section not in SECTIONS:
+            raise ScenarioError(
+                f"{path}: [{section}]: unknown section (expected one of {', '.join(SECTIONS)})"
+            )
+        if not isinstance(table, dict):
+            raise ScenarioError(f"{path}: {section}: expected a [{section}] table")
+        for key, value in table.items():
+            dotted = f"{section}.{key}"
+            if dotted not in SCHEMA:
+                raise ScenarioError(f"{path}: {unknown_key_error(dotted)}")
+            flat[dotted] = value
+    return flat
+
+
+def _chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], str]:
+    resolved = path.resolve()
+    if resolved in seen:
+        cycle = " -> ".join(p.stem for p in (*seen, resolved))
+        raise ScenarioError(f"{path}: extends: cycle {cycle}")
+    data = _read(path)
+    parent = data.get("extends")
+    overrides: dict[str, Any] = {}
+    if parent is not None:
+        if not isinstance(parent, str):
+            raise ScenarioError(f"{path}: extends: expected a scenario name, got {parent!r}")
+        parent_path = scenario_path(parent) if "/" not in parent else path.parent / parent
+        overrides, _ = _chain(parent_path, (*seen, resolved))
+    description = data.get("description", "")
+    return overrides | _flatten(path, data), description
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load a scenario by name (``"baseline"``) or path, following ``extends``."""
+    path = scenario_path(name_or_path)
+    overrides, description = _chain(path)
+    try:
+        params = resolve(overrides)
+    except ParameterError as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
+    return Scenario(path.stem, path, params, overrides, description)
+
+
+def parse_set(assignment: str) -> tuple[str, Any]:
+    """``key=value`` from ``--set``: the value is read as TOML, or as a string if it is not valid TOML."""
+    key, sep, text = assignment.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ScenarioError(f"--set {assignment!r}: expected key=value")
+    try:
+        value = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text
+    return key, value
