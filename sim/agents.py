@@ -100,7 +100,7 @@ class Resident(Agent):
     def respond_to_failure(self, *, intensity: float, level: Level, arrest_prob: float) -> Response:
         """After a failed mediation: act out (Epstein's rule), drop it, sue, skip levels or go one up.
 
-        After a village or town failure some parties go to court (L5); low
+        After a failure at town level some parties go to court (L5); low
         trust makes a party skip straight to a petition (L4) from L1-L2.
         """
         m = self.model
@@ -114,9 +114,7 @@ class Resident(Agent):
             return Response.ACT_OUT
         if m.streams.behaviour.random() < m.p["behaviour.drop_prob"] * (1.0 - intensity):
             return Response.DROP
-        if level in (Level.VILLAGE, Level.TOWN) and (
-            m.streams.behaviour.random() < m.p["behaviour.litigation_share"]
-        ):
+        if level == Level.TOWN and m.streams.behaviour.random() < m.p["behaviour.litigation_share"]:
             return Response.LITIGATE
         if level <= Level.VILLAGE and self.trust < m.p["behaviour.skip_trust"]:
             return Response.SKIP

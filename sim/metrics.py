@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.disputes import Level, State
+from sim.disputes import DISPUTE_TYPES, Level, State
 
 if TYPE_CHECKING:
     from sim.model import GovernanceModel
@@ -51,16 +51,30 @@ class Tally:
     worker_busy_visits: float
     worker_capacity_visits: float
     incidents_by_grid: np.ndarray
+    sessions_by_type: np.ndarray  # indexed by dispute type (sim.disputes.DISPUTE_TYPES)
+    agreements_by_type: np.ndarray
 
     @classmethod
     def empty(cls, n_grids: int) -> Tally:
-        return cls(0, 0, 0, 0, 0.0, 0.0, np.zeros(n_grids, dtype=np.int64))
+        n_types = len(DISPUTE_TYPES)
+        zeros = np.zeros(n_grids, dtype=np.int64)
+        return cls(0, 0, 0, 0, 0.0, 0.0, zeros, np.zeros(n_types, np.int64), np.zeros(n_types, np.int64))
+
+    def failure_rate_by_type(self) -> dict[str, float]:
+        """Share of sessions that failed, by dispute type."""
+        return {
+            t.name: _share(s - a, s)
+            for t, s, a in zip(DISPUTE_TYPES, self.sessions_by_type, self.agreements_by_type, strict=True)
+        }
 
     def record_sessions(self, level: Level, ids: np.ndarray, agreed: np.ndarray, book) -> None:
         """Count the sessions held at ``level`` and their agreements."""
         self.sessions += len(ids)
         self.agreements += int(agreed.sum())
         book.sessions[ids] += 1
+        kinds = book.kind[ids]
+        self.sessions_by_type += np.bincount(kinds, minlength=len(self.sessions_by_type))
+        self.agreements_by_type += np.bincount(kinds[agreed], minlength=len(self.agreements_by_type))
         if level == Level.DISTRICT:
             first = book.petition_sessions[ids] == 0
             self.petition_first_sessions += int(first.sum())

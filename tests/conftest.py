@@ -1,0 +1,28 @@
+"""Shared fixtures: small, seeded runs reused across tests."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+import sim
+
+SEEDS = (1, 2, 3, 4, 5)
+SMALL = {"population.scale": 0.1}
+
+
+@functools.cache
+def district_run(days: int, seed: int, **overrides) -> dict[str, float]:
+    """Flat metrics of the whole district at 10% scale (cached: tests share runs)."""
+    return sim.run(SMALL | {k.replace("__", "."): v for k, v in overrides.items()}, days=days, seed=seed)
+
+
+def paired_difference(
+    metric: str, a: dict, b: dict, *, days: int = 240, seeds: tuple[int, ...] = SEEDS
+) -> tuple[float, float]:
+    """Mean and standard error of ``metric(b) - metric(a)`` over seeds (common random numbers)."""
+    diffs = np.array(
+        [district_run(days, s, **b)[metric] - district_run(days, s, **a)[metric] for s in seeds]
+    )
+    return float(diffs.mean()), float(diffs.std(ddof=1) / np.sqrt(len(diffs)))
