@@ -58,13 +58,17 @@ class Tally:
     def empty(cls, n_grids: int) -> Tally:
         n_types = len(DISPUTE_TYPES)
         zeros = np.zeros(n_grids, dtype=np.int64)
-        return cls(0, 0, 0, 0, 0.0, 0.0, zeros, np.zeros(n_types, np.int64), np.zeros(n_types, np.int64))
+        return cls(
+            0, 0, 0, 0, 0.0, 0.0, zeros, np.zeros(n_types, np.int64), np.zeros(n_types, np.int64)
+        )
 
     def failure_rate_by_type(self) -> dict[str, float]:
         """Share of sessions that failed, by dispute type."""
         return {
             t.name: _share(s - a, s)
-            for t, s, a in zip(DISPUTE_TYPES, self.sessions_by_type, self.agreements_by_type, strict=True)
+            for t, s, a in zip(
+                DISPUTE_TYPES, self.sessions_by_type, self.agreements_by_type, strict=True
+            )
         }
 
     def record_sessions(self, level: Level, ids: np.ndarray, agreed: np.ndarray, book) -> None:
@@ -74,7 +78,9 @@ class Tally:
         book.sessions[ids] += 1
         kinds = book.kind[ids]
         self.sessions_by_type += np.bincount(kinds, minlength=len(self.sessions_by_type))
-        self.agreements_by_type += np.bincount(kinds[agreed], minlength=len(self.agreements_by_type))
+        self.agreements_by_type += np.bincount(
+            kinds[agreed], minlength=len(self.agreements_by_type)
+        )
         if level == Level.DISTRICT:
             first = book.petition_sessions[ids] == 0
             self.petition_first_sessions += int(first.sum())

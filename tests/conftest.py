@@ -15,7 +15,9 @@ SMALL = {"population.scale": 0.1}
 @functools.cache
 def district_run(days: int, seed: int, **overrides) -> dict[str, float]:
     """Flat metrics of the whole district at 10% scale (cached: tests share runs)."""
-    return sim.run(SMALL | {k.replace("__", "."): v for k, v in overrides.items()}, days=days, seed=seed)
+    return sim.run(
+        SMALL | {k.replace("__", "."): v for k, v in overrides.items()}, days=days, seed=seed
+    )
 
 
 def paired_difference(

@@ -43,7 +43,11 @@ def test_without_the_petition_supermarket_more_is_passed_up():
     # over a year and eight seeds gives enough of them to see the difference.
     busy = {"population__scale": 0.2, "population__trust_mean": 0.45}
     _assert_increase(
-        "passed_up_share", busy, busy | {"petition__supermarket": False}, days=365, seeds=tuple(range(1, 9))
+        "passed_up_share",
+        busy,
+        busy | {"petition__supermarket": False},
+        days=365,
+        seeds=tuple(range(1, 9)),
     )
 
 

@@ -107,14 +107,16 @@ def test_a_feature_without_population_is_named(tmp_path):
     bad = _feature("b", 113.01)
     del bad["properties"]["population"]
     path = _write(tmp_path, [_feature("a", 113.0), bad])
-    with pytest.raises(MapDataError, match=r"feature 1 \(grid_id='b'\): missing property 'population'"):
+    with pytest.raises(
+        MapDataError, match=r"feature 1 \(grid_id='b'\): missing property 'population'"
+    ):
         load_geography(path)
 
 
 def test_a_self_intersecting_polygon_is_rejected(tmp_path):
     bowtie = _feature("bow", 113.0)
     bowtie["geometry"]["coordinates"] = [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]
-    with pytest.raises(MapDataError, match="bow.*invalid geometry"):
+    with pytest.raises(MapDataError, match=r"bow.*invalid geometry"):
         load_geography(_write(tmp_path, [bowtie]))
 
 

@@ -56,8 +56,12 @@ def test_whole_district_staffing_totals():
 
 
 def test_scale_changes_agents_not_rates():
-    small = [sim.run({"population.scale": 0.05}, days=180, seed=s)["disputes_per_1k"] for s in (1, 2)]
-    large = [sim.run({"population.scale": 0.2}, days=180, seed=s)["disputes_per_1k"] for s in (1, 2)]
+    small = [
+        sim.run({"population.scale": 0.05}, days=180, seed=s)["disputes_per_1k"] for s in (1, 2)
+    ]
+    large = [
+        sim.run({"population.scale": 0.2}, days=180, seed=s)["disputes_per_1k"] for s in (1, 2)
+    ]
     # Arrivals are per resident: 5% and 20% samples agree within sampling noise (~15%).
     assert np.mean(small) == pytest.approx(np.mean(large), rel=0.15)
 
@@ -102,5 +106,5 @@ def test_epstein_rule_and_arrest_probability():
 
 
 def test_unknown_town_in_map_towns_is_a_parameter_error():
-    with pytest.raises(sim.ParameterError, match="map.towns: unknown town 'Atlantis'"):
+    with pytest.raises(sim.ParameterError, match=r"map\.towns: unknown town 'Atlantis'"):
         sim.GovernanceModel({"map.towns": ["Atlantis"]}, rng=1)

@@ -26,7 +26,10 @@ def test_every_parameter_is_documented_and_its_default_is_valid():
 
 
 def test_unknown_key_suggests_the_closest():
-    with pytest.raises(ParameterError, match=r"grid_workers.totl: unknown parameter \(did you mean 'grid_workers.total'"):
+    with pytest.raises(
+        ParameterError,
+        match=r"grid_workers.totl: unknown parameter \(did you mean 'grid_workers.total'",
+    ):
         resolve({"grid_workers.totl": 3})
 
 
