@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 ASSUMPTION = "[assumption]"
-ARTICLE = "news report 2022-06-30 (shared/seed-article.txt)"
+ARTICLE = "news report, Jiangmen Daily, 2022-06-30"
 TOWN_LIST = "town list"  # kind of a parameter that takes "all", "none" or a list of town names
 
 

@@ -54,3 +54,12 @@ def test_resolve_does_not_share_mutable_defaults():
     first = defaults()
     first["volunteer_police.towns"].append("Huicheng")
     assert defaults()["volunteer_police.towns"] == ["Muzhou"]
+
+
+def test_the_odd_document_lists_every_parameter_with_its_default():
+    import json
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "ODD.md").read_text(encoding="utf-8")
+    for p in PARAMETERS:
+        assert f"| `{p.key}` | `{json.dumps(p.default)}` |" in text, p.key
