@@ -1,4 +1,5 @@
 import json
+import random
 
 import numpy as np
 import pytest
@@ -60,7 +61,7 @@ def test_adjacency_is_connected_and_feeds_a_mesa_network(geo):
 
     graph = nx.Graph(geo.edges)
     assert nx.is_connected(graph) and graph.number_of_nodes() == 640
-    network = geo.network()
+    network = geo.network(random=random.Random(0))
     assert len(network.all_cells) == 640
     cell = network[0]
     assert np.allclose(cell.position, geo.centroids[0])
