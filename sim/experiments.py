@@ -25,8 +25,11 @@ def simulate(
     """Build a model and run it for ``days``; returns the model (metrics, time series, grids)."""
     if days < 1:
         raise ValueError(f"days: must be at least 1, got {days}")
-    model = GovernanceModel(params, rng=seed)
-    with tqdm(total=days, unit="day", disable=not progress, leave=False, desc="simulating") as bar:
+    with tqdm(
+        total=days, unit="day", disable=not progress, leave=False, desc="building the district"
+    ) as bar:
+        model = GovernanceModel(params, rng=seed)
+        bar.set_description("simulating")
         for _ in range(days):
             model.run_for(1)
             bar.update()
