@@ -255,14 +255,7 @@ def _parse_feature(path: Path, index: int, feature: dict) -> tuple[dict, shapely
         )
     try:
         geom = shapely.geometry.shape(feature["geometry"])
-    except (
-        KeyError,
-        TypeError,
-        ValueError,
-        AttributeError,
-        shapely.errors.GEOSException,
-        shapely.errors.ShapelyError,
-    ) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.ShapelyError) as exc:
         raise _fail(path, index, feature, f"bad geometry ({exc})") from None
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise _fail(path, index, feature, f"geometry must be a Polygon, got {geom.geom_type}")

@@ -71,21 +71,19 @@ class Tally:
             )
         }
 
-    def record_sessions(self, level: Level, ids: np.ndarray, agreed: np.ndarray, book) -> None:
-        """Count the sessions held at ``level`` and their agreements."""
-        self.sessions += len(ids)
+    def record_sessions(
+        self, *, kinds: np.ndarray, agreed: np.ndarray, first_petition: np.ndarray | None = None
+    ) -> None:
+        """Count sessions and agreements by dispute type; ``first_petition`` marks first L4 sessions."""
+        self.sessions += len(kinds)
         self.agreements += int(agreed.sum())
-        book.sessions[ids] += 1
-        kinds = book.kind[ids]
         self.sessions_by_type += np.bincount(kinds, minlength=len(self.sessions_by_type))
         self.agreements_by_type += np.bincount(
             kinds[agreed], minlength=len(self.agreements_by_type)
         )
-        if level == Level.DISTRICT:
-            first = book.petition_sessions[ids] == 0
-            self.petition_first_sessions += int(first.sum())
-            self.petition_first_agreements += int((first & agreed).sum())
-            book.petition_sessions[ids] += 1
+        if first_petition is not None:
+            self.petition_first_sessions += int(first_petition.sum())
+            self.petition_first_agreements += int((first_petition & agreed).sum())
 
 
 def _share(part: float, whole: float) -> float:

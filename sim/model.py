@@ -435,7 +435,14 @@ class GovernanceModel(mesa.Model):
                 bonus=bonus, coef=self.coef,
             )  # fmt: skip
             agreed = rng.random(len(served)) < chance
-            self.tally.record_sessions(rung.level, served, agreed, book)
+            petition = rung.level == Level.DISTRICT
+            self.tally.record_sessions(
+                kinds=book.kind[served], agreed=agreed,
+                first_petition=book.petition_sessions[served] == 0 if petition else None,
+            )  # fmt: skip
+            book.sessions[served] += 1
+            if petition:
+                book.petition_sessions[served] += 1
             if rung.level == Level.GRID:
                 cost = self.p["grid_workers.session_visits"] / self.p["population.scale"]
                 np.add.at(self.mediation_debt, g, cost)

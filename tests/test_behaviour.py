@@ -5,10 +5,9 @@ and asserts that the mean paired difference has the expected sign and
 exceeds twice its standard error (about 97.5% one-sided).
 """
 
-import numpy as np
 import pytest
 
-from tests.conftest import SEEDS, district_run, paired_difference
+from tests.conftest import SEEDS, paired_difference
 
 pytestmark = pytest.mark.slow
 
@@ -69,8 +68,3 @@ def test_land_disputes_fail_several_times_as_often_as_neighbour_disputes():
         ratios.append(rates["land"] / rates["neighbour"])
     # County report: land disputes fail about 8x as often; require at least 3x in every seed.
     assert min(ratios) >= 3, ratios
-
-
-def test_runs_are_cached_per_seed():
-    assert district_run(240, SEEDS[0]) is district_run(240, SEEDS[0])
-    assert np.isfinite(district_run(240, SEEDS[0])["escalation_rate"])
