@@ -128,11 +128,11 @@ class GridWorker(FixedAgent):
         super().__init__(model)
         self.cell = cell
         self.grid = grid
-        self.diverted_until = -1.0  # emergency duty (rainstorm, epidemic campaign)
+        self.diverted_until = -1.0  # on emergency duty (rainstorm, campaign) up to this time
 
     @property
     def available(self) -> bool:
-        return self.model.time >= self.diverted_until
+        return self.model.time > self.diverted_until
 
     def step(self) -> None:
         """Visit households up to the day's budget, less yesterday's mediation time."""
@@ -161,7 +161,7 @@ class VolunteerPolice(CellAgent):
     def step(self) -> None:
         """Patrol a grid of the area today, chosen by the patrol strategy."""
         m = self.model
-        if m.time < self.diverted_until:
+        if m.time <= self.diverted_until:
             return
         rng = m.streams.staff
         if rng.random() >= m.p["volunteer_police.patrol_hours_per_week"] / (7 * PATROL_SHIFT_HOURS):

@@ -1,23 +1,29 @@
 """The ``govsim`` command (also ``python -m sim``).
 
     govsim run SCENARIO [--days N] [--replicates R] [--seed S] [--set key=value ...] [--out DIR]
+    govsim compare SCENARIO SCENARIO... [--replicates R] [--days N] [--seed S] [--set ...] [--out DIR]
     govsim validate SCENARIO
     govsim list
-    govsim map [--out FILE.png]
+    govsim map [--out FILE.png] [--results DIR [--metric NAME] [--scenario NAME]]
 
-Bad input prints one line naming the file, key and reason, and exits 2.
+``run`` and ``compare`` run replicates in parallel over the local cores
+(``--workers``), print a table and write a results directory with a
+``report.html``. Bad input prints one line naming the file, key and reason,
+and exits 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from sim.geography import MapDataError
-from sim.parameters import ParameterError
-from sim.report import print_summary, write_run
-from sim.scenario import ScenarioError, list_scenarios, load_scenario, parse_set
+from sim.parameters import ParameterError, defaults
+from sim.report import print_differences, print_summary, write_results
+from sim.scenario import Scenario, ScenarioError, list_scenarios, load_scenario, parse_set
 
 EXIT_BAD_INPUT = 2
 
@@ -26,40 +32,81 @@ class CliError(Exception):
     """Bad command-line input."""
 
 
-def _scenario(args: argparse.Namespace):
-    scenario = load_scenario(args.scenario)
+def _load(name: str, args: argparse.Namespace) -> Scenario:
+    scenario = load_scenario(name)
     overrides = dict(parse_set(a) for a in getattr(args, "set", None) or [])
     return scenario.with_overrides(overrides) if overrides else scenario
 
 
-def cmd_run(args: argparse.Namespace) -> None:
-    from sim.experiments import run_replicates
+def _check_counts(args: argparse.Namespace) -> None:
+    for flag in ("days", "replicates", "workers"):
+        value = getattr(args, flag, None)
+        if value is not None and value < 1:
+            raise CliError(f"--{flag}: must be at least 1, got {value}")
 
-    scenario = _scenario(args)
-    if args.days < 1 or args.replicates < 1:
-        raise CliError("--days and --replicates must be at least 1")
+
+def _command(args: argparse.Namespace) -> str:
+    return shlex.join(["govsim", *args.argv])
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    from sim.experiments import run_scenarios
+
+    _check_counts(args)
+    scenario = _load(args.scenario, args)
     out = Path(args.out) if args.out else Path("results") / scenario.name
-    result = run_replicates(
-        scenario,
-        days=args.days,
-        replicates=args.replicates,
-        seed=args.seed,
-        progress=not args.quiet,
-    )
-    write_run(result, out)
+    [result] = run_scenarios(
+        [scenario], days=args.days, replicates=args.replicates, seed=args.seed,
+        workers=args.workers, progress=not args.quiet,
+    )  # fmt: skip
+    written = write_results([result], out, command=_command(args))
     if not args.quiet:
         print_summary(result)
-        print(f"\nwrote {out}/ (summary.csv, timeseries.csv, grids.csv, manifest.json)")
+        print(f"\nwrote {out}/ ({', '.join(written)})")
+
+
+def cmd_compare(args: argparse.Namespace) -> None:
+    from sim.experiments import paired_differences, run_scenarios
+
+    _check_counts(args)
+    if len(args.scenarios) < 2:
+        raise CliError("compare: name at least two scenarios")
+    scenarios: list[Scenario] = []
+    for name in args.scenarios:
+        scenario = _load(name, args)
+        taken = {s.name for s in scenarios}
+        if scenario.name in taken:
+            k = 2
+            while f"{scenario.name}-{k}" in taken:
+                k += 1
+            scenario = replace(scenario, name=f"{scenario.name}-{k}")
+        scenarios.append(scenario)
+    out = Path(args.out) if args.out else Path("results") / "-vs-".join(s.name for s in scenarios)
+    results = run_scenarios(
+        scenarios, days=args.days, replicates=args.replicates, seed=args.seed,
+        workers=args.workers, progress=not args.quiet,
+    )  # fmt: skip
+    differences = paired_differences(results)
+    written = write_results(results, out, differences=differences, command=_command(args))
+    if not args.quiet:
+        print_differences(differences)
+        print(f"\nwrote {out}/ ({', '.join(written)})")
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
-    scenario = _scenario(args)
     from sim.model import GovernanceModel
 
+    scenario = _load(args.scenario, args)
+    # Building a tiny model checks what the file alone cannot: the map, town names, staff.
     GovernanceModel(
-        scenario.params | {"population.scale": 0.001}, rng=0
-    )  # map, towns and staff resolve
-    print(f"{scenario.path}: ok ({len(scenario.overrides)} settings differ from the defaults)")
+        scenario.params | {"population.scale": 0.001}, rng=0, timeline=scenario.timeline
+    )
+    changed = sum(scenario.params[k] != v for k, v in defaults().items())
+    timeline = scenario.timeline
+    print(
+        f"{scenario.path}: ok ({changed} settings differ from the defaults; "
+        f"{len(timeline.interventions)} interventions, {len(timeline.events)} events)"
+    )
 
 
 def cmd_list(args: argparse.Namespace) -> None:
@@ -68,30 +115,92 @@ def cmd_list(args: argparse.Namespace) -> None:
         print(f"{name:28s} {description[0] if description else ''}")
 
 
+COUNTS_PER_1K = ("open_disputes", "escalations", "incidents")  # mapped per 1,000 residents
+
+
 def cmd_map(args: argparse.Namespace) -> None:
+    import json
+
+    import pandas as pd
+
+    from sim.figures import draw_map
     from sim.geography import load_geography
-    from sim.report import draw_map
 
     out = Path(args.out)
-    draw_map(load_geography(args.map_file), out)
+    if args.results is None:
+        draw_map(load_geography(args.map_file), out)
+        print(f"wrote {out}")
+        return
+    results = Path(args.results)
+    try:
+        manifest = json.loads((results / "manifest.json").read_text(encoding="utf-8"))
+        grids = pd.read_csv(results / "grids.csv")
+    except (OSError, ValueError) as exc:
+        raise CliError(
+            f"{results}: not a results directory of govsim run or compare ({exc})"
+        ) from None
+    names = [s["name"] for s in manifest["scenarios"]]
+    name = args.scenario or names[0]
+    if name not in names:
+        raise CliError(f"--scenario: {name!r} is not in {results} (it has {', '.join(names)})")
+    columns = [c for c in grids.columns if c not in ("scenario", "run", "seed", "grid_id", "town",
+                                                     "village", "residents")]  # fmt: skip
+    if args.metric not in columns:
+        raise CliError(
+            f"--metric: unknown grid metric {args.metric!r}; expected one of {', '.join(columns)}"
+        )
+    params = manifest["scenarios"][names.index(name)]["parameters"]
+    towns = params["map.towns"]
+    geo = load_geography(args.map_file or params["map.file"] or None,
+                         towns=None if towns == "all" else towns)  # fmt: skip
+    table = grids[grids["scenario"] == name].groupby("grid_id")[[args.metric, "residents"]].mean()
+    table = table.reindex(geo.grid_ids)
+    values, label = table[args.metric].to_numpy(), args.metric.replace("_", " ")
+    if args.metric in COUNTS_PER_1K:
+        values = values / table["residents"].clip(lower=1).to_numpy() * 1000
+        label += " per 1,000 residents"
+    draw_map(geo, out, values=values, label=f"{label} ({name}, mean of runs)")
     print(f"wrote {out}")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="govsim", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit 2, like every other bad input."""
 
-    run = sub.add_parser("run", help="run a scenario and write its results")
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"govsim: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="govsim", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    runs = _Parser(add_help=False)  # options shared by run and compare
+    runs.add_argument("--days", type=int, default=365, help="days to simulate (default 365)")
+    runs.add_argument("--seed", type=int, default=1, help="seed of the first replicate (default 1)")
+    runs.add_argument(
+        "--set", action="append", metavar="KEY=VALUE",
+        help="override a parameter, e.g. --set grid_workers.total=2000 (repeatable)",
+    )  # fmt: skip
+    runs.add_argument("--workers", type=int, help="parallel processes (default: all local cores)")
+    runs.add_argument("--quiet", action="store_true", help="no progress bar or table")
+
+    run = sub.add_parser("run", parents=[runs], help="run a scenario and write its results")
     run.add_argument("scenario", help="a scenario name under scenarios/ or a path to a .toml file")
-    run.add_argument("--days", type=int, default=365, help="days to simulate (default 365)")
     run.add_argument(
         "--replicates", type=int, default=1, help="runs with seeds S, S+1, ... (default 1)"
     )
-    run.add_argument("--seed", type=int, default=1, help="seed of the first replicate (default 1)")
-    run.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a parameter")
     run.add_argument("--out", help="output directory (default results/SCENARIO)")
-    run.add_argument("--quiet", action="store_true", help="no progress bar or table")
     run.set_defaults(func=cmd_run)
+
+    compare = sub.add_parser(
+        "compare", parents=[runs], help="run scenarios on the same seeds and compare them"
+    )
+    compare.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="two or more scenarios")
+    compare.add_argument(
+        "--replicates", type=int, default=5, help="runs per scenario, seeds S, S+1, ... (default 5)"
+    )
+    compare.add_argument("--out", help="output directory (default results/A-vs-B)")
+    compare.set_defaults(func=cmd_compare)
 
     validate = sub.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("scenario")
@@ -100,15 +209,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("list", help="list the named scenarios").set_defaults(func=cmd_list)
 
-    map_ = sub.add_parser("map", help="draw the grid map coloured by town")
+    map_ = sub.add_parser(
+        "map", help="draw the grid map, by town or by a metric of a results directory"
+    )
     map_.add_argument("--out", default="map.png", help="PNG file to write (default map.png)")
     map_.add_argument("--map-file", help="a GeoJSON grid map instead of the shipped one")
+    map_.add_argument("--results", help="a results directory of govsim run or compare")
+    map_.add_argument(
+        "--metric", default="escalations",
+        help="per-grid column of grids.csv to colour by (default escalations, per 1,000 residents)",
+    )  # fmt: skip
+    map_.add_argument("--scenario", help="which scenario of the results (default the first)")
     map_.set_defaults(func=cmd_map)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         args.func(args)
     except (CliError, ScenarioError, ParameterError, MapDataError) as exc:

@@ -50,6 +50,7 @@ class Tally:
     petition_first_agreements: int
     worker_busy_visits: float
     worker_capacity_visits: float
+    cost_days: float  # the yearly cost of the policy in force, summed over the days run
     incidents_by_grid: np.ndarray
     sessions_by_type: np.ndarray  # indexed by dispute type (sim.disputes.DISPUTE_TYPES)
     agreements_by_type: np.ndarray
@@ -59,7 +60,16 @@ class Tally:
         n_types = len(DISPUTE_TYPES)
         zeros = np.zeros(n_grids, dtype=np.int64)
         return cls(
-            0, 0, 0, 0, 0.0, 0.0, zeros, np.zeros(n_types, np.int64), np.zeros(n_types, np.int64)
+            0,
+            0,
+            0,
+            0,
+            0.0,
+            0.0,
+            0.0,
+            zeros,
+            np.zeros(n_types, np.int64),
+            np.zeros(n_types, np.int64),
         )
 
     def failure_rate_by_type(self) -> dict[str, float]:
@@ -123,7 +133,7 @@ def compute(model: GovernanceModel) -> dict[str, float]:
         "p90_days_to_resolution": float(np.percentile(took, 90)) if len(took) else float("nan"),
         "mean_days_to_detection": float(lag.mean()) if len(lag) else float("nan"),
         "grid_worker_utilisation": _share(tally.worker_busy_visits, tally.worker_capacity_visits),
-        "annual_cost_wan_yuan": float(model.annual_cost),
+        "annual_cost_wan_yuan": tally.cost_days / days,
     }
     open_disputes = int(np.isin(state, (State.LATENT, State.QUEUED)).sum())
     return {"day": days, "open_disputes": open_disputes} | {k: float(v) for k, v in values.items()}

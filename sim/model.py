@@ -7,6 +7,8 @@ One step is one day, made of these phases, in this order::
 
 Residents do not step; only the parties to a dispute act. Staff agents step
 in ``patrol_and_visit``. Per-grid and per-dispute state lives in numpy arrays.
+Interventions and events (:mod:`sim.timeline`) are scheduled with Mesa's
+``schedule_event`` and run between days.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from sim.disputes import (
     FAMILY,
     GROUP_TYPES,
     TYPE_DRIFT,
+    TYPE_INDEX,
     TYPE_SHARES,
     DisputeBook,
     Level,
@@ -55,6 +58,7 @@ from sim.staffing import (
     trust_room_villages,
     yi_police_teams,
 )
+from sim.timeline import Event, Timeline
 
 ACTIVE_HOURS = 12.0  # [assumption] hours a day in which a patrol deters
 MAX_PETITION_SESSIONS = 3  # [assumption] district sessions before a petitioner gives up
@@ -72,6 +76,7 @@ class Streams:
     mediation: np.random.Generator
     behaviour: np.random.Generator
     staff: np.random.Generator
+    events: np.random.Generator  # last: adding it left the other streams unchanged
 
     @classmethod
     def from_seed(cls, seed: int) -> Streams:
@@ -86,9 +91,16 @@ class GovernanceModel(mesa.Model):
         params: dotted parameter overrides (``{"grid_workers.total": 2000}``); see
             :mod:`sim.parameters` for every key, its default and unit.
         rng: integer seed; ``None`` draws one (kept in ``model.seed``).
+        timeline: interventions and events (:class:`sim.timeline.Timeline`) to schedule.
     """
 
-    def __init__(self, params: Mapping[str, Any] | None = None, *, rng: int | None = None) -> None:
+    def __init__(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        rng: int | None = None,
+        timeline: Timeline | None = None,
+    ) -> None:
         p = resolve(params)
         seed = int(np.random.SeedSequence().entropy % 2**63) if rng is None else int(rng)
         super().__init__(rng=seed)
@@ -106,16 +118,26 @@ class GovernanceModel(mesa.Model):
         self.geography = geo = full.subset(towns) if towns else full
         keep = np.array([full.grid_ids.index(g) for g in geo.grid_ids])
         self.space = geo.network(random=self.random)
+        self.district, self.keep = full, keep  # the whole map, and which of its grids are simulated
 
         self._build_population(full, keep)
         self._build_staff(full, keep)
         self._build_institutions()
+        n = geo.n_grids
+        self.visits, self.patrol_hours, self.mediation_debt = np.zeros(n), np.zeros(n), np.zeros(n)
+        self.visit_demand_left, self.workers_available = np.zeros(n), np.zeros(n)
+        self.damage_surge = np.zeros(n)  # extra damage disputes per day (rainstorm)
+        self._patrol_weights: dict[int, np.ndarray | None] = {}
+        self._trust_delta: list[tuple[np.ndarray, np.ndarray]] = []
+        self._failed: list[int] = []
+        self._impatient: np.ndarray = np.zeros(0, dtype=np.int64)
         self.book = DisputeBook()
         self.tally = metrics.Tally.empty(geo.n_grids)
         self.current: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(metrics.read, name) for name in metrics.SERIES}
         )
+        self._schedule(timeline or Timeline())
 
     # ----------------------------------------------------------------- set-up
     def _build_population(self, full, keep: np.ndarray) -> None:
@@ -144,8 +166,6 @@ class GovernanceModel(mesa.Model):
         self.residents_per_grid = per_grid
         self.residents = [Resident(self, i) for i in range(len(self.population))]
         self.households = np.maximum(geo.grid_population / p["population.household_size"], 1.0)
-        # Disputes per simulated resident per day, times the grid's risk.
-        self.arrival_rate = p["disputes.rate_per_1k"] / 1000 / 365 * per_grid * self.grid_risk
 
     def _build_staff(self, full, keep: np.ndarray) -> None:
         p, geo, rng = self.p, self.geography, self.streams.staff
@@ -250,13 +270,75 @@ class GovernanceModel(mesa.Model):
         ]  # fmt: skip
         self.difficulty = type_difficulty(p["disputes.land_difficulty"])
         self.coef = {k: p[f"mediation.{k}_effect"] for k in ("skill", "trust", "intensity", "wait")}
-        n = geo.n_grids
-        self.visits, self.patrol_hours, self.mediation_debt = np.zeros(n), np.zeros(n), np.zeros(n)
-        self.visit_demand_left, self.workers_available = np.zeros(n), np.zeros(n)
-        self._patrol_weights: dict[int, np.ndarray | None] = {}
-        self._trust_delta: list[tuple[np.ndarray, np.ndarray]] = []
-        self._failed: list[int] = []
-        self._impatient: np.ndarray = np.zeros(0, dtype=np.int64)
+        # Disputes per simulated resident per day, times the grid's risk.
+        self.arrival_rate = (
+            p["disputes.rate_per_1k"] / 1000 / 365 * self.residents_per_grid * self.grid_risk
+        )
+
+    # ----------------------------------------------------------------- timeline
+    def _schedule(self, timeline: Timeline) -> None:
+        """Schedule interventions and events; the callbacks are kept here (Mesa holds them weakly)."""
+        for i, event in enumerate(timeline.events):
+            town_set(event.towns, self.district.town_names, key=f"events[{i}].towns")
+        self.timeline, self.active_events = timeline, []
+        self._callbacks = []
+        for change in timeline.interventions:
+            self._callbacks.append((partial(self.intervene, change.settings), change.day))
+        for event in timeline.events:
+            self._callbacks.append((partial(self.start_event, event), event.day))
+            self._callbacks.append((partial(self.end_event, event), event.end))
+        for callback, day in self._callbacks:
+            self.schedule_event(callback, at=float(day))  # after `day` days, before the next
+
+    def intervene(self, settings: Mapping[str, Any]) -> None:
+        """Change policy settings from now on: staff and institutions are rebuilt.
+
+        Residents, their trust and the disputes (with their queues) carry on;
+        staff on emergency duty for an event still running stay diverted.
+        """
+        for key in settings:
+            if key.split(".")[0] in ("population", "map"):
+                raise ParameterError(f"{key}: cannot change during a run")
+        self.p = resolve(self.p | dict(settings))
+        for agent in [*self.grid_workers, *self.volunteer_police, *self.police]:
+            agent.remove()
+        self._build_staff(self.district, self.keep)
+        self._build_institutions()
+        for event in self.active_events:
+            self._divert(event)
+
+    def start_event(self, event: Event) -> None:
+        """An event begins: divert staff in its towns, start the surge of damage disputes."""
+        self.active_events.append(event)
+        self._divert(event)
+        self._set_damage_surge()
+
+    def end_event(self, event: Event) -> None:
+        """An event ends (its staff come back by themselves when their duty ends)."""
+        self.active_events.remove(event)
+        self._set_damage_surge()
+
+    def _event_grids(self, event: Event) -> np.ndarray:
+        geo = self.geography
+        towns = town_set(event.towns, geo.town_names, key="events.towns") & set(geo.town_names)
+        return np.isin(geo.grid_town, [geo.town_names.index(t) for t in towns])
+
+    def _divert(self, event: Event) -> None:
+        rng, hit = self.streams.events, self._event_grids(event)
+        staff = (
+            ([w for w in self.grid_workers if hit[w.grid]], event.grid_worker_share),
+            ([v for v in self.volunteer_police if hit[v.area[0]]], event.volunteer_share),
+        )
+        for agents, share in staff:
+            chosen = rng.permutation(len(agents))[: round(share * len(agents))]
+            for k in chosen:
+                agents[k].diverted_until = max(agents[k].diverted_until, float(event.end))
+
+    def _set_damage_surge(self) -> None:
+        self.damage_surge = np.zeros(self.geography.n_grids)
+        for event in self.active_events:
+            per_resident = event.extra_damage_per_1k / 1000
+            self.damage_surge += self._event_grids(event) * per_resident * self.residents_per_grid
 
     # ----------------------------------------------------------------- the day
     def step(self) -> None:
@@ -273,15 +355,35 @@ class GovernanceModel(mesa.Model):
         self.record()
 
     def arrive_disputes(self) -> None:
-        """New disputes per grid (Poisson), their type, parties and intensity; dormant ones flare up."""
-        p, pop, rng, book = self.p, self.population, self.streams.arrivals, self.book
-        counts = rng.poisson(self.arrival_rate)
+        """New disputes per grid (Poisson), their type, parties and intensity; dormant ones flare up.
+
+        During a rainstorm extra damage disputes arrive (drawn from the events stream).
+        """
+        p, book, rng = self.p, self.book, self.streams.arrivals
+        self._new_disputes(rng.poisson(self.arrival_rate), rng=rng)
+        if self.damage_surge.any():
+            surge = self.streams.events.poisson(self.damage_surge)
+            self._new_disputes(surge, rng=self.streams.events, kind=TYPE_INDEX["damages"])
+        dormant = book.in_state(State.DORMANT)  # lifecycle stream: arrivals stay in step
+        flare = dormant[self.streams.lifecycle.random(len(dormant)) < p["disputes.flare_per_day"]]
+        book.state[flare] = State.LATENT
+        book.level[flare] = Level.LATENT
+        book.intensity[flare] = np.minimum(book.intensity[flare] + 0.1, 1.0)
+
+    def _new_disputes(
+        self, counts: np.ndarray, *, rng: np.random.Generator, kind: int | None = None
+    ) -> None:
+        """Add ``counts[g]`` disputes in each grid g: type (or ``kind``), parties, intensity."""
+        p, pop, book = self.p, self.population, self.book
         n = int(counts.sum())
         if n:
             grids = np.repeat(np.arange(len(counts)), counts)
-            is_group = rng.random(n) < p["disputes.group_share"]
-            kind = rng.choice(len(DISPUTE_TYPES), size=n, p=TYPE_SHARES)
-            kind[is_group] = rng.choice(GROUP_TYPES, size=int(is_group.sum()))
+            if kind is None:
+                is_group = rng.random(n) < p["disputes.group_share"]
+                kinds = rng.choice(len(DISPUTE_TYPES), size=n, p=TYPE_SHARES)
+                kinds[is_group] = rng.choice(GROUP_TYPES, size=int(is_group.sum()))
+            else:
+                is_group, kinds = np.zeros(n, dtype=bool), np.full(n, kind)
             start, size = pop.grid_start[grids], self.residents_per_grid[grids]
             party_a = start + (rng.random(n) * size).astype(np.int64)
             other = start + (rng.random(n) * size).astype(np.int64)
@@ -291,7 +393,7 @@ class GovernanceModel(mesa.Model):
                 party_a + 1, party_a - 1,
             )  # fmt: skip
             same_home = (
-                (kind == FAMILY)
+                (kinds == FAMILY)
                 & (housemate >= start)
                 & (pop.household[np.maximum(housemate, 0)] == pop.household[party_a])
             )
@@ -304,16 +406,11 @@ class GovernanceModel(mesa.Model):
             n_parties[~is_group & (party_b < 0)] = 1
             a, b = beta_mean_sd(p["disputes.initial_intensity"], 0.12)
             book.add(
-                n, kind=kind, grid=grids, party_a=party_a, party_b=party_b, n_parties=n_parties,
+                n, kind=kinds, grid=grids, party_a=party_a, party_b=party_b, n_parties=n_parties,
                 is_group=is_group, intensity=rng.beta(a, b, n), arrived=self.today + rng.random(n),
             )  # fmt: skip
             np.add.at(pop.grievances, party_a, 1)
             np.add.at(pop.grievances, party_b[party_b >= 0], 1)
-        dormant = book.in_state(State.DORMANT)
-        flare = dormant[rng.random(len(dormant)) < p["disputes.flare_per_day"]]
-        book.state[flare] = State.LATENT
-        book.level[flare] = Level.LATENT
-        book.intensity[flare] = np.minimum(book.intensity[flare] + 0.1, 1.0)
 
     def patrol_and_visit(self) -> None:
         """Staff step: grid workers visit households, Yi Police patrol their areas."""
@@ -505,6 +602,7 @@ class GovernanceModel(mesa.Model):
 
     def record(self) -> None:
         """Compute the outcome metrics so far and collect the day's row."""
+        self.tally.cost_days += self.annual_cost
         self.current = metrics.compute(self)
         self.datacollector.collect(self)
 

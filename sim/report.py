@@ -1,4 +1,4 @@
-"""Reporting results: the printed table, the output directory, and the map picture."""
+"""Reporting results: the printed table and the output directory."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ import os
 import platform
 import shutil
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from sim.experiments import RunResult
-from sim.geography import Geography
 from sim.metrics import METRICS
 
 
@@ -34,9 +35,8 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
 def print_summary(result: RunResult) -> None:
     """The outcome metrics as a readable table (mean and 95% CI over replicates)."""
     n = len(result.seeds)
-    print(
-        f"\n{result.scenario.name}: {result.days} days, {n} run(s), seeds {result.seeds[0]}..{result.seeds[-1]}"
-    )
+    seeds = f"seed {result.seeds[0]}" if n == 1 else f"seeds {result.seeds[0]}..{result.seeds[-1]}"
+    print(f"\n{result.scenario.name}: {result.days} days, {n} run(s), {seeds}")
     print(f"{'metric':36s} {'value':>12s} {'95% CI':>12s}  meaning")
     for name, meaning in METRICS.items():
         mean, half = mean_ci(result.summary[name].to_numpy())
@@ -44,43 +44,88 @@ def print_summary(result: RunResult) -> None:
         print(f"{name:36s} {mean:12.4g} {ci:>12s}  {meaning}")
 
 
-def _manifest(result: RunResult) -> dict:
+def print_differences(differences: pd.DataFrame) -> None:
+    """Each scenario against the first: means, the difference and its 95% CI; * marks CI excluding 0."""
+    for name, table in differences.groupby("scenario", sort=False):
+        reference = table["reference"].iloc[0]
+        print(f"\n{name} against {reference} (paired by seed; * = 95% CI excludes zero)")
+        print(f"{'metric':36s} {reference[:12]:>12s} {name[:12]:>12s} {'difference':>12s}  95% CI")
+        for row in table.itertuples():
+            ci = f"[{row.ci_low:.4g}, {row.ci_high:.4g}]" if np.isfinite(row.ci_low) else ""
+            flag = "*" if row.significant else " "
+            print(
+                f"{row.metric:36s} {row.reference_mean:12.4g} {row.mean:12.4g} "
+                f"{row.difference:+12.4g}{flag} {ci}"
+            )
+
+
+def _manifest(results: Sequence[RunResult], command: str) -> dict:
     versions = {}
     for package in ("xinhui-govsim", "mesa", "numpy", "scipy", "pandas"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = None
-    scenario = result.scenario
+    first = results[0]
+    scenarios = [
+        {
+            "name": r.scenario.name,
+            "file": str(r.scenario.path) if r.scenario.path else None,
+            "sha256": r.scenario.sha256,
+            "description": r.scenario.description,
+            "overrides": r.scenario.overrides,
+            "timeline": r.scenario.timeline.to_dict(),
+            "parameters": r.scenario.params,
+            "run_seconds": r.timings.get("run_seconds"),
+        }
+        for r in results
+    ]
     return {
-        "scenario": scenario.name,
-        "scenario_file": str(scenario.path) if scenario.path else None,
-        "scenario_sha256": scenario.sha256,
-        "overrides": scenario.overrides,
-        "parameters": scenario.params,
-        "days": result.days,
-        "seeds": result.seeds,
+        "command": command,
+        "days": first.days,
+        "replicates": len(first.seeds),
+        "seeds": first.seeds,
+        "scenarios": scenarios,
         "versions": versions | {"python": platform.python_version()},
-        "timings": result.timings,
+        "timings": {k: v for k, v in first.timings.items() if k != "run_seconds"},
         "written": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
-def write_run(result: RunResult, out: Path) -> None:
+def _csv(table: pd.DataFrame, path: Path) -> None:
+    table.to_csv(path, index=False, float_format="%.10g")
+
+
+def write_results(
+    results: Sequence[RunResult],
+    out: Path,
+    *,
+    differences: pd.DataFrame | None = None,
+    command: str = "",
+) -> list[str]:
     """Write the output directory atomically: a temporary directory moved into place.
 
-    An existing directory is replaced only once the new one is complete, so a
-    failure half-way never leaves a mix of old and new files.
+    Files: ``summary.csv``, ``timeseries.csv``, ``grids.csv`` (every scenario,
+    a ``scenario`` column), ``differences.csv`` when comparing,
+    ``manifest.json`` and ``report.html``. An existing directory is replaced
+    only once the new one is complete, so a failure half-way never leaves a
+    mix of old and new files. Returns the names of the files written.
     """
+    from sim.html_report import write_report
+
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        result.summary.to_csv(tmp / "summary.csv", index=False, float_format="%.10g")
-        result.timeseries.to_csv(tmp / "timeseries.csv", index=False, float_format="%.10g")
-        result.grids.to_csv(tmp / "grids.csv", index=False, float_format="%.10g")
-        manifest = json.dumps(_manifest(result), indent=2, default=str)
+        _csv(pd.concat([r.summary for r in results], ignore_index=True), tmp / "summary.csv")
+        _csv(pd.concat([r.timeseries for r in results], ignore_index=True), tmp / "timeseries.csv")
+        _csv(pd.concat([r.grids for r in results], ignore_index=True), tmp / "grids.csv")
+        if differences is not None:
+            _csv(differences, tmp / "differences.csv")
+        manifest = json.dumps(_manifest(results, command), indent=2, default=str)
         (tmp / "manifest.json").write_text(manifest + "\n", encoding="utf-8")
+        write_report(results, tmp / "report.html", differences=differences)
+        written = sorted(f.name for f in tmp.iterdir())
         old = None
         if out.exists():
             old = out.with_name(f".{out.name}.old")
@@ -89,43 +134,6 @@ def write_run(result: RunResult, out: Path) -> None:
         os.replace(tmp, out)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+        return written
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def draw_map(
-    geo: Geography, out: Path, values: np.ndarray | None = None, label: str = "town"
-) -> None:
-    """A PNG of the grid map, coloured by town or by ``values`` per grid, with town names."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.collections import PolyCollection
-
-    polygons = [ring for rings in geo.polygons for ring in rings]
-    owner = np.repeat(np.arange(geo.n_grids), [len(r) for r in geo.polygons])
-    colour = (geo.grid_town if values is None else np.asarray(values, dtype=float))[owner]
-    fig, ax = plt.subplots(figsize=(8, 8))
-    cmap = "tab20" if values is None else "viridis"
-    collection = PolyCollection(
-        polygons, array=colour.astype(float), cmap=cmap, edgecolor="white", linewidth=0.3
-    )
-    ax.add_collection(collection)
-    for t, name in enumerate(geo.town_names):
-        x, y = np.average(geo.centroids[geo.grid_town == t], axis=0)
-        ax.annotate(name, (x, y), ha="center", fontsize=9, weight="bold", color="black")
-    if values is not None:
-        fig.colorbar(collection, ax=ax, shrink=0.7, label=label)
-    ax.autoscale()
-    ax.set_aspect(1 / np.cos(np.radians(geo.centroids[:, 1].mean())))
-    ax.set_title(
-        f"Xinhui District: {geo.n_grids} grids (schematic map)"
-        if "xinhui" in geo.source
-        else geo.source
-    )
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110, bbox_inches="tight")
-    plt.close(fig)

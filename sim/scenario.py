@@ -1,10 +1,12 @@
 """Scenario files: TOML under ``scenarios/``, checked against the parameter schema.
 
 A scenario file has a table per section of :mod:`sim.parameters`
-(``[grid_workers]``, ``[petition]``, ...) and may ``extends = "baseline"``
-another scenario, whose values it overrides. Unknown sections or keys, wrong
-types, out-of-range values and ``extends`` cycles are errors that name the
-file and the key.
+(``[grid_workers]``, ``[petition]``, ...), ``[[interventions]]`` and
+``[[events]]`` (see :mod:`sim.timeline`), and may ``extends = "baseline"``
+another scenario, whose values it overrides (a file that lists interventions
+or events replaces the parent's list). Unknown sections or keys, wrong types,
+out-of-range values and ``extends`` cycles are errors that name the file and
+the key.
 """
 
 from __future__ import annotations
@@ -12,14 +14,15 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from sim.parameters import SCHEMA, SECTIONS, ParameterError, resolve, unknown_key_error
+from sim.timeline import Timeline
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-TOP_LEVEL = {"extends", "description", "title"}
+TOP_LEVEL = {"extends", "description", "interventions", "events"}
 
 
 class ScenarioError(ValueError):
@@ -35,6 +38,7 @@ class Scenario:
     params: dict[str, Any]  # every parameter, resolved
     overrides: dict[str, Any] = field(default_factory=dict)  # what the file chain sets
     description: str = ""
+    timeline: Timeline = field(default_factory=Timeline)  # interventions and events
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """The same scenario with ``--set``-style overrides applied and checked."""
@@ -43,12 +47,12 @@ class Scenario:
             params = resolve(merged)
         except ParameterError as exc:
             raise ScenarioError(f"--set {exc}") from None
-        return Scenario(self.name, self.path, params, merged, self.description)
+        return replace(self, params=params, overrides=merged)
 
     @property
     def sha256(self) -> str:
-        """A hash of the resolved parameters: the same hash means the same experiment."""
-        text = json.dumps(self.params, sort_keys=True, default=str)
+        """A hash of the resolved parameters and timeline: the same hash means the same experiment."""
+        text = json.dumps([self.params, self.timeline.to_dict()], sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -96,7 +100,8 @@ def _flatten(path: Path, data: dict) -> dict[str, Any]:
     return flat
 
 
-def _chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], str]:
+def _chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The settings of a file and its ancestors, and the top-level entries (child wins)."""
     resolved = path.resolve()
     if resolved in seen:
         cycle = " -> ".join(p.stem for p in (*seen, resolved))
@@ -104,24 +109,32 @@ def _chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], str
     data = _read(path)
     parent = data.get("extends")
     overrides: dict[str, Any] = {}
+    top: dict[str, Any] = {}
     if parent is not None:
         if not isinstance(parent, str):
             raise ScenarioError(f"{path}: extends: expected a scenario name, got {parent!r}")
         parent_path = scenario_path(parent) if "/" not in parent else path.parent / parent
-        overrides, _ = _chain(parent_path, (*seen, resolved))
-    description = data.get("description", "")
-    return overrides | _flatten(path, data), description
+        overrides, top = _chain(parent_path, (*seen, resolved))
+        top.pop("description", None)  # a description speaks for its own file only
+    for key in ("description", "interventions", "events"):
+        if key in data:
+            top[key] = data[key]
+    return overrides | _flatten(path, data), top
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load a scenario by name (``"baseline"``) or path, following ``extends``."""
     path = scenario_path(name_or_path)
-    overrides, description = _chain(path)
+    overrides, top = _chain(path)
+    description = top.get("description", "")
     try:
+        if not isinstance(description, str):
+            raise ParameterError(f"description: expected a string, got {description!r}")
         params = resolve(overrides)
+        timeline = Timeline.parse(top.get("interventions", []), top.get("events", []))
     except ParameterError as exc:
         raise ScenarioError(f"{path}: {exc}") from None
-    return Scenario(path.stem, path, params, overrides, description)
+    return Scenario(path.stem, path, params, overrides, description, timeline)
 
 
 def parse_set(assignment: str) -> tuple[str, Any]:

@@ -19,23 +19,59 @@ def test_run_writes_the_output_files(tmp_path):
     )
     summary = pd.read_csv(out / "summary.csv")
     assert len(summary) == 2 and set(METRICS) <= set(summary.columns)
-    assert summary["seed"].tolist() == [7, 8]
+    assert summary["seed"].tolist() == [7, 8] and set(summary["scenario"]) == {"muzhou"}
     series = pd.read_csv(out / "timeseries.csv")
-    assert set(series.columns) == {"run", "seed", "day", "metric", "value"}
+    assert set(series.columns) == {"scenario", "run", "seed", "day", "metric", "value"}
     assert series["day"].max() == 20
     grids = pd.read_csv(out / "grids.csv")
     assert len(grids) == 2 * 35 and {"grid_id", "town", "open_disputes"} <= set(grids.columns)
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["seeds"] == [7, 8] and len(manifest["scenario_sha256"]) == 64
-    assert manifest["parameters"]["map.towns"] == ["Muzhou"]
+    assert manifest["seeds"] == [7, 8] and manifest["days"] == 20
+    [scenario] = manifest["scenarios"]
+    assert len(scenario["sha256"]) == 64 and scenario["parameters"]["map.towns"] == ["Muzhou"]
+    assert manifest["command"].startswith("govsim run muzhou")
+    assert "<html" in (out / "report.html").read_text()
 
 
-def test_same_seed_gives_byte_identical_summary(tmp_path):
+def test_baseline_seed_7_twice_gives_byte_identical_summary(tmp_path):
+    """The issue's check, as a planner types it: the whole district, a year, full scale."""
     for name in ("a", "b"):
-        assert main(["run", "muzhou", "--seed", "7", "--out", str(tmp_path / name), *QUICK]) == 0
-    assert (tmp_path / "a" / "summary.csv").read_bytes() == (
-        tmp_path / "b" / "summary.csv"
-    ).read_bytes()
+        assert (
+            main(["run", "baseline", "--seed", "7", "--quiet", "--out", str(tmp_path / name)]) == 0
+        )
+    first, second = (tmp_path / n / "summary.csv" for n in ("a", "b"))
+    assert first.read_bytes() == second.read_bytes()
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert manifest["seeds"] == [7]
+    assert manifest["scenarios"][0]["sha256"] == load_scenario("baseline").sha256
+
+
+def test_compare_end_to_end(tmp_path, capsys):
+    """More grid workers: fewer disputes escalate (mean paired difference over 4 seeds below 0)."""
+    out = tmp_path / "cmp"
+    argv = ["compare", "baseline", "double_grid_workers", "--replicates", "4", "--days", "120",
+            "--set", "population.scale=0.2", "--workers", "2", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "double_grid_workers against baseline" in printed and "escalation_rate" in printed
+    written = {f.name for f in out.iterdir()}
+    assert written == {"summary.csv", "timeseries.csv", "grids.csv", "differences.csv",
+                       "manifest.json", "report.html"}  # fmt: skip
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary.groupby("scenario")["seed"].apply(list).to_dict() == {
+        "baseline": [1, 2, 3, 4], "double_grid_workers": [1, 2, 3, 4]
+    }  # fmt: skip
+    differences = pd.read_csv(out / "differences.csv").set_index("metric")
+    assert differences.loc["escalation_rate", "difference"] < 0
+    assert differences.loc["detected_share", "difference"] > 0
+    assert differences.loc["annual_cost_wan_yuan", "difference"] == pytest.approx(6000)
+    assert bool(differences.loc["annual_cost_wan_yuan", "significant"])
+    report = (out / "report.html").read_text()
+    assert "double_grid_workers" in report and report.count("data:image/png;base64,") >= 3
+    png = tmp_path / "escalations.png"
+    assert main(["map", "--results", str(out), "--scenario", "double_grid_workers",
+                 "--out", str(png)]) == 0  # fmt: skip
+    assert png.read_bytes()[:4] == b"\x89PNG"
 
 
 @pytest.mark.parametrize(
@@ -49,10 +85,20 @@ def test_same_seed_gives_byte_identical_summary(tmp_path):
         ),
         (["run", "muzhou", "--set", "map.towns=['Atlantis']"], "unknown town 'Atlantis'"),
         (["run", "muzhou", "--days", "0"], "--days"),
+        (["run", "muzhou", "--days", "ten"], "argument --days: invalid int value"),
+        (["run", "muzhou", "--set", "population.scale"], "expected key=value"),
+        (["compare", "muzhou"], "name at least two scenarios"),
+        (["run", "rainstorm", "--days", "100"], "events[0].day: day 160 is past the end"),
+        (["map", "--results", "no/such/dir"], "not a results directory"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, args, message):
-    assert main(args) == 2
+    try:
+        status = main(args)
+    except SystemExit as exit_:  # argparse's own errors
+        status = exit_.code
+    assert status == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
 
@@ -88,10 +134,35 @@ def test_set_values_are_toml_or_bare_strings():
     assert parse_set("grid_workers.allocation=risk") == ("grid_workers.allocation", "risk")
 
 
+def test_a_map_file_with_missing_properties_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.geojson"
+    feature = {"type": "Feature", "properties": {"grid_id": "G1"},
+               "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}}  # fmt: skip
+    bad.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    assert main(["run", "muzhou", "--quiet", "--set", f"map.file={bad}", "--days", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "bad.geojson" in err and "G1" in err and err.count("\n") == 1
+
+
+def test_intervention_scenario_example_runs_past_its_day(tmp_path):
+    example = "scenarios/examples/trust_rooms_in_year_two.toml"
+    assert main(["run", example, "--days", "364", "--quiet", "--out", str(tmp_path / "x")]) == 2
+    out = tmp_path / "y"
+    argv = ["run", example, "--days", "368", "--set", "population.scale=0.02", "--quiet"]
+    assert main([*argv, "--out", str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    [change] = manifest["scenarios"][0]["timeline"]["interventions"]
+    assert change["day"] == 365 and change["settings"] == {"mediation.trust_rooms": 242}
+
+
 @pytest.mark.parametrize("name", list_scenarios())
 def test_every_named_scenario_validates_and_runs(name, tmp_path):
+    """A few days past its last scheduled change, at 2% of the population."""
     scenario = load_scenario(name)
     assert scenario.description
+    timeline = scenario.timeline
+    days = 5 + max([i.day for i in timeline.interventions] + [e.end for e in timeline.events] + [0])
+    assert main(["validate", name]) == 0
     out = tmp_path / name
     assert (
         main(
@@ -99,7 +170,7 @@ def test_every_named_scenario_validates_and_runs(name, tmp_path):
                 "run",
                 name,
                 "--days",
-                "5",
+                str(days),
                 "--set",
                 "population.scale=0.02",
                 "--quiet",

@@ -1,0 +1,254 @@
+"""``report.html``: one self-contained page of results for a planner (no Python needed to read it).
+
+The page holds where the numbers come from (scenarios, settings, seeds,
+versions), the summary table with 95% confidence intervals, the differences
+between scenarios when given, the daily metrics and the grid maps. Styles are
+inline and figures are embedded PNGs, so the file can be mailed or archived
+alone; it loads nothing from the network and runs no script.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.experiments import RunResult
+from sim.figures import (
+    differences_figure,
+    figure_data_uri,
+    map_figure,
+    relative_differences,
+    shared_limits,
+    timeseries_figure,
+)
+from sim.geography import Geography, load_geography
+from sim.metrics import METRICS
+from sim.parameters import SCHEMA, defaults
+from sim.report import mean_ci
+from sim.staffing import town_set
+
+MAX_MAPS = 4
+MAP_LABEL = "escalations per 1,000 residents"
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222;
+       padding: 0 1em; line-height: 1.4; }
+h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ddd; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.meaning { color: #666; font-size: 0.85em; } code { font-size: 0.95em; }
+tr.significant { background: #fff3cd; font-weight: 600; }
+.note { color: #555; max-width: 60em; }
+.maps { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 1em; }
+img { max-width: 100%; height: auto; }
+"""
+
+
+def _text(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def fmt(value: float) -> str:
+    """A number to 4 significant digits, thousands separated from 10,000; "–" when unknown."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
+
+
+def _mean_pm(values: np.ndarray) -> str:
+    mean, half = mean_ci(values)
+    if not math.isfinite(half):
+        return fmt(mean)
+    if half <= 1e-9 * max(abs(mean), 1.0):  # equal in every run, up to rounding
+        half = 0.0
+    return f"{fmt(mean)} ± {fmt(half)}"
+
+
+def _seeds(seeds: list[int]) -> str:
+    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}–{seeds[-1]}"
+    return ", ".join(str(s) for s in seeds)
+
+
+def _setting(key: str, value: Any) -> str:
+    if isinstance(value, list):
+        shown = ", ".join(str(v) for v in value) or "none"
+    elif isinstance(value, bool):
+        shown = "on" if value else "off"
+    elif isinstance(value, int | float) and key in SCHEMA:
+        shown = f"{value if isinstance(value, int) else f'{value:g}'} {SCHEMA[key].unit}"
+    else:
+        shown = str(value)
+    return f"<code>{_text(key)}</code> = {_text(shown)}"
+
+
+def _changed_settings(result: RunResult) -> str:
+    base, params = defaults(), result.scenario.params
+    changed = [k for k in result.scenario.overrides if k in params and params[k] != base.get(k)]
+    shown = "; ".join(_setting(k, params[k]) for k in changed) or "none"
+    for kind, entries in result.scenario.timeline.to_dict().items():
+        for entry in entries:  # an intervention or event, e.g. {"day": 90, "settings": {...}}
+            items = (
+                ", ".join(f"{k} = {v}" for k, v in value.items())
+                if isinstance(value, dict)
+                else f"{key} {value}"
+                for key, value in entry.items()
+                if value not in ("", None)
+            )
+            shown += f"<br>{_text(kind.removesuffix('s'))}: {_text('; '.join(items))}"
+    return shown
+
+
+def _provenance(results: Sequence[RunResult]) -> str:
+    try:
+        version = metadata.version("xinhui-govsim")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    rows = "".join(
+        f"<tr><td><b>{_text(r.scenario.name)}</b></td><td>{_text(r.scenario.description)}</td>"
+        f"<td class='num'>{r.days}</td><td class='num'>{len(r.seeds)}</td>"
+        f"<td>{_text(_seeds(r.seeds))}</td><td><code>{_text(r.scenario.sha256[:12])}</code></td>"
+        f"<td>{_changed_settings(r)}</td></tr>"
+        for r in results
+    )
+    written = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        "<h2>Where these numbers come from</h2><table><tr><th>scenario</th><th>description</th>"
+        "<th>days</th><th>replicates</th><th>seeds</th><th>SHA-256 of the settings</th>"
+        f"<th>settings that differ from the defaults</th></tr>{rows}</table>"
+        f"<p class='note'>xinhui-govsim {_text(version)}, written {written}. The same SHA-256 "
+        "means the same settings; rerunning with the same settings and seeds gives the same "
+        "numbers.</p>"
+    )
+
+
+def _summary(results: Sequence[RunResult]) -> str:
+    head = "".join(f"<th>{_text(r.scenario.name)}</th>" for r in results)
+    body = ""
+    for name, meaning in METRICS.items():
+        cells = "".join(
+            f"<td class='num'>{_mean_pm(r.summary[name].to_numpy(dtype=float))}</td>"
+            for r in results
+        )
+        body += (
+            f"<tr><td><code>{_text(name)}</code><br>"
+            f"<span class='meaning'>{_text(meaning)}</span></td>{cells}</tr>"
+        )
+    return (
+        "<h2>Summary at the end of the run</h2><p class='note'>Each value is the mean over the "
+        "replicate runs (same settings, different random seeds); ± is the half-width of its 95% "
+        "confidence interval (none with a single run). Rates are per resident per year.</p>"
+        f"<table class='summary'><tr><th>metric</th>{head}</tr>{body}</table>"
+    )
+
+
+def _differences(differences: pd.DataFrame) -> str:
+    table = relative_differences(differences)
+    body = ""
+    for row in table.itertuples(index=False):
+        significant = bool(row.significant) if pd.notna(row.significant) else False
+        body += (
+            f"<tr{" class='significant'" if significant else ''}>"
+            f"<td><code>{_text(row.metric)}</code></td><td>{_text(row.scenario)}</td>"
+            f"<td class='num'>{fmt(row.reference_mean)}</td><td class='num'>{fmt(row.mean)}</td>"
+            f"<td class='num'>{fmt(row.difference)}</td>"
+            f"<td class='num'>{fmt(row.ci_low)} to {fmt(row.ci_high)}</td>"
+            f"<td class='num'>{fmt(row.relative)}%</td>"
+            f"<td>{'✔ significant' if significant else ''}</td></tr>"
+        )
+    reference = _text(table["reference"].iloc[0]) if len(table) else "the first scenario"
+    image = figure_data_uri(differences_figure(differences))
+    return (
+        f"<h2>Differences from {reference}</h2><p class='note'>Scenario minus {reference}, with "
+        "the 95% confidence interval of the difference. A difference is marked significant when "
+        "its interval excludes zero: it is unlikely to be a matter of chance.</p>"
+        "<table class='differences'><tr><th>metric</th><th>scenario</th>"
+        f"<th>{reference}</th><th>scenario mean</th><th>difference</th><th>95% CI</th>"
+        f"<th>difference, % of {reference}</th><th></th></tr>{body}</table>"
+        f"<img src='{image}' alt='differences from {reference} with 95% intervals'>"
+    )
+
+
+def scenario_geography(params: dict[str, Any]) -> Geography:
+    """The map a run with ``params`` simulates (as :class:`sim.model.GovernanceModel` builds it)."""
+    full = load_geography(params["map.file"] or None)
+    if params["map.towns"] == "all":
+        return full
+    return full.subset(sorted(town_set(params["map.towns"], full.town_names, key="map.towns")))
+
+
+def escalations_per_1k(result: RunResult, geo: Geography) -> np.ndarray:
+    """Escalations per 1,000 residents of each grid of ``geo``, mean over the runs."""
+    grids = result.grids
+    rate = grids["escalations"] / grids["residents"].where(grids["residents"] > 0) * 1000
+    by_grid = rate.groupby(grids["grid_id"].astype(str)).mean()
+    return by_grid.reindex(geo.grid_ids).to_numpy(dtype=float)
+
+
+def _maps(results: Sequence[RunResult]) -> str:
+    shown = results[:MAX_MAPS]
+    geos = [scenario_geography(r.scenario.params) for r in shown]
+    values = [escalations_per_1k(r, g) for r, g in zip(shown, geos, strict=True)]
+    vmin, vmax = shared_limits(values)
+    images = ""
+    for result, geo, grid_values in zip(shown, geos, values, strict=True):
+        name = result.scenario.name
+        label = f"{MAP_LABEL} in {result.days} days"
+        fig = map_figure(
+            geo, grid_values, label=label, vmin=vmin, vmax=vmax, title=name, figsize=(6.0, 6.0)
+        )
+        images += f"<img src='{figure_data_uri(fig)}' alt='map of {_text(name)}'>"
+    more = (
+        f" Only the first {MAX_MAPS} of {len(results)} scenarios are drawn."
+        if len(results) > MAX_MAPS
+        else ""
+    )
+    return (
+        "<h2>Where disputes escalate</h2><p class='note'>Disputes that went beyond the village "
+        f"(reached the town or higher) per 1,000 residents of each grid, mean over the runs. All "
+        f"maps share one colour scale; grey grids have no residents.{more}</p>"
+        f"<div class='maps'>{images}</div>"
+    )
+
+
+def write_report(
+    results: Sequence[RunResult], out: Path, *, differences: pd.DataFrame | None = None
+) -> None:
+    """Write ``out`` (``report.html``): one self-contained page on ``results``.
+
+    ``differences`` (columns ``metric``, ``scenario``, ``reference``,
+    ``reference_mean``, ``mean``, ``difference``, ``ci_low``, ``ci_high``,
+    ``significant``) adds a table and a figure of the differences from the reference.
+    """
+    if not results:
+        raise ValueError("write_report: no results to report")
+    names = " vs ".join(r.scenario.name for r in results)
+    series = figure_data_uri(timeseries_figure(results))
+    parts = [
+        f"<h1>Xinhui grassroots governance simulation: {_text(names)}</h1>",
+        _provenance(results),
+        _summary(results),
+        _differences(differences) if differences is not None and len(differences) else "",
+        "<h2>Day by day</h2><p class='note'>Each metric from the start of the run to that day: "
+        "the line is the mean over the runs, the shaded band its 95% confidence interval (cut "
+        "to the values the metric can take).</p>"
+        f"<img src='{series}' alt='key metrics by day'>",
+        _maps(results),
+    ]
+    page = (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{_text(names)}</title><style>{CSS}</style></head>\n<body>\n"
+        + "\n".join(parts)
+        + "\n</body></html>\n"
+    )
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")
