@@ -124,7 +124,7 @@ def cmd_map(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from sim.figures import draw_map
-    from sim.geography import load_geography
+    from sim.geography import load_geography, simulated_map
 
     out = Path(args.out)
     if args.results is None:
@@ -150,9 +150,7 @@ def cmd_map(args: argparse.Namespace) -> None:
             f"--metric: unknown grid metric {args.metric!r}; expected one of {', '.join(columns)}"
         )
     params = manifest["scenarios"][names.index(name)]["parameters"]
-    towns = params["map.towns"]
-    geo = load_geography(args.map_file or params["map.file"] or None,
-                         towns=None if towns == "all" else towns)  # fmt: skip
+    _, geo = simulated_map(args.map_file or params["map.file"], params["map.towns"])
     table = grids[grids["scenario"] == name].groupby("grid_id")[[args.metric, "residents"]].mean()
     table = table.reindex(geo.grid_ids)
     values, label = table[args.metric].to_numpy(), args.metric.replace("_", " ")

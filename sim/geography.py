@@ -25,6 +25,8 @@ import shapely
 import shapely.validation
 from mesa.discrete_space import Network
 
+from sim.parameters import ParameterError
+
 DATA = resources.files("sim") / "data"
 DEFAULT_MAP = "xinhui_grids.geojson"
 TOTAL_GRIDS = 640  # smart grids in the district (news report 2022-06-30)
@@ -331,6 +333,33 @@ def _load(path: Path) -> Geography:
 def default_map_path() -> Path:
     """The shipped schematic 640-grid map."""
     return Path(str(DATA / DEFAULT_MAP))
+
+
+def town_set(value: str | list[str], town_names: list[str], *, key: str) -> set[str]:
+    """The towns named by a town-list parameter ("all", "none" or a list of names)."""
+    if value == "all":
+        return set(town_names)
+    if value == "none":
+        return set()
+    unknown = sorted(set(value) - set(town_names))
+    if unknown:
+        raise ParameterError(
+            f"{key}: unknown town {unknown[0]!r}; expected some of {', '.join(town_names)}"
+        )
+    return set(value)
+
+
+def simulated_map(
+    map_file: str | Path = "", towns: str | list[str] = "all"
+) -> tuple[Geography, Geography]:
+    """The whole map and the part a run simulates, from the ``map.file`` and ``map.towns`` settings."""
+    full = load_geography(map_file or None)
+    if towns == "all":
+        return full, full
+    chosen = sorted(town_set(towns, full.town_names, key="map.towns"))
+    if not chosen:
+        raise ParameterError('map.towns: "none" leaves nothing to simulate')
+    return full, full.subset(chosen)
 
 
 def load_geography(path: str | Path | None = None, towns: list[str] | None = None) -> Geography:

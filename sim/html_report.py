@@ -29,11 +29,10 @@ from sim.figures import (
     shared_limits,
     timeseries_figure,
 )
-from sim.geography import Geography, load_geography
+from sim.geography import Geography, simulated_map
 from sim.metrics import METRICS
 from sim.parameters import SCHEMA, defaults
 from sim.report import mean_ci
-from sim.staffing import town_set
 
 MAX_MAPS = 4
 MAP_LABEL = "escalations per 1,000 residents"
@@ -179,10 +178,7 @@ def _differences(differences: pd.DataFrame) -> str:
 
 def scenario_geography(params: dict[str, Any]) -> Geography:
     """The map a run with ``params`` simulates (as :class:`sim.model.GovernanceModel` builds it)."""
-    full = load_geography(params["map.file"] or None)
-    if params["map.towns"] == "all":
-        return full
-    return full.subset(sorted(town_set(params["map.towns"], full.town_names, key="map.towns")))
+    return simulated_map(params["map.file"], params["map.towns"])[1]
 
 
 def escalations_per_1k(result: RunResult, geo: Geography) -> np.ndarray:

@@ -48,17 +48,16 @@ from sim.disputes import (
     success_probability,
     type_difficulty,
 )
-from sim.geography import largest_remainder, load_geography
+from sim.geography import largest_remainder, simulated_map, town_set
 from sim.institutions import grid_rung, petition_rung, town_rung, triage, village_rung
 from sim.parameters import ParameterError, resolve
 from sim.staffing import (
     allocate_grid_workers,
     annual_cost,
-    town_set,
     trust_room_villages,
     yi_police_teams,
 )
-from sim.timeline import Event, Timeline
+from sim.timeline import FIXED_SECTIONS, Event, Timeline
 
 ACTIVE_HOURS = 12.0  # [assumption] hours a day in which a patrol deters
 MAX_PETITION_SESSIONS = 3  # [assumption] district sessions before a petitioner gives up
@@ -107,15 +106,8 @@ class GovernanceModel(mesa.Model):
         self.p, self.seed, self.streams = p, seed, Streams.from_seed(seed)
         self.today = 0  # day index of the step in progress (0-based)
 
-        full = load_geography(p["map.file"] or None)
-        towns = (
-            None
-            if p["map.towns"] == "all"
-            else sorted(town_set(p["map.towns"], full.town_names, key="map.towns"))
-        )
-        if towns == []:
-            raise ParameterError('map.towns: "none" leaves nothing to simulate')
-        self.geography = geo = full.subset(towns) if towns else full
+        full, geo = simulated_map(p["map.file"], p["map.towns"])
+        self.geography = geo
         keep = np.array([full.grid_ids.index(g) for g in geo.grid_ids])
         self.space = geo.network(random=self.random)
         self.district, self.keep = full, keep  # the whole map, and which of its grids are simulated
@@ -297,7 +289,7 @@ class GovernanceModel(mesa.Model):
         staff on emergency duty for an event still running stay diverted.
         """
         for key in settings:
-            if key.split(".")[0] in ("population", "map"):
+            if key.split(".")[0] in FIXED_SECTIONS:
                 raise ParameterError(f"{key}: cannot change during a run")
         self.p = resolve(self.p | dict(settings))
         for agent in [*self.grid_workers, *self.volunteer_police, *self.police]:

@@ -253,6 +253,27 @@ def unknown_key_error(key: str) -> ParameterError:
     return ParameterError(f"{key}: unknown parameter{hint}")
 
 
+def flatten(tables: Mapping[str, Any]) -> dict[str, Any]:
+    """Section tables as dotted keys: ``{"petition": {"counters": 5}}`` -> ``{"petition.counters": 5}``.
+
+    Unknown sections and keys are errors; values are checked later, by :func:`resolve`.
+    """
+    flat = {}
+    for section, table in tables.items():
+        if section not in SECTIONS:
+            raise ParameterError(
+                f"[{section}]: unknown section (expected one of {', '.join(SECTIONS)})"
+            )
+        if not isinstance(table, dict):
+            raise ParameterError(f"{section}: expected a [{section}] table of settings")
+        for key, value in table.items():
+            dotted = f"{section}.{key}"
+            if dotted not in SCHEMA:
+                raise unknown_key_error(dotted)
+            flat[dotted] = value
+    return flat
+
+
 def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The defaults with ``overrides`` (dotted keys) applied and checked.
 

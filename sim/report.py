@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import shutil
+import sys
 import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -124,7 +125,10 @@ def write_results(
             _csv(differences, tmp / "differences.csv")
         manifest = json.dumps(_manifest(results, command), indent=2, default=str)
         (tmp / "manifest.json").write_text(manifest + "\n", encoding="utf-8")
-        write_report(results, tmp / "report.html", differences=differences)
+        try:
+            write_report(results, tmp / "report.html", differences=differences)
+        except Exception as exc:  # the tables matter more than the page: keep them
+            print(f"govsim: warning: report.html not written ({exc!r})", file=sys.stderr)
         written = sorted(f.name for f in tmp.iterdir())
         old = None
         if out.exists():

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sim.parameters import SCHEMA, SECTIONS, ParameterError, resolve, unknown_key_error
+from sim.parameters import ParameterError, flatten, resolve
 from sim.timeline import Timeline
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -82,22 +82,10 @@ def _read(path: Path) -> dict:
 
 
 def _flatten(path: Path, data: dict) -> dict[str, Any]:
-    flat = {}
-    for section, table in data.items():
-        if section in TOP_LEVEL:
-            continue
-        if section not in SECTIONS:
-            raise ScenarioError(
-                f"{path}: [{section}]: unknown section (expected one of {', '.join(SECTIONS)})"
-            )
-        if not isinstance(table, dict):
-            raise ScenarioError(f"{path}: {section}: expected a [{section}] table")
-        for key, value in table.items():
-            dotted = f"{section}.{key}"
-            if dotted not in SCHEMA:
-                raise ScenarioError(f"{path}: {unknown_key_error(dotted)}")
-            flat[dotted] = value
-    return flat
+    try:
+        return flatten({k: v for k, v in data.items() if k not in TOP_LEVEL})
+    except ParameterError as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
 
 
 def _chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], dict[str, Any]]:

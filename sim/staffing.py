@@ -12,21 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.geography import Geography, largest_remainder
-from sim.parameters import ParameterError
-
-
-def town_set(value: str | list[str], town_names: list[str], *, key: str) -> set[str]:
-    """The towns named by a town-list parameter ("all", "none" or a list of names)."""
-    if value == "all":
-        return set(town_names)
-    if value == "none":
-        return set()
-    unknown = sorted(set(value) - set(town_names))
-    if unknown:
-        raise ParameterError(
-            f"{key}: unknown town {unknown[0]!r}; expected some of {', '.join(town_names)}"
-        )
-    return set(value)
 
 
 def allocate_grid_workers(geo: Geography, *, total: int, rule: str, risk: np.ndarray) -> np.ndarray:

@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sim.parameters import SCHEMA, TOWN_LIST, Parameter, ParameterError, unknown_key_error
+from sim.parameters import SCHEMA, TOWN_LIST, Parameter, ParameterError, flatten
 
 FIXED_SECTIONS = ("population", "map")  # built once: an intervention cannot change them
 
@@ -143,22 +143,14 @@ def _intervention(i: int, entry: dict) -> Intervention:
     note = entry.get("note", "")
     if not isinstance(note, str):
         raise ParameterError(f"{where}.note: expected a string, got {note!r}")
-    settings = {}
-    for section, table in entry.items():
-        if section in ("day", "note"):
-            continue
-        if not isinstance(table, dict):
-            raise ParameterError(f"{where}.{section}: expected section.key = value settings")
-        for key, value in table.items():
-            dotted = f"{section}.{key}"
-            if dotted not in SCHEMA:
-                raise ParameterError(f"{where}.{unknown_key_error(dotted)}")
-            if section in FIXED_SECTIONS:
-                raise ParameterError(f"{where}.{dotted}: cannot change during a run")
-            try:
-                settings[dotted] = SCHEMA[dotted].check(value)
-            except ParameterError as exc:
-                raise ParameterError(f"{where}.{exc}") from None
+    try:
+        settings = flatten({k: v for k, v in entry.items() if k not in ("day", "note")})
+        for key, value in settings.items():
+            if key.split(".")[0] in FIXED_SECTIONS:
+                raise ParameterError(f"{key}: cannot change during a run")
+            settings[key] = SCHEMA[key].check(value)
+    except ParameterError as exc:
+        raise ParameterError(f"{where}.{exc}") from None
     if not settings:
         raise ParameterError(
             f"{where}: changes nothing (add settings such as mediation.trust_rooms = 242)"
