@@ -32,7 +32,7 @@ from sim.figures import (
 from sim.geography import Geography, simulated_map
 from sim.metrics import METRICS
 from sim.parameters import SCHEMA, defaults
-from sim.report import mean_ci
+from sim.report import fmt, mean_ci
 
 MAX_MAPS = 4
 MAP_LABEL = "escalations per 1,000 residents"
@@ -53,13 +53,6 @@ img { max-width: 100%; height: auto; }
 
 def _text(value: Any) -> str:
     return html.escape(str(value))
-
-
-def fmt(value: float) -> str:
-    """A number to 4 significant digits, thousands separated from 10,000; "–" when unknown."""
-    if value is None or not math.isfinite(value):
-        return "–"
-    return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
 
 
 def _mean_pm(values: np.ndarray) -> str:

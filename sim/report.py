@@ -33,6 +33,13 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     return float(values.mean()), float(half)
 
 
+def fmt(value: float) -> str:
+    """A number to 4 significant digits, thousands separated from 10,000; "–" when unknown."""
+    if value is None or not np.isfinite(value):
+        return "–"
+    return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
+
+
 def print_summary(result: RunResult) -> None:
     """The outcome metrics as a readable table (mean and 95% CI over replicates)."""
     n = len(result.seeds)
@@ -41,8 +48,8 @@ def print_summary(result: RunResult) -> None:
     print(f"{'metric':36s} {'value':>12s} {'95% CI':>12s}  meaning")
     for name, meaning in METRICS.items():
         mean, half = mean_ci(result.summary[name].to_numpy())
-        ci = f"±{half:.4g}" if np.isfinite(half) else ""
-        print(f"{name:36s} {mean:12.4g} {ci:>12s}  {meaning}")
+        ci = f"±{fmt(half)}" if np.isfinite(half) else ""
+        print(f"{name:36s} {fmt(mean):>12s} {ci:>12s}  {meaning}")
 
 
 def print_differences(differences: pd.DataFrame) -> None:
@@ -52,11 +59,12 @@ def print_differences(differences: pd.DataFrame) -> None:
         print(f"\n{name} against {reference} (paired by seed; * = 95% CI excludes zero)")
         print(f"{'metric':36s} {reference[:12]:>12s} {name[:12]:>12s} {'difference':>12s}  95% CI")
         for row in table.itertuples():
-            ci = f"[{row.ci_low:.4g}, {row.ci_high:.4g}]" if np.isfinite(row.ci_low) else ""
+            ci = f"[{fmt(row.ci_low)}, {fmt(row.ci_high)}]" if np.isfinite(row.ci_low) else ""
             flag = "*" if row.significant else " "
+            difference = ("+" if row.difference > 0 else "") + fmt(row.difference)
             print(
-                f"{row.metric:36s} {row.reference_mean:12.4g} {row.mean:12.4g} "
-                f"{row.difference:+12.4g}{flag} {ci}"
+                f"{row.metric:36s} {fmt(row.reference_mean):>12s} {fmt(row.mean):>12s} "
+                f"{difference:>12s}{flag} {ci}"
             )
 
 

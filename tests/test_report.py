@@ -19,9 +19,9 @@ from sim.figures import (
     shared_limits,
     timeseries_figure,
 )
-from sim.html_report import escalations_per_1k, fmt, scenario_geography, write_report
+from sim.html_report import escalations_per_1k, scenario_geography, write_report
 from sim.metrics import METRICS
-from sim.report import mean_ci
+from sim.report import fmt, mean_ci
 from sim.scenario import load_scenario
 from sim.timeline import Timeline
 
@@ -229,3 +229,17 @@ def test_draw_map_writes_a_png(tmp_path):
     out = tmp_path / "sub" / "map.png"
     draw_map(geo, out, values=np.arange(geo.n_grids), label="grid number")
     assert Path(out).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_a_failing_report_page_keeps_the_tables(results, tmp_path, monkeypatch, capsys):
+    import sim.html_report
+    from sim.report import write_results
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no figures today")
+
+    monkeypatch.setattr(sim.html_report, "write_report", broken)
+    written = write_results(list(results), tmp_path / "out")
+    assert "report.html" not in written and "summary.csv" in written
+    assert len(pd.read_csv(tmp_path / "out" / "summary.csv")) == 6
+    assert "report.html not written" in capsys.readouterr().err

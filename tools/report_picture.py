@@ -3,8 +3,8 @@
     python tools/report_picture.py      # under a minute
 
 The comparison ``govsim compare baseline double_grid_workers`` (1,000 against
-2,000 grid workers): the whole district at 10% scale, 3 replicates of 120
-days, seeds 1-3.
+2,000 grid workers): the whole district at 20% scale, 4 replicates of a
+year, seeds 1-4.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from sim.scenario import load_scenario
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "img" / "report.png"
 SCENARIOS = ("baseline", "double_grid_workers")
-SCALE = {"population.scale": 0.1}
+SCALE = {"population.scale": 0.2}
 
 
 def main() -> None:
     scenarios = [load_scenario(name).with_overrides(SCALE) for name in SCENARIOS]
-    results = run_scenarios(scenarios, days=120, replicates=3, seed=1)
+    results = run_scenarios(scenarios, days=365, replicates=4, seed=1)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     timeseries_figure(results).savefig(OUT, dpi=80)
     print(f"wrote {OUT} ({OUT.stat().st_size / 1e3:.0f} kB)")
