@@ -2,6 +2,8 @@
 
     govsim run SCENARIO [--days N] [--replicates R] [--seed S] [--set key=value ...] [--out DIR]
     govsim compare SCENARIO SCENARIO... [--replicates R] [--days N] [--seed S] [--set ...] [--out DIR]
+    govsim sweep SWEEP.toml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR] [--resume]
+                 [--days N] [--set key=value ...] [--max-runs N]
     govsim validate SCENARIO
     govsim list
     govsim map [--out FILE.png] [--results DIR [--metric NAME] [--scenario NAME]]
@@ -161,6 +163,49 @@ def cmd_map(args: argparse.Namespace) -> None:
     print(f"wrote {out}")
 
 
+def cmd_sweep(args: argparse.Namespace) -> None:
+    import signal
+    from dataclasses import replace
+
+    from sim.batch import run_sweep
+    from sim.sweep import load_sweep
+
+    _check_counts(args)
+    if args.max_runs is not None and args.max_runs < 1:
+        raise CliError(f"--max-runs: must be at least 1, got {args.max_runs}")
+    sweep = load_sweep(args.sweep)
+    overrides = dict(parse_set(a) for a in args.set or [])
+    if overrides:
+        sweep = replace(sweep, scenario=sweep.scenario.with_overrides(overrides))
+    if args.days is not None:
+        sweep = replace(sweep, days=args.days)
+    try:
+        sweep.scenario.timeline.check_days(sweep.days)
+    except ParameterError as exc:
+        raise CliError(f"{sweep.path}: {exc}") from None
+    out = Path(args.out) if args.out else Path("results") / "sweeps" / sweep.name
+
+    def stop(signum, frame):  # SIGTERM: stop like Ctrl-C, keeping what has finished
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        counts = run_sweep(
+            sweep, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+            max_runs=args.max_runs, progress=not args.quiet,
+        )  # fmt: skip
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if not args.quiet:
+        print(
+            f"{counts['ok']} runs done, {counts['failed']} failed, {counts['skipped']} already "
+            f"done before; wrote {out}/ (runs.csv, design.csv, manifest.json)"
+        )
+    if counts["failed"]:
+        print(f"govsim: {counts['failed']} runs failed: see the error column of {out}/runs.csv",
+              file=sys.stderr)  # fmt: skip
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line and exit 2, like every other bad input."""
 
@@ -199,6 +244,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("--out", help="output directory (default results/A-vs-B)")
     compare.set_defaults(func=cmd_compare)
+
+    sweep = sub.add_parser("sweep", help="run a batch sweep (local processes or a Dask cluster)")
+    sweep.add_argument("sweep", help="a sweep file, or a name under scenarios/sweeps/")
+    where = sweep.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="local processes (default: all cores)")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="a Dask scheduler")
+    sweep.add_argument("--out", help="output directory (default results/sweeps/NAME)")
+    sweep.add_argument(
+        "--resume", action="store_true", help="go on with a sweep, skipping runs done"
+    )
+    sweep.add_argument("--days", type=int, help="days per run (default: the sweep file's)")
+    sweep.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="override a parameter of the base scenario of every run")  # fmt: skip
+    sweep.add_argument("--max-runs", type=int, help="run only the first N runs of the design")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar or summary line")
+    sweep.set_defaults(func=cmd_sweep)
 
     validate = sub.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("scenario")
