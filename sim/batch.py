@@ -14,6 +14,7 @@ Layout of a sweep directory::
     design.csv         one row per design point
     runs/part-NNNN.jsonl   finished runs, as they came (one part per session, rolled)
     runs.csv           the tidy table: one row per run, every parameter and metric
+    runs.parquet       the same, where pyarrow is installed
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
+from importlib.util import find_spec
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -281,6 +283,10 @@ def run_sweep(
         table = store.table(sweep, design)
         if not table.empty:
             _write_atomic(out / "runs.csv", table.to_csv(index=False, float_format="%.10g"))
+            if find_spec("pyarrow") is not None:  # runs.parquet too, where pyarrow is installed
+                tmp = out / ".runs.parquet.tmp"
+                table.to_parquet(tmp, index=False)
+                os.replace(tmp, out / "runs.parquet")
         manifest = _manifest(sweep, status=status, counts=counts, executor=where)
         _write_atomic(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
 
@@ -288,7 +294,8 @@ def run_sweep(
     if counts["left"] == 0:
         finish("complete")
         return counts
-    window = 2 * (workers or default_workers()) if scheduler is None else 64
+    # In flight at once: enough to keep every worker busy, few enough to stay light in memory.
+    window = 2 * (workers or default_workers()) if scheduler is None else 2048
     bar = tqdm(total=total, initial=skipped, unit="run", disable=not progress)
     bar.set_postfix(failed=0)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.disputes import DISPUTE_TYPES, Level, State
+from sim.disputes import DISPUTE_TYPES, TYPE_INDEX, Level, State
 
 if TYPE_CHECKING:
     from sim.model import GovernanceModel
@@ -36,6 +36,8 @@ METRICS: dict[str, str] = {
     "mean_days_to_detection": "mean days from arising to detection",
     "grid_worker_utilisation": "busy share of grid-worker capacity (visits and mediation)",
     "annual_cost_wan_yuan": "yearly cost of the staffing policy, wan yuan (10,000 yuan)",
+    "mediated_per_1k": "disputes with at least one mediation session per 1,000 residents per year",
+    "land_failure_ratio": "failure rate of land and housing sessions over that of all other types",
 }
 SERIES = ("day", "open_disputes", *METRICS)  # columns of the daily time series
 
@@ -80,6 +82,15 @@ class Tally:
                 DISPUTE_TYPES, self.sessions_by_type, self.agreements_by_type, strict=True
             )
         }
+
+    def land_failure_ratio(self) -> float:
+        """Failure rate of land (and housing) sessions over that of every other type."""
+        land = TYPE_INDEX["land"]
+        failures = self.sessions_by_type - self.agreements_by_type
+        others = np.arange(len(failures)) != land
+        rate_land = _share(failures[land], self.sessions_by_type[land])
+        rate_others = _share(failures[others].sum(), self.sessions_by_type[others].sum())
+        return _share(rate_land, rate_others) if np.isfinite(rate_land) else float("nan")
 
     def record_sessions(
         self, *, kinds: np.ndarray, agreed: np.ndarray, first_petition: np.ndarray | None = None
@@ -134,6 +145,8 @@ def compute(model: GovernanceModel) -> dict[str, float]:
         "mean_days_to_detection": float(lag.mean()) if len(lag) else float("nan"),
         "grid_worker_utilisation": _share(tally.worker_busy_visits, tally.worker_capacity_visits),
         "annual_cost_wan_yuan": tally.cost_days / days,
+        "mediated_per_1k": (book.view("sessions") > 0).sum() / residents * 1000 / years,
+        "land_failure_ratio": tally.land_failure_ratio(),
     }
     open_disputes = int(np.isin(state, (State.LATENT, State.QUEUED)).sum())
     return {"day": days, "open_disputes": open_disputes} | {k: float(v) for k, v in values.items()}

@@ -3,7 +3,7 @@ import pytest
 
 import sim
 from sim.agents import GridWorker, PoliceOfficer, Resident, VolunteerPolice
-from sim.disputes import Level, State, acts_out, arrest_probability
+from sim.disputes import TYPE_INDEX, Level, State, acts_out, arrest_probability
 from sim.metrics import METRICS, SERIES
 
 MUZHOU = {"map.towns": ["Muzhou"]}
@@ -108,3 +108,21 @@ def test_epstein_rule_and_arrest_probability():
 def test_unknown_town_in_map_towns_is_a_parameter_error():
     with pytest.raises(sim.ParameterError, match=r"map\.towns: unknown town 'Atlantis'"):
         sim.GovernanceModel({"map.towns": ["Atlantis"]}, rng=1)
+
+
+def test_mediated_and_land_failure_metrics_agree_with_the_book_and_tally(muzhou_year):
+    m = muzhou_year
+    book, current = m.book, m.current
+    years = 365 / 365
+    mediated = (book.view("sessions") > 0).sum()
+    assert current["mediated_per_1k"] == pytest.approx(mediated / len(m.population) * 1000 / years)
+    # Every mediated dispute was detected first.
+    detected = (~np.isnan(book.view("detected"))).sum()
+    assert 0 < mediated <= detected
+    rates = m.tally.failure_rate_by_type()
+    failures = m.tally.sessions_by_type - m.tally.agreements_by_type
+    land = TYPE_INDEX["land"]
+    others = failures.sum() - failures[land]
+    other_rate = others / (m.tally.sessions_by_type.sum() - m.tally.sessions_by_type[land])
+    assert current["land_failure_ratio"] == pytest.approx(rates["land"] / other_rate)
+    assert current["land_failure_ratio"] > 2  # land is hard (2022 county report: about 8x)
