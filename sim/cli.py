@@ -4,6 +4,7 @@
     govsim compare SCENARIO SCENARIO... [--replicates R] [--days N] [--seed S] [--set ...] [--out DIR]
     govsim sweep SWEEP.toml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR] [--resume]
                  [--days N] [--set key=value ...] [--max-runs N]
+    govsim analyze SWEEP_DIR [--metric NAME ...] [--lever KEY] [--out DIR] [--quiet]
     govsim validate SCENARIO
     govsim list
     govsim map [--out FILE.png] [--results DIR [--metric NAME] [--scenario NAME]]
@@ -206,6 +207,41 @@ def cmd_sweep(args: argparse.Namespace) -> None:
               file=sys.stderr)  # fmt: skip
 
 
+def cmd_analyze(args: argparse.Namespace) -> None:
+    from sim.analysis import load_sweep_results, write_analysis
+    from sim.metrics import METRICS
+
+    unknown = [m for m in args.metric or [] if m not in METRICS]
+    if unknown:
+        raise CliError(
+            f"--metric: unknown metric {unknown[0]!r}; expected one of {', '.join(METRICS)}"
+        )
+    results = load_sweep_results(args.sweep_dir)
+    keys = [f.key for f in results.factors]
+    if args.lever is not None and args.lever not in keys:
+        raise CliError(f"--lever: {args.lever!r} is not a factor of the sweep; expected one of "
+                       f"{', '.join(keys)}")  # fmt: skip
+    if args.lever is not None and not args.metric:
+        raise CliError(
+            f"--lever: name the metric to show with --metric NAME ({', '.join(METRICS)})"
+        )
+    if args.lever is None and results.method not in ("sobol", "morris"):
+        raise CliError(
+            f"{args.sweep_dir}: a {results.method} design has no sensitivity indices; show a metric "
+            f"against a factor with --lever KEY --metric NAME (factors: {', '.join(keys)})"
+        )
+    out = Path(args.out) if args.out else Path(args.sweep_dir) / "analysis"
+    if not args.quiet:
+        missing = results.expected - len(results.runs) - results.failed
+        print(f"{results.manifest['sweep']}: {results.method} design, {len(results.design)} points "
+              f"x {results.manifest['replicates']} replicate(s); {len(results.runs)} runs ok, "
+              f"{results.failed} failed, {missing} not run")  # fmt: skip
+    written = write_analysis(results, out, metrics=args.metric, lever=args.lever,
+                             echo=not args.quiet)  # fmt: skip
+    if not args.quiet:
+        print(f"\nwrote {out}/ ({', '.join(p.name for p in written)})")
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line and exit 2, like every other bad input."""
 
@@ -260,6 +296,17 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--max-runs", type=int, help="run only the first N runs of the design")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar or summary line")
     sweep.set_defaults(func=cmd_sweep)
+
+    analyze = sub.add_parser(
+        "analyze", help="sensitivity indices of a sweep, or a metric against one of its factors"
+    )
+    analyze.add_argument("sweep_dir", metavar="SWEEP_DIR", help="the --out directory of a sweep")
+    analyze.add_argument("--metric", action="append", metavar="NAME",
+                         help="a metric to analyse (repeatable; default: every metric)")  # fmt: skip
+    analyze.add_argument("--lever", metavar="KEY", help="show --metric against this factor")
+    analyze.add_argument("--out", help="output directory (default SWEEP_DIR/analysis)")
+    analyze.add_argument("--quiet", action="store_true", help="no tables")
+    analyze.set_defaults(func=cmd_analyze)
 
     validate = sub.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("scenario")
