@@ -5,9 +5,11 @@
     govsim sweep SWEEP.toml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR] [--resume]
                  [--days N] [--set key=value ...] [--max-runs N]
     govsim analyze SWEEP_DIR [--metric NAME ...] [--lever KEY] [--out DIR] [--quiet]
+    govsim calibrate CALIBRATION.toml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR]
     govsim validate SCENARIO
     govsim list
     govsim map [--out FILE.png] [--results DIR [--metric NAME] [--scenario NAME]]
+    govsim app [--host 127.0.0.1] [--port 8765]
 
 ``run`` and ``compare`` run replicates in parallel over the local cores
 (``--workers``), print a table and write a results directory with a
@@ -25,7 +27,7 @@ from pathlib import Path
 
 from sim.geography import MapDataError
 from sim.parameters import ParameterError, defaults
-from sim.report import print_differences, print_summary, write_results
+from sim.report import fmt, print_differences, print_summary, write_results
 from sim.scenario import Scenario, ScenarioError, list_scenarios, load_scenario, parse_set
 
 EXIT_BAD_INPUT = 2
@@ -242,6 +244,52 @@ def cmd_analyze(args: argparse.Namespace) -> None:
         print(f"\nwrote {out}/ ({', '.join(p.name for p in written)})")
 
 
+def cmd_calibrate(args: argparse.Namespace) -> None:
+    from sim.calibration import load_calibration, search
+    from sim.calibration_report import write_calibration
+
+    _check_counts(args)
+    calibration = load_calibration(args.calibration)
+    try:
+        calibration.scenario.timeline.check_days(calibration.days)
+    except ParameterError as exc:
+        raise CliError(f"{calibration.path}: {exc}") from None
+    out = Path(args.out) if args.out else Path("results") / "calibration" / calibration.name
+    best, table, check = search(
+        calibration, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet
+    )
+    fit = write_calibration(calibration, best, table, check, out, command=_command(args))
+    if not args.quiet:
+        print(f"\nbest of {len(table)} candidates (loss {table['loss'].min():.4g}):")
+        for key, value in best.items():
+            print(f"  {key} = {value}")
+        print(f"\n{'target':36s} {'value':>8s} {'interval':>17s} {'simulated':>10s}  95% CI")
+        for row in fit.itertuples():
+            mark = "inside" if row.inside else "OUTSIDE"
+            print(f"{row.metric:36s} {fmt(row.value):>8s} {f'[{fmt(row.low)}, {fmt(row.high)}]':>17s} "
+                  f"{fmt(row.mean):>10s}  [{fmt(row.ci_low)}, {fmt(row.ci_high)}] {mark}")  # fmt: skip
+        print(f"\nwrote {out}/ (calibrated.toml, fit_report.html, fit.csv, identification.csv, "
+              "evaluations.csv, manifest.json)")  # fmt: skip
+
+
+APP = Path(__file__).resolve().parent.parent / "app.py"  # the Solara app at the repository root
+
+
+def cmd_app(args: argparse.Namespace) -> None:
+    """Replace this process by ``solara run app.py`` (so Ctrl-C and signals reach the server)."""
+    import os
+
+    if not 1 <= args.port <= 65535:
+        raise CliError(f"--port: expected 1-65535, got {args.port}")
+    if not APP.is_file():
+        raise CliError(f"{APP}: the web app is missing (govsim app runs from a source checkout)")
+    command = [sys.executable, "-m", "solara", "run", str(APP), "--host", args.host,
+               "--port", str(args.port), "--production"]  # fmt: skip
+    print(f"serving the web app on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
+    os.chdir(APP.parent)
+    os.execv(sys.executable, command)
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line and exit 2, like every other bad input."""
 
@@ -308,6 +356,15 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--quiet", action="store_true", help="no tables")
     analyze.set_defaults(func=cmd_analyze)
 
+    calibrate = sub.add_parser("calibrate", help="fit free parameters to published figures")
+    calibrate.add_argument("calibration", help="a calibration file (see scenarios/calibration/)")
+    where = calibrate.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="local processes (default: all cores)")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="a Dask scheduler")
+    calibrate.add_argument("--out", help="output directory (default results/calibration/NAME)")
+    calibrate.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    calibrate.set_defaults(func=cmd_calibrate)
+
     validate = sub.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("scenario")
     validate.add_argument("--set", action="append", metavar="KEY=VALUE")
@@ -327,6 +384,11 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     map_.add_argument("--scenario", help="which scenario of the results (default the first)")
     map_.set_defaults(func=cmd_map)
+
+    app = sub.add_parser("app", help="serve the web app (Solara) in the browser")
+    app.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    app.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    app.set_defaults(func=cmd_app)
     return parser
 
 

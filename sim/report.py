@@ -105,6 +105,18 @@ def _csv(table: pd.DataFrame, path: Path) -> None:
     table.to_csv(path, index=False, float_format="%.10g")
 
 
+def replace_dir(new: Path, out: Path) -> None:
+    """Move the complete directory ``new`` to ``out``; an old ``out`` goes only once it is in place."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out, old)
+    os.replace(new, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def write_results(
     results: Sequence[RunResult],
     out: Path,
@@ -138,14 +150,7 @@ def write_results(
         except Exception as exc:  # the tables matter more than the page: keep them
             print(f"govsim: warning: report.html not written ({exc!r})", file=sys.stderr)
         written = sorted(f.name for f in tmp.iterdir())
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_dir(tmp, out)
         return written
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -205,16 +205,20 @@ def _factor(key: str, section: str, role: str, spec: Any) -> Factor:
         if not low < high:
             raise ParameterError(f"{section}.{key}: low ({low}) must be below high ({high})")
         return Factor(key, role, low=low, high=high)
-    raise ParameterError(f"{section}.{key}: expected a list of values or {{ low = ..., high = ... }}")
+    raise ParameterError(
+        f"{section}.{key}: expected a list of values or {{ low = ..., high = ... }}"
+    )
 
 
-def parse_sweep(data: dict[str, Any], *, name: str, base_dir: Path) -> Sweep:
-    """A :class:`Sweep` from a sweep file's contents; :class:`ParameterError` names the key."""
-    unknown = sorted(set(data) - TOP_LEVEL)
+def check_entries(data: dict[str, Any], allowed: set[str]) -> None:
+    """Raise :class:`ParameterError` for a top-level entry that is not ``allowed``."""
+    unknown = sorted(set(data) - allowed)
     if unknown:
-        raise ParameterError(
-            f"{unknown[0]}: unknown entry (expected {', '.join(sorted(TOP_LEVEL))})"
-        )
+        raise ParameterError(f"{unknown[0]}: unknown entry (expected {', '.join(sorted(allowed))})")
+
+
+def base_scenario(data: dict[str, Any], *, base_dir: Path) -> Scenario:
+    """The file's ``scenario`` (a name, or a path beside the file) with its ``[settings]``."""
     base = data.get("scenario", "baseline")
     if not isinstance(base, str):
         raise ParameterError(f"scenario: expected a scenario name or path, got {base!r}")
@@ -224,9 +228,29 @@ def parse_sweep(data: dict[str, Any], *, name: str, base_dir: Path) -> Sweep:
     if not isinstance(settings, dict):
         raise ParameterError("settings: expected a [settings] table")
     try:
-        scenario = scenario.with_overrides(flatten(settings))
+        return scenario.with_overrides(flatten(settings))
     except ScenarioError as exc:
         raise ParameterError(f"settings.{str(exc).removeprefix('--set ')}") from None
+
+
+def parse_factors(data: dict[str, Any], sections: tuple[tuple[str, str], ...]) -> list[Factor]:
+    """The factors of the ``(role, section)`` tables, checked against the schema."""
+    factors: list[Factor] = []
+    for role, section in sections:
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            raise ParameterError(f"{section}: expected a [{section}] table")
+        for key, spec in _factor_specs(section, table):
+            if key in {f.key for f in factors}:
+                raise ParameterError(f"{section}.{key}: swept twice")
+            factors.append(_factor(key, section, role, spec))
+    return factors
+
+
+def parse_sweep(data: dict[str, Any], *, name: str, base_dir: Path) -> Sweep:
+    """A :class:`Sweep` from a sweep file's contents; :class:`ParameterError` names the key."""
+    check_entries(data, TOP_LEVEL)
+    scenario = base_scenario(data, base_dir=base_dir)
     design = data.get("design", {})
     if not isinstance(design, dict) or set(design) - DESIGN_KEYS:
         raise ParameterError(
@@ -235,15 +259,7 @@ def parse_sweep(data: dict[str, Any], *, name: str, base_dir: Path) -> Sweep:
     method = design.get("method", "grid")
     if method not in METHODS:
         raise ParameterError(f"design.method: expected one of {', '.join(METHODS)}, got {method!r}")
-    factors: list[Factor] = []
-    for role, section in (("lever", "levers"), ("uncertainty", "uncertainties")):
-        table = data.get(section, {})
-        if not isinstance(table, dict):
-            raise ParameterError(f"{section}: expected a [{section}] table")
-        for key, spec in _factor_specs(section, table):
-            if key in {f.key for f in factors}:
-                raise ParameterError(f"{section}.{key}: swept twice")
-            factors.append(_factor(key, section, role, spec))
+    factors = parse_factors(data, (("lever", "levers"), ("uncertainty", "uncertainties")))
     if not factors:
         raise ParameterError("levers, uncertainties: nothing to sweep")
     if method in ("sobol", "morris") and len(factors) < 2:
