@@ -1,15 +1,17 @@
 # make run   - set up .venv if missing, then simulate the baseline district for a year
 # make test  - set up .venv if missing, then run the tests
+# make app   - set up .venv if missing, then serve the web app on http://127.0.0.1:8765
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench map clean
+.PHONY: run test lint format bench map golden clean app assets
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev,dask]"
+	$(PY) tools/solara_assets.py || echo "warning: Solara's browser assets not installed; the app needs a CDN"
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -30,6 +32,17 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
 	$(PY) benchmarks/bench_sweep.py
+	$(PY) benchmarks/bench_app.py
+
+# Solara's browser assets (from npm) in the venv, so the app works offline
+assets: $(STAMP)
+	$(PY) tools/solara_assets.py
+
+app: assets
+	$(PY) -m sim app
+
+golden: $(STAMP)  # after an intended change of the model's results
+	$(PY) tools/update_golden.py
 
 map: $(STAMP)
 	$(PY) -m sim map --out results/map.png

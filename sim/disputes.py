@@ -203,3 +203,50 @@ def satisfaction_probability(
 ) -> np.ndarray:
     """Chance the parties are satisfied with a resolution: quick, fair, trusted settlements satisfy."""
     return logistic(base + 2.0 * (trust - 0.5) - 2.0 * intensity - days_open / 60.0)
+
+
+def draw_disputes(
+    counts: np.ndarray, *, rng: np.random.Generator, grid_start: np.ndarray,
+    household: np.ndarray, residents_per_grid: np.ndarray, group_share: float,
+    group_size_mean: float, initial_intensity: float, today: int, kind: int | None = None,
+) -> dict[str, np.ndarray]:  # fmt: skip
+    """New disputes, ``counts[g]`` in grid g: the columns of :meth:`DisputeBook.add`.
+
+    Types follow the yearbook shares (group disputes are land acquisition or
+    wage arrears), or are all ``kind``. Parties are residents of the grid
+    (residents are stored grid by grid from ``grid_start``); a family dispute
+    stays in the household (the next or previous member); a group dispute has
+    one represented resident and ``n_parties`` of 3 or more.
+    """
+    n = int(counts.sum())
+    grids = np.repeat(np.arange(len(counts)), counts)
+    if kind is None:
+        is_group = rng.random(n) < group_share
+        kinds = rng.choice(len(DISPUTE_TYPES), size=n, p=TYPE_SHARES)
+        kinds[is_group] = rng.choice(GROUP_TYPES, size=int(is_group.sum()))
+    else:
+        is_group, kinds = np.zeros(n, dtype=bool), np.full(n, kind)
+    start, size = grid_start[grids], residents_per_grid[grids]
+    party_a = start + (rng.random(n) * size).astype(np.int64)
+    other = start + (rng.random(n) * size).astype(np.int64)
+    last = len(household) - 1
+    housemate = np.where(
+        (party_a + 1 < start + size) & (household[np.minimum(party_a + 1, last)] == household[party_a]),
+        party_a + 1, party_a - 1,
+    )  # fmt: skip
+    same_home = (
+        (kinds == FAMILY)
+        & (housemate >= start)
+        & (household[np.maximum(housemate, 0)] == household[party_a])
+    )
+    party_b = np.where(same_home, housemate, other)
+    party_b = np.where(party_b == party_a, -1, party_b)
+    party_b[is_group] = -1
+    n_parties = np.where(is_group, 3 + rng.poisson(max(group_size_mean - 3, 0), n), 2)
+    n_parties[~is_group & (party_b < 0)] = 1
+    a, b = beta_mean_sd(initial_intensity, 0.12)
+    return {
+        "kind": kinds, "grid": grids, "party_a": party_a, "party_b": party_b,
+        "n_parties": n_parties, "is_group": is_group, "intensity": rng.beta(a, b, n),
+        "arrived": today + rng.random(n),
+    }  # fmt: skip

@@ -32,18 +32,14 @@ from sim.agents import (
     build_population,
 )
 from sim.disputes import (
-    DISPUTE_TYPES,
-    FAMILY,
-    GROUP_TYPES,
     TYPE_DRIFT,
     TYPE_INDEX,
-    TYPE_SHARES,
     DisputeBook,
     Level,
     State,
     acts_out,
     arrest_probability,
-    beta_mean_sd,
+    draw_disputes,
     satisfaction_probability,
     success_probability,
     type_difficulty,
@@ -57,7 +53,7 @@ from sim.staffing import (
     trust_room_villages,
     yi_police_teams,
 )
-from sim.timeline import FIXED_SECTIONS, Event, Timeline
+from sim.timeline import FIXED_SECTIONS, Timeline, TimelinePlayer
 
 ACTIVE_HOURS = 12.0  # [assumption] hours a day in which a patrol deters
 MAX_PETITION_SESSIONS = 3  # [assumption] district sessions before a petitioner gives up
@@ -129,7 +125,7 @@ class GovernanceModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(metrics.read, name) for name in metrics.SERIES}
         )
-        self._schedule(timeline or Timeline())
+        self.timeline = TimelinePlayer(self, timeline or Timeline())
 
     # ----------------------------------------------------------------- set-up
     def _build_population(self, full, keep: np.ndarray) -> None:
@@ -268,20 +264,6 @@ class GovernanceModel(mesa.Model):
         )
 
     # ----------------------------------------------------------------- timeline
-    def _schedule(self, timeline: Timeline) -> None:
-        """Schedule interventions and events; the callbacks are kept here (Mesa holds them weakly)."""
-        for i, event in enumerate(timeline.events):
-            town_set(event.towns, self.district.town_names, key=f"events[{i}].towns")
-        self.timeline, self.active_events = timeline, []
-        self._callbacks = []
-        for change in timeline.interventions:
-            self._callbacks.append((partial(self.intervene, change.settings), change.day))
-        for event in timeline.events:
-            self._callbacks.append((partial(self.start_event, event), event.day))
-            self._callbacks.append((partial(self.end_event, event), event.end))
-        for callback, day in self._callbacks:
-            self.schedule_event(callback, at=float(day))  # after `day` days, before the next
-
     def intervene(self, settings: Mapping[str, Any]) -> None:
         """Change policy settings from now on: staff and institutions are rebuilt.
 
@@ -296,41 +278,8 @@ class GovernanceModel(mesa.Model):
             agent.remove()
         self._build_staff(self.district, self.keep)
         self._build_institutions()
-        for event in self.active_events:
-            self._divert(event)
-
-    def start_event(self, event: Event) -> None:
-        """An event begins: divert staff in its towns, start the surge of damage disputes."""
-        self.active_events.append(event)
-        self._divert(event)
-        self._set_damage_surge()
-
-    def end_event(self, event: Event) -> None:
-        """An event ends (its staff come back by themselves when their duty ends)."""
-        self.active_events.remove(event)
-        self._set_damage_surge()
-
-    def _event_grids(self, event: Event) -> np.ndarray:
-        geo = self.geography
-        towns = town_set(event.towns, geo.town_names, key="events.towns") & set(geo.town_names)
-        return np.isin(geo.grid_town, [geo.town_names.index(t) for t in towns])
-
-    def _divert(self, event: Event) -> None:
-        rng, hit = self.streams.events, self._event_grids(event)
-        staff = (
-            ([w for w in self.grid_workers if hit[w.grid]], event.grid_worker_share),
-            ([v for v in self.volunteer_police if hit[v.area[0]]], event.volunteer_share),
-        )
-        for agents, share in staff:
-            chosen = rng.permutation(len(agents))[: round(share * len(agents))]
-            for k in chosen:
-                agents[k].diverted_until = max(agents[k].diverted_until, float(event.end))
-
-    def _set_damage_surge(self) -> None:
-        self.damage_surge = np.zeros(self.geography.n_grids)
-        for event in self.active_events:
-            per_resident = event.extra_damage_per_1k / 1000
-            self.damage_surge += self._event_grids(event) * per_resident * self.residents_per_grid
+        for event in self.timeline.active:
+            self.timeline.divert(event)
 
     # ----------------------------------------------------------------- the day
     def step(self) -> None:
@@ -365,44 +314,18 @@ class GovernanceModel(mesa.Model):
     def _new_disputes(
         self, counts: np.ndarray, *, rng: np.random.Generator, kind: int | None = None
     ) -> None:
-        """Add ``counts[g]`` disputes in each grid g: type (or ``kind``), parties, intensity."""
-        p, pop, book = self.p, self.population, self.book
-        n = int(counts.sum())
-        if n:
-            grids = np.repeat(np.arange(len(counts)), counts)
-            if kind is None:
-                is_group = rng.random(n) < p["disputes.group_share"]
-                kinds = rng.choice(len(DISPUTE_TYPES), size=n, p=TYPE_SHARES)
-                kinds[is_group] = rng.choice(GROUP_TYPES, size=int(is_group.sum()))
-            else:
-                is_group, kinds = np.zeros(n, dtype=bool), np.full(n, kind)
-            start, size = pop.grid_start[grids], self.residents_per_grid[grids]
-            party_a = start + (rng.random(n) * size).astype(np.int64)
-            other = start + (rng.random(n) * size).astype(np.int64)
-            # Family disputes stay in the household: the next or previous member.
-            housemate = np.where(
-                (party_a + 1 < start + size) & (pop.household[np.minimum(party_a + 1, len(pop) - 1)] == pop.household[party_a]),
-                party_a + 1, party_a - 1,
-            )  # fmt: skip
-            same_home = (
-                (kinds == FAMILY)
-                & (housemate >= start)
-                & (pop.household[np.maximum(housemate, 0)] == pop.household[party_a])
-            )
-            party_b = np.where(same_home, housemate, other)
-            party_b = np.where(party_b == party_a, -1, party_b)
-            party_b[is_group] = -1
-            n_parties = np.where(
-                is_group, 3 + rng.poisson(max(p["disputes.group_size_mean"] - 3, 0), n), 2
-            )
-            n_parties[~is_group & (party_b < 0)] = 1
-            a, b = beta_mean_sd(p["disputes.initial_intensity"], 0.12)
-            book.add(
-                n, kind=kinds, grid=grids, party_a=party_a, party_b=party_b, n_parties=n_parties,
-                is_group=is_group, intensity=rng.beta(a, b, n), arrived=self.today + rng.random(n),
-            )  # fmt: skip
-            np.add.at(pop.grievances, party_a, 1)
-            np.add.at(pop.grievances, party_b[party_b >= 0], 1)
+        """Add ``counts[g]`` disputes in each grid g (of ``kind``, or of drawn types)."""
+        p, pop = self.p, self.population
+        new = draw_disputes(
+            counts, rng=rng, grid_start=pop.grid_start, household=pop.household,
+            residents_per_grid=self.residents_per_grid, group_share=p["disputes.group_share"],
+            group_size_mean=p["disputes.group_size_mean"],
+            initial_intensity=p["disputes.initial_intensity"], today=self.today, kind=kind,
+        )  # fmt: skip
+        if len(new["grid"]):
+            self.book.add(len(new["grid"]), **new)
+            np.add.at(pop.grievances, new["party_a"], 1)
+            np.add.at(pop.grievances, new["party_b"][new["party_b"] >= 0], 1)
 
     def patrol_and_visit(self) -> None:
         """Staff step: grid workers visit households, Yi Police patrol their areas."""

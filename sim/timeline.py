@@ -28,9 +28,16 @@ by an intervention.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from sim.geography import town_set
 from sim.parameters import SCHEMA, TOWN_LIST, Parameter, ParameterError, flatten
+
+if TYPE_CHECKING:
+    from sim.model import GovernanceModel
 
 FIXED_SECTIONS = ("population", "map")  # built once: an intervention cannot change them
 
@@ -179,3 +186,63 @@ def _event(i: int, entry: dict) -> Event:
         except ParameterError as exc:
             raise ParameterError(f"{where}.{exc}") from None
     return Event(kind=kind, **values)
+
+
+class TimelinePlayer:
+    """A timeline playing out in one model.
+
+    Interventions and events are scheduled with Mesa's ``schedule_event`` at
+    time ``day`` (after ``day`` days, before the next). Mesa holds callbacks
+    weakly, so this object, which the model keeps, holds them. Events divert
+    staff (``diverted_until``) and set the model's ``damage_surge``.
+    """
+
+    def __init__(self, model: GovernanceModel, timeline: Timeline) -> None:
+        for i, event in enumerate(timeline.events):
+            town_set(event.towns, model.district.town_names, key=f"events[{i}].towns")
+        self.model, self.timeline = model, timeline
+        self.active: list[Event] = []
+        self._callbacks = [
+            (partial(model.intervene, c.settings), c.day) for c in timeline.interventions
+        ]
+        for event in timeline.events:
+            self._callbacks += [(partial(self.start, event), event.day),
+                                (partial(self.end, event), event.end)]  # fmt: skip
+        for callback, day in self._callbacks:
+            model.schedule_event(callback, at=float(day))
+
+    def start(self, event: Event) -> None:
+        """An event begins: divert staff in its towns, start its surge of damage disputes."""
+        self.active.append(event)
+        self.divert(event)
+        self._set_damage_surge()
+
+    def end(self, event: Event) -> None:
+        """An event ends (its staff come back by themselves when their duty ends)."""
+        self.active.remove(event)
+        self._set_damage_surge()
+
+    def divert(self, event: Event) -> None:
+        """Put the event's share of grid workers and Yi Police in its towns on emergency duty."""
+        model, hit = self.model, self._grids(event)
+        staff = (
+            ([w for w in model.grid_workers if hit[w.grid]], event.grid_worker_share),
+            ([v for v in model.volunteer_police if hit[v.area[0]]], event.volunteer_share),
+        )
+        for agents, share in staff:
+            chosen = model.streams.events.permutation(len(agents))[: round(share * len(agents))]
+            for k in chosen:
+                agents[k].diverted_until = max(agents[k].diverted_until, float(event.end))
+
+    def _grids(self, event: Event) -> np.ndarray:
+        geo = self.model.geography
+        towns = town_set(event.towns, geo.town_names, key="events.towns") & set(geo.town_names)
+        return np.isin(geo.grid_town, [geo.town_names.index(t) for t in towns])
+
+    def _set_damage_surge(self) -> None:
+        model = self.model
+        surge = np.zeros(model.geography.n_grids)
+        for event in self.active:
+            per_resident = event.extra_damage_per_1k / 1000
+            surge += self._grids(event) * per_resident * model.residents_per_grid
+        model.damage_surge = surge
