@@ -14,7 +14,8 @@ search::
     [search]
     screen = 48                 # Latin-hypercube candidates
     polish = 40                 # then Nelder-Mead candidates from the best one
-    keep = 0.15                 # share of screened candidates counted as good fits
+    good_within = 2.0           # good fits: loss at most this much above the best
+    profile = 0.1               # then each parameter moved by 10% of its range, both ways
     [check]
     replicates = 5              # the best set, run again for the fit report
     scale = 1.0
@@ -88,7 +89,8 @@ class Calibration:
     seed: int = 1
     screen: int = 32
     polish: int = 30
-    keep: float = 0.15
+    good_within: float = 2.0  # good fits: loss at most this above the best
+    profile: float = 0.1  # step (share of the range) of the one-at-a-time profile; 0: none
     check_replicates: int = 5
     check_scale: float | None = None  # None: the settings' population.scale
     description: str = ""
@@ -152,15 +154,20 @@ def parse_calibration(data: dict[str, Any], *, name: str, base_dir: Path) -> Cal
     if not isinstance(targets, list) or not targets:
         raise ParameterError("targets: expected one or more [[targets]] tables")
     search, check = data.get("search", {}), data.get("check", {})
-    for where, table, keys in (("search", search, {"screen", "polish", "keep"}),
+    for where, table, keys in (("search", search, {"screen", "polish", "good_within", "profile"}),
                                ("check", check, {"replicates", "scale"})):  # fmt: skip
         if not isinstance(table, dict) or set(table) - keys:
             raise ParameterError(
                 f"{where}: expected a table with some of {', '.join(sorted(keys))}"
             )
-    keep = _number("search.keep", search.get("keep", 0.15))
-    if not 0 < keep <= 1:
-        raise ParameterError(f"search.keep: expected a share in (0, 1], got {keep}")
+    good_within = _number("search.good_within", search.get("good_within", 2.0))
+    if good_within <= 0:
+        raise ParameterError(f"search.good_within: expected a positive loss, got {good_within}")
+    profile = _number("search.profile", search.get("profile", 0.1))
+    if not 0 <= profile <= 0.5:
+        raise ParameterError(
+            f"search.profile: expected a share of the range in [0, 0.5], got {profile}"
+        )
     scale = check.get("scale")
     if scale is not None:
         scale = _number("check.scale", scale)
@@ -172,7 +179,8 @@ def parse_calibration(data: dict[str, Any], *, name: str, base_dir: Path) -> Cal
         replicates=_whole("replicates", data.get("replicates", 2), 1),
         seed=_whole("seed", data.get("seed", 1), 0),
         screen=_whole("search.screen", search.get("screen", 32), 2),
-        polish=_whole("search.polish", search.get("polish", 30), 0), keep=keep,
+        polish=_whole("search.polish", search.get("polish", 30), 0), good_within=good_within,
+        profile=profile,
         check_replicates=_whole("check.replicates", check.get("replicates", 5), 2),
         check_scale=scale, description=str(data.get("description", "")),
     )  # fmt: skip
@@ -263,7 +271,9 @@ def search(
     scheduler: str | None = None,
     progress: bool = False,
 ) -> tuple[dict[str, Any], pd.DataFrame, list[dict[str, Any]]]:
-    """Screen a Latin hypercube, polish the best candidate with Nelder-Mead, check the result.
+    """Screen a Latin hypercube, polish the best candidate with Nelder-Mead, profile each
+    parameter around the best (one at a time, ``profile`` of its range either way), and
+    check the best set.
 
     Returns the best free-parameter values (rounded to 4 significant digits, as
     written to the scenario file), every evaluation (a table), and the records
@@ -273,7 +283,8 @@ def search(
     from scipy.stats import qmc
 
     c = calibration
-    total = (c.screen + c.polish) * c.replicates + c.check_replicates
+    profiled = 2 * len(c.free) if c.profile else 0
+    total = (c.screen + c.polish + profiled) * c.replicates + c.check_replicates
     with (
         executor_for(workers=workers, scheduler=scheduler) as executor,
         tqdm(total=total, unit="run", disable=not progress, desc="screening") as bar,
@@ -293,6 +304,15 @@ def search(
         table = pd.DataFrame(evaluator.rows)
         best_row = table.loc[table["loss"].idxmin()]
         best = {f.key: _rounded(best_row[f.key]) for f in c.free}
+        if c.profile:  # each parameter alone, a step either way: how fast the fit worsens
+            bar.set_description("profiling")
+            centre = best_row[[f"u:{f.key}" for f in c.free]].to_numpy(dtype=float)
+            for j, f in enumerate(c.free):
+                steps = [centre.copy(), centre.copy()]
+                steps[0][j] = max(centre[j] - c.profile, 0.0)
+                steps[1][j] = min(centre[j] + c.profile, 1.0)
+                evaluator.evaluate_many(np.array(steps), phase=f"profile:{f.key}")
+            table = pd.DataFrame(evaluator.rows)
         bar.set_description("checking")
         check = _records(evaluator.submit(best, replicates=c.check_replicates,
                                           scale=c.check_scale))  # fmt: skip

@@ -37,13 +37,18 @@ def fit_table(calibration: Calibration, check: list[dict[str, Any]]) -> pd.DataF
 
 
 def identification(calibration: Calibration, table: pd.DataFrame) -> pd.DataFrame:
-    """How tightly the good fits (the best ``keep`` share of evaluations) pin each parameter.
+    """How tightly the good fits pin each parameter down.
 
-    ``good_share`` is the part of the searched range the good fits span: near 1,
-    the targets do not identify the parameter; small, they pin it down.
+    Good fits are the candidates whose loss is at most ``good_within`` above the
+    best (at least two). ``good_share`` is the part of the searched range they
+    span: near 1, the targets leave the parameter free; small, they pin it down.
     """
-    good = table.nsmallest(max(2, int(np.ceil(calibration.keep * len(table)))), "loss")
-    best = table.loc[table["loss"].idxmin()]
+    searched = table[~table["phase"].str.startswith("profile")]
+    best_loss = searched["loss"].min()
+    good = searched[searched["loss"] <= best_loss + calibration.good_within]
+    if len(good) < 2:
+        good = searched.nsmallest(2, "loss")
+    best = searched.loc[searched["loss"].idxmin()]
     rows = []
     for f in calibration.free:
         low, high = good[f.key].min(), good[f.key].max()
@@ -51,9 +56,15 @@ def identification(calibration: Calibration, table: pd.DataFrame) -> pd.DataFram
             "parameter": f.key, "search_low": f.low, "search_high": f.high,
             "best": best[f.key], "good_low": low, "good_high": high,
             "good_share": (high - low) / (f.high - f.low), "good_fits": len(good),
-            "unit": SCHEMA[f.key].unit,
+            "profile_rise": _profile_rise(table, f.key, best_loss), "unit": SCHEMA[f.key].unit,
         })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def _profile_rise(table: pd.DataFrame, key: str, best_loss: float) -> float:
+    """How much the loss rises, at least, when ``key`` alone moves a profile step away."""
+    profile = table.loc[table["phase"] == f"profile:{key}", "loss"]
+    return float(profile.min() - best_loss) if len(profile) else float("nan")
 
 
 def scenario_text(calibration: Calibration, best: dict[str, Any], *, loss: float) -> str:
@@ -133,10 +144,14 @@ set {calibration.check_replicates} times at scale {scale}.</p>
 {_table(meanings, ["metric", "meaning", "value", "low", "high", "mean", "ci_low", "ci_high", "inside", "source"])}
 <img src="{figure_data_uri(_fit_figure(fit))}" alt="targets and simulated values">
 <h2>Calibrated parameters and how well the targets identify them</h2>
-<p class="note">Good fits are the best {calibration.keep:.0%} of the candidates. <code>good_share</code> is
-the part of the searched range they span: near 1 the targets leave the parameter free; small values
-mean it is pinned down.</p>
-{_table(ident, ["parameter", "unit", "search_low", "search_high", "best", "good_low", "good_high", "good_share"])}
+<p class="note">Good fits are the candidates whose loss is within {calibration.good_within:g} of the
+best ({int(ident["good_fits"].iloc[0])} of {evaluations}). <code>good_share</code> is
+the part of the searched range they span (near 1: the targets leave the parameter free).
+<code>profile_rise</code> is how much the loss rises, at least, when that parameter alone moves
+{calibration.profile:.0%} of its range away from the best either way: near 0, the targets do not
+identify it; large, they do. The good fits mostly come from the local search around the best, so
+read <code>good_share</code> as a local spread.</p>
+{_table(ident, ["parameter", "unit", "search_low", "search_high", "best", "good_low", "good_high", "good_share", "profile_rise"])}
 </body></html>
 """
 
