@@ -176,6 +176,7 @@ def write_calibration(
         fit.to_csv(tmp / "fit.csv", index=False, float_format="%.10g")
         ident.to_csv(tmp / "identification.csv", index=False, float_format="%.10g")
         (tmp / "calibrated.toml").write_text(scenario_text(calibration, best, loss=loss))
+        _fit_figure(fit).savefig(tmp / "fit.png", dpi=90)
         (tmp / "fit_report.html").write_text(
             report_html(calibration, fit, ident, evaluations=len(table), loss=loss)
         )

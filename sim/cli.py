@@ -268,8 +268,8 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
             mark = "inside" if row.inside else "OUTSIDE"
             print(f"{row.metric:36s} {fmt(row.value):>8s} {f'[{fmt(row.low)}, {fmt(row.high)}]':>17s} "
                   f"{fmt(row.mean):>10s}  [{fmt(row.ci_low)}, {fmt(row.ci_high)}] {mark}")  # fmt: skip
-        print(f"\nwrote {out}/ (calibrated.toml, fit_report.html, fit.csv, identification.csv, "
-              "evaluations.csv, manifest.json)")  # fmt: skip
+        print(f"\nwrote {out}/ (calibrated.toml, fit_report.html, fit.csv, fit.png, "
+              "identification.csv, evaluations.csv, manifest.json)")  # fmt: skip
 
 
 APP = Path(__file__).resolve().parent.parent / "app.py"  # the Solara app at the repository root

@@ -111,8 +111,8 @@ def test_calibrate_command_writes_a_scenario_and_a_fit_report(tmp_path, capsys):
     assert main(["calibrate", str(path), "--out", str(out), "--workers", "2"]) == 0
     assert "disputes_per_1k" in capsys.readouterr().out
     written = {f.name for f in out.iterdir()}
-    assert written == {"calibrated.toml", "fit_report.html", "fit.csv", "identification.csv",
-                       "evaluations.csv", "manifest.json"}  # fmt: skip
+    assert written == {"calibrated.toml", "fit_report.html", "fit.csv", "fit.png",
+                       "identification.csv", "evaluations.csv", "manifest.json"}  # fmt: skip
     calibrated = load_scenario(out / "calibrated.toml")
     manifest = json.loads((out / "manifest.json").read_text())
     for key, value in manifest["best"].items():
