@@ -35,7 +35,6 @@ far off). Common random numbers make the loss smooth enough for Nelder-Mead.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from concurrent.futures import Executor, wait
 from dataclasses import dataclass, replace
@@ -49,7 +48,7 @@ from tqdm import tqdm
 from sim.batch import RunSpec, execute, executor_for
 from sim.metrics import METRICS
 from sim.parameters import ParameterError, resolve
-from sim.scenario import Scenario, ScenarioError
+from sim.scenario import Scenario, ScenarioError, read_toml
 from sim.sweep import Factor, base_scenario, check_entries, parse_factors
 
 TOP_LEVEL = {"description", "scenario", "settings", "days", "replicates", "seed", "search",
@@ -189,14 +188,7 @@ def parse_calibration(data: dict[str, Any], *, name: str, base_dir: Path) -> Cal
 def load_calibration(path: str | Path) -> Calibration:
     """Load and check a calibration file."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: calibration file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: invalid TOML ({exc})") from None
+    data = read_toml(path, what="calibration file")
     try:
         calibration = parse_calibration(data, name=path.stem, base_dir=path.parent)
     except ParameterError as exc:

@@ -329,11 +329,15 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", help="output directory (default results/A-vs-B)")
     compare.set_defaults(func=cmd_compare)
 
-    sweep = sub.add_parser("sweep", help="run a batch sweep (local processes or a Dask cluster)")
-    sweep.add_argument("sweep", help="a sweep file, or a name under scenarios/sweeps/")
-    where = sweep.add_mutually_exclusive_group()
+    executors = _Parser(add_help=False)  # where sweep and calibrate runs go
+    where = executors.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, help="local processes (default: all cores)")
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="a Dask scheduler")
+
+    sweep = sub.add_parser(
+        "sweep", parents=[executors], help="run a batch sweep (local processes or a Dask cluster)"
+    )
+    sweep.add_argument("sweep", help="a sweep file, or a name under scenarios/sweeps/")
     sweep.add_argument("--out", help="output directory (default results/sweeps/NAME)")
     sweep.add_argument(
         "--resume", action="store_true", help="go on with a sweep, skipping runs done"
@@ -356,11 +360,10 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--quiet", action="store_true", help="no tables")
     analyze.set_defaults(func=cmd_analyze)
 
-    calibrate = sub.add_parser("calibrate", help="fit free parameters to published figures")
+    calibrate = sub.add_parser(
+        "calibrate", parents=[executors], help="fit free parameters to published figures"
+    )
     calibrate.add_argument("calibration", help="a calibration file (see scenarios/calibration/)")
-    where = calibrate.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, help="local processes (default: all cores)")
-    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="a Dask scheduler")
     calibrate.add_argument("--out", help="output directory (default results/calibration/NAME)")
     calibrate.add_argument("--quiet", action="store_true", help="no progress bar or table")
     calibrate.set_defaults(func=cmd_calibrate)

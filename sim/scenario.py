@@ -56,12 +56,12 @@ class Scenario:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def scenario_path(name_or_path: str | Path) -> Path:
-    """A path as given, or the file of that name under ``scenarios/``."""
+def scenario_path(name_or_path: str | Path, *, folder: Path = SCENARIO_DIR) -> Path:
+    """A path as given, or the file of that name in ``folder`` (``scenarios/``)."""
     path = Path(name_or_path)
     if path.suffix == ".toml" or path.exists():
         return path
-    return SCENARIO_DIR / f"{name_or_path}.toml"
+    return folder / f"{name_or_path}.toml"
 
 
 def list_scenarios() -> list[str]:
@@ -69,16 +69,20 @@ def list_scenarios() -> list[str]:
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
 
 
-def _read(path: Path) -> dict:
+def read_toml(path: Path, *, what: str = "scenario file", hint: str = "") -> dict:
+    """A TOML file's contents; a missing, unreadable or invalid file is a :class:`ScenarioError`."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        known = ", ".join(list_scenarios())
-        raise ScenarioError(f"{path}: scenario file not found (known scenarios: {known})") from None
+        raise ScenarioError(f"{path}: {what} not found{hint}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: invalid TOML ({exc})") from None
+
+
+def _read(path: Path) -> dict:
+    return read_toml(path, hint=f" (known scenarios: {', '.join(list_scenarios())})")
 
 
 def _flatten(path: Path, data: dict) -> dict[str, Any]:

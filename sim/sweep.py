@@ -40,7 +40,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from sim.parameters import SCHEMA, ParameterError, flatten, unknown_key_error
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario import Scenario, ScenarioError, load_scenario, read_toml, scenario_path
 
 METHODS = ("grid", "lhs", "sobol", "morris")
 SWEEP_DIR = Path(__file__).resolve().parent.parent / "scenarios" / "sweeps"
@@ -167,14 +166,6 @@ class Sweep:
             sort_keys=True, default=str,
         )  # fmt: skip
         return hashlib.sha256(text.encode()).hexdigest()
-
-
-def sweep_path(name_or_path: str | Path) -> Path:
-    """A path as given, or the file of that name under ``scenarios/sweeps/``."""
-    path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists():
-        return path
-    return SWEEP_DIR / f"{name_or_path}.toml"
 
 
 def _whole(where: str, value: Any, low: int) -> int:
@@ -298,15 +289,8 @@ def _factor_specs(where: str, table: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def load_sweep(name_or_path: str | Path) -> Sweep:
     """Load and check a sweep file (a path, or a name under ``scenarios/sweeps/``)."""
-    path = sweep_path(name_or_path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: sweep file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: invalid TOML ({exc})") from None
+    path = scenario_path(name_or_path, folder=SWEEP_DIR)
+    data = read_toml(path, what="sweep file")
     try:
         sweep = parse_sweep(data, name=path.stem, base_dir=path.parent)
     except ParameterError as exc:
