@@ -1,0 +1,114 @@
+"""Benchmark: one simulated day plus the redraw in the web app, at the app's default scale.
+
+    python benchmarks/bench_app.py [--days 40] [--browser]
+
+At the default interactive scale (the whole district, ``population.scale``
+0.1) it prints the median and 90th percentile of:
+
+- ``step``: one simulated day (``Session.step(1)``);
+- ``step+redraw``: pressing Step in the app rendered in-process with
+  ``solara.render`` (the day, the new map colours, curves and KPI cards, down
+  to the widget updates that would go to the browser);
+- with ``--browser``: pressing Step in Chromium until the page shows the new
+  day and the map's colours for that day (server, websocket and Vue redraw).
+
+Target on a 2-core machine: step+redraw <= 250 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+
+def _summary(name: str, seconds: list[float]) -> str:
+    ms = sorted(s * 1000 for s in seconds)
+    p90 = ms[min(len(ms) - 1, int(0.9 * len(ms)))]
+    return f"{name:>14}: median {statistics.median(ms):6.1f} ms, p90 {p90:6.1f} ms ({len(ms)} days)"
+
+
+def bench_in_process(days: int) -> list[str]:
+    import ipyvuetify as v
+    import solara
+
+    from sim.viz.page import Page
+    from sim.viz.session import Policy, Session
+
+    session = Session([Policy()])
+    session.step(1)
+    steps = []
+    for _ in range(days):
+        started = time.perf_counter()
+        session.step(1)
+        steps.append(time.perf_counter() - started)
+    _box, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    button = rc.find(v.Btn, children=["Step"]).widget
+    button.click()  # the first redraw also sends the outlines
+    redraws = []
+    for _ in range(days):
+        started = time.perf_counter()
+        button.click()
+        redraws.append(time.perf_counter() - started)
+    return [_summary("step", steps), _summary("step+redraw", redraws)]
+
+
+def bench_browser(days: int) -> str:
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [sys.executable, "-m", "sim", "app", "--port", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=shutil.which("chromium"), headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                      "--disable-component-update", "--disable-sync"],
+            )  # fmt: skip
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.locator("path.grid-shape").first.wait_for(state="attached", timeout=60_000)
+            step = page.get_by_role("button", name="Step", exact=True)
+            times = []
+            for day in range(1, days + 1):
+                started = time.perf_counter()
+                step.click()
+                page.wait_for_function(
+                    f"() => document.querySelector('.govsim-map').dataset.day === '{day}'"
+                )
+                times.append(time.perf_counter() - started)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    return _summary("browser", times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--days", type=int, default=40, help="days to time (default 40)")
+    parser.add_argument("--browser", action="store_true", help="also time Step in Chromium")
+    args = parser.parse_args()
+    print("whole district, population.scale 0.1 (the app's default)")
+    for line in bench_in_process(args.days):
+        print(line)
+    if args.browser:
+        print(bench_browser(args.days))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Policy controls generated from the parameter schema (labels, bounds, choices, defaults).
+
+Nothing here repeats a default or a bound: a control shows the value of the
+chosen scenario (defaults from :data:`sim.parameters.SCHEMA`, overridden by
+the scenario file and the user's changes), its range is the schema's
+``low``..``high``, and every value is checked by ``Parameter.check``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import solara
+
+from sim.parameters import SCHEMA, TOWN_LIST, Parameter, ParameterError
+from sim.scenario import ScenarioError, list_scenarios, load_scenario
+from sim.viz.session import Policy
+
+# The levers shown in the app, in this order (design section 5 keys).
+CONTROL_KEYS: tuple[str, ...] = (
+    "grid_workers.total",
+    "grid_workers.allocation",
+    "volunteer_police.total",
+    "volunteer_police.towns",
+    "police.village_offices",
+    "mediation.trust_rooms",
+    "mediation.three_tuning",
+    "petition.supermarket",
+    "map.towns",
+    "population.scale",
+)
+# A town list is chosen among whole-district options; each value is valid for the schema.
+TOWN_CHOICES: dict[str, Any] = {"all": "all", "Muzhou only": ["Muzhou"], "none": "none"}
+NO_NONE = {"map.towns"}  # a map needs at least one town
+SLIDER_MAX_SPAN = 2000  # integer ranges up to this wide get a slider; wider ones a number field
+
+
+def label(p: Parameter) -> str:
+    """The control's label: the schema's doc, unit and range."""
+    bounds = ""
+    if p.low is not None and p.high is not None:
+        bounds = f", {p.low:g}-{p.high:g}"
+    return f"{p.doc} ({p.unit}{bounds})"
+
+
+def town_choice(value: Any) -> str:
+    """The choice shown for a town-list value (a list other than the choices shows as itself)."""
+    for name, choice in TOWN_CHOICES.items():
+        if choice == value:
+            return name
+    return ", ".join(value) if isinstance(value, list) else str(value)
+
+
+def widget_kind(p: Parameter) -> str:
+    """Which control a parameter gets: switch, select, towns, slider or number."""
+    kind = p.type_name
+    if kind == "bool":
+        return "switch"
+    if kind == TOWN_LIST:
+        return "towns"
+    if p.choices:
+        return "select"
+    if kind == "int" and p.low is not None and p.high is not None:
+        return "slider" if p.high - p.low <= SLIDER_MAX_SPAN else "number"
+    return "number"
+
+
+@solara.component
+def ParameterControl(
+    *, key: str, value: Any, on_value: Callable[[str, Any], None]
+) -> solara.Element:
+    """One control for the schema parameter ``key``; calls ``on_value(key, value)`` when changed."""
+    p = SCHEMA[key]
+    error, set_error = solara.use_state("")
+    kind = widget_kind(p)
+
+    def submit(new: Any) -> None:
+        try:
+            checked = p.check(new)
+        except ParameterError as exc:
+            set_error(str(exc))
+            return
+        set_error("")
+        on_value(key, checked)
+
+    with solara.Div(classes=["govsim-control", f"govsim-control-{key.replace('.', '-')}"]) as div:
+        if kind == "switch":
+            solara.Switch(label=label(p), value=bool(value), on_value=submit)
+        elif kind == "select":
+            solara.Select(label=label(p), value=value, values=list(p.choices), on_value=submit)
+        elif kind == "towns":
+            names = [n for n in TOWN_CHOICES if not (key in NO_NONE and n == "none")]
+            current = town_choice(value)
+            solara.Select(
+                label=label(p),
+                value=current,
+                values=names if current in names else [*names, current],
+                on_value=lambda name: submit(TOWN_CHOICES.get(name, value)),
+            )
+        elif kind == "slider":
+            solara.Text(
+                f"{label(p)}: {value}", style={"font-size": "12px", "color": "rgba(0,0,0,.6)"}
+            )
+            solara.SliderInt(
+                label="",
+                value=int(value),
+                min=int(p.low),
+                max=int(p.high),
+                on_value=submit,
+                thumb_label=True,
+            )
+        elif p.type_name == "int":
+            solara.InputInt(label=label(p), value=int(value), on_value=submit)
+        else:
+            solara.InputFloat(label=label(p), value=float(value), on_value=submit)
+        if error:
+            solara.Text(error, style={"color": "#b00020", "font-size": "12px"})
+    return div
+
+
+@solara.component
+def PolicyControls(
+    *, name: str, policy: Policy, on_policy: Callable[[Policy], None]
+) -> solara.Element:
+    """Scenario picker, the levers of :data:`CONTROL_KEYS` and the seed of one policy."""
+    try:
+        params = policy.params()
+        problem = ""
+    except ScenarioError as exc:
+        params, problem = {}, str(exc)
+
+    def set_scenario(scenario: str) -> None:
+        # Keep the interactive scale for the whole district; a town alone runs at its own scale.
+        whole = load_scenario(scenario).params["map.towns"] == "all"
+        keep = {k: v for k, v in policy.overrides.items() if k == "population.scale" and whole}
+        on_policy(replace(policy, scenario=scenario, overrides=keep))
+
+    def set_value(key: str, value: Any) -> None:
+        on_policy(replace(policy, overrides=policy.overrides | {key: value}))
+
+    def set_seed(seed: int) -> None:
+        if seed >= 0:
+            on_policy(replace(policy, seed=int(seed)))
+
+    with solara.Card(title=f"Policy {name}", classes=[f"govsim-policy-{name}"]) as card:
+        solara.Select(
+            label="scenario", value=policy.scenario, values=list_scenarios(), on_value=set_scenario
+        )
+        if problem:
+            solara.Error(problem)
+        for key in CONTROL_KEYS:
+            if key in params:
+                ParameterControl(key=key, value=params[key], on_value=set_value)
+        solara.InputInt(label="seed (random number stream)", value=policy.seed, on_value=set_seed)
+    return card

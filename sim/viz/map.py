@@ -1,0 +1,88 @@
+"""The live choropleth of the grids: an SVG drawn in the browser from outlines sent once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import solara
+
+from sim.viz.session import MAP_METRICS
+from sim.viz.shapes import MapShapes, colours, legend_stops
+
+
+@solara.component_vue("grid_map.vue")
+def _GridMapView(
+    paths: list,
+    names: list,
+    town_paths: list,
+    town_labels: list,
+    width: float,
+    height: float,
+    colors: list,
+    values: list,
+    vmin: float,
+    vmax: float,
+    stops: list,
+    title: str,
+    label: str,
+    unit: str,
+    day: int,
+    selected: int,
+    event_select: Callable[[int], None] | None = None,
+):
+    pass
+
+
+def _finite(values: np.ndarray) -> list[float | None]:
+    return [round(float(v), 4) if np.isfinite(v) else None for v in values]
+
+
+@solara.component
+def GridMap(
+    *,
+    shapes: MapShapes,
+    values: np.ndarray,
+    metric: str,
+    limits: tuple[float, float],
+    title: str,
+    day: int,
+    selected: int = -1,
+    on_select: Callable[[int], None] | None = None,
+) -> solara.Element:
+    """The grids coloured by ``values`` (one per grid) of ``metric`` on the scale ``limits``.
+
+    The outlines in ``shapes`` are sent to the browser once; a redraw sends
+    only the colours and values. Clicking a grid calls ``on_select(index)``.
+    """
+    label, unit = MAP_METRICS[metric]
+    vmin, vmax = limits
+    return _GridMapView(
+        paths=list(shapes.grid_paths),
+        names=list(shapes.grid_names),
+        town_paths=list(shapes.town_paths),
+        town_labels=[list(t) for t in shapes.town_labels],
+        width=shapes.width,
+        height=shapes.height,
+        colors=colours(values, vmin=vmin, vmax=vmax),
+        values=_finite(values),
+        vmin=vmin,
+        vmax=vmax,
+        stops=legend_stops(),
+        title=title,
+        label=label,
+        unit=unit,
+        day=day,
+        selected=selected,
+        event_select=on_select,
+    )
+
+
+@solara.component
+def GridDetails(*, name: str, figures: dict[str, float]) -> solara.Element:
+    """The figures of one grid (the one clicked on the map)."""
+    with solara.Card(title=f"Grid {name}", classes=["govsim-grid-details"]) as card:
+        rows = [f"| {MAP_METRICS[k][0]} | {v:.2f} | {MAP_METRICS[k][1]} |" for k, v in figures.items()
+                if k in MAP_METRICS]  # fmt: skip
+        solara.Markdown("| figure | value | unit |\n|---|---|---|\n" + "\n".join(rows))
+    return card

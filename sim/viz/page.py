@@ -1,0 +1,190 @@
+"""The app's page: controls, run buttons, KPI cards, live map(s), curves, differences, exports."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import solara
+
+from sim.figures import shared_limits
+from sim.viz.controls import PolicyControls
+from sim.viz.map import GridDetails, GridMap
+from sim.viz.plots import DifferencesTable, KpiCards, MetricPlots
+from sim.viz.session import MAP_METRICS, Policy, Session, csv_bytes
+from sim.viz.shapes import shapes_for
+
+TITLE = "Xinhui grassroots governance simulator"
+INTRO = (
+    "Each of Xinhui's 640 smart grids is coloured by the chosen figure. Disputes arise among "
+    "residents, grid workers and Yi Police detect them, and mediation climbs the ladder "
+    "grid → village → town → district petition → beyond. Change a policy on the left (the "
+    "run restarts at day 0), then press **Step** or **Play**. Switch on **compare** to run "
+    "policy B beside A on the same seed."
+)
+REDRAW_SECONDS = 0.25  # while playing, redraw at most this often (steps in between are batched)
+SPEEDS = (1, 2, 5, 10, 20, 50)  # days per second
+
+
+def play_loop(
+    *, session: Session, speed: int, cancel: threading.Event, redraw: Callable[[], None]
+) -> None:
+    """Step ``session`` at ``speed`` days a second until ``cancel``; redraw at most every 0.25 s."""
+    last = time.perf_counter()
+    while not cancel.is_set():
+        started = time.perf_counter()
+        session.step(1)
+        if time.perf_counter() - last >= REDRAW_SECONDS:
+            redraw()
+            last = time.perf_counter()
+        cancel.wait(max(0.0, 1.0 / speed - (time.perf_counter() - started)))
+    redraw()
+
+
+@solara.component
+def RunButtons(
+    *,
+    session: Session,
+    day: int,
+    playing: solara.Reactive[bool],
+    speed: solara.Reactive[int],
+    redraw: Callable[[], None],
+    on_reset: Callable[[], None],
+) -> solara.Element:
+    """Step, run 30 days, play/pause, speed, reset, and the ``day`` reached."""
+
+    def step(days: int) -> None:
+        session.step(days)
+        redraw()
+
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}) as row:
+        solara.Button("Step", on_click=lambda: step(1), disabled=playing.value, color="primary")
+        solara.Button("Run 30 days", on_click=lambda: step(30), disabled=playing.value)
+        solara.Button(
+            "Pause" if playing.value else "Play",
+            on_click=lambda: playing.set(not playing.value),
+            icon_name="mdi-pause" if playing.value else "mdi-play",
+        )
+        solara.ToggleButtonsSingle(value=speed, values=list(SPEEDS))
+        solara.Text("days/second")
+        solara.Button("Reset", on_click=on_reset, icon_name="mdi-restart")
+        solara.Text(f"Day {day}", classes=["govsim-day"], style={"font-size": "20px"})
+    return row
+
+
+@solara.component
+def Exports(*, session: Session, metric: str) -> solara.Element:
+    """Downloads: the summary and the daily series as CSV, each map as PNG."""
+    with solara.Row(style={"flex-wrap": "wrap"}) as row:
+        solara.FileDownload(
+            lambda: csv_bytes(session.summary()), filename="govsim-summary.csv",
+            label="Summary (CSV)", mime_type="text/csv",
+        )  # fmt: skip
+        solara.FileDownload(
+            lambda: csv_bytes(session.timeseries()), filename="govsim-timeseries.csv",
+            label="Time series (CSV)", mime_type="text/csv",
+        )  # fmt: skip
+        for i, run in enumerate(session.runs):
+            solara.FileDownload(
+                lambda i=i: session.map_png(metric, run=i), filename=f"govsim-map-{run.name}.png",
+                label=f"Map {run.name} (PNG)", mime_type="image/png",
+            )  # fmt: skip
+    return row
+
+
+@solara.component
+def Maps(*, session: Session, metric: str, version: int) -> solara.Element:
+    """One map per run, on a shared colour scale, and the figures of the clicked grid."""
+    selected, set_selected = solara.use_state(-1)
+    shapes = shapes_for(session.geography)
+    grids = [run.grids() for run in session.runs]
+    limits = shared_limits([g[metric] for g in grids])
+    with solara.Column() as column:
+        with solara.Row(style={"flex-wrap": "wrap"}):
+            for run, values in zip(session.runs, grids, strict=True):
+                with solara.Div(style={"flex": "1 1 420px", "min-width": "320px"}):
+                    GridMap(
+                        shapes=shapes, values=values[metric], metric=metric, limits=limits,
+                        title=f"Policy {run.name}: {run.scenario.name}, day {run.day}",
+                        day=run.day, selected=selected, on_select=set_selected,
+                    )  # fmt: skip
+        if 0 <= selected < len(shapes.grid_names):
+            for run, values in zip(session.runs, grids, strict=True):
+                figures = {k: float(values[k][selected]) for k in MAP_METRICS}
+                GridDetails(name=f"{shapes.grid_names[selected]} (policy {run.name})",
+                            figures=figures)  # fmt: skip
+    return column
+
+
+@solara.component
+def Page() -> None:
+    """The whole app: sidebar controls, app bar title and the main column."""
+    policy_a = solara.use_reactive(Policy())
+    policy_b = solara.use_reactive(Policy())
+    compare = solara.use_reactive(False)
+    playing = solara.use_reactive(False)
+    speed = solara.use_reactive(5)
+    metric = solara.use_reactive("open_disputes")
+    resets, set_resets = solara.use_state(0)
+    version, set_version = solara.use_state(0)
+
+    def build() -> Session:
+        policies = [policy_a.value, policy_b.value] if compare.value else [policy_a.value]
+        return Session(policies)
+
+    session = solara.use_memo(build, [policy_a.value, policy_b.value, compare.value, resets])
+
+    def redraw() -> None:
+        set_version(lambda v: v + 1)
+
+    def loop(cancel: threading.Event) -> None:
+        if playing.value:
+            play_loop(session=session, speed=speed.value, cancel=cancel, redraw=redraw)
+
+    solara.use_thread(loop, dependencies=[playing.value, speed.value, session],
+                      intrusive_cancel=False)  # fmt: skip
+
+    def reset() -> None:
+        playing.set(False)
+        set_resets(resets + 1)
+
+    def set_compare(on: bool) -> None:
+        playing.set(False)
+        if on:
+            policy_b.set(replace(policy_a.value))
+        compare.set(on)
+
+    solara.Title(TITLE)
+    with solara.AppBarTitle():
+        solara.Text(TITLE)
+    with solara.Sidebar():
+        solara.Switch(label="compare two policies (A and B)", value=compare.value,
+                      on_value=set_compare)  # fmt: skip
+        PolicyControls(name="A", policy=policy_a.value, on_policy=policy_a.set)
+        if compare.value:
+            PolicyControls(name="B", policy=policy_b.value, on_policy=policy_b.set)
+    with solara.Column(style={"padding": "8px"}):
+        solara.Markdown(INTRO)
+        RunButtons(
+            session=session,
+            day=session.day,
+            playing=playing,
+            speed=speed,
+            redraw=redraw,
+            on_reset=reset,
+        )
+        current = {run.name: run.current() for run in session.runs}
+        KpiCards(current=current)
+        names = {label: key for key, (label, _unit) in MAP_METRICS.items()}
+        solara.Select(
+            label="map colour (per grid)", value=MAP_METRICS[metric.value][0],
+            values=list(names), on_value=lambda label: metric.set(names[label]),
+        )  # fmt: skip
+        Maps(session=session, metric=metric.value, version=version)
+        MetricPlots(series={run.name: run.series() for run in session.runs})
+        if compare.value:
+            solara.Markdown("### Differences, B - A")
+            DifferencesTable(differences=session.differences())
+        Exports(session=session, metric=metric.value)

@@ -1,0 +1,196 @@
+"""What the web app runs: one policy (or two, A and B, on the same seed) stepped day by day.
+
+Plain Python with no Solara, so the app's logic is tested without a browser:
+the Solara components in :mod:`sim.viz` only read a :class:`Session` and call
+its methods. Exports (CSV, PNG) are built here too.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.metrics import METRICS, SERIES, grid_outcomes
+from sim.model import GovernanceModel
+from sim.scenario import Scenario, load_scenario
+
+DEFAULT_SCENARIO = "baseline"
+APP_OVERRIDES: dict[str, Any] = {"population.scale": 0.1}  # the app opens at the interactive scale
+DEFAULT_SEED = 1
+
+# Per-grid metrics of the map: label, unit. Counts are shown per 1,000 simulated residents.
+MAP_METRICS: dict[str, tuple[str, str]] = {
+    "open_disputes": ("open disputes", "per 1,000 residents"),
+    "escalations": ("escalations (reached L3 or higher)", "per 1,000 residents, since day 0"),
+    "incidents": ("acting-out incidents", "per 1,000 residents, since day 0"),
+    "staff_per_1k": ("staff (grid workers and police)", "per 1,000 residents"),
+    "trust": ("mean trust in local mediation", "0-1"),
+}
+PER_1K = ("open_disputes", "escalations", "incidents")
+# The outcome curves and KPI cards, with units (names from sim.metrics.METRICS).
+KEY_METRICS: dict[str, str] = {
+    "escalation_rate": "share",
+    "resolved_in_village_share": "share",
+    "resolved_in_town_share": "share",
+    "petitions_per_10k": "per 10,000 residents a year",
+    "incidents_per_100k": "per 100,000 residents a year",
+    "mean_days_to_resolution": "days",
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A scenario, the settings changed on top of it, and the seed."""
+
+    scenario: str = DEFAULT_SCENARIO
+    overrides: dict[str, Any] = field(default_factory=lambda: dict(APP_OVERRIDES))
+    seed: int = DEFAULT_SEED
+
+    def resolved(self) -> Scenario:
+        """The scenario with the overrides applied and checked against the schema."""
+        return load_scenario(self.scenario).with_overrides(self.overrides)
+
+    def params(self) -> dict[str, Any]:
+        return self.resolved().params
+
+
+class Run:
+    """One model of one policy, stepped on demand.
+
+    Reads and steps hold ``lock``, so a page drawn while the play loop steps
+    never sees a day half done.
+    """
+
+    def __init__(self, policy: Policy, *, name: str, lock: threading.RLock | None = None) -> None:
+        scenario = policy.resolved()
+        self.policy, self.name, self.scenario = policy, name, scenario
+        self.lock = lock or threading.RLock()
+        self.model = GovernanceModel(scenario.params, rng=policy.seed, timeline=scenario.timeline)
+
+    @property
+    def day(self) -> int:
+        """Days simulated so far."""
+        return int(self.model.time)
+
+    def step(self, days: int = 1) -> None:
+        with self.lock:
+            self.model.run_for(days)
+
+    def current(self) -> dict[str, float]:
+        """The latest value of every metric (NaN before the first day)."""
+        with self.lock:
+            if self.day == 0:
+                return {name: float("nan") for name in SERIES}
+            return dict(self.model.current)
+
+    def series(self) -> pd.DataFrame:
+        """The daily series: one row per simulated day, columns ``day``, ``open_disputes`` and metrics."""
+        with self.lock:
+            if self.day == 0:
+                return pd.DataFrame(columns=list(SERIES))
+            return self.model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+
+    def grids(self) -> dict[str, np.ndarray]:
+        """Per-grid outcomes, with counts per 1,000 simulated residents."""
+        with self.lock:
+            raw = grid_outcomes(self.model)
+        residents = np.maximum(raw["residents"], 1)
+        return {
+            name: raw[name] / residents * 1000 if name in PER_1K else np.asarray(raw[name], float)
+            for name in MAP_METRICS
+        } | {"residents": raw["residents"]}
+
+
+class Session:
+    """The runs the app shows: policy A alone, or A and B on the same seed.
+
+    Methods hold a lock, so the play loop (a thread) and button clicks do not
+    step a model at the same time.
+    """
+
+    def __init__(self, policies: list[Policy]) -> None:
+        if not 1 <= len(policies) <= 2:
+            raise ValueError(f"a session runs one or two policies, got {len(policies)}")
+        self.lock = threading.RLock()
+        self.runs = [Run(p, name=n, lock=self.lock) for p, n in zip(policies, "AB", strict=False)]
+
+    @property
+    def day(self) -> int:
+        return self.runs[0].day
+
+    @property
+    def geography(self):
+        return self.runs[0].model.geography
+
+    def step(self, days: int = 1) -> None:
+        with self.lock:
+            for run in self.runs:
+                run.step(days)
+
+    def timeseries(self) -> pd.DataFrame:
+        """Daily series of every run, stacked: ``policy``, ``scenario``, ``seed``, ``day``, metrics."""
+        with self.lock:
+            frames = [
+                r.series().assign(policy=r.name, scenario=r.scenario.name, seed=r.policy.seed)
+                for r in self.runs
+            ]
+        table = pd.concat(frames, ignore_index=True)
+        return table[["policy", "scenario", "seed", *SERIES]]
+
+    def summary(self) -> pd.DataFrame:
+        """One row per run: the policy, its settings that differ from the scenario file, metrics now."""
+        rows = []
+        with self.lock:
+            for r in self.runs:
+                settings = "; ".join(f"{k}={v}" for k, v in sorted(r.policy.overrides.items()))
+                current = r.current()
+                rows.append(
+                    {"policy": r.name, "scenario": r.scenario.name, "seed": r.policy.seed}
+                    | {"settings": settings, "day": r.day}
+                    | {name: current[name] for name in METRICS}
+                )
+        return pd.DataFrame(rows)
+
+    def differences(self) -> pd.DataFrame:
+        """Compare mode: each metric for A and B and the difference B - A."""
+        if len(self.runs) < 2:
+            raise ValueError("differences need two policies (compare mode)")
+        a, b = (r.current() for r in self.runs)
+        return pd.DataFrame(
+            [
+                {"metric": m, "A": a[m], "B": b[m], "B - A": b[m] - a[m], "meaning": METRICS[m]}
+                for m in METRICS
+            ]
+        )
+
+    def map_png(self, metric: str, *, run: int = 0) -> bytes:
+        """The map of ``metric`` for one run, as a PNG (matplotlib, same scale as the app)."""
+        from sim.figures import map_figure, shared_limits
+
+        label, unit = MAP_METRICS[metric]
+        with self.lock:
+            values = [r.grids()[metric] for r in self.runs]
+            chosen = self.runs[run]
+            title = f"{chosen.name}: {chosen.scenario.name}, day {chosen.day}"
+            vmin, vmax = shared_limits(values)
+            fig = map_figure(
+                chosen.model.geography,
+                values[run],
+                label=f"{label} ({unit})",
+                vmin=vmin,
+                vmax=vmax,
+                title=title,
+            )
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=90)
+        return buffer.getvalue()
+
+
+def csv_bytes(table: pd.DataFrame) -> bytes:
+    """A table as UTF-8 CSV."""
+    return table.to_csv(index=False).encode("utf-8")
