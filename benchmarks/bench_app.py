@@ -18,13 +18,8 @@ Target on a 2-core machine: step+redraw <= 250 ms.
 from __future__ import annotations
 
 import argparse
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 
 
 def _summary(name: str, seconds: list[float]) -> str:
@@ -61,40 +56,23 @@ def bench_in_process(days: int) -> list[str]:
 def bench_browser(days: int) -> str:
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command = [sys.executable, "-m", "sim", "app", "--port", str(port)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.5)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=shutil.which("chromium"), headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync"],
-            )  # fmt: skip
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.locator("path.grid-shape").first.wait_for(state="attached", timeout=60_000)
-            step = page.get_by_role("button", name="Step", exact=True)
-            times = []
-            for day in range(1, days + 1):
-                started = time.perf_counter()
-                step.click()
-                page.wait_for_function(
-                    f"() => document.querySelector('.govsim-map').dataset.day === '{day}'"
-                )
-                times.append(time.perf_counter() - started)
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
+    from sim.viz.serve import launch_chromium, served_app
+
+    with served_app() as url, sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        page.locator("path.grid-shape").first.wait_for(state="attached", timeout=60_000)
+        step = page.get_by_role("button", name="Step", exact=True)
+        times = []
+        for day in range(1, days + 1):
+            started = time.perf_counter()
+            step.click()
+            page.wait_for_function(
+                f"() => document.querySelector('.govsim-map').dataset.day === '{day}'"
+            )
+            times.append(time.perf_counter() - started)
+        browser.close()
     return _summary("browser", times)
 
 

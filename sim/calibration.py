@@ -49,7 +49,7 @@ from sim.batch import RunSpec, execute, executor_for
 from sim.metrics import METRICS
 from sim.parameters import ParameterError, resolve
 from sim.scenario import Scenario, ScenarioError, read_toml
-from sim.sweep import Factor, base_scenario, check_entries, parse_factors
+from sim.sweep import Factor, base_scenario, check_entries, derived_seeds, parse_factors
 
 TOP_LEVEL = {"description", "scenario", "settings", "days", "replicates", "seed", "search",
              "check", "free", "targets"}  # fmt: skip
@@ -96,10 +96,7 @@ class Calibration:
 
     def seeds(self) -> list[int]:
         """The replicate seeds, the same for every candidate (common random numbers)."""
-        return [
-            int(np.random.SeedSequence(self.seed, spawn_key=(r,)).generate_state(1)[0])
-            for r in range(max(self.replicates, self.check_replicates))
-        ]
+        return derived_seeds(self.seed, max(self.replicates, self.check_replicates))
 
     def params_at(self, unit: Sequence[float]) -> dict[str, Any]:
         """The free parameters' values at a point of the unit cube."""
@@ -110,8 +107,8 @@ class Calibration:
 
 
 def _number(where: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ParameterError(f"{where}: expected a number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        raise ParameterError(f"{where}: expected a finite number, got {value!r}")
     return float(value)
 
 

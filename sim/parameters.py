@@ -10,6 +10,7 @@ fitted to the published figures by ``govsim calibrate`` (docs/calibration/).
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +68,8 @@ class Parameter:
             return value
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self._error(f"expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise self._error(f"expected a finite number, got {value!r}")
         if kind == "int":
             if value != int(value):
                 raise self._error(f"expected a whole number, got {value!r}")

@@ -57,6 +57,13 @@ TOP_LEVEL = {"description", "scenario", "settings", "days", "replicates", "seed"
 DESIGN_KEYS = {"method", "samples", "levels", "second_order"}
 
 
+def derived_seeds(master: int, n: int) -> list[int]:
+    """``n`` run seeds derived from a master seed (replicate r's seed never depends on n)."""
+    return [
+        int(np.random.SeedSequence(master, spawn_key=(r,)).generate_state(1)[0]) for r in range(n)
+    ]
+
+
 @dataclass(frozen=True)
 class Factor:
     """A swept parameter: a list of ``values``, or a range ``low``..``high``."""
@@ -116,10 +123,7 @@ class Sweep:
 
     def replicate_seeds(self) -> list[int]:
         """The seed of each replicate, derived from the master seed (the same at every point)."""
-        return [
-            int(np.random.SeedSequence(self.seed, spawn_key=(r,)).generate_state(1)[0])
-            for r in range(self.replicates)
-        ]
+        return derived_seeds(self.seed, self.replicates)
 
     def design(self) -> pd.DataFrame:
         """One row per design point: ``design_row``, unit coordinates ``u:KEY`` (sampled

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import functools
+import os
 
 import numpy as np
+from hypothesis import settings
 
 import sim
+
+# Locally the fuzzers explore new examples on every run; CI (CI=true) replays a fixed
+# set, so that a submission lands or not on its own merits, not on the draw.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 SEEDS = (1, 2, 3, 4, 5)
 SMALL = {"population.scale": 0.1}

@@ -15,27 +15,17 @@ import io
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from sim.metrics import METRICS
 from sim.scenario import load_scenario
+from sim.viz.serve import launch_chromium, served_app
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 GRIDS = 640
 
 
@@ -64,38 +54,15 @@ if REASON and os.environ.get("GOVSIM_REQUIRE_BROWSER") == "1":
 pytestmark = pytest.mark.skipif(bool(REASON), reason=f"browser tests skipped: {REASON}")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/"
-    env = os.environ | {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
-    command = [sys.executable, "-m", "sim", "app", "--host", "127.0.0.1", "--port", str(port)]
     ARTIFACTS.mkdir(exist_ok=True)
-    log = (ARTIFACTS / "solara-server.log").open("w")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
-    while True:
+    with (ARTIFACTS / "solara-server.log").open("w") as log:
         try:
-            with urllib.request.urlopen(url, timeout=2):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"the Solara server did not start; see {log.name}")
-            time.sleep(0.5)
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+            with served_app(log=log) as url:
+                yield url
+        except RuntimeError as exc:
+            pytest.fail(f"{exc}; see {log.name}")
 
 
 @pytest.fixture(scope="module")
@@ -103,9 +70,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS
-        )
+        chromium = launch_chromium(p)
         yield chromium
         chromium.close()
 

@@ -62,3 +62,11 @@ def test_the_odd_document_lists_every_parameter_as_the_schema_has_it():
 
     assert table() in ODD.read_text(encoding="utf-8")
     assert all(f"| `{p.key}` |" in table() for p in PARAMETERS)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+@pytest.mark.parametrize("key", ["grid_workers.total", "disputes.rate_per_1k"])
+def test_non_finite_numbers_are_refused(key, value):
+    """Found by the scenario fuzzer: an infinite whole number used to crash the check."""
+    with pytest.raises(ParameterError, match=f"{key}: expected a finite number"):
+        resolve({key: value})

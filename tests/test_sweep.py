@@ -241,3 +241,13 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "cannot connect" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("path", sorted(Path("scenarios/sweeps").glob("*.toml")), ids=str)
+def test_every_shipped_sweep_loads_and_its_first_runs_run(path, tmp_path):
+    sweep = load_sweep(path)
+    assert sweep.description and len(sweep.design()) >= 2
+    argv = ["sweep", str(path), "--days", "3", "--max-runs", "2", "--set", "population.scale=0.01"]
+    assert main([*argv, "--quiet", "--out", str(tmp_path / "out")]) == 0
+    runs = pd.read_csv(tmp_path / "out" / "runs.csv")
+    assert runs["run_id"].tolist() == [0, 1] and (runs["status"] == "ok").all()
