@@ -26,6 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from sim.geography import MapDataError
+from sim.labels import LANGUAGES
 from sim.parameters import ParameterError, defaults
 from sim.report import fmt, print_differences, print_summary, write_results
 from sim.scenario import Scenario, ScenarioError, list_scenarios, load_scenario, parse_set
@@ -64,7 +65,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         [scenario], days=args.days, replicates=args.replicates, seed=args.seed,
         workers=args.workers, progress=not args.quiet,
     )  # fmt: skip
-    written = write_results([result], out, command=_command(args))
+    written = write_results([result], out, command=_command(args), lang=args.lang)
     if not args.quiet:
         print_summary(result)
         print(f"\nwrote {out}/ ({', '.join(written)})")
@@ -92,7 +93,9 @@ def cmd_compare(args: argparse.Namespace) -> None:
         workers=args.workers, progress=not args.quiet,
     )  # fmt: skip
     differences = paired_differences(results)
-    written = write_results(results, out, differences=differences, command=_command(args))
+    written = write_results(
+        results, out, differences=differences, command=_command(args), lang=args.lang
+    )
     if not args.quiet:
         print_differences(differences)
         print(f"\nwrote {out}/ ({', '.join(written)})")
@@ -310,6 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     runs.add_argument("--workers", type=int, help="parallel processes (default: all local cores)")
     runs.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    runs.add_argument(
+        "--lang", default="en", choices=list(LANGUAGES), help="language of report.html (en, zh)"
+    )
 
     run = sub.add_parser("run", parents=[runs], help="run a scenario and write its results")
     run.add_argument("scenario", help="a scenario name under scenarios/ or a path to a .toml file")

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from sim.figures import (
     timeseries_figure,
 )
 from sim.geography import Geography, simulated_map
+from sim.labels import check_language, label
 from sim.metrics import METRICS
 from sim.parameters import SCHEMA, defaults
 from sim.report import fmt, mean_ci
@@ -99,7 +101,7 @@ def _changed_settings(result: RunResult) -> str:
     return shown
 
 
-def _provenance(results: Sequence[RunResult]) -> str:
+def _provenance(results: Sequence[RunResult], t: Callable[[str], str]) -> str:
     try:
         version = metadata.version("xinhui-govsim")
     except metadata.PackageNotFoundError:
@@ -112,17 +114,15 @@ def _provenance(results: Sequence[RunResult]) -> str:
         for r in results
     )
     written = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    head = "".join(f"<th>{t(k)}</th>" for k in
+                   ("scenario", "description", "days", "replicates", "seeds", "hash", "changed"))  # fmt: skip
     return (
-        "<h2>Where these numbers come from</h2><table><tr><th>scenario</th><th>description</th>"
-        "<th>days</th><th>replicates</th><th>seeds</th><th>SHA-256 of the settings</th>"
-        f"<th>settings that differ from the defaults</th></tr>{rows}</table>"
-        f"<p class='note'>xinhui-govsim {_text(version)}, written {written}. The same SHA-256 "
-        "means the same settings; rerunning with the same settings and seeds gives the same "
-        "numbers.</p>"
+        f"<h2>{t('provenance')}</h2><table><tr>{head}</tr>{rows}</table>"
+        f"<p class='note'>xinhui-govsim {_text(version)}, {written}. {t('note_provenance')}</p>"
     )
 
 
-def _summary(results: Sequence[RunResult]) -> str:
+def _summary(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -> str:
     head = "".join(f"<th>{_text(r.scenario.name)}</th>" for r in results)
     body = ""
     for name, meaning in METRICS.items():
@@ -130,19 +130,18 @@ def _summary(results: Sequence[RunResult]) -> str:
             f"<td class='num'>{_mean_pm(r.summary[name].to_numpy(dtype=float))}</td>"
             for r in results
         )
+        shown = meaning if lang == "en" else label("metric", name, lang)
         body += (
             f"<tr><td><code>{_text(name)}</code><br>"
-            f"<span class='meaning'>{_text(meaning)}</span></td>{cells}</tr>"
+            f"<span class='meaning'>{_text(shown)}</span></td>{cells}</tr>"
         )
     return (
-        "<h2>Summary at the end of the run</h2><p class='note'>Each value is the mean over the "
-        "replicate runs (same settings, different random seeds); ± is the half-width of its 95% "
-        "confidence interval (none with a single run). Rates are per resident per year.</p>"
-        f"<table class='summary'><tr><th>metric</th>{head}</tr>{body}</table>"
+        f"<h2>{t('summary')}</h2><p class='note'>{t('note_summary')}</p>"
+        f"<table class='summary'><tr><th>{t('metric')}</th>{head}</tr>{body}</table>"
     )
 
 
-def _differences(differences: pd.DataFrame) -> str:
+def _differences(differences: pd.DataFrame, t: Callable[[str], str]) -> str:
     table = relative_differences(differences)
     body = ""
     for row in table.itertuples(index=False):
@@ -154,17 +153,15 @@ def _differences(differences: pd.DataFrame) -> str:
             f"<td class='num'>{fmt(row.difference)}</td>"
             f"<td class='num'>{fmt(row.ci_low)} to {fmt(row.ci_high)}</td>"
             f"<td class='num'>{fmt(row.relative)}%</td>"
-            f"<td>{'✔ significant' if significant else ''}</td></tr>"
+            f"<td>{'✔ ' + t('significant') if significant else ''}</td></tr>"
         )
     reference = _text(table["reference"].iloc[0]) if len(table) else "the first scenario"
     image = figure_data_uri(differences_figure(differences))
     return (
-        f"<h2>Differences from {reference}</h2><p class='note'>Scenario minus {reference}, with "
-        "the 95% confidence interval of the difference. A difference is marked significant when "
-        "its interval excludes zero: it is unlikely to be a matter of chance.</p>"
-        "<table class='differences'><tr><th>metric</th><th>scenario</th>"
-        f"<th>{reference}</th><th>scenario mean</th><th>difference</th><th>95% CI</th>"
-        f"<th>difference, % of {reference}</th><th></th></tr>{body}</table>"
+        f"<h2>{t('differences')} {reference}</h2><p class='note'>{t('note_differences')}</p>"
+        f"<table class='differences'><tr><th>{t('metric')}</th><th>{t('scenario')}</th>"
+        f"<th>{reference}</th><th>{t('scenario_mean')}</th><th>{t('difference')}</th>"
+        f"<th>{t('ci')}</th><th>{t('relative')} {reference}</th><th></th></tr>{body}</table>"
         f"<img src='{image}' alt='differences from {reference} with 95% intervals'>"
     )
 
@@ -182,7 +179,7 @@ def escalations_per_1k(result: RunResult, geo: Geography) -> np.ndarray:
     return by_grid.reindex(geo.grid_ids).to_numpy(dtype=float)
 
 
-def _maps(results: Sequence[RunResult]) -> str:
+def _maps(results: Sequence[RunResult], t: Callable[[str], str]) -> str:
     shown = results[:MAX_MAPS]
     geos = [scenario_geography(r.scenario.params) for r in shown]
     values = [escalations_per_1k(r, g) for r, g in zip(shown, geos, strict=True)]
@@ -190,9 +187,9 @@ def _maps(results: Sequence[RunResult]) -> str:
     images = ""
     for result, geo, grid_values in zip(shown, geos, values, strict=True):
         name = result.scenario.name
-        label = f"{MAP_LABEL} in {result.days} days"
+        legend = f"{MAP_LABEL} in {result.days} days"
         fig = map_figure(
-            geo, grid_values, label=label, vmin=vmin, vmax=vmax, title=name, figsize=(6.0, 6.0)
+            geo, grid_values, label=legend, vmin=vmin, vmax=vmax, title=name, figsize=(6.0, 6.0)
         )
         images += f"<img src='{figure_data_uri(fig)}' alt='map of {_text(name)}'>"
     more = (
@@ -201,39 +198,43 @@ def _maps(results: Sequence[RunResult]) -> str:
         else ""
     )
     return (
-        "<h2>Where disputes escalate</h2><p class='note'>Disputes that went beyond the village "
-        f"(reached the town or higher) per 1,000 residents of each grid, mean over the runs. All "
-        f"maps share one colour scale; grey grids have no residents.{more}</p>"
+        f"<h2>{t('maps')}</h2><p class='note'>{t('note_maps')}{more}</p>"
         f"<div class='maps'>{images}</div>"
     )
 
 
 def write_report(
-    results: Sequence[RunResult], out: Path, *, differences: pd.DataFrame | None = None
+    results: Sequence[RunResult],
+    out: Path,
+    *,
+    differences: pd.DataFrame | None = None,
+    lang: str = "en",
 ) -> None:
     """Write ``out`` (``report.html``): one self-contained page on ``results``.
 
     ``differences`` (columns ``metric``, ``scenario``, ``reference``,
     ``reference_mean``, ``mean``, ``difference``, ``ci_low``, ``ci_high``,
     ``significant``) adds a table and a figure of the differences from the reference.
+    ``lang`` (``en`` or ``zh``) chooses the language of headings, notes and metric
+    labels (:mod:`sim.labels`); figures keep the metric codes.
     """
     if not results:
         raise ValueError("write_report: no results to report")
+    check_language(lang)
+    t = partial(label, "term", lang=lang)
     names = " vs ".join(r.scenario.name for r in results)
     series = figure_data_uri(timeseries_figure(results))
     parts = [
-        f"<h1>Xinhui grassroots governance simulation: {_text(names)}</h1>",
-        _provenance(results),
-        _summary(results),
-        _differences(differences) if differences is not None and len(differences) else "",
-        "<h2>Day by day</h2><p class='note'>Each metric from the start of the run to that day: "
-        "the line is the mean over the runs, the shaded band its 95% confidence interval (cut "
-        "to the values the metric can take).</p>"
+        f"<h1>{t('title')}: {_text(names)}</h1>",
+        _provenance(results, t),
+        _summary(results, t, lang),
+        _differences(differences, t) if differences is not None and len(differences) else "",
+        f"<h2>{t('day_by_day')}</h2><p class='note'>{t('note_day_by_day')}</p>"
         f"<img src='{series}' alt='key metrics by day'>",
-        _maps(results),
+        _maps(results, t),
     ]
     page = (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
         f"<title>{_text(names)}</title><style>{CSS}</style></head>\n<body>\n"
         + "\n".join(parts)
         + "\n</body></html>\n"

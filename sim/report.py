@@ -123,6 +123,7 @@ def write_results(
     *,
     differences: pd.DataFrame | None = None,
     command: str = "",
+    lang: str = "en",
 ) -> list[str]:
     """Write the output directory atomically: a temporary directory moved into place.
 
@@ -130,7 +131,8 @@ def write_results(
     a ``scenario`` column), ``differences.csv`` when comparing,
     ``manifest.json`` and ``report.html``. An existing directory is replaced
     only once the new one is complete, so a failure half-way never leaves a
-    mix of old and new files. Returns the names of the files written.
+    mix of old and new files. ``lang`` is the language of ``report.html`` (``en``, ``zh``).
+    Returns the names of the files written.
     """
     from sim.html_report import write_report
 
@@ -146,7 +148,7 @@ def write_results(
         manifest = json.dumps(_manifest(results, command), indent=2, default=str)
         (tmp / "manifest.json").write_text(manifest + "\n", encoding="utf-8")
         try:
-            write_report(results, tmp / "report.html", differences=differences)
+            write_report(results, tmp / "report.html", differences=differences, lang=lang)
         except Exception as exc:  # the tables matter more than the page: keep them
             print(f"govsim: warning: report.html not written ({exc!r})", file=sys.stderr)
         written = sorted(f.name for f in tmp.iterdir())

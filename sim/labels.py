@@ -1,0 +1,60 @@
+"""User-facing labels in English and Chinese (design section 7).
+
+Every label the reports and the app show (metrics, per-grid figures, ladder
+levels, policy levers and their choices, report headings, the glossary) is one
+row of ``sim/data/labels.csv`` (``kind,key,en,zh``), so a translation is one
+file. Town names come from the district table (``sim/data/district.csv``,
+column ``name_zh``), where their sources are.
+
+>>> label("metric", "escalation_rate", "zh")
+'出村升级率'
+>>> label("town", "Muzhou", "zh")
+'睦洲'
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from importlib import resources
+
+LANGUAGES = {"en": "English", "zh": "中文"}
+
+
+class LanguageError(ValueError):
+    """A language code that is not in :data:`LANGUAGES`."""
+
+
+@cache
+def _table() -> dict[tuple[str, str], dict[str, str]]:
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    text = resources.files("sim.data").joinpath("labels.csv").read_text(encoding="utf-8")
+    for row in csv.DictReader(text.splitlines()):
+        rows[row["kind"], row["key"]] = {lang: row[lang] for lang in LANGUAGES}
+    district = resources.files("sim.data").joinpath("district.csv").read_text(encoding="utf-8")
+    for row in csv.DictReader(district.splitlines()):
+        rows["town", row["town"]] = {"en": row["town"], "zh": row["name_zh"]}
+    return rows
+
+
+def check_language(lang: str) -> str:
+    """``lang`` if it is a known language code, else a :class:`LanguageError` naming the choices."""
+    if lang not in LANGUAGES:
+        raise LanguageError(
+            f"--lang: unknown language {lang!r}; expected one of {', '.join(LANGUAGES)}"
+        )
+    return lang
+
+
+def label(kind: str, key: str, lang: str = "en") -> str:
+    """The label of ``key`` (of ``kind``: metric, grid, level, parameter, choice, term, town)
+    in ``lang``; the key itself when the table has no entry."""
+    entry = _table().get((kind, key))
+    if entry is None:
+        return key
+    return entry[check_language(lang)] or entry["en"]
+
+
+def keys(kind: str) -> list[str]:
+    """Every key of ``kind`` in the table, in its order."""
+    return [key for k, key in _table() if k == kind]
