@@ -204,3 +204,39 @@ def test_play_runs_days_until_pause(page):
     page.wait_for_timeout(1000)
     assert _day(page) == paused_at >= 3
     assert page.get_by_role("button", name="Step", exact=True).is_enabled()
+
+
+def test_language_switch_shows_chinese_without_restarting_the_run(page):
+    page.get_by_role("button", name="Run 30 days").click()
+    _wait_day(page, 30)
+    kpis = [re.sub(r"^.*\n", "", k) for k in _kpis(page)]  # the values, without the titles
+    page.locator(".govsim-language").get_by_role("button", name="中文").click()
+    page.get_by_text("出村升级率").first.wait_for(timeout=10_000)
+    page.locator(".govsim-map text", has_text="睦洲").wait_for(timeout=10_000)
+    assert "睦洲" in page.locator(".govsim-map text").all_text_contents()
+    assert page.locator(".govsim-day").inner_text() == "第 30 天"  # the same run, not restarted
+    assert page.locator(".govsim-map").get_attribute("data-day") == "30"
+    assert [re.sub(r"^.*\n", "", k) for k in _kpis(page)] == kpis
+    assert page.get_by_role("button", name="运行 30 天").is_visible()
+    page.screenshot(path=ARTIFACTS / "app-chinese.png", full_page=True)
+    page.locator(".govsim-language").get_by_role("button", name="English").click()
+    _wait_day(page, 30)
+    assert "Muzhou" in page.locator(".govsim-map text").all_text_contents()
+
+
+def test_language_switch_keeps_a_playing_run_playing(page):
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(
+        "() => Number(document.querySelector('.govsim-map').dataset.day) >= 2", timeout=20_000
+    )
+    before = int(page.locator(".govsim-map").get_attribute("data-day"))
+    page.locator(".govsim-language").get_by_role("button", name="中文").click()
+    page.get_by_role("button", name="暂停").wait_for(timeout=10_000)
+    switched_at = int(page.locator(".govsim-map").get_attribute("data-day"))
+    assert switched_at >= before >= 2  # not restarted at day 0
+    page.wait_for_function(
+        f"() => Number(document.querySelector('.govsim-map').dataset.day) >= {switched_at + 3}",
+        timeout=20_000,
+    )
+    page.get_by_role("button", name="暂停").click()
+    page.get_by_role("button", name="连续运行").wait_for(timeout=10_000)

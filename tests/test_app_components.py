@@ -12,6 +12,8 @@ import pytest
 import solara
 
 from sim.geography import load_geography
+from sim.labels import LANGUAGES
+from sim.labels import label as table_label
 from sim.metrics import METRICS
 from sim.parameters import SCHEMA
 from sim.viz.controls import CONTROL_KEYS, ParameterControl, PolicyControls, label, widget_kind
@@ -102,6 +104,28 @@ def test_town_list_choices_are_valid_schema_values():
         SCHEMA["police.village_offices"].check(value)
 
 
+def test_chinese_choices_are_shown_by_label_and_sent_as_codes():
+    chosen = []
+    _box, rc = solara.render(
+        ParameterControl(key="grid_workers.allocation", value="risk", lang="zh",
+                         on_value=lambda k, x: chosen.append(x))
+    )  # fmt: skip
+    select = rc.find(v.Select).widget
+    assert select.label.startswith("网格员分配方式")
+    assert select.items == ["各网格平均", "按人口", "按纠纷风险"] and select.v_model == "按纠纷风险"
+    select.v_model = "按人口"
+    assert chosen == ["population"]
+    towns = []
+    _box, rc = solara.render(
+        ParameterControl(key="police.village_offices", value=["Muzhou"], lang="zh",
+                         on_value=lambda k, x: towns.append(x))
+    )  # fmt: skip
+    select = rc.find(v.Select).widget
+    assert select.v_model == "仅睦洲" and select.items == ["全部", "仅睦洲", "无"]
+    select.v_model = "全部"
+    assert towns == ["all"]
+
+
 def test_widget_kinds_follow_the_schema_types():
     assert widget_kind(SCHEMA["petition.supermarket"]) == "switch"
     assert widget_kind(SCHEMA["grid_workers.allocation"]) == "select"
@@ -128,6 +152,22 @@ def test_map_draws_every_grid_and_reports_clicks():
     assert view.town_labels[0][0] == "Huicheng" and len(view.town_paths) == 11
     view.vue_select(5)
     assert clicked == [5]
+
+
+def test_map_names_towns_in_chinese_on_the_same_outlines():
+    shapes = shapes_for(load_geography())
+    english, chinese = (
+        solara.render(
+            GridMap(shapes=shapes, values=np.zeros(640), metric="escalations", limits=(0.0, 1.0),
+                    title="t", day=0, lang=lang)
+        )[1].find(ipyvue.VueTemplate).widget
+        for lang in LANGUAGES
+    )  # fmt: skip
+    assert "睦洲" in [t[0] for t in chinese.town_labels]
+    assert "Muzhou" in [t[0] for t in english.town_labels]
+    assert [t[1:] for t in chinese.town_labels] == [t[1:] for t in english.town_labels]
+    assert chinese.paths == english.paths and chinese.label == "升级纠纷"
+    assert shapes_for(load_geography()) is shapes  # the outlines are built once
 
 
 def test_map_colours_and_missing_values():
@@ -201,6 +241,10 @@ def _day(box) -> int:
     return int(re.search(r"Day (\d+)", _text(box)).group(1))
 
 
+def _counter(rc) -> str:
+    return rc.find(v.Html, class_="govsim-day").widget.children[0]
+
+
 def test_step_advances_the_day_and_the_curves(page):
     box, rc = page
     chart = rc.find(ipyvue.VueTemplate, title="escalation rate").widget
@@ -217,6 +261,37 @@ def test_compare_mode_shows_two_maps_and_differences(page):
     maps = rc.find(ipyvue.VueTemplate, label=MAP_METRICS["open_disputes"][0])
     assert len(maps.widgets) == 2
     assert "Policy B" in _text(box) and "Differences, B - A" in _text(box)
+
+
+def test_chinese_switch_relabels_the_page_and_keeps_the_run(page):
+    box, rc = page
+    rc.find(v.Btn, children=["Run 30 days"]).widget.click()
+    kpi = rc.find(v.Html, class_="govsim-kpi-escalation_rate").widget.children[0]
+    assert _day(box) == 30 and "出村升级率" not in _text(box)
+    rc.find(v.BtnToggle, class_="govsim-language").widget.v_model = list(LANGUAGES).index("zh")
+    text = _text(box)
+    assert "出村升级率" in text and "Run 30 days" not in text
+    assert _counter(rc) == "第 30 天"  # the same run, not restarted
+    assert rc.find(v.Html, class_="govsim-kpi-escalation_rate").widget.children[0] == kpi
+    workers = rc.find(v.TextField, label=label(SCHEMA["grid_workers.total"], "zh")).widget
+    assert workers.label.startswith("网格员总数")
+    [view] = rc.find(ipyvue.VueTemplate, label="未结纠纷").widgets  # the map of open disputes
+    assert "睦洲" in [t[0] for t in view.town_labels]
+    rc.find(v.Btn, children=["运行 30 天"]).widget.click()
+    assert _counter(rc) == "第 60 天"
+    rc.find(v.BtnToggle, class_="govsim-language").widget.v_model = list(LANGUAGES).index("en")
+    assert _day(box) == 60 and "出村升级率" not in _text(box)
+
+
+def test_compare_mode_in_chinese_names_the_differences_by_metric_label(page):
+    box, rc = page
+    rc.find(v.BtnToggle, class_="govsim-language").widget.v_model = list(LANGUAGES).index("zh")
+    rc.find(v.Switch, label="比较两种政策（A 与 B）").widget.v_model = True
+    rc.find(v.Btn, children=["前进一天"]).widget.click()
+    differences = rc.find(v.Html, class_="govsim-differences")
+    assert "政策 B" in _text(box) and "差异：B - A" in _text(box)
+    table = repr(differences.widget)
+    assert table_label("metric", "detected_share", "zh") in table and "detected_share" not in table
 
 
 def test_govsim_app_rejects_a_bad_port(capsys):

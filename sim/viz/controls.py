@@ -3,7 +3,9 @@
 Nothing here repeats a default or a bound: a control shows the value of the
 chosen scenario (defaults from :data:`sim.parameters.SCHEMA`, overridden by
 the scenario file and the user's changes), its range is the schema's
-``low``..``high``, and every value is checked by ``Parameter.check``.
+``low``..``high``, and every value is checked by ``Parameter.check``. In
+Chinese a control's name and its choices come from the label table; the
+values sent to the model are always the schema's codes.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from typing import Any
 
 import solara
 
+from sim.labels import label as table_label
 from sim.parameters import SCHEMA, TOWN_LIST, Parameter, ParameterError
 from sim.scenario import ScenarioError, list_scenarios, load_scenario
+from sim.viz.language import DEFAULT_LANGUAGE, app_text, shown
 from sim.viz.session import Policy
 
 # The levers shown in the app, in this order (design section 5 keys).
@@ -31,26 +35,42 @@ CONTROL_KEYS: tuple[str, ...] = (
     "map.towns",
     "population.scale",
 )
-# A town list is chosen among whole-district options; each value is valid for the schema.
-TOWN_CHOICES: dict[str, Any] = {"all": "all", "Muzhou only": ["Muzhou"], "none": "none"}
+# A town list is chosen among whole-district options (by code); each value is valid for the schema.
+TOWN_CHOICES: dict[str, Any] = {"all": "all", "muzhou_only": ["Muzhou"], "none": "none"}
 NO_NONE = {"map.towns"}  # a map needs at least one town
 SLIDER_MAX_SPAN = 2000  # integer ranges up to this wide get a slider; wider ones a number field
 
 
-def label(p: Parameter) -> str:
-    """The control's label: the schema's doc, unit and range."""
+def label(p: Parameter, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The control's label: the schema's doc (the table's name in Chinese), unit and range."""
     bounds = ""
     if p.low is not None and p.high is not None:
         bounds = f", {p.low:g}-{p.high:g}"
-    return f"{p.doc} ({p.unit}{bounds})"
+    return f"{shown('parameter', p.key, lang, english=p.doc)} ({p.unit}{bounds})"
 
 
-def town_choice(value: Any) -> str:
-    """The choice shown for a town-list value (a list other than the choices shows as itself)."""
-    for name, choice in TOWN_CHOICES.items():
+def choice_name(code: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A choice as shown: the code in English (the app's caption for a town alone), else its label."""
+    if code == "muzhou_only":
+        return app_text(code, lang)
+    return shown("choice", code, lang, english=code)
+
+
+def town_choices(key: str, value: Any, lang: str = DEFAULT_LANGUAGE) -> tuple[dict[str, Any], str]:
+    """The options of a town-list control, ``{shown name: schema value}``, and the one of ``value``.
+
+    A list other than the choices is an option of its own, shown as its town names.
+    """
+    options = {choice_name(code, lang): choice for code, choice in TOWN_CHOICES.items()
+               if not (key in NO_NONE and code == "none")}  # fmt: skip
+    for name, choice in options.items():
         if choice == value:
-            return name
-    return ", ".join(value) if isinstance(value, list) else str(value)
+            return options, name
+    if isinstance(value, list):
+        name = ", ".join(table_label("town", town, lang) for town in value)
+    else:
+        name = str(value)
+    return options | {name: value}, name
 
 
 def widget_kind(p: Parameter) -> str:
@@ -69,12 +89,13 @@ def widget_kind(p: Parameter) -> str:
 
 @solara.component
 def ParameterControl(
-    *, key: str, value: Any, on_value: Callable[[str, Any], None]
+    *, key: str, value: Any, on_value: Callable[[str, Any], None], lang: str = DEFAULT_LANGUAGE
 ) -> solara.Element:
     """One control for the schema parameter ``key``; calls ``on_value(key, value)`` when changed."""
     p = SCHEMA[key]
     error, set_error = solara.use_state("")
     kind = widget_kind(p)
+    text = label(p, lang)
 
     def submit(new: Any) -> None:
         try:
@@ -87,22 +108,17 @@ def ParameterControl(
 
     with solara.Div(classes=["govsim-control", f"govsim-control-{key.replace('.', '-')}"]) as div:
         if kind == "switch":
-            solara.Switch(label=label(p), value=bool(value), on_value=submit)
+            solara.Switch(label=text, value=bool(value), on_value=submit)
         elif kind == "select":
-            solara.Select(label=label(p), value=value, values=list(p.choices), on_value=submit)
+            codes = {choice_name(code, lang): code for code in p.choices}
+            solara.Select(label=text, value=choice_name(value, lang), values=list(codes),
+                          on_value=lambda name: submit(codes.get(name, name)))  # fmt: skip
         elif kind == "towns":
-            names = [n for n in TOWN_CHOICES if not (key in NO_NONE and n == "none")]
-            current = town_choice(value)
-            solara.Select(
-                label=label(p),
-                value=current,
-                values=names if current in names else [*names, current],
-                on_value=lambda name: submit(TOWN_CHOICES.get(name, value)),
-            )
+            options, current = town_choices(key, value, lang)
+            solara.Select(label=text, value=current, values=list(options),
+                          on_value=lambda name: submit(options.get(name, value)))  # fmt: skip
         elif kind == "slider":
-            solara.Text(
-                f"{label(p)}: {value}", style={"font-size": "12px", "color": "rgba(0,0,0,.6)"}
-            )
+            solara.Text(f"{text}: {value}", style={"font-size": "12px", "color": "rgba(0,0,0,.6)"})
             solara.SliderInt(
                 label="",
                 value=int(value),
@@ -112,9 +128,9 @@ def ParameterControl(
                 thumb_label=True,
             )
         elif p.type_name == "int":
-            solara.InputInt(label=label(p), value=int(value), on_value=submit)
+            solara.InputInt(label=text, value=int(value), on_value=submit)
         else:
-            solara.InputFloat(label=label(p), value=float(value), on_value=submit)
+            solara.InputFloat(label=text, value=float(value), on_value=submit)
         if error:
             solara.Text(error, style={"color": "#b00020", "font-size": "12px"})
     return div
@@ -122,7 +138,7 @@ def ParameterControl(
 
 @solara.component
 def PolicyControls(
-    *, name: str, policy: Policy, on_policy: Callable[[Policy], None]
+    *, name: str, policy: Policy, on_policy: Callable[[Policy], None], lang: str = DEFAULT_LANGUAGE
 ) -> solara.Element:
     """Scenario picker, the levers of :data:`CONTROL_KEYS` and the seed of one policy."""
     try:
@@ -144,14 +160,14 @@ def PolicyControls(
         if seed >= 0:
             on_policy(replace(policy, seed=int(seed)))
 
-    with solara.Card(title=f"Policy {name}", classes=[f"govsim-policy-{name}"]) as card:
-        solara.Select(
-            label="scenario", value=policy.scenario, values=list_scenarios(), on_value=set_scenario
-        )
+    title = app_text("policy", lang, name=name)
+    with solara.Card(title=title, classes=[f"govsim-policy-{name}"]) as card:
+        solara.Select(label=table_label("term", "scenario", lang), value=policy.scenario,
+                      values=list_scenarios(), on_value=set_scenario)  # fmt: skip
         if problem:
             solara.Error(problem)
         for key in CONTROL_KEYS:
             if key in params:
-                ParameterControl(key=key, value=params[key], on_value=set_value)
-        solara.InputInt(label="seed (random number stream)", value=policy.seed, on_value=set_seed)
+                ParameterControl(key=key, value=params[key], on_value=set_value, lang=lang)
+        solara.InputInt(label=app_text("seed", lang), value=policy.seed, on_value=set_seed)
     return card

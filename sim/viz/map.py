@@ -7,6 +7,8 @@ from collections.abc import Callable
 import numpy as np
 import solara
 
+from sim.labels import label as table_label
+from sim.viz.language import DEFAULT_LANGUAGE, app_text, map_metric_kind, shown
 from sim.viz.session import MAP_METRICS
 from sim.viz.shapes import MapShapes, colours, legend_stops
 
@@ -34,6 +36,11 @@ def _GridMapView(
     pass
 
 
+def map_metric_name(metric: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The name of a map metric (a key of :data:`MAP_METRICS`) in ``lang``."""
+    return shown(map_metric_kind(metric), metric, lang, english=MAP_METRICS[metric][0])
+
+
 def _finite(values: np.ndarray) -> list[float | None]:
     return [round(float(v), 4) if np.isfinite(v) else None for v in values]
 
@@ -49,19 +56,21 @@ def GridMap(
     day: int,
     selected: int = -1,
     on_select: Callable[[int], None] | None = None,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> solara.Element:
     """The grids coloured by ``values`` (one per grid) of ``metric`` on the scale ``limits``.
 
     The outlines in ``shapes`` are sent to the browser once; a redraw sends
-    only the colours and values. Clicking a grid calls ``on_select(index)``.
+    only the colours and values, and a change of ``lang`` only the names.
+    Clicking a grid calls ``on_select(index)``.
     """
-    label, unit = MAP_METRICS[metric]
+    unit = MAP_METRICS[metric][1]
     vmin, vmax = limits
     return _GridMapView(
         paths=list(shapes.grid_paths),
         names=list(shapes.grid_names),
         town_paths=list(shapes.town_paths),
-        town_labels=[list(t) for t in shapes.town_labels],
+        town_labels=[[table_label("town", name, lang), x, y] for name, x, y in shapes.town_labels],
         width=shapes.width,
         height=shapes.height,
         colors=colours(values, vmin=vmin, vmax=vmax),
@@ -70,7 +79,7 @@ def GridMap(
         vmax=vmax,
         stops=legend_stops(),
         title=title,
-        label=label,
+        label=map_metric_name(metric, lang),
         unit=unit,
         day=day,
         selected=selected,
@@ -79,10 +88,14 @@ def GridMap(
 
 
 @solara.component
-def GridDetails(*, name: str, figures: dict[str, float]) -> solara.Element:
+def GridDetails(
+    *, name: str, figures: dict[str, float], lang: str = DEFAULT_LANGUAGE
+) -> solara.Element:
     """The figures of one grid (the one clicked on the map)."""
-    with solara.Card(title=f"Grid {name}", classes=["govsim-grid-details"]) as card:
-        rows = [f"| {MAP_METRICS[k][0]} | {v:.2f} | {MAP_METRICS[k][1]} |" for k, v in figures.items()
-                if k in MAP_METRICS]  # fmt: skip
-        solara.Markdown("| figure | value | unit |\n|---|---|---|\n" + "\n".join(rows))
+    title = app_text("grid", lang, name=name)
+    with solara.Card(title=title, classes=["govsim-grid-details"]) as card:
+        rows = [f"| {map_metric_name(k, lang)} | {v:.2f} | {MAP_METRICS[k][1]} |"
+                for k, v in figures.items() if k in MAP_METRICS]  # fmt: skip
+        header = " | ".join(app_text(k, lang) for k in ("figure", "value", "unit"))
+        solara.Markdown(f"| {header} |\n|---|---|---|\n" + "\n".join(rows))
     return card

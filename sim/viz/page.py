@@ -11,19 +11,12 @@ import solara
 
 from sim.figures import shared_limits
 from sim.viz.controls import PolicyControls
-from sim.viz.map import GridDetails, GridMap
+from sim.viz.language import DEFAULT_LANGUAGE, LANGUAGES, app_text
+from sim.viz.map import GridDetails, GridMap, map_metric_name
 from sim.viz.plots import DifferencesTable, KpiCards, MetricPlots
 from sim.viz.session import MAP_METRICS, Policy, Session, csv_bytes
 from sim.viz.shapes import shapes_for
 
-TITLE = "Xinhui grassroots governance simulator"
-INTRO = (
-    "Each of Xinhui's 640 smart grids is coloured by the chosen figure. Disputes arise among "
-    "residents, grid workers and Yi Police detect them, and mediation climbs the ladder "
-    "grid → village → town → district petition → beyond. Change a policy on the left (the "
-    "run restarts at day 0), then press **Step** or **Play**. Switch on **compare** to run "
-    "policy B beside A on the same seed."
-)
 REDRAW_SECONDS = 0.25  # while playing, redraw at most this often (steps in between are batched)
 SPEEDS = (1, 2, 5, 10, 20, 50)  # days per second
 
@@ -52,6 +45,7 @@ def RunButtons(
     speed: solara.Reactive[int],
     redraw: Callable[[], None],
     on_reset: Callable[[], None],
+    lang: str = DEFAULT_LANGUAGE,
 ) -> solara.Element:
     """Step, run 30 days, play/pause, speed, reset, and the ``day`` reached."""
 
@@ -60,42 +54,46 @@ def RunButtons(
         redraw()
 
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}) as row:
-        solara.Button("Step", on_click=lambda: step(1), disabled=playing.value, color="primary")
-        solara.Button("Run 30 days", on_click=lambda: step(30), disabled=playing.value)
+        solara.Button(app_text("step", lang), on_click=lambda: step(1), disabled=playing.value,
+                      color="primary")  # fmt: skip
+        solara.Button(app_text("run_30", lang), on_click=lambda: step(30), disabled=playing.value)
         solara.Button(
-            "Pause" if playing.value else "Play",
+            app_text("pause" if playing.value else "play", lang),
             on_click=lambda: playing.set(not playing.value),
             icon_name="mdi-pause" if playing.value else "mdi-play",
         )
         solara.ToggleButtonsSingle(value=speed, values=list(SPEEDS))
-        solara.Text("days/second")
-        solara.Button("Reset", on_click=on_reset, icon_name="mdi-restart")
-        solara.Text(f"Day {day}", classes=["govsim-day"], style={"font-size": "20px"})
+        solara.Text(app_text("days_per_second", lang))
+        solara.Button(app_text("reset", lang), on_click=on_reset, icon_name="mdi-restart")
+        solara.Text(app_text("day", lang, day=day), classes=["govsim-day"],
+                    style={"font-size": "20px"})  # fmt: skip
     return row
 
 
 @solara.component
-def Exports(*, session: Session, metric: str) -> solara.Element:
+def Exports(*, session: Session, metric: str, lang: str = DEFAULT_LANGUAGE) -> solara.Element:
     """Downloads: the summary and the daily series as CSV, each map as PNG."""
     with solara.Row(style={"flex-wrap": "wrap"}) as row:
         solara.FileDownload(
             lambda: csv_bytes(session.summary()), filename="govsim-summary.csv",
-            label="Summary (CSV)", mime_type="text/csv",
+            label=app_text("summary_csv", lang), mime_type="text/csv",
         )  # fmt: skip
         solara.FileDownload(
             lambda: csv_bytes(session.timeseries()), filename="govsim-timeseries.csv",
-            label="Time series (CSV)", mime_type="text/csv",
+            label=app_text("timeseries_csv", lang), mime_type="text/csv",
         )  # fmt: skip
         for i, run in enumerate(session.runs):
             solara.FileDownload(
                 lambda i=i: session.map_png(metric, run=i), filename=f"govsim-map-{run.name}.png",
-                label=f"Map {run.name} (PNG)", mime_type="image/png",
+                label=app_text("map_png", lang, name=run.name), mime_type="image/png",
             )  # fmt: skip
     return row
 
 
 @solara.component
-def Maps(*, session: Session, metric: str, version: int) -> solara.Element:
+def Maps(
+    *, session: Session, metric: str, version: int, lang: str = DEFAULT_LANGUAGE
+) -> solara.Element:
     """One map per run, on a shared colour scale, and the figures of the clicked grid."""
     selected, set_selected = solara.use_state(-1)
     shapes = shapes_for(session.geography)
@@ -107,26 +105,39 @@ def Maps(*, session: Session, metric: str, version: int) -> solara.Element:
                 with solara.Div(style={"flex": "1 1 420px", "min-width": "320px"}):
                     GridMap(
                         shapes=shapes, values=values[metric], metric=metric, limits=limits,
-                        title=f"Policy {run.name}: {run.scenario.name}, day {run.day}",
-                        day=run.day, selected=selected, on_select=set_selected,
+                        title=app_text("map_title", lang, name=run.name,
+                                       scenario=run.scenario.name, day=run.day),
+                        day=run.day, selected=selected, on_select=set_selected, lang=lang,
                     )  # fmt: skip
         if 0 <= selected < len(shapes.grid_names):
             for run, values in zip(session.runs, grids, strict=True):
                 figures = {k: float(values[k][selected]) for k in MAP_METRICS}
-                GridDetails(name=f"{shapes.grid_names[selected]} (policy {run.name})",
-                            figures=figures)  # fmt: skip
+                name = app_text(
+                    "grid_of_policy", lang, grid=shapes.grid_names[selected], name=run.name
+                )
+                GridDetails(name=name, figures=figures, lang=lang)
     return column
 
 
 @solara.component
+def LanguageSwitch(*, lang: solara.Reactive[str]) -> solara.Element:
+    """English or Chinese: changes only what is shown, never the runs (nor a run that plays)."""
+    with solara.ToggleButtonsSingle(value=lang, dense=True, classes=["govsim-language"]) as toggle:
+        for code, name in LANGUAGES.items():
+            solara.Button(name, value=code, text=True)
+    return toggle
+
+
+@solara.component
 def Page() -> None:
-    """The whole app: sidebar controls, app bar title and the main column."""
+    """The whole app: sidebar (language switch, compare, policy controls), title and main column."""
     policy_a = solara.use_reactive(Policy())
     policy_b = solara.use_reactive(Policy())
     compare = solara.use_reactive(False)
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(5)
     metric = solara.use_reactive("open_disputes")
+    lang = solara.use_reactive(DEFAULT_LANGUAGE)  # not a dependency of the session below
     resets, set_resets = solara.use_state(0)
     version, set_version = solara.use_state(0)
 
@@ -156,17 +167,19 @@ def Page() -> None:
             policy_b.set(replace(policy_a.value))
         compare.set(on)
 
-    solara.Title(TITLE)
+    language = lang.value
+    solara.Title(app_text("title", language))
     with solara.AppBarTitle():
-        solara.Text(TITLE)
+        solara.Text(app_text("title", language))
     with solara.Sidebar():
-        solara.Switch(label="compare two policies (A and B)", value=compare.value,
+        LanguageSwitch(lang=lang)
+        solara.Switch(label=app_text("compare", language), value=compare.value,
                       on_value=set_compare)  # fmt: skip
-        PolicyControls(name="A", policy=policy_a.value, on_policy=policy_a.set)
+        PolicyControls(name="A", policy=policy_a.value, on_policy=policy_a.set, lang=language)
         if compare.value:
-            PolicyControls(name="B", policy=policy_b.value, on_policy=policy_b.set)
+            PolicyControls(name="B", policy=policy_b.value, on_policy=policy_b.set, lang=language)
     with solara.Column(style={"padding": "8px"}):
-        solara.Markdown(INTRO)
+        solara.Markdown(app_text("intro", language))
         RunButtons(
             session=session,
             day=session.day,
@@ -174,17 +187,18 @@ def Page() -> None:
             speed=speed,
             redraw=redraw,
             on_reset=reset,
+            lang=language,
         )
         current = {run.name: run.current() for run in session.runs}
-        KpiCards(current=current)
-        names = {label: key for key, (label, _unit) in MAP_METRICS.items()}
+        KpiCards(current=current, lang=language)
+        names = {map_metric_name(key, language): key for key in MAP_METRICS}
         solara.Select(
-            label="map colour (per grid)", value=MAP_METRICS[metric.value][0],
-            values=list(names), on_value=lambda label: metric.set(names[label]),
+            label=app_text("map_colour", language), value=map_metric_name(metric.value, language),
+            values=list(names), on_value=lambda name: metric.set(names[name]),
         )  # fmt: skip
-        Maps(session=session, metric=metric.value, version=version)
-        MetricPlots(series={run.name: run.series() for run in session.runs})
+        Maps(session=session, metric=metric.value, version=version, lang=language)
+        MetricPlots(series={run.name: run.series() for run in session.runs}, lang=language)
         if compare.value:
-            solara.Markdown("### Differences, B - A")
-            DifferencesTable(differences=session.differences())
-        Exports(session=session, metric=metric.value)
+            solara.Markdown("### " + app_text("differences", language))
+            DifferencesTable(differences=session.differences(), lang=language)
+        Exports(session=session, metric=metric.value, lang=language)

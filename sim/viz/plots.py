@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import solara
 
+from sim.labels import label
 from sim.metrics import METRICS
+from sim.viz.language import DEFAULT_LANGUAGE, app_text, shown
 from sim.viz.session import KEY_METRICS
 
 RUN_STYLE = {"A": ("#1f77b4", ""), "B": ("#d62728", "5,3")}  # colour, dash of each policy
@@ -31,7 +33,9 @@ def _values(column: pd.Series) -> list[float | None]:
     return [None if not math.isfinite(v) else round(float(v), 5) for v in column]
 
 
-def curve_series(series: dict[str, pd.DataFrame], metric: str) -> list[dict]:
+def curve_series(
+    series: dict[str, pd.DataFrame], metric: str, *, lang: str = DEFAULT_LANGUAGE
+) -> list[dict]:
     """The curves of ``metric`` for each run (``{"A": daily frame, "B": ...}``), for LineChart."""
     curves = []
     for name, frame in series.items():
@@ -39,7 +43,7 @@ def curve_series(series: dict[str, pd.DataFrame], metric: str) -> list[dict]:
         thin = _thin(frame)
         curves.append(
             {
-                "name": f"policy {name}",
+                "name": app_text("policy_curve", lang, name=name),
                 "color": colour,
                 "dash": dash,
                 "x": [int(d) for d in thin["day"]] if len(thin) else [],
@@ -49,17 +53,20 @@ def curve_series(series: dict[str, pd.DataFrame], metric: str) -> list[dict]:
     return curves
 
 
-def _label(metric: str) -> str:
-    return metric.replace("_", " ").replace("per 1k", "per 1,000")
+def metric_name(metric: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A metric's title on cards and curves: its code spelt out in English, the table's in Chinese."""
+    english = metric.replace("_", " ").replace("per 1k", "per 1,000")
+    return shown("metric", metric, lang, english=english)
 
 
 @solara.component
-def MetricPlots(*, series: dict[str, pd.DataFrame]) -> solara.Element:
+def MetricPlots(*, series: dict[str, pd.DataFrame], lang: str = DEFAULT_LANGUAGE) -> solara.Element:
     """The key outcome metrics over time, one small chart each; A solid, B dashed."""
     with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}) as row:
         for metric, unit in KEY_METRICS.items():
             with solara.Div(style={"width": "320px"}):
-                LineChart(title=_label(metric), unit=unit, series=curve_series(series, metric))
+                curves = curve_series(series, metric, lang=lang)
+                LineChart(title=metric_name(metric, lang), unit=unit, series=curves)
     return row
 
 
@@ -71,14 +78,16 @@ def format_value(value: float, unit: str) -> str:
 
 
 @solara.component
-def KpiCards(*, current: dict[str, dict[str, float]]) -> solara.Element:
+def KpiCards(
+    *, current: dict[str, dict[str, float]], lang: str = DEFAULT_LANGUAGE
+) -> solara.Element:
     """A card per key metric with its current value for each run."""
     with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}) as row:
         for metric, unit in KEY_METRICS.items():
             with solara.Card(
                 style={"min-width": "170px", "padding": "4px"}, classes=["govsim-kpi"]
             ):
-                solara.Text(_label(metric), style={"font-size": "12px", "color": "#555"})
+                solara.Text(metric_name(metric, lang), style={"font-size": "12px", "color": "#555"})
                 for name, values in current.items():
                     prefix = f"{name}: " if len(current) > 1 else ""
                     solara.Text(
@@ -91,17 +100,17 @@ def KpiCards(*, current: dict[str, dict[str, float]]) -> solara.Element:
 
 
 @solara.component
-def DifferencesTable(*, differences: pd.DataFrame) -> solara.Element:
+def DifferencesTable(*, differences: pd.DataFrame, lang: str = DEFAULT_LANGUAGE) -> solara.Element:
     """Each metric for A and B and B - A (same seed: common random numbers)."""
-    lines = ["| metric | A | B | B - A |", "|---|---:|---:|---:|"]
+    lines = [f"| {label('term', 'metric', lang)} | A | B | B - A |", "|---|---:|---:|---:|"]
     for row in differences.itertuples(index=False):
         a, b, diff = (format_value(v, "") for v in (row.A, row.B, row[3]))
-        lines.append(f"| {row.metric} | {a} | {b} | {diff} |")
+        name = shown("metric", row.metric, lang, english=row.metric)
+        lines.append(f"| {name} | {a} | {b} | {diff} |")
     with solara.Div(classes=["govsim-differences"]) as div:
         solara.Markdown("\n".join(lines))
         solara.Text(
-            f"{len(METRICS)} metrics; both policies use the same seed, so the difference is the "
-            "policy's effect in this run, not an average over runs.",
+            app_text("differences_note", lang, n=len(METRICS)),
             style={"font-size": "12px", "color": "#666"},
         )
     return div
