@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import functools
 import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import settings
 
 import sim
@@ -36,3 +41,31 @@ def paired_difference(
         [district_run(days, s, **b)[metric] - district_run(days, s, **a)[metric] for s in seeds]
     )
     return float(diffs.mean()), float(diffs.std(ddof=1) / np.sqrt(len(diffs)))
+
+
+@pytest.fixture(scope="session")
+def dask_cluster(tmp_path_factory):
+    """A real `dask scheduler` and two `dask worker` processes on 127.0.0.1, ephemeral ports."""
+    from distributed import Client
+
+    dask = str(Path(sys.executable).parent / "dask")
+    file = tmp_path_factory.mktemp("dask") / "scheduler.json"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    processes = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                                   "--no-dashboard", "--scheduler-file", str(file)], **quiet)]  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for _ in range(2):
+            processes.append(subprocess.Popen(
+                [dask, "worker", "--scheduler-file", str(file), "--nthreads", "1",
+                 "--host", "127.0.0.1", "--no-dashboard"], **quiet))  # fmt: skip
+        with Client(scheduler_file=str(file), timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+            yield client.scheduler.address
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)

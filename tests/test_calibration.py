@@ -138,3 +138,17 @@ def test_the_shipped_calibration_file_loads():
         "mediated_per_1k", "resolved_in_town_share", "passed_up_share", "land_failure_ratio",
     }  # fmt: skip
     assert calibration.check_scale == 1.0
+
+
+def test_calibration_on_dask_matches_the_local_pool(tmp_path, dask_cluster):
+    """The same candidates and seeds on a Dask cluster give the same evaluations."""
+    path = tmp_path / "quick.toml"
+    path.write_text(
+        QUICK.format(days=20, screen=3, polish=0, rate_target=12.0, low=10.0, high=14.0)
+    )
+    calibration = load_calibration(path)
+    local = search(calibration, workers=2)
+    remote = search(calibration, scheduler=dask_cluster)
+    assert local[0] == remote[0]
+    pd.testing.assert_frame_equal(local[1], remote[1])
+    assert [r["worker"] for r in remote[2]] != [r["worker"] for r in local[2]]

@@ -189,35 +189,6 @@ def test_a_killed_sweep_resumes_without_losing_or_redoing_runs(tmp_path):
     assert sorted(runs["run_id"]) == list(range(12)) and (runs["status"] == "ok").all()
 
 
-@pytest.fixture
-def dask_cluster(tmp_path):
-    """A real `dask scheduler` and two `dask worker` processes on 127.0.0.1, ephemeral ports."""
-    from distributed import Client
-
-    dask = str(Path(sys.executable).parent / "dask")
-    file = tmp_path / "scheduler.json"
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": os.environ | {
-        "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}}  # fmt: skip
-    processes = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
-                                   "--no-dashboard", "--scheduler-file", str(file)], **quiet)]  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while not file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        for _ in range(2):
-            processes.append(subprocess.Popen(
-                [dask, "worker", "--scheduler-file", str(file), "--nthreads", "1",
-                 "--host", "127.0.0.1", "--no-dashboard"], **quiet))  # fmt: skip
-        with Client(scheduler_file=str(file), timeout="30s") as client:
-            client.wait_for_workers(2, timeout=60)
-            yield client.scheduler.address
-    finally:
-        for process in reversed(processes):
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
-
-
 def test_a_sweep_on_dask_equals_the_same_sweep_on_the_local_pool(tmp_path, dask_cluster):
     path = sweep_file(tmp_path, samples=2)
     assert dask_cluster.startswith("tcp://127.0.0.1:")
