@@ -22,13 +22,11 @@ from __future__ import annotations
 import json
 import os
 import platform
-import signal
 import socket
 import tempfile
 import time
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -40,7 +38,8 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from sim.experiments import _process_context, default_workers, simulate
+from sim.executors import default_workers, executor_for
+from sim.experiments import run
 from sim.metrics import METRICS
 from sim.parameters import resolve
 from sim.scenario import ScenarioError
@@ -72,8 +71,7 @@ def execute(spec: RunSpec) -> dict[str, Any]:
         "seed": spec.seed, "status": "ok", "error": "",
     }  # fmt: skip
     try:
-        model = simulate(spec.params, days=spec.days, seed=spec.seed, timeline=spec.timeline)
-        record |= {name: model.current[name] for name in METRICS}
+        record |= run(spec.params, days=spec.days, seed=spec.seed, timeline=spec.timeline)
     except Exception as exc:  # recorded, and the sweep goes on
         record |= {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
     record["seconds"] = round(time.perf_counter() - started, 3)
@@ -160,37 +158,6 @@ class RunStore:
         metrics = [m for m in METRICS if m in runs.columns]
         extra = [c for c in runs.columns if c not in (*ID_COLUMNS, *metrics)]
         return pd.concat([runs[list(ID_COLUMNS)], settings, runs[metrics + extra]], axis=1)
-
-
-@contextmanager
-def executor_for(*, workers: int | None = None, scheduler: str | None = None) -> Iterator[Executor]:
-    """A local process pool (``workers`` processes), or the executor of a Dask cluster."""
-    if scheduler is None:
-        pool = ProcessPoolExecutor(
-            max_workers=workers or default_workers(),
-            mp_context=_process_context(),
-            initializer=signal.signal,
-            initargs=(signal.SIGINT, signal.SIG_IGN),
-        )  # fmt: skip  (workers ignore Ctrl-C: the runs in progress finish and are kept)
-        try:
-            yield pool
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
-        return
-    try:
-        from distributed import Client
-    except ImportError:
-        raise ScenarioError(
-            "--scheduler: Dask is not installed (pip install 'xinhui-govsim[dask]')"
-        ) from None
-    try:
-        client = Client(scheduler, timeout="10s")
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise ScenarioError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
-    try:
-        yield client.get_executor(pure=False)  # pure=False: equal-looking runs are not merged
-    finally:
-        client.close()
 
 
 def _cells(table: pd.DataFrame) -> pd.DataFrame:

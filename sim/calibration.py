@@ -45,7 +45,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from sim.batch import RunSpec, execute, executor_for
+from sim.batch import RunSpec, execute
+from sim.executors import executor_for
 from sim.metrics import METRICS
 from sim.parameters import ParameterError, resolve
 from sim.scenario import Scenario, ScenarioError, read_toml

@@ -28,7 +28,14 @@ from pathlib import Path
 from sim.geography import MapDataError
 from sim.labels import LANGUAGES
 from sim.parameters import ParameterError, defaults
-from sim.report import fmt, print_differences, print_summary, write_results
+from sim.report import (
+    COUNTS_PER_1K,
+    fmt,
+    grid_values,
+    print_differences,
+    print_summary,
+    write_results,
+)
 from sim.scenario import Scenario, ScenarioError, list_scenarios, load_scenario, parse_set
 
 EXIT_BAD_INPUT = 2
@@ -123,9 +130,6 @@ def cmd_list(args: argparse.Namespace) -> None:
         print(f"{name:28s} {description[0] if description else ''}")
 
 
-COUNTS_PER_1K = ("open_disputes", "escalations", "incidents")  # mapped per 1,000 residents
-
-
 def cmd_map(args: argparse.Namespace) -> None:
     import json
 
@@ -159,11 +163,9 @@ def cmd_map(args: argparse.Namespace) -> None:
         )
     params = manifest["scenarios"][names.index(name)]["parameters"]
     _, geo = simulated_map(args.map_file or params["map.file"], params["map.towns"])
-    table = grids[grids["scenario"] == name].groupby("grid_id")[[args.metric, "residents"]].mean()
-    table = table.reindex(geo.grid_ids)
-    values, label = table[args.metric].to_numpy(), args.metric.replace("_", " ")
+    values = grid_values(grids[grids["scenario"] == name], args.metric, geo.grid_ids)
+    label = args.metric.replace("_", " ")
     if args.metric in COUNTS_PER_1K:
-        values = values / table["residents"].clip(lower=1).to_numpy() * 1000
         label += " per 1,000 residents"
     draw_map(geo, out, values=values, label=f"{label} ({name}, mean of runs)")
     print(f"wrote {out}")

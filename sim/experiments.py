@@ -3,11 +3,9 @@ and the paired differences between scenarios run on common random numbers."""
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +13,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from sim.executors import default_workers, executor_for
 from sim.metrics import METRICS, grid_outcomes
 from sim.model import GovernanceModel
 from sim.scenario import Scenario, ScenarioError, load_scenario
@@ -46,14 +45,18 @@ def simulate(
 
 
 def run(
-    params: Mapping[str, Any] | None = None, *, days: int = 365, seed: int | None = None
+    params: Mapping[str, Any] | None = None,
+    *,
+    days: int = 365,
+    seed: int | None = None,
+    timeline: Timeline | None = None,
 ) -> dict[str, float]:
     """The flat outcome metrics of one run: the function EMA Workbench, SALib or an optimiser calls.
 
     ``params`` uses the dotted keys of :mod:`sim.parameters`, e.g.
     ``sim.run({"map.towns": ["Muzhou"], "grid_workers.total": 2000}, days=365, seed=1)``.
     """
-    model = simulate(params, days=days, seed=seed)
+    model = simulate(params, days=days, seed=seed, timeline=timeline)
     return {name: model.current[name] for name in METRICS}
 
 
@@ -102,27 +105,6 @@ def _one_run(
     return row, series, grids, time.perf_counter() - started
 
 
-def _process_context() -> multiprocessing.context.BaseContext:
-    """Fresh worker processes ("forkserver" where there is one): no fork of a threaded parent.
-
-    The fork server imports the model once, so each worker starts in milliseconds
-    instead of importing numpy, scipy, pandas and Mesa again.
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["sim.batch"])
-    return context
-
-
-def default_workers() -> int:
-    """The cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 def run_scenarios(
     scenarios: Sequence[Scenario],
     *,
@@ -159,20 +141,16 @@ def run_scenarios(
                 bar.update()
     else:
         with (
-            ProcessPoolExecutor(max_workers=workers, mp_context=_process_context()) as pool,
+            executor_for(workers=workers) as pool,
             tqdm(total=len(jobs), unit="run", disable=not progress) as bar,
         ):
             futures = {
                 pool.submit(_one_run, scenarios[s], days=days, seed=seeds[r], run_id=r): (s, r)
                 for s, r in jobs
             }
-            try:
-                for future in as_completed(futures):
-                    done[futures[future]] = future.result()
-                    bar.update()
-            except BaseException:
-                pool.shutdown(cancel_futures=True)
-                raise
+            for future in as_completed(futures):
+                done[futures[future]] = future.result()
+                bar.update()
     wall = time.perf_counter() - started
     results = []
     for s, scenario in enumerate(scenarios):

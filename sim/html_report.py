@@ -34,7 +34,7 @@ from sim.geography import Geography, simulated_map
 from sim.labels import check_language, label
 from sim.metrics import METRICS
 from sim.parameters import SCHEMA, defaults
-from sim.report import fmt, mean_ci
+from sim.report import fmt, grid_values, mean_ci
 
 MAX_MAPS = 4
 MAP_LABEL = "escalations per 1,000 residents"
@@ -171,25 +171,19 @@ def scenario_geography(params: dict[str, Any]) -> Geography:
     return simulated_map(params["map.file"], params["map.towns"])[1]
 
 
-def escalations_per_1k(result: RunResult, geo: Geography) -> np.ndarray:
-    """Escalations per 1,000 residents of each grid of ``geo``, mean over the runs."""
-    grids = result.grids
-    rate = grids["escalations"] / grids["residents"].where(grids["residents"] > 0) * 1000
-    by_grid = rate.groupby(grids["grid_id"].astype(str)).mean()
-    return by_grid.reindex(geo.grid_ids).to_numpy(dtype=float)
-
-
 def _maps(results: Sequence[RunResult], t: Callable[[str], str]) -> str:
     shown = results[:MAX_MAPS]
     geos = [scenario_geography(r.scenario.params) for r in shown]
-    values = [escalations_per_1k(r, g) for r, g in zip(shown, geos, strict=True)]
+    values = [
+        grid_values(r.grids, "escalations", g.grid_ids) for r, g in zip(shown, geos, strict=True)
+    ]
     vmin, vmax = shared_limits(values)
     images = ""
-    for result, geo, grid_values in zip(shown, geos, values, strict=True):
+    for result, geo, rates in zip(shown, geos, values, strict=True):
         name = result.scenario.name
         legend = f"{MAP_LABEL} in {result.days} days"
         fig = map_figure(
-            geo, grid_values, label=legend, vmin=vmin, vmax=vmax, title=name, figsize=(6.0, 6.0)
+            geo, rates, label=legend, vmin=vmin, vmax=vmax, title=name, figsize=(6.0, 6.0)
         )
         images += f"<img src='{figure_data_uri(fig)}' alt='map of {_text(name)}'>"
     more = (

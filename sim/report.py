@@ -40,6 +40,22 @@ def fmt(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
 
 
+COUNTS_PER_1K = ("open_disputes", "escalations", "incidents")  # mapped per 1,000 residents
+
+
+def grid_values(grids: pd.DataFrame, column: str, grid_ids: Sequence[str]) -> np.ndarray:
+    """A column of a grids table by grid (in ``grid_ids`` order), mean over the runs.
+
+    Counts (``COUNTS_PER_1K``) are per 1,000 residents of the grid; grids without
+    residents get NaN (drawn grey).
+    """
+    values = grids[column]
+    if column in COUNTS_PER_1K:
+        values = values / grids["residents"].where(grids["residents"] > 0) * 1000
+    by_grid = values.groupby(grids["grid_id"].astype(str)).mean()
+    return by_grid.reindex(list(grid_ids)).to_numpy(dtype=float)
+
+
 def print_summary(result: RunResult) -> None:
     """The outcome metrics as a readable table (mean and 95% CI over replicates)."""
     n = len(result.seeds)

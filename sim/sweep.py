@@ -113,14 +113,6 @@ class Sweep:
     description: str = ""
     spec: dict[str, Any] = field(default_factory=dict)  # the file's contents, for the manifest
 
-    @property
-    def levers(self) -> list[str]:
-        return [f.key for f in self.factors if f.role == "lever"]
-
-    @property
-    def uncertainties(self) -> list[str]:
-        return [f.key for f in self.factors if f.role == "uncertainty"]
-
     def replicate_seeds(self) -> list[int]:
         """The seed of each replicate, derived from the master seed (the same at every point)."""
         return derived_seeds(self.seed, self.replicates)

@@ -19,9 +19,9 @@ from sim.figures import (
     shared_limits,
     timeseries_figure,
 )
-from sim.html_report import escalations_per_1k, scenario_geography, write_report
+from sim.html_report import scenario_geography, write_report
 from sim.metrics import METRICS
-from sim.report import fmt, mean_ci
+from sim.report import fmt, grid_values, mean_ci
 from sim.scenario import load_scenario
 from sim.timeline import Timeline
 
@@ -175,7 +175,7 @@ def test_maps_share_one_colour_scale(results):
 def test_escalation_map_values_are_per_1k_mean_over_runs(results):
     a, _ = results
     geo = scenario_geography(a.scenario.params)
-    values = escalations_per_1k(a, geo)
+    values = grid_values(a.grids, "escalations", geo.grid_ids)
     first = a.grids[a.grids["grid_id"] == geo.grid_ids[0]]
     expected = (first["escalations"] / first["residents"] * 1000).mean()
     assert values.shape == (geo.n_grids,)

@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sim.experiments import simulate
-from sim.metrics import METRICS
+from sim.experiments import run
 from sim.scenario import load_scenario
 
 GOLDEN = Path(__file__).resolve().parent.parent / "tests" / "golden" / "baseline.json"
@@ -23,8 +22,7 @@ def golden_metrics() -> dict[str, float]:
     """The metrics the golden file records, computed now."""
     scenario = load_scenario(SETUP["scenario"])
     params = scenario.params | {"population.scale": SETUP["population.scale"]}
-    model = simulate(params, days=SETUP["days"], seed=SETUP["seed"], timeline=scenario.timeline)
-    return {name: model.current[name] for name in METRICS}
+    return run(params, days=SETUP["days"], seed=SETUP["seed"], timeline=scenario.timeline)
 
 
 def main() -> None:
