@@ -20,6 +20,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check sim tests benchmarks tools
 	$(PY) -m ruff format --check sim tests benchmarks tools
+	$(VENV)/bin/lint-imports  # the layers of docs/ARCHITECTURE.md
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -19,8 +19,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from sim.batch import run_sweep
-from sim.sweep import parse_sweep
+from sim.runs.batch import run_sweep
+from sim.runs.sweep import parse_sweep
 
 SWEEP = {
     "scenario": "muzhou",

@@ -1,12 +1,12 @@
 """Agent-based simulation of grassroots governance in Xinhui District (Jiangmen, Guangdong)."""
 
-from sim.experiments import RunResult, run, run_scenario, simulate
-from sim.geography import Geography, MapDataError, load_geography
-from sim.metrics import METRICS
-from sim.model import GovernanceModel
-from sim.parameters import PARAMETERS, ParameterError
-from sim.scenario import Scenario, ScenarioError, load_scenario
-from sim.timeline import Event, Intervention, Timeline
+from sim.model.geography import Geography, MapDataError, load_geography
+from sim.model.governance import GovernanceModel
+from sim.model.metrics import METRICS
+from sim.model.parameters import PARAMETERS, ParameterError
+from sim.model.timeline import Event, Intervention, Timeline
+from sim.runs.experiments import RunResult, run, run_scenario, simulate
+from sim.runs.scenario import Scenario, ScenarioError, load_scenario
 
 __all__ = [
     "METRICS",

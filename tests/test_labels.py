@@ -2,11 +2,11 @@ import re
 
 import pytest
 
-from sim.disputes import Level
-from sim.geography import load_geography
 from sim.labels import LANGUAGES, LanguageError, keys, label
-from sim.metrics import METRICS, SERIES
-from sim.parameters import SCHEMA
+from sim.model.disputes import Level
+from sim.model.geography import load_geography
+from sim.model.metrics import METRICS, SERIES
+from sim.model.parameters import SCHEMA
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

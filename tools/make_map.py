@@ -20,7 +20,7 @@ import shapely
 import shapely.affinity
 from scipy.cluster.vq import kmeans2
 
-from sim.geography import (
+from sim.model.geography import (
     DATA,
     DEFAULT_MAP,
     Town,

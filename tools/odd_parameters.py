@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from sim.parameters import PARAMETERS, Parameter
+from sim.model.parameters import PARAMETERS, Parameter
 
 ODD = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
 HEADER = "| key | default | unit | meaning | source |\n|---|---|---|---|---|\n"

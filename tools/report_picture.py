@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.experiments import run_scenarios
-from sim.figures import timeseries_figure
-from sim.scenario import load_scenario
+from sim.output.figures import timeseries_figure
+from sim.runs.experiments import run_scenarios
+from sim.runs.scenario import load_scenario
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "img" / "report.png"
 SCENARIOS = ("baseline", "double_grid_workers")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sim.experiments import run
-from sim.scenario import load_scenario
+from sim.runs.experiments import run
+from sim.runs.scenario import load_scenario
 
 GOLDEN = Path(__file__).resolve().parent.parent / "tests" / "golden" / "baseline.json"
 SETUP = {"scenario": "baseline", "seed": 1, "days": 120, "population.scale": 0.05}

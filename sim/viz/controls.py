@@ -1,7 +1,7 @@
 """Policy controls generated from the parameter schema (labels, bounds, choices, defaults).
 
 Nothing here repeats a default or a bound: a control shows the value of the
-chosen scenario (defaults from :data:`sim.parameters.SCHEMA`, overridden by
+chosen scenario (defaults from :data:`sim.model.parameters.SCHEMA`, overridden by
 the scenario file and the user's changes), its range is the schema's
 ``low``..``high``, and every value is checked by ``Parameter.check``. In
 Chinese a control's name and its choices come from the label table; the
@@ -17,8 +17,8 @@ from typing import Any
 import solara
 
 from sim.labels import label as table_label
-from sim.parameters import SCHEMA, TOWN_LIST, Parameter, ParameterError
-from sim.scenario import ScenarioError, list_scenarios, load_scenario
+from sim.model.parameters import SCHEMA, TOWN_LIST, Parameter, ParameterError
+from sim.runs.scenario import ScenarioError, list_scenarios, load_scenario
 from sim.viz.language import DEFAULT_LANGUAGE, app_text, shown
 from sim.viz.session import Policy
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import solara
 
-from sim.figures import shared_limits
+from sim.output.figures import shared_limits
 from sim.viz.controls import PolicyControls
 from sim.viz.language import DEFAULT_LANGUAGE, LANGUAGES, app_text
 from sim.viz.map import GridDetails, GridMap, map_metric_name

@@ -9,7 +9,7 @@ import pandas as pd
 import solara
 
 from sim.labels import label
-from sim.metrics import METRICS
+from sim.model.metrics import METRICS
 from sim.viz.language import DEFAULT_LANGUAGE, app_text, shown
 from sim.viz.session import KEY_METRICS
 

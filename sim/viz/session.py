@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.metrics import METRICS, SERIES, grid_outcomes
-from sim.model import GovernanceModel
-from sim.scenario import Scenario, load_scenario
+from sim.model.governance import GovernanceModel
+from sim.model.metrics import METRICS, SERIES, grid_outcomes
+from sim.runs.scenario import Scenario, load_scenario
 
 DEFAULT_SCENARIO = "baseline"
 APP_OVERRIDES: dict[str, Any] = {"population.scale": 0.1}  # the app opens at the interactive scale
@@ -32,7 +32,7 @@ MAP_METRICS: dict[str, tuple[str, str]] = {
     "trust": ("mean trust in local mediation", "0-1"),
 }
 PER_1K = ("open_disputes", "escalations", "incidents")
-# The outcome curves and KPI cards, with units (names from sim.metrics.METRICS).
+# The outcome curves and KPI cards, with units (names from sim.model.metrics.METRICS).
 KEY_METRICS: dict[str, str] = {
     "escalation_rate": "share",
     "resolved_in_village_share": "share",
@@ -170,7 +170,7 @@ class Session:
 
     def map_png(self, metric: str, *, run: int = 0) -> bytes:
         """The map of ``metric`` for one run, as a PNG (matplotlib, same scale as the app)."""
-        from sim.figures import map_figure, shared_limits
+        from sim.output.figures import map_figure, shared_limits
 
         label, unit = MAP_METRICS[metric]
         with self.lock:

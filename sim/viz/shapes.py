@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 import shapely
 
-from sim.geography import Geography
+from sim.model.geography import Geography
 
 WIDTH = 600.0  # SVG user units across the map
 MISSING = "#cccccc"  # grids without a finite value

@@ -1,0 +1,38 @@
+"""The ``govsim`` command (also ``python -m sim``): see :mod:`sim.cli.parser` for its usage.
+
+:mod:`sim.cli.commands` has the planner's commands (run, compare, validate,
+list, map, app), :mod:`sim.cli.batch` the analyst's (sweep, analyze,
+calibrate). Bad input prints one line naming the file, key and reason, and
+exits 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from sim.cli.common import EXIT_BAD_INPUT, CliError
+from sim.cli.parser import build_parser
+from sim.model.geography import MapDataError
+from sim.model.parameters import ParameterError
+from sim.runs.scenario import ScenarioError
+
+__all__ = ["build_parser", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(argv)
+    args.argv = argv
+    try:
+        args.func(args)
+    except (CliError, ScenarioError, ParameterError, MapDataError) as exc:
+        print(f"govsim: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("govsim: interrupted; results already written are kept", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

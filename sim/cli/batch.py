@@ -1,0 +1,137 @@
+"""The analyst's commands: sweep, analyze and calibrate."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sim.cli.common import CliError, check_counts, command_line, output_folder, wrote
+from sim.model.parameters import ParameterError
+from sim.output.tables import fmt
+from sim.runs.scenario import parse_set
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.runs.calibration import Calibration
+
+
+def cmd_sweep(args: argparse.Namespace) -> None:
+    import signal
+    from dataclasses import replace
+
+    from sim.runs.batch import run_sweep
+    from sim.runs.sweep import load_sweep
+
+    check_counts(args)
+    if args.max_runs is not None and args.max_runs < 1:
+        raise CliError(f"--max-runs: must be at least 1, got {args.max_runs}")
+    sweep = load_sweep(args.sweep)
+    overrides = dict(parse_set(a) for a in args.set or [])
+    if overrides:
+        sweep = replace(sweep, scenario=sweep.scenario.with_overrides(overrides))
+    if args.days is not None:
+        sweep = replace(sweep, days=args.days)
+    try:
+        sweep.scenario.timeline.check_days(sweep.days)
+    except ParameterError as exc:
+        raise CliError(f"{sweep.path}: {exc}") from None
+    out = Path(args.out) if args.out else Path("results") / "sweeps" / sweep.name
+
+    def stop(signum, frame):  # SIGTERM: stop like Ctrl-C, keeping what has finished
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        counts = run_sweep(
+            sweep, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+            max_runs=args.max_runs, progress=not args.quiet,
+        )  # fmt: skip
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if not args.quiet:
+        print(
+            f"{counts['ok']} runs done, {counts['failed']} failed, {counts['skipped']} already "
+            f"done before; wrote {out}/ (runs.csv, design.csv, manifest.json)"
+        )
+    if counts["failed"]:
+        print(f"govsim: {counts['failed']} runs failed: see the error column of {out}/runs.csv",
+              file=sys.stderr)  # fmt: skip
+
+
+def cmd_analyze(args: argparse.Namespace) -> None:
+    from sim.model.metrics import METRICS
+    from sim.output.analysis_charts import write_analysis
+    from sim.runs.analysis import load_sweep_results
+
+    unknown = [m for m in args.metric or [] if m not in METRICS]
+    if unknown:
+        raise CliError(
+            f"--metric: unknown metric {unknown[0]!r}; expected one of {', '.join(METRICS)}"
+        )
+    results = load_sweep_results(args.sweep_dir)
+    keys = [f.key for f in results.factors]
+    if args.lever is not None and args.lever not in keys:
+        raise CliError(f"--lever: {args.lever!r} is not a factor of the sweep; expected one of "
+                       f"{', '.join(keys)}")  # fmt: skip
+    if args.lever is not None and not args.metric:
+        raise CliError(
+            f"--lever: name the metric to show with --metric NAME ({', '.join(METRICS)})"
+        )
+    if args.lever is None and results.method not in ("sobol", "morris"):
+        raise CliError(
+            f"{args.sweep_dir}: a {results.method} design has no sensitivity indices; show a metric "
+            f"against a factor with --lever KEY --metric NAME (factors: {', '.join(keys)})"
+        )
+    out = Path(args.out) if args.out else Path(args.sweep_dir) / "analysis"
+    if not args.quiet:
+        missing = results.expected - len(results.runs) - results.failed
+        print(f"{results.manifest['sweep']}: {results.method} design, {len(results.design)} points "
+              f"x {results.manifest['replicates']} replicate(s); {len(results.runs)} runs ok, "
+              f"{results.failed} failed, {missing} not run")  # fmt: skip
+    written = write_analysis(results, out, metrics=args.metric, lever=args.lever,
+                             echo=not args.quiet)  # fmt: skip
+    if not args.quiet:
+        print(f"\nwrote {out}/ ({', '.join(p.name for p in written)})")
+
+
+def cmd_calibrate(args: argparse.Namespace) -> None:
+    from sim.runs.calibration import load_calibration
+
+    check_counts(args)
+    calibration = load_calibration(args.calibration)
+    try:
+        calibration.scenario.timeline.check_days(calibration.days)
+    except ParameterError as exc:
+        raise CliError(f"{calibration.path}: {exc}") from None
+    out = Path(args.out) if args.out else Path("results") / "calibration" / calibration.name
+    with output_folder(out, kind="calibrate", force=args.force) as replaced:
+        _calibrate(calibration, out, args)
+    if not args.quiet:
+        print(wrote(out, ["calibrated.toml", "fit_report.html", "fit.csv", "fit.png",
+                          "identification.csv", "evaluations.csv", "manifest.json"],
+                    replaced=replaced))  # fmt: skip
+
+
+def _calibrate(calibration: Calibration, out: Path, args: argparse.Namespace) -> pd.DataFrame:
+    """Search, write the calibration folder and print the fit."""
+    from sim.output.calibration_report import write_calibration
+    from sim.runs.calibration import search
+
+    best, table, check = search(
+        calibration, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet
+    )
+    fit = write_calibration(calibration, best, table, check, out, command=command_line(args),
+                            force=args.force)  # fmt: skip
+    if not args.quiet:
+        print(f"\nbest of {len(table)} candidates (loss {table['loss'].min():.4g}):")
+        for key, value in best.items():
+            print(f"  {key} = {value}")
+        print(f"\n{'target':36s} {'value':>8s} {'interval':>17s} {'simulated':>10s}  95% CI")
+        for row in fit.itertuples():
+            mark = "inside" if row.inside else "OUTSIDE"
+            print(f"{row.metric:36s} {fmt(row.value):>8s} {f'[{fmt(row.low)}, {fmt(row.high)}]':>17s} "
+                  f"{fmt(row.mean):>10s}  [{fmt(row.ci_low)}, {fmt(row.ci_high)}] {mark}")  # fmt: skip
+    return fit

@@ -1,0 +1,144 @@
+"""The planner's commands: run, compare, validate, list, map and app."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from sim.cli.common import CliError, check_counts, command_line, load, output_folder, wrote
+from sim.model.parameters import defaults
+from sim.output.results import write_results
+from sim.output.tables import COUNTS_PER_1K, grid_values, print_differences, print_summary
+from sim.runs.scenario import Scenario, list_scenarios, load_scenario
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    from sim.runs.experiments import run_scenarios
+
+    check_counts(args)
+    scenario = load(args.scenario, args)
+    out = Path(args.out) if args.out else Path("results") / scenario.name
+    with output_folder(out, kind="run", force=args.force) as replaced:
+        [result] = run_scenarios(
+            [scenario], days=args.days, replicates=args.replicates, seed=args.seed,
+            workers=args.workers, progress=not args.quiet,
+        )  # fmt: skip
+        written = write_results(
+            [result], out, command=command_line(args), lang=args.lang, force=args.force
+        )
+    if not args.quiet:
+        print_summary(result)
+        print("\n" + wrote(out, written, replaced=replaced))
+
+
+def cmd_compare(args: argparse.Namespace) -> None:
+    from sim.runs.experiments import paired_differences, run_scenarios
+
+    check_counts(args)
+    if len(args.scenarios) < 2:
+        raise CliError("compare: name at least two scenarios")
+    scenarios: list[Scenario] = []
+    for name in args.scenarios:
+        scenario = load(name, args)
+        taken = {s.name for s in scenarios}
+        if scenario.name in taken:
+            k = 2
+            while f"{scenario.name}-{k}" in taken:
+                k += 1
+            scenario = replace(scenario, name=f"{scenario.name}-{k}")
+        scenarios.append(scenario)
+    out = Path(args.out) if args.out else Path("results") / "-vs-".join(s.name for s in scenarios)
+    with output_folder(out, kind="compare", force=args.force) as replaced:
+        results = run_scenarios(
+            scenarios, days=args.days, replicates=args.replicates, seed=args.seed,
+            workers=args.workers, progress=not args.quiet,
+        )  # fmt: skip
+        differences = paired_differences(results)
+        written = write_results(results, out, differences=differences, command=command_line(args),
+                                lang=args.lang, force=args.force)  # fmt: skip
+    if not args.quiet:
+        print_differences(differences)
+        print("\n" + wrote(out, written, replaced=replaced))
+
+
+def cmd_validate(args: argparse.Namespace) -> None:
+    from sim.model.governance import GovernanceModel
+
+    scenario = load(args.scenario, args)
+    # Building a tiny model checks what the file alone cannot: the map, town names, staff.
+    GovernanceModel(
+        scenario.params | {"population.scale": 0.001}, rng=0, timeline=scenario.timeline
+    )
+    changed = sum(scenario.params[k] != v for k, v in defaults().items())
+    timeline = scenario.timeline
+    print(
+        f"{scenario.path}: ok ({changed} settings differ from the defaults; "
+        f"{len(timeline.interventions)} interventions, {len(timeline.events)} events)"
+    )
+
+
+def cmd_list(args: argparse.Namespace) -> None:
+    for name in list_scenarios():
+        description = load_scenario(name).description.strip().splitlines()
+        print(f"{name:28s} {description[0] if description else ''}")
+
+
+def cmd_map(args: argparse.Namespace) -> None:
+    import json
+
+    import pandas as pd
+
+    from sim.model.geography import load_geography, simulated_map
+    from sim.output.figures import draw_map
+
+    out = Path(args.out)
+    if args.results is None:
+        draw_map(load_geography(args.map_file), out)
+        print(f"wrote {out}")
+        return
+    results = Path(args.results)
+    try:
+        manifest = json.loads((results / "manifest.json").read_text(encoding="utf-8"))
+        grids = pd.read_csv(results / "grids.csv")
+    except (OSError, ValueError) as exc:
+        raise CliError(
+            f"{results}: not a results directory of govsim run or compare ({exc})"
+        ) from None
+    names = [s["name"] for s in manifest["scenarios"]]
+    name = args.scenario or names[0]
+    if name not in names:
+        raise CliError(f"--scenario: {name!r} is not in {results} (it has {', '.join(names)})")
+    columns = [c for c in grids.columns if c not in ("scenario", "run", "seed", "grid_id", "town",
+                                                     "village", "residents")]  # fmt: skip
+    if args.metric not in columns:
+        raise CliError(
+            f"--metric: unknown grid metric {args.metric!r}; expected one of {', '.join(columns)}"
+        )
+    params = manifest["scenarios"][names.index(name)]["parameters"]
+    _, geo = simulated_map(args.map_file or params["map.file"], params["map.towns"])
+    values = grid_values(grids[grids["scenario"] == name], args.metric, geo.grid_ids)
+    label = args.metric.replace("_", " ")
+    if args.metric in COUNTS_PER_1K:
+        label += " per 1,000 residents"
+    draw_map(geo, out, values=values, label=f"{label} ({name}, mean of runs)")
+    print(f"wrote {out}")
+
+
+APP = Path(__file__).resolve().parents[2] / "app.py"  # the Solara app at the repository root
+
+
+def cmd_app(args: argparse.Namespace) -> None:
+    """Replace this process by ``solara run app.py`` (so Ctrl-C and signals reach the server)."""
+    import os
+
+    if not 1 <= args.port <= 65535:
+        raise CliError(f"--port: expected 1-65535, got {args.port}")
+    if not APP.is_file():
+        raise CliError(f"{APP}: the web app is missing (govsim app runs from a source checkout)")
+    command = [sys.executable, "-m", "solara", "run", str(APP), "--host", args.host,
+               "--port", str(args.port), "--production"]  # fmt: skip
+    print(f"serving the web app on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
+    os.chdir(APP.parent)
+    os.execv(sys.executable, command)

@@ -1,0 +1,52 @@
+"""What every govsim command shares: the bad-input error, scenario loading with --set, checks."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sim.runs.folders import check_out, locked
+from sim.runs.scenario import Scenario, load_scenario, parse_set
+
+EXIT_BAD_INPUT = 2
+
+
+class CliError(Exception):
+    """Bad command-line input."""
+
+
+def load(name: str, args: argparse.Namespace) -> Scenario:
+    scenario = load_scenario(name)
+    overrides = dict(parse_set(a) for a in getattr(args, "set", None) or [])
+    return scenario.with_overrides(overrides) if overrides else scenario
+
+
+def check_counts(args: argparse.Namespace) -> None:
+    for flag in ("days", "replicates", "workers"):
+        value = getattr(args, flag, None)
+        if value is not None and value < 1:
+            raise CliError(f"--{flag}: must be at least 1, got {value}")
+
+
+def command_line(args: argparse.Namespace) -> str:
+    return shlex.join(["govsim", *args.argv])
+
+
+@contextmanager
+def output_folder(out: Path, *, kind: str, force: bool = False) -> Iterator[bool]:
+    """Check ``--out`` before any work and hold its lock until the results are written.
+
+    Yields whether earlier results there will be replaced.
+    """
+    replaced = check_out(out, kind=kind, force=force)
+    with locked(out):
+        yield replaced
+
+
+def wrote(out: Path, written: list[str], *, replaced: bool) -> str:
+    """The closing line of a command that wrote a results folder."""
+    verb = "replaced the earlier results in" if replaced else "wrote"
+    return f"{verb} {out}/ ({', '.join(written)})"

@@ -1,0 +1,142 @@
+"""The ``govsim`` command (also ``python -m sim``).
+
+    govsim run SCENARIO [--days N] [--replicates R] [--seed S] [--set key=value ...] [--out DIR]
+    govsim compare SCENARIO SCENARIO... [--replicates R] [--days N] [--seed S] [--set ...] [--out DIR]
+    govsim sweep SWEEP.toml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR] [--resume]
+                 [--days N] [--set key=value ...] [--max-runs N]
+    govsim analyze SWEEP_DIR [--metric NAME ...] [--lever KEY] [--out DIR] [--quiet]
+    govsim calibrate CALIBRATION.toml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR]
+    govsim validate SCENARIO
+    govsim list
+    govsim map [--out FILE.png] [--results DIR [--metric NAME] [--scenario NAME]]
+    govsim app [--host 127.0.0.1] [--port 8765]
+
+``run`` and ``compare`` run replicates in parallel over the local cores
+(``--workers``), print a table and write a results directory with a
+``report.html``. Bad input prints one line naming the file, key and reason,
+and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from sim.cli.batch import cmd_analyze, cmd_calibrate, cmd_sweep
+from sim.cli.commands import cmd_app, cmd_compare, cmd_list, cmd_map, cmd_run, cmd_validate
+from sim.cli.common import EXIT_BAD_INPUT
+from sim.labels import LANGUAGES
+
+FORCE_HELP = (
+    "replace a results folder that another govsim command wrote (never a folder of yours or a file)"
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit 2, like every other bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"govsim: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="govsim", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    runs = _Parser(add_help=False)  # options shared by run and compare
+    runs.add_argument("--days", type=int, default=365, help="days to simulate (default 365)")
+    runs.add_argument("--seed", type=int, default=1, help="seed of the first replicate (default 1)")
+    runs.add_argument(
+        "--set", action="append", metavar="KEY=VALUE",
+        help="override a parameter, e.g. --set grid_workers.total=2000 (repeatable)",
+    )  # fmt: skip
+    runs.add_argument("--workers", type=int, help="parallel processes (default: all local cores)")
+    runs.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    runs.add_argument(
+        "--lang", default="en", choices=list(LANGUAGES), help="language of report.html (en, zh)"
+    )
+
+    run = sub.add_parser("run", parents=[runs], help="run a scenario and write its results")
+    run.add_argument("scenario", help="a scenario name under scenarios/ or a path to a .toml file")
+    run.add_argument(
+        "--replicates", type=int, default=1, help="runs with seeds S, S+1, ... (default 1)"
+    )
+    run.add_argument("--out", help="output directory (default results/SCENARIO)")
+    run.add_argument("--force", action="store_true", help=FORCE_HELP)
+    run.set_defaults(func=cmd_run)
+
+    compare = sub.add_parser(
+        "compare", parents=[runs], help="run scenarios on the same seeds and compare them"
+    )
+    compare.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="two or more scenarios")
+    compare.add_argument(
+        "--replicates", type=int, default=5, help="runs per scenario, seeds S, S+1, ... (default 5)"
+    )
+    compare.add_argument("--out", help="output directory (default results/A-vs-B)")
+    compare.add_argument("--force", action="store_true", help=FORCE_HELP)
+    compare.set_defaults(func=cmd_compare)
+
+    executors = _Parser(add_help=False)  # where sweep and calibrate runs go
+    where = executors.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="local processes (default: all cores)")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="a Dask scheduler")
+
+    sweep = sub.add_parser(
+        "sweep", parents=[executors], help="run a batch sweep (local processes or a Dask cluster)"
+    )
+    sweep.add_argument("sweep", help="a sweep file, or a name under scenarios/sweeps/")
+    sweep.add_argument("--out", help="output directory (default results/sweeps/NAME)")
+    sweep.add_argument(
+        "--resume", action="store_true", help="go on with a sweep, skipping runs done"
+    )
+    sweep.add_argument("--days", type=int, help="days per run (default: the sweep file's)")
+    sweep.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="override a parameter of the base scenario of every run")  # fmt: skip
+    sweep.add_argument("--max-runs", type=int, help="run only the first N runs of the design")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar or summary line")
+    sweep.set_defaults(func=cmd_sweep)
+
+    analyze = sub.add_parser(
+        "analyze", help="sensitivity indices of a sweep, or a metric against one of its factors"
+    )
+    analyze.add_argument("sweep_dir", metavar="SWEEP_DIR", help="the --out directory of a sweep")
+    analyze.add_argument("--metric", action="append", metavar="NAME",
+                         help="a metric to analyse (repeatable; default: every metric)")  # fmt: skip
+    analyze.add_argument("--lever", metavar="KEY", help="show --metric against this factor")
+    analyze.add_argument("--out", help="output directory (default SWEEP_DIR/analysis)")
+    analyze.add_argument("--quiet", action="store_true", help="no tables")
+    analyze.set_defaults(func=cmd_analyze)
+
+    calibrate = sub.add_parser(
+        "calibrate", parents=[executors], help="fit free parameters to published figures"
+    )
+    calibrate.add_argument("calibration", help="a calibration file (see scenarios/calibration/)")
+    calibrate.add_argument("--out", help="output directory (default results/calibration/NAME)")
+    calibrate.add_argument("--force", action="store_true", help=FORCE_HELP)
+    calibrate.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    calibrate.set_defaults(func=cmd_calibrate)
+
+    validate = sub.add_parser("validate", help="check a scenario file without running it")
+    validate.add_argument("scenario")
+    validate.add_argument("--set", action="append", metavar="KEY=VALUE")
+    validate.set_defaults(func=cmd_validate)
+
+    sub.add_parser("list", help="list the named scenarios").set_defaults(func=cmd_list)
+
+    map_ = sub.add_parser(
+        "map", help="draw the grid map, by town or by a metric of a results directory"
+    )
+    map_.add_argument("--out", default="map.png", help="PNG file to write (default map.png)")
+    map_.add_argument("--map-file", help="a GeoJSON grid map instead of the shipped one")
+    map_.add_argument("--results", help="a results directory of govsim run or compare")
+    map_.add_argument(
+        "--metric", default="escalations",
+        help="per-grid column of grids.csv to colour by (default escalations, per 1,000 residents)",
+    )  # fmt: skip
+    map_.add_argument("--scenario", help="which scenario of the results (default the first)")
+    map_.set_defaults(func=cmd_map)
+
+    app = sub.add_parser("app", help="serve the web app (Solara) in the browser")
+    app.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    app.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    app.set_defaults(func=cmd_app)
+    return parser

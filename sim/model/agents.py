@@ -1,0 +1,200 @@
+"""The agents: residents, grid workers, volunteer police ("Yi Police") and community police.
+
+Residents are Mesa agents but hold their state in the model's
+:class:`Population` arrays and never step: they act only when party to a
+dispute (event-driven), which keeps a 909,277-resident district fast. Staff
+agents (a few thousand) step every day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+from mesa import Agent, Model
+from mesa.discrete_space import CellAgent, FixedAgent
+
+from sim.model.disputes import Level, State, acts_out, beta_mean_sd
+
+PATROL_SHIFT_HOURS = 4.0  # [assumption] one Yi Police patrol shift
+
+
+@dataclass
+class Population:
+    """Per-resident state, indexed by resident (residents are sorted by home grid)."""
+
+    grid: np.ndarray  # home grid
+    household: np.ndarray  # household id (unique in the district)
+    trust: np.ndarray  # trust in local mediation, 0-1
+    risk_aversion: np.ndarray  # Epstein's R, 0-1
+    grievances: np.ndarray  # disputes this resident has been party to
+    grid_start: np.ndarray  # residents of grid g are grid_start[g]:grid_start[g + 1]
+
+    def __len__(self) -> int:
+        return len(self.grid)
+
+
+def beta_draws(rng: np.random.Generator, mean: float, sd: float, n: int) -> np.ndarray:
+    """``n`` draws from the beta distribution with this mean and standard deviation."""
+    if sd <= 0:
+        return np.full(n, min(max(mean, 0.0), 1.0))
+    return rng.beta(*beta_mean_sd(mean, sd), n)
+
+
+def build_population(
+    *, residents_per_grid: np.ndarray, household_size: float, trust_mean: float, trust_sd: float,
+    risk_aversion_mean: float, rng: np.random.Generator,
+) -> Population:  # fmt: skip
+    """Residents of each grid, grouped into households of about ``household_size``."""
+    n = int(residents_per_grid.sum())
+    grid = np.repeat(np.arange(len(residents_per_grid), dtype=np.int32), residents_per_grid)
+    start = np.concatenate([[0], np.cumsum(residents_per_grid)])
+    local = np.arange(n) - start[grid]
+    households_per_grid = np.ceil(residents_per_grid / household_size).astype(np.int64)
+    household_start = np.concatenate([[0], np.cumsum(households_per_grid)])
+    household = household_start[grid] + (local / household_size).astype(np.int64)
+    return Population(
+        grid=grid,
+        household=household,
+        trust=beta_draws(rng, trust_mean, trust_sd, n),
+        risk_aversion=beta_draws(rng, risk_aversion_mean, 0.2, n),
+        grievances=np.zeros(n, dtype=np.int16),
+        grid_start=start,
+    )
+
+
+class Response(Enum):
+    """What a party does after a failed mediation."""
+
+    ACT_OUT = "act out"
+    DROP = "drop"
+    ESCALATE = "escalate"
+    SKIP = "skip levels"
+    LITIGATE = "go to court"
+
+
+class Resident(Agent):
+    """A resident of a grid. State lives in ``model.population`` at ``index``."""
+
+    def __init__(self, model: Model, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def grid(self) -> int:
+        return int(self.model.population.grid[self.index])
+
+    @property
+    def trust(self) -> float:
+        return float(self.model.population.trust[self.index])
+
+    @property
+    def risk_aversion(self) -> float:
+        return float(self.model.population.risk_aversion[self.index])
+
+    def respond_to_failure(self, *, intensity: float, level: Level, arrest_prob: float) -> Response:
+        """After a failed mediation: act out (Epstein's rule), drop it, sue, skip levels or go one up.
+
+        After a failure at town level some parties go to court (L5); low
+        trust makes a party skip straight to a petition (L4) from L1-L2.
+        """
+        m = self.model
+        if acts_out(
+            intensity=intensity,
+            trust=self.trust,
+            risk_aversion=self.risk_aversion,
+            arrest_prob=arrest_prob,
+            threshold=m.p["behaviour.act_out_threshold"],
+        ):
+            return Response.ACT_OUT
+        if m.streams.behaviour.random() < m.p["behaviour.drop_prob"] * (1.0 - intensity):
+            return Response.DROP
+        if level == Level.TOWN and m.streams.behaviour.random() < m.p["behaviour.litigation_share"]:
+            return Response.LITIGATE
+        if level <= Level.VILLAGE and self.trust < m.p["behaviour.skip_trust"]:
+            return Response.SKIP
+        return Response.ESCALATE
+
+
+class GridWorker(FixedAgent):
+    """A grid worker: visits households of one grid each day and mediates small disputes on the spot."""
+
+    def __init__(self, model: Model, *, cell, grid: int) -> None:
+        super().__init__(model)
+        self.cell = cell
+        self.grid = grid
+        self.diverted_until = -1.0  # on emergency duty (rainstorm, campaign) up to this time
+
+    @property
+    def available(self) -> bool:
+        return self.model.time > self.diverted_until
+
+    def step(self) -> None:
+        """Visit households up to the day's budget, less yesterday's mediation time."""
+        m = self.model
+        if not self.available:
+            return
+        budget = m.p["grid_workers.visits_per_day"]
+        owed = min(m.mediation_debt[self.grid] / max(m.workers_available[self.grid], 1), budget)
+        m.mediation_debt[self.grid] -= owed
+        visits = min(budget - owed, m.visit_demand_left[self.grid])
+        m.visit_demand_left[self.grid] -= visits
+        m.visits[self.grid] += visits
+        m.tally.worker_busy_visits += visits + owed
+
+
+class VolunteerPolice(CellAgent):
+    """A Yi Police volunteer: unpaid, in a team that patrols an area of its town some hours a week."""
+
+    def __init__(self, model: Model, *, cell, team: int, area: np.ndarray) -> None:
+        super().__init__(model)
+        self.cell = cell
+        self.team = team
+        self.area = area
+        self.diverted_until = -1.0
+
+    def step(self) -> None:
+        """Patrol a grid of the area today, chosen by the patrol strategy."""
+        m = self.model
+        if m.time <= self.diverted_until:
+            return
+        rng = m.streams.staff
+        if rng.random() >= m.p["volunteer_police.patrol_hours_per_week"] / (7 * PATROL_SHIFT_HOURS):
+            return
+        weights = patrol_weights(m, self.team)
+        grid = int(self.area[rng.choice(len(self.area), p=weights)] if weights is not None
+                   else self.area[rng.integers(len(self.area))])  # fmt: skip
+        self.cell = m.space[grid]
+        m.patrol_hours[grid] += PATROL_SHIFT_HOURS
+
+
+def patrol_weights(model: Model, team: int) -> np.ndarray | None:
+    """Where a team's volunteers patrol today: uniform (None), hotspots, or open cases."""
+    strategy = model.p["volunteer_police.strategy"]
+    if strategy == "random":
+        return None
+    if team not in model._patrol_weights:
+        area, book = model.team_areas[team], model.book
+        states = (State.LATENT, State.QUEUED) if strategy == "hotspot" else (State.QUEUED,)
+        ids = book.in_state(*states)
+        load = np.bincount(book.grid[ids], minlength=model.geography.n_grids)[area].astype(float)
+        if strategy == "hotspot":
+            load += 3.0 * model.tally.incidents_by_grid[area]
+        weights = load + 1.0
+        model._patrol_weights[team] = weights / weights.sum()
+    return model._patrol_weights[team]
+
+
+class PoliceOfficer(FixedAgent):
+    """A community police officer, at the town station or (one village one police) in a village office."""
+
+    def __init__(self, model: Model, *, cell, town: int, village: int = -1) -> None:
+        super().__init__(model)
+        self.cell = cell
+        self.town = town
+        self.village = village  # -1: at the town station
+
+    @property
+    def in_village_office(self) -> bool:
+        return self.village >= 0

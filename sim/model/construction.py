@@ -1,0 +1,162 @@
+"""Building the district for a model: residents, staff (grid workers, Yi Police, police) and
+the institutions of the mediation ladder.
+
+``build_staff`` and ``build_institutions`` run again when an intervention
+changes policy during a run (residents and disputes carry on). Each function
+sets attributes of the :class:`~sim.model.governance.GovernanceModel` it is
+given (typed here as a Mesa ``Model`` so that this module does not import it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa import Model
+from mesa.agentset import AgentSet
+
+from sim.model.agents import GridWorker, PoliceOfficer, Resident, VolunteerPolice
+from sim.model.agents import build_population as population_arrays
+from sim.model.disputes import type_difficulty
+from sim.model.geography import Geography, largest_remainder, town_set
+from sim.model.institutions import grid_rung, petition_rung, town_rung, village_rung
+from sim.model.staffing import (
+    allocate_grid_workers,
+    annual_cost,
+    trust_room_villages,
+    yi_police_teams,
+)
+
+
+def build_population(model: Model, full: Geography, keep: np.ndarray) -> None:
+    p, geo = model.p, model.geography
+    sd = p["map.risk_sd"]
+    village_risk = model.streams.map.lognormal(-(sd**2) / 2, sd, full.n_villages)
+    model.full_grid_risk = village_risk[
+        full.grid_village
+    ]  # drawn over the whole map: same at any subset
+    model.grid_risk = model.full_grid_risk[keep]
+    scale = p["population.scale"]
+    if scale == 1.0:
+        per_grid = geo.grid_population.copy()
+    else:
+        per_grid = largest_remainder(
+            round(geo.grid_population.sum() * scale), geo.grid_population.astype(float)
+        )
+    model.population = population_arrays(
+        residents_per_grid=per_grid,
+        household_size=p["population.household_size"],
+        trust_mean=p["population.trust_mean"],
+        trust_sd=p["population.trust_sd"],
+        risk_aversion_mean=p["population.risk_aversion_mean"],
+        rng=model.streams.population,
+    )
+    model.residents_per_grid = per_grid
+    model.residents = [Resident(model, i) for i in range(len(model.population))]
+    model.households = np.maximum(geo.grid_population / p["population.household_size"], 1.0)
+
+
+def build_staff(model: Model, full: Geography, keep: np.ndarray) -> None:
+    p, geo, rng = model.p, model.geography, model.streams.staff
+    workers = allocate_grid_workers(
+        full,
+        total=p["grid_workers.total"],
+        rule=p["grid_workers.allocation"],
+        risk=model.full_grid_risk,
+    )[keep]
+    model.workers_per_grid = workers
+    model.grid_workers = AgentSet(
+        [
+            GridWorker(model, cell=model.space[g], grid=g)
+            for g in np.repeat(np.arange(geo.n_grids), workers)
+        ],
+        random=model.random,
+    )
+    sub_index = np.full(full.n_grids, -1)
+    sub_index[keep] = np.arange(geo.n_grids)
+    teams = [
+        t for t in yi_police_teams(
+            full,
+            total=p["volunteer_police.total"],
+            towns=town_set(p["volunteer_police.towns"], full.town_names, key="volunteer_police.towns"),
+            team_size=p["volunteer_police.team_size"],
+            areas_per_town=p["volunteer_police.areas_per_town"],
+        )
+        if full.town_names[t.town] in geo.town_names
+    ]  # fmt: skip
+    model.team_areas = [sub_index[t.area] for t in teams]
+    volunteers = []
+    for team, (area, t) in enumerate(zip(model.team_areas, teams, strict=True)):
+        homes = area[rng.integers(len(area), size=t.members)]
+        volunteers += [
+            VolunteerPolice(model, cell=model.space[h], team=team, area=area) for h in homes
+        ]
+    model.volunteer_police = AgentSet(volunteers, random=model.random)
+
+    office_towns = town_set(
+        p["police.village_offices"], full.town_names, key="police.village_offices"
+    )
+    station = [np.flatnonzero(geo.grid_town == t)[np.argmax(geo.grid_population[geo.grid_town == t])]
+               for t in range(geo.n_towns)]  # fmt: skip
+    officers = [PoliceOfficer(model, cell=model.space[station[t]], town=t)
+                for t in range(geo.n_towns) for _ in range(p["police.officers_per_town"])]  # fmt: skip
+    model.village_office = np.zeros(geo.n_villages, dtype=bool)
+    for v in range(geo.n_villages):
+        if geo.town_names[geo.village_town[v]] in office_towns:
+            grids = np.flatnonzero(geo.grid_village == v)
+            top = grids[np.argmax(geo.grid_population[grids])]
+            officers.append(
+                PoliceOfficer(
+                    model, cell=model.space[top], town=int(geo.village_town[v]), village=v
+                )
+            )
+            model.village_office[v] = True
+    model.police = AgentSet(officers, random=model.random)
+
+    # Guardians always near a grid: its village officer, and station officers discounted by travel.
+    grids_in_village = np.bincount(geo.grid_village, minlength=geo.n_villages)
+    grids_in_town = np.bincount(geo.grid_town, minlength=geo.n_towns)
+    model.officer_presence = model.village_office[geo.grid_village] / grids_in_village[
+        geo.grid_village
+    ] + (p["police.officers_per_town"] / grids_in_town[geo.grid_town] * np.exp(-geo.travel_hours))
+    model.trust_room = trust_room_villages(full, p["mediation.trust_rooms"])[
+        np.unique(full.grid_village[keep])
+    ]
+    share = geo.grid_population.sum() / full.grid_population.sum()
+    model.annual_cost = annual_cost(
+        grid_workers=len(model.grid_workers), volunteers=len(model.volunteer_police), officers=len(model.police),
+        trust_rooms=int(model.trust_room.sum()), supermarket=p["petition.supermarket"], population_share=share,
+        costs={k.split(".")[1]: v for k, v in p.items() if k.startswith("costs.")},
+    )  # fmt: skip
+
+
+def build_institutions(model: Model) -> None:
+    p, geo = model.p, model.geography
+    joint = p["mediation.three_tuning"] == "joint"
+    scale = p["population.scale"]
+    officers_in_town = np.bincount([o.town for o in model.police], minlength=geo.n_towns)
+    model.ladder = [
+        grid_rung(n_grids=geo.n_grids, skill=p["grid_workers.skill"], base=p["mediation.base_grid"],
+                  bonus=np.zeros(geo.n_grids)),
+        village_rung(grid_village=geo.grid_village, n_villages=geo.n_villages,
+                     sessions_per_day=p["mediation.village_sessions_per_day"], scale=scale,
+                     skill=p["mediation.village_skill"], base=p["mediation.base_village"],
+                     trust_room=model.trust_room, trust_room_bonus=p["mediation.trust_room_bonus"],
+                     joint_bonus=p["mediation.joint_bonus"] * joint),
+        town_rung(grid_town=geo.grid_town, scale=scale,
+                  hours_per_day=officers_in_town * p["police.hours_per_day"]
+                  + p["mediation.town_centre_hours_per_day"],
+                  skill=p["mediation.town_skill"], base=p["mediation.base_town"],
+                  session_hours=p["police.session_hours"], travel_hours=geo.travel_hours,
+                  village_office=model.village_office[geo.grid_village],
+                  joint_bonus=p["mediation.joint_bonus"] * joint),
+        petition_rung(n_grids=geo.n_grids, scale=scale,
+                      sessions_per_day=p["petition.counters"] * p["petition.sessions_per_counter"],
+                      skill=p["petition.skill"], base=p["mediation.base_petition"],
+                      supermarket=p["petition.supermarket"],
+                      supermarket_bonus=p["petition.supermarket_bonus"]),
+    ]  # fmt: skip
+    model.difficulty = type_difficulty(p["disputes.land_difficulty"])
+    model.coef = {k: p[f"mediation.{k}_effect"] for k in ("skill", "trust", "intensity", "wait")}
+    # Disputes per simulated resident per day, times the grid's risk.
+    model.arrival_rate = (
+        p["disputes.rate_per_1k"] / 1000 / 365 * model.residents_per_grid * model.grid_risk
+    )

@@ -1,0 +1,371 @@
+"""The district: towns, villages, the 640 smart grids, their adjacency and travel times.
+
+The district table (``sim/data/district.csv``) holds the town-level facts of
+design section 2 with their sources. The grid map is a GeoJSON file of grid
+polygons with the properties ``grid_id``, ``town``, ``village`` and
+``population`` (optionally ``village_kind`` and ``ferry_hours``). The shipped
+map (``sim/data/xinhui_grids.geojson``) is *schematic*: the grid counts and
+populations follow the published figures, the shapes do not. It is generated
+by ``tools/make_map.py`` from the allocation rules in this module; a user may
+load a real map instead with :func:`load_geography`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import shapely
+import shapely.validation
+from mesa.discrete_space import Network
+
+from sim.model.parameters import ParameterError
+
+DATA = resources.files("sim") / "data"
+DEFAULT_MAP = "xinhui_grids.geojson"
+TOTAL_GRIDS = 640  # smart grids in the district (news report 2022-06-30)
+FIXED_GRIDS = {"Muzhou": 35}  # grids in Muzhou (news report 2022-06-30)
+KM_PER_DEG_LAT = 110.57
+KM_PER_DEG_LON_EQUATOR = 111.32
+ROAD_KMH = 30.0  # [assumption] mean police road speed, including detours
+REQUIRED_PROPERTIES = ("grid_id", "town", "village", "population")
+
+
+class MapDataError(ValueError):
+    """A map file or district table that cannot be used; the message names the feature."""
+
+
+@dataclass(frozen=True)
+class Town:
+    """One town-level unit (a town or the Huicheng subdistrict) of the district table."""
+
+    name: str
+    name_zh: str
+    kind: str
+    area_km2: float
+    residents: int
+    communities: int
+    villages: int
+    centre: tuple[float, float]
+    source: str
+
+    @property
+    def village_units(self) -> int:
+        """Village-level units: communities (社区) plus administrative villages (村)."""
+        return self.communities + self.villages
+
+
+def load_district_table() -> list[Town]:
+    """The 11 town-level units of Xinhui with their published figures."""
+    with (DATA / "district.csv").open(encoding="utf-8") as fh:
+        return [
+            Town(
+                name=row["town"],
+                name_zh=row["name_zh"],
+                kind=row["kind"],
+                area_km2=float(row["area_km2"]),
+                residents=int(row["residents"]),
+                communities=int(row["communities"]),
+                villages=int(row["villages"]),
+                centre=(float(row["centre_lon"]), float(row["centre_lat"])),
+                source=row["source"],
+            )
+            for row in csv.DictReader(fh)
+        ]
+
+
+def largest_remainder(total: int, weights: np.ndarray, minimum: np.ndarray | int = 0) -> np.ndarray:
+    """Split ``total`` whole units in proportion to ``weights``, each share at least ``minimum``.
+
+    Shares whose proportional quota falls below their minimum are fixed at the
+    minimum and the rest is shared again among the others (Hamilton's method).
+
+    >>> largest_remainder(10, np.array([1.0, 1.0, 2.0])).tolist()
+    [2, 3, 5]
+    >>> largest_remainder(5, np.array([1.0, 100.0]), minimum=2).tolist()
+    [2, 3]
+    """
+    weights = np.asarray(weights, dtype=float)
+    minimum = np.broadcast_to(np.asarray(minimum, dtype=np.int64), weights.shape).copy()
+    if minimum.sum() > total:
+        raise ValueError(f"cannot give {minimum.sum()} minimum units out of {total}")
+    fixed = np.zeros(weights.shape, dtype=bool)
+    while True:
+        free = ~fixed
+        remaining = total - minimum[fixed].sum()
+        w = np.where(free, weights, 0.0)
+        quota = (
+            remaining * w / w.sum() if w.sum() > 0 else np.where(free, remaining / free.sum(), 0)
+        )
+        below = free & (quota < minimum)
+        if not below.any():
+            break
+        fixed |= below
+    shares = np.where(fixed, minimum, np.floor(quota)).astype(np.int64)
+    leftover = total - shares.sum()
+    remainder = np.where(fixed, -1.0, quota - np.floor(quota))
+    # Stable order: ties go to the earlier entry, so results are reproducible.
+    shares[np.argsort(-remainder, kind="stable")[:leftover]] += 1
+    return shares
+
+
+def grids_per_town(towns: list[Town], total: int = TOTAL_GRIDS) -> dict[str, int]:
+    """640 grids over the towns: Muzhou fixed at 35, the rest by population, >= 1 per village unit."""
+    fixed = {t.name: FIXED_GRIDS[t.name] for t in towns if t.name in FIXED_GRIDS}
+    others = [t for t in towns if t.name not in fixed]
+    shares = largest_remainder(
+        total - sum(fixed.values()),
+        np.array([t.residents for t in others], dtype=float),
+        minimum=np.array([t.village_units for t in others]),
+    )
+    return fixed | {t.name: int(n) for t, n in zip(others, shares, strict=True)}
+
+
+def km_per_degree(lat: float) -> tuple[float, float]:
+    """Kilometres per degree of longitude and latitude at latitude ``lat``."""
+    return KM_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat)), KM_PER_DEG_LAT
+
+
+@dataclass
+class Geography:
+    """The grids of the simulated district as arrays indexed by grid (0..n_grids-1)."""
+
+    grid_ids: list[str]
+    town_names: list[str]
+    grid_town: np.ndarray
+    village_names: list[str]
+    village_town: np.ndarray
+    village_is_community: np.ndarray
+    grid_village: np.ndarray
+    grid_population: np.ndarray
+    grid_area_km2: np.ndarray
+    centroids: np.ndarray  # (n_grids, 2) lon, lat
+    travel_hours: np.ndarray  # police travel from the town station to the grid (road + ferry)
+    edges: list[tuple[int, int]]
+    polygons: list[list[np.ndarray]] = field(repr=False)  # exterior rings per grid (lon, lat)
+    source: str = ""
+
+    @property
+    def n_grids(self) -> int:
+        return len(self.grid_ids)
+
+    @property
+    def n_villages(self) -> int:
+        return len(self.village_names)
+
+    @property
+    def n_towns(self) -> int:
+        return len(self.town_names)
+
+    def town_population(self) -> np.ndarray:
+        """Residents per town at full scale."""
+        return np.bincount(self.grid_town, self.grid_population, self.n_towns).astype(np.int64)
+
+    def network(self, random=None) -> Network:
+        """The grid adjacency as a Mesa ``Network`` whose cells sit at the grid centroids."""
+        graph = nx.Graph()
+        graph.add_nodes_from(range(self.n_grids))
+        graph.add_edges_from(self.edges)
+        layout = {i: tuple(self.centroids[i]) for i in range(self.n_grids)}
+        return Network(graph, random=random, layout=layout)
+
+    def subset(self, towns: list[str]) -> Geography:
+        """The same map restricted to ``towns`` (grids, villages and towns renumbered)."""
+        unknown = sorted(set(towns) - set(self.town_names))
+        if unknown:
+            raise MapDataError(
+                f"map.towns: unknown town {unknown[0]!r}; the map has {', '.join(self.town_names)}"
+            )
+        town_keep = [self.town_names.index(t) for t in self.town_names if t in towns]
+        grid_keep = np.flatnonzero(np.isin(self.grid_town, town_keep))
+        village_keep = np.unique(self.grid_village[grid_keep])
+        town_map = np.full(self.n_towns, -1)
+        town_map[town_keep] = np.arange(len(town_keep))
+        village_map = np.full(self.n_villages, -1)
+        village_map[village_keep] = np.arange(len(village_keep))
+        grid_map = np.full(self.n_grids, -1)
+        grid_map[grid_keep] = np.arange(len(grid_keep))
+        edges = [
+            (int(grid_map[a]), int(grid_map[b]))
+            for a, b in self.edges
+            if grid_map[a] >= 0 and grid_map[b] >= 0
+        ]
+        return Geography(
+            grid_ids=[self.grid_ids[i] for i in grid_keep],
+            town_names=[self.town_names[i] for i in town_keep],
+            grid_town=town_map[self.grid_town[grid_keep]],
+            village_names=[self.village_names[i] for i in village_keep],
+            village_town=town_map[self.village_town[village_keep]],
+            village_is_community=self.village_is_community[village_keep],
+            grid_village=village_map[self.grid_village[grid_keep]],
+            grid_population=self.grid_population[grid_keep],
+            grid_area_km2=self.grid_area_km2[grid_keep],
+            centroids=self.centroids[grid_keep],
+            travel_hours=self.travel_hours[grid_keep],
+            edges=edges,
+            polygons=[self.polygons[i] for i in grid_keep],
+            source=self.source,
+        )
+
+
+def _fail(path: Path, index: int, feature: dict, reason: str) -> MapDataError:
+    props = feature.get("properties") or {}
+    name = (
+        f" (grid_id={props['grid_id']!r})" if isinstance(props, dict) and "grid_id" in props else ""
+    )
+    return MapDataError(f"{path}: feature {index}{name}: {reason}")
+
+
+def _read_features(path: Path) -> list[dict]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MapDataError(f"{path}: map file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MapDataError(f"{path}: not a readable GeoJSON file ({exc})") from None
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+        raise MapDataError(f"{path}: expected a GeoJSON FeatureCollection")
+    features = data.get("features")
+    if not isinstance(features, list) or not features:
+        raise MapDataError(f"{path}: the FeatureCollection has no features")
+    return features
+
+
+def _parse_feature(path: Path, index: int, feature: dict) -> tuple[dict, shapely.Geometry]:
+    props = feature.get("properties") if isinstance(feature, dict) else None
+    if not isinstance(props, dict):
+        raise _fail(path, index, {}, "no properties")
+    for key in REQUIRED_PROPERTIES:
+        if key not in props or props[key] in (None, ""):
+            raise _fail(path, index, feature, f"missing property {key!r}")
+    pop = props["population"]
+    if isinstance(pop, bool) or not isinstance(pop, int | float) or pop < 0 or pop != int(pop):
+        raise _fail(path, index, feature, f"population must be a whole number >= 0, got {pop!r}")
+    ferry = props.get("ferry_hours", 0.0)
+    if isinstance(ferry, bool) or not isinstance(ferry, int | float) or ferry < 0:
+        raise _fail(path, index, feature, f"ferry_hours must be a number >= 0, got {ferry!r}")
+    kind = props.get("village_kind", "village")
+    if kind not in ("village", "community"):
+        raise _fail(
+            path, index, feature, f"village_kind must be village or community, got {kind!r}"
+        )
+    try:
+        geom = shapely.geometry.shape(feature["geometry"])
+    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.ShapelyError) as exc:
+        raise _fail(path, index, feature, f"bad geometry ({exc})") from None
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise _fail(path, index, feature, f"geometry must be a Polygon, got {geom.geom_type}")
+    if geom.is_empty or not geom.is_valid:
+        reason = "empty" if geom.is_empty else shapely.validation.explain_validity(geom)
+        raise _fail(path, index, feature, f"invalid geometry: {reason}")
+    return props, geom
+
+
+@cache
+def _load(path: Path) -> Geography:
+    features = _read_features(path)
+    props, geoms, seen = [], [], set()
+    for i, feature in enumerate(features):
+        p, g = _parse_feature(path, i, feature)
+        gid = str(p["grid_id"])
+        if gid in seen:
+            raise _fail(path, i, feature, "duplicate grid_id")
+        seen.add(gid)
+        props.append(p)
+        geoms.append(g)
+
+    town_names = list(dict.fromkeys(str(p["town"]) for p in props))
+    village_keys = list(dict.fromkeys((str(p["town"]), str(p["village"])) for p in props))
+    village_index = {key: i for i, key in enumerate(village_keys)}
+    kinds = {(str(p["town"]), str(p["village"])): p.get("village_kind", "village") for p in props}
+    grid_town = np.array([town_names.index(str(p["town"])) for p in props])
+    grid_village = np.array([village_index[(str(p["town"]), str(p["village"]))] for p in props])
+
+    lat0 = float(np.mean([g.centroid.y for g in geoms]))
+    kx, ky = km_per_degree(lat0)
+    centroids = np.array([(g.centroid.x, g.centroid.y) for g in geoms])
+    areas = np.array([g.area for g in geoms]) * kx * ky
+
+    # The police station sits in the most populous grid of each town.
+    population = np.array([int(p["population"]) for p in props], dtype=np.int64)
+    ferry = np.array([float(p.get("ferry_hours", 0.0)) for p in props])
+    station = np.array(
+        [
+            np.flatnonzero(grid_town == t)[np.argmax(population[grid_town == t])]
+            for t in range(len(town_names))
+        ]
+    )
+    delta = (centroids - centroids[station[grid_town]]) * (kx, ky)
+    travel = np.hypot(delta[:, 0], delta[:, 1]) / ROAD_KMH + ferry
+
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query([g.buffer(1e-6) for g in geoms], predicate="intersects")
+    edges = sorted({(int(a), int(b)) for a, b in zip(left, right, strict=True) if a < b})
+
+    def rings(g: shapely.Geometry) -> list[np.ndarray]:
+        parts = g.geoms if g.geom_type == "MultiPolygon" else [g]
+        return [np.asarray(part.exterior.coords) for part in parts]
+
+    return Geography(
+        grid_ids=[str(p["grid_id"]) for p in props],
+        town_names=town_names,
+        grid_town=grid_town,
+        village_names=[v for _, v in village_keys],
+        village_town=np.array([town_names.index(t) for t, _ in village_keys]),
+        village_is_community=np.array([kinds[k] == "community" for k in village_keys]),
+        grid_village=grid_village,
+        grid_population=population,
+        grid_area_km2=areas,
+        centroids=centroids,
+        travel_hours=travel,
+        edges=edges,
+        polygons=[rings(g) for g in geoms],
+        source=str(path),
+    )
+
+
+def default_map_path() -> Path:
+    """The shipped schematic 640-grid map."""
+    return Path(str(DATA / DEFAULT_MAP))
+
+
+def town_set(value: str | list[str], town_names: list[str], *, key: str) -> set[str]:
+    """The towns named by a town-list parameter ("all", "none" or a list of names)."""
+    if value == "all":
+        return set(town_names)
+    if value == "none":
+        return set()
+    unknown = sorted(set(value) - set(town_names))
+    if unknown:
+        raise ParameterError(
+            f"{key}: unknown town {unknown[0]!r}; expected some of {', '.join(town_names)}"
+        )
+    return set(value)
+
+
+def simulated_map(
+    map_file: str | Path = "", towns: str | list[str] = "all"
+) -> tuple[Geography, Geography]:
+    """The whole map and the part a run simulates, from the ``map.file`` and ``map.towns`` settings."""
+    full = load_geography(map_file or None)
+    if towns == "all":
+        return full, full
+    chosen = sorted(town_set(towns, full.town_names, key="map.towns"))
+    if not chosen:
+        raise ParameterError('map.towns: "none" leaves nothing to simulate')
+    return full, full.subset(chosen)
+
+
+def load_geography(path: str | Path | None = None, towns: list[str] | None = None) -> Geography:
+    """Load a grid map (the shipped schematic one by default), optionally restricted to ``towns``.
+
+    Raises :class:`MapDataError` naming the file and feature when the map cannot be used.
+    """
+    geography = _load(Path(path).resolve() if path else default_map_path())
+    return geography.subset(towns) if towns else geography

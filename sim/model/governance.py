@@ -1,0 +1,105 @@
+"""GovernanceModel: the wiring of the district and the daily order of phases.
+
+The district is built in :mod:`sim.model.construction`; one step is one day,
+made of the phases of :mod:`sim.model.phases`, in this order::
+
+    arrive_disputes -> patrol_and_visit -> drift -> detect -> mediate
+      -> escalate -> act_out -> update_trust -> record
+
+Residents do not step; only the parties to a dispute act. Staff agents step
+in ``patrol_and_visit``. Per-grid and per-dispute state lives in numpy arrays.
+Interventions and events (:mod:`sim.model.timeline`) are scheduled with Mesa's
+``schedule_event`` and run between days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim.model import metrics
+from sim.model.construction import build_institutions, build_population, build_staff
+from sim.model.disputes import DisputeBook
+from sim.model.geography import simulated_map
+from sim.model.parameters import ParameterError, resolve
+from sim.model.phases import PHASES
+from sim.model.streams import Streams
+from sim.model.timeline import FIXED_SECTIONS, Timeline, TimelinePlayer
+
+
+class GovernanceModel(mesa.Model):
+    """Grassroots governance in Xinhui: residents, staff and mediation on the grid map.
+
+    Args:
+        params: dotted parameter overrides (``{"grid_workers.total": 2000}``); see
+            :mod:`sim.model.parameters` for every key, its default and unit.
+        rng: integer seed; ``None`` draws one (kept in ``model.seed``).
+        timeline: interventions and events (:class:`sim.model.timeline.Timeline`) to schedule.
+    """
+
+    def __init__(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        rng: int | None = None,
+        timeline: Timeline | None = None,
+    ) -> None:
+        p = resolve(params)
+        seed = int(np.random.SeedSequence().entropy % 2**63) if rng is None else int(rng)
+        super().__init__(rng=seed)
+        self.p, self.seed, self.streams = p, seed, Streams.from_seed(seed)
+        self.today = 0  # day index of the step in progress (0-based)
+
+        full, geo = simulated_map(p["map.file"], p["map.towns"])
+        self.geography = geo
+        keep = np.array([full.grid_ids.index(g) for g in geo.grid_ids])
+        self.space = geo.network(random=self.random)
+        self.district, self.keep = full, keep  # the whole map, and which of its grids are simulated
+
+        build_population(self, full, keep)
+        build_staff(self, full, keep)
+        build_institutions(self)
+        n = geo.n_grids
+        self.visits, self.patrol_hours, self.mediation_debt = np.zeros(n), np.zeros(n), np.zeros(n)
+        self.visit_demand_left, self.workers_available = np.zeros(n), np.zeros(n)
+        self.damage_surge = np.zeros(n)  # extra damage disputes per day (rainstorm)
+        self._patrol_weights: dict[int, np.ndarray | None] = {}
+        self._trust_delta: list[tuple[np.ndarray, np.ndarray]] = []
+        self._failed: list[int] = []
+        self._impatient: np.ndarray = np.zeros(0, dtype=np.int64)
+        self.book = DisputeBook()
+        self.tally = metrics.Tally.empty(geo.n_grids)
+        self.current: dict[str, float] = {}
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: partial(metrics.read, name) for name in metrics.SERIES}
+        )
+        self.timeline = TimelinePlayer(self, timeline or Timeline())
+
+    # ----------------------------------------------------------------- timeline
+    def intervene(self, settings: Mapping[str, Any]) -> None:
+        """Change policy settings from now on: staff and institutions are rebuilt.
+
+        Residents, their trust and the disputes (with their queues) carry on;
+        staff on emergency duty for an event still running stay diverted.
+        """
+        for key in settings:
+            if key.split(".")[0] in FIXED_SECTIONS:
+                raise ParameterError(f"{key}: cannot change during a run")
+        self.p = resolve(self.p | dict(settings))
+        for agent in [*self.grid_workers, *self.volunteer_police, *self.police]:
+            agent.remove()
+        build_staff(self, self.district, self.keep)
+        build_institutions(self)
+        for event in self.timeline.active:
+            self.timeline.divert(event)
+
+    # ----------------------------------------------------------------- the day
+    def step(self) -> None:
+        """One day: the phases in their documented order."""
+        self.today = self.steps - 1
+        for phase in PHASES:
+            phase(self)

@@ -1,0 +1,110 @@
+"""Mediation institutions: grid mediation (L1), village committees (L2), police and town
+centres (L3), the district petition supermarket (L4), and the command centre's triage.
+
+Each rung of the ladder is a :class:`Rung`: the units that serve it (grids,
+villages, towns or the district), their daily capacity, their skill and the
+bonuses that apply. Capacity is in sessions per day, or for the police in
+hours (so travel by road and ferry eats into it). All capacities are
+multiplied by ``population.scale`` so queues behave the same at any scale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.model.disputes import Level
+
+
+class CapacityPool:
+    """Daily capacity of a set of mediation units, banked for at most a day.
+
+    Each day a unit gains ``rate`` credit; a session costs credit (one session,
+    or its hours). Unused credit carries over up to ``rate + max_cost``, so a
+    unit whose daily rate is below one session still holds a session every
+    few days (as happens at small population scales).
+    """
+
+    def __init__(self, rate: np.ndarray, *, max_cost: float = 1.0) -> None:
+        self.rate = np.asarray(rate, dtype=float)
+        self.max_cost = max_cost
+        self.credit = np.zeros_like(self.rate)
+
+    def refill(self) -> None:
+        self.credit = np.minimum(self.credit + self.rate, self.rate + self.max_cost)
+
+    def try_use(self, unit: int, cost: float = 1.0) -> bool:
+        if self.credit[unit] >= cost:
+            self.credit[unit] -= cost
+            return True
+        return False
+
+
+@dataclass
+class Rung:
+    """One level of the ladder: who serves each grid, with what capacity, skill and bonus."""
+
+    level: Level
+    unit_of_grid: np.ndarray  # serving unit of each grid
+    pool: CapacityPool
+    skill: float
+    base: float
+    bonus_of_grid: np.ndarray  # logit bonus that applies in each grid (trust room, joint, one-stop)
+    cost_of_grid: np.ndarray = field(default=None)  # capacity used per session; None: one session
+
+    def serve(self, ids: np.ndarray, grids: np.ndarray) -> np.ndarray:
+        """The disputes (oldest first) that get a session today, within each unit's capacity."""
+        self.pool.refill()
+        units = self.unit_of_grid[grids]
+        costs = np.ones(len(ids)) if self.cost_of_grid is None else self.cost_of_grid[grids]
+        served = [i for i, u, c in zip(ids, units, costs, strict=True) if self.pool.try_use(u, c)]
+        return np.array(served, dtype=np.int64)
+
+
+def grid_rung(*, n_grids: int, skill: float, base: float, bonus: np.ndarray) -> Rung:
+    """L1: grid workers mediate on the spot; capacity is set daily from the workers available."""
+    return Rung(Level.GRID, np.arange(n_grids), CapacityPool(np.zeros(n_grids)), skill, base, bonus)
+
+
+def village_rung(
+    *, grid_village: np.ndarray, n_villages: int, sessions_per_day: float, scale: float,
+    skill: float, base: float, trust_room: np.ndarray, trust_room_bonus: float, joint_bonus: float,
+) -> Rung:  # fmt: skip
+    """L2: the village people's mediation committee, stronger with a trust room."""
+    pool = CapacityPool(np.full(n_villages, sessions_per_day * scale))
+    bonus = trust_room[grid_village] * trust_room_bonus + joint_bonus
+    return Rung(Level.VILLAGE, grid_village, pool, skill, base, bonus)
+
+
+def town_rung(
+    *, grid_town: np.ndarray, hours_per_day: np.ndarray, scale: float, skill: float, base: float,
+    session_hours: float, travel_hours: np.ndarray, village_office: np.ndarray, joint_bonus: float,
+) -> Rung:  # fmt: skip
+    """L3: police mediation and the town centre; police travel (road, ferry) costs hours.
+
+    With one village one police, the village officer is already there: no travel.
+    """
+    cost = session_hours + 2.0 * np.where(village_office, 0.0, travel_hours)
+    pool = CapacityPool(hours_per_day * scale, max_cost=float(cost.max(initial=session_hours)))
+    bonus = np.full(len(grid_town), joint_bonus)
+    return Rung(Level.TOWN, grid_town, pool, skill, base, bonus, cost)
+
+
+def petition_rung(
+    *, n_grids: int, sessions_per_day: float, scale: float, skill: float, base: float,
+    supermarket: bool, supermarket_bonus: float,
+) -> Rung:  # fmt: skip
+    """L4: the district petition supermarket (one-stop) or, without it, the ordinary office."""
+    pool = CapacityPool(np.array([sessions_per_day * scale]))
+    bonus = np.full(n_grids, supermarket_bonus if supermarket else 0.0)
+    return Rung(Level.DISTRICT, np.zeros(n_grids, dtype=np.int64), pool, skill, base, bonus)
+
+
+def triage(intensity: np.ndarray, *, red: float) -> np.ndarray:
+    """The command centre's triage of detected disputes.
+
+    Red (intensity at or above ``red``) goes to police and the town centre
+    (L3) now; the rest (orange, yellow) start with the grid worker (L1).
+    """
+    return np.where(intensity >= red, Level.TOWN, Level.GRID).astype(np.int8)

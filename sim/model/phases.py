@@ -1,0 +1,319 @@
+"""The daily phases of the model, in the order one day runs them (:data:`PHASES`)::
+
+    arrive_disputes -> patrol_and_visit -> drift -> detect -> mediate
+      -> escalate -> act_out -> update_trust -> record
+
+Each phase is a function of the :class:`~sim.model.governance.GovernanceModel`
+(typed here as a Mesa ``Model`` so that this module does not import the one
+that runs it). Per-grid and per-dispute state lives in numpy arrays; only the
+parties to a dispute act, and staff agents step in ``patrol_and_visit``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa import Model
+
+from sim.model import metrics
+from sim.model.agents import Response
+from sim.model.disputes import (
+    TYPE_DRIFT,
+    TYPE_INDEX,
+    Level,
+    State,
+    acts_out,
+    arrest_probability,
+    draw_disputes,
+    satisfaction_probability,
+    success_probability,
+)
+from sim.model.institutions import triage
+
+ACTIVE_HOURS = 12.0  # [assumption] hours a day in which a patrol deters
+MAX_PETITION_SESSIONS = 3  # [assumption] district sessions before a petitioner gives up
+
+
+def arrive_disputes(model: Model) -> None:
+    """New disputes per grid (Poisson), their type, parties and intensity; dormant ones flare up.
+
+    During a rainstorm extra damage disputes arrive (drawn from the events stream).
+    """
+    p, book, rng = model.p, model.book, model.streams.arrivals
+    _new_disputes(model, rng.poisson(model.arrival_rate), rng=rng)
+    if model.damage_surge.any():
+        surge = model.streams.events.poisson(model.damage_surge)
+        _new_disputes(model, surge, rng=model.streams.events, kind=TYPE_INDEX["damages"])
+    dormant = book.in_state(State.DORMANT)  # lifecycle stream: arrivals stay in step
+    flare = dormant[model.streams.lifecycle.random(len(dormant)) < p["disputes.flare_per_day"]]
+    book.state[flare] = State.LATENT
+    book.level[flare] = Level.LATENT
+    book.intensity[flare] = np.minimum(book.intensity[flare] + 0.1, 1.0)
+
+
+def _new_disputes(
+    model: Model, counts: np.ndarray, *, rng: np.random.Generator, kind: int | None = None
+) -> None:
+    """Add ``counts[g]`` disputes in each grid g (of ``kind``, or of drawn types)."""
+    p, pop = model.p, model.population
+    new = draw_disputes(
+        counts, rng=rng, grid_start=pop.grid_start, household=pop.household,
+        residents_per_grid=model.residents_per_grid, group_share=p["disputes.group_share"],
+        group_size_mean=p["disputes.group_size_mean"],
+        initial_intensity=p["disputes.initial_intensity"], today=model.today, kind=kind,
+    )  # fmt: skip
+    if len(new["grid"]):
+        model.book.add(len(new["grid"]), **new)
+        np.add.at(pop.grievances, new["party_a"], 1)
+        np.add.at(pop.grievances, new["party_b"][new["party_b"] >= 0], 1)
+
+
+def patrol_and_visit(model: Model) -> None:
+    """Staff step: grid workers visit households, Yi Police patrol their areas."""
+    p = model.p
+    model.visits[:] = 0.0
+    model.patrol_hours[:] = 0.0
+    model.visit_demand_left[:] = model.households / p["grid_workers.visit_cycle_days"]
+    available = [w.grid for w in model.grid_workers if w.available]
+    model.workers_available = np.bincount(available, minlength=model.geography.n_grids).astype(
+        float
+    )
+    model._patrol_weights.clear()
+    model.grid_workers.do("step")
+    model.volunteer_police.shuffle_do("step")
+    visits_per_day = p["grid_workers.visits_per_day"]
+    model.tally.worker_capacity_visits += model.workers_available.sum() * visits_per_day
+    sessions = visits_per_day / max(p["grid_workers.session_visits"], 1e-9)
+    model.ladder[0].pool.rate = model.workers_available * sessions * p["population.scale"]
+    model.guardians = model.patrol_hours / ACTIVE_HOURS + model.officer_presence
+
+
+def drift(model: Model) -> None:
+    """Undetected disputes drift up or fade; waiting ones heat up; impatient ones move on."""
+    p, book, rng = model.p, model.book, model.streams.lifecycle
+    latent = book.in_state(State.LATENT)
+    rise = p["disputes.drift_per_day"] * TYPE_DRIFT[book.kind[latent]]
+    rise += (
+        rng.normal(0.0, p["disputes.shock_sd"], len(latent)) if p["disputes.shock_sd"] > 0 else 0.0
+    )
+    book.intensity[latent] = np.clip(book.intensity[latent] + rise, 0.0, 1.0)
+    fade = latent[rng.random(len(latent)) < p["disputes.fade_per_day"]]
+    book.state[fade] = State.DORMANT
+    queued = book.in_state(State.QUEUED)
+    book.intensity[queued] = np.minimum(
+        book.intensity[queued] + p["mediation.wait_drift_per_day"], 1.0
+    )
+    model._impatient = queued[model.today - book.ready[queued] > p["mediation.patience_days"]]
+
+
+def detect(model: Model) -> None:
+    """Visits, patrols and model-reports uncover latent disputes; the command centre triages them."""
+    p, book, pop, rng = model.p, model.book, model.population, model.streams.detection
+    ids = book.in_state(State.LATENT)
+    if not len(ids):
+        return
+    g = book.grid[ids]
+    reach = np.where(book.is_group[ids], np.minimum(book.n_parties[ids], 10), 1)
+    seen_by_worker = (
+        np.minimum(model.visits[g] / model.households[g], 1.0) * p["detection.visit_detect_prob"]
+    )
+    patrolled = (
+        model.patrol_hours[g] * p["detection.households_per_patrol_hour"] / model.households[g]
+    )
+    seen_on_patrol = np.minimum(patrolled, 1.0) * p["detection.patrol_detect_prob"]
+    room = np.where(
+        model.trust_room[model.geography.grid_village[g]],
+        p["mediation.trust_room_report_factor"],
+        1.0,
+    )
+    intensity = book.intensity[ids]
+    reports = (
+        p["detection.self_report_per_day"] * pop.trust[book.party_a[ids]] * (0.5 + intensity) * room
+    )
+    missed = (
+        (1 - seen_by_worker) ** reach
+        * (1 - seen_on_patrol) ** reach
+        * (1 - np.minimum(reports, 1.0))
+    )
+    found = ids[rng.random(len(ids)) < 1 - missed]
+    if not len(found):
+        return
+    arrived = book.arrived[found]
+    when = np.maximum(arrived, model.today) + rng.random(len(found)) * (
+        model.today + 1 - np.maximum(arrived, model.today)
+    )
+    book.detected[found] = np.where(np.isnan(book.detected[found]), when, book.detected[found])
+    level = triage(book.intensity[found], red=p["detection.red_intensity"])
+    _move(model, found, level, handoff=False)
+
+
+def mediate(model: Model) -> None:
+    """Each rung of the ladder holds the sessions its capacity allows; agreements resolve disputes."""
+    book, pop, rng, today = model.book, model.population, model.streams.mediation, model.today
+    model._failed = []
+    for rung in model.ladder:
+        waiting = book.waiting_at(rung.level, today)
+        if not len(waiting):
+            continue
+        served = rung.serve(waiting, book.grid[waiting])
+        if not len(served):
+            continue
+        g, a, b = book.grid[served], book.party_a[served], book.party_b[served]
+        trust = np.where(b >= 0, (pop.trust[a] + pop.trust[np.maximum(b, 0)]) / 2, pop.trust[a])
+        bonus = rung.bonus_of_grid[g].astype(float)
+        if rung.level <= Level.VILLAGE:
+            bonus += model.p["volunteer_police.assist_bonus"] * (model.patrol_hours[g] > 0)
+        chance = success_probability(
+            base=rung.base, skill=rung.skill, trust=trust, intensity=book.intensity[served],
+            days_waited=today - np.floor(book.detected[served]),
+            difficulty=model.difficulty[book.kind[served]] + model.p["disputes.group_difficulty"] * book.is_group[served],
+            bonus=bonus, coef=model.coef,
+        )  # fmt: skip
+        agreed = rng.random(len(served)) < chance
+        petition = rung.level == Level.DISTRICT
+        model.tally.record_sessions(
+            kinds=book.kind[served], agreed=agreed,
+            first_petition=book.petition_sessions[served] == 0 if petition else None,
+        )  # fmt: skip
+        book.sessions[served] += 1
+        if petition:
+            book.petition_sessions[served] += 1
+        if rung.level == Level.GRID:
+            cost = model.p["grid_workers.session_visits"] / model.p["population.scale"]
+            np.add.at(model.mediation_debt, g, cost)
+        _resolve(model, served[agreed])
+        model._failed += served[~agreed].tolist()
+
+
+def escalate(model: Model) -> None:
+    """Parties whose mediation failed choose: act out, drop it, sue, skip levels or go one up."""
+    p, book = model.p, model.book
+    for i in model._failed:
+        book.intensity[i] = min(book.intensity[i] + p["behaviour.fail_intensity"], 1.0)
+        _change_trust(model, np.array([i]), -p["behaviour.trust_loss"])
+        level = Level(book.level[i])
+        guard = arrest_probability(
+            model.guardians[book.grid[i]], book.n_parties[i], p["police.deterrence_k"]
+        )
+        response = model.residents[book.party_a[i]].respond_to_failure(
+            intensity=float(book.intensity[i]), level=level, arrest_prob=float(guard)
+        )
+        if response is Response.ACT_OUT:
+            _incident(model, np.array([i]))
+        elif response is Response.DROP:
+            book.state[i] = State.DORMANT
+        elif response is Response.LITIGATE:
+            _move(model, np.array([i]), Level.BEYOND)
+        elif response is Response.SKIP:
+            _move(model, np.array([i]), Level.DISTRICT)
+        elif level == Level.DISTRICT:
+            _after_petition_failure(model, i)
+        else:
+            _move(model, np.array([i]), level + 1)
+    for i in model._impatient:  # waited longer than their patience: one level up (no session)
+        if book.state[i] == State.QUEUED:
+            _change_trust(model, np.array([i]), -p["behaviour.trust_loss"] / 2)
+            _move(model, np.array([i]), min(book.level[i] + 1, Level.BEYOND))
+
+
+def act_out(model: Model) -> None:
+    """Epstein's rule, daily, for every open dispute: grievance minus deterred risk against T."""
+    p, book, pop = model.p, model.book, model.population
+    ids = book.in_state(State.LATENT, State.QUEUED)
+    if not len(ids):
+        return
+    a, g = book.party_a[ids], book.grid[ids]
+    acting = acts_out(
+        intensity=book.intensity[ids], trust=pop.trust[a], risk_aversion=pop.risk_aversion[a],
+        arrest_prob=arrest_probability(model.guardians[g], book.n_parties[ids], p["police.deterrence_k"]),
+        threshold=p["behaviour.act_out_threshold"],
+    )  # fmt: skip
+    _incident(model, ids[acting])
+
+
+def update_trust(model: Model) -> None:
+    """Apply today's trust changes of the parties (contacts with mediators, waiting)."""
+    trust = model.population.trust
+    for residents, delta in model._trust_delta:
+        np.add.at(trust, residents, delta)
+    if model._trust_delta:
+        touched = np.concatenate([r for r, _ in model._trust_delta])
+        trust[touched] = np.clip(trust[touched], 0.0, 1.0)
+    model._trust_delta = []
+
+
+def record(model: Model) -> None:
+    """Compute the outcome metrics so far and collect the day's row."""
+    model.tally.cost_days += model.annual_cost
+    model.current = metrics.compute(model)
+    model.datacollector.collect(model)
+
+
+# ----------------------------------------------------------------- helpers
+def _move(model: Model, ids: np.ndarray, level, *, handoff: bool = True) -> None:
+    """Queue disputes at ``level`` (L5 means passed up), after the hand-off delay if sequential."""
+    book = model.book
+    level = np.broadcast_to(np.asarray(level, dtype=np.int8), ids.shape)
+    book.level[ids] = level
+    book.max_level[ids] = np.maximum(book.max_level[ids], level)
+    joint = model.p["mediation.three_tuning"] == "joint"
+    delay = 0.0 if (not handoff or joint) else model.p["mediation.handoff_days"]
+    book.ready[ids] = model.today + np.where(level <= Level.TOWN, delay, 1.0)
+    book.state[ids] = np.where(level >= Level.BEYOND, State.PASSED_UP, State.QUEUED)
+    beyond = ids[level >= Level.BEYOND]
+    book.closed[beyond] = model.today + 1.0
+
+
+def _after_petition_failure(model: Model, i: int) -> None:
+    book, rng = model.book, model.streams.behaviour
+    if rng.random() < model.p["petition.persistence"]:
+        _move(model, np.array([i]), Level.BEYOND)
+    elif book.petition_sessions[i] < MAX_PETITION_SESSIONS:
+        _move(model, np.array([i]), Level.DISTRICT)
+    else:
+        book.state[i] = State.DORMANT
+
+
+def _resolve(model: Model, ids: np.ndarray) -> None:
+    book, pop, rng = model.book, model.population, model.streams.mediation
+    if not len(ids):
+        return
+    book.state[ids] = State.RESOLVED
+    book.closed[ids] = np.maximum(model.today + rng.random(len(ids)), book.detected[ids])
+    chance = satisfaction_probability(
+        base=model.p["behaviour.satisfaction_base"], trust=pop.trust[book.party_a[ids]],
+        intensity=book.intensity[ids], days_open=book.closed[ids] - book.arrived[ids],
+    )  # fmt: skip
+    book.satisfied[ids] = rng.random(len(ids)) < chance
+    gain = model.p["behaviour.trust_gain"]
+    _change_trust(model, ids, np.where(book.satisfied[ids], gain, -gain / 2))
+
+
+def _incident(model: Model, ids: np.ndarray) -> None:
+    if not len(ids):
+        return
+    model.book.state[ids] = State.INCIDENT
+    model.book.closed[ids] = model.today + 0.5
+    np.add.at(model.tally.incidents_by_grid, model.book.grid[ids], 1)
+
+
+def _change_trust(model: Model, ids: np.ndarray, delta) -> None:
+    """Queue a trust change for both parties of disputes ``ids`` (applied in update_trust)."""
+    delta = np.broadcast_to(np.asarray(delta, dtype=float), ids.shape)
+    a, b = model.book.party_a[ids], model.book.party_b[ids]
+    model._trust_delta.append(
+        (np.concatenate([a, b[b >= 0]]), np.concatenate([delta, delta[b >= 0]]))
+    )
+
+
+PHASES = (
+    arrive_disputes,
+    patrol_and_visit,
+    drift,
+    detect,
+    mediate,
+    escalate,
+    act_out,
+    update_trust,
+    record,
+)
+"""One day, in order (:meth:`GovernanceModel.step` runs them)."""

@@ -1,0 +1,188 @@
+"""Charts and printed tables of a sweep's analysis (statistics in :mod:`sim.runs.analysis`)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sim.model.metrics import METRICS
+from sim.output.figures import COLOURS, new_figure, plain
+from sim.output.tables import fmt
+from sim.runs.analysis import IMPORTANCE, SweepResults, lever_effect, sensitivity
+from sim.runs.folders import check_out
+from sim.runs.scenario import ScenarioError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def _numeric(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+
+def lever_figure(results: SweepResults, *, lever: str, metric: str) -> Figure:
+    """Every run of the sweep as a point against ``lever``, and the mean with its 95% CI."""
+    table = lever_effect(results, lever=lever, metric=metric)
+    runs = results.runs[[lever, metric]].dropna()
+    fig = new_figure(figsize=(7.0, 4.6))
+    ax = fig.add_subplot()
+    rng = np.random.default_rng(0)  # the jitter only spreads points: a fixed stream
+    if "bin_low" in table:
+        x, means_x = runs[lever].to_numpy(dtype=float), table["value"].to_numpy(dtype=float)
+    else:
+        numeric = _numeric(table["value"])
+        means_x = table["value"].to_numpy(dtype=float) if numeric else np.arange(len(table))
+        where = dict(zip(table["value"], means_x, strict=True))
+        x = runs[lever].map(where).to_numpy(dtype=float)
+        step = np.diff(means_x).min() if len(means_x) > 1 else 1.0
+        x = x + rng.uniform(-0.12, 0.12, len(x)) * step
+        if not numeric:
+            ax.set_xticks(means_x, [plain(v) for v in table["value"]])
+    ax.scatter(x, runs[metric], s=14, color=COLOURS[0], alpha=0.45, lw=0, label="a run")
+    half = np.nan_to_num((table["ci_high"] - table["mean"]).to_numpy(dtype=float))
+    width = (table["bin_high"] - table["bin_low"]) / 2 if "bin_low" in table else None
+    line = "bin_low" in table or _numeric(table["value"])  # no line between categories
+    ax.errorbar(means_x, table["mean"], yerr=half, xerr=width, fmt="o-" if line else "o", color="black", capsize=4,
+                lw=1.2, label="mean, 95% CI" + (" (bin)" if width is not None else ""))  # fmt: skip
+    role = results.factor(lever).role
+    ax.set_xlabel(f"{lever} ({role})")
+    ax.set_ylabel(textwrap.fill(METRICS[metric], 48), fontsize=9)
+    ax.set_title(f"{metric} by {lever}: {len(runs)} runs", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def sensitivity_figure(table: pd.DataFrame, *, metric: str) -> Figure:
+    """Bars of each factor's indices for ``metric``, most important on top, 95% CI whiskers.
+
+    Sobol': S1 and ST side by side; Morris: mu* bars and sigma as a diamond.
+    Levers' bars are hatched and their names bold.
+    """
+    from matplotlib.patches import Patch
+
+    part = table[(table["metric"] == metric) & (table["role"] != "interaction")]
+    if part.empty:
+        raise ScenarioError(f"{metric}: no sensitivity indices in the table")
+    method = "sobol" if "ST" in set(part["index"]) else "morris"
+    wide = part.pivot(index="factor", columns="index", values="value")
+    conf = part.pivot(index="factor", columns="index", values="conf").fillna(0.0)
+    wide = wide.sort_values(IMPORTANCE[method], ascending=False)
+    roles = part.drop_duplicates("factor").set_index("factor")["role"].reindex(wide.index)
+    lever = (roles == "lever").to_numpy()
+    fig = new_figure(figsize=(7.5, 0.55 * len(wide) + 1.6))
+    ax = fig.add_subplot()
+    y = np.arange(len(wide))
+    bars = [("S1", "S1 (first order)"), ("ST", "ST (total)")] if method == "sobol" else [
+        ("mu_star", "mu* (mean |elementary effect|)")]  # fmt: skip
+    height, shift = (0.4, 0.0) if method == "sobol" else (0.55, -0.12)  # Morris: room for sigma
+    for b, (index, label) in enumerate(bars):
+        offset = y + shift + (b - (len(bars) - 1) / 2) * height
+        drawn = ax.barh(offset, wide[index], height=height, color=COLOURS[2 * b], alpha=0.85,
+                        xerr=conf[index].reindex(wide.index), capsize=3, label=label)  # fmt: skip
+        for patch, is_lever in zip(drawn.patches, lever, strict=True):
+            patch.set_hatch("//" if is_lever else "")
+    if method == "morris":
+        ax.scatter(wide["sigma"], y + 0.3, marker="D", color=COLOURS[4], edgecolor="black",
+                   zorder=3, label="sigma (spread of the effects)")  # fmt: skip
+    names = [
+        plain(f) + ("\n(lever)" if is_lever else "")
+        for f, is_lever in zip(wide.index, lever, strict=True)
+    ]
+    ax.set_yticks(y, names, fontsize=8)
+    for tick, is_lever in zip(ax.get_yticklabels(), lever, strict=True):
+        tick.set_fontweight("bold" if is_lever else "normal")
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", lw=0.8)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_xlabel("share of variance (Sobol' index), 95% CI" if method == "sobol" else
+                  f"change of {metric} across the factor's range, 95% CI")  # fmt: skip
+    ax.set_title(textwrap.fill(f"{metric}: {METRICS.get(metric, '')}", 70), fontsize=9)
+    handles, _ = ax.get_legend_handles_labels()
+    handles.append(Patch(facecolor="white", edgecolor="black", hatch="//", label="a lever"))
+    ax.legend(handles=handles, fontsize=8, loc="lower right")
+    return fig
+
+
+def print_sensitivity(table: pd.DataFrame) -> None:
+    """Per metric, the factors from most to least important, each index with its 95% CI."""
+    method = table.attrs.get("method", "sobol" if "ST" in set(table["index"]) else "morris")
+    shown = ("S1", "ST") if method == "sobol" else ("mu_star", "sigma")
+    for metric, part in table[table["role"] != "interaction"].groupby("metric", sort=False):
+        print(f"\n{metric}: {METRICS.get(metric, '')}")
+        print(f"{'factor':34s} {'role':12s}" + "".join(f" {i:>20s}" for i in shown))
+        wide = part.set_index(["factor", "index"])
+        order = part[part["index"] == IMPORTANCE[method]].sort_values("value", ascending=False)
+        for row in order.itertuples():
+            cells = []
+            for index in shown:
+                value, conf = wide.loc[(row.factor, index), ["value", "conf"]]
+                ci = f" ±{fmt(conf)}" if np.isfinite(conf) else ""
+                cells.append(f" {fmt(value) + ci:>20s}")
+            print(f"{row.factor:34s} {row.role:12s}" + "".join(cells))
+    for metric, reason in table.attrs.get("skipped", {}).items():
+        print(f"skipped {metric}: {reason}")
+
+
+def print_lever_effect(table: pd.DataFrame, *, lever: str, metric: str) -> None:
+    """The metric's mean and 95% CI at each value (or bin) of the lever."""
+    print(f"\n{metric} by {lever} (mean over runs, 95% CI): {METRICS.get(metric, '')}")
+    print(f"{lever[:28]:>28s} {'runs':>6s} {'mean':>12s}  95% CI")
+    for row in table.itertuples():
+        where = (f"{fmt(row.bin_low)}..{fmt(row.bin_high)}" if "bin_low" in table
+                 else str(row.value))  # fmt: skip
+        ci = f"[{fmt(row.ci_low)}, {fmt(row.ci_high)}]" if np.isfinite(row.ci_low) else ""
+        print(f"{where[:28]:>28s} {row.n:6d} {fmt(row.mean):>12s}  {ci}")
+
+
+def write_analysis(
+    results: SweepResults,
+    out_folder: str | Path,
+    *,
+    metrics: list[str] | None = None,
+    lever: str | None = None,
+    metric: str | None = None,
+    echo: bool = False,
+) -> list[Path]:
+    """Write the analysis to ``out_folder``; ``echo`` also prints the tables. Returns the files.
+
+    Without ``lever``: ``sensitivity.csv`` and ``sensitivity_<metric>.png`` per
+    metric (Sobol' and Morris designs). With ``lever``: ``<metric>_by_<lever>.csv``
+    and ``.png`` for ``metric`` (or each of ``metrics``). ``out_folder`` must be
+    new, empty or an earlier analysis folder (its ``manifest.json`` says so); the
+    files of several analyses live side by side in it.
+    """
+    out = Path(out_folder)
+    check_out(out, kind="analyze")
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = {"kind": "analyze", "sweep": str(results.folder),
+                "sweep_sha256": results.manifest.get("sweep_sha256")}  # fmt: skip
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    written: list[Path] = []
+    if lever is None:
+        table = sensitivity(results, metrics)
+        written.append(out / "sensitivity.csv")
+        table.to_csv(written[-1], index=False, float_format="%.6g")
+        for name in table["metric"].unique():
+            written.append(out / f"sensitivity_{name}.png")
+            sensitivity_figure(table, metric=name).savefig(written[-1], dpi=110)
+        if echo:
+            print_sensitivity(table)
+        return written
+    chosen = [metric] if metric else list(metrics or [])
+    if not chosen:
+        raise ScenarioError(f"--lever {lever}: name a metric ({', '.join(METRICS)})")
+    for name in chosen:
+        table = lever_effect(results, lever=lever, metric=name)
+        written.append(out / f"{name}_by_{lever}.csv")
+        table.to_csv(written[-1], index=False, float_format="%.6g")
+        written.append(out / f"{name}_by_{lever}.png")
+        lever_figure(results, lever=lever, metric=name).savefig(written[-1], dpi=110)
+        if echo:
+            print_lever_effect(table, lever=lever, metric=name)
+    return written

@@ -1,0 +1,202 @@
+"""What a calibration writes: the calibrated scenario file, the fit report (HTML + CSV), and
+how well each free parameter is identified."""
+
+from __future__ import annotations
+
+import html
+import json
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.model.metrics import METRICS
+from sim.model.parameters import SCHEMA
+from sim.output.figures import figure_data_uri, new_figure
+from sim.output.tables import fmt
+from sim.runs.calibration import Calibration, mean_metrics
+from sim.runs.folders import check_out, replace_dir
+from sim.runs.statistics import mean_ci
+
+
+def fit_table(calibration: Calibration, check: list[dict[str, Any]]) -> pd.DataFrame:
+    """Each target against the check runs: mean, 95% CI over replicates, inside the interval."""
+    rows = []
+    for t in calibration.targets:
+        values = np.array([r[t.metric] for r in check], dtype=float)
+        mean, half = mean_ci(values)
+        rows.append({
+            "metric": t.metric, "value": t.value, "low": t.low, "high": t.high,
+            "weight": t.weight, "mean": mean, "ci_low": mean - half, "ci_high": mean + half,
+            "runs": int(np.isfinite(values).sum()), "inside": bool(t.low <= mean <= t.high),
+            "source": t.source,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def identification(calibration: Calibration, table: pd.DataFrame) -> pd.DataFrame:
+    """How tightly the good fits pin each parameter down.
+
+    Good fits are the candidates whose loss is at most ``good_within`` above the
+    best (at least two). ``good_share`` is the part of the searched range they
+    span: near 1, the targets leave the parameter free; small, they pin it down.
+    """
+    searched = table[~table["phase"].str.startswith("profile")]
+    best_loss = searched["loss"].min()
+    good = searched[searched["loss"] <= best_loss + calibration.good_within]
+    if len(good) < 2:
+        good = searched.nsmallest(2, "loss")
+    best = searched.loc[searched["loss"].idxmin()]
+    rows = []
+    for f in calibration.free:
+        low, high = good[f.key].min(), good[f.key].max()
+        rows.append({
+            "parameter": f.key, "search_low": f.low, "search_high": f.high,
+            "best": best[f.key], "good_low": low, "good_high": high,
+            "good_share": (high - low) / (f.high - f.low), "good_fits": len(good),
+            "profile_rise": _profile_rise(table, f.key, best_loss), "unit": SCHEMA[f.key].unit,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _profile_rise(table: pd.DataFrame, key: str, best_loss: float) -> float:
+    """How much the loss rises, at least, when ``key`` alone moves a profile step away."""
+    profile = table.loc[table["phase"] == f"profile:{key}", "loss"]
+    return float(profile.min() - best_loss) if len(profile) else float("nan")
+
+
+def scenario_text(calibration: Calibration, best: dict[str, Any], *, loss: float) -> str:
+    """A scenario file that ``extends`` the base scenario with the calibrated values."""
+    base = calibration.scenario
+    sections: dict[str, list[str]] = {}
+    for key, value in best.items():
+        section, name = key.split(".", 1)
+        sections.setdefault(section, []).append(f"{name} = {json.dumps(value)}")
+    when = datetime.now(UTC).strftime("%Y-%m-%d")
+    lines = [
+        f"# Calibrated on {when} by `govsim calibrate {calibration.path or calibration.name}`:",
+        f"# loss {loss:.4g} (weighted squared distance to the targets, in half-widths of their",
+        "# intervals). Copy these values into the base scenario, or extend it as this file does.",
+        f'description = "{base.name} with calibrated parameters"',
+        f'extends = "{base.name}"',
+    ]
+    for section, entries in sections.items():
+        lines += ["", f"[{section}]", *entries]
+    return "\n".join(lines) + "\n"
+
+
+def _fit_figure(fit: pd.DataFrame):
+    fig = new_figure(figsize=(8.0, 0.75 * len(fit) + 0.8))
+    axes = fig.subplots(len(fit), 1, squeeze=False)[:, 0]
+    for ax, row in zip(axes, fit.itertuples(), strict=True):
+        ax.axvspan(row.low, row.high, color="#cfe8cf", label="target interval")
+        ax.axvline(row.value, color="#2ca02c", linewidth=1)
+        colour = "#1f77b4" if row.inside else "#d62728"
+        if np.isfinite(row.mean):
+            xerr = (
+                [[row.mean - row.ci_low], [row.ci_high - row.mean]]
+                if np.isfinite(row.ci_low)
+                else None
+            )
+            ax.errorbar([row.mean], [0], xerr=xerr, fmt="o", color=colour, capsize=4)
+        span = row.high - row.low
+        lows = [row.low - 0.6 * span, row.ci_low if np.isfinite(row.ci_low) else row.low]
+        highs = [row.high + 0.6 * span, row.ci_high if np.isfinite(row.ci_high) else row.high]
+        ax.set_xlim(min(lows), max(highs))
+        ax.set_yticks([])
+        ax.set_ylabel(row.metric, rotation=0, ha="right", va="center", fontsize=8)
+    axes[-1].set_xlabel("green: target interval and value; dot: simulated mean with 95% CI")
+    return fig
+
+
+def _table(frame: pd.DataFrame, columns: list[str]) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = ""
+    for row in frame[columns].itertuples(index=False):
+        cells = "".join(
+            f"<td>{fmt(v) if isinstance(v, float) else html.escape(str(v))}</td>" for v in row
+        )
+        body += f"<tr>{cells}</tr>"
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def report_html(calibration: Calibration, fit: pd.DataFrame, ident: pd.DataFrame, *,
+                evaluations: int, loss: float) -> str:  # fmt: skip
+    """The fit report: targets and how they are met, parameters and how well identified."""
+    inside = int(fit["inside"].sum())
+    scale = calibration.check_scale or calibration.scenario.params["population.scale"]
+    meanings = fit.assign(meaning=[METRICS[m] for m in fit["metric"]])
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Calibration: {html.escape(calibration.name)}</title>
+<style>body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; }}
+table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }}
+th, td {{ border: 1px solid #ddd; padding: 0.3em 0.6em; text-align: left; }} th {{ background: #f3f3f3; }}
+img {{ max-width: 100%; }} .note {{ color: #555; }}</style></head><body>
+<h1>Calibration of {html.escape(calibration.scenario.name)}: {inside} of {len(fit)} targets met</h1>
+<p class="note">{html.escape(calibration.description)} Searched {evaluations} candidate parameter sets
+({calibration.screen} from a Latin hypercube, then Nelder-Mead), each run {calibration.replicates}
+times for {calibration.days} days at population scale
+{calibration.scenario.params["population.scale"]}; best loss {loss:.4g}. The check below ran the best
+set {calibration.check_replicates} times at scale {scale}.</p>
+<h2>Targets</h2>
+{_table(meanings, ["metric", "meaning", "value", "low", "high", "mean", "ci_low", "ci_high", "inside", "source"])}
+<img src="{figure_data_uri(_fit_figure(fit))}" alt="targets and simulated values">
+<h2>Calibrated parameters and how well the targets identify them</h2>
+<p class="note">Good fits are the candidates whose loss is within {calibration.good_within:g} of the
+best ({int(ident["good_fits"].iloc[0])} of {evaluations}). <code>good_share</code> is
+the part of the searched range they span (near 1: the targets leave the parameter free).
+<code>profile_rise</code> is how much the loss rises, at least, when that parameter alone moves
+{calibration.profile:.0%} of its range away from the best either way: near 0, the targets do not
+identify it; large, they do. The good fits mostly come from the local search around the best, so
+read <code>good_share</code> as a local spread.</p>
+{_table(ident, ["parameter", "unit", "search_low", "search_high", "best", "good_low", "good_high", "good_share", "profile_rise"])}
+</body></html>
+"""
+
+
+def write_calibration(
+    calibration: Calibration,
+    best: dict[str, Any],
+    table: pd.DataFrame,
+    check: list[dict[str, Any]],
+    out: Path,
+    *,
+    command: str = "",
+    force: bool = False,
+) -> pd.DataFrame:
+    """Write the calibration directory atomically; returns the fit table.
+
+    ``out`` must be new, empty or an earlier calibration folder (or, with
+    ``force``, another results folder): see :func:`sim.runs.folders.check_out`.
+    """
+    out = Path(out)
+    check_out(out, kind="calibrate", force=force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    fit, ident = fit_table(calibration, check), identification(calibration, table)
+    loss = float(table["loss"].min())
+    try:
+        table.to_csv(tmp / "evaluations.csv", index=False, float_format="%.10g")
+        fit.to_csv(tmp / "fit.csv", index=False, float_format="%.10g")
+        ident.to_csv(tmp / "identification.csv", index=False, float_format="%.10g")
+        (tmp / "calibrated.toml").write_text(scenario_text(calibration, best, loss=loss))
+        _fit_figure(fit).savefig(tmp / "fit.png", dpi=90)
+        (tmp / "fit_report.html").write_text(
+            report_html(calibration, fit, ident, evaluations=len(table), loss=loss)
+        )
+        manifest = {
+            "kind": "calibrate", "calibration": calibration.name, "file": str(calibration.path), "command": command,
+            "base_scenario": calibration.scenario.name,
+            "base_sha256": calibration.scenario.sha256, "best": best, "loss": loss,
+            "check_means": mean_metrics(check), "seeds": calibration.seeds(),
+            "written": datetime.now(UTC).isoformat(timespec="seconds"),
+        }  # fmt: skip
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        replace_dir(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return fit

@@ -1,0 +1,244 @@
+"""Figures of results: the grid map, the daily metrics of scenarios, and their differences.
+
+Figures are built as :class:`matplotlib.figure.Figure` objects without pyplot,
+so drawing needs no display, changes no global backend and leaks no figure
+managers; :func:`figure_data_uri` turns one into an embeddable PNG.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sim.model.metrics import METRICS
+from sim.runs.statistics import mean_ci
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from sim.model.geography import Geography
+    from sim.runs.experiments import RunResult
+
+KEY_METRICS = (
+    "escalation_rate",
+    "resolved_in_village_share",
+    "resolved_in_town_share",
+    "petitions_per_10k",
+    "incidents_per_100k",
+    "mean_days_to_resolution",
+)
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+
+
+def plain(text: str) -> str:
+    """``text`` shown as is: a ``$`` from data must not start matplotlib's math mode."""
+    return str(text).replace("$", r"\$")
+
+
+def new_figure(*, figsize: tuple[float, float]) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize, layout="constrained")
+
+
+def figure_data_uri(fig: Figure, *, dpi: int = 100) -> str:
+    """The figure as a ``data:image/png;base64,...`` URI for an ``<img src>``."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def shared_limits(arrays: Sequence[np.ndarray]) -> tuple[float, float]:
+    """One colour scale (min, max over the finite values of all arrays) for several maps."""
+    finite = [a[np.isfinite(a)] for a in (np.asarray(x, dtype=float) for x in arrays)]
+    values = np.concatenate(finite) if finite else np.array([])
+    if len(values) == 0:
+        return 0.0, 1.0
+    low, high = float(values.min()), float(values.max())
+    return (low, high) if high > low else (low, low + 1.0)
+
+
+def map_figure(
+    geo: Geography,
+    values: np.ndarray | None = None,
+    *,
+    label: str = "town",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    title: str | None = None,
+    figsize: tuple[float, float] = (8.0, 8.0),
+) -> Figure:
+    """The grid map coloured by town, or by ``values`` per grid on the scale ``vmin``..``vmax``.
+
+    Give several maps the same ``vmin``/``vmax`` (see :func:`shared_limits`) to
+    compare them by colour. Grids whose value is not finite are drawn grey.
+    """
+    from matplotlib import colormaps, patheffects
+    from matplotlib.collections import PolyCollection
+
+    polygons = [ring for rings in geo.polygons for ring in rings]
+    owner = np.repeat(np.arange(geo.n_grids), [len(r) for r in geo.polygons])
+    colour = (geo.grid_town if values is None else np.asarray(values, dtype=float))[owner]
+    cmap = colormaps["tab20" if values is None else "viridis"].with_extremes(bad="#cccccc")
+    fig = new_figure(figsize=figsize)
+    ax = fig.add_subplot()
+    array = np.ma.masked_invalid(colour.astype(float))
+    collection = PolyCollection(polygons, array=array, cmap=cmap, edgecolor="white", linewidth=0.3)
+    if values is not None:
+        collection.set_clim(vmin, vmax)
+    ax.add_collection(collection)
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]  # readable on any colour
+    for t, name in enumerate(geo.town_names):
+        x, y = np.average(geo.centroids[geo.grid_town == t], axis=0)
+        ax.annotate(
+            name, (x, y), ha="center", fontsize=9, weight="bold", color="black", path_effects=halo
+        )
+    if values is not None:
+        fig.colorbar(collection, ax=ax, shrink=0.7, label=label)
+    ax.autoscale()
+    ax.set_aspect(1 / np.cos(np.radians(geo.centroids[:, 1].mean())))
+    if title is None:
+        schematic = f"Xinhui District: {geo.n_grids} grids (schematic map)"
+        title = schematic if "xinhui" in geo.source else geo.source
+    ax.set_title(plain(title))
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    return fig
+
+
+def draw_map(
+    geo: Geography, out: Path, values: np.ndarray | None = None, label: str = "town"
+) -> None:
+    """A PNG of the grid map, coloured by town or by ``values`` per grid, with town names."""
+    fig = map_figure(geo, values, label=label)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110, bbox_inches="tight")
+
+
+def daily_mean_ci(result: RunResult, metric: str, *, level: float = 0.95) -> pd.DataFrame:
+    """Per day: the mean of ``metric`` over replicates and its t interval (``low``, ``high``).
+
+    The interval is nan with one replicate.
+    """
+    series = result.timeseries[result.timeseries["metric"] == metric]
+    by_day = series.pivot(index="day", columns="run", values="value")
+    stats = np.array([mean_ci(row, level) for row in by_day.to_numpy()], dtype=float)
+    mean, half = stats.reshape(-1, 2).T
+    return pd.DataFrame(
+        {"day": by_day.index.to_numpy(), "mean": mean, "low": mean - half, "high": mean + half}
+    )
+
+
+def timeseries_figure(
+    results: Sequence[RunResult], *, metrics: Sequence[str] = KEY_METRICS, columns: int = 3
+) -> Figure:
+    """Small multiples of ``metrics`` by day: a line per scenario, a shaded 95% band over runs.
+
+    The band is cut to the range a metric can take (at least 0; at most 1 for shares).
+    """
+    rows = -(-len(metrics) // columns)
+    fig = new_figure(figsize=(4.2 * columns, 3.1 * rows + 0.5))
+    axes = fig.subplots(rows, columns, squeeze=False, sharex=True).ravel()
+    for ax, metric in zip(axes, metrics, strict=False):
+        # Every metric is at least 0 and a share at most 1: the band stays in that range.
+        top = 1.0 if "share of" in METRICS.get(metric, "") else None
+        for i, result in enumerate(results):
+            colour = COLOURS[i % len(COLOURS)]
+            daily = daily_mean_ci(result, metric)
+            ax.plot(
+                daily["day"],
+                daily["mean"],
+                color=colour,
+                lw=1.6,
+                label=plain(result.scenario.name),
+            )
+            if np.isfinite(daily["low"]).any():
+                low, high = daily["low"].clip(0, top), daily["high"].clip(0, top)
+                ax.fill_between(daily["day"], low, high, color=colour, alpha=0.2, lw=0)
+        ax.set_title(textwrap.fill(METRICS.get(metric, metric), 42), fontsize=9)
+        ax.set_ylabel(metric, fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3)
+    for ax in axes[len(metrics) :]:
+        ax.set_visible(False)
+    for ax in axes[-columns:]:
+        ax.set_xlabel("day")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper center", ncols=min(len(labels), 4), fontsize=9)
+    return fig
+
+
+def relative_differences(differences: pd.DataFrame) -> pd.DataFrame:
+    """``differences`` with the difference and its CI in % of the reference mean (nan if 0)."""
+    reference = differences["reference_mean"].abs().where(lambda m: m > 0)
+    return differences.assign(
+        relative=differences["difference"] / reference * 100,
+        relative_low=differences["ci_low"] / reference * 100,
+        relative_high=differences["ci_high"] / reference * 100,
+    )
+
+
+def differences_figure(differences: pd.DataFrame) -> Figure:
+    """Each metric's difference from the reference scenario, in % of its mean, with 95% CIs.
+
+    Significant differences are filled and dark; the others hollow and faint.
+    Metrics whose reference mean is 0 or unknown have no relative difference and are left blank.
+    """
+    table = relative_differences(differences)
+    order = [m for m in METRICS if m in set(table["metric"])]
+    order += [m for m in dict.fromkeys(table["metric"]) if m not in order]
+    scenarios = list(dict.fromkeys(table["scenario"]))
+    fig = new_figure(figsize=(8.5, 0.32 * len(order) * max(1, len(scenarios) * 0.7) + 1.4))
+    ax = fig.add_subplot()
+    step = 0.7 / max(len(scenarios), 1)
+    # The reference scenario is the first line of the time series: skip its colour.
+    for s, scenario in enumerate(scenarios):
+        colour = COLOURS[(s + 1) % len(COLOURS)]
+        part = table[table["scenario"] == scenario].set_index("metric").reindex(order)
+        x = part["relative"].to_numpy(dtype=float)
+        low = x - part["relative_low"].to_numpy(dtype=float)
+        high = part["relative_high"].to_numpy(dtype=float) - x
+        y = np.arange(len(order)) + (s - (len(scenarios) - 1) / 2) * step
+        significant = part["significant"].fillna(False).astype(bool).to_numpy()
+        for mask, faint in ((significant, False), (~significant, True)):
+            if not mask.any():
+                continue
+            ax.errorbar(
+                x[mask],
+                y[mask],
+                xerr=[low[mask], high[mask]],
+                fmt="o",
+                color=colour,
+                alpha=0.45 if faint else 1.0,
+                mfc="white" if faint else colour,
+                capsize=3,
+                label=f"{plain(scenario)} ({'not ' if faint else ''}significant)",
+            )
+    unknown = table.groupby("metric")["relative"].apply(lambda r: r.isna().all())
+    for i, metric in enumerate(order):
+        if unknown.get(metric, False):
+            ax.text(
+                0.01,
+                i,
+                "no relative difference: reference mean 0 or unknown",
+                transform=ax.get_yaxis_transform(),
+                va="center",
+                fontsize=7,
+                color="grey",
+            )
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(np.arange(len(order)), order, fontsize=8)
+    ax.invert_yaxis()
+    ax.grid(axis="x", alpha=0.3)
+    reference = str(table["reference"].iloc[0]) if len(table) else "the reference"
+    reference = plain(reference)
+    ax.set_xlabel(f"difference from {reference}, % of {reference}'s mean (95% CI)")
+    ax.legend(fontsize=8, loc="best")
+    return fig

@@ -1,0 +1,239 @@
+"""``report.html``: one self-contained page of results for a planner (no Python needed to read it).
+
+The page holds where the numbers come from (scenarios, settings, seeds,
+versions), the summary table with 95% confidence intervals, the differences
+between scenarios when given, the daily metrics and the grid maps. Styles are
+inline and figures are embedded PNGs, so the file can be mailed or archived
+alone; it loads nothing from the network and runs no script.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from functools import partial
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.labels import check_language, label
+from sim.model.geography import Geography, simulated_map
+from sim.model.metrics import METRICS
+from sim.model.parameters import SCHEMA, defaults
+from sim.output.figures import (
+    differences_figure,
+    figure_data_uri,
+    map_figure,
+    relative_differences,
+    shared_limits,
+    timeseries_figure,
+)
+from sim.output.tables import fmt, grid_values
+from sim.runs.experiments import RunResult
+from sim.runs.statistics import mean_ci
+
+MAX_MAPS = 4
+MAP_LABEL = "escalations per 1,000 residents"
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222;
+       padding: 0 1em; line-height: 1.4; }
+h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ddd; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.meaning { color: #666; font-size: 0.85em; } code { font-size: 0.95em; }
+tr.significant { background: #fff3cd; font-weight: 600; }
+.note { color: #555; max-width: 60em; }
+.maps { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 1em; }
+img { max-width: 100%; height: auto; }
+"""
+
+
+def _text(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _mean_pm(values: np.ndarray) -> str:
+    mean, half = mean_ci(values)
+    if not math.isfinite(half):
+        return fmt(mean)
+    if half <= 1e-9 * max(abs(mean), 1.0):  # equal in every run, up to rounding
+        half = 0.0
+    return f"{fmt(mean)} ± {fmt(half)}"
+
+
+def _seeds(seeds: list[int]) -> str:
+    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}–{seeds[-1]}"
+    return ", ".join(str(s) for s in seeds)
+
+
+def _setting(key: str, value: Any) -> str:
+    if isinstance(value, list):
+        shown = ", ".join(str(v) for v in value) or "none"
+    elif isinstance(value, bool):
+        shown = "on" if value else "off"
+    elif isinstance(value, int | float) and key in SCHEMA:
+        shown = f"{value if isinstance(value, int) else f'{value:g}'} {SCHEMA[key].unit}"
+    else:
+        shown = str(value)
+    return f"<code>{_text(key)}</code> = {_text(shown)}"
+
+
+def _changed_settings(result: RunResult) -> str:
+    base, params = defaults(), result.scenario.params
+    changed = [k for k in result.scenario.overrides if k in params and params[k] != base.get(k)]
+    shown = "; ".join(_setting(k, params[k]) for k in changed) or "none"
+    for kind, entries in result.scenario.timeline.to_dict().items():
+        for entry in entries:  # an intervention or event, e.g. {"day": 90, "settings": {...}}
+            items = (
+                ", ".join(f"{k} = {v}" for k, v in value.items())
+                if isinstance(value, dict)
+                else f"{key} {value}"
+                for key, value in entry.items()
+                if value not in ("", None)
+            )
+            shown += f"<br>{_text(kind.removesuffix('s'))}: {_text('; '.join(items))}"
+    return shown
+
+
+def _provenance(results: Sequence[RunResult], t: Callable[[str], str]) -> str:
+    try:
+        version = metadata.version("xinhui-govsim")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    rows = "".join(
+        f"<tr><td><b>{_text(r.scenario.name)}</b></td><td>{_text(r.scenario.description)}</td>"
+        f"<td class='num'>{r.days}</td><td class='num'>{len(r.seeds)}</td>"
+        f"<td>{_text(_seeds(r.seeds))}</td><td><code>{_text(r.scenario.sha256[:12])}</code></td>"
+        f"<td>{_changed_settings(r)}</td></tr>"
+        for r in results
+    )
+    written = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    head = "".join(f"<th>{t(k)}</th>" for k in
+                   ("scenario", "description", "days", "replicates", "seeds", "hash", "changed"))  # fmt: skip
+    return (
+        f"<h2>{t('provenance')}</h2><table><tr>{head}</tr>{rows}</table>"
+        f"<p class='note'>xinhui-govsim {_text(version)}, {written}. {t('note_provenance')}</p>"
+    )
+
+
+def _summary(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -> str:
+    head = "".join(f"<th>{_text(r.scenario.name)}</th>" for r in results)
+    body = ""
+    for name, meaning in METRICS.items():
+        cells = "".join(
+            f"<td class='num'>{_mean_pm(r.summary[name].to_numpy(dtype=float))}</td>"
+            for r in results
+        )
+        shown = meaning if lang == "en" else label("metric", name, lang)
+        body += (
+            f"<tr><td><code>{_text(name)}</code><br>"
+            f"<span class='meaning'>{_text(shown)}</span></td>{cells}</tr>"
+        )
+    return (
+        f"<h2>{t('summary')}</h2><p class='note'>{t('note_summary')}</p>"
+        f"<table class='summary'><tr><th>{t('metric')}</th>{head}</tr>{body}</table>"
+    )
+
+
+def _differences(differences: pd.DataFrame, t: Callable[[str], str]) -> str:
+    table = relative_differences(differences)
+    body = ""
+    for row in table.itertuples(index=False):
+        significant = bool(row.significant) if pd.notna(row.significant) else False
+        body += (
+            f"<tr{" class='significant'" if significant else ''}>"
+            f"<td><code>{_text(row.metric)}</code></td><td>{_text(row.scenario)}</td>"
+            f"<td class='num'>{fmt(row.reference_mean)}</td><td class='num'>{fmt(row.mean)}</td>"
+            f"<td class='num'>{fmt(row.difference)}</td>"
+            f"<td class='num'>{fmt(row.ci_low)} to {fmt(row.ci_high)}</td>"
+            f"<td class='num'>{fmt(row.relative)}%</td>"
+            f"<td>{'✔ ' + t('significant') if significant else ''}</td></tr>"
+        )
+    reference = _text(table["reference"].iloc[0]) if len(table) else "the first scenario"
+    image = figure_data_uri(differences_figure(differences))
+    return (
+        f"<h2>{t('differences')} {reference}</h2><p class='note'>{t('note_differences')}</p>"
+        f"<table class='differences'><tr><th>{t('metric')}</th><th>{t('scenario')}</th>"
+        f"<th>{reference}</th><th>{t('scenario_mean')}</th><th>{t('difference')}</th>"
+        f"<th>{t('ci')}</th><th>{t('relative')} {reference}</th><th></th></tr>{body}</table>"
+        f"<img src='{image}' alt='differences from {reference} with 95% intervals'>"
+    )
+
+
+def scenario_geography(params: dict[str, Any]) -> Geography:
+    """The map a run with ``params`` simulates (as :class:`sim.model.governance.GovernanceModel` builds it)."""
+    return simulated_map(params["map.file"], params["map.towns"])[1]
+
+
+def _maps(results: Sequence[RunResult], t: Callable[[str], str]) -> str:
+    shown = results[:MAX_MAPS]
+    geos = [scenario_geography(r.scenario.params) for r in shown]
+    values = [
+        grid_values(r.grids, "escalations", g.grid_ids) for r, g in zip(shown, geos, strict=True)
+    ]
+    vmin, vmax = shared_limits(values)
+    images = ""
+    for result, geo, rates in zip(shown, geos, values, strict=True):
+        name = result.scenario.name
+        legend = f"{MAP_LABEL} in {result.days} days"
+        fig = map_figure(
+            geo, rates, label=legend, vmin=vmin, vmax=vmax, title=name, figsize=(6.0, 6.0)
+        )
+        images += f"<img src='{figure_data_uri(fig)}' alt='map of {_text(name)}'>"
+    more = (
+        f" Only the first {MAX_MAPS} of {len(results)} scenarios are drawn."
+        if len(results) > MAX_MAPS
+        else ""
+    )
+    return (
+        f"<h2>{t('maps')}</h2><p class='note'>{t('note_maps')}{more}</p>"
+        f"<div class='maps'>{images}</div>"
+    )
+
+
+def write_report(
+    results: Sequence[RunResult],
+    out: Path,
+    *,
+    differences: pd.DataFrame | None = None,
+    lang: str = "en",
+) -> None:
+    """Write ``out`` (``report.html``): one self-contained page on ``results``.
+
+    ``differences`` (columns ``metric``, ``scenario``, ``reference``,
+    ``reference_mean``, ``mean``, ``difference``, ``ci_low``, ``ci_high``,
+    ``significant``) adds a table and a figure of the differences from the reference.
+    ``lang`` (``en`` or ``zh``) chooses the language of headings, notes and metric
+    labels (:mod:`sim.labels`); figures keep the metric codes.
+    """
+    if not results:
+        raise ValueError("write_report: no results to report")
+    check_language(lang)
+    t = partial(label, "term", lang=lang)
+    names = " vs ".join(r.scenario.name for r in results)
+    series = figure_data_uri(timeseries_figure(results))
+    parts = [
+        f"<h1>{t('title')}: {_text(names)}</h1>",
+        _provenance(results, t),
+        _summary(results, t, lang),
+        _differences(differences, t) if differences is not None and len(differences) else "",
+        f"<h2>{t('day_by_day')}</h2><p class='note'>{t('note_day_by_day')}</p>"
+        f"<img src='{series}' alt='key metrics by day'>",
+        _maps(results, t),
+    ]
+    page = (
+        f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
+        f"<title>{_text(names)}</title><style>{CSS}</style></head>\n<body>\n"
+        + "\n".join(parts)
+        + "\n</body></html>\n"
+    )
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")

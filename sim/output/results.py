@@ -1,0 +1,98 @@
+"""The results folder of ``govsim run`` and ``compare``: tables, manifest and report, written atomically."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from sim.output.report import write_report
+from sim.runs.experiments import RunResult
+from sim.runs.folders import replace_dir
+
+
+def _manifest(results: Sequence[RunResult], command: str, kind: str) -> dict:
+    versions = {}
+    for package in ("xinhui-govsim", "mesa", "numpy", "scipy", "pandas"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    first = results[0]
+    scenarios = [
+        {
+            "name": r.scenario.name,
+            "file": str(r.scenario.path) if r.scenario.path else None,
+            "sha256": r.scenario.sha256,
+            "description": r.scenario.description,
+            "overrides": r.scenario.overrides,
+            "timeline": r.scenario.timeline.to_dict(),
+            "parameters": r.scenario.params,
+            "run_seconds": r.timings.get("run_seconds"),
+        }
+        for r in results
+    ]
+    return {
+        "kind": kind,
+        "command": command,
+        "days": first.days,
+        "replicates": len(first.seeds),
+        "seeds": first.seeds,
+        "scenarios": scenarios,
+        "versions": versions | {"python": platform.python_version()},
+        "timings": {k: v for k, v in first.timings.items() if k != "run_seconds"},
+        "written": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _csv(table: pd.DataFrame, path: Path) -> None:
+    table.to_csv(path, index=False, float_format="%.10g")
+
+
+def write_results(
+    results: Sequence[RunResult],
+    out: Path,
+    *,
+    differences: pd.DataFrame | None = None,
+    command: str = "",
+    lang: str = "en",
+    kind: str = "",
+    force: bool = False,
+) -> list[str]:
+    """Write the output directory atomically: a temporary directory moved into place.
+
+    Files: ``summary.csv``, ``timeseries.csv``, ``grids.csv`` (every scenario,
+    a ``scenario`` column), ``differences.csv`` when comparing,
+    ``manifest.json`` and ``report.html``. An existing directory is replaced
+    only once the new one is complete, so a failure half-way never leaves a
+    mix of old and new files. ``lang`` is the language of ``report.html`` (``en``, ``zh``).
+    Returns the names of the files written.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        _csv(pd.concat([r.summary for r in results], ignore_index=True), tmp / "summary.csv")
+        _csv(pd.concat([r.timeseries for r in results], ignore_index=True), tmp / "timeseries.csv")
+        _csv(pd.concat([r.grids for r in results], ignore_index=True), tmp / "grids.csv")
+        if differences is not None:
+            _csv(differences, tmp / "differences.csv")
+        manifest = json.dumps(_manifest(results, command, kind), indent=2, default=str)
+        (tmp / "manifest.json").write_text(manifest + "\n", encoding="utf-8")
+        try:
+            write_report(results, tmp / "report.html", differences=differences, lang=lang)
+        except Exception as exc:  # the tables matter more than the page: keep them
+            print(f"govsim: warning: report.html not written ({exc!r})", file=sys.stderr)
+        written = sorted(f.name for f in tmp.iterdir())
+        replace_dir(tmp, out)
+        return written
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

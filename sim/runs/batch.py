@@ -1,0 +1,317 @@
+"""Running a sweep: executors, a store that keeps every finished run, and resuming.
+
+Runs go to a :class:`concurrent.futures.Executor`: a local process pool by
+default, or a Dask cluster's executor (``scheduler="tcp://HOST:PORT"``, the
+``[dask]`` extra). Each run takes only picklable arguments (a :class:`RunSpec`)
+and returns a flat record; a run that raises is recorded with its error and the
+sweep goes on. The main process appends each record to a JSON-lines file as
+soon as it arrives (flushed and synced), so an interrupted or killed sweep
+loses nothing that had finished; ``resume=True`` skips the runs already done.
+
+Layout of a sweep directory::
+
+    manifest.json      the sweep, its base scenario, design, seeds, versions, status
+    design.csv         one row per design point
+    runs/part-NNNN.jsonl   finished runs, as they came (one part per session, rolled)
+    runs.csv           the tidy table: one row per run, every parameter and metric
+    runs.parquet       the same, where pyarrow is installed
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from importlib.util import find_spec
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm import tqdm
+
+from sim.model.metrics import METRICS
+from sim.model.parameters import resolve
+from sim.model.timeline import Timeline
+from sim.runs.executors import default_workers, executor_for
+from sim.runs.experiments import run
+from sim.runs.folders import check_out, locked, share_like_umask
+from sim.runs.scenario import ScenarioError
+from sim.runs.sweep import Sweep
+
+PART_LINES = 1000  # records per part file before a new part is started
+ID_COLUMNS = ("run_id", "design_row", "replicate", "seed", "status", "error")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything one run needs, picklable: sent to a worker process or a Dask worker."""
+
+    run_id: int
+    design_row: int
+    replicate: int
+    seed: int
+    days: int
+    params: dict[str, Any]
+    timeline: Timeline
+
+
+def execute(spec: RunSpec) -> dict[str, Any]:
+    """Run one sweep run and return its record (a failed run's record holds the error)."""
+    started = time.perf_counter()
+    record: dict[str, Any] = {
+        "run_id": spec.run_id, "design_row": spec.design_row, "replicate": spec.replicate,
+        "seed": spec.seed, "status": "ok", "error": "",
+    }  # fmt: skip
+    try:
+        record |= run(spec.params, days=spec.days, seed=spec.seed, timeline=spec.timeline)
+    except Exception as exc:  # recorded, and the sweep goes on
+        record |= {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+    record["seconds"] = round(time.perf_counter() - started, 3)
+    record["worker"] = f"{socket.gethostname()}:{os.getpid()}"
+    record["finished"] = datetime.now(UTC).isoformat(timespec="milliseconds")
+    return record
+
+
+def run_specs(sweep: Sweep, design: pd.DataFrame) -> Iterator[RunSpec]:
+    """Every run of the sweep, lazily, in run-id order: design row by row, replicate by replicate."""
+    seeds = sweep.replicate_seeds()
+    keys = [f.key for f in sweep.factors]
+    for row in design.to_dict("records"):
+        values = {k: row[k].item() if hasattr(row[k], "item") else row[k] for k in keys}
+        params = resolve(sweep.scenario.params | values)
+        point = int(row["design_row"])
+        for r, seed in enumerate(seeds):
+            yield RunSpec(
+                run_id=point * sweep.replicates + r, design_row=point, replicate=r, seed=seed,
+                days=sweep.days, params=params, timeline=sweep.scenario.timeline,
+            )  # fmt: skip
+
+
+class RunStore:
+    """The finished runs of a sweep directory, kept as JSON lines that survive a kill."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder) / "runs"
+        self._file = None
+        self._lines = 0
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every record written so far, in order (a line cut short by a kill is skipped)."""
+        found = []
+        for part in sorted(self.folder.glob("part-*.jsonl")):
+            for line in part.read_text(encoding="utf-8").splitlines():
+                try:
+                    found.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+        return found
+
+    def done(self) -> set[int]:
+        """Run ids finished without error."""
+        return {r["run_id"] for r in self.records() if r.get("status") == "ok"}
+
+    def append(self, record: dict[str, Any]) -> None:
+        if self._file is None or self._lines >= PART_LINES:
+            self._roll()
+        self._file.write(json.dumps(record, default=str) + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._lines += 1
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _roll(self) -> None:
+        self.close()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        number = len(list(self.folder.glob("part-*.jsonl")))
+        self._file = open(self.folder / f"part-{number:04d}.jsonl", "x", encoding="utf-8")  # noqa: SIM115
+        self._lines = 0
+
+    def table(self, sweep: Sweep, design: pd.DataFrame) -> pd.DataFrame:
+        """One row per run (a success wins over failures, else the latest): ids, every
+        parameter (the base scenario's, with the design point's values) and every metric."""
+        latest: dict[int, dict[str, Any]] = {}
+        for record in self.records():
+            old = latest.get(record["run_id"])
+            if old is None or old["status"] != "ok":
+                latest[record["run_id"]] = record
+        if not latest:
+            return pd.DataFrame()
+        runs = pd.DataFrame([latest[i] for i in sorted(latest)])
+        keys = [f.key for f in sweep.factors]
+        points = _cells(design.set_index("design_row")[keys].loc[runs["design_row"]])
+        base = {k: json.dumps(v) if isinstance(v, list) else v
+                for k, v in sweep.scenario.params.items() if k not in keys}  # fmt: skip
+        settings = pd.concat([points.reset_index(drop=True), pd.DataFrame(base, index=runs.index)],
+                             axis=1)[list(sweep.scenario.params)]  # fmt: skip
+        metrics = [m for m in METRICS if m in runs.columns]
+        extra = [c for c in runs.columns if c not in (*ID_COLUMNS, *metrics)]
+        return pd.concat([runs[list(ID_COLUMNS)], settings, runs[metrics + extra]], axis=1)
+
+
+def _cells(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with list values (town lists) as JSON text, as in every other file."""
+    return table.map(lambda v: json.dumps(v) if isinstance(v, list) else v)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = Path(tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)[1])
+    tmp.write_text(text, encoding="utf-8")
+    share_like_umask(tmp)
+    os.replace(tmp, path)
+
+
+def _manifest(sweep: Sweep, *, status: str, counts: dict[str, int], executor: str) -> dict:
+    versions = {}
+    for package in ("xinhui-govsim", "mesa", "numpy", "scipy", "SALib", "distributed"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "kind": "sweep", "sweep": sweep.name, "file": str(sweep.path) if sweep.path else None,
+        "sweep_sha256": sweep.sha256, "description": sweep.description,
+        "status": status, "counts": counts, "executor": executor,
+        "design": {"method": sweep.method, "samples": sweep.samples, "levels": sweep.levels,
+                   "second_order": sweep.second_order, "points": len(sweep.design())},
+        "factors": [vars(f) for f in sweep.factors], "days": sweep.days,
+        "replicates": sweep.replicates, "master_seed": sweep.seed,
+        "replicate_seeds": sweep.replicate_seeds(),
+        "scenario": {"name": sweep.scenario.name, "sha256": sweep.scenario.sha256,
+                     "overrides": sweep.scenario.overrides,
+                     "timeline": sweep.scenario.timeline.to_dict()},
+        "sweep_file": sweep.spec,
+        "versions": versions | {"python": platform.python_version()},
+        "written": datetime.now(UTC).isoformat(timespec="seconds"),
+    }  # fmt: skip
+
+
+def _check_out(sweep: Sweep, out: Path, *, resume: bool) -> None:
+    check_out(out, kind="sweep")  # not a file, the current folder or a folder of the user's
+    manifest = out / "manifest.json"
+    if not manifest.exists():
+        if out.exists() and any(out.iterdir()):
+            raise ScenarioError(f"{out}: exists and is not a sweep directory; choose another --out")
+        return
+    if not resume:
+        raise ScenarioError(f"{out}: already holds a sweep; pass --resume to go on with it")
+    try:
+        previous = json.loads(manifest.read_text(encoding="utf-8"))["sweep_sha256"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ScenarioError(f"{out}/manifest.json: unreadable ({exc})") from None
+    if previous != sweep.sha256:
+        raise ScenarioError(
+            f"{out}: holds a different sweep (its design, days, settings or seeds differ); "
+            "choose another --out"
+        )
+
+
+def run_sweep(
+    sweep: Sweep,
+    out: Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    max_runs: int | None = None,
+    progress: bool = False,
+) -> dict[str, int]:
+    """Run the sweep into ``out``; returns counts (``ok``, ``failed``, ``skipped``, ``left``).
+
+    Raises :class:`KeyboardInterrupt` after recording every run that finished
+    when interrupted (Ctrl-C, or SIGTERM routed to it by the caller).
+    """
+    out = Path(out)
+    _check_out(sweep, out, resume=resume)
+    with locked(out):  # a second sweep (or --resume) into the same folder is refused
+        return _run_sweep(sweep, out, workers=workers, scheduler=scheduler, max_runs=max_runs,
+                          progress=progress)  # fmt: skip
+
+
+def _run_sweep(
+    sweep: Sweep,
+    out: Path,
+    *,
+    workers: int | None,
+    scheduler: str | None,
+    max_runs: int | None,
+    progress: bool,
+) -> dict[str, int]:
+    out.mkdir(parents=True, exist_ok=True)
+    design = sweep.design()
+    _write_atomic(out / "design.csv", _cells(design).to_csv(index=False, float_format="%.10g"))
+    store = RunStore(out)
+    done = store.done()
+    total = len(design) * sweep.replicates
+    if max_runs is not None:
+        total = min(total, max_runs)
+    skipped = sum(1 for i in done if i < total)
+    todo = (s for s in islice(run_specs(sweep, design), total) if s.run_id not in done)
+    counts = {"ok": 0, "failed": 0, "skipped": skipped, "left": total - skipped}
+    where = scheduler or f"local process pool ({workers or default_workers()} workers)"
+
+    def finish(status: str) -> None:
+        store.close()
+        table = store.table(sweep, design)
+        if not table.empty:
+            _write_atomic(out / "runs.csv", table.to_csv(index=False, float_format="%.10g"))
+            if find_spec("pyarrow") is not None:  # runs.parquet too, where pyarrow is installed
+                tmp = out / ".runs.parquet.tmp"
+                table.to_parquet(tmp, index=False)
+                os.replace(tmp, out / "runs.parquet")
+        manifest = _manifest(sweep, status=status, counts=counts, executor=where)
+        _write_atomic(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+
+    finish("running")
+    if counts["left"] == 0:
+        finish("complete")
+        return counts
+    # In flight at once: enough to keep every worker busy, few enough to stay light in memory.
+    window = 2 * (workers or default_workers()) if scheduler is None else 2048
+    bar = tqdm(total=total, initial=skipped, unit="run", disable=not progress)
+    bar.set_postfix(failed=0)
+
+    def record(future: Future) -> None:
+        result = future.result()
+        store.append(result)
+        counts["ok" if result["status"] == "ok" else "failed"] += 1
+        counts["left"] -= 1
+        bar.update()
+        bar.set_postfix(failed=counts["failed"])
+
+    pending: dict[Future, RunSpec] = {}
+    with executor_for(workers=workers, scheduler=scheduler) as executor:
+        try:
+            while True:
+                while len(pending) < window and (spec := next(todo, None)) is not None:
+                    pending[executor.submit(execute, spec)] = spec
+                if not pending:
+                    break
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    pending.pop(future)
+                    record(future)
+        except KeyboardInterrupt:
+            for future in pending:
+                future.cancel()
+            for future in wait(pending).done:  # those already running: keep what they finish
+                if not future.cancelled() and future.exception() is None:
+                    record(future)
+            finish("interrupted")
+            raise
+        finally:
+            bar.close()
+    finish("complete" if counts["left"] == 0 else "partial")
+    return counts

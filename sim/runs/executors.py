@@ -1,0 +1,70 @@
+"""Where runs execute: a local process pool, or a Dask cluster, behind ``concurrent.futures``.
+
+Replicates (``govsim run``/``compare``), sweeps and calibrations all take their
+executor from :func:`executor_for`. Nothing here runs at import: the start
+method is chosen per pool, never set globally.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+
+from sim.runs.scenario import ScenarioError
+
+
+def process_context() -> multiprocessing.context.BaseContext:
+    """Fresh worker processes ("forkserver" where there is one): no fork of a threaded parent.
+
+    The fork server imports the model once, so each worker starts in milliseconds
+    instead of importing numpy, scipy, pandas and Mesa again.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["sim.runs.batch"])
+    return context
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def executor_for(*, workers: int | None = None, scheduler: str | None = None) -> Iterator[Executor]:
+    """A local process pool (``workers`` processes), or the executor of a Dask cluster.
+
+    Local workers ignore Ctrl-C, so the runs in progress finish and can be kept.
+    """
+    if scheduler is None:
+        pool = ProcessPoolExecutor(
+            max_workers=workers or default_workers(), mp_context=process_context(),
+            initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN),
+        )  # fmt: skip
+        try:
+            yield pool
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ScenarioError(
+            "--scheduler: Dask is not installed (pip install 'xinhui-govsim[dask]')"
+        ) from None
+    try:
+        client = Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ScenarioError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+    try:
+        yield client.get_executor(pure=False)  # pure=False: equal-looking runs are not merged
+    finally:
+        client.close()

@@ -1,0 +1,246 @@
+"""Running the model: one run to flat metrics, replicates of scenarios (in parallel) to tables,
+and the paired differences between scenarios run on common random numbers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from sim.model.governance import GovernanceModel
+from sim.model.metrics import METRICS, grid_outcomes
+from sim.model.timeline import Timeline
+from sim.runs.executors import default_workers, executor_for
+from sim.runs.scenario import Scenario, ScenarioError, load_scenario
+
+
+def simulate(
+    params: Mapping[str, Any] | None = None,
+    *,
+    days: int = 365,
+    seed: int | None = None,
+    timeline: Timeline | None = None,
+    progress: bool = False,
+) -> GovernanceModel:
+    """Build a model and run it for ``days``; returns the model (metrics, time series, grids)."""
+    if days < 1:
+        raise ValueError(f"days: must be at least 1, got {days}")
+    if timeline:
+        timeline.check_days(days)
+    with tqdm(
+        total=days, unit="day", disable=not progress, leave=False, desc="building the district"
+    ) as bar:
+        model = GovernanceModel(params, rng=seed, timeline=timeline)
+        bar.set_description("simulating")
+        for _ in range(days):
+            model.run_for(1)
+            bar.update()
+    return model
+
+
+def run(
+    params: Mapping[str, Any] | None = None,
+    *,
+    days: int = 365,
+    seed: int | None = None,
+    timeline: Timeline | None = None,
+) -> dict[str, float]:
+    """The flat outcome metrics of one run: the function EMA Workbench, SALib or an optimiser calls.
+
+    ``params`` uses the dotted keys of :mod:`sim.model.parameters`, e.g.
+    ``sim.run({"map.towns": ["Muzhou"], "grid_workers.total": 2000}, days=365, seed=1)``.
+    """
+    model = simulate(params, days=days, seed=seed, timeline=timeline)
+    return {name: model.current[name] for name in METRICS}
+
+
+@dataclass
+class RunResult:
+    """Replicates of one scenario: a summary row per run, a tidy daily series, per-grid outcomes."""
+
+    scenario: Scenario
+    days: int
+    seeds: list[int]
+    summary: pd.DataFrame  # one row per run: scenario, run, seed, every metric
+    timeseries: pd.DataFrame  # tidy: scenario, run, seed, day, metric, value
+    grids: pd.DataFrame  # scenario, run, seed, grid_id, town, village, per-grid outcomes
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _grid_table(model: GovernanceModel) -> pd.DataFrame:
+    geo = model.geography
+    table = pd.DataFrame(
+        {
+            "grid_id": geo.grid_ids,
+            "town": [geo.town_names[t] for t in geo.grid_town],
+            "village": [geo.village_names[v] for v in geo.grid_village],
+        }
+    )
+    for name, values in grid_outcomes(model).items():
+        table[name] = values
+    return table
+
+
+def _one_run(
+    scenario: Scenario, *, days: int, seed: int, run_id: int, progress: bool = False
+) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame, float]:
+    """One replicate (a separate process may run it): its summary row, series and grids."""
+    started = time.perf_counter()
+    model = simulate(
+        scenario.params, days=days, seed=seed, timeline=scenario.timeline, progress=progress
+    )
+    ids = {"scenario": scenario.name, "run": run_id, "seed": seed}
+    row = ids | {name: model.current[name] for name in METRICS}
+    daily = model.datacollector.get_model_vars_dataframe()
+    tidy = daily.melt(id_vars="day", var_name="metric", value_name="value")
+    series = tidy.assign(**ids)[[*ids, "day", "metric", "value"]]
+    grids = _grid_table(model)
+    grids = pd.concat([pd.DataFrame(ids, index=grids.index), grids], axis=1)
+    return row, series, grids, time.perf_counter() - started
+
+
+def run_scenarios(
+    scenarios: Sequence[Scenario],
+    *,
+    days: int = 365,
+    replicates: int = 1,
+    seed: int = 1,
+    workers: int | None = None,
+    progress: bool = False,
+) -> list[RunResult]:
+    """Run every scenario with seeds ``seed, seed+1, ...``, in parallel over ``workers`` processes.
+
+    Every scenario gets the same seeds (common random numbers), so their
+    differences are sharp. Results do not depend on ``workers``.
+    """
+    if days < 1 or replicates < 1:
+        raise ValueError(f"days and replicates must be at least 1, got {days} and {replicates}")
+    for scenario in scenarios:
+        try:
+            scenario.timeline.check_days(days)
+        except ValueError as exc:
+            raise ScenarioError(f"{scenario.path or scenario.name}: {exc}") from None
+    seeds = [seed + r for r in range(replicates)]
+    jobs = [(s, r) for s in range(len(scenarios)) for r in range(replicates)]
+    workers = max(1, min(workers or default_workers(), len(jobs)))
+    done: dict[tuple[int, int], tuple] = {}
+    started = time.perf_counter()
+    if workers == 1:
+        with tqdm(total=len(jobs), unit="run", disable=not progress or len(jobs) == 1) as bar:
+            for s, r in jobs:
+                done[s, r] = _one_run(
+                    scenarios[s], days=days, seed=seeds[r], run_id=r,
+                    progress=progress and len(jobs) == 1,
+                )  # fmt: skip
+                bar.update()
+    else:
+        with (
+            executor_for(workers=workers) as pool,
+            tqdm(total=len(jobs), unit="run", disable=not progress) as bar,
+        ):
+            futures = {
+                pool.submit(_one_run, scenarios[s], days=days, seed=seeds[r], run_id=r): (s, r)
+                for s, r in jobs
+            }
+            for future in as_completed(futures):
+                done[futures[future]] = future.result()
+                bar.update()
+    wall = time.perf_counter() - started
+    results = []
+    for s, scenario in enumerate(scenarios):
+        runs = [done[s, r] for r in range(replicates)]
+        results.append(
+            RunResult(
+                scenario=scenario,
+                days=days,
+                seeds=seeds,
+                summary=pd.DataFrame([run[0] for run in runs]),
+                timeseries=pd.concat([run[1] for run in runs], ignore_index=True),
+                grids=pd.concat([run[2] for run in runs], ignore_index=True),
+                timings={
+                    "wall_seconds": wall,
+                    "run_seconds": [round(run[3], 3) for run in runs],
+                    "workers": workers,
+                },
+            )
+        )
+    return results
+
+
+def run_replicates(
+    scenario: Scenario,
+    *,
+    days: int = 365,
+    replicates: int = 1,
+    seed: int = 1,
+    workers: int | None = None,
+    progress: bool = False,
+) -> RunResult:
+    """Run ``replicates`` of one scenario with seeds ``seed, seed+1, ...``; see :func:`run_scenarios`."""
+    return run_scenarios(
+        [scenario], days=days, replicates=replicates, seed=seed, workers=workers,
+        progress=progress,
+    )[0]  # fmt: skip
+
+
+def run_scenario(
+    scenario: Scenario | str,
+    *,
+    replicates: int = 1,
+    seed: int = 1,
+    days: int = 365,
+    workers: int | None = None,
+) -> RunResult:
+    """A scenario (or its name) run ``replicates`` times: ``result.summary``, ``result.timeseries``.
+
+    >>> result = run_scenario("muzhou", replicates=2, seed=1, days=30)  # doctest: +SKIP
+    >>> result.summary["escalation_rate"].mean()  # doctest: +SKIP
+    """
+    if isinstance(scenario, str):
+        scenario = load_scenario(scenario)
+    return run_replicates(scenario, days=days, replicates=replicates, seed=seed, workers=workers)
+
+
+def _mean(values: np.ndarray) -> float:
+    finite = values[~np.isnan(values)]
+    return float(finite.mean()) if len(finite) else float("nan")
+
+
+def paired_differences(results: Sequence[RunResult], *, level: float = 0.95) -> pd.DataFrame:
+    """Each metric's difference from the first scenario, with a ``level`` confidence interval.
+
+    Runs with the same seed are paired (common random numbers): the interval
+    is a t interval of the per-seed differences. ``significant`` is true when
+    it excludes zero (never with a single replicate).
+    """
+    from scipy import stats
+
+    reference, rows = results[0], []
+    for other in results[1:]:
+        for metric in METRICS:
+            a = reference.summary[metric].to_numpy(dtype=float)
+            b = other.summary[metric].to_numpy(dtype=float)
+            diff = (b - a)[~np.isnan(b - a)]
+            mean = _mean(diff)
+            if len(diff) > 1 and diff.std(ddof=1) > 0:
+                half = stats.t.ppf(0.5 + level / 2, len(diff) - 1) * diff.std(ddof=1)
+                half /= np.sqrt(len(diff))
+            elif len(diff) > 1:  # identical in every run
+                half = 0.0
+            else:
+                half = float("nan")
+            low, high = mean - half, mean + half
+            rows.append({
+                "metric": metric, "scenario": other.scenario.name,
+                "reference": reference.scenario.name,
+                "reference_mean": _mean(a), "mean": _mean(b),
+                "difference": mean, "ci_low": low, "ci_high": high,
+                "significant": bool(np.isfinite(half) and (low > 0 or high < 0)),
+            })  # fmt: skip
+    return pd.DataFrame(rows)

@@ -1,0 +1,142 @@
+"""Scenario files: TOML under ``scenarios/``, checked against the parameter schema.
+
+A scenario file has a table per section of :mod:`sim.model.parameters`
+(``[grid_workers]``, ``[petition]``, ...), ``[[interventions]]`` and
+``[[events]]`` (see :mod:`sim.model.timeline`), and may ``extends = "baseline"``
+another scenario, whose values it overrides (a file that lists interventions
+or events replaces the parent's list). Unknown sections or keys, wrong types,
+out-of-range values and ``extends`` cycles are errors that name the file and
+the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sim.model.parameters import ParameterError, flatten, resolve
+from sim.model.timeline import Timeline
+
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+TOP_LEVEL = {"extends", "description", "interventions", "events"}
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used; the message names the file, the key and the reason."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named, resolved set of parameters."""
+
+    name: str
+    path: Path | None
+    params: dict[str, Any]  # every parameter, resolved
+    overrides: dict[str, Any] = field(default_factory=dict)  # what the file chain sets
+    description: str = ""
+    timeline: Timeline = field(default_factory=Timeline)  # interventions and events
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """The same scenario with ``--set``-style overrides applied and checked."""
+        merged = self.overrides | overrides
+        try:
+            params = resolve(merged)
+        except ParameterError as exc:
+            raise ScenarioError(f"--set {exc}") from None
+        return replace(self, params=params, overrides=merged)
+
+    @property
+    def sha256(self) -> str:
+        """A hash of the resolved parameters and timeline: the same hash means the same experiment."""
+        text = json.dumps([self.params, self.timeline.to_dict()], sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def scenario_path(name_or_path: str | Path, *, folder: Path = SCENARIO_DIR) -> Path:
+    """A path as given, or the file of that name in ``folder`` (``scenarios/``)."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        return path
+    return folder / f"{name_or_path}.toml"
+
+
+def list_scenarios() -> list[str]:
+    """Names of the scenarios shipped under ``scenarios/``."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def read_toml(path: Path, *, what: str = "scenario file", hint: str = "") -> dict:
+    """A TOML file's contents; a missing, unreadable or invalid file is a :class:`ScenarioError`."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: {what} not found{hint}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: invalid TOML ({exc})") from None
+
+
+def _read(path: Path) -> dict:
+    return read_toml(path, hint=f" (known scenarios: {', '.join(list_scenarios())})")
+
+
+def _flatten(path: Path, data: dict) -> dict[str, Any]:
+    try:
+        return flatten({k: v for k, v in data.items() if k not in TOP_LEVEL})
+    except ParameterError as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
+
+
+def _chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The settings of a file and its ancestors, and the top-level entries (child wins)."""
+    resolved = path.resolve()
+    if resolved in seen:
+        cycle = " -> ".join(p.stem for p in (*seen, resolved))
+        raise ScenarioError(f"{path}: extends: cycle {cycle}")
+    data = _read(path)
+    parent = data.get("extends")
+    overrides: dict[str, Any] = {}
+    top: dict[str, Any] = {}
+    if parent is not None:
+        if not isinstance(parent, str):
+            raise ScenarioError(f"{path}: extends: expected a scenario name, got {parent!r}")
+        parent_path = scenario_path(parent) if "/" not in parent else path.parent / parent
+        overrides, top = _chain(parent_path, (*seen, resolved))
+        top.pop("description", None)  # a description speaks for its own file only
+    for key in ("description", "interventions", "events"):
+        if key in data:
+            top[key] = data[key]
+    return overrides | _flatten(path, data), top
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load a scenario by name (``"baseline"``) or path, following ``extends``."""
+    path = scenario_path(name_or_path)
+    overrides, top = _chain(path)
+    description = top.get("description", "")
+    try:
+        if not isinstance(description, str):
+            raise ParameterError(f"description: expected a string, got {description!r}")
+        params = resolve(overrides)
+        timeline = Timeline.parse(top.get("interventions", []), top.get("events", []))
+    except ParameterError as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
+    return Scenario(path.stem, path, params, overrides, description, timeline)
+
+
+def parse_set(assignment: str) -> tuple[str, Any]:
+    """``key=value`` from ``--set``: the value is read as TOML, or as a string if it is not valid TOML."""
+    key, sep, text = assignment.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ScenarioError(f"--set {assignment!r}: expected key=value")
+    try:
+        value = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text
+    return key, value

@@ -1,0 +1,294 @@
+"""Sweep files and their designs: which runs a batch sweep is made of.
+
+A sweep file (TOML) names a base scenario (with fixed ``[settings]`` for
+every run), the **levers** (policy settings a planner controls) and the
+**uncertainties** (what nobody controls), each a list of values or a
+``{ low, high }`` range, and a design::
+
+    description = "Staffing levels and allocation"
+    scenario = "baseline"
+    days = 365
+    replicates = 2
+    seed = 20260630                  # master seed: every run's seed derives from it
+
+    [settings]                       # the same in every run
+    population.scale = 0.2
+
+    [design]
+    method = "grid"                  # grid | lhs | sobol | morris
+    levels = 3                       # grid: points per range; morris: levels of the grid
+
+    [levers]
+    grid_workers.total = [500, 1000, 2000]
+    grid_workers.allocation = ["equal", "population", "risk"]
+
+    [uncertainties]
+    disputes.rate_per_1k = { low = 8, high = 20 }
+
+``grid`` is the full factorial; ``lhs`` a Latin hypercube (scipy.stats.qmc)
+of ``samples`` points; ``sobol`` Saltelli's sample for Sobol' indices
+(SALib; ``samples`` base points make ``samples * (factors + 2)`` points, or
+``samples * (2 factors + 2)`` with ``second_order = true``); ``morris``
+``samples`` trajectories of ``factors + 1`` points (SALib). Factor names,
+values and ranges are checked against the parameter schema before anything
+runs. Replicate ``r`` of every design point has the same seed, derived from
+the master seed (common random numbers across the design).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.model.parameters import SCHEMA, ParameterError, flatten, unknown_key_error
+from sim.runs.scenario import Scenario, ScenarioError, load_scenario, read_toml, scenario_path
+
+METHODS = ("grid", "lhs", "sobol", "morris")
+SWEEP_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "sweeps"
+TOP_LEVEL = {"description", "scenario", "settings", "days", "replicates", "seed", "design",
+             "levers", "uncertainties"}  # fmt: skip
+DESIGN_KEYS = {"method", "samples", "levels", "second_order"}
+
+
+def derived_seeds(master: int, n: int) -> list[int]:
+    """``n`` run seeds derived from a master seed (replicate r's seed never depends on n)."""
+    return [
+        int(np.random.SeedSequence(master, spawn_key=(r,)).generate_state(1)[0]) for r in range(n)
+    ]
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A swept parameter: a list of ``values``, or a range ``low``..``high``."""
+
+    key: str
+    role: str  # "lever" or "uncertainty"
+    values: tuple[Any, ...] = ()
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def is_range(self) -> bool:
+        return not self.values
+
+    def at(self, u: np.ndarray) -> list[Any]:
+        """The factor's values at unit coordinates ``u`` in [0, 1]."""
+        if self.is_range:
+            x = self.low + np.asarray(u) * (self.high - self.low)
+            if SCHEMA[self.key].type_name == "int":
+                return [int(v) for v in np.rint(x)]
+            return [float(v) for v in x]
+        index = np.minimum((np.asarray(u) * len(self.values)).astype(int), len(self.values) - 1)
+        return [self.values[i] for i in index]
+
+    def grid(self, levels: int) -> list[Any]:
+        """Grid points: the listed values, or ``levels`` evenly spaced over the range."""
+        if not self.is_range:
+            return list(self.values)
+        return list(dict.fromkeys(self.at(np.linspace(0.0, 1.0, levels))))
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A checked sweep file."""
+
+    name: str
+    path: Path | None
+    scenario: Scenario
+    factors: tuple[Factor, ...]
+    method: str = "grid"
+    samples: int = 16
+    levels: int = 3
+    second_order: bool = False
+    days: int = 365
+    replicates: int = 1
+    seed: int = 1
+    description: str = ""
+    spec: dict[str, Any] = field(default_factory=dict)  # the file's contents, for the manifest
+
+    def replicate_seeds(self) -> list[int]:
+        """The seed of each replicate, derived from the master seed (the same at every point)."""
+        return derived_seeds(self.seed, self.replicates)
+
+    def design(self) -> pd.DataFrame:
+        """One row per design point: ``design_row``, unit coordinates ``u:KEY`` (sampled
+        designs) and the parameter values under their dotted keys."""
+        keys = [f.key for f in self.factors]
+        if self.method == "grid":
+            rows = list(itertools.product(*(f.grid(self.levels) for f in self.factors)))
+            table = pd.DataFrame(rows, columns=keys)
+        else:
+            unit = self._unit_sample()
+            table = pd.DataFrame(unit, columns=[f"u:{k}" for k in keys])
+            for j, f in enumerate(self.factors):
+                table[f.key] = f.at(unit[:, j])
+        table.insert(0, "design_row", np.arange(len(table)))
+        return table
+
+    def salib_problem(self) -> dict[str, Any]:
+        """The SALib problem over the unit cube (factor values are mapped from it)."""
+        keys = [f.key for f in self.factors]
+        return {"num_vars": len(keys), "names": keys, "bounds": [[0.0, 1.0]] * len(keys)}
+
+    def _unit_sample(self) -> np.ndarray:
+        if self.method == "lhs":
+            from scipy.stats import qmc
+
+            return qmc.LatinHypercube(d=len(self.factors), seed=self.seed).random(self.samples)
+        if self.method == "sobol":
+            from SALib.sample import sobol
+
+            return sobol.sample(self.salib_problem(), self.samples,
+                                calc_second_order=self.second_order, seed=self.seed)  # fmt: skip
+        from SALib.sample import morris
+
+        return morris.sample(
+            self.salib_problem(), self.samples, num_levels=self.levels, seed=self.seed
+        )
+
+    @property
+    def sha256(self) -> str:
+        """What identifies the sweep's runs: the base scenario, the design and the seeds."""
+        text = json.dumps(
+            [self.scenario.sha256, self.method, self.samples, self.levels, self.second_order,
+             [vars(f) for f in self.factors], self.days, self.replicates, self.seed],
+            sort_keys=True, default=str,
+        )  # fmt: skip
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _whole(where: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ParameterError(f"{where}: expected a whole number >= {low}, got {value!r}")
+    return value
+
+
+def _factor(key: str, section: str, role: str, spec: Any) -> Factor:
+    parameter = SCHEMA[key]
+    if isinstance(spec, list):
+        if not spec:
+            raise ParameterError(f"{section}.{key}: the list of values is empty")
+        values = []
+        for value in spec:
+            try:
+                values.append(parameter.check(value))
+            except ParameterError as exc:
+                raise ParameterError(f"{section}.{exc}") from None
+        return Factor(key, role, values=tuple(values))
+    if isinstance(spec, dict) and set(spec) == {"low", "high"}:
+        if parameter.type_name not in ("int", "float"):
+            raise ParameterError(f"{section}.{key}: a range needs a number parameter; give a list")
+        try:
+            low, high = parameter.check(spec["low"]), parameter.check(spec["high"])
+        except ParameterError as exc:
+            raise ParameterError(f"{section}.{exc}") from None
+        if not low < high:
+            raise ParameterError(f"{section}.{key}: low ({low}) must be below high ({high})")
+        return Factor(key, role, low=low, high=high)
+    raise ParameterError(
+        f"{section}.{key}: expected a list of values or {{ low = ..., high = ... }}"
+    )
+
+
+def check_entries(data: dict[str, Any], allowed: set[str]) -> None:
+    """Raise :class:`ParameterError` for a top-level entry that is not ``allowed``."""
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ParameterError(f"{unknown[0]}: unknown entry (expected {', '.join(sorted(allowed))})")
+
+
+def base_scenario(data: dict[str, Any], *, base_dir: Path) -> Scenario:
+    """The file's ``scenario`` (a name, or a path beside the file) with its ``[settings]``."""
+    base = data.get("scenario", "baseline")
+    if not isinstance(base, str):
+        raise ParameterError(f"scenario: expected a scenario name or path, got {base!r}")
+    local = base_dir / base
+    scenario = load_scenario(local if local.suffix == ".toml" and local.exists() else base)
+    settings = data.get("settings", {})
+    if not isinstance(settings, dict):
+        raise ParameterError("settings: expected a [settings] table")
+    try:
+        return scenario.with_overrides(flatten(settings))
+    except ScenarioError as exc:
+        raise ParameterError(f"settings.{str(exc).removeprefix('--set ')}") from None
+
+
+def parse_factors(data: dict[str, Any], sections: tuple[tuple[str, str], ...]) -> list[Factor]:
+    """The factors of the ``(role, section)`` tables, checked against the schema."""
+    factors: list[Factor] = []
+    for role, section in sections:
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            raise ParameterError(f"{section}: expected a [{section}] table")
+        for key, spec in _factor_specs(section, table):
+            if key in {f.key for f in factors}:
+                raise ParameterError(f"{section}.{key}: swept twice")
+            factors.append(_factor(key, section, role, spec))
+    return factors
+
+
+def parse_sweep(data: dict[str, Any], *, name: str, base_dir: Path) -> Sweep:
+    """A :class:`Sweep` from a sweep file's contents; :class:`ParameterError` names the key."""
+    check_entries(data, TOP_LEVEL)
+    scenario = base_scenario(data, base_dir=base_dir)
+    design = data.get("design", {})
+    if not isinstance(design, dict) or set(design) - DESIGN_KEYS:
+        raise ParameterError(
+            f"design: expected a table with some of {', '.join(sorted(DESIGN_KEYS))}"
+        )
+    method = design.get("method", "grid")
+    if method not in METHODS:
+        raise ParameterError(f"design.method: expected one of {', '.join(METHODS)}, got {method!r}")
+    factors = parse_factors(data, (("lever", "levers"), ("uncertainty", "uncertainties")))
+    if not factors:
+        raise ParameterError("levers, uncertainties: nothing to sweep")
+    if method in ("sobol", "morris") and len(factors) < 2:
+        raise ParameterError(f"design.method: {method} needs at least two factors")
+    second_order = design.get("second_order", False)
+    if not isinstance(second_order, bool):
+        raise ParameterError(f"design.second_order: expected true or false, got {second_order!r}")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise ParameterError(f"description: expected a string, got {description!r}")
+    return Sweep(
+        name=name, path=None, scenario=scenario, factors=tuple(factors), method=method,
+        samples=_whole("design.samples", design.get("samples", 16), 1),
+        levels=_whole("design.levels", design.get("levels", 4 if method == "morris" else 3), 2),
+        second_order=second_order, days=_whole("days", data.get("days", 365), 1),
+        replicates=_whole("replicates", data.get("replicates", 1), 1),
+        seed=_whole("seed", data.get("seed", 1), 0), description=description, spec=data,
+    )  # fmt: skip
+
+
+def _factor_specs(where: str, table: dict[str, Any]) -> list[tuple[str, Any]]:
+    """``(dotted key, spec)`` of a [levers] table, written ``section.key = ...`` or quoted."""
+    specs = []
+    for name, value in table.items():
+        if "." in name:
+            specs.append((name, value))
+        elif isinstance(value, dict):
+            specs += [(f"{name}.{key}", spec) for key, spec in value.items()]
+        else:
+            raise ParameterError(f"{where}.{name}: expected section.key = [values] or a range")
+    for key, _ in specs:
+        if key not in SCHEMA:
+            raise ParameterError(f"{where}.{unknown_key_error(key)}")
+    return specs
+
+
+def load_sweep(name_or_path: str | Path) -> Sweep:
+    """Load and check a sweep file (a path, or a name under ``scenarios/sweeps/``)."""
+    path = scenario_path(name_or_path, folder=SWEEP_DIR)
+    data = read_toml(path, what="sweep file")
+    try:
+        sweep = parse_sweep(data, name=path.stem, base_dir=path.parent)
+    except ParameterError as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
+    return Sweep(**(vars(sweep) | {"path": path}))

@@ -1,0 +1,132 @@
+import json
+import random
+
+import numpy as np
+import pytest
+
+from sim.model.geography import (
+    MapDataError,
+    grids_per_town,
+    largest_remainder,
+    load_district_table,
+    load_geography,
+)
+
+
+@pytest.fixture(scope="module")
+def geo():
+    return load_geography()
+
+
+def test_district_has_640_grids_in_11_towns_with_muzhou_35(geo):
+    assert geo.n_grids == 640
+    assert geo.n_towns == 11
+    counts = dict(zip(geo.town_names, np.bincount(geo.grid_town), strict=True))
+    assert counts["Muzhou"] == 35
+    assert sum(counts.values()) == 640
+
+
+def test_resident_counts_match_the_district_table(geo):
+    table = {t.name: t.residents for t in load_district_table()}
+    assert dict(zip(geo.town_names, geo.town_population().tolist(), strict=True)) == table
+    assert geo.grid_population.sum() == 909_277  # 2020 census
+
+
+def test_every_village_unit_owns_a_grid_and_counts_match_the_table(geo):
+    units = {t.name: t.village_units for t in load_district_table()}
+    per_town = np.bincount(geo.village_town, minlength=geo.n_towns)
+    assert dict(zip(geo.town_names, per_town.tolist(), strict=True)) == units
+    assert set(np.unique(geo.grid_village)) == set(range(geo.n_villages))
+
+
+def test_grid_allocation_is_by_population_with_minimums():
+    towns = load_district_table()
+    counts = grids_per_town(towns)
+    assert counts["Muzhou"] == 35 and sum(counts.values()) == 640
+    for t in towns:
+        assert counts[t.name] >= t.village_units
+    # Huicheng holds most residents and so most grids.
+    assert max(counts, key=counts.get) == "Huicheng"
+
+
+def test_largest_remainder_respects_total_and_minimum():
+    shares = largest_remainder(100, np.array([1.0, 2.0, 97.0]), minimum=5)
+    assert shares.sum() == 100 and shares.min() >= 5
+    with pytest.raises(ValueError):
+        largest_remainder(3, np.ones(4), minimum=1)
+
+
+def test_adjacency_is_connected_and_feeds_a_mesa_network(geo):
+    import networkx as nx
+
+    graph = nx.Graph(geo.edges)
+    assert nx.is_connected(graph) and graph.number_of_nodes() == 640
+    network = geo.network(random=random.Random(0))
+    assert len(network.all_cells) == 640
+    cell = network[0]
+    assert np.allclose(cell.position, geo.centroids[0])
+    assert {c.coordinate for c in cell.neighborhood} == set(graph.neighbors(0))
+
+
+def test_muzhou_ferries_make_the_furthest_village_about_90_minutes(geo):
+    muzhou = geo.subset(["Muzhou"])
+    assert muzhou.n_grids == 35 and muzhou.n_villages == 16
+    assert 1.2 <= muzhou.travel_hours.max() <= 2.0
+
+
+def test_unknown_town_is_rejected(geo):
+    with pytest.raises(MapDataError, match="Atlantis"):
+        geo.subset(["Atlantis"])
+
+
+def _square(x, y, size=0.01):
+    return {
+        "type": "Polygon",
+        "coordinates": [[[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]],
+    }
+
+
+def _feature(grid_id, x, **props):
+    base = {"grid_id": grid_id, "town": "T", "village": "V1", "population": 100}
+    return {"type": "Feature", "properties": base | props, "geometry": _square(x, 22.0)}
+
+
+def _write(tmp_path, features):
+    path = tmp_path / "grids.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def test_a_user_map_loads_with_adjacency(tmp_path):
+    path = _write(tmp_path, [_feature("a", 113.0), _feature("b", 113.01), _feature("c", 113.05)])
+    geo = load_geography(path)
+    assert geo.n_grids == 3 and geo.grid_population.sum() == 300
+    assert geo.edges == [(0, 1)]
+
+
+def test_a_feature_without_population_is_named(tmp_path):
+    bad = _feature("b", 113.01)
+    del bad["properties"]["population"]
+    path = _write(tmp_path, [_feature("a", 113.0), bad])
+    with pytest.raises(
+        MapDataError, match=r"feature 1 \(grid_id='b'\): missing property 'population'"
+    ):
+        load_geography(path)
+
+
+def test_a_self_intersecting_polygon_is_rejected(tmp_path):
+    bowtie = _feature("bow", 113.0)
+    bowtie["geometry"]["coordinates"] = [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]
+    with pytest.raises(MapDataError, match=r"bow.*invalid geometry"):
+        load_geography(_write(tmp_path, [bowtie]))
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("{not json", "not a readable GeoJSON"), ('{"type": "Feature"}', "FeatureCollection")],
+)
+def test_unreadable_map_files_are_rejected(tmp_path, text, reason):
+    path = tmp_path / "bad.geojson"
+    path.write_text(text)
+    with pytest.raises(MapDataError, match=reason):
+        load_geography(path)

@@ -1,0 +1,157 @@
+import json
+import tomllib
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.cli import main
+from sim.model.parameters import ParameterError
+from sim.runs.calibration import Target, load_calibration, parse_calibration, search
+from sim.runs.scenario import ScenarioError, load_scenario
+
+QUICK = """
+description = "quick"
+scenario = "muzhou"
+days = {days}
+replicates = 2
+seed = 3
+[settings]
+population.scale = 0.3
+[search]
+screen = {screen}
+polish = {polish}
+[check]
+replicates = 2
+[free]
+disputes.rate_per_1k = {{ low = 5.0, high = 25.0 }}
+mediation.base_grid = {{ low = 1.0, high = 6.0 }}
+[[targets]]
+metric = "disputes_per_1k"
+value = {rate_target}
+interval = [{low}, {high}]
+source = "made up for the test"
+"""
+
+
+def parse(text: str):
+    return parse_calibration(tomllib.loads(text), name="t", base_dir=Path("."))
+
+
+BASE = "[free]\ndisputes.rate_per_1k = { low = 5.0, high = 25.0 }\n"
+TARGET = '[[targets]]\nmetric = "disputes_per_1k"\nvalue = 12.0\ninterval = [11.0, 13.0]\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (BASE + TARGET.replace("disputes_per_1k", "happiness"), "targets[0].metric"),
+        (BASE + TARGET.replace("[11.0, 13.0]", "[13.0, 15.0]"), "low < high around the value"),
+        (BASE + TARGET.replace("[11.0, 13.0]", "[11.0]"), "expected [low, high]"),
+        (BASE + TARGET + "colour = 1\n", "targets[0].colour: unknown field"),
+        ("[free]\ndisputes.rate_per_1k = [8, 9]\n" + TARGET, "give each free parameter a range"),
+        ("[free]\ndisputes.rate_per_k = { low = 5.0, high = 9.0 }\n" + TARGET, "did you mean"),
+        ("[free]\ndisputes.rate_per_1k = { low = -5.0, high = 9.0 }\n" + TARGET, "out of range"),
+        (BASE, "targets: expected one or more"),
+        ("[search]\nrounds = 3\n" + BASE + TARGET, "search: expected a table"),
+        ("[check]\nscale = 2.0\n" + BASE + TARGET, "population.scale"),
+    ],
+)
+def test_bad_calibration_files_are_rejected(text, message):
+    with pytest.raises((ParameterError, ScenarioError)) as caught:
+        parse(text)
+    assert message in str(caught.value)
+
+
+def test_target_loss_is_in_half_widths_on_each_side():
+    target = Target("passed_up_share", 0.01, 0.005, 0.02, weight=2.0)
+    assert target.loss(0.01) == 0
+    assert target.loss(0.02) == pytest.approx(2.0)  # one half-width above (0.01), weight 2
+    assert target.loss(0.005) == pytest.approx(2.0)  # one half-width below (0.005)
+    assert target.loss(0.0) == pytest.approx(8.0)
+    # An undefined metric (no petitions at all) counts as ten half-widths off.
+    assert target.loss(float("nan")) == pytest.approx(2.0 * 10**2)
+
+
+def test_calibration_recovers_a_known_dispute_rate():
+    """Targets made by the model itself with rate 11: the search must find about 11 again."""
+    calibration = parse(
+        QUICK.format(days=90, screen=8, polish=12, rate_target=1.0, low=0.0, high=2.0)
+    )
+    calibration = replace(calibration, free=calibration.free[:1], check_replicates=2)
+    truth = calibration.scenario.params | {"disputes.rate_per_1k": 11.0}
+    made = [
+        sim.simulate(truth, days=90, seed=seed).current["disputes_per_1k"]
+        for seed in calibration.seeds()[:2]
+    ]
+    value = float(np.mean(made))
+    target = Target("disputes_per_1k", value, value - 0.5, value + 0.5)
+    calibration = replace(calibration, targets=(target,))
+    best, table, check = search(calibration, workers=2)
+    assert best["disputes.rate_per_1k"] == pytest.approx(11.0, abs=0.6)
+    assert table["loss"].min() < 0.5
+    assert (table["phase"] == "screen").sum() == 8 and (table["phase"] == "polish").sum() <= 12
+    assert (table["phase"] == "profile:disputes.rate_per_1k").sum() == 2
+    assert (
+        table.loc[table["phase"] == "polish", "loss"].min()
+        <= table.loc[table["phase"] == "screen", "loss"].min()
+    )
+    assert len(check) == 2
+
+
+def test_calibrate_command_writes_a_scenario_and_a_fit_report(tmp_path, capsys):
+    path = tmp_path / "quick.toml"
+    path.write_text(
+        QUICK.format(days=30, screen=4, polish=3, rate_target=12.0, low=10.0, high=14.0)
+    )
+    out = tmp_path / "out"
+    assert main(["calibrate", str(path), "--out", str(out), "--workers", "2"]) == 0
+    assert "disputes_per_1k" in capsys.readouterr().out
+    written = {f.name for f in out.iterdir()}
+    assert written == {"calibrated.toml", "fit_report.html", "fit.csv", "fit.png",
+                       "identification.csv", "evaluations.csv", "manifest.json"}  # fmt: skip
+    calibrated = load_scenario(out / "calibrated.toml")
+    manifest = json.loads((out / "manifest.json").read_text())
+    for key, value in manifest["best"].items():
+        assert calibrated.params[key] == value
+    assert calibrated.params["map.towns"] == ["Muzhou"]  # it extends the base scenario
+    fit = pd.read_csv(out / "fit.csv")
+    assert fit["metric"].tolist() == ["disputes_per_1k"]
+    assert bool(fit["inside"].iloc[0]) == (10.0 <= fit["mean"].iloc[0] <= 14.0)
+    ident = pd.read_csv(out / "identification.csv")
+    assert set(ident["parameter"]) == {"disputes.rate_per_1k", "mediation.base_grid"}
+    assert (ident["good_low"] <= ident["best"]).all() and (
+        ident["best"] <= ident["good_high"]
+    ).all()
+    report = (out / "fit_report.html").read_text()
+    assert "made up for the test" in report and "data:image/png;base64," in report
+
+
+def test_the_shipped_calibration_file_loads():
+    calibration = load_calibration("scenarios/calibration/baseline.toml")
+    assert calibration.scenario.name == "baseline"
+    assert {t.metric for t in calibration.targets} >= {
+        "mediation_success_rate", "petition_one_time_resolution_rate", "satisfaction_rate",
+        "mediated_per_1k", "resolved_in_town_share", "passed_up_share", "land_failure_ratio",
+    }  # fmt: skip
+    assert calibration.check_scale == 1.0
+
+
+def test_calibration_on_dask_matches_the_local_pool(tmp_path, dask_cluster):
+    """The same candidates and seeds on a Dask cluster give the same evaluations."""
+    path = tmp_path / "quick.toml"
+    path.write_text(
+        QUICK.format(days=20, screen=3, polish=0, rate_target=12.0, low=10.0, high=14.0)
+    )
+    calibration = load_calibration(path)
+    local = search(calibration, workers=2)
+    remote = search(calibration, scheduler=dask_cluster)
+    assert local[0] == remote[0]
+    pd.testing.assert_frame_equal(local[1], remote[1])
+    assert {r["worker"].split(":")[0] for r in remote[2]} == {
+        r["worker"].split(":")[0] for r in local[2]
+    }
+    assert remote[2] != [] and [r["seed"] for r in remote[2]] == [r["seed"] for r in local[2]]

@@ -1,0 +1,324 @@
+"""The web app's components rendered without a browser (``solara.render``), and its session logic."""
+
+from __future__ import annotations
+
+import re
+
+import ipyvue
+import ipyvuetify as v
+import numpy as np
+import pandas as pd
+import pytest
+import solara
+
+from sim.labels import LANGUAGES
+from sim.labels import label as table_label
+from sim.model.geography import load_geography
+from sim.model.metrics import METRICS
+from sim.model.parameters import SCHEMA
+from sim.viz.controls import CONTROL_KEYS, ParameterControl, PolicyControls, label, widget_kind
+from sim.viz.map import GridMap
+from sim.viz.page import Page
+from sim.viz.plots import curve_series
+from sim.viz.session import APP_OVERRIDES, MAP_METRICS, Policy, Session
+from sim.viz.shapes import MISSING, build_shapes, colours, shapes_for
+
+SMALL = {"population.scale": 0.02}  # fast sessions for the logic tests
+
+
+def _text(box) -> str:
+    return repr(box)
+
+
+# --- controls -----------------------------------------------------------------------------------
+
+
+def test_control_labels_and_bounds_come_from_the_schema():
+    p = SCHEMA["mediation.trust_rooms"]
+    box, rc = solara.render(ParameterControl(key=p.key, value=7, on_value=lambda k, x: None))
+    slider = rc.find(v.Slider).widget
+    assert (slider.min, slider.max, slider.v_model) == (p.low, p.high, 7)
+    assert p.doc in _text(box)
+
+
+def test_number_control_checks_the_value_against_the_schema():
+    calls = []
+    box, rc = solara.render(
+        ParameterControl(
+            key="grid_workers.total", value=1000, on_value=lambda k, x: calls.append(x)
+        )
+    )
+    field = rc.find(v.TextField).widget
+    assert SCHEMA["grid_workers.total"].doc in field.label
+    field.v_model = "2500"
+    field.fire_event("keyup.enter")
+    assert calls == [2500]
+    field.v_model = str(int(SCHEMA["grid_workers.total"].high) + 1)
+    field.fire_event("keyup.enter")
+    assert calls == [2500]  # out of range: not applied
+    assert "out of range" in _text(box)
+
+
+def test_policy_controls_show_every_lever_at_the_scenario_value():
+    changed = []
+    policy = Policy(scenario="double_grid_workers")
+    box, rc = solara.render(PolicyControls(name="A", policy=policy, on_policy=changed.append))
+    text = _text(box)
+    for key in CONTROL_KEYS:
+        assert label(SCHEMA[key]).split(" (")[0] in text, key
+    workers = policy.params()["grid_workers.total"]
+    assert workers != SCHEMA["grid_workers.total"].default
+    assert rc.find(v.TextField, label=label(SCHEMA["grid_workers.total"])).widget.v_model == str(
+        workers
+    )
+    switch = rc.find(v.Switch).widget
+    switch.v_model = not switch.v_model
+    assert changed[-1].overrides["petition.supermarket"] is switch.v_model
+
+
+def test_scenario_picker_loads_the_scenario_and_keeps_the_scale_for_the_whole_district():
+    changed = []
+    _box, rc = solara.render(PolicyControls(name="A", policy=Policy(), on_policy=changed.append))
+    picker = rc.find(v.Select, label="scenario").widget
+    picker.v_model = "double_grid_workers"
+    assert changed[-1].params()["population.scale"] == APP_OVERRIDES["population.scale"]
+    assert changed[-1].params()["grid_workers.total"] == 2 * SCHEMA["grid_workers.total"].default
+    picker.v_model = "muzhou"  # a town alone: its own (full) scale
+    assert changed[-1].overrides == {} and changed[-1].params()["map.towns"] == ["Muzhou"]
+
+
+def test_town_list_choices_are_valid_schema_values():
+    chosen = []
+    _box, rc = solara.render(
+        ParameterControl(
+            key="police.village_offices", value=["Muzhou"], on_value=lambda k, x: chosen.append(x)
+        )
+    )
+    select = rc.find(v.Select).widget
+    assert select.v_model == "Muzhou only"
+    for choice in select.items:
+        select.v_model = choice
+    assert select.items == ["all", "Muzhou only", "none"]
+    assert chosen == ["all", ["Muzhou"], "none"]
+    for value in chosen:
+        SCHEMA["police.village_offices"].check(value)
+
+
+def test_chinese_choices_are_shown_by_label_and_sent_as_codes():
+    chosen = []
+    _box, rc = solara.render(
+        ParameterControl(key="grid_workers.allocation", value="risk", lang="zh",
+                         on_value=lambda k, x: chosen.append(x))
+    )  # fmt: skip
+    select = rc.find(v.Select).widget
+    assert select.label.startswith("网格员分配方式")
+    assert select.items == ["各网格平均", "按人口", "按纠纷风险"] and select.v_model == "按纠纷风险"
+    select.v_model = "按人口"
+    assert chosen == ["population"]
+    towns = []
+    _box, rc = solara.render(
+        ParameterControl(key="police.village_offices", value=["Muzhou"], lang="zh",
+                         on_value=lambda k, x: towns.append(x))
+    )  # fmt: skip
+    select = rc.find(v.Select).widget
+    assert select.v_model == "仅睦洲" and select.items == ["全部", "仅睦洲", "无"]
+    select.v_model = "全部"
+    assert towns == ["all"]
+
+
+def test_widget_kinds_follow_the_schema_types():
+    assert widget_kind(SCHEMA["petition.supermarket"]) == "switch"
+    assert widget_kind(SCHEMA["grid_workers.allocation"]) == "select"
+    assert widget_kind(SCHEMA["map.towns"]) == "towns"
+    assert widget_kind(SCHEMA["mediation.trust_rooms"]) == "slider"
+    assert widget_kind(SCHEMA["population.scale"]) == "number"
+
+
+# --- map ----------------------------------------------------------------------------------------
+
+
+def test_map_draws_every_grid_and_reports_clicks():
+    shapes = shapes_for(load_geography())
+    clicked = []
+    values = np.arange(640.0)
+    element = GridMap(
+        shapes=shapes, values=values, metric="trust", limits=(0.0, 639.0), title="t", day=3,
+        on_select=clicked.append,
+    )  # fmt: skip
+    _box, rc = solara.render(element)
+    view = rc.find(ipyvue.VueTemplate).widget
+    assert len(view.paths) == len(view.colors) == 640
+    assert view.colors[0] != view.colors[-1]  # lowest and highest values differ in colour
+    assert view.town_labels[0][0] == "Huicheng" and len(view.town_paths) == 11
+    view.vue_select(5)
+    assert clicked == [5]
+
+
+def test_map_names_towns_in_chinese_on_the_same_outlines():
+    shapes = shapes_for(load_geography())
+    english, chinese = (
+        solara.render(
+            GridMap(shapes=shapes, values=np.zeros(640), metric="escalations", limits=(0.0, 1.0),
+                    title="t", day=0, lang=lang)
+        )[1].find(ipyvue.VueTemplate).widget
+        for lang in LANGUAGES
+    )  # fmt: skip
+    assert "睦洲" in [t[0] for t in chinese.town_labels]
+    assert "Muzhou" in [t[0] for t in english.town_labels]
+    assert [t[1:] for t in chinese.town_labels] == [t[1:] for t in english.town_labels]
+    assert chinese.paths == english.paths and chinese.label == "升级纠纷"
+    assert shapes_for(load_geography()) is shapes  # the outlines are built once
+
+
+def test_map_colours_and_missing_values():
+    ramp = colours(np.array([0.0, 0.5, 1.0, np.nan]), vmin=0.0, vmax=1.0)
+    assert len(set(ramp[:3])) == 3 and ramp[3] == MISSING
+
+
+def test_map_of_a_town_alone():
+    shapes = build_shapes(load_geography(towns=["Muzhou"]))
+    assert len(shapes.grid_paths) == 35 and [t[0] for t in shapes.town_labels] == ["Muzhou"]
+    assert all(p.startswith("M") and p.endswith("Z") for p in shapes.grid_paths)
+
+
+# --- session logic ------------------------------------------------------------------------------
+
+
+def test_same_policy_and_seed_give_the_same_run_and_more_workers_change_it():
+    same = Session([Policy(overrides=SMALL), Policy(overrides=SMALL)])
+    same.step(40)
+    a, b = (r.current() for r in same.runs)
+    assert a["escalation_rate"] == b["escalation_rate"] and a["day"] == 40
+    more = Session([Policy(overrides=SMALL), Policy(overrides=SMALL | {"grid_workers.total": 0})])
+    more.step(40)
+    diff = more.differences().set_index("metric")["B - A"]
+    assert diff["detected_share"] < 0  # no grid workers: fewer disputes found
+    assert diff["resolved_in_village_share"] < 0
+    assert diff["annual_cost_wan_yuan"] < 0
+
+
+def test_exports_hold_the_metric_columns():
+    session = Session([Policy(overrides=SMALL)])
+    session.step(3)
+    series = session.timeseries()
+    assert list(series["day"]) == [1, 2, 3]
+    assert set(METRICS) <= set(series.columns)
+    summary = session.summary()
+    assert summary.loc[0, "day"] == 3 and set(METRICS) <= set(summary.columns)
+    assert "population.scale=0.02" in summary.loc[0, "settings"]
+    assert session.map_png("escalations").startswith(b"\x89PNG")
+
+
+def test_app_opens_on_baseline_at_the_interactive_scale():
+    policy = Policy()
+    assert policy.scenario == "baseline" and policy.params()["population.scale"] == 0.1
+    assert APP_OVERRIDES == {"population.scale": 0.1}
+    assert set(MAP_METRICS) == {
+        "open_disputes",
+        "escalations",
+        "incidents",
+        "staff_per_1k",
+        "trust",
+    }
+
+
+def test_curves_are_thinned_and_skip_missing_values():
+    frame = pd.DataFrame({"day": range(1, 1001), "escalation_rate": [np.nan] + [0.1] * 999})
+    [curve] = curve_series({"A": frame}, "escalation_rate")
+    assert len(curve["x"]) <= 400 and curve["y"][0] is None and curve["x"][-1] == 1000
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def page():
+    box, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    return box, rc
+
+
+def _day(box) -> int:
+    return int(re.search(r"Day (\d+)", _text(box)).group(1))
+
+
+def _counter(rc) -> str:
+    return rc.find(v.Html, class_="govsim-day").widget.children[0]
+
+
+def test_step_advances_the_day_and_the_curves(page):
+    box, rc = page
+    chart = rc.find(ipyvue.VueTemplate, title="escalation rate").widget
+    assert _day(box) == 0 and all(len(s["x"]) == 0 for s in chart.series)
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    assert _day(box) == 1
+    rc.find(v.Btn, children=["Run 30 days"]).widget.click()
+    assert _day(box) == 31 and len(chart.series[0]["x"]) == 31
+
+
+def test_compare_mode_shows_two_maps_and_differences(page):
+    box, rc = page
+    rc.find(v.Switch, label="compare two policies (A and B)").widget.v_model = True
+    maps = rc.find(ipyvue.VueTemplate, label=MAP_METRICS["open_disputes"][0])
+    assert len(maps.widgets) == 2
+    assert "Policy B" in _text(box) and "Differences, B - A" in _text(box)
+
+
+def test_chinese_switch_relabels_the_page_and_keeps_the_run(page):
+    box, rc = page
+    rc.find(v.Btn, children=["Run 30 days"]).widget.click()
+    kpi = rc.find(v.Html, class_="govsim-kpi-escalation_rate").widget.children[0]
+    assert _day(box) == 30 and "出村升级率" not in _text(box)
+    rc.find(v.BtnToggle, class_="govsim-language").widget.v_model = list(LANGUAGES).index("zh")
+    text = _text(box)
+    assert "出村升级率" in text and "Run 30 days" not in text
+    assert _counter(rc) == "第 30 天"  # the same run, not restarted
+    assert rc.find(v.Html, class_="govsim-kpi-escalation_rate").widget.children[0] == kpi
+    workers = rc.find(v.TextField, label=label(SCHEMA["grid_workers.total"], "zh")).widget
+    assert workers.label.startswith("网格员总数")
+    [view] = rc.find(ipyvue.VueTemplate, label="未结纠纷").widgets  # the map of open disputes
+    assert "睦洲" in [t[0] for t in view.town_labels]
+    rc.find(v.Btn, children=["运行 30 天"]).widget.click()
+    assert _counter(rc) == "第 60 天"
+    rc.find(v.BtnToggle, class_="govsim-language").widget.v_model = list(LANGUAGES).index("en")
+    assert _day(box) == 60 and "出村升级率" not in _text(box)
+
+
+def test_compare_mode_in_chinese_names_the_differences_by_metric_label(page):
+    box, rc = page
+    rc.find(v.BtnToggle, class_="govsim-language").widget.v_model = list(LANGUAGES).index("zh")
+    rc.find(v.Switch, label="比较两种政策（A 与 B）").widget.v_model = True
+    rc.find(v.Btn, children=["前进一天"]).widget.click()
+    differences = rc.find(v.Html, class_="govsim-differences")
+    assert "政策 B" in _text(box) and "差异：B - A" in _text(box)
+    table = repr(differences.widget)
+    assert table_label("metric", "detected_share", "zh") in table and "detected_share" not in table
+
+
+def test_govsim_app_rejects_a_bad_port(capsys):
+    from sim.cli import main
+
+    assert main(["app", "--port", "70000"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["govsim: error: --port: expected 1-65535, got 70000"]
+
+
+def test_map_colour_choice_and_grid_click_show_a_grids_figures(page):
+    box, rc = page
+    select = rc.find(v.Select, label="map colour (per grid)").widget
+    select.v_model = MAP_METRICS["trust"][0]
+    view = rc.find(ipyvue.VueTemplate, label=MAP_METRICS["trust"][0]).widget
+    assert view.unit == MAP_METRICS["trust"][1]
+    assert all(0.0 <= x <= 1.0 for x in view.values if x is not None)
+    view.vue_select(0)
+    assert f"Grid {view.names[0]} (policy A)" in _text(box)
+
+
+def test_model_code_never_imports_the_ui():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sim, sim.cli, sim.runs.experiments, sim.output.figures, sim.output.results\n"
+        "assert not [m for m in sys.modules if m.split('.')[0] in ('solara', 'ipyvue')], 'ui'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
