@@ -8,6 +8,7 @@ exits 2.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from sim.cli.common import EXIT_BAD_INPUT, CliError
@@ -25,8 +26,16 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = argv
     try:
         args.func(args)
+        sys.stdout.flush()
     except (CliError, ScenarioError, ParameterError, MapDataError) as exc:
         print(f"govsim: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:  # the reader went away (govsim list | head): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as exc:  # cannot write where told (read-only folder, disk full, ...)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"govsim: error: {where}cannot write ({exc.strerror or exc})", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("govsim: interrupted; results already written are kept", file=sys.stderr)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 from sim.cli.common import CliError, check_counts, command_line, load, output_folder, wrote
-from sim.model.parameters import defaults
+from sim.model.parameters import ParameterError, defaults
 from sim.output.results import write_results
 from sim.output.tables import COUNTS_PER_1K, grid_values, print_differences, print_summary
 from sim.runs.scenario import Scenario, list_scenarios, load_scenario
@@ -66,15 +67,20 @@ def cmd_compare(args: argparse.Namespace) -> None:
 def cmd_validate(args: argparse.Namespace) -> None:
     from sim.model.governance import GovernanceModel
 
+    check_counts(args)
     scenario = load(args.scenario, args)
     # Building a tiny model checks what the file alone cannot: the map, town names, staff.
     GovernanceModel(
         scenario.params | {"population.scale": 0.001}, rng=0, timeline=scenario.timeline
     )
+    try:
+        scenario.timeline.check_days(args.days)
+    except ParameterError as exc:
+        raise CliError(f"{scenario.path}: {exc} (--days {args.days})") from None
     changed = sum(scenario.params[k] != v for k, v in defaults().items())
     timeline = scenario.timeline
     print(
-        f"{scenario.path}: ok ({changed} settings differ from the defaults; "
+        f"{scenario.path}: ok for {args.days} days ({changed} settings differ from the defaults; "
         f"{len(timeline.interventions)} interventions, {len(timeline.events)} events)"
     )
 
@@ -139,6 +145,14 @@ def cmd_app(args: argparse.Namespace) -> None:
         raise CliError(f"{APP}: the web app is missing (govsim app runs from a source checkout)")
     command = [sys.executable, "-m", "solara", "run", str(APP), "--host", args.host,
                "--port", str(args.port), "--production"]  # fmt: skip
+    with socket.socket() as probe:  # say so now, not after Solara has started and failed
+        try:
+            probe.bind((args.host, args.port))
+        except OSError as exc:
+            raise CliError(
+                f"--port {args.port}: cannot serve on {args.host}:{args.port} ({exc.strerror}); "
+                "choose another --port"
+            ) from None
     print(f"serving the web app on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
     os.chdir(APP.parent)
     os.execv(sys.executable, command)

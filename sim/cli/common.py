@@ -29,6 +29,9 @@ def check_counts(args: argparse.Namespace) -> None:
         value = getattr(args, flag, None)
         if value is not None and value < 1:
             raise CliError(f"--{flag}: must be at least 1, got {value}")
+    seed = getattr(args, "seed", None)
+    if seed is not None and not 0 <= seed < 2**63:
+        raise CliError(f"--seed: must be a whole number from 0 to 2**63 - 1, got {seed}")
 
 
 def command_line(args: argparse.Namespace) -> str:

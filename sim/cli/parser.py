@@ -91,7 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--days", type=int, help="days per run (default: the sweep file's)")
     sweep.add_argument("--set", action="append", metavar="KEY=VALUE",
                        help="override a parameter of the base scenario of every run")  # fmt: skip
-    sweep.add_argument("--max-runs", type=int, help="run only the first N runs of the design")
+    sweep.add_argument(
+        "--max-runs",
+        type=int,
+        help="a quick trial: N runs spread across the design (--resume runs the rest)",
+    )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar or summary line")
     sweep.set_defaults(func=cmd_sweep)
 
@@ -118,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("scenario")
     validate.add_argument("--set", action="append", metavar="KEY=VALUE")
+    validate.add_argument(
+        "--days", type=int, default=365,
+        help="check interventions and events against a run of this length (default 365)",
+    )  # fmt: skip
     validate.set_defaults(func=cmd_validate)
 
     sub.add_parser("list", help="list the named scenarios").set_defaults(func=cmd_list)

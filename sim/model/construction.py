@@ -9,6 +9,9 @@ given (typed here as a Mesa ``Model`` so that this module does not import it).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 from mesa import Model
 from mesa.agentset import AgentSet
@@ -16,14 +19,40 @@ from mesa.agentset import AgentSet
 from sim.model.agents import GridWorker, PoliceOfficer, Resident, VolunteerPolice
 from sim.model.agents import build_population as population_arrays
 from sim.model.disputes import type_difficulty
-from sim.model.geography import Geography, largest_remainder, town_set
+from sim.model.geography import Geography, largest_remainder, simulated_map, town_set
 from sim.model.institutions import grid_rung, petition_rung, town_rung, village_rung
+from sim.model.parameters import ParameterError
 from sim.model.staffing import (
     allocate_grid_workers,
     annual_cost,
     trust_room_villages,
     yi_police_teams,
 )
+from sim.model.timeline import Timeline
+
+
+def check_against_map(params: Mapping[str, Any], timeline: Timeline | None = None) -> None:
+    """What the schema alone cannot check: town names and counts against the map.
+
+    Raises :class:`ParameterError` naming the key: an unknown town in
+    ``map.towns``, ``volunteer_police.towns``, ``police.village_offices`` or an
+    event's ``towns``, or more trust rooms than the map has village-level units.
+    """
+    full, _ = simulated_map(params["map.file"], params["map.towns"])
+    settings = [("", params)]
+    for i, change in enumerate(timeline.interventions if timeline else ()):
+        settings.append((f"interventions[{i}].", params | dict(change.settings)))
+    for where, values in settings:
+        for key in ("volunteer_police.towns", "police.village_offices"):
+            town_set(values[key], full.town_names, key=where + key)
+        rooms = values["mediation.trust_rooms"]
+        if rooms > full.n_villages:
+            raise ParameterError(
+                f"{where}mediation.trust_rooms: {rooms} is more than the {full.n_villages} "
+                "villages and communities on the map"
+            )
+    for i, event in enumerate(timeline.events if timeline else ()):
+        town_set(event.towns, full.town_names, key=f"events[{i}].towns")
 
 
 def build_population(model: Model, full: Geography, keep: np.ndarray) -> None:

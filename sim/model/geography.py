@@ -13,6 +13,7 @@ load a real map instead with :func:`load_geography`.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cache
@@ -360,6 +361,20 @@ def simulated_map(
     if not chosen:
         raise ParameterError('map.towns: "none" leaves nothing to simulate')
     return full, full.subset(chosen)
+
+
+def map_sha256(path: str | Path | None = None) -> str:
+    """SHA-256 of a map file's bytes (the shipped map by default): the map a run really used."""
+    file = Path(path).resolve() if path else default_map_path()
+    try:
+        return _file_sha256(file, file.stat().st_mtime_ns)
+    except OSError as exc:
+        raise MapDataError(f"{file}: cannot read the map ({exc.strerror})") from None
+
+
+@cache
+def _file_sha256(file: Path, mtime_ns: int) -> str:
+    return hashlib.sha256(file.read_bytes()).hexdigest()
 
 
 def load_geography(path: str | Path | None = None, towns: list[str] | None = None) -> Geography:

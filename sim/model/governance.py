@@ -22,7 +22,12 @@ import mesa
 import numpy as np
 
 from sim.model import metrics
-from sim.model.construction import build_institutions, build_population, build_staff
+from sim.model.construction import (
+    build_institutions,
+    build_population,
+    build_staff,
+    check_against_map,
+)
 from sim.model.disputes import DisputeBook
 from sim.model.geography import simulated_map
 from sim.model.parameters import ParameterError, resolve
@@ -49,6 +54,7 @@ class GovernanceModel(mesa.Model):
         timeline: Timeline | None = None,
     ) -> None:
         p = resolve(params)
+        check_against_map(p, timeline)
         seed = int(np.random.SeedSequence().entropy % 2**63) if rng is None else int(rng)
         super().__init__(rng=seed)
         self.p, self.seed, self.streams = p, seed, Streams.from_seed(seed)
@@ -90,6 +96,7 @@ class GovernanceModel(mesa.Model):
             if key.split(".")[0] in FIXED_SECTIONS:
                 raise ParameterError(f"{key}: cannot change during a run")
         self.p = resolve(self.p | dict(settings))
+        check_against_map(self.p)
         for agent in [*self.grid_workers, *self.volunteer_police, *self.police]:
             agent.remove()
         build_staff(self, self.district, self.keep)

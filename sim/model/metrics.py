@@ -36,6 +36,9 @@ METRICS: dict[str, str] = {
     "mediated_per_1k": "disputes with at least one mediation session per 1,000 residents per year",
     "land_failure_ratio": "failure rate of land and housing sessions over that of all other types",
 }
+SHARES = frozenset(
+    name for name in METRICS if name.endswith(("_share", "_rate")) or name.endswith("utilisation")
+)  # fractions in [0, 1]
 SERIES = ("day", "open_disputes", *METRICS)  # columns of the daily time series
 
 

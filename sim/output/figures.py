@@ -189,9 +189,14 @@ def differences_figure(differences: pd.DataFrame) -> Figure:
     """Each metric's difference from the reference scenario, in % of its mean, with 95% CIs.
 
     Significant differences are filled and dark; the others hollow and faint.
-    Metrics whose reference mean is 0 or unknown have no relative difference and are left blank.
+    Metrics whose reference mean is 0 or unknown have no relative difference, and metrics
+    with too few cases (fewer than 3 paired runs with a value) no interval: both are left
+    blank with a note, rather than drawn as noise.
     """
     table = relative_differences(differences)
+    if "too_few" in table:
+        few = table["too_few"].fillna(False).astype(bool)
+        table.loc[few, ["relative", "relative_low", "relative_high"]] = np.nan
     order = [m for m in METRICS if m in set(table["metric"])]
     order += [m for m in dict.fromkeys(table["metric"]) if m not in order]
     scenarios = list(dict.fromkeys(table["scenario"]))
@@ -222,12 +227,17 @@ def differences_figure(differences: pd.DataFrame) -> Figure:
                 label=f"{plain(scenario)} ({'not ' if faint else ''}significant)",
             )
     unknown = table.groupby("metric")["relative"].apply(lambda r: r.isna().all())
+    few_of = (
+        table.groupby("metric")["too_few"].all() if "too_few" in table else pd.Series(dtype=bool)
+    )
     for i, metric in enumerate(order):
         if unknown.get(metric, False):
             ax.text(
                 0.01,
                 i,
-                "no relative difference: reference mean 0 or unknown",
+                "too few cases for an interval"
+                if few_of.get(metric, False)
+                else "no relative difference: reference mean 0 or unknown",
                 transform=ax.get_yaxis_transform(),
                 va="center",
                 fontsize=7,

@@ -10,7 +10,6 @@ alone; it loads nothing from the network and runs no script.
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
@@ -23,7 +22,7 @@ import pandas as pd
 
 from sim.labels import check_language, label
 from sim.model.geography import Geography, simulated_map
-from sim.model.metrics import METRICS
+from sim.model.metrics import METRICS, SHARES
 from sim.model.parameters import SCHEMA, defaults
 from sim.output.figures import (
     differences_figure,
@@ -35,7 +34,7 @@ from sim.output.figures import (
 )
 from sim.output.tables import fmt, grid_values
 from sim.runs.experiments import RunResult
-from sim.runs.statistics import mean_ci
+from sim.runs.statistics import estimate
 
 MAX_MAPS = 4
 MAP_LABEL = "escalations per 1,000 residents"
@@ -58,13 +57,15 @@ def _text(value: Any) -> str:
     return html.escape(str(value))
 
 
-def _mean_pm(values: np.ndarray) -> str:
-    mean, half = mean_ci(values)
-    if not math.isfinite(half):
-        return fmt(mean)
-    if half <= 1e-9 * max(abs(mean), 1.0):  # equal in every run, up to rounding
-        half = 0.0
-    return f"{fmt(mean)} ± {fmt(half)}"
+def _mean_interval(values: np.ndarray, *, share: bool, t: Callable[[str], str]) -> str:
+    """The mean, its 95% interval and the runs behind it (or that there are too few)."""
+    found = estimate(values, share=share)
+    n = f"<span class='meaning'>n = {found.n}/{found.runs}</span>"
+    if found.runs == 1 or found.n == 0:
+        return fmt(found.mean)
+    if found.too_few:
+        return f"{fmt(found.mean)}<br><span class='meaning'>{t('too_few_cases')}</span> {n}"
+    return f"{fmt(found.mean)} [{fmt(found.low)}, {fmt(found.high)}] {n}"
 
 
 def _seeds(seeds: list[int]) -> str:
@@ -128,7 +129,7 @@ def _summary(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -
     body = ""
     for name, meaning in METRICS.items():
         cells = "".join(
-            f"<td class='num'>{_mean_pm(r.summary[name].to_numpy(dtype=float))}</td>"
+            f"<td class='num'>{_mean_interval(r.summary[name].to_numpy(dtype=float), share=name in SHARES, t=t)}</td>"
             for r in results
         )
         shown = meaning if lang == "en" else label("metric", name, lang)
@@ -142,6 +143,12 @@ def _summary(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -
     )
 
 
+def _difference_interval(row: Any, t: Callable[[str], str]) -> str:
+    if getattr(row, "too_few", False):
+        return f"{t('too_few_cases')} (n = {row.n})"
+    return f"[{fmt(row.ci_low)}, {fmt(row.ci_high)}]"
+
+
 def _differences(differences: pd.DataFrame, t: Callable[[str], str]) -> str:
     table = relative_differences(differences)
     body = ""
@@ -152,7 +159,7 @@ def _differences(differences: pd.DataFrame, t: Callable[[str], str]) -> str:
             f"<td><code>{_text(row.metric)}</code></td><td>{_text(row.scenario)}</td>"
             f"<td class='num'>{fmt(row.reference_mean)}</td><td class='num'>{fmt(row.mean)}</td>"
             f"<td class='num'>{fmt(row.difference)}</td>"
-            f"<td class='num'>{fmt(row.ci_low)} to {fmt(row.ci_high)}</td>"
+            f"<td class='num'>{_difference_interval(row, t)}</td>"
             f"<td class='num'>{fmt(row.relative)}%</td>"
             f"<td>{'✔ ' + t('significant') if significant else ''}</td></tr>"
         )

@@ -7,16 +7,30 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from sim.model.metrics import METRICS
+from sim.model.metrics import METRICS, SHARES
 from sim.runs.experiments import RunResult
-from sim.runs.statistics import mean_ci
+from sim.runs.statistics import Estimate, estimate
 
 
 def fmt(value: float) -> str:
-    """A number to 4 significant digits, thousands separated from 10,000; "–" when unknown."""
+    """A number to 4 significant digits, thousands separated from 1,000; "–" when unknown.
+
+    The one number format of every table people read (console, report, app).
+    """
     if value is None or not np.isfinite(value):
         return "–"
-    return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def interval_text(estimate: Estimate) -> str:
+    """``[low, high]``, or why there is none (too few runs with cases)."""
+    if estimate.n == 0:
+        return "no cases in any run"
+    if estimate.too_few:
+        return f"too few cases ({estimate.n} of {estimate.runs} runs)"
+    if estimate.runs == 1:
+        return ""
+    return f"[{fmt(estimate.low)}, {fmt(estimate.high)}]"
 
 
 COUNTS_PER_1K = ("open_disputes", "escalations", "incidents")  # mapped per 1,000 residents
@@ -36,15 +50,17 @@ def grid_values(grids: pd.DataFrame, column: str, grid_ids: Sequence[str]) -> np
 
 
 def print_summary(result: RunResult) -> None:
-    """The outcome metrics as a readable table (mean and 95% CI over replicates)."""
+    """The outcome metrics as a readable table: mean, 95% interval and runs behind each mean."""
     n = len(result.seeds)
     seeds = f"seed {result.seeds[0]}" if n == 1 else f"seeds {result.seeds[0]}..{result.seeds[-1]}"
     print(f"\n{result.scenario.name}: {result.days} days, {n} run(s), {seeds}")
-    print(f"{'metric':36s} {'value':>12s} {'95% CI':>12s}  meaning")
+    print(f"{'metric':36s} {'value':>12s} {'95% interval':>30s} {'runs':>5s}  meaning")
     for name, meaning in METRICS.items():
-        mean, half = mean_ci(result.summary[name].to_numpy())
-        ci = f"±{fmt(half)}" if np.isfinite(half) else ""
-        print(f"{name:36s} {fmt(mean):>12s} {ci:>12s}  {meaning}")
+        found = estimate(result.summary[name].to_numpy(dtype=float), share=name in SHARES)
+        runs = f"{found.n}/{found.runs}"
+        print(
+            f"{name:36s} {fmt(found.mean):>12s} {interval_text(found):>30s} {runs:>5s}  {meaning}"
+        )
 
 
 def print_differences(differences: pd.DataFrame) -> None:
@@ -55,6 +71,8 @@ def print_differences(differences: pd.DataFrame) -> None:
         print(f"{'metric':36s} {reference[:12]:>12s} {name[:12]:>12s} {'difference':>12s}  95% CI")
         for row in table.itertuples():
             ci = f"[{fmt(row.ci_low)}, {fmt(row.ci_high)}]" if np.isfinite(row.ci_low) else ""
+            if getattr(row, "too_few", False):
+                ci = f"too few cases ({row.n} paired runs)"
             flag = "*" if row.significant else " "
             difference = ("+" if row.difference > 0 else "") + fmt(row.difference)
             print(

@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from importlib.util import find_spec
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
@@ -79,6 +79,17 @@ def execute(spec: RunSpec) -> dict[str, Any]:
     record["worker"] = f"{socket.gethostname()}:{os.getpid()}"
     record["finished"] = datetime.now(UTC).isoformat(timespec="milliseconds")
     return record
+
+
+def trial_runs(n_runs: int, max_runs: int | None) -> set[int]:
+    """The run ids to run: all of them, or ``max_runs`` spread evenly across the design.
+
+    A quick trial (``--max-runs 6``) so samples every part of the design, and a
+    later ``--resume`` runs the rest.
+    """
+    if max_runs is None or max_runs >= n_runs:
+        return set(range(n_runs))
+    return {int(i) for i in np.linspace(0, n_runs - 1, max_runs).round()}
 
 
 def run_specs(sweep: Sweep, design: pd.DataFrame) -> Iterator[RunSpec]:
@@ -254,11 +265,10 @@ def _run_sweep(
     _write_atomic(out / "design.csv", _cells(design).to_csv(index=False, float_format="%.10g"))
     store = RunStore(out)
     done = store.done()
-    total = len(design) * sweep.replicates
-    if max_runs is not None:
-        total = min(total, max_runs)
-    skipped = sum(1 for i in done if i < total)
-    todo = (s for s in islice(run_specs(sweep, design), total) if s.run_id not in done)
+    chosen = trial_runs(len(design) * sweep.replicates, max_runs)
+    total = len(chosen)
+    skipped = len(done & chosen)
+    todo = (s for s in run_specs(sweep, design) if s.run_id in chosen and s.run_id not in done)
     counts = {"ok": 0, "failed": 0, "skipped": skipped, "left": total - skipped}
     where = scheduler or f"local process pool ({workers or default_workers()} workers)"
 

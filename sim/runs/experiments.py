@@ -14,10 +14,11 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.model.governance import GovernanceModel
-from sim.model.metrics import METRICS, grid_outcomes
+from sim.model.metrics import METRICS, SHARES, grid_outcomes
 from sim.model.timeline import Timeline
 from sim.runs.executors import default_workers, executor_for
 from sim.runs.scenario import Scenario, ScenarioError, load_scenario
+from sim.runs.statistics import MIN_RUNS
 
 
 def simulate(
@@ -216,8 +217,11 @@ def paired_differences(results: Sequence[RunResult], *, level: float = 0.95) -> 
     """Each metric's difference from the first scenario, with a ``level`` confidence interval.
 
     Runs with the same seed are paired (common random numbers): the interval
-    is a t interval of the per-seed differences. ``significant`` is true when
-    it excludes zero (never with a single replicate).
+    is a t interval of the per-seed differences, clipped to [-1, 1] for shares.
+    ``n`` is the number of pairs in which both runs have a value (a share needs
+    cases); with fewer than :data:`~sim.runs.statistics.MIN_RUNS` the metric is
+    ``too_few`` and gets no interval. ``significant`` is true when the
+    interval excludes zero (never with too few pairs).
     """
     from scipy import stats
 
@@ -228,19 +232,23 @@ def paired_differences(results: Sequence[RunResult], *, level: float = 0.95) -> 
             b = other.summary[metric].to_numpy(dtype=float)
             diff = (b - a)[~np.isnan(b - a)]
             mean = _mean(diff)
-            if len(diff) > 1 and diff.std(ddof=1) > 0:
+            too_few = len(diff) < MIN_RUNS
+            if too_few:
+                half = float("nan")
+            elif diff.std(ddof=1) > 0:
                 half = stats.t.ppf(0.5 + level / 2, len(diff) - 1) * diff.std(ddof=1)
                 half /= np.sqrt(len(diff))
-            elif len(diff) > 1:  # identical in every run
+            else:  # identical in every run
                 half = 0.0
-            else:
-                half = float("nan")
             low, high = mean - half, mean + half
+            if metric in SHARES:
+                low, high = max(low, -1.0), min(high, 1.0)
             rows.append({
                 "metric": metric, "scenario": other.scenario.name,
                 "reference": reference.scenario.name,
                 "reference_mean": _mean(a), "mean": _mean(b),
                 "difference": mean, "ci_low": low, "ci_high": high,
                 "significant": bool(np.isfinite(half) and (low > 0 or high < 0)),
+                "n": len(diff), "too_few": too_few,
             })  # fmt: skip
     return pd.DataFrame(rows)

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from sim.model.construction import check_against_map
+from sim.model.geography import MapDataError, map_sha256
 from sim.model.parameters import ParameterError, flatten, resolve
 from sim.model.timeline import Timeline
 
@@ -45,14 +47,19 @@ class Scenario:
         merged = self.overrides | overrides
         try:
             params = resolve(merged)
-        except ParameterError as exc:
+            check_against_map(params, self.timeline)
+        except (ParameterError, MapDataError) as exc:
             raise ScenarioError(f"--set {exc}") from None
         return replace(self, params=params, overrides=merged)
 
     @property
     def sha256(self) -> str:
-        """A hash of the resolved parameters and timeline: the same hash means the same experiment."""
-        text = json.dumps([self.params, self.timeline.to_dict()], sort_keys=True, default=str)
+        """A hash of the resolved parameters, the timeline and the map file's bytes.
+
+        The same hash means the same experiment, map included.
+        """
+        inputs = [self.params, self.timeline.to_dict(), map_sha256(self.params["map.file"])]
+        text = json.dumps(inputs, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -72,11 +79,17 @@ def list_scenarios() -> list[str]:
 def read_toml(path: Path, *, what: str = "scenario file", hint: str = "") -> dict:
     """A TOML file's contents; a missing, unreadable or invalid file is a :class:`ScenarioError`."""
     try:
-        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))  # a BOM is fine
     except FileNotFoundError:
         raise ScenarioError(f"{path}: {what} not found{hint}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        ) from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a folder, not a {what}") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: invalid TOML ({exc})") from None
 
@@ -86,10 +99,24 @@ def _read(path: Path) -> dict:
 
 
 def _flatten(path: Path, data: dict) -> dict[str, Any]:
+    """A file's settings; a relative ``map.file`` is taken from the file's folder."""
     try:
-        return flatten({k: v for k, v in data.items() if k not in TOP_LEVEL})
+        settings = flatten({k: v for k, v in data.items() if k not in TOP_LEVEL})
     except ParameterError as exc:
         raise ScenarioError(f"{path}: {exc}") from None
+    map_file = settings.get("map.file")
+    if isinstance(map_file, str) and map_file and not Path(map_file).is_absolute():
+        settings["map.file"] = str((path.parent / map_file).resolve())
+    return settings
+
+
+def _parent_path(path: Path, parent: str) -> Path:
+    """The file ``extends = parent`` names: a path from the file's folder, or a scenario name
+    (a sibling file of that name, else the shipped scenario)."""
+    if parent.endswith(".toml") or "/" in parent:
+        return path.parent / parent
+    sibling = path.parent / f"{parent}.toml"
+    return sibling if sibling.is_file() else scenario_path(parent)
 
 
 def _chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -105,8 +132,7 @@ def _chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], dic
     if parent is not None:
         if not isinstance(parent, str):
             raise ScenarioError(f"{path}: extends: expected a scenario name, got {parent!r}")
-        parent_path = scenario_path(parent) if "/" not in parent else path.parent / parent
-        overrides, top = _chain(parent_path, (*seen, resolved))
+        overrides, top = _chain(_parent_path(path, parent), (*seen, resolved))
         top.pop("description", None)  # a description speaks for its own file only
     for key in ("description", "interventions", "events"):
         if key in data:
@@ -124,7 +150,8 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
             raise ParameterError(f"description: expected a string, got {description!r}")
         params = resolve(overrides)
         timeline = Timeline.parse(top.get("interventions", []), top.get("events", []))
-    except ParameterError as exc:
+        check_against_map(params, timeline)
+    except (ParameterError, MapDataError) as exc:
         raise ScenarioError(f"{path}: {exc}") from None
     return Scenario(path.stem, path, params, overrides, description, timeline)
 

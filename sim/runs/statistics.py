@@ -1,6 +1,8 @@
-"""The statistics of results over runs: means with confidence intervals."""
+"""The statistics of results over runs: means with confidence intervals, and how many runs."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
@@ -16,3 +18,48 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
         return float(values[0]), float("nan")
     half = stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
     return float(values.mean()), float(half)
+
+
+MIN_RUNS = 3  # fewer runs with a value than this: no interval, "too few cases"
+BOOTSTRAP_RESAMPLES = 2000
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean over runs, its interval and how many runs stand behind it."""
+
+    mean: float
+    low: float
+    high: float
+    n: int  # runs with a value (a share needs cases: no petitions, no petition share)
+    runs: int  # runs in all
+
+    @property
+    def too_few(self) -> bool:
+        """Too few runs with a value for an interval: show the mean and n, not noise."""
+        return self.n < MIN_RUNS
+
+
+def estimate(values: np.ndarray, *, share: bool = False, level: float = 0.95) -> Estimate:
+    """Mean and ``level`` interval over runs; nan values (runs without cases) do not count.
+
+    Shares get a percentile bootstrap over runs (fixed resampling stream, so the same
+    runs give the same interval), which stays inside [0, 1]; other metrics a t
+    interval, cut at 0 (no metric is negative). With fewer than :data:`MIN_RUNS`
+    values the interval is nan.
+    """
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    n = len(finite)
+    if n == 0:
+        return Estimate(float("nan"), float("nan"), float("nan"), 0, len(values))
+    mean = float(finite.mean())
+    if n < MIN_RUNS:
+        return Estimate(mean, float("nan"), float("nan"), n, len(values))
+    if share:
+        rng = np.random.default_rng(0)
+        means = finite[rng.integers(n, size=(BOOTSTRAP_RESAMPLES, n))].mean(axis=1)
+        low, high = np.quantile(means, [0.5 - level / 2, 0.5 + level / 2])
+        return Estimate(mean, float(low), float(high), n, len(values))
+    _, half = mean_ci(finite, level)
+    return Estimate(mean, max(mean - half, 0.0), mean + half, n, len(values))

@@ -234,6 +234,9 @@ def parse_factors(data: dict[str, Any], sections: tuple[tuple[str, str], ...]) -
     return factors
 
 
+SECTION_OF_ROLE = {"lever": "levers", "uncertainty": "uncertainties"}
+
+
 def parse_sweep(data: dict[str, Any], *, name: str, base_dir: Path) -> Sweep:
     """A :class:`Sweep` from a sweep file's contents; :class:`ParameterError` names the key."""
     check_entries(data, TOP_LEVEL)
@@ -249,6 +252,12 @@ def parse_sweep(data: dict[str, Any], *, name: str, base_dir: Path) -> Sweep:
     factors = parse_factors(data, (("lever", "levers"), ("uncertainty", "uncertainties")))
     if not factors:
         raise ParameterError("levers, uncertainties: nothing to sweep")
+    fixed = set(flatten(data.get("settings", {})))
+    for f in factors:
+        if f.key in fixed:
+            raise ParameterError(
+                f"settings.{f.key}: also swept in [{SECTION_OF_ROLE[f.role]}]; set it in one place"
+            )
     if method in ("sobol", "morris") and len(factors) < 2:
         raise ParameterError(f"design.method: {method} needs at least two factors")
     second_order = design.get("second_order", False)

@@ -24,7 +24,7 @@ from sim.output.report import scenario_geography, write_report
 from sim.output.tables import fmt, grid_values
 from sim.runs.experiments import RunResult, run_replicates
 from sim.runs.scenario import load_scenario
-from sim.runs.statistics import mean_ci
+from sim.runs.statistics import estimate, mean_ci
 
 PNG = "data:image/png;base64,"
 DAYS = 25
@@ -110,8 +110,9 @@ def test_summary_has_every_metric_with_its_mean(comparison, results):
     for name, meaning in METRICS.items():
         assert f"<code>{name}</code>" in table
         assert meaning.split(" (")[0] in table
-    mean, half = mean_ci(a.summary["disputes_per_1k"].to_numpy())
-    assert f"{fmt(mean)} ± {fmt(half)}" in table
+    found = estimate(a.summary["disputes_per_1k"].to_numpy())
+    assert f"{fmt(found.mean)} [{fmt(found.low)}, {fmt(found.high)}]" in table
+    assert f"n = {found.n}/{found.runs}" in table
     assert "<th>muzhou</th><th>more_workers</th>" in table
 
 
@@ -219,6 +220,8 @@ def test_relative_differences_in_percent_of_the_reference():
 def test_number_format():
     assert fmt(0.123456) == "0.1235"
     assert fmt(864.50444) == "864.5"
+    assert fmt(8130.2) == "8,130"  # thousands separated as soon as there are thousands
+    assert fmt(11520.0) == "11,520"
     assert fmt(123456.7) == "123,457"
     assert fmt(float("nan")) == "–"
 
