@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -28,6 +29,30 @@ def process_context() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["sim.runs.batch"])
     return context
+
+
+UNGUARDED_SCRIPT = (
+    "worker processes re-run the script that started them, and this one calls the model at its "
+    'top level: put that code under `if __name__ == "__main__":` to use every core'
+)
+
+
+def check_not_bootstrapping() -> None:
+    """Refuse to run the model while this process is a worker re-importing the main script.
+
+    Process pools start workers that import the main module again; a script
+    that calls the model at its top level, unguarded, would otherwise run it
+    again in every worker before failing. The worker exits quietly; the parent
+    says why once (:data:`UNGUARDED_SCRIPT`) and runs in one process.
+    """
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise SystemExit(1)
+
+
+def started_from_a_script() -> bool:
+    """True when the main module is a script file (not a notebook, the REPL or ``-m``)."""
+    main = sys.modules.get("__main__")
+    return getattr(main, "__file__", None) is not None and getattr(main, "__spec__", None) is None
 
 
 def default_workers() -> int:

@@ -3,9 +3,11 @@ and the paired differences between scenarios run on common random numbers."""
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +18,13 @@ from tqdm import tqdm
 from sim.model.governance import GovernanceModel
 from sim.model.metrics import METRICS, SHARES, grid_outcomes
 from sim.model.timeline import Timeline
-from sim.runs.executors import default_workers, executor_for
+from sim.runs.executors import (
+    UNGUARDED_SCRIPT,
+    check_not_bootstrapping,
+    default_workers,
+    executor_for,
+    started_from_a_script,
+)
 from sim.runs.scenario import Scenario, ScenarioError, load_scenario
 from sim.runs.statistics import MIN_RUNS
 
@@ -32,6 +40,7 @@ def simulate(
     """Build a model and run it for ``days``; returns the model (metrics, time series, grids)."""
     if days < 1:
         raise ValueError(f"days: must be at least 1, got {days}")
+    check_not_bootstrapping()
     if timeline:
         timeline.check_days(days)
     with tqdm(
@@ -132,6 +141,26 @@ def run_scenarios(
     workers = max(1, min(workers or default_workers(), len(jobs)))
     done: dict[tuple[int, int], tuple] = {}
     started = time.perf_counter()
+    check_not_bootstrapping()
+    if workers > 1:
+        try:
+            with (
+                executor_for(workers=workers) as pool,
+                tqdm(total=len(jobs), unit="run", disable=not progress) as bar,
+            ):
+                futures = {
+                    pool.submit(_one_run, scenarios[s], days=days, seed=seeds[r], run_id=r): (s, r)
+                    for s, r in jobs
+                }
+                for future in as_completed(futures):
+                    done[futures[future]] = future.result()
+                    bar.update()
+        except BrokenProcessPool:
+            if not started_from_a_script():
+                raise
+            print(f"govsim: warning: {UNGUARDED_SCRIPT}; running in this one process instead",
+                  file=sys.stderr)  # fmt: skip
+            workers, done = 1, {}
     if workers == 1:
         with tqdm(total=len(jobs), unit="run", disable=not progress or len(jobs) == 1) as bar:
             for s, r in jobs:
@@ -139,18 +168,6 @@ def run_scenarios(
                     scenarios[s], days=days, seed=seeds[r], run_id=r,
                     progress=progress and len(jobs) == 1,
                 )  # fmt: skip
-                bar.update()
-    else:
-        with (
-            executor_for(workers=workers) as pool,
-            tqdm(total=len(jobs), unit="run", disable=not progress) as bar,
-        ):
-            futures = {
-                pool.submit(_one_run, scenarios[s], days=days, seed=seeds[r], run_id=r): (s, r)
-                for s, r in jobs
-            }
-            for future in as_completed(futures):
-                done[futures[future]] = future.result()
                 bar.update()
     wall = time.perf_counter() - started
     results = []

@@ -9,7 +9,8 @@ import pandas as pd
 import solara
 
 from sim.labels import label
-from sim.model.metrics import METRICS
+from sim.model.metrics import METRICS, SHARES
+from sim.output.tables import fmt
 from sim.viz.language import DEFAULT_LANGUAGE, app_text, shown
 from sim.viz.session import KEY_METRICS
 
@@ -77,6 +78,18 @@ def format_value(value: float, unit: str) -> str:
     return f"{value:.1%}" if unit == "share" else f"{value:,.1f}"
 
 
+def table_value(value: float, metric: str, *, difference: bool = False) -> str:
+    """A value in a table, as the cards show it: shares in percent (differences in percentage
+    points), other metrics to 4 significant digits, as in every report table."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if metric not in SHARES:
+        return ("+" if difference and value > 0 else "") + fmt(value)
+    if difference:
+        return f"{value * 100:+.2g} pp" if abs(value) < 0.001 else f"{value * 100:+.1f} pp"
+    return f"{value:.1%}"
+
+
 @solara.component
 def KpiCards(
     *, current: dict[str, dict[str, float]], lang: str = DEFAULT_LANGUAGE
@@ -104,7 +117,8 @@ def DifferencesTable(*, differences: pd.DataFrame, lang: str = DEFAULT_LANGUAGE)
     """Each metric for A and B and B - A (same seed: common random numbers)."""
     lines = [f"| {label('term', 'metric', lang)} | A | B | B - A |", "|---|---:|---:|---:|"]
     for row in differences.itertuples(index=False):
-        a, b, diff = (format_value(v, "") for v in (row.A, row.B, row[3]))
+        a, b = (table_value(v, row.metric) for v in (row.A, row.B))
+        diff = table_value(row[3], row.metric, difference=True)
         name = shown("metric", row.metric, lang, english=row.metric)
         lines.append(f"| {name} | {a} | {b} | {diff} |")
     with solara.Div(classes=["govsim-differences"]) as div:

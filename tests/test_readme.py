@@ -1,0 +1,89 @@
+"""Every shell and Python example of the README runs as printed, so the README cannot drift.
+
+Shell blocks run in order in one fresh folder that sees the repository's ``scenarios/`` (a later
+command may read what an earlier one wrote), each `govsim` command with `--set population.scale=0.02 --days 60` added where it takes
+them (results are per resident and per year, so only the run time and the noise change). What cannot run inside a test is
+listed in NOT_RUN with the test that covers it instead; anything else that fails, fails here.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+SMALL = {"run": ["--set", "population.scale=0.02", "--days", "60"]}
+SMALL |= {"compare": SMALL["run"], "sweep": SMALL["run"], "validate": ["--days", "60"]}
+NOT_RUN = {  # command prefix -> why not here, and what covers it
+    "make test": "it is the command that runs this test",
+    "make run": "run by CI's fresh clone; the same `govsim run baseline` runs below",
+    "make app": "a server: tests/viz/test_app_browser.py serves and drives the app",
+    "solara run": "a server: tests/viz/test_app_browser.py",
+    "govsim app": "a server: tests/viz/test_app_browser.py; its --port check in tests/cli",
+    "dask ": "a cluster: tests/runs/test_sweep.py starts a real scheduler and two workers",
+    "govsim calibrate": "ten minutes: tests/runs/test_calibration.py runs a quick calibration",
+}
+CLUSTER_PYTHON = ("dask_jobqueue", "dask_kubernetes")  # need a SLURM or Kubernetes cluster
+
+
+def blocks(language: str) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```", README, flags=re.S | re.M)
+
+
+def shell_commands() -> list[str]:
+    commands = []
+    for block in blocks("sh"):
+        for line in block.splitlines():
+            command = line.split("  #")[0].strip()
+            if command and not command.startswith("#"):
+                commands.append(command)
+    return commands
+
+
+def test_the_readme_has_examples():
+    assert len(shell_commands()) >= 15 and len(blocks("python")) >= 3
+
+
+def test_every_shell_example_runs(tmp_path):
+    govsim = Path(sys.executable).parent / "govsim"
+    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")  # paths as from the repository's root
+    ran: list[str] = []
+    for command in shell_commands():
+        if any(command.startswith(prefix) for prefix in NOT_RUN):
+            continue
+        argv = shlex.split(command)
+        assert argv[0] == "govsim", f"README command not covered: {command}"
+        if "--scheduler" in argv:  # the same sweep on the local pool (once)
+            i = argv.index("--scheduler")
+            del argv[i : i + 2]
+            if shlex.join(argv) in ran:
+                continue
+        argv += SMALL.get(argv[1], [])
+        out = subprocess.run(
+            [str(govsim), *argv[1:], *(["--quiet"] if argv[1] in ("run", "compare", "sweep") else [])],
+            cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert out.returncode == 0, f"{command}\n{out.stderr[-1500:]}"
+        assert "Traceback" not in out.stderr, command
+        ran.append(shlex.join(argv[: len(argv) - len(SMALL.get(argv[1], []))]))
+    assert len(ran) >= 12
+    assert (tmp_path / "results" / "sweeps" / "staffing" / "runs.csv").exists()
+
+
+@pytest.mark.parametrize("number", range(len(blocks("python"))))
+def test_every_python_example_runs(number, tmp_path):
+    code = blocks("python")[number]
+    if any(name in code for name in CLUSTER_PYTHON):
+        pytest.skip("needs a SLURM or Kubernetes cluster (dask-jobqueue, dask-kubernetes)")
+    script = tmp_path / "example.py"
+    script.write_text(code, encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=600)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-1500:]
+    assert "warning" not in out.stderr  # as printed, the example needs no fallback
