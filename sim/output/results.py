@@ -16,7 +16,7 @@ import pandas as pd
 
 from sim.output.report import write_report
 from sim.runs.experiments import RunResult
-from sim.runs.folders import replace_dir
+from sim.runs.folders import check_out, replace_dir
 
 
 def _manifest(results: Sequence[RunResult], command: str, kind: str) -> dict:
@@ -73,10 +73,15 @@ def write_results(
     a ``scenario`` column), ``differences.csv`` when comparing,
     ``manifest.json`` and ``report.html``. An existing directory is replaced
     only once the new one is complete, so a failure half-way never leaves a
-    mix of old and new files. ``lang`` is the language of ``report.html`` (``en``, ``zh``).
-    Returns the names of the files written.
+    mix of old and new files; only an empty folder or an earlier results folder of
+    the same ``kind`` of command (``run``, or ``compare`` when there are
+    differences) is replaced, or of another kind with ``force``
+    (:func:`sim.runs.folders.check_out`). ``lang`` is the language of
+    ``report.html`` (``en``, ``zh``). Returns the names of the files written.
     """
+    kind = kind or ("compare" if differences is not None else "run")
     out = Path(out)
+    check_out(out, kind=kind, force=force)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
