@@ -9,6 +9,7 @@ given (typed here as a Mesa ``Model`` so that this module does not import it).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -91,6 +92,12 @@ def build_staff(model: Model, full: Geography, keep: np.ndarray) -> None:
         rule=p["grid_workers.allocation"],
         risk=model.full_grid_risk,
     )[keep]
+    if p["grid_workers.total"] > 0 and workers.sum() == 0:
+        warnings.warn(
+            f"grid_workers.total = {p['grid_workers.total']} is for the whole district: the "
+            "simulated towns' share rounds to 0 grid workers",
+            stacklevel=2,
+        )
     model.workers_per_grid = workers
     model.grid_workers = AgentSet(
         [

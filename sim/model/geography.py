@@ -265,6 +265,11 @@ def _parse_feature(path: Path, index: int, feature: dict) -> tuple[dict, shapely
     if geom.is_empty or not geom.is_valid:
         reason = "empty" if geom.is_empty else shapely.validation.explain_validity(geom)
         raise _fail(path, index, feature, f"invalid geometry: {reason}")
+    x0, y0, x1, y1 = geom.bounds
+    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+        raise _fail(path, index, feature,
+                    f"coordinates ({x0:.6g}, {y0:.6g}) are not longitude and latitude in degrees "
+                    "(in metres, or swapped?): give the map in WGS84, longitude first")  # fmt: skip
     return props, geom
 
 

@@ -324,3 +324,36 @@ def test_a_sweep_trial_samples_across_the_design_and_resume_completes_it(tmp_pat
     assert trial["grid_workers.total"].nunique() == 3  # not the first three runs of one point
     assert main(["sweep", str(sweep), "--resume", "--quiet", "--out", str(out)]) == 0
     assert sorted(pd.read_csv(out / "runs.csv")["run_id"]) == list(range(10))
+
+
+def test_a_district_total_that_leaves_a_town_no_grid_workers_says_so():
+    import sim
+
+    with pytest.warns(UserWarning, match="rounds to 0 grid workers"):
+        metrics = sim.run({"map.towns": ["Muzhou"], "grid_workers.total": 100}, days=5, seed=1)
+    assert metrics["resolved_in_grid_share"] == 0.0
+
+
+@pytest.mark.parametrize("how", ["metres", "swapped"])
+def test_a_map_in_metres_or_with_swapped_coordinates_is_refused(how, tmp_path, capsys):
+    shipped = Path(__file__).resolve().parents[2] / "sim" / "data" / "xinhui_grids.geojson"
+    data = json.loads(shipped.read_text())
+
+    def move(ring):
+        if how == "metres":  # roughly UTM 49N
+            return [[(x - 111) * 102_000 + 500_000, y * 110_600] for x, y in ring]
+        return [[y, x] for x, y in ring]
+
+    for feature in data["features"]:
+        geometry = feature["geometry"]
+        polygons = (
+            geometry["coordinates"]
+            if geometry["type"] == "MultiPolygon"
+            else [geometry["coordinates"]]
+        )
+        for polygon in polygons:
+            polygon[:] = [move(ring) for ring in polygon]
+    bad = tmp_path / f"{how}.geojson"
+    bad.write_text(json.dumps(data))
+    one_line_exit_2(capsys, ["validate", "baseline", "--set", f"map.file={bad}"],
+                    "not longitude and latitude")  # fmt: skip

@@ -322,3 +322,13 @@ def test_model_code_never_imports_the_ui():
         "assert not [m for m in sys.modules if m.split('.')[0] in ('solara', 'ipyvue')], 'ui'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_differences_table_formats_as_the_cards():
+    """Shares in percent and percentage points, not `0.0 0.0 -0.0`; other values as reports do."""
+    from sim.viz.plots import table_value
+
+    assert table_value(0.025, "escalation_rate") == "2.5%"
+    assert table_value(-0.011, "escalation_rate", difference=True) == "-1.1 pp"
+    assert table_value(8130.0, "annual_cost_wan_yuan") == "8,130"
+    assert table_value(6000.0, "annual_cost_wan_yuan", difference=True) == "+6,000"
