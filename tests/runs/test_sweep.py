@@ -150,7 +150,7 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
 def test_max_runs_then_resume_completes_the_design_once(tmp_path, capsys):
     path, out = sweep_file(tmp_path, samples=3), tmp_path / "out"
     assert main(["sweep", str(path), "--out", str(out), "--max-runs", "2", "--quiet"]) == 0
-    assert pd.read_csv(out / "runs.csv")["run_id"].tolist() == [0, 1]
+    assert pd.read_csv(out / "runs.csv")["run_id"].tolist() == [0, 5]  # spread: first and last
     assert main(["sweep", str(path), "--out", str(out), "--quiet"]) == 2
     assert "pass --resume" in capsys.readouterr().err
     assert main(["sweep", str(path), "--out", str(out), "--resume", "--quiet"]) == 0
@@ -215,10 +215,11 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("path", sorted(Path("scenarios/sweeps").glob("*.toml")), ids=str)
-def test_every_shipped_sweep_loads_and_its_first_runs_run(path, tmp_path):
+def test_every_shipped_sweep_loads_and_a_trial_runs(path, tmp_path):
     sweep = load_sweep(path)
     assert sweep.description and len(sweep.design()) >= 2
     argv = ["sweep", str(path), "--days", "3", "--max-runs", "2", "--set", "population.scale=0.01"]
     assert main([*argv, "--quiet", "--out", str(tmp_path / "out")]) == 0
     runs = pd.read_csv(tmp_path / "out" / "runs.csv")
-    assert runs["run_id"].tolist() == [0, 1] and (runs["status"] == "ok").all()
+    last = len(sweep.design()) * sweep.replicates - 1  # a trial spans the design
+    assert runs["run_id"].tolist() == [0, last] and (runs["status"] == "ok").all()
