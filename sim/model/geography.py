@@ -31,7 +31,6 @@ from sim.model.parameters import ParameterError
 DATA = resources.files("sim") / "data"
 DEFAULT_MAP = "xinhui_grids.geojson"
 TOTAL_GRIDS = 640  # smart grids in the district (news report 2022-06-30)
-FIXED_GRIDS = {"Muzhou": 35}  # grids in Muzhou (news report 2022-06-30)
 KM_PER_DEG_LAT = 110.57
 KM_PER_DEG_LON_EQUATOR = 111.32
 ROAD_KMH = 30.0  # [assumption] mean police road speed, including detours
@@ -54,6 +53,8 @@ class Town:
     communities: int
     villages: int
     centre: tuple[float, float]
+    fixed_grids: int | None  # a published grid count (Muzhou 35), else None: by population
+    trust_room_villages: int  # villages with a trust room in the published account
     source: str
 
     @property
@@ -62,10 +63,11 @@ class Town:
         return self.communities + self.villages
 
 
-def load_district_table() -> list[Town]:
+@cache
+def load_district_table() -> tuple[Town, ...]:
     """The 11 town-level units of Xinhui with their published figures."""
     with (DATA / "district.csv").open(encoding="utf-8") as fh:
-        return [
+        return tuple(
             Town(
                 name=row["town"],
                 name_zh=row["name_zh"],
@@ -75,10 +77,12 @@ def load_district_table() -> list[Town]:
                 communities=int(row["communities"]),
                 villages=int(row["villages"]),
                 centre=(float(row["centre_lon"]), float(row["centre_lat"])),
+                fixed_grids=int(row["fixed_grids"]) if row["fixed_grids"] else None,
+                trust_room_villages=int(row["trust_room_villages"] or 0),
                 source=row["source"],
             )
             for row in csv.DictReader(fh)
-        ]
+        )
 
 
 def largest_remainder(total: int, weights: np.ndarray, minimum: np.ndarray | int = 0) -> np.ndarray:
@@ -117,8 +121,9 @@ def largest_remainder(total: int, weights: np.ndarray, minimum: np.ndarray | int
 
 
 def grids_per_town(towns: list[Town], total: int = TOTAL_GRIDS) -> dict[str, int]:
-    """640 grids over the towns: Muzhou fixed at 35, the rest by population, >= 1 per village unit."""
-    fixed = {t.name: FIXED_GRIDS[t.name] for t in towns if t.name in FIXED_GRIDS}
+    """640 grids over the towns: published counts as they are (Muzhou 35), the rest by
+    population, at least one per village-level unit."""
+    fixed = {t.name: t.fixed_grids for t in towns if t.fixed_grids is not None}
     others = [t for t in towns if t.name not in fixed]
     shares = largest_remainder(
         total - sum(fixed.values()),
@@ -286,6 +291,9 @@ def _load(path: Path) -> Geography:
         props.append(p)
         geoms.append(g)
 
+    english = {t.name_zh: t.name for t in load_district_table()}  # a map may name towns in Chinese
+    for p in props:
+        p["town"] = english.get(str(p["town"]), str(p["town"]))
     town_names = list(dict.fromkeys(str(p["town"]) for p in props))
     village_keys = list(dict.fromkeys((str(p["town"]), str(p["village"])) for p in props))
     village_index = {key: i for i, key in enumerate(village_keys)}
@@ -342,11 +350,14 @@ def default_map_path() -> Path:
 
 
 def town_set(value: str | list[str], town_names: list[str], *, key: str) -> set[str]:
-    """The towns named by a town-list parameter ("all", "none" or a list of names)."""
+    """The towns named by a town-list parameter ("all", "none" or a list of names, in English
+    or Chinese as in the district table)."""
     if value == "all":
         return set(town_names)
     if value == "none":
         return set()
+    english = {t.name_zh: t.name for t in load_district_table()}
+    value = [english.get(name, name) for name in value]
     unknown = sorted(set(value) - set(town_names))
     if unknown:
         raise ParameterError(
@@ -362,7 +373,7 @@ def simulated_map(
     full = load_geography(map_file or None)
     if towns == "all":
         return full, full
-    chosen = sorted(town_set(towns, full.town_names, key="map.towns"))
+    chosen = sorted(town_set(towns, full.town_names, key="map.towns"))  # English names
     if not chosen:
         raise ParameterError('map.towns: "none" leaves nothing to simulate')
     return full, full.subset(chosen)

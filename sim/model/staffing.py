@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.geography import Geography, largest_remainder
+from sim.model.geography import Geography, largest_remainder, load_district_table
 
 
 def allocate_grid_workers(geo: Geography, *, total: int, rule: str, risk: np.ndarray) -> np.ndarray:
@@ -31,10 +31,15 @@ def allocate_grid_workers(geo: Geography, *, total: int, rule: str, risk: np.nda
 
 
 def trust_room_villages(geo: Geography, n: int) -> np.ndarray:
-    """Which villages have a trust room: Muzhou's villages first (as in the article), then the largest."""
+    """Which villages have a trust room: first, in each town, as many of its largest villages
+    as the district table says have one (Muzhou's 15, as in the article); then the largest."""
     population = np.bincount(geo.grid_village, geo.grid_population, geo.n_villages)
-    in_muzhou = np.array([geo.town_names[t] == "Muzhou" for t in geo.village_town])
-    priority = in_muzhou & ~geo.village_is_community
+    published = {t.name: t.trust_room_villages for t in load_district_table()}
+    priority = np.zeros(geo.n_villages, dtype=bool)
+    for t, town in enumerate(geo.town_names):
+        villages = np.flatnonzero((geo.village_town == t) & ~geo.village_is_community)
+        largest = villages[np.argsort(-population[villages], kind="stable")]
+        priority[largest[: published.get(town, 0)]] = True
     order = np.lexsort((-population, ~priority))
     rooms = np.zeros(geo.n_villages, dtype=bool)
     rooms[order[: min(n, geo.n_villages)]] = True

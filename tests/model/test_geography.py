@@ -130,3 +130,26 @@ def test_unreadable_map_files_are_rejected(tmp_path, text, reason):
     path.write_text(text)
     with pytest.raises(MapDataError, match=reason):
         load_geography(path)
+
+
+def test_towns_are_matched_in_english_or_chinese(tmp_path):
+    """A map whose towns are named in Chinese is the same district: same trust-room villages."""
+    import json
+
+    from sim.model.geography import DATA, DEFAULT_MAP, simulated_map
+    from sim.model.staffing import trust_room_villages
+
+    zh = {t.name: t.name_zh for t in load_district_table()}
+    data = json.loads((DATA / DEFAULT_MAP).read_text(encoding="utf-8"))
+    for feature in data["features"]:
+        feature["properties"]["town"] = zh[feature["properties"]["town"]]
+    chinese = tmp_path / "zh.geojson"
+    chinese.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    english_map, chinese_map = load_geography(), load_geography(chinese)
+    assert chinese_map.town_names == english_map.town_names
+    rooms = trust_room_villages(english_map, 15)
+    assert rooms.tolist() == trust_room_villages(chinese_map, 15).tolist()
+    muzhou = english_map.town_names.index("Muzhou")
+    assert (english_map.village_town[rooms] == muzhou).all()  # the article's 15 villages
+    _, alone = simulated_map("", ["睦洲"])
+    assert alone.town_names == ["Muzhou"] and alone.n_grids == 35
