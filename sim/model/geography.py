@@ -22,6 +22,7 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import pyproj
 import shapely
 import shapely.validation
 from mesa.discrete_space import Network
@@ -133,6 +134,20 @@ def grids_per_town(towns: list[Town], total: int = TOTAL_GRIDS) -> dict[str, int
     return fixed | {t.name: int(n) for t, n in zip(others, shares, strict=True)}
 
 
+def utm_projection(lonlat: np.ndarray):
+    """A function from lon/lat (WGS84) to metres in the UTM zone of these points' middle
+    (Xinhui: zone 49N, EPSG:32649), for ``shapely.transform``."""
+    lon, lat = np.asarray(lonlat, dtype=float).mean(axis=0)
+    zone = int((lon + 180) // 6) % 60 + 1
+    epsg = (32600 if lat >= 0 else 32700) + zone
+    transformer = pyproj.Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
+
+    def project(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+
+    return project
+
+
 def km_per_degree(lat: float) -> tuple[float, float]:
     """Kilometres per degree of longitude and latitude at latitude ``lat``."""
     return KM_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat)), KM_PER_DEG_LAT
@@ -240,7 +255,35 @@ def _read_features(path: Path) -> list[dict]:
     features = data.get("features")
     if not isinstance(features, list) or not features:
         raise MapDataError(f"{path}: the FeatureCollection has no features")
-    return features
+    crs = data.get("crs")
+    if crs is None:
+        return features
+    return _to_wgs84(path, features, crs)
+
+
+def _to_wgs84(path: Path, features: list[dict], crs: object) -> list[dict]:
+    """Features of a map whose ``crs`` member names another system, reprojected to lon/lat."""
+    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+    try:
+        source = pyproj.CRS.from_user_input(name)
+    except (pyproj.exceptions.CRSError, TypeError):
+        raise MapDataError(f"{path}: crs: unknown coordinate reference system {name!r}") from None
+    if source.equals(pyproj.CRS("OGC:CRS84")) or source.equals(pyproj.CRS("EPSG:4326")):
+        return features
+    transformer = pyproj.Transformer.from_crs(source, "EPSG:4326", always_xy=True)
+
+    def project(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+
+    moved = []
+    for feature in features:
+        try:
+            geom = shapely.transform(shapely.geometry.shape(feature["geometry"]), project)
+        except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.ShapelyError):
+            moved.append(feature)  # reported with its index by _parse_feature
+            continue
+        moved.append(feature | {"geometry": shapely.geometry.mapping(geom)})
+    return moved
 
 
 def _parse_feature(path: Path, index: int, feature: dict) -> tuple[dict, shapely.Geometry]:
@@ -301,10 +344,10 @@ def _load(path: Path) -> Geography:
     grid_town = np.array([town_names.index(str(p["town"])) for p in props])
     grid_village = np.array([village_index[(str(p["town"]), str(p["village"]))] for p in props])
 
-    lat0 = float(np.mean([g.centroid.y for g in geoms]))
-    kx, ky = km_per_degree(lat0)
     centroids = np.array([(g.centroid.x, g.centroid.y) for g in geoms])
-    areas = np.array([g.area for g in geoms]) * kx * ky
+    metric = shapely.transform(np.array(geoms, dtype=object), utm_projection(centroids))
+    areas = shapely.area(metric) / 1e6  # km²
+    centres_m = shapely.get_coordinates(shapely.centroid(metric))
 
     # The police station sits in the most populous grid of each town.
     population = np.array([int(p["population"]) for p in props], dtype=np.int64)
@@ -315,7 +358,7 @@ def _load(path: Path) -> Geography:
             for t in range(len(town_names))
         ]
     )
-    delta = (centroids - centroids[station[grid_town]]) * (kx, ky)
+    delta = (centres_m - centres_m[station[grid_town]]) / 1000  # km
     travel = np.hypot(delta[:, 0], delta[:, 1]) / ROAD_KMH + ferry
 
     tree = shapely.STRtree(geoms)

@@ -153,3 +153,27 @@ def test_towns_are_matched_in_english_or_chinese(tmp_path):
     assert (english_map.village_town[rooms] == muzhou).all()  # the article's 15 villages
     _, alone = simulated_map("", ["睦洲"])
     assert alone.town_names == ["Muzhou"] and alone.n_grids == 35
+
+
+def test_a_map_in_another_crs_is_reprojected_on_load(tmp_path):
+    """A GeoJSON in UTM 49N metres with its crs member is the same district in lon/lat."""
+    import json
+
+    import pyproj
+    import shapely
+
+    from sim.model.geography import DATA, DEFAULT_MAP
+
+    to_utm = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:32649", always_xy=True)
+    data = json.loads((DATA / DEFAULT_MAP).read_text(encoding="utf-8"))
+    for feature in data["features"]:
+        geom = shapely.geometry.shape(feature["geometry"])
+        moved = shapely.transform(geom, lambda xy: np.column_stack(to_utm.transform(*xy.T)))
+        feature["geometry"] = shapely.geometry.mapping(moved)
+    data["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32649"}}
+    utm = tmp_path / "utm.geojson"
+    utm.write_text(json.dumps(data))
+    original, reprojected = load_geography(), load_geography(utm)
+    assert reprojected.edges == original.edges
+    assert np.allclose(reprojected.grid_area_km2, original.grid_area_km2, rtol=1e-3)
+    assert np.allclose(reprojected.centroids, original.centroids, atol=1e-6)
