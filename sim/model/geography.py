@@ -3,11 +3,13 @@
 The district table (``sim/data/district.csv``) holds the town-level facts of
 design section 2 with their sources. The grid map is a GeoJSON file of grid
 polygons with the properties ``grid_id``, ``town``, ``village`` and
-``population`` (optionally ``village_kind`` and ``ferry_hours``). The shipped
-map (``sim/data/xinhui_grids.geojson``) is *schematic*: the grid counts and
-populations follow the published figures, the shapes do not. It is generated
-by ``tools/make_map.py`` from the allocation rules in this module; a user may
-load a real map instead with :func:`load_geography`.
+``population`` (optionally ``village_kind``, ``village_zh``, ``village_code``
+and ``ferry_hours``), in WGS84 lon/lat or in the CRS its ``crs`` member names.
+The shipped map (``sim/data/xinhui_grids.geojson``, built by
+``tools/make_map.py``): the district outline and the town seats are real, the
+234 village committees and communities are the official list (NBS codes);
+town, village and grid boundaries are approximate (:data:`MAP_LABEL`). A user
+may load another map with :func:`load_geography` or ``map.file``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from sim.model.parameters import ParameterError
 
 DATA = resources.files("sim") / "data"
 DEFAULT_MAP = "xinhui_grids.geojson"
+MAP_LABEL = "district outline and town seats: real; town, village and grid boundaries: approximate"
 TOTAL_GRIDS = 640  # smart grids in the district (news report 2022-06-30)
 KM_PER_DEG_LAT = 110.57
 KM_PER_DEG_LON_EQUATOR = 111.32
@@ -56,6 +59,7 @@ class Town:
     centre: tuple[float, float]
     fixed_grids: int | None  # a published grid count (Muzhou 35), else None: by population
     trust_room_villages: int  # villages with a trust room in the published account
+    ferry_hours: float  # ferry time to the town's furthest village (Muzhou 1.5 h), else 0
     source: str
 
     @property
@@ -80,6 +84,7 @@ def load_district_table() -> tuple[Town, ...]:
                 centre=(float(row["centre_lon"]), float(row["centre_lat"])),
                 fixed_grids=int(row["fixed_grids"]) if row["fixed_grids"] else None,
                 trust_room_villages=int(row["trust_room_villages"] or 0),
+                ferry_hours=float(row["ferry_hours"] or 0),
                 source=row["source"],
             )
             for row in csv.DictReader(fh)
@@ -171,6 +176,8 @@ class Geography:
     edges: list[tuple[int, int]]
     polygons: list[list[np.ndarray]] = field(repr=False)  # exterior rings per grid (lon, lat)
     source: str = ""
+    village_names_zh: list[str] = field(default_factory=list)  # "" where the map has none
+    village_codes: list[str] = field(default_factory=list)  # NBS codes, "" where none
 
     @property
     def n_grids(self) -> int:
@@ -222,6 +229,8 @@ class Geography:
             town_names=[self.town_names[i] for i in town_keep],
             grid_town=town_map[self.grid_town[grid_keep]],
             village_names=[self.village_names[i] for i in village_keep],
+            village_names_zh=[self.village_names_zh[i] for i in village_keep],
+            village_codes=[self.village_codes[i] for i in village_keep],
             village_town=town_map[self.village_town[village_keep]],
             village_is_community=self.village_is_community[village_keep],
             grid_village=village_map[self.grid_village[grid_keep]],
@@ -341,6 +350,9 @@ def _load(path: Path) -> Geography:
     village_keys = list(dict.fromkeys((str(p["town"]), str(p["village"])) for p in props))
     village_index = {key: i for i, key in enumerate(village_keys)}
     kinds = {(str(p["town"]), str(p["village"])): p.get("village_kind", "village") for p in props}
+    first = {}  # the first grid's properties of each village
+    for p in props:
+        first.setdefault((str(p["town"]), str(p["village"])), p)
     grid_town = np.array([town_names.index(str(p["town"])) for p in props])
     grid_village = np.array([village_index[(str(p["town"]), str(p["village"]))] for p in props])
 
@@ -374,6 +386,8 @@ def _load(path: Path) -> Geography:
         town_names=town_names,
         grid_town=grid_town,
         village_names=[v for _, v in village_keys],
+        village_names_zh=[str(first[k].get("village_zh", "")) for k in village_keys],
+        village_codes=[str(first[k].get("village_code", "")) for k in village_keys],
         village_town=np.array([town_names.index(t) for t, _ in village_keys]),
         village_is_community=np.array([kinds[k] == "community" for k in village_keys]),
         grid_village=grid_village,
@@ -388,7 +402,7 @@ def _load(path: Path) -> Geography:
 
 
 def default_map_path() -> Path:
-    """The shipped schematic 640-grid map."""
+    """The shipped 640-grid map (real outline and seats, approximate boundaries)."""
     return Path(str(DATA / DEFAULT_MAP))
 
 
@@ -437,7 +451,7 @@ def _file_sha256(file: Path, mtime_ns: int) -> str:
 
 
 def load_geography(path: str | Path | None = None, towns: list[str] | None = None) -> Geography:
-    """Load a grid map (the shipped schematic one by default), optionally restricted to ``towns``.
+    """Load a grid map (the shipped one by default), optionally restricted to ``towns``.
 
     Raises :class:`MapDataError` naming the file and feature when the map cannot be used.
     """

@@ -102,7 +102,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     # --- map
     _p("map.towns", "all", "towns", "towns simulated (\"all\" or a list, e.g. [\"Muzhou\"])",
        kind=TOWN_LIST, source="design section 5"),
-    _p("map.file", "", "path", "GeoJSON grid map to use instead of the shipped schematic map",
+    _p("map.file", "", "path", "GeoJSON grid map to use instead of the shipped one",
        source="design section 5"),
     _p("map.risk_sd", 0.3, "log-sd", "spread of dispute risk between villages (lognormal)", 0.0, 2.0),
     # --- disputes

@@ -6,7 +6,7 @@ rooms in every village in year 2")::
     [[interventions]]
     day = 365
     note = "trust rooms in every village from year 2"
-    mediation.trust_rooms = 242
+    mediation.trust_rooms = 234
 
 An **event** takes staff off their usual work for some days: a ``rainstorm``
 (the article's heavy rainfall) diverts grid workers and Yi Police to
@@ -158,7 +158,7 @@ def _intervention(i: int, entry: dict) -> Intervention:
         raise ParameterError(f"{where}.{exc}") from None
     if not settings:
         raise ParameterError(
-            f"{where}: changes nothing (add settings such as mediation.trust_rooms = 242)"
+            f"{where}: changes nothing (add settings such as mediation.trust_rooms = 234)"
         )
     return Intervention(day, settings, note)
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.model.geography import DEFAULT_MAP, MAP_LABEL
 from sim.model.metrics import METRICS
 from sim.runs.statistics import mean_ci
 
@@ -105,8 +106,8 @@ def map_figure(
     ax.autoscale()
     ax.set_aspect(1 / np.cos(np.radians(geo.centroids[:, 1].mean())))
     if title is None:
-        schematic = f"Xinhui District: {geo.n_grids} grids (schematic map)"
-        title = schematic if "xinhui" in geo.source else geo.source
+        shipped = f"Xinhui District: {geo.n_grids} grids\n({MAP_LABEL})"
+        title = shipped if Path(geo.source).name == DEFAULT_MAP else geo.source
     ax.set_title(plain(title))
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")

@@ -57,8 +57,11 @@ def build_shapes(geo: Geography, *, width: float = WIDTH) -> MapShapes:
 
     grid_paths = tuple(_path([project(r) for r in grid]) for grid in geo.polygons)
     names = tuple(
-        f"{gid}, {geo.village_names[geo.grid_village[i]]}, {geo.town_names[geo.grid_town[i]]}"
+        f"{gid}, {geo.village_names[v]} {geo.village_names_zh[v]}, {geo.town_names[geo.grid_town[i]]}".replace(
+            "  ", " "
+        )
         for i, gid in enumerate(geo.grid_ids)
+        for v in [geo.grid_village[i]]
     )
     town_paths, town_labels = [], []
     for t, name in enumerate(geo.town_names):

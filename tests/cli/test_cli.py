@@ -152,7 +152,7 @@ def test_intervention_scenario_example_runs_past_its_day(tmp_path):
     assert main([*argv, "--out", str(out)]) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     [change] = manifest["scenarios"][0]["timeline"]["interventions"]
-    assert change["day"] == 365 and change["settings"] == {"mediation.trust_rooms": 242}
+    assert change["day"] == 365 and change["settings"] == {"mediation.trust_rooms": 234}
 
 
 @pytest.mark.parametrize("name", list_scenarios())

@@ -186,7 +186,7 @@ def test_event_towns_and_map_town_errors_name_the_file(tmp_path, capsys):
 # ----------------------------------------------------------------------------- silently wrong
 def test_more_trust_rooms_than_villages_is_refused_with_the_number(tmp_path, capsys):
     one_line_exit_2(capsys, ["run", "baseline", *QUICK, "--set", "mediation.trust_rooms=1000"],
-                    "than the 242 villages")  # fmt: skip
+                    "than the 234 villages")  # fmt: skip
     late = tmp_path / "late.toml"
     late.write_text('extends = "baseline"\n[[interventions]]\nday = 5\n'
                     "mediation.trust_rooms = 300\n")  # fmt: skip

@@ -32,9 +32,11 @@ def test_without_yi_police_there_are_more_incidents():
 
 
 def test_trust_rooms_keep_more_disputes_in_the_village():
-    _assert_increase(
-        "resolved_in_village_share", {"mediation__trust_rooms": 0}, {"mediation__trust_rooms": 242}
-    )
+    # Nearly every dispute already stays in the village (0.976): the gain is a few tenths of a
+    # percentage point, so this test runs at 30% scale over a year to see it above the noise.
+    larger = {"population__scale": 0.3}
+    _assert_increase("resolved_in_village_share", larger | {"mediation__trust_rooms": 0},
+                     larger | {"mediation__trust_rooms": 234}, days=365)  # fmt: skip
 
 
 def test_without_the_petition_supermarket_more_is_passed_up():

@@ -105,18 +105,18 @@ def test_rainstorm_brings_the_stated_extra_damage_disputes():
 
 
 def test_intervention_changes_nothing_before_its_day_and_the_policy_after():
-    change = Timeline.parse([{"day": 15, "mediation": {"trust_rooms": 242}}])
+    change = Timeline.parse([{"day": 15, "mediation": {"trust_rooms": 234}}])
     before = sim.simulate(SMALL, days=40, seed=5)
     after = sim.simulate(SMALL, days=40, seed=5, timeline=change)
     a = before.datacollector.get_model_vars_dataframe()
     b = after.datacollector.get_model_vars_dataframe()
     assert a.iloc[:15].equals(b.iloc[:15])  # days 1-15 identical (common random numbers)
     assert not a.iloc[15:].equals(b.iloc[15:])
-    assert before.trust_room.sum() == 15 and after.trust_room.sum() == 242
-    assert after.p["mediation.trust_rooms"] == 242
-    # Cost is the mean over the run of the yearly cost in force: 15 days of 15 rooms, 25 of 242.
+    assert before.trust_room.sum() == 15 and after.trust_room.sum() == 234
+    assert after.p["mediation.trust_rooms"] == 234
+    # Cost is the mean over the run of the yearly cost in force: 15 days of 15 rooms, 25 of 234.
     room = after.p["costs.trust_room"]
-    extra = (242 - 15) * room * 25 / 40
+    extra = (234 - 15) * room * 25 / 40
     assert after.current["annual_cost_wan_yuan"] == pytest.approx(
         before.current["annual_cost_wan_yuan"] + extra
     )
