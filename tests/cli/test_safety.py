@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import matplotlib.figure  # noqa: F401  (imported before the file system turns read-only)
 import numpy as np
 import pandas as pd
 import pytest

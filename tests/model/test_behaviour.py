@@ -40,11 +40,11 @@ def test_trust_rooms_keep_more_disputes_in_the_village():
 
 
 def test_without_the_petition_supermarket_more_is_passed_up():
-    # Petitions are rare (a few per 10,000 a year): a lower-trust district at 20% scale
+    # Petitions are rare (a few per 10,000 a year): a lower-trust district at 40% scale
     # over a year and eight seeds gives enough of them to see the difference. Court cases
     # straight from town-level failures (litigation_share) also count as passed up and do
     # not go through the supermarket; without them the petition route stands out.
-    busy = {"population__scale": 0.2, "population__trust_mean": 0.45,
+    busy = {"population__scale": 0.4, "population__trust_mean": 0.45,
             "behaviour__litigation_share": 0.0}  # fmt: skip
     _assert_increase(
         "passed_up_share",

@@ -1,0 +1,128 @@
+"""Reading a grid map file: GeoJSON features checked one by one, any CRS to WGS84 lon/lat.
+
+Errors are :class:`MapDataError`, one line naming the file and the feature.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyproj
+import shapely
+import shapely.geometry
+import shapely.validation
+
+REQUIRED_PROPERTIES = ("grid_id", "town", "village", "population")
+
+
+class MapDataError(ValueError):
+    """A map file or district table that cannot be used; the message names the feature."""
+
+
+def utm_projection(lonlat: np.ndarray):
+    """A function from lon/lat (WGS84) to metres in the UTM zone of these points' middle
+    (Xinhui: zone 49N, EPSG:32649), for ``shapely.transform``."""
+    lon, lat = np.asarray(lonlat, dtype=float).mean(axis=0)
+    zone = int((lon + 180) // 6) % 60 + 1
+    epsg = (32600 if lat >= 0 else 32700) + zone
+    transformer = pyproj.Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
+
+    def project(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+
+    return project
+
+
+def feature_error(path: Path, index: int, feature: dict, reason: str) -> MapDataError:
+    """The error of one feature: the file, its index and grid_id, and the reason."""
+    props = feature.get("properties") or {}
+    name = (
+        f" (grid_id={props['grid_id']!r})" if isinstance(props, dict) and "grid_id" in props else ""
+    )
+    return MapDataError(f"{path}: feature {index}{name}: {reason}")
+
+
+def read_features(path: Path) -> list[dict]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MapDataError(f"{path}: map file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MapDataError(f"{path}: not a readable GeoJSON file ({exc})") from None
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+        raise MapDataError(f"{path}: expected a GeoJSON FeatureCollection")
+    features = data.get("features")
+    if not isinstance(features, list) or not features:
+        raise MapDataError(f"{path}: the FeatureCollection has no features")
+    crs = data.get("crs")
+    if crs is None:
+        return features
+    return _to_wgs84(path, features, crs)
+
+
+def _to_wgs84(path: Path, features: list[dict], crs: object) -> list[dict]:
+    """Features of a map whose ``crs`` member names another system, reprojected to lon/lat."""
+    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+    try:
+        source = pyproj.CRS.from_user_input(name)
+    except (pyproj.exceptions.CRSError, TypeError):
+        raise MapDataError(f"{path}: crs: unknown coordinate reference system {name!r}") from None
+    if source.equals(pyproj.CRS("OGC:CRS84")) or source.equals(pyproj.CRS("EPSG:4326")):
+        return features
+    transformer = pyproj.Transformer.from_crs(source, "EPSG:4326", always_xy=True)
+
+    def project(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+
+    moved = []
+    for feature in features:
+        try:
+            geom = shapely.transform(shapely.geometry.shape(feature["geometry"]), project)
+        except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.ShapelyError):
+            moved.append(feature)  # reported with its index by _parse_feature
+            continue
+        moved.append(feature | {"geometry": shapely.geometry.mapping(geom)})
+    return moved
+
+
+def parse_feature(path: Path, index: int, feature: dict) -> tuple[dict, shapely.Geometry]:
+    props = feature.get("properties") if isinstance(feature, dict) else None
+    if not isinstance(props, dict):
+        raise feature_error(path, index, {}, "no properties")
+    for key in REQUIRED_PROPERTIES:
+        if key not in props or props[key] in (None, ""):
+            raise feature_error(path, index, feature, f"missing property {key!r}")
+    pop = props["population"]
+    if isinstance(pop, bool) or not isinstance(pop, int | float) or pop < 0 or pop != int(pop):
+        raise feature_error(
+            path, index, feature, f"population must be a whole number >= 0, got {pop!r}"
+        )
+    ferry = props.get("ferry_hours", 0.0)
+    if isinstance(ferry, bool) or not isinstance(ferry, int | float) or ferry < 0:
+        raise feature_error(
+            path, index, feature, f"ferry_hours must be a number >= 0, got {ferry!r}"
+        )
+    kind = props.get("village_kind", "village")
+    if kind not in ("village", "community"):
+        raise feature_error(
+            path, index, feature, f"village_kind must be village or community, got {kind!r}"
+        )
+    try:
+        geom = shapely.geometry.shape(feature["geometry"])
+    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.ShapelyError) as exc:
+        raise feature_error(path, index, feature, f"bad geometry ({exc})") from None
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise feature_error(
+            path, index, feature, f"geometry must be a Polygon, got {geom.geom_type}"
+        )
+    if geom.is_empty or not geom.is_valid:
+        reason = "empty" if geom.is_empty else shapely.validation.explain_validity(geom)
+        raise feature_error(path, index, feature, f"invalid geometry: {reason}")
+    x0, y0, x1, y1 = geom.bounds
+    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+        raise feature_error(path, index, feature,
+                    f"coordinates ({x0:.6g}, {y0:.6g}) are not longitude and latitude in degrees "
+                    "(in metres, or swapped?): give the map in WGS84, longitude first")  # fmt: skip
+    return props, geom
