@@ -109,6 +109,8 @@ def Maps(
                                        scenario=run.scenario.name, day=run.day),
                         day=run.day, selected=selected, on_select=set_selected, lang=lang,
                     )  # fmt: skip
+        solara.Text(app_text("map_label", lang), style={"font-size": "11px", "color": "#666"},
+                    classes=["govsim-map-label"])  # fmt: skip
         if 0 <= selected < len(shapes.grid_names):
             for run, values in zip(session.runs, grids, strict=True):
                 figures = {k: float(values[k][selected]) for k in MAP_METRICS}
