@@ -117,7 +117,7 @@ def cmd_map(args: argparse.Namespace) -> None:
     if name not in names:
         raise CliError(f"--scenario: {name!r} is not in {results} (it has {', '.join(names)})")
     columns = [c for c in grids.columns if c not in ("scenario", "run", "seed", "grid_id", "town",
-                                                     "village", "residents")]  # fmt: skip
+                                                     "village", "village_zh", "village_code", "residents")]  # fmt: skip
     if args.metric not in columns:
         raise CliError(
             f"--metric: unknown grid metric {args.metric!r}; expected one of {', '.join(columns)}"

@@ -105,6 +105,7 @@ def map_figure(
         fig.colorbar(collection, ax=ax, shrink=0.7, label=label)
     ax.autoscale()
     ax.set_aspect(1 / np.cos(np.radians(geo.centroids[:, 1].mean())))
+    _scale_bar(ax, geo)
     if title is None:
         shipped = f"Xinhui District: {geo.n_grids} grids\n({MAP_LABEL})"
         title = shipped if Path(geo.source).name == DEFAULT_MAP else geo.source
@@ -112,6 +113,19 @@ def map_figure(
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     return fig
+
+
+def _scale_bar(ax, geo: Geography) -> None:
+    """A bar of a round number of kilometres (about a fifth of the map's width), bottom left."""
+    lat = float(geo.centroids[:, 1].mean())
+    km_per_lon = 111.32 * np.cos(np.radians(lat))
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    width_km = (x1 - x0) * km_per_lon
+    km = next(k for k in (50, 20, 10, 5, 2, 1, 0.5) if k <= width_km / 4)
+    x, y = x0 + 0.04 * (x1 - x0), y0 + 0.04 * (y1 - y0)
+    ax.plot([x, x + km / km_per_lon], [y, y], color="black", lw=3, solid_capstyle="butt")
+    ax.annotate(f"{km:g} km", (x + km / km_per_lon / 2, y), xytext=(0, 4),
+                textcoords="offset points", ha="center", fontsize=8)  # fmt: skip
 
 
 def draw_map(

@@ -90,6 +90,8 @@ def _grid_table(model: GovernanceModel) -> pd.DataFrame:
             "grid_id": geo.grid_ids,
             "town": [geo.town_names[t] for t in geo.grid_town],
             "village": [geo.village_names[v] for v in geo.grid_village],
+            "village_zh": [geo.village_names_zh[v] for v in geo.grid_village],
+            "village_code": [geo.village_codes[v] for v in geo.grid_village],
         }
     )
     for name, values in grid_outcomes(model).items():

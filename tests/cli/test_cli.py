@@ -25,6 +25,8 @@ def test_run_writes_the_output_files(tmp_path):
     assert series["day"].max() == 20
     grids = pd.read_csv(out / "grids.csv")
     assert len(grids) == 2 * 35 and {"grid_id", "town", "open_disputes"} <= set(grids.columns)
+    assert {"village_zh", "village_code"} <= set(grids.columns)  # outputs name villages both ways
+    assert grids["village_code"].astype(str).str.startswith("440705").all()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seeds"] == [7, 8] and manifest["days"] == 20
     [scenario] = manifest["scenarios"]
