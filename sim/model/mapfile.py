@@ -15,6 +15,7 @@ import shapely.geometry
 import shapely.validation
 
 REQUIRED_PROPERTIES = ("grid_id", "town", "village", "population")
+OPTIONAL_PROPERTIES = ("village_kind", "village_zh", "village_code", "ferry_hours")
 
 
 class MapDataError(ValueError):
@@ -44,7 +45,13 @@ def feature_error(path: Path, index: int, feature: dict, reason: str) -> MapData
     return MapDataError(f"{path}: feature {index}{name}: {reason}")
 
 
+GIS_SUFFIXES = (".shp", ".gpkg")  # read with the gis extra (pyogrio)
+
+
 def read_features(path: Path) -> list[dict]:
+    """The features of a GeoJSON file (or, with the gis extra, a Shapefile or GeoPackage)."""
+    if path.suffix.lower() in GIS_SUFFIXES:
+        return _read_gis(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -60,6 +67,36 @@ def read_features(path: Path) -> list[dict]:
     if crs is None:
         return features
     return _to_wgs84(path, features, crs)
+
+
+def _read_gis(path: Path) -> list[dict]:
+    """A Shapefile or GeoPackage as GeoJSON-like features, in its own CRS reprojected to lon/lat."""
+    try:
+        from pyogrio import raw
+        from pyogrio.errors import DataSourceError
+    except ImportError:
+        raise MapDataError(
+            f"{path}: reading {path.suffix} maps needs the gis extra (pip install 'xinhui-govsim[gis]')"
+        ) from None
+    if not path.exists():
+        raise MapDataError(f"{path}: map file not found")
+    try:
+        meta, _, geometry, values = raw.read(path)
+    except (DataSourceError, OSError) as exc:
+        raise MapDataError(f"{path}: not a readable {path.suffix} map ({exc})") from None
+    # Shapefiles cut field names to 10 characters (village_kind -> village_ki): restore them.
+    full = {name[:10]: name for name in (*REQUIRED_PROPERTIES, *OPTIONAL_PROPERTIES)}
+    names = [full.get(name, name) for name in meta["fields"]]
+    features = [
+        {"type": "Feature",
+         "properties": {n: (v.item() if hasattr(v, "item") else v) for n, v in zip(names, row, strict=True)},
+         "geometry": shapely.geometry.mapping(shapely.from_wkb(wkb))}
+        for wkb, row in zip(geometry, zip(*values, strict=True), strict=True)
+    ]  # fmt: skip
+    if not features:
+        raise MapDataError(f"{path}: the map has no features")
+    crs = meta.get("crs")
+    return features if not crs else _to_wgs84(path, features, {"properties": {"name": crs}})
 
 
 def _to_wgs84(path: Path, features: list[dict], crs: object) -> list[dict]:

@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 import shapely
 
-from sim.model.geography import Geography
+from sim.model.geography import KM_PER_DEG_LON_EQUATOR, Geography
 
 WIDTH = 600.0  # SVG user units across the map
 MISSING = "#cccccc"  # grids without a finite value
@@ -28,6 +28,7 @@ class MapShapes:
     grid_names: tuple[str, ...]  # "grid id, village, town"
     town_paths: tuple[str, ...]
     town_labels: tuple[tuple[str, float, float], ...]  # name, x, y
+    scale_bar: tuple[float, str] = (0.0, "")  # length in SVG units, and its label ("10 km")
 
 
 def _path(rings: list[np.ndarray]) -> str:
@@ -39,6 +40,13 @@ def _path(rings: list[np.ndarray]) -> str:
 def _boundary_rings(geometry: shapely.Geometry) -> list[np.ndarray]:
     parts = getattr(geometry, "geoms", [geometry])
     return [np.asarray(p.exterior.coords) for p in parts if not p.is_empty]
+
+
+def _scale_bar(width: float, scale: float) -> tuple[float, str]:
+    """A round number of kilometres, about a fifth of the map's width, in SVG units."""
+    km_per_unit = KM_PER_DEG_LON_EQUATOR / scale  # x is lon * cos(lat) * scale
+    km = next(k for k in (50, 20, 10, 5, 2, 1, 0.5) if k <= width * km_per_unit / 4)
+    return float(round(km / km_per_unit, 1)), f"{km:g} km"
 
 
 def build_shapes(geo: Geography, *, width: float = WIDTH) -> MapShapes:
@@ -78,6 +86,7 @@ def build_shapes(geo: Geography, *, width: float = WIDTH) -> MapShapes:
         grid_names=names,
         town_paths=tuple(town_paths),
         town_labels=tuple(town_labels),
+        scale_bar=_scale_bar(width, scale),
     )
 
 

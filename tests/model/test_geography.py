@@ -177,3 +177,33 @@ def test_a_map_in_another_crs_is_reprojected_on_load(tmp_path):
     assert reprojected.edges == original.edges
     assert np.allclose(reprojected.grid_area_km2, original.grid_area_km2, rtol=1e-3)
     assert np.allclose(reprojected.centroids, original.centroids, atol=1e-6)
+
+
+def test_a_shapefile_or_geopackage_in_metres_loads_as_the_same_district(tmp_path):
+    """Planners' GIS departments hand out shapefiles: with the gis extra they load, reprojected."""
+    import json
+
+    import pyproj
+    import pytest
+    import shapely
+
+    raw = pytest.importorskip("pyogrio.raw", reason="the gis extra (pyogrio) is not installed")
+    from sim.model.geography import DATA, DEFAULT_MAP
+
+    to_utm = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:32649", always_xy=True)
+    data = json.loads((DATA / DEFAULT_MAP).read_text(encoding="utf-8"))
+    geoms = [shapely.transform(shapely.geometry.shape(f["geometry"]),
+                               lambda xy: np.column_stack(to_utm.transform(*xy.T)))
+             for f in data["features"]]  # fmt: skip
+    names = ["grid_id", "town", "village", "village_kind", "population", "ferry_hours"]
+    columns = [np.array([f["properties"][n] for f in data["features"]]) for n in names]
+    original = load_geography()
+    for suffix in (".gpkg", ".shp"):
+        path = tmp_path / f"grids{suffix}"
+        raw.write(path, np.array(shapely.to_wkb(geoms)), columns, names,
+                  geometry_type="MultiPolygon", crs="EPSG:32649", promote_to_multi=True)  # fmt: skip
+        loaded = load_geography(path)
+        assert loaded.edges == original.edges and loaded.grid_ids == original.grid_ids
+        assert np.allclose(loaded.grid_area_km2, original.grid_area_km2, rtol=1e-3)
+        assert (loaded.village_is_community == original.village_is_community).all()
+        assert np.allclose(loaded.travel_hours, original.travel_hours, atol=1e-3)  # ferries kept

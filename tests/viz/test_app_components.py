@@ -332,3 +332,18 @@ def test_differences_table_formats_as_the_cards():
     assert table_value(-0.011, "escalation_rate", difference=True) == "-1.1 pp"
     assert table_value(8130.0, "annual_cost_wan_yuan") == "8,130"
     assert table_value(6000.0, "annual_cost_wan_yuan", difference=True) == "+6,000"
+
+
+def test_the_map_has_a_scale_bar_of_real_kilometres():
+    import sim
+    from sim.model.geography import KM_PER_DEG_LON_EQUATOR
+    from sim.viz.shapes import build_shapes
+
+    geo = sim.load_geography()
+    shapes = build_shapes(geo)
+    length, text = shapes.scale_bar
+    km = float(text.removesuffix(" km"))
+    lon = geo.centroids[:, 0]
+    width_km = (lon.max() - lon.min()) * KM_PER_DEG_LON_EQUATOR * np.cos(np.radians(22.35))
+    # the bar is km long on a map whose grid centroids span width_km (about 45 km)
+    assert 0.1 < km / width_km < 0.4 and 0.1 < length / shapes.width < 0.4
