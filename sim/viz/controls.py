@@ -17,6 +17,7 @@ from typing import Any
 import solara
 
 from sim.labels import label as table_label
+from sim.model.geography import load_district_table
 from sim.model.parameters import SCHEMA, TOWN_LIST, Parameter, ParameterError
 from sim.runs.scenario import ScenarioError, list_scenarios, load_scenario
 from sim.viz.language import DEFAULT_LANGUAGE, app_text, shown
@@ -36,7 +37,12 @@ CONTROL_KEYS: tuple[str, ...] = (
     "population.scale",
 )
 # A town list is chosen among whole-district options (by code); each value is valid for the schema.
-TOWN_CHOICES: dict[str, Any] = {"all": "all", "muzhou_only": ["Muzhou"], "none": "none"}
+# "only:TOWN" is each town of the district table alone.
+TOWN_CHOICES: dict[str, Any] = {
+    "all": "all",
+    **{f"only:{town.name}": [town.name] for town in load_district_table()},
+    "none": "none",
+}
 NO_NONE = {"map.towns"}  # a map needs at least one town
 SLIDER_MAX_SPAN = 2000  # integer ranges up to this wide get a slider; wider ones a number field
 
@@ -51,8 +57,10 @@ def label(p: Parameter, lang: str = DEFAULT_LANGUAGE) -> str:
 
 def choice_name(code: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """A choice as shown: the code in English (the app's caption for a town alone), else its label."""
-    if code == "muzhou_only":
-        return app_text(code, lang)
+    if code.startswith("only:"):
+        return app_text(
+            "town_only", lang, town=table_label("town", code.removeprefix("only:"), lang)
+        )
     return shown("choice", code, lang, english=code)
 
 

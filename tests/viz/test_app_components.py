@@ -13,7 +13,7 @@ import solara
 
 from sim.labels import LANGUAGES
 from sim.labels import label as table_label
-from sim.model.geography import load_geography
+from sim.model.geography import load_district_table, load_geography
 from sim.model.metrics import METRICS
 from sim.model.parameters import SCHEMA
 from sim.viz.controls import CONTROL_KEYS, ParameterControl, PolicyControls, label, widget_kind
@@ -98,8 +98,9 @@ def test_town_list_choices_are_valid_schema_values():
     assert select.v_model == "Muzhou only"
     for choice in select.items:
         select.v_model = choice
-    assert select.items == ["all", "Muzhou only", "none"]
-    assert chosen == ["all", ["Muzhou"], "none"]
+    towns = [t.name for t in load_district_table()]  # each town alone, from the district table
+    assert select.items == ["all", *[f"{t} only" for t in towns], "none"]
+    assert chosen == ["all", *[[t] for t in towns], "none"]
     for value in chosen:
         SCHEMA["police.village_offices"].check(value)
 
@@ -121,7 +122,8 @@ def test_chinese_choices_are_shown_by_label_and_sent_as_codes():
                          on_value=lambda k, x: towns.append(x))
     )  # fmt: skip
     select = rc.find(v.Select).widget
-    assert select.v_model == "仅睦洲" and select.items == ["全部", "仅睦洲", "无"]
+    assert select.v_model == "仅睦洲" and select.items[:3] == ["全部", "仅会城", "仅大泽"]
+    assert select.items[-1] == "无" and len(select.items) == 13
     select.v_model = "全部"
     assert towns == ["all"]
 
