@@ -14,11 +14,9 @@ may load another map with :func:`load_geography` or ``map.file``.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import networkx as nx
@@ -27,6 +25,7 @@ import shapely
 import shapely.validation
 from mesa.discrete_space import Network
 
+from sim.model.district import DATA, Town, load_district_table
 from sim.model.mapfile import (
     MapDataError,
     feature_error,
@@ -36,59 +35,12 @@ from sim.model.mapfile import (
 )
 from sim.model.parameters import ParameterError
 
-DATA = resources.files("sim") / "data"
 DEFAULT_MAP = "xinhui_grids.geojson"
 MAP_LABEL = "district outline and town seats: real; town, village and grid boundaries: approximate"
 TOTAL_GRIDS = 640  # smart grids in the district (news report 2022-06-30)
 KM_PER_DEG_LAT = 110.57
 KM_PER_DEG_LON_EQUATOR = 111.32
 ROAD_KMH = 30.0  # [assumption] mean police road speed, including detours
-
-
-@dataclass(frozen=True)
-class Town:
-    """One town-level unit (a town or the Huicheng subdistrict) of the district table."""
-
-    name: str
-    name_zh: str
-    kind: str
-    area_km2: float
-    residents: int
-    communities: int
-    villages: int
-    centre: tuple[float, float]
-    fixed_grids: int | None  # a published grid count (Muzhou 35), else None: by population
-    trust_room_villages: int  # villages with a trust room in the published account
-    ferry_hours: float  # ferry time to the town's furthest village (Muzhou 1.5 h), else 0
-    source: str
-
-    @property
-    def village_units(self) -> int:
-        """Village-level units: communities (社区) plus administrative villages (村)."""
-        return self.communities + self.villages
-
-
-@cache
-def load_district_table() -> tuple[Town, ...]:
-    """The 11 town-level units of Xinhui with their published figures."""
-    with (DATA / "district.csv").open(encoding="utf-8") as fh:
-        return tuple(
-            Town(
-                name=row["town"],
-                name_zh=row["name_zh"],
-                kind=row["kind"],
-                area_km2=float(row["area_km2"]),
-                residents=int(row["residents"]),
-                communities=int(row["communities"]),
-                villages=int(row["villages"]),
-                centre=(float(row["centre_lon"]), float(row["centre_lat"])),
-                fixed_grids=int(row["fixed_grids"]) if row["fixed_grids"] else None,
-                trust_room_villages=int(row["trust_room_villages"] or 0),
-                ferry_hours=float(row["ferry_hours"] or 0),
-                source=row["source"],
-            )
-            for row in csv.DictReader(fh)
-        )
 
 
 def largest_remainder(total: int, weights: np.ndarray, minimum: np.ndarray | int = 0) -> np.ndarray:

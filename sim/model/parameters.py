@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sim.model.district import towns_with
+
 ASSUMPTION = "[assumption]"
 ARTICLE = "news report, Jiangmen Daily, 2022-06-30"
 CALIBRATED = "[calibrated] scenarios/calibration/baseline.toml"  # fit in docs/calibration/
@@ -151,7 +153,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     # --- volunteer police
     _p("volunteer_police.total", 800, "persons", "Yi Police volunteers", 0, 200000,
        source=f"{ARTICLE}: Muzhou has more than 800 in more than 50 teams"),
-    _p("volunteer_police.towns", ["Muzhou"], "towns", "towns with Yi Police teams", kind=TOWN_LIST,
+    _p("volunteer_police.towns", towns_with("yi_police"), "towns", "towns with Yi Police teams", kind=TOWN_LIST,
        source=f"{ARTICLE}: Muzhou's teams (district-wide from May 2022)"),
     _p("volunteer_police.team_size", 16, "persons", "volunteers per team", 1, 500,
        source=f"{ARTICLE}: >800 volunteers in >50 teams"),
@@ -165,7 +167,7 @@ PARAMETERS: tuple[Parameter, ...] = (
        "mediation bonus in a grid where Yi Police patrolled that day", 0.0, 5.0),
     # --- police
     _p("police.officers_per_town", 8, "officers", "community police officers per town station", 0, 500),
-    _p("police.village_offices", ["Muzhou"], "towns",
+    _p("police.village_offices", towns_with("village_police"), "towns",
        "towns with one-village-one-police offices (an officer in every village)", kind=TOWN_LIST,
        source=f"{ARTICLE}: 'one village one police'"),
     _p("police.hours_per_day", 4.0, "hours", "hours per officer per day for dispute work", 0.0, 24.0),
