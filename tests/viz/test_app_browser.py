@@ -122,7 +122,8 @@ def test_page_loads_with_every_grid_and_no_errors(page):
     assert page.locator("path.grid-shape").count() == GRIDS
     assert page.get_by_text("Xinhui grassroots governance simulator").first.is_visible()
     assert page.locator(".govsim-legend").count() == 1
-    assert page.locator(".govsim-map text").count() == 11  # town names
+    assert page.locator(".govsim-map g.towns text").count() == 11  # town names
+    assert page.locator(".govsim-map g.scale-bar text").text_content().strip() == "10 km"
     page.screenshot(path=ARTIFACTS / "app-loaded.png")
     page.locator("path.grid-shape").nth(100).click()
     details = page.locator(".govsim-grid-details")
