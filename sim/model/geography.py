@@ -38,7 +38,6 @@ from sim.model.parameters import ParameterError
 DEFAULT_MAP = "xinhui_grids.geojson"
 MAP_LABEL = "district outline and town seats: real; town, village and grid boundaries: approximate"
 TOTAL_GRIDS = 640  # smart grids in the district (news report 2022-06-30)
-KM_PER_DEG_LAT = 110.57
 KM_PER_DEG_LON_EQUATOR = 111.32
 ROAD_KMH = 30.0  # [assumption] mean police road speed, including detours
 
@@ -89,11 +88,6 @@ def grids_per_town(towns: list[Town], total: int = TOTAL_GRIDS) -> dict[str, int
         minimum=np.array([t.village_units for t in others]),
     )
     return fixed | {t.name: int(n) for t, n in zip(others, shares, strict=True)}
-
-
-def km_per_degree(lat: float) -> tuple[float, float]:
-    """Kilometres per degree of longitude and latitude at latitude ``lat``."""
-    return KM_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat)), KM_PER_DEG_LAT
 
 
 @dataclass

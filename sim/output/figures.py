@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.model.geography import DEFAULT_MAP, MAP_LABEL
+from sim.model.geography import DEFAULT_MAP, KM_PER_DEG_LON_EQUATOR, MAP_LABEL
 from sim.model.metrics import METRICS
 from sim.runs.statistics import mean_ci
 
@@ -118,7 +118,7 @@ def map_figure(
 def _scale_bar(ax, geo: Geography) -> None:
     """A bar of a round number of kilometres (about a fifth of the map's width), bottom left."""
     lat = float(geo.centroids[:, 1].mean())
-    km_per_lon = 111.32 * np.cos(np.radians(lat))
+    km_per_lon = KM_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat))
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     width_km = (x1 - x0) * km_per_lon
     km = next(k for k in (50, 20, 10, 5, 2, 1, 0.5) if k <= width_km / 4)
