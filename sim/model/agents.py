@@ -15,7 +15,7 @@ import numpy as np
 from mesa import Agent, Model
 from mesa.discrete_space import CellAgent, FixedAgent
 
-from sim.model.disputes import Level, State, acts_out, beta_mean_sd
+from sim.model.disputes import Level, State, act_out_chance, beta_mean_sd
 
 PATROL_SHIFT_HOURS = 4.0  # [assumption] one Yi Police patrol shift
 
@@ -94,19 +94,21 @@ class Resident(Agent):
         return float(self.model.population.risk_aversion[self.index])
 
     def respond_to_failure(self, *, intensity: float, level: Level, arrest_prob: float) -> Response:
-        """After a failed mediation: act out (Epstein's rule), drop it, sue, skip levels or go one up.
+        """After a failed mediation: act out (Epstein's rule, smoothed), drop it, sue, skip levels or go one up.
 
         After a failure at town level some parties go to court (L5); low
         trust makes a party skip straight to a petition (L4) from L1-L2.
         """
         m = self.model
-        if acts_out(
+        chance = act_out_chance(
             intensity=intensity,
             trust=self.trust,
             risk_aversion=self.risk_aversion,
             arrest_prob=arrest_prob,
             threshold=m.p["behaviour.act_out_threshold"],
-        ):
+            spread=m.p["behaviour.act_out_spread"],
+        )
+        if m.streams.acting.random() < chance:
             return Response.ACT_OUT
         if m.streams.behaviour.random() < m.p["behaviour.drop_prob"] * (1.0 - intensity):
             return Response.DROP
@@ -118,72 +120,84 @@ class Resident(Agent):
 
 
 class GridWorker(FixedAgent):
-    """A grid worker: visits households of one grid each day and mediates small disputes on the spot."""
+    """A grid worker: visits households of one grid each day and mediates small disputes on the spot.
 
-    def __init__(self, model: Model, *, cell, grid: int) -> None:
+    The day's work of all grid workers is computed grid by grid, in arrays
+    (:func:`sim.model.phases.patrol_and_visit`); an agent's own state (its
+    emergency duty) lives in ``model.worker_diverted_until`` at ``index``.
+    """
+
+    def __init__(self, model: Model, *, cell, grid: int, index: int) -> None:
         super().__init__(model)
         self.cell = cell
         self.grid = grid
-        self.diverted_until = -1.0  # on emergency duty (rainstorm, campaign) up to this time
+        self.index = index
+
+    @property
+    def diverted_until(self) -> float:
+        """On emergency duty (rainstorm, campaign) up to this time."""
+        return float(self.model.worker_diverted_until[self.index])
+
+    @diverted_until.setter
+    def diverted_until(self, time: float) -> None:
+        self.model.worker_diverted_until[self.index] = time
 
     @property
     def available(self) -> bool:
         return self.model.time > self.diverted_until
 
-    def step(self) -> None:
-        """Visit households up to the day's budget, less yesterday's mediation time."""
-        m = self.model
-        if not self.available:
-            return
-        budget = m.p["grid_workers.visits_per_day"]
-        owed = min(m.mediation_debt[self.grid] / max(m.workers_available[self.grid], 1), budget)
-        m.mediation_debt[self.grid] -= owed
-        visits = min(budget - owed, m.visit_demand_left[self.grid])
-        m.visit_demand_left[self.grid] -= visits
-        m.visits[self.grid] += visits
-        m.tally.worker_busy_visits += visits + owed
-
 
 class VolunteerPolice(CellAgent):
-    """A Yi Police volunteer: unpaid, in a team that patrols an area of its town some hours a week."""
+    """A Yi Police volunteer: unpaid, in a team that patrols an area of its town some hours a week.
 
-    def __init__(self, model: Model, *, cell, team: int, area: np.ndarray) -> None:
+    A patrol walks from the volunteer's last grid to an adjacent grid of the
+    area (or stays), by the patrol strategy (:func:`patrol`). State lives in
+    the model's ``volunteer_*`` arrays at ``index``.
+    """
+
+    def __init__(self, model: Model, *, cell, team: int, area: np.ndarray, index: int) -> None:
         super().__init__(model)
         self.cell = cell
         self.team = team
         self.area = area
-        self.diverted_until = -1.0
+        self.index = index
 
-    def step(self) -> None:
-        """Patrol a grid of the area today, chosen by the patrol strategy."""
-        m = self.model
-        if m.time <= self.diverted_until:
-            return
-        rng = m.streams.staff
-        if rng.random() >= m.p["volunteer_police.patrol_hours_per_week"] / (7 * PATROL_SHIFT_HOURS):
-            return
-        weights = patrol_weights(m, self.team)
-        grid = int(self.area[rng.choice(len(self.area), p=weights)] if weights is not None
-                   else self.area[rng.integers(len(self.area))])  # fmt: skip
-        self.cell = m.space[grid]
-        m.patrol_hours[grid] += PATROL_SHIFT_HOURS
+    @property
+    def diverted_until(self) -> float:
+        return float(self.model.volunteer_diverted_until[self.index])
+
+    @diverted_until.setter
+    def diverted_until(self, time: float) -> None:
+        self.model.volunteer_diverted_until[self.index] = time
 
 
-def patrol_weights(model: Model, team: int) -> np.ndarray | None:
-    """Where a team's volunteers patrol today: uniform (None), hotspots, or open cases."""
+def patrol(model: Model) -> None:
+    """Today's Yi Police patrols: who goes out, where they walk, the hours they add per grid."""
+    m, rng = model, model.streams.staff
+    shift_chance = m.p["volunteer_police.patrol_hours_per_week"] / (7 * PATROL_SHIFT_HOURS)
+    n = len(m.volunteer_grid)
+    out = np.flatnonzero((m.volunteer_diverted_until < m.time) & (rng.random(n) < shift_chance))
+    if not len(out):
+        return
+    to = m.patrol_routes.step(m.volunteer_grid[out], weights=patrol_weights(m), rng=rng)
+    m.volunteer_grid[out] = to
+    np.add.at(m.patrol_hours, to, PATROL_SHIFT_HOURS)
+    for i, grid in zip(out, to, strict=True):
+        m.volunteers[i].cell = m.space[int(grid)]
+
+
+def patrol_weights(model: Model) -> np.ndarray | None:
+    """How strongly patrols are drawn to each grid: evenly (None), hotspots, or open cases."""
     strategy = model.p["volunteer_police.strategy"]
     if strategy == "random":
         return None
-    if team not in model._patrol_weights:
-        area, book = model.team_areas[team], model.book
-        states = (State.LATENT, State.QUEUED) if strategy == "hotspot" else (State.QUEUED,)
-        ids = book.in_state(*states)
-        load = np.bincount(book.grid[ids], minlength=model.geography.n_grids)[area].astype(float)
-        if strategy == "hotspot":
-            load += 3.0 * model.tally.incidents_by_grid[area]
-        weights = load + 1.0
-        model._patrol_weights[team] = weights / weights.sum()
-    return model._patrol_weights[team]
+    book = model.book
+    states = (State.LATENT, State.QUEUED) if strategy == "hotspot" else (State.QUEUED,)
+    load = np.bincount(book.grid[book.in_state(*states)], minlength=model.geography.n_grids)
+    load = load.astype(float)
+    if strategy == "hotspot":
+        load += 3.0 * model.tally.incidents_by_grid
+    return load + 1.0
 
 
 class PoliceOfficer(FixedAgent):

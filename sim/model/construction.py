@@ -23,6 +23,7 @@ from sim.model.disputes import type_difficulty
 from sim.model.geography import Geography, largest_remainder, simulated_map, town_set
 from sim.model.institutions import grid_rung, petition_rung, town_rung, village_rung
 from sim.model.parameters import ParameterError
+from sim.model.space import PatrolRoutes
 from sim.model.staffing import (
     allocate_grid_workers,
     annual_cost,
@@ -99,10 +100,12 @@ def build_staff(model: Model, full: Geography, keep: np.ndarray) -> None:
             stacklevel=2,
         )
     model.workers_per_grid = workers
+    model.worker_grid = np.repeat(np.arange(geo.n_grids), workers)
+    model.worker_diverted_until = np.full(len(model.worker_grid), -1.0)
     model.grid_workers = AgentSet(
         [
-            GridWorker(model, cell=model.space[g], grid=g)
-            for g in np.repeat(np.arange(geo.n_grids), workers)
+            GridWorker(model, cell=model.space[int(g)], grid=int(g), index=i)
+            for i, g in enumerate(model.worker_grid)
         ],
         random=model.random,
     )
@@ -119,13 +122,20 @@ def build_staff(model: Model, full: Geography, keep: np.ndarray) -> None:
         if full.town_names[t.town] in geo.town_names
     ]  # fmt: skip
     model.team_areas = [sub_index[t.area] for t in teams]
-    volunteers = []
+    grid_area = np.full(geo.n_grids, -1)
+    volunteers, homes = [], []
     for team, (area, t) in enumerate(zip(model.team_areas, teams, strict=True)):
-        homes = area[rng.integers(len(area), size=t.members)]
-        volunteers += [
-            VolunteerPolice(model, cell=model.space[h], team=team, area=area) for h in homes
-        ]
+        grid_area[area] = area[0]  # an area is named by its first grid
+        for h in area[rng.integers(len(area), size=t.members)]:
+            volunteers.append(VolunteerPolice(
+                model, cell=model.space[int(h)], team=team, area=area, index=len(volunteers)
+            ))  # fmt: skip
+            homes.append(h)
+    model.volunteers = volunteers  # by index, as the volunteer_* arrays
+    model.volunteer_grid = np.array(homes, dtype=np.int64)  # where each last patrolled
+    model.volunteer_diverted_until = np.full(len(volunteers), -1.0)
     model.volunteer_police = AgentSet(volunteers, random=model.random)
+    model.patrol_routes = PatrolRoutes.within(model.adjacency, grid_area)
 
     office_towns = town_set(
         p["police.village_offices"], full.town_names, key="police.village_offices"
@@ -190,9 +200,10 @@ def build_institutions(model: Model) -> None:
                       supermarket=p["petition.supermarket"],
                       supermarket_bonus=p["petition.supermarket_bonus"]),
     ]  # fmt: skip
-    model.difficulty = type_difficulty(p["disputes.land_difficulty"])
+    model.difficulty = type_difficulty(p["disputes.land_difficulty"], p["claims.difficulty"])
     model.coef = {k: p[f"mediation.{k}_effect"] for k in ("skill", "trust", "intensity", "wait")}
     # Disputes per simulated resident per day, times the grid's risk.
     model.arrival_rate = (
         p["disputes.rate_per_1k"] / 1000 / 365 * model.residents_per_grid * model.grid_risk
     )
+    model.claim_rate = p["claims.rate_per_10k"] / 10_000 / 365 * model.residents_per_grid

@@ -35,19 +35,30 @@ class State(IntEnum):
     INCIDENT = 3  # a party acted out (violence, crime, group incident)
     DORMANT = 4  # dropped or faded; may flare up again
     PASSED_UP = 5  # went beyond the district (L5)
+    LAPSED = 6  # dormant long enough to be over for good
 
 
 OPEN_STATES = (State.LATENT, State.QUEUED)
 
 
+class Origin(IntEnum):
+    """Where a case comes from."""
+
+    DISPUTE = 0  # a dispute between residents (the people's-mediation ladder)
+    CLAIM = 1  # a direct claim against an employer, the government or a service
+
+
 @dataclass(frozen=True)
 class DisputeType:
-    """A dispute type with its share of disputes, its drift and its extra difficulty."""
+    """A type of case: its share of disputes (or of direct claims), its drift and extra difficulty."""
 
     name: str
-    share: float  # China Statistical Yearbook 2001, people's mediation by type
+    share: float  # of disputes between residents: China Statistical Yearbook 2001, by type
     drift: float  # multiplier of disputes.drift_per_day [assumption]
     difficulty: float  # logit penalty on mediation success [assumption]; land uses a parameter
+    claim_share: float = (
+        0.0  # of direct claims: petition subjects of one county, 2024 (weak source)
+    )
 
 
 DISPUTE_TYPES: tuple[DisputeType, ...] = (
@@ -58,9 +69,20 @@ DISPUTE_TYPES: tuple[DisputeType, ...] = (
     DisputeType("debt", 0.090, 1.0, 0.5),
     DisputeType("damages", 0.073, 0.8, 0.2),
     DisputeType("other", 0.099, 1.0, 0.3),
+    # Direct claims against employers, the government or services (claims.difficulty is added).
+    DisputeType("land_acquisition", 0.0, 1.2, 0.5, 0.268),  # natural resources, land, agriculture
+    DisputeType("law_litigation", 0.0, 1.0, 0.5, 0.154),  # complaints about law enforcement, courts
+    DisputeType("labour", 0.0, 1.0, -0.5, 0.149),  # wage arrears, social security
+    DisputeType("housing", 0.0, 1.0, 0.0, 0.143),  # urban construction and housing
+    DisputeType("public_services", 0.0, 1.0, -0.5, 0.063),  # civil affairs, public services
+    DisputeType("other_claim", 0.0, 1.0, 0.0, 0.223),
 )
 TYPE_INDEX = {t.name: i for i, t in enumerate(DISPUTE_TYPES)}
 TYPE_SHARES = np.array([t.share for t in DISPUTE_TYPES]) / sum(t.share for t in DISPUTE_TYPES)
+CLAIM_SHARES = np.array([t.claim_share for t in DISPUTE_TYPES]) / sum(
+    t.claim_share for t in DISPUTE_TYPES
+)
+IS_CLAIM_TYPE = CLAIM_SHARES > 0
 TYPE_DRIFT = np.array([t.drift for t in DISPUTE_TYPES])
 GROUP_TYPES = np.array(
     [TYPE_INDEX["land"], TYPE_INDEX["business"]]
@@ -69,9 +91,10 @@ FAMILY = TYPE_INDEX["family"]
 LAND = TYPE_INDEX["land"]
 
 
-def type_difficulty(land_difficulty: float) -> np.ndarray:
-    """Logit penalty of each type, with land's taken from the parameter."""
-    return np.array([land_difficulty if t.name == "land" else t.difficulty for t in DISPUTE_TYPES])
+def type_difficulty(land_difficulty: float, claim_difficulty: float = 0.0) -> np.ndarray:
+    """Logit penalty of each type: land's from the parameter, claims' plus ``claim_difficulty``."""
+    own = np.array([land_difficulty if t.name == "land" else t.difficulty for t in DISPUTE_TYPES])
+    return own + claim_difficulty * IS_CLAIM_TYPE
 
 
 class DisputeBook:
@@ -95,6 +118,11 @@ class DisputeBook:
         "sessions": (np.int16, 0),  # mediation sessions held
         "petition_sessions": (np.int16, 0),  # L4 sessions held
         "satisfied": (np.bool_, False),
+        "origin": (np.int8, 0),  # Origin: a dispute between residents, or a direct claim
+        "mediated": (np.float64, np.nan),  # time of the first mediation session
+        "reached_town": (np.float64, np.nan),  # time it first reached L3
+        "reached_district": (np.float64, np.nan),  # time it first reached L4 (a petition)
+        "found_by_staff": (np.bool_, False),  # detected by a grid worker or a patrol (not reported)
     }
 
     def __init__(self, capacity: int = 1024) -> None:
@@ -153,21 +181,32 @@ def logistic(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def arrest_probability(guardians: np.ndarray, parties: np.ndarray, k: float) -> np.ndarray:
-    """Epstein's perceived arrest probability ``P = 1 - exp(-k * guardians / parties)``."""
-    return 1.0 - np.exp(-k * guardians / np.maximum(parties, 1))
-
-
-def acts_out(
-    *,
-    intensity: np.ndarray,
-    trust: np.ndarray,
-    risk_aversion: np.ndarray,
-    arrest_prob: np.ndarray,
-    threshold: float,
+def arrest_probability(
+    guardians: np.ndarray, parties: np.ndarray, *, k: float, ceiling: float
 ) -> np.ndarray:
-    """Epstein's civil-violence rule: act if ``intensity * (1 - trust) - R * P > T``."""
-    return intensity * (1.0 - trust) - risk_aversion * arrest_prob > threshold
+    """Perceived arrest probability ``P = ceiling * (1 - exp(-k * guardians / parties))``.
+
+    Epstein's form, capped at ``ceiling`` < 1: however many guardians are near,
+    some parties still think they will get away with it (or do not think at all).
+    """
+    return ceiling * (1.0 - np.exp(-k * guardians / np.maximum(parties, 1)))
+
+
+def act_out_chance(
+    *, intensity: np.ndarray, trust: np.ndarray, risk_aversion: np.ndarray,
+    arrest_prob: np.ndarray, threshold: float, spread: float,
+) -> np.ndarray:  # fmt: skip
+    """Daily chance a party acts out: Epstein's civil-violence rule, smoothed and bounded.
+
+    Epstein acts when ``intensity * (1 - trust) - R * P > T``. Here the
+    grievance ``intensity * (1 - trust)`` against ``T`` gives a chance
+    ``logistic((grievance - T) / spread)`` (``spread = 0``: the sharp rule),
+    and deterrence scales it by ``1 - R * P``: guardians near make acting out
+    rarer, in proportion to the party's risk aversion, but never impossible.
+    """
+    net = intensity * (1.0 - trust) - threshold
+    urge = (net > 0).astype(float) if spread <= 0 else logistic(net / spread)
+    return urge * (1.0 - risk_aversion * arrest_prob)
 
 
 def success_probability(

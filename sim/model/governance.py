@@ -32,6 +32,7 @@ from sim.model.disputes import DisputeBook
 from sim.model.geography import simulated_map
 from sim.model.parameters import ParameterError, resolve
 from sim.model.phases import PHASES
+from sim.model.space import adjacency_matrix
 from sim.model.streams import Streams
 from sim.model.timeline import FIXED_SECTIONS, Timeline, TimelinePlayer
 
@@ -58,12 +59,14 @@ class GovernanceModel(mesa.Model):
         seed = int(np.random.SeedSequence().entropy % 2**63) if rng is None else int(rng)
         super().__init__(rng=seed)
         self.p, self.seed, self.streams = p, seed, Streams.from_seed(seed)
-        self.today = 0  # day index of the step in progress (0-based)
+        self.today = 0  # day index of the step in progress (0-based, warm-up included)
+        self.warmup = p["run.warmup_days"]  # days run before anything is counted
 
         full, geo = simulated_map(p["map.file"], p["map.towns"])
         self.geography = geo
         keep = np.array([full.grid_ids.index(g) for g in geo.grid_ids])
         self.space = geo.network(random=self.random)
+        self.adjacency = adjacency_matrix(self.space)  # what the spatial processes read
         self.district, self.keep = full, keep  # the whole map, and which of its grids are simulated
 
         build_population(self, full, keep)
@@ -73,13 +76,15 @@ class GovernanceModel(mesa.Model):
         self.visits, self.patrol_hours, self.mediation_debt = np.zeros(n), np.zeros(n), np.zeros(n)
         self.visit_demand_left, self.workers_available = np.zeros(n), np.zeros(n)
         self.damage_surge = np.zeros(n)  # extra damage disputes per day (rainstorm)
-        self._patrol_weights: dict[int, np.ndarray | None] = {}
+        self.tension = np.zeros(n)  # raised by incidents in the grid and adjacent grids
         self._trust_delta: list[tuple[np.ndarray, np.ndarray]] = []
         self._failed: list[int] = []
         self._impatient: np.ndarray = np.zeros(0, dtype=np.int64)
         self.book = DisputeBook()
         self.tally = metrics.Tally.empty(geo.n_grids)
-        self.current: dict[str, float] = {}
+        self.measured = self.year = metrics.Period(float(self.warmup), self.tally.copy())
+        self.years: list[dict[str, float]] = []  # metrics of each completed year
+        self.current: dict[str, float] = {}  # metrics of the measured period so far
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(metrics.read, name) for name in metrics.SERIES}
         )

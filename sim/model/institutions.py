@@ -52,12 +52,14 @@ class Rung:
     base: float
     bonus_of_grid: np.ndarray  # logit bonus that applies in each grid (trust room, joint, one-stop)
     cost_of_grid: np.ndarray = field(default=None)  # capacity used per session; None: one session
+    claim_cost: float = 1.0  # capacity a direct claim's session uses (claimants come to the centre)
 
-    def serve(self, ids: np.ndarray, grids: np.ndarray) -> np.ndarray:
-        """The disputes (oldest first) that get a session today, within each unit's capacity."""
+    def serve(self, ids: np.ndarray, grids: np.ndarray, *, claim: np.ndarray) -> np.ndarray:
+        """The cases (oldest first) that get a session today, within each unit's capacity."""
         self.pool.refill()
         units = self.unit_of_grid[grids]
         costs = np.ones(len(ids)) if self.cost_of_grid is None else self.cost_of_grid[grids]
+        costs = np.where(claim, self.claim_cost, costs)
         served = [i for i, u, c in zip(ids, units, costs, strict=True) if self.pool.try_use(u, c)]
         return np.array(served, dtype=np.int64)
 
@@ -88,7 +90,7 @@ def town_rung(
     cost = session_hours + 2.0 * np.where(village_office, 0.0, travel_hours)
     pool = CapacityPool(hours_per_day * scale, max_cost=float(cost.max(initial=session_hours)))
     bonus = np.full(len(grid_town), joint_bonus)
-    return Rung(Level.TOWN, grid_town, pool, skill, base, bonus, cost)
+    return Rung(Level.TOWN, grid_town, pool, skill, base, bonus, cost, session_hours)
 
 
 def petition_rung(

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 from mesa import Model
 
-from sim.model.disputes import DISPUTE_TYPES, TYPE_INDEX, Level, State
+from sim.model.disputes import (
+    DISPUTE_TYPES,
+    IS_CLAIM_TYPE,
+    OPEN_STATES,
+    TYPE_INDEX,
+    Level,
+    Origin,
+    State,
+)
 
 METRICS: dict[str, str] = {
     "disputes_per_1k": "disputes arising per 1,000 residents per year",
@@ -35,7 +43,13 @@ METRICS: dict[str, str] = {
     "annual_cost_wan_yuan": "yearly cost of the staffing policy, wan yuan (10,000 yuan)",
     "mediated_per_1k": "disputes with at least one mediation session per 1,000 residents per year",
     "land_failure_ratio": "failure rate of land and housing sessions over that of all other types",
+    "claims_per_10k": "direct claims (against employers, the government, services) per 10,000 residents per year",
+    "petition_claim_share": "share of petitions (L4 cases) that are direct claims, not disputes between residents",
+    "claims_resolved_in_town_share": "share of detected direct claims settled at the town centre or below",
+    "claims_found_by_staff_share": "share of detected direct claims that grid workers or patrols found before they were filed",
+    "incidents_unmediated_share": "share of incidents whose case never had a mediation session",
 }
+CLAIM_METRICS = frozenset(name for name in METRICS if name.startswith("claims_"))
 SHARES = frozenset(
     name for name in METRICS if name.endswith(("_share", "_rate")) or name.endswith("utilisation")
 )  # fractions in [0, 1]
@@ -56,6 +70,15 @@ class Tally:
     incidents_by_grid: np.ndarray
     sessions_by_type: np.ndarray  # indexed by dispute type (sim.model.disputes.DISPUTE_TYPES)
     agreements_by_type: np.ndarray
+
+    def copy(self) -> Tally:
+        return Tally(
+            **{k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()}
+        )
+
+    def minus(self, earlier: Tally) -> Tally:
+        """What was counted since ``earlier`` (a copy taken then)."""
+        return Tally(**{k: v - vars(earlier)[k] for k, v in vars(self).items()})
 
     @classmethod
     def empty(cls, n_grids: int) -> Tally:
@@ -87,17 +110,20 @@ class Tally:
         """Failure rate of land (and housing) sessions over that of every other type."""
         land = TYPE_INDEX["land"]
         failures = self.sessions_by_type - self.agreements_by_type
-        others = np.arange(len(failures)) != land
+        others = (np.arange(len(failures)) != land) & ~IS_CLAIM_TYPE
         rate_land = _share(failures[land], self.sessions_by_type[land])
         rate_others = _share(failures[others].sum(), self.sessions_by_type[others].sum())
         return _share(rate_land, rate_others) if np.isfinite(rate_land) else float("nan")
 
     def record_sessions(
-        self, *, kinds: np.ndarray, agreed: np.ndarray, first_petition: np.ndarray | None = None
-    ) -> None:
-        """Count sessions and agreements by dispute type; ``first_petition`` marks first L4 sessions."""
-        self.sessions += len(kinds)
-        self.agreements += int(agreed.sum())
+        self, *, kinds: np.ndarray, agreed: np.ndarray, claim: np.ndarray,
+        first_petition: np.ndarray | None = None,
+    ) -> None:  # fmt: skip
+        """Count sessions and agreements by type; ``sessions`` and ``agreements`` count those
+        of disputes between residents (people's mediation), ``first_petition`` marks first L4
+        sessions of any case."""
+        self.sessions += int((~claim).sum())
+        self.agreements += int((agreed & ~claim).sum())
         self.sessions_by_type += np.bincount(kinds, minlength=len(self.sessions_by_type))
         self.agreements_by_type += np.bincount(
             kinds[agreed], minlength=len(self.agreements_by_type)
@@ -111,45 +137,117 @@ def _share(part: float, whole: float) -> float:
     return float(part / whole) if whole else float("nan")
 
 
-def compute(model: Model) -> dict[str, float]:
-    """Every outcome metric of the run so far, plus the day and the open disputes."""
-    book, tally = model.book, model.tally
-    days = max(model.today + 1, 1)
+def compute(model: Model, *, start: float, since: Tally | None = None) -> dict[str, float]:
+    """Every outcome metric over the days from ``start`` to the end of today, plus the day.
+
+    Metrics count what happened in that window (flows): disputes that arose,
+    were detected, resolved, escalated or became incidents in it, so that in a
+    steady district a window of any length measures the same rates and
+    shares. ``since`` is the :class:`Tally` at ``start`` (None: all of it).
+    """
+    book = model.book
+    tally = model.tally if since is None else model.tally.minus(since)
+    end = model.today + 1.0
+    days = max(end - start, 1.0)
     years = days / 365.0
     residents = max(len(model.population), 1)
-    state, level, max_level = book.view("state"), book.view("level"), book.view("max_level")
-    detected = ~np.isnan(book.view("detected"))
+
+    def within(column: str) -> np.ndarray:
+        t = book.view(column)
+        return (t >= start) & (t < end)
+
+    dispute = book.view("origin") == Origin.DISPUTE
+    state, level = book.view("state"), book.view("level")
+    arrived, detected = within("arrived") & dispute, within("detected") & dispute
+    closed = within("closed")
+    resolved = closed & (state == State.RESOLVED)
+    settled = resolved & dispute
+    petitions = within("reached_district")
     n_detected = int(detected.sum())
-    resolved = state == State.RESOLVED
-    took = (book.view("closed") - book.view("arrived"))[resolved]
+    took = (book.view("closed") - book.view("arrived"))[settled]
     lag = (book.view("detected") - book.view("arrived"))[detected]
     values = {
-        "disputes_per_1k": len(book) / residents * 1000 / years,
-        "detected_share": _share(n_detected, len(book)),
-        "resolved_in_grid_share": _share((resolved & (level == Level.GRID)).sum(), n_detected),
-        "resolved_in_village_share": _share(
-            (resolved & (level <= Level.VILLAGE)).sum(), n_detected
+        "disputes_per_1k": arrived.sum() / residents * 1000 / years,
+        "detected_share": _share(n_detected, arrived.sum()),
+        "resolved_in_grid_share": _share((settled & (level == Level.GRID)).sum(), n_detected),
+        "resolved_in_village_share": _share((settled & (level <= Level.VILLAGE)).sum(), n_detected),
+        "resolved_in_town_share": _share((settled & (level <= Level.TOWN)).sum(), n_detected),
+        "escalation_rate": _share((within("reached_town") & dispute).sum(), n_detected),
+        "passed_up_share": _share(
+            (closed & dispute & (state == State.PASSED_UP)).sum(), n_detected
         ),
-        "resolved_in_town_share": _share((resolved & (level <= Level.TOWN)).sum(), n_detected),
-        "escalation_rate": _share((max_level >= Level.TOWN).sum(), n_detected),
-        "passed_up_share": _share((max_level >= Level.BEYOND).sum(), n_detected),
-        "petitions_per_10k": (max_level >= Level.DISTRICT).sum() / residents * 10_000 / years,
+        "petitions_per_10k": petitions.sum() / residents * 10_000 / years,
         "petition_one_time_resolution_rate": _share(
             tally.petition_first_agreements, tally.petition_first_sessions
         ),
         "satisfaction_rate": _share(book.view("satisfied")[resolved].sum(), resolved.sum()),
         "mediation_success_rate": _share(tally.agreements, tally.sessions),
-        "incidents_per_100k": (state == State.INCIDENT).sum() / residents * 100_000 / years,
+        "incidents_per_100k": (closed & (state == State.INCIDENT)).sum()
+        / residents
+        * 100_000
+        / years,
         "mean_days_to_resolution": float(took.mean()) if len(took) else float("nan"),
         "p90_days_to_resolution": float(np.percentile(took, 90)) if len(took) else float("nan"),
         "mean_days_to_detection": float(lag.mean()) if len(lag) else float("nan"),
         "grid_worker_utilisation": _share(tally.worker_busy_visits, tally.worker_capacity_visits),
         "annual_cost_wan_yuan": tally.cost_days / days,
-        "mediated_per_1k": (book.view("sessions") > 0).sum() / residents * 1000 / years,
+        "mediated_per_1k": (within("mediated") & dispute).sum() / residents * 1000 / years,
         "land_failure_ratio": tally.land_failure_ratio(),
     }
-    open_disputes = int(np.isin(state, (State.LATENT, State.QUEUED)).sum())
-    return {"day": days, "open_disputes": open_disputes} | {k: float(v) for k, v in values.items()}
+    claim = ~dispute
+    claims_found = within("detected") & claim
+    incidents = closed & (state == State.INCIDENT)
+    values |= {
+        "claims_per_10k": (within("arrived") & claim).sum() / residents * 10_000 / years,
+        "petition_claim_share": _share((petitions & claim).sum(), petitions.sum()),
+        "claims_resolved_in_town_share": _share(
+            (resolved & claim & (level <= Level.TOWN)).sum(), claims_found.sum()
+        ),
+        "claims_found_by_staff_share": _share(
+            (claims_found & book.view("found_by_staff")).sum(), claims_found.sum()
+        ),
+        "incidents_unmediated_share": _share(
+            (incidents & (book.view("sessions") == 0)).sum(), incidents.sum()
+        ),
+    }
+    open_disputes = int(np.isin(state, OPEN_STATES).sum())
+    return {"day": int(end) - model.warmup, "open_disputes": open_disputes} | {
+        k: float(v) for k, v in values.items()
+    }
+
+
+@dataclass(frozen=True)
+class Period:
+    """A measured period: the time it starts and the tally at that time."""
+
+    start: float
+    tally: Tally
+
+
+def record_day(model: Model) -> None:
+    """After a day: nothing during the warm-up; then the metrics so far and, each 365 days, a year's.
+
+    ``model.current`` holds the metrics of the measured period (from the end of
+    the warm-up to today), ``model.years`` those of each completed year.
+    """
+    day = model.today + 1 - model.warmup  # measured days completed
+    if day == 0:
+        model.measured = model.year = Period(float(model.warmup), model.tally.copy())
+    if day <= 0:
+        return
+    model.current = compute(model, start=model.measured.start, since=model.measured.tally)
+    model.datacollector.collect(model)
+    if day % 365 == 0:
+        model.years.append(compute(model, start=model.year.start, since=model.year.tally))
+        model.year = Period(model.today + 1.0, model.tally.copy())
+
+
+def yearly(model: Model) -> list[dict[str, float]]:
+    """The metrics of each simulated year after the warm-up (the last one may be partial)."""
+    years = list(model.years)
+    if model.today + 1.0 > model.year.start:
+        years.append(compute(model, start=model.year.start, since=model.year.tally))
+    return years
 
 
 def read(name: str, model: Model) -> float:
@@ -162,17 +260,16 @@ def grid_outcomes(model: Model) -> dict[str, np.ndarray]:
     book, geo, pop = model.book, model.geography, model.population
     n = geo.n_grids
     grid, state = book.view("grid"), book.view("state")
-    open_ = np.isin(state, (State.LATENT, State.QUEUED))
+    open_ = np.isin(state, OPEN_STATES)
+    escalated = book.view("reached_town") >= model.measured.start
     residents = np.maximum(model.residents_per_grid, 1)
     return {
         "residents": model.residents_per_grid,
         "open_disputes": np.bincount(grid[open_], minlength=n),
-        "escalations": np.bincount(grid[book.view("max_level") >= Level.TOWN], minlength=n),
-        "incidents": model.tally.incidents_by_grid.copy(),
+        "escalations": np.bincount(grid[escalated], minlength=n),
+        "incidents": model.tally.incidents_by_grid - model.measured.tally.incidents_by_grid,
         "grid_workers": model.workers_per_grid,
-        "volunteer_police": np.bincount(
-            [v.cell.coordinate for v in model.volunteer_police], minlength=n
-        ),
+        "volunteer_police": np.bincount(model.volunteer_grid, minlength=n),
         "staff_per_1k": (model.workers_per_grid + model.officer_presence)
         / np.maximum(geo.grid_population, 1)
         * 1000,

@@ -15,19 +15,22 @@ import numpy as np
 from mesa import Model
 
 from sim.model import metrics
-from sim.model.agents import Response
+from sim.model.agents import Response, patrol
+from sim.model.claims import claim_route, draw_claims
 from sim.model.disputes import (
     TYPE_DRIFT,
     TYPE_INDEX,
     Level,
+    Origin,
     State,
-    acts_out,
+    act_out_chance,
     arrest_probability,
     draw_disputes,
     satisfaction_probability,
     success_probability,
 )
 from sim.model.institutions import triage
+from sim.model.space import mutual_aid, spread_tension
 
 ACTIVE_HOURS = 12.0  # [assumption] hours a day in which a patrol deters
 MAX_PETITION_SESSIONS = 3  # [assumption] district sessions before a petitioner gives up
@@ -39,12 +42,22 @@ def arrive_disputes(model: Model) -> None:
     During a rainstorm extra damage disputes arrive (drawn from the events stream).
     """
     p, book, rng = model.p, model.book, model.streams.arrivals
-    _new_disputes(model, rng.poisson(model.arrival_rate), rng=rng)
+    _new_disputes(model, rng.poisson(model.arrival_rate * (1.0 + model.tension)), rng=rng)
+    claims = model.streams.claims.poisson(model.claim_rate * (1.0 + model.tension))
+    if claims.any():
+        model.book.add(int(claims.sum()), **draw_claims(
+            claims, rng=model.streams.claims, grid_start=model.population.grid_start,
+            residents_per_grid=model.residents_per_grid, group_share=p["claims.group_share"],
+            group_size_mean=p["disputes.group_size_mean"],
+            initial_intensity=p["claims.initial_intensity"], today=model.today,
+        ))  # fmt: skip
     if model.damage_surge.any():
         surge = model.streams.events.poisson(model.damage_surge)
         _new_disputes(model, surge, rng=model.streams.events, kind=TYPE_INDEX["damages"])
     dormant = book.in_state(State.DORMANT)  # lifecycle stream: arrivals stay in step
-    flare = dormant[model.streams.lifecycle.random(len(dormant)) < p["disputes.flare_per_day"]]
+    draw = model.streams.lifecycle.random(len(dormant))
+    flare = dormant[draw < p["disputes.flare_per_day"]]
+    book.state[dormant[draw > 1.0 - p["disputes.lapse_per_day"]]] = State.LAPSED
     book.state[flare] = State.LATENT
     book.level[flare] = Level.LATENT
     book.intensity[flare] = np.minimum(book.intensity[flare] + 0.1, 1.0)
@@ -68,22 +81,29 @@ def _new_disputes(
 
 
 def patrol_and_visit(model: Model) -> None:
-    """Staff step: grid workers visit households, Yi Police patrol their areas."""
-    p = model.p
-    model.visits[:] = 0.0
-    model.patrol_hours[:] = 0.0
-    model.visit_demand_left[:] = model.households / p["grid_workers.visit_cycle_days"]
-    available = [w.grid for w in model.grid_workers if w.available]
-    model.workers_available = np.bincount(available, minlength=model.geography.n_grids).astype(
-        float
-    )
-    model._patrol_weights.clear()
-    model.grid_workers.do("step")
-    model.volunteer_police.shuffle_do("step")
+    """Staff at work: grid workers visit households (helped by adjacent grids), Yi Police patrol.
+
+    In each grid the available workers first make up yesterday's mediation
+    time, then visit households up to the day's demand. A grid whose workers
+    are all away is visited by workers of adjacent grids (``space.mutual_aid_share``).
+    """
+    p, n = model.p, model.geography.n_grids
+    on_duty = model.worker_diverted_until < model.time
+    model.workers_available = np.bincount(model.worker_grid[on_duty], minlength=n).astype(float)
     visits_per_day = p["grid_workers.visits_per_day"]
-    model.tally.worker_capacity_visits += model.workers_available.sum() * visits_per_day
-    sessions = visits_per_day / max(p["grid_workers.session_visits"], 1e-9)
-    model.ladder[0].pool.rate = model.workers_available * sessions * p["population.scale"]
+    capacity = model.workers_available * visits_per_day
+    capacity = capacity + mutual_aid(model.adjacency, capacity, share=p["space.mutual_aid_share"])
+    owed = np.minimum(model.mediation_debt, capacity)
+    model.mediation_debt -= owed
+    model.visits = np.minimum(
+        capacity - owed, model.households / p["grid_workers.visit_cycle_days"]
+    )
+    model.tally.worker_busy_visits += float((model.visits + owed).sum())
+    model.tally.worker_capacity_visits += float(capacity.sum())
+    sessions = capacity / max(p["grid_workers.session_visits"], 1e-9)
+    model.ladder[0].pool.rate = sessions * p["population.scale"]
+    model.patrol_hours = np.zeros(n)
+    patrol(model)
     model.guardians = model.patrol_hours / ACTIVE_HOURS + model.officer_presence
 
 
@@ -102,6 +122,11 @@ def drift(model: Model) -> None:
     book.intensity[queued] = np.minimum(
         book.intensity[queued] + p["mediation.wait_drift_per_day"], 1.0
     )
+    if model.tension.any():  # tension from recent incidents heats the open disputes around them
+        open_ = book.in_state(State.LATENT, State.QUEUED)
+        heat = p["space.tension_heat_per_day"] * model.tension[book.grid[open_]]
+        book.intensity[open_] = np.minimum(book.intensity[open_] + heat, 1.0)
+        model.tension *= np.exp(-1.0 / p["space.tension_days"])
     model._impatient = queued[model.today - book.ready[queued] > p["mediation.patience_days"]]
 
 
@@ -126,23 +151,33 @@ def detect(model: Model) -> None:
         1.0,
     )
     intensity = book.intensity[ids]
-    reports = (
-        p["detection.self_report_per_day"] * pop.trust[book.party_a[ids]] * (0.5 + intensity) * room
+    claim = book.origin[ids] == Origin.CLAIM
+    reports = np.where(
+        claim,
+        p["claims.filing_per_day"],
+        p["detection.self_report_per_day"]
+        * pop.trust[book.party_a[ids]]
+        * (0.5 + intensity)
+        * room,
     )
-    missed = (
-        (1 - seen_by_worker) ** reach
-        * (1 - seen_on_patrol) ** reach
-        * (1 - np.minimum(reports, 1.0))
-    )
-    found = ids[rng.random(len(ids)) < 1 - missed]
+    by_staff = 1 - (1 - seen_by_worker) ** reach * (1 - seen_on_patrol) ** reach
+    draw = rng.random(len(ids))
+    seen = draw < 1 - (1 - by_staff) * (1 - np.minimum(reports, 1.0))
+    found, by_staff, claim = ids[seen], (draw < by_staff)[seen], claim[seen]
     if not len(found):
         return
     arrived = book.arrived[found]
     when = np.maximum(arrived, model.today) + rng.random(len(found)) * (
         model.today + 1 - np.maximum(arrived, model.today)
     )
-    book.detected[found] = np.where(np.isnan(book.detected[found]), when, book.detected[found])
-    level = triage(book.intensity[found], red=p["detection.red_intensity"])
+    first = np.isnan(book.detected[found])
+    book.detected[found] = np.where(first, when, book.detected[found])
+    book.found_by_staff[found] |= first & by_staff
+    level = np.where(
+        claim,
+        claim_route(by_staff, to_district_share=p["claims.to_district_share"], rng=rng),
+        triage(book.intensity[found], red=p["detection.red_intensity"]),
+    )
     _move(model, found, level, handoff=False)
 
 
@@ -154,7 +189,7 @@ def mediate(model: Model) -> None:
         waiting = book.waiting_at(rung.level, today)
         if not len(waiting):
             continue
-        served = rung.serve(waiting, book.grid[waiting])
+        served = rung.serve(waiting, book.grid[waiting], claim=book.origin[waiting] == Origin.CLAIM)
         if not len(served):
             continue
         g, a, b = book.grid[served], book.party_a[served], book.party_b[served]
@@ -171,10 +206,11 @@ def mediate(model: Model) -> None:
         agreed = rng.random(len(served)) < chance
         petition = rung.level == Level.DISTRICT
         model.tally.record_sessions(
-            kinds=book.kind[served], agreed=agreed,
+            kinds=book.kind[served], agreed=agreed, claim=book.origin[served] == Origin.CLAIM,
             first_petition=book.petition_sessions[served] == 0 if petition else None,
         )  # fmt: skip
         book.sessions[served] += 1
+        book.mediated[served] = np.fmin(book.mediated[served], today)
         if petition:
             book.petition_sessions[served] += 1
         if rung.level == Level.GRID:
@@ -192,8 +228,9 @@ def escalate(model: Model) -> None:
         _change_trust(model, np.array([i]), -p["behaviour.trust_loss"])
         level = Level(book.level[i])
         guard = arrest_probability(
-            model.guardians[book.grid[i]], book.n_parties[i], p["police.deterrence_k"]
-        )
+            model.guardians[book.grid[i]], book.n_parties[i], k=p["police.deterrence_k"],
+            ceiling=p["police.max_arrest_prob"],
+        )  # fmt: skip
         response = model.residents[book.party_a[i]].respond_to_failure(
             intensity=float(book.intensity[i]), level=level, arrest_prob=float(guard)
         )
@@ -216,18 +253,19 @@ def escalate(model: Model) -> None:
 
 
 def act_out(model: Model) -> None:
-    """Epstein's rule, daily, for every open dispute: grievance minus deterred risk against T."""
+    """Epstein's rule (smoothed), daily, for every open case: grievance minus deterred risk against T."""
     p, book, pop = model.p, model.book, model.population
     ids = book.in_state(State.LATENT, State.QUEUED)
     if not len(ids):
         return
     a, g = book.party_a[ids], book.grid[ids]
-    acting = acts_out(
+    chance = act_out_chance(
         intensity=book.intensity[ids], trust=pop.trust[a], risk_aversion=pop.risk_aversion[a],
-        arrest_prob=arrest_probability(model.guardians[g], book.n_parties[ids], p["police.deterrence_k"]),
-        threshold=p["behaviour.act_out_threshold"],
+        arrest_prob=arrest_probability(model.guardians[g], book.n_parties[ids], k=p["police.deterrence_k"],
+                                       ceiling=p["police.max_arrest_prob"]),
+        threshold=p["behaviour.act_out_threshold"], spread=p["behaviour.act_out_spread"],
     )  # fmt: skip
-    _incident(model, ids[acting])
+    _incident(model, ids[model.streams.acting.random(len(ids)) < chance])
 
 
 def update_trust(model: Model) -> None:
@@ -242,10 +280,9 @@ def update_trust(model: Model) -> None:
 
 
 def record(model: Model) -> None:
-    """Compute the outcome metrics so far and collect the day's row."""
+    """Compute the outcome metrics so far and collect the day's row (none in the warm-up)."""
     model.tally.cost_days += model.annual_cost
-    model.current = metrics.compute(model)
-    model.datacollector.collect(model)
+    metrics.record_day(model)
 
 
 # ----------------------------------------------------------------- helpers
@@ -255,6 +292,9 @@ def _move(model: Model, ids: np.ndarray, level, *, handoff: bool = True) -> None
     level = np.broadcast_to(np.asarray(level, dtype=np.int8), ids.shape)
     book.level[ids] = level
     book.max_level[ids] = np.maximum(book.max_level[ids], level)
+    for column, rung in ((book.reached_town, Level.TOWN), (book.reached_district, Level.DISTRICT)):
+        first = ids[(level >= rung) & np.isnan(column[ids])]
+        column[first] = model.today
     joint = model.p["mediation.three_tuning"] == "joint"
     delay = 0.0 if (not handoff or joint) else model.p["mediation.handoff_days"]
     book.ready[ids] = model.today + np.where(level <= Level.TOWN, delay, 1.0)
@@ -293,7 +333,12 @@ def _incident(model: Model, ids: np.ndarray) -> None:
         return
     model.book.state[ids] = State.INCIDENT
     model.book.closed[ids] = model.today + 0.5
-    np.add.at(model.tally.incidents_by_grid, model.book.grid[ids], 1)
+    incidents = np.bincount(model.book.grid[ids], minlength=model.geography.n_grids)
+    model.tally.incidents_by_grid += incidents
+    model.tension = spread_tension(
+        model.adjacency, model.tension, incidents.astype(float),
+        per_incident=model.p["space.tension_per_incident"], spread=model.p["space.tension_spread"],
+    )  # fmt: skip
 
 
 def _change_trust(model: Model, ids: np.ndarray, delta) -> None:

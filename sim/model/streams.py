@@ -25,7 +25,9 @@ class Streams:
     mediation: np.random.Generator
     behaviour: np.random.Generator
     staff: np.random.Generator
-    events: np.random.Generator  # last: adding it left the other streams unchanged
+    events: np.random.Generator  # added after the others: adding it left them unchanged
+    claims: np.random.Generator  # arrivals of direct claims
+    acting: np.random.Generator  # who acts out
 
     @classmethod
     def from_seed(cls, seed: int) -> Streams:

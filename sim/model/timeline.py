@@ -19,9 +19,10 @@ diverts grid workers::
     days = 5
     towns = ["Muzhou", "Sanjiang"]
 
-Days count as in the daily time series: ``day = 365`` acts after 365
-simulated days, that is from the first day of year 2; ``day = 0`` from the
-start. Population and map settings are fixed for a run and cannot be changed
+Days count as in the daily time series, after the warm-up
+(``run.warmup_days``): ``day = 365`` acts after 365 measured days, that is
+from the first day of year 2; ``day = 0`` from the start of the measured
+period. Population and map settings are fixed for a run and cannot be changed
 by an intervention.
 """
 
@@ -37,7 +38,7 @@ from mesa import Model
 from sim.model.geography import town_set
 from sim.model.parameters import SCHEMA, TOWN_LIST, Parameter, ParameterError, flatten
 
-FIXED_SECTIONS = ("population", "map")  # built once: an intervention cannot change them
+FIXED_SECTIONS = ("population", "map", "run")  # built once: an intervention cannot change them
 
 EVENT_KINDS = {
     "rainstorm": "heavy rainfall: grid workers and Yi Police on emergency duty, more damage disputes",
@@ -190,7 +191,7 @@ class TimelinePlayer:
     """A timeline playing out in one model.
 
     Interventions and events are scheduled with Mesa's ``schedule_event`` at
-    time ``day`` (after ``day`` days, before the next). Mesa holds callbacks
+    time ``warmup + day`` (after ``day`` measured days, before the next). Mesa holds callbacks
     weakly, so this object, which the model keeps, holds them. Events divert
     staff (``diverted_until``) and set the model's ``damage_surge``.
     """
@@ -206,8 +207,9 @@ class TimelinePlayer:
         for event in timeline.events:
             self._callbacks += [(partial(self.start, event), event.day),
                                 (partial(self.end, event), event.end)]  # fmt: skip
+        self.offset = float(model.warmup)
         for callback, day in self._callbacks:
-            model.schedule_event(callback, at=float(day))
+            model.schedule_event(callback, at=self.offset + day)
 
     def start(self, event: Event) -> None:
         """An event begins: divert staff in its towns, start its surge of damage disputes."""
@@ -230,7 +232,7 @@ class TimelinePlayer:
         for agents, share in staff:
             chosen = model.streams.events.permutation(len(agents))[: round(share * len(agents))]
             for k in chosen:
-                agents[k].diverted_until = max(agents[k].diverted_until, float(event.end))
+                agents[k].diverted_until = max(agents[k].diverted_until, self.offset + event.end)
 
     def _grids(self, event: Event) -> np.ndarray:
         geo = self.model.geography

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from sim.model.geography import Geography
+    from sim.model.timeline import Intervention
     from sim.runs.experiments import RunResult
 
 KEY_METRICS = (
@@ -36,6 +37,8 @@ KEY_METRICS = (
     "mean_days_to_resolution",
 )
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+SHARED_MARK = "#444444"  # an intervention every scenario has (same day and note)
+MARK_CHARACTERS = 32  # intervention labels on a chart are cut to this length
 
 
 def plain(text: str) -> str:
@@ -151,16 +154,62 @@ def daily_mean_ci(result: RunResult, metric: str, *, level: float = 0.95) -> pd.
     )
 
 
+def intervention_label(intervention: Intervention, *, characters: int = MARK_CHARACTERS) -> str:
+    """A short label for an intervention on a time axis: its note (cut short), or its day."""
+    note = " ".join(str(intervention.note).split())
+    if not note:
+        return f"day {intervention.day}"
+    if len(note) <= characters:
+        return note
+    cut = note[: characters - 1]
+    if note[len(cut)] != " " and " " in cut[characters // 2 :]:  # end at a word (not in Chinese)
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def intervention_marks(results: Sequence[RunResult]) -> list[tuple[int, str, str]]:
+    """(day, label, colour) of every scenario's interventions, once each.
+
+    An intervention of one scenario has that scenario's line colour; one that
+    every scenario has (same day and label) is drawn once, in dark grey.
+    """
+    found: dict[tuple[int, str], list[int]] = {}
+    for i, result in enumerate(results):
+        for intervention in result.scenario.timeline.interventions:
+            found.setdefault((intervention.day, intervention_label(intervention)), []).append(i)
+    return [
+        (
+            day,
+            text,
+            SHARED_MARK if len(owners) == len(results) > 1 else COLOURS[owners[0] % len(COLOURS)],
+        )
+        for (day, text), owners in sorted(found.items())
+    ]
+
+
+def mark_interventions(ax, marks: Sequence[tuple[int, str, str]]) -> None:
+    """Each (day, label, colour) as a dashed vertical line at that day, labelled at the top."""
+    for day, text, colour in marks:
+        ax.axvline(day, color=colour, ls="--", lw=1.0, alpha=0.8, gid="intervention")
+        ax.annotate(
+            plain(text), (day, 1.0), xycoords=ax.get_xaxis_transform(), xytext=(2, -3),
+            textcoords="offset points", rotation=90, ha="left", va="top", fontsize=6.5,
+            color=colour, alpha=0.9, gid="intervention",
+        )  # fmt: skip
+
+
 def timeseries_figure(
     results: Sequence[RunResult], *, metrics: Sequence[str] = KEY_METRICS, columns: int = 3
 ) -> Figure:
     """Small multiples of ``metrics`` by day: a line per scenario, a shaded 95% band over runs.
 
     The band is cut to the range a metric can take (at least 0; at most 1 for shares).
+    Every chart marks the scenarios' interventions (:func:`intervention_marks`).
     """
     rows = -(-len(metrics) // columns)
     fig = new_figure(figsize=(4.2 * columns, 3.1 * rows + 0.5))
     axes = fig.subplots(rows, columns, squeeze=False, sharex=True).ravel()
+    marks = intervention_marks(results)
     for ax, metric in zip(axes, metrics, strict=False):
         # Every metric is at least 0 and a share at most 1: the band stays in that range.
         top = 1.0 if "share of" in METRICS.get(metric, "") else None
@@ -177,6 +226,7 @@ def timeseries_figure(
             if np.isfinite(daily["low"]).any():
                 low, high = daily["low"].clip(0, top), daily["high"].clip(0, top)
                 ax.fill_between(daily["day"], low, high, color=colour, alpha=0.2, lw=0)
+        mark_interventions(ax, marks)
         ax.set_title(textwrap.fill(METRICS.get(metric, metric), 42), fontsize=9)
         ax.set_ylabel(metric, fontsize=8)
         ax.tick_params(labelsize=8)

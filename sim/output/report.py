@@ -1,8 +1,9 @@
 """``report.html``: one self-contained page of results for a planner (no Python needed to read it).
 
 The page holds where the numbers come from (scenarios, settings, seeds,
-versions), the summary table with 95% confidence intervals, the differences
-between scenarios when given, the daily metrics and the grid maps. Styles are
+versions), the summary table with 95% confidence intervals, the key metrics
+year by year, the differences between scenarios when given, the daily metrics
+(interventions marked) and the grid maps. Styles are
 inline and figures are embedded PNGs, so the file can be mailed or archived
 alone; it loads nothing from the network and runs no script.
 """
@@ -25,6 +26,7 @@ from sim.model.geography import Geography, simulated_map
 from sim.model.metrics import METRICS, SHARES
 from sim.model.parameters import SCHEMA, defaults
 from sim.output.figures import (
+    KEY_METRICS,
     differences_figure,
     figure_data_uri,
     map_figure,
@@ -143,6 +145,47 @@ def _summary(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -
     )
 
 
+def _year_heading(year: int, days: int, t: Callable[[str], str]) -> str:
+    shown = t("year").format(n=year)
+    return (
+        shown
+        if days >= 365
+        else f"{shown}<br><span class='meaning'>{t('partial_year').format(days=days)}</span>"
+    )
+
+
+def _by_year(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -> str:
+    """The key metrics of each simulated year: mean, 95% interval and n over runs, per scenario."""
+    tables = [r.years for r in results if len(r.years)]
+    if not tables:
+        return ""
+    lengths = pd.concat(tables).groupby("year")["days"].min()
+    head = "".join(f"<th>{_year_heading(y, d, t)}</th>" for y, d in lengths.items())
+    body = ""
+    for name in KEY_METRICS:
+        shown = METRICS[name] if lang == "en" else label("metric", name, lang)
+        first = (
+            f"<td rowspan='{len(results)}'><code>{_text(name)}</code><br>"
+            f"<span class='meaning'>{_text(shown)}</span></td>"
+        )
+        for r in results:
+            cells = ""
+            for year in lengths.index:
+                values = r.years.loc[r.years["year"] == year, name] if len(r.years) else []
+                found = np.asarray(values, dtype=float)
+                shown_value = (
+                    _mean_interval(found, share=name in SHARES, t=t) if len(found) else "–"
+                )
+                cells += f"<td class='num'>{shown_value}</td>"
+            body += f"<tr>{first}<td>{_text(r.scenario.name)}</td>{cells}</tr>"
+            first = ""
+    return (
+        f"<h2>{t('by_year')}</h2><p class='note'>{t('note_by_year')}</p>"
+        f"<table class='years'><tr><th>{t('metric')}</th><th>{t('scenario')}</th>{head}</tr>"
+        f"{body}</table>"
+    )
+
+
 def _difference_interval(row: Any, t: Callable[[str], str]) -> str:
     if getattr(row, "too_few", False):
         return f"{t('too_few_cases')} (n = {row.n})"
@@ -230,6 +273,7 @@ def write_report(
         f"<h1>{t('title')}: {_text(names)}</h1>",
         _provenance(results, t),
         _summary(results, t, lang),
+        _by_year(results, t, lang),
         _differences(differences, t) if differences is not None and len(differences) else "",
         f"<h2>{t('day_by_day')}</h2><p class='note'>{t('note_day_by_day')}</p>"
         f"<img src='{series}' alt='key metrics by day'>",

@@ -57,6 +57,27 @@ def _csv(table: pd.DataFrame, path: Path) -> None:
     table.to_csv(path, index=False, float_format="%.10g")
 
 
+def summary_table(results: Sequence[RunResult]) -> pd.DataFrame:
+    """The rows of ``summary.csv``: every run over the whole measured period, then every year.
+
+    Columns: ``scenario``, ``run``, ``seed``, ``period`` (``all`` for the whole
+    measured period; ``year 1``, ``year 2``, ... for each simulated year after the
+    warm-up), ``days`` (measured days in the period: a partial last year has
+    fewer than 365) and every metric. The ``all`` rows come first (as
+    ``RunResult.summary``), then the year rows by scenario (in the order given),
+    run and year.
+    """
+    whole = pd.concat([r.summary for r in results], ignore_index=True)
+    whole.insert(3, "period", "all")
+    whole.insert(4, "days", [r.days for r in results for _ in range(len(r.summary))])
+    years = [r.years.sort_values(["run", "year"], kind="stable") for r in results if len(r.years)]
+    if not years:
+        return whole
+    years = pd.concat(years, ignore_index=True)
+    years.insert(3, "period", "year " + years.pop("year").astype(str))
+    return pd.concat([whole, years[whole.columns]], ignore_index=True)
+
+
 def write_results(
     results: Sequence[RunResult],
     out: Path,
@@ -71,7 +92,11 @@ def write_results(
 
     Files: ``summary.csv``, ``timeseries.csv``, ``grids.csv`` (every scenario,
     a ``scenario`` column), ``differences.csv`` when comparing,
-    ``manifest.json`` and ``report.html``. An existing directory is replaced
+    ``manifest.json`` and ``report.html``. ``summary.csv`` has a ``period``
+    column after ``seed``: ``all`` on each run's row for the whole measured
+    period, ``year 1``, ``year 2``, ... on its rows for each simulated year (the
+    last may be partial; ``days`` says how long each period is); see
+    :func:`summary_table`. An existing directory is replaced
     only once the new one is complete, so a failure half-way never leaves a
     mix of old and new files; only an empty folder or an earlier results folder of
     the same ``kind`` of command (``run``, or ``compare`` when there are
@@ -85,7 +110,7 @@ def write_results(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        _csv(pd.concat([r.summary for r in results], ignore_index=True), tmp / "summary.csv")
+        _csv(summary_table(results), tmp / "summary.csv")
         _csv(pd.concat([r.timeseries for r in results], ignore_index=True), tmp / "timeseries.csv")
         _csv(pd.concat([r.grids for r in results], ignore_index=True), tmp / "grids.csv")
         if differences is not None:

@@ -16,7 +16,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.model.governance import GovernanceModel
-from sim.model.metrics import METRICS, SHARES, grid_outcomes
+from sim.model.metrics import METRICS, SHARES, grid_outcomes, yearly
 from sim.model.timeline import Timeline
 from sim.runs.executors import (
     UNGUARDED_SCRIPT,
@@ -37,7 +37,11 @@ def simulate(
     timeline: Timeline | None = None,
     progress: bool = False,
 ) -> GovernanceModel:
-    """Build a model and run it for ``days``; returns the model (metrics, time series, grids)."""
+    """Build a model, run its warm-up (``run.warmup_days``) and then ``days`` measured days.
+
+    Returns the model: ``model.current`` (metrics of the measured days),
+    ``metrics.yearly(model)``, the daily series and the grids.
+    """
     if days < 1:
         raise ValueError(f"days: must be at least 1, got {days}")
     check_not_bootstrapping()
@@ -47,6 +51,11 @@ def simulate(
         total=days, unit="day", disable=not progress, leave=False, desc="building the district"
     ) as bar:
         model = GovernanceModel(params, rng=seed, timeline=timeline)
+        bar.reset(total=model.warmup + days)
+        bar.set_description("warming up")
+        for _ in range(model.warmup):
+            model.run_for(1)
+            bar.update()
         bar.set_description("simulating")
         for _ in range(days):
             model.run_for(1)
@@ -72,7 +81,8 @@ def run(
 
 @dataclass
 class RunResult:
-    """Replicates of one scenario: a summary row per run, a tidy daily series, per-grid outcomes."""
+    """Replicates of one scenario: a summary row per run (and per run and year), a tidy daily
+    series, per-grid outcomes."""
 
     scenario: Scenario
     days: int
@@ -80,6 +90,9 @@ class RunResult:
     summary: pd.DataFrame  # one row per run: scenario, run, seed, every metric
     timeseries: pd.DataFrame  # tidy: scenario, run, seed, day, metric, value
     grids: pd.DataFrame  # scenario, run, seed, grid_id, town, village, per-grid outcomes
+    # one row per run and simulated year: scenario, run, seed, year (1, 2, ...), days (measured
+    # days in that year: 365, or fewer for a partial last year), every metric
+    years: pd.DataFrame = field(default_factory=pd.DataFrame)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -99,10 +112,23 @@ def _grid_table(model: GovernanceModel) -> pd.DataFrame:
     return table
 
 
+def year_table(model: GovernanceModel, ids: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """A row per simulated year after the warm-up (:func:`sim.model.metrics.yearly`): ``ids``,
+    ``year`` (1, 2, ...), ``days`` (measured days in it; fewer than 365 in a partial last year)
+    and every metric."""
+    ids = dict(ids or {})
+    rows, ended = [], 0.0
+    for year, values in enumerate(yearly(model), start=1):
+        days = round(values["day"] - ended)  # "day": the measured day at which the year ended
+        rows.append(ids | {"year": year, "days": days} | {name: values[name] for name in METRICS})
+        ended = values["day"]
+    return pd.DataFrame(rows, columns=[*ids, "year", "days", *METRICS])
+
+
 def _one_run(
     scenario: Scenario, *, days: int, seed: int, run_id: int, progress: bool = False
-) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame, float]:
-    """One replicate (a separate process may run it): its summary row, series and grids."""
+) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame, pd.DataFrame, float]:
+    """One replicate (a separate process may run it): its summary row, series, grids and years."""
     started = time.perf_counter()
     model = simulate(
         scenario.params, days=days, seed=seed, timeline=scenario.timeline, progress=progress
@@ -114,7 +140,7 @@ def _one_run(
     series = tidy.assign(**ids)[[*ids, "day", "metric", "value"]]
     grids = _grid_table(model)
     grids = pd.concat([pd.DataFrame(ids, index=grids.index), grids], axis=1)
-    return row, series, grids, time.perf_counter() - started
+    return row, series, grids, year_table(model, ids), time.perf_counter() - started
 
 
 def run_scenarios(
@@ -183,9 +209,10 @@ def run_scenarios(
                 summary=pd.DataFrame([run[0] for run in runs]),
                 timeseries=pd.concat([run[1] for run in runs], ignore_index=True),
                 grids=pd.concat([run[2] for run in runs], ignore_index=True),
+                years=pd.concat([run[3] for run in runs], ignore_index=True),
                 timings={
                     "wall_seconds": wall,
-                    "run_seconds": [round(run[3], 3) for run in runs],
+                    "run_seconds": [round(run[4], 3) for run in runs],
                     "workers": workers,
                 },
             )
@@ -217,7 +244,8 @@ def run_scenario(
     days: int = 365,
     workers: int | None = None,
 ) -> RunResult:
-    """A scenario (or its name) run ``replicates`` times: ``result.summary``, ``result.timeseries``.
+    """A scenario (or its name) run ``replicates`` times: ``result.summary``, ``result.years``,
+    ``result.timeseries``.
 
     >>> result = run_scenario("muzhou", replicates=2, seed=1, days=30)  # doctest: +SKIP
     >>> result.summary["escalation_rate"].mean()  # doctest: +SKIP

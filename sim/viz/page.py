@@ -1,4 +1,5 @@
-"""The app's page: controls, run buttons, KPI cards, live map(s), curves, differences, exports."""
+"""The app's page: controls, run buttons, KPI cards, years, live map(s), curves, differences,
+exports."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sim.output.figures import shared_limits
 from sim.viz.controls import PolicyControls
 from sim.viz.language import DEFAULT_LANGUAGE, LANGUAGES, app_text
 from sim.viz.map import GridDetails, GridMap, map_metric_name
-from sim.viz.plots import DifferencesTable, KpiCards, MetricPlots
+from sim.viz.plots import DifferencesTable, KpiCards, MetricPlots, YearTable
 from sim.viz.session import MAP_METRICS, Policy, Session, csv_bytes
 from sim.viz.shapes import shapes_for
 
@@ -193,13 +194,18 @@ def Page() -> None:
         )
         current = {run.name: run.current() for run in session.runs}
         KpiCards(current=current, lang=language)
+        YearTable(years={run.name: run.years() for run in session.runs}, lang=language)
         names = {map_metric_name(key, language): key for key in MAP_METRICS}
         solara.Select(
             label=app_text("map_colour", language), value=map_metric_name(metric.value, language),
             values=list(names), on_value=lambda name: metric.set(names[name]),
         )  # fmt: skip
         Maps(session=session, metric=metric.value, version=version, lang=language)
-        MetricPlots(series={run.name: run.series() for run in session.runs}, lang=language)
+        MetricPlots(
+            series={run.name: run.series() for run in session.runs},
+            interventions={run.name: run.interventions for run in session.runs},
+            lang=language,
+        )
         if compare.value:
             solara.Markdown("### " + app_text("differences", language))
             DifferencesTable(differences=session.differences(), lang=language)

@@ -1,8 +1,10 @@
-"""Outcome curves over time, KPI cards and the table of differences between policies A and B."""
+"""Outcome curves over time (interventions marked), KPI cards, the year-by-year table and the
+table of differences between policies A and B."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -10,16 +12,19 @@ import solara
 
 from sim.labels import label
 from sim.model.metrics import METRICS, SHARES
+from sim.model.timeline import Intervention
+from sim.output.figures import SHARED_MARK, intervention_label
 from sim.output.tables import fmt
 from sim.viz.language import DEFAULT_LANGUAGE, app_text, shown
 from sim.viz.session import KEY_METRICS
 
 RUN_STYLE = {"A": ("#1f77b4", ""), "B": ("#d62728", "5,3")}  # colour, dash of each policy
 MAX_POINTS = 400  # points per curve sent to the browser (longer runs are thinned)
+MARK_CHARACTERS = 22  # intervention labels on the small charts are cut to this length
 
 
 @solara.component_vue("line_chart.vue")
-def LineChart(title: str, unit: str, series: list):
+def LineChart(title: str, unit: str, series: list, marks: list = []):  # noqa: B006 (a Vue prop)
     pass
 
 
@@ -54,6 +59,40 @@ def curve_series(
     return curves
 
 
+def curve_marks(
+    interventions: dict[str, Sequence[Intervention]], *, lang: str = DEFAULT_LANGUAGE
+) -> list[dict]:
+    """Each run's interventions (``{"A": [...], "B": [...]}``) as dashed markers for LineChart.
+
+    A marker has the run's colour (and its name in compare mode); an
+    intervention both runs have is one grey marker. The chart shows a marker
+    once the curves reach its day.
+    """
+    found: dict[tuple[int, str], tuple[Intervention, list[str]]] = {}
+    for name, items in interventions.items():
+        for item in items:
+            found.setdefault((item.day, item.note), (item, []))[1].append(name)
+    marks = []
+    compare = len(interventions) > 1
+    for key in sorted(found):
+        item, names = found[key]
+        shared = compare and len(names) == len(interventions)
+        text = (
+            intervention_label(item, characters=MARK_CHARACTERS)
+            if item.note.strip()
+            else app_text("intervention_day", lang, day=item.day)
+        )
+        marks.append(
+            {
+                "x": item.day,
+                "label": f"{names[0]}: {text}" if compare and not shared else text,
+                "title": item.note or text,
+                "color": SHARED_MARK if shared else RUN_STYLE[names[0]][0],
+            }
+        )
+    return marks
+
+
 def metric_name(metric: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """A metric's title on cards and curves: its code spelt out in English, the table's in Chinese."""
     english = metric.replace("_", " ").replace("per 1k", "per 1,000")
@@ -61,13 +100,20 @@ def metric_name(metric: str, lang: str = DEFAULT_LANGUAGE) -> str:
 
 
 @solara.component
-def MetricPlots(*, series: dict[str, pd.DataFrame], lang: str = DEFAULT_LANGUAGE) -> solara.Element:
-    """The key outcome metrics over time, one small chart each; A solid, B dashed."""
+def MetricPlots(
+    *,
+    series: dict[str, pd.DataFrame],
+    interventions: dict[str, Sequence[Intervention]] | None = None,
+    lang: str = DEFAULT_LANGUAGE,
+) -> solara.Element:
+    """The key outcome metrics over time, one small chart each; A solid, B dashed; the
+    interventions of each run's scenario as dashed vertical markers."""
+    marks = curve_marks(interventions or {}, lang=lang)
     with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}) as row:
         for metric, unit in KEY_METRICS.items():
             with solara.Div(style={"width": "320px"}):
                 curves = curve_series(series, metric, lang=lang)
-                LineChart(title=metric_name(metric, lang), unit=unit, series=curves)
+                LineChart(title=metric_name(metric, lang), unit=unit, series=curves, marks=marks)
     return row
 
 
@@ -110,6 +156,33 @@ def KpiCards(
                     )
                 solara.Text(unit, style={"font-size": "11px", "color": "#777"})
     return row
+
+
+def year_name(year: int, days: int, lang: str = DEFAULT_LANGUAGE) -> str:
+    """``Year 2``, or ``Year 2 (so far, 40 days)`` while the year is not complete."""
+    if days >= 365:
+        return app_text("year", lang, n=year)
+    return app_text("year_so_far", lang, n=year, days=days)
+
+
+@solara.component
+def YearTable(*, years: dict[str, pd.DataFrame], lang: str = DEFAULT_LANGUAGE) -> solara.Element:
+    """The key metrics of each simulated year so far (``{"A": run.years(), ...}``), as the cards
+    show them: a row per year (and policy, in compare mode)."""
+    compare = len(years) > 1
+    first = f"| {app_text('policy_column', lang)} " if compare else ""
+    names = " | ".join(metric_name(metric, lang) for metric in KEY_METRICS)
+    lines = [f"{first}| | {names} |", "|---" * (compare + 1) + "|---:" * len(KEY_METRICS) + "|"]
+    rows = [(name, row) for name, table in years.items() for row in table.itertuples(index=False)]
+    for name, row in sorted(rows, key=lambda item: (item[1].year, item[0])):
+        values = " | ".join(format_value(getattr(row, m), u) for m, u in KEY_METRICS.items())
+        policy = f"| {name} " if compare else ""
+        lines.append(f"{policy}| {year_name(row.year, row.days, lang)} | {values} |")
+    with solara.Div(classes=["govsim-years"]) as div:
+        solara.Markdown(f"**{app_text('by_year', lang)}**")
+        if len(lines) > 2:
+            solara.Markdown("\n".join(lines))
+    return div
 
 
 @solara.component

@@ -17,6 +17,8 @@ import pandas as pd
 
 from sim.model.governance import GovernanceModel
 from sim.model.metrics import METRICS, SERIES, grid_outcomes
+from sim.model.timeline import Intervention
+from sim.runs.experiments import year_table
 from sim.runs.scenario import Scenario, load_scenario
 
 DEFAULT_SCENARIO = "baseline"
@@ -60,10 +62,11 @@ class Policy:
 
 
 class Run:
-    """One model of one policy, stepped on demand.
+    """One model of one policy, stepped on demand, after its warm-up (``run.warmup_days``).
 
-    Reads and steps hold ``lock``, so a page drawn while the play loop steps
-    never sees a day half done.
+    The warm-up runs when the model is built, so day 0 is the start of the
+    measured period, as in ``govsim run``. Reads and steps hold ``lock``, so a
+    page drawn while the play loop steps never sees a day half done.
     """
 
     def __init__(self, policy: Policy, *, name: str, lock: threading.RLock | None = None) -> None:
@@ -71,11 +74,18 @@ class Run:
         self.policy, self.name, self.scenario = policy, name, scenario
         self.lock = lock or threading.RLock()
         self.model = GovernanceModel(scenario.params, rng=policy.seed, timeline=scenario.timeline)
+        if self.model.warmup:
+            self.model.run_for(self.model.warmup)
 
     @property
     def day(self) -> int:
-        """Days simulated so far."""
-        return int(self.model.time)
+        """Measured days simulated so far (after the warm-up)."""
+        return int(self.model.time) - self.model.warmup
+
+    @property
+    def interventions(self) -> tuple[Intervention, ...]:
+        """The interventions of the run's scenario (each has a ``day`` and a ``note``)."""
+        return self.scenario.timeline.interventions
 
     def step(self, days: int = 1) -> None:
         with self.lock:
@@ -89,11 +99,21 @@ class Run:
             return dict(self.model.current)
 
     def series(self) -> pd.DataFrame:
-        """The daily series: one row per simulated day, columns ``day``, ``open_disputes`` and metrics."""
+        """The daily series: one row per measured day, columns ``day`` (1, 2, ...),
+        ``open_disputes`` and metrics."""
         with self.lock:
             if self.day == 0:
                 return pd.DataFrame(columns=list(SERIES))
-            return self.model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+            table = self.model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        return table.astype({"day": int})
+
+    def years(self) -> pd.DataFrame:
+        """The metrics of each simulated year so far: ``year``, ``days`` (measured days in it) and
+        every metric; the last year is partial until it has 365 days. Empty on day 0."""
+        with self.lock:
+            if self.day == 0:
+                return pd.DataFrame(columns=["year", "days", *METRICS])
+            return year_table(self.model)
 
     def grids(self) -> dict[str, np.ndarray]:
         """Per-grid outcomes, with counts per 1,000 simulated residents."""
@@ -141,6 +161,17 @@ class Session:
             ]
         table = pd.concat(frames, ignore_index=True)
         return table[["policy", "scenario", "seed", *SERIES]]
+
+    def years(self) -> pd.DataFrame:
+        """Each run's metrics year by year, stacked: ``policy``, ``scenario``, ``seed``, ``year``,
+        ``days``, metrics."""
+        with self.lock:
+            frames = [
+                r.years().assign(policy=r.name, scenario=r.scenario.name, seed=r.policy.seed)
+                for r in self.runs
+            ]
+        table = pd.concat(frames, ignore_index=True)
+        return table[["policy", "scenario", "seed", "year", "days", *METRICS]]
 
     def summary(self) -> pd.DataFrame:
         """One row per run: the policy, its settings that differ from the scenario file, metrics now."""

@@ -18,6 +18,9 @@ def test_run_writes_the_output_files(tmp_path):
         main(["run", "muzhou", "--replicates", "2", "--seed", "7", "--out", str(out), *QUICK]) == 0
     )
     summary = pd.read_csv(out / "summary.csv")
+    assert summary["period"].tolist() == ["all", "all", "year 1", "year 1"]
+    assert summary["days"].tolist() == [20] * 4
+    summary = summary[summary["period"] == "all"]
     assert len(summary) == 2 and set(METRICS) <= set(summary.columns)
     assert summary["seed"].tolist() == [7, 8] and set(summary["scenario"]) == {"muzhou"}
     series = pd.read_csv(out / "timeseries.csv")
@@ -59,7 +62,7 @@ def test_compare_end_to_end(tmp_path, capsys):
     written = {f.name for f in out.iterdir()}
     assert written == {"summary.csv", "timeseries.csv", "grids.csv", "differences.csv",
                        "manifest.json", "report.html"}  # fmt: skip
-    summary = pd.read_csv(out / "summary.csv")
+    summary = pd.read_csv(out / "summary.csv").query("period == 'all'")
     assert summary.groupby("scenario")["seed"].apply(list).to_dict() == {
         "baseline": [1, 2, 3, 4], "double_grid_workers": [1, 2, 3, 4]
     }  # fmt: skip

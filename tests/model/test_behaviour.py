@@ -27,8 +27,13 @@ def test_more_grid_workers_lower_the_escalation_rate():
 
 
 def test_without_yi_police_there_are_more_incidents():
-    everywhere = {"volunteer_police__towns": "all", "volunteer_police__total": 10000}
-    _assert_increase("incidents_per_100k", everywhere, everywhere | {"volunteer_police__total": 0})
+    # Deterrence is bounded (it can cut acting out, never end it): at 30% scale over a year
+    # the difference stands above the noise of some 40 incidents a run.
+    everywhere = {"volunteer_police__towns": "all", "volunteer_police__total": 10000,
+                  "population__scale": 0.3}  # fmt: skip
+    _assert_increase(
+        "incidents_per_100k", everywhere, everywhere | {"volunteer_police__total": 0}, days=365
+    )
 
 
 def test_trust_rooms_keep_more_disputes_in_the_village():

@@ -6,7 +6,7 @@ from sim.model.disputes import TYPE_INDEX
 from sim.model.parameters import ParameterError
 from sim.model.timeline import Timeline
 
-SMALL = {"population.scale": 0.2}
+SMALL = {"population.scale": 0.2, "run.warmup_days": 0}  # days count from the start
 
 
 def run_days(days: int, *, timeline: Timeline | None = None, params=SMALL, seed: int = 3):
@@ -94,9 +94,10 @@ def test_rainstorm_brings_the_stated_extra_damage_disputes():
     storm = Timeline.parse(
         events=[{"kind": "rainstorm", "day": 0, "days": days, "extra_damage_per_1k": rate}]
     )
+    calm_grids = SMALL | {"space.tension_per_incident": 0.0}  # incidents do not move arrivals
     for seed in (1, 2, 3):
-        calm, _ = run_days(days, seed=seed)
-        stormy, _ = run_days(days, timeline=storm, seed=seed)
+        calm, _ = run_days(days, seed=seed, params=calm_grids)
+        stormy, _ = run_days(days, timeline=storm, seed=seed, params=calm_grids)
         damages = [np.sum(m.book.view("kind") == TYPE_INDEX["damages"]) for m in (calm, stormy)]
         expected = rate / 1000 * len(stormy.population) * days
         assert abs(damages[1] - damages[0] - expected) < 4 * np.sqrt(expected)
@@ -154,3 +155,20 @@ def test_odd_event_table_matches_the_event_defaults():
         cells = [KIND_DEFAULTS[kind].get(key, field.default) for kind in ("rainstorm", "campaign")]
         shown = [f'`"{c}"`' if isinstance(c, str) else str(c) for c in cells]
         assert f"| `{key}` | {shown[0]} | {shown[1]} | {field.unit} |" in text, key
+
+
+def test_days_of_interventions_and_events_count_after_the_warm_up():
+    timeline = Timeline.parse(
+        [{"day": 6, "grid_workers": {"total": 2000}}],
+        [{"kind": "campaign", "day": 2, "days": 2, "grid_worker_share": 1.0}],
+    )
+    model = sim.GovernanceModel(SMALL | {"run.warmup_days": 30}, rng=2, timeline=timeline)
+    available = []
+    for _ in range(40):
+        model.run_for(1)
+        available.append(model.workers_available.sum())
+    assert available[:32] == [1000] * 32  # the warm-up and the first two measured days
+    assert available[32:34] == [0, 0] and available[34:36] == [1000] * 2
+    assert available[36:] == [2000] * 4
+    series = model.datacollector.get_model_vars_dataframe()
+    assert series["day"].tolist() == list(range(1, 11))  # only measured days are recorded

@@ -222,6 +222,7 @@ def test_language_switch_shows_chinese_without_restarting_the_run(page):
     page.screenshot(path=ARTIFACTS / "app-chinese.png", full_page=True)
     page.locator(".govsim-language").get_by_role("button", name="English").click()
     _wait_day(page, 30)
+    page.locator(".govsim-map text", has_text="Muzhou").wait_for(timeout=10_000)
     assert "Muzhou" in page.locator(".govsim-map text").all_text_contents()
 
 

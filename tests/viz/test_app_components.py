@@ -16,18 +16,24 @@ from sim.labels import label as table_label
 from sim.model.geography import load_district_table, load_geography
 from sim.model.metrics import METRICS
 from sim.model.parameters import SCHEMA
+from sim.model.timeline import Intervention
 from sim.viz.controls import CONTROL_KEYS, ParameterControl, PolicyControls, label, widget_kind
 from sim.viz.map import GridMap
 from sim.viz.page import Page
-from sim.viz.plots import curve_series
+from sim.viz.plots import MetricPlots, YearTable, curve_marks, curve_series
 from sim.viz.session import APP_OVERRIDES, MAP_METRICS, Policy, Session
 from sim.viz.shapes import MISSING, build_shapes, colours, shapes_for
 
-SMALL = {"population.scale": 0.02}  # fast sessions for the logic tests
+SMALL = {"population.scale": 0.02, "run.warmup_days": 0}  # fast sessions for the logic tests
 
 
 def _text(box) -> str:
     return repr(box)
+
+
+def _markdown(rc) -> str:
+    """The HTML of every Markdown element rendered."""
+    return "".join(str(w.template) for w in rc.find(ipyvue.VueTemplate).widgets)
 
 
 # --- controls -----------------------------------------------------------------------------------
@@ -228,6 +234,49 @@ def test_curves_are_thinned_and_skip_missing_values():
     frame = pd.DataFrame({"day": range(1, 1001), "escalation_rate": [np.nan] + [0.1] * 999})
     [curve] = curve_series({"A": frame}, "escalation_rate")
     assert len(curve["x"]) <= 400 and curve["y"][0] is None and curve["x"][-1] == 1000
+
+
+def test_a_run_starts_after_its_warm_up():
+    run = Session([Policy(overrides=SMALL | {"run.warmup_days": 20})]).runs[0]
+    assert run.day == 0 and run.model.time == 20 and run.years().empty
+    run.step(5)
+    assert run.day == 5 and run.series()["day"].tolist() == [1, 2, 3, 4, 5]
+
+
+def test_years_so_far_of_each_run():
+    session = Session([Policy(overrides=SMALL), Policy(overrides=SMALL)])
+    session.step(370)
+    years = session.years()
+    assert years[["policy", "year", "days"]].values.tolist() == [
+        ["A", 1, 365], ["A", 2, 5], ["B", 1, 365], ["B", 2, 5]
+    ]  # fmt: skip
+    assert set(METRICS) <= set(years.columns)
+    _box, rc = solara.render(YearTable(years={r.name: r.years() for r in session.runs}))
+    html = _markdown(rc)
+    assert "Year by year" in html and "<td>A</td>\n<td>Year 1</td>" in html
+    assert "<td>B</td>\n<td>Year 2 (so far, 5 days)</td>" in html
+    _box, rc = solara.render(YearTable(years={"A": session.runs[0].years()}, lang="zh"))
+    assert "<td>第 1 年</td>" in _markdown(rc) and "<td>A</td>" not in _markdown(rc)
+
+
+def test_curves_mark_the_interventions():
+    hire, rooms = (
+        Intervention(90, {}, "hire"),
+        Intervention(365, {}, "trust rooms in every village"),
+    )
+    [mark] = curve_marks({"A": [hire]})
+    assert mark == {"x": 90, "label": "hire", "title": "hire", "color": "#1f77b4"}
+    both = curve_marks({"A": [hire, rooms], "B": [rooms]}, lang="zh")
+    assert [(m["x"], m["label"]) for m in both] == [(90, "A: hire"), (365, "trust rooms in every…")]
+    assert both[1]["title"] == rooms.note  # the whole note on hover
+    assert both[1]["color"] != both[0]["color"]  # shared by A and B: one grey marker
+    assert (
+        curve_marks({"A": [Intervention(7, {}, "")]}, lang="zh")[0]["label"] == "第 7 天的政策干预"
+    )
+    frame = pd.DataFrame({"day": [1, 2], **{m: [0.1, 0.2] for m in METRICS}})
+    _box, rc = solara.render(MetricPlots(series={"A": frame}, interventions={"A": [hire]}))
+    charts = rc.find(ipyvue.VueTemplate).widgets
+    assert len(charts) == 6 and all(c.marks == [mark] for c in charts)
 
 
 # --- the page -----------------------------------------------------------------------------------
