@@ -3,7 +3,9 @@
 Residents are Mesa agents but hold their state in the model's
 :class:`Population` arrays and never step: they act only when party to a
 dispute (event-driven), which keeps a 909,277-resident district fast. Staff
-agents (a few thousand) step every day.
+agents (a few thousand) sit on the grid cells; their day's work is computed
+grid by grid in arrays (visits, patrols), with each agent's own state (its
+emergency duty, a volunteer's last grid) in the model's arrays at its index.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class Population:
     grid: np.ndarray  # home grid
     household: np.ndarray  # household id (unique in the district)
     trust: np.ndarray  # trust in local mediation, 0-1
+    trust_base: np.ndarray  # the trust a resident returns to as experiences fade
     risk_aversion: np.ndarray  # Epstein's R, 0-1
     grievances: np.ndarray  # disputes this resident has been party to
     grid_start: np.ndarray  # residents of grid g are grid_start[g]:grid_start[g + 1]
@@ -57,7 +60,8 @@ def build_population(
     return Population(
         grid=grid,
         household=household,
-        trust=beta_draws(rng, trust_mean, trust_sd, n),
+        trust=(trust := beta_draws(rng, trust_mean, trust_sd, n)),
+        trust_base=trust.copy(),
         risk_aversion=beta_draws(rng, risk_aversion_mean, 0.2, n),
         grievances=np.zeros(n, dtype=np.int16),
         grid_start=start,

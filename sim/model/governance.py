@@ -6,8 +6,9 @@ made of the phases of :mod:`sim.model.phases`, in this order::
     arrive_disputes -> patrol_and_visit -> drift -> detect -> mediate
       -> escalate -> act_out -> update_trust -> record
 
-Residents do not step; only the parties to a dispute act. Staff agents step
-in ``patrol_and_visit``. Per-grid and per-dispute state lives in numpy arrays.
+Residents do not step; only the parties to a dispute act. Staff work is
+computed grid by grid in ``patrol_and_visit``. Per-grid and per-dispute state
+lives in numpy arrays. The first ``run.warmup_days`` days are not counted.
 Interventions and events (:mod:`sim.model.timeline`) are scheduled with Mesa's
 ``schedule_event`` and run between days.
 """
@@ -74,7 +75,7 @@ class GovernanceModel(mesa.Model):
         build_institutions(self)
         n = geo.n_grids
         self.visits, self.patrol_hours, self.mediation_debt = np.zeros(n), np.zeros(n), np.zeros(n)
-        self.visit_demand_left, self.workers_available = np.zeros(n), np.zeros(n)
+        self.workers_available = np.zeros(n)
         self.damage_surge = np.zeros(n)  # extra damage disputes per day (rainstorm)
         self.tension = np.zeros(n)  # raised by incidents in the grid and adjacent grids
         self._trust_delta: list[tuple[np.ndarray, np.ndarray]] = []

@@ -6,7 +6,7 @@
 Each phase is a function of the :class:`~sim.model.governance.GovernanceModel`
 (typed here as a Mesa ``Model`` so that this module does not import the one
 that runs it). Per-grid and per-dispute state lives in numpy arrays; only the
-parties to a dispute act, and staff agents step in ``patrol_and_visit``.
+parties to a dispute act, and staff work is computed per grid in ``patrol_and_visit``.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from sim.model.institutions import triage
 from sim.model.space import mutual_aid, spread_tension
 
 ACTIVE_HOURS = 12.0  # [assumption] hours a day in which a patrol deters
+TRUST_FADE_EVERY = 30  # days between fadings of trust (exact for any interval)
 MAX_PETITION_SESSIONS = 3  # [assumption] district sessions before a petitioner gives up
 
 
@@ -269,14 +270,19 @@ def act_out(model: Model) -> None:
 
 
 def update_trust(model: Model) -> None:
-    """Apply today's trust changes of the parties (contacts with mediators, waiting)."""
-    trust = model.population.trust
+    """Apply today's trust changes of the parties (contacts with mediators, waiting); every
+    ``TRUST_FADE_EVERY`` days, experiences fade: trust moves back towards each resident's own."""
+    pop = model.population
+    trust = pop.trust
     for residents, delta in model._trust_delta:
         np.add.at(trust, residents, delta)
     if model._trust_delta:
         touched = np.concatenate([r for r, _ in model._trust_delta])
         trust[touched] = np.clip(trust[touched], 0.0, 1.0)
     model._trust_delta = []
+    if (model.today + 1) % TRUST_FADE_EVERY == 0:
+        keep = np.exp(-TRUST_FADE_EVERY / model.p["population.trust_memory_days"])
+        trust[:] = pop.trust_base + (trust - pop.trust_base) * keep
 
 
 def record(model: Model) -> None:
@@ -338,6 +344,7 @@ def _incident(model: Model, ids: np.ndarray) -> None:
     model.tension = spread_tension(
         model.adjacency, model.tension, incidents.astype(float),
         per_incident=model.p["space.tension_per_incident"], spread=model.p["space.tension_spread"],
+        ceiling=model.p["space.max_tension"],
     )  # fmt: skip
 
 

@@ -38,6 +38,37 @@ def fit_table(calibration: Calibration, check: list[dict[str, Any]]) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+STEADY_Z = 3.5  # a year further than this many standard errors from the mean is not steady
+
+
+def stationarity(calibration: Calibration, check: list[dict[str, Any]]) -> pd.DataFrame:
+    """Each target's mean in each measured year of the check runs, and whether the years agree.
+
+    The noise of a year's mean is the spread between runs, pooled over the
+    years; ``max_z`` is the largest distance of a year's mean from the mean of
+    all years, in those standard errors; ``steady`` when it is at most 3.5.
+    """
+    rows = []
+    for t in calibration.targets:
+        values = np.array([[y[t.metric] for y in r["years"]] for r in check], dtype=float)
+        means = np.nanmean(values, axis=0)
+        se = np.sqrt(np.nanmean(np.nanvar(values, axis=0, ddof=1)) / len(check))
+        z = np.abs(means - np.nanmean(values)) / se if se > 0 else np.zeros_like(means)
+        rows.append({"metric": t.metric} | {f"year {i}": m for i, m in enumerate(means, start=1)}
+                    | {"se": se, "max_z": float(np.nanmax(z)), "steady": bool(np.nanmax(z) <= STEADY_Z)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def good_fits(calibration: Calibration, table: pd.DataFrame) -> pd.DataFrame:
+    """The ensemble of good fits: every searched candidate within ``good_within`` of the best
+    loss (at least two), best first, with its free parameters and simulated targets."""
+    searched = table[~table["phase"].str.startswith("profile")]
+    good = searched[searched["loss"] <= searched["loss"].min() + calibration.good_within]
+    if len(good) < 2:
+        good = searched.nsmallest(2, "loss")
+    return good.drop(columns=[c for c in good.columns if c.startswith("u:")]).sort_values("loss")
+
+
 def identification(calibration: Calibration, table: pd.DataFrame) -> pd.DataFrame:
     """How tightly the good fits pin each parameter down.
 
@@ -124,8 +155,8 @@ def _table(frame: pd.DataFrame, columns: list[str]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def report_html(calibration: Calibration, fit: pd.DataFrame, ident: pd.DataFrame, *,
-                evaluations: int, loss: float) -> str:  # fmt: skip
+def report_html(calibration: Calibration, fit: pd.DataFrame, ident: pd.DataFrame,
+                steady: pd.DataFrame, *, evaluations: int, loss: float) -> str:  # fmt: skip
     """The fit report: targets and how they are met, parameters and how well identified."""
     inside = int(fit["inside"].sum())
     scale = calibration.check_scale or calibration.scenario.params["population.scale"]
@@ -141,7 +172,7 @@ img {{ max-width: 100%; }} .note {{ color: #555; }}</style></head><body>
 ({calibration.screen} from a Latin hypercube, then Nelder-Mead), each run {calibration.replicates}
 times for {calibration.days} days at population scale
 {calibration.scenario.params["population.scale"]}; best loss {loss:.4g}. The check below ran the best
-set {calibration.check_replicates} times at scale {scale}.</p>
+set {calibration.check_replicates} times at scale {scale}, each for {calibration.check_years} measured year(s).</p>
 <h2>Targets</h2>
 {_table(meanings, ["metric", "meaning", "value", "low", "high", "mean", "ci_low", "ci_high", "inside", "source"])}
 <img src="{figure_data_uri(_fit_figure(fit))}" alt="targets and simulated values">
@@ -154,6 +185,12 @@ the part of the searched range they span (near 1: the targets leave the paramete
 identify it; large, they do. The good fits mostly come from the local search around the best, so
 read <code>good_share</code> as a local spread.</p>
 {_table(ident, ["parameter", "unit", "search_low", "search_high", "best", "good_low", "good_high", "good_share", "profile_rise"])}
+<h2>Is the calibrated baseline steady? Each target, year by year</h2>
+<p class="note">The check runs measured {calibration.check_years} year(s) after the warm-up.
+<code>max_z</code> is the largest distance of a year's mean from the mean of all years, in standard
+errors of a year's mean (the spread between runs, pooled over the years); <code>steady</code> when it
+is at most {STEADY_Z:g}.</p>
+{_table(steady, list(steady.columns))}
 </body></html>
 """
 
@@ -178,15 +215,20 @@ def write_calibration(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     fit, ident = fit_table(calibration, check), identification(calibration, table)
+    steady = stationarity(calibration, check)
     loss = float(table["loss"].min())
     try:
         table.to_csv(tmp / "evaluations.csv", index=False, float_format="%.10g")
         fit.to_csv(tmp / "fit.csv", index=False, float_format="%.10g")
         ident.to_csv(tmp / "identification.csv", index=False, float_format="%.10g")
+        steady.to_csv(tmp / "stationarity.csv", index=False, float_format="%.10g")
+        good_fits(calibration, table).to_csv(
+            tmp / "good_fits.csv", index=False, float_format="%.10g"
+        )
         (tmp / "calibrated.toml").write_text(scenario_text(calibration, best, loss=loss))
         _fit_figure(fit).savefig(tmp / "fit.png", dpi=90)
         (tmp / "fit_report.html").write_text(
-            report_html(calibration, fit, ident, evaluations=len(table), loss=loss)
+            report_html(calibration, fit, ident, steady, evaluations=len(table), loss=loss)
         )
         manifest = {
             "kind": "calibrate", "calibration": calibration.name, "file": str(calibration.path), "command": command,

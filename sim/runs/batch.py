@@ -38,11 +38,11 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from sim.model.metrics import METRICS
+from sim.model.metrics import METRICS, yearly
 from sim.model.parameters import resolve
 from sim.model.timeline import Timeline
 from sim.runs.executors import default_workers, executor_for
-from sim.runs.experiments import run
+from sim.runs.experiments import simulate
 from sim.runs.folders import check_out, locked, share_like_umask
 from sim.runs.scenario import ScenarioError
 from sim.runs.sweep import Sweep
@@ -62,6 +62,7 @@ class RunSpec:
     days: int
     params: dict[str, Any]
     timeline: Timeline
+    yearly: bool = False  # also return each measured year's metrics (under "years")
 
 
 def execute(spec: RunSpec) -> dict[str, Any]:
@@ -72,7 +73,10 @@ def execute(spec: RunSpec) -> dict[str, Any]:
         "seed": spec.seed, "status": "ok", "error": "",
     }  # fmt: skip
     try:
-        record |= run(spec.params, days=spec.days, seed=spec.seed, timeline=spec.timeline)
+        model = simulate(spec.params, days=spec.days, seed=spec.seed, timeline=spec.timeline)
+        record |= {name: model.current[name] for name in METRICS}
+        if spec.yearly:
+            record["years"] = yearly(model)
     except Exception as exc:  # recorded, and the sweep goes on
         record |= {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
     record["seconds"] = round(time.perf_counter() - started, 3)

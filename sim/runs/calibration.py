@@ -19,6 +19,7 @@ search::
     [check]
     replicates = 5              # the best set, run again for the fit report
     scale = 1.0
+    years = 3                   # measured years of each check run: the report shows each year
     [free]
     disputes.rate_per_1k = { low = 6.0, high = 20.0 }
     [[targets]]
@@ -93,6 +94,7 @@ class Calibration:
     profile: float = 0.1  # step (share of the range) of the one-at-a-time profile; 0: none
     check_replicates: int = 5
     check_scale: float | None = None  # None: the settings' population.scale
+    check_years: int = 1  # measured years of each check run (each year is reported)
     description: str = ""
 
     def seeds(self) -> list[int]:
@@ -152,7 +154,7 @@ def parse_calibration(data: dict[str, Any], *, name: str, base_dir: Path) -> Cal
         raise ParameterError("targets: expected one or more [[targets]] tables")
     search, check = data.get("search", {}), data.get("check", {})
     for where, table, keys in (("search", search, {"screen", "polish", "good_within", "profile"}),
-                               ("check", check, {"replicates", "scale"})):  # fmt: skip
+                               ("check", check, {"replicates", "scale", "years"})):  # fmt: skip
         if not isinstance(table, dict) or set(table) - keys:
             raise ParameterError(
                 f"{where}: expected a table with some of {', '.join(sorted(keys))}"
@@ -179,7 +181,8 @@ def parse_calibration(data: dict[str, Any], *, name: str, base_dir: Path) -> Cal
         polish=_whole("search.polish", search.get("polish", 30), 0), good_within=good_within,
         profile=profile,
         check_replicates=_whole("check.replicates", check.get("replicates", 5), 2),
-        check_scale=scale, description=str(data.get("description", "")),
+        check_scale=scale, check_years=_whole("check.years", check.get("years", 1), 1),
+        description=str(data.get("description", "")),
     )  # fmt: skip
 
 
@@ -201,15 +204,18 @@ class Evaluator:
         self.calibration, self.executor, self.bar = calibration, executor, bar
         self.rows: list[dict[str, Any]] = []
 
-    def submit(self, params: dict[str, Any], *, replicates: int, scale: float | None = None):
-        """Futures of ``replicates`` runs of the base scenario with ``params`` (and ``scale``)."""
+    def submit(self, params: dict[str, Any], *, replicates: int, scale: float | None = None,
+               years: int | None = None):  # fmt: skip
+        """Futures of ``replicates`` runs of the base scenario with ``params`` (and ``scale``);
+        with ``years``, runs of that many measured years that report each year."""
         c = self.calibration
         full = resolve(c.scenario.params | params | ({} if scale is None else
                                                       {"population.scale": scale}))  # fmt: skip
+        days = c.days if years is None else 365 * years
         futures = [
             self.executor.submit(execute, RunSpec(
-                run_id=r, design_row=0, replicate=r, seed=seed, days=c.days, params=full,
-                timeline=c.scenario.timeline))
+                run_id=r, design_row=0, replicate=r, seed=seed, days=days, params=full,
+                timeline=c.scenario.timeline, yearly=years is not None))
             for r, seed in enumerate(c.seeds()[:replicates])
         ]  # fmt: skip
         for future in futures:
@@ -305,7 +311,7 @@ def search(
             table = pd.DataFrame(evaluator.rows)
         bar.set_description("checking")
         check = _records(evaluator.submit(best, replicates=c.check_replicates,
-                                          scale=c.check_scale))  # fmt: skip
+                                          scale=c.check_scale, years=c.check_years))  # fmt: skip
     return best, table, check
 
 

@@ -27,22 +27,24 @@ def _years(seed: int, *, years: int, **params) -> list[dict[str, float]]:
 
 
 def test_the_baseline_is_stationary_over_five_years():
-    # Margin: each year's mean over 6 seeds lies within 3.5 standard errors (the spread between
-    # seeds) of the five-year mean, and the mean trend over the five years is under 3 of its own
-    # standard errors. With no warm-up and no lapse of dormant disputes, the old model failed
-    # both (mean days to resolution went 19.7 -> 49.7 over five years).
+    # Six seeds, five measured years each. The run-to-run noise of a year's mean is the spread
+    # between seeds, pooled over the years (25 degrees of freedom). Margins: each year's mean
+    # lies within 3.5 of these standard errors of the five-year mean, and the mean of years 4-5
+    # within 3 of those of years 1-2 (about 1 false alarm in 300 over the 42 comparisons).
+    # Before the warm-up, the lapse of dormant disputes and the fading of trust, mean days to
+    # resolution went 19.7 -> 49.7 over five years and the detected share 0.888 -> 0.993.
     runs = [_years(seed, years=5) for seed in range(1, 7)]
     for name in STEADY:
         values = np.array([[year[name] for year in run] for run in runs])  # seed x year
-        overall = values.mean()
-        se = values.std(axis=0, ddof=1) / np.sqrt(len(runs))
-        for year, (mean, err) in enumerate(zip(values.mean(axis=0), se, strict=True), start=1):
-            assert abs(mean - overall) <= 3.5 * max(err, 1e-9), (
-                f"{name}, year {year}: {mean:.4g} vs {overall:.4g}"
+        assert values.shape == (6, 5)
+        se = np.sqrt(values.var(axis=0, ddof=1).mean() / len(runs))
+        for year, mean in enumerate(values.mean(axis=0), start=1):
+            z = (mean - values.mean()) / se
+            assert abs(z) <= 3.5, (
+                f"{name}, year {year}: {mean:.4g} vs {values.mean():.4g} ({z:.1f} SE)"
             )
-        slopes = np.polyfit(np.arange(5), values.T, 1)[0]  # one slope per seed
-        slope_se = slopes.std(ddof=1) / np.sqrt(len(slopes))
-        assert abs(slopes.mean()) <= 3 * slope_se + 1e-12, f"{name}: trend {slopes.mean():.3g}/year"
+        early, late = values[:, :2].mean(), values[:, 3:].mean()
+        assert abs(late - early) <= 3 * se, f"{name}: years 1-2 {early:.4g}, years 4-5 {late:.4g}"
 
 
 def test_a_120_day_run_and_a_year_measure_the_same_district():
@@ -69,11 +71,11 @@ def _incident_clustering(model: sim.GovernanceModel, edges: list[tuple[int, int]
 def test_shuffling_the_adjacency_changes_where_incidents_cluster(monkeypatch):
     # Strong tension, so that incidents breed incidents next door. On the real adjacency the
     # incidents cluster (Moran's I on the real map); on a shuffled adjacency (same degrees,
-    # neighbours at random) they cluster less. Margin: the mean difference over 5 seeds
+    # neighbours at random) they cluster less. Margin: the mean difference over 4 seeds
     # exceeds 3 standard errors of the paired difference.
     tense = {"map.towns": ["Huicheng", "Daze", "Siqian"], "population.scale": 0.5,
-             "space.tension_per_incident": 4.0, "space.tension_heat_per_day": 0.05,
-             "space.tension_days": 30.0, "run.warmup_days": 60}  # fmt: skip
+             "space.tension_per_incident": 2.0, "space.tension_heat_per_day": 0.02,
+             "space.tension_days": 30.0, "space.max_tension": 3.0, "run.warmup_days": 60}  # fmt: skip
     real_map = governance.simulated_map
     _, geo = real_map("", tense["map.towns"])
     rng = np.random.default_rng(0)
@@ -91,7 +93,7 @@ def test_shuffling_the_adjacency_changes_where_incidents_cluster(monkeypatch):
             monkeypatch.setattr(governance, "simulated_map", real_map)
         return _incident_clustering(sim.simulate(tense, days=365, seed=seed), geo.edges)
 
-    diffs = np.array([run(s, False) - run(s, True) for s in range(1, 6)])
+    diffs = np.array([run(s, False) - run(s, True) for s in range(1, 5)])
     se = diffs.std(ddof=1) / np.sqrt(len(diffs))
     assert diffs.mean() > 3 * se, f"Moran's I real - shuffled: {diffs.round(3)}"
 

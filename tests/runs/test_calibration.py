@@ -21,6 +21,10 @@ replicates = 2
 seed = 3
 [settings]
 population.scale = 0.3
+# A smooth landscape for the search: arrivals follow the rate alone (no tension), and no
+# warm-up (whose year of draws would decouple the candidates' random streams).
+space.tension_per_incident = 0.0
+run.warmup_days = 0
 [search]
 screen = {screen}
 polish = {polish}
@@ -112,7 +116,8 @@ def test_calibrate_command_writes_a_scenario_and_a_fit_report(tmp_path, capsys):
     assert "disputes_per_1k" in capsys.readouterr().out
     written = {f.name for f in out.iterdir()}
     assert written == {"calibrated.toml", "fit_report.html", "fit.csv", "fit.png",
-                       "identification.csv", "evaluations.csv", "manifest.json"}  # fmt: skip
+                       "identification.csv", "evaluations.csv", "manifest.json",
+                       "stationarity.csv", "good_fits.csv"}  # fmt: skip
     calibrated = load_scenario(out / "calibrated.toml")
     manifest = json.loads((out / "manifest.json").read_text())
     for key, value in manifest["best"].items():
@@ -155,3 +160,21 @@ def test_calibration_on_dask_matches_the_local_pool(tmp_path, dask_cluster):
         r["worker"].split(":")[0] for r in local[2]
     }
     assert remote[2] != [] and [r["seed"] for r in remote[2]] == [r["seed"] for r in local[2]]
+
+
+def test_the_stationarity_table_flags_a_drifting_target():
+    from sim.output.calibration_report import stationarity
+
+    calibration = parse(
+        QUICK.format(days=30, screen=4, polish=3, rate_target=12.0, low=10.0, high=14.0)
+    )
+    rng = np.random.default_rng(0)
+
+    def runs(trend: float) -> list[dict]:
+        return [{"years": [{"disputes_per_1k": 12 + trend * y + rng.normal(0, 0.3)} for y in range(3)]}
+                for _ in range(5)]  # fmt: skip
+
+    steady, drifting = stationarity(calibration, runs(0.0)), stationarity(calibration, runs(1.0))
+    assert list(steady.columns[:4]) == ["metric", "year 1", "year 2", "year 3"]
+    assert bool(steady["steady"].iloc[0]) and steady["max_z"].iloc[0] < 3.5
+    assert not bool(drifting["steady"].iloc[0])  # 1 a year against noise 0.3 / sqrt(5)
