@@ -105,6 +105,12 @@ class Calibration:
         """The free parameters' values at a point of the unit cube."""
         return {f.key: f.at(np.array([u]))[0] for f, u in zip(self.free, unit, strict=True)}
 
+    def unit_of_current(self) -> np.ndarray:
+        """The point of the unit cube where the base scenario's values lie (clipped to the ranges),
+        so that a re-calibration starts no worse than the values in force."""
+        current = [(self.scenario.params[f.key] - f.low) / (f.high - f.low) for f in self.free]
+        return np.clip(np.array(current, dtype=float), 0.0, 1.0)
+
     def loss(self, means: dict[str, float]) -> float:
         return float(sum(t.loss(means[t.metric]) for t in self.targets))
 
@@ -267,7 +273,8 @@ def search(
     scheduler: str | None = None,
     progress: bool = False,
 ) -> tuple[dict[str, Any], pd.DataFrame, list[dict[str, Any]]]:
-    """Screen a Latin hypercube, polish the best candidate with Nelder-Mead, profile each
+    """Screen a Latin hypercube (and the base scenario's own values), polish the best candidate
+    with Nelder-Mead, profile each
     parameter around the best (one at a time, ``profile`` of its range either way), and
     check the best set.
 
@@ -280,13 +287,14 @@ def search(
 
     c = calibration
     profiled = 2 * len(c.free) if c.profile else 0
-    total = (c.screen + c.polish + profiled) * c.replicates + c.check_replicates
+    total = (c.screen + 1 + c.polish + profiled) * c.replicates + c.check_replicates
     with (
         executor_for(workers=workers, scheduler=scheduler) as executor,
         tqdm(total=total, unit="run", disable=not progress, desc="screening") as bar,
     ):
         evaluator = Evaluator(c, executor, bar)
         units = qmc.LatinHypercube(d=len(c.free), seed=c.seed).random(c.screen)
+        units = np.vstack([units, c.unit_of_current()])  # the values in force are a candidate too
         losses = evaluator.evaluate_many(units, phase="screen")
         start = units[int(np.argmin(losses))]
         if c.polish:
