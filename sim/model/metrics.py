@@ -1,9 +1,12 @@
 """Outcome metrics (design section 3; the names are a contract) and per-grid arrays for the map.
 
-Shares are over the disputes that some actor detected (those that entered the
-ladder), except ``detected_share`` itself, which is over all disputes that
-arose. Rates are per resident per year, so they do not depend on
-``population.scale`` or on the length of the run.
+Metrics count what happened in the measured days (after ``run.warmup_days``):
+the disputes and claims that arose, were detected, settled, escalated or
+ended in an incident in them. The people's-mediation shares are over the
+disputes between residents detected in those days (``detected_share`` over
+those that arose); the ``claims_*`` and ``petition_*`` metrics, satisfaction
+and incidents count direct claims too. Rates are per resident per year, so
+they do not depend on ``population.scale`` or on the length of the run.
 """
 
 from __future__ import annotations
@@ -31,11 +34,11 @@ METRICS: dict[str, str] = {
     "resolved_in_town_share": "share of detected disputes resolved at L1-L3 (big matters stay in the town)",
     "escalation_rate": "share of detected disputes that went beyond the village (reached L3 or higher)",
     "passed_up_share": "share of detected disputes that went beyond the district (L5)",
-    "petitions_per_10k": "disputes reaching the district petition level (L4) per 10,000 residents per year",
+    "petitions_per_10k": "cases (disputes and direct claims) reaching the district petition level (L4) per 10,000 residents per year",
     "petition_one_time_resolution_rate": "share of L4 cases resolved at their first L4 session",
-    "satisfaction_rate": "share of resolved disputes whose parties are satisfied",
+    "satisfaction_rate": "share of resolved cases (disputes and claims) whose parties are satisfied",
     "mediation_success_rate": "share of mediation sessions that end in agreement",
-    "incidents_per_100k": "acting-out incidents per 100,000 residents per year",
+    "incidents_per_100k": "cases ending in a party acting out (violence, damage, public-order offences, group incidents) per 100,000 residents per year",
     "mean_days_to_resolution": "mean days from arising to resolution",
     "p90_days_to_resolution": "90th percentile of days from arising to resolution",
     "mean_days_to_detection": "mean days from arising to detection",
