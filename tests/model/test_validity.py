@@ -69,13 +69,14 @@ def _incident_clustering(model: sim.GovernanceModel, edges: list[tuple[int, int]
 
 
 def test_shuffling_the_adjacency_changes_where_incidents_cluster(monkeypatch):
-    # Strong tension, so that incidents breed incidents next door. On the real adjacency the
+    # Strong tension and more incidents, so that incidents breed incidents next door. On the real adjacency the
     # incidents cluster (Moran's I on the real map); on a shuffled adjacency (same degrees,
     # neighbours at random) they cluster less. Margin: the mean difference over 4 seeds
     # exceeds 3 standard errors of the paired difference.
     tense = {"map.towns": ["Huicheng", "Daze", "Siqian"], "population.scale": 0.5,
              "space.tension_per_incident": 2.0, "space.tension_heat_per_day": 0.02,
-             "space.tension_days": 30.0, "space.max_tension": 3.0, "run.warmup_days": 60}  # fmt: skip
+             "space.tension_days": 30.0, "space.max_tension": 3.0, "run.warmup_days": 60,
+             "behaviour.act_out_threshold": 0.62}  # more incidents, so that the pattern shows  # fmt: skip
     real_map = governance.simulated_map
     _, geo = real_map("", tense["map.towns"])
     rng = np.random.default_rng(0)
