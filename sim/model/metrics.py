@@ -52,7 +52,6 @@ METRICS: dict[str, str] = {
     "claims_found_by_staff_share": "share of detected direct claims that grid workers or patrols found before they were filed",
     "incidents_unmediated_share": "share of incidents whose case never had a mediation session",
 }
-CLAIM_METRICS = frozenset(name for name in METRICS if name.startswith("claims_"))
 SHARES = frozenset(
     name for name in METRICS if name.endswith(("_share", "_rate")) or name.endswith("utilisation")
 )  # fractions in [0, 1]
@@ -160,9 +159,12 @@ def compute(model: Model, *, start: float, since: Tally | None = None) -> dict[s
         return (t >= start) & (t < end)
 
     dispute = book.view("origin") == Origin.DISPUTE
+    claim = ~dispute
     state, level = book.view("state"), book.view("level")
-    arrived, detected = within("arrived") & dispute, within("detected") & dispute
+    arose, found = within("arrived"), within("detected")
+    arrived, detected = arose & dispute, found & dispute
     closed = within("closed")
+    incidents = closed & (state == State.INCIDENT)
     resolved = closed & (state == State.RESOLVED)
     settled = resolved & dispute
     petitions = within("reached_district")
@@ -185,10 +187,7 @@ def compute(model: Model, *, start: float, since: Tally | None = None) -> dict[s
         ),
         "satisfaction_rate": _share(book.view("satisfied")[resolved].sum(), resolved.sum()),
         "mediation_success_rate": _share(tally.agreements, tally.sessions),
-        "incidents_per_100k": (closed & (state == State.INCIDENT)).sum()
-        / residents
-        * 100_000
-        / years,
+        "incidents_per_100k": incidents.sum() / residents * 100_000 / years,
         "mean_days_to_resolution": float(took.mean()) if len(took) else float("nan"),
         "p90_days_to_resolution": float(np.percentile(took, 90)) if len(took) else float("nan"),
         "mean_days_to_detection": float(lag.mean()) if len(lag) else float("nan"),
@@ -197,11 +196,9 @@ def compute(model: Model, *, start: float, since: Tally | None = None) -> dict[s
         "mediated_per_1k": (within("mediated") & dispute).sum() / residents * 1000 / years,
         "land_failure_ratio": tally.land_failure_ratio(),
     }
-    claim = ~dispute
-    claims_found = within("detected") & claim
-    incidents = closed & (state == State.INCIDENT)
+    claims_found = found & claim
     values |= {
-        "claims_per_10k": (within("arrived") & claim).sum() / residents * 10_000 / years,
+        "claims_per_10k": (arose & claim).sum() / residents * 10_000 / years,
         "petition_claim_share": _share((petitions & claim).sum(), petitions.sum()),
         "claims_resolved_in_town_share": _share(
             (resolved & claim & (level <= Level.TOWN)).sum(), claims_found.sum()

@@ -124,7 +124,7 @@ def drift(model: Model) -> None:
         book.intensity[queued] + p["mediation.wait_drift_per_day"], 1.0
     )
     if model.tension.any():  # tension from recent incidents heats the open disputes around them
-        open_ = book.in_state(State.LATENT, State.QUEUED)
+        open_ = np.concatenate([latent[book.state[latent] == State.LATENT], queued])
         heat = p["space.tension_heat_per_day"] * model.tension[book.grid[open_]]
         book.intensity[open_] = np.minimum(book.intensity[open_] + heat, 1.0)
         model.tension *= np.exp(-1.0 / p["space.tension_days"])
