@@ -9,6 +9,7 @@ given (typed here as a Mesa ``Model`` so that this module does not import it).
 
 from __future__ import annotations
 
+import gc
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -81,8 +82,25 @@ def build_population(model: Model, full: Geography, keep: np.ndarray) -> None:
         rng=model.streams.population,
     )
     model.residents_per_grid = per_grid
-    model.residents = [Resident(model, i) for i in range(len(model.population))]
+    model.residents = make_residents(model, len(model.population))
     model.households = np.maximum(geo.grid_population / p["population.household_size"], 1.0)
+
+
+def make_residents(model: Model, n: int) -> list[Resident]:
+    """``n`` Resident agents, registered with the model the usual Mesa way.
+
+    The cyclic garbage collector is paused while they are made: each of the
+    ~900,000 new agents would otherwise count towards a collection that walks
+    every object already made, for nothing (agents are kept, not discarded);
+    this takes a third off the build. Reference counting still works meanwhile.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return [Resident(model, i) for i in range(n)]
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def build_staff(model: Model, full: Geography, keep: np.ndarray) -> None:

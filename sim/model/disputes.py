@@ -39,6 +39,7 @@ class State(IntEnum):
 
 
 OPEN_STATES = (State.LATENT, State.QUEUED)
+IS_OPEN = np.isin(np.arange(len(State)), OPEN_STATES)  # IS_OPEN[state]: faster than np.isin
 
 
 class Origin(IntEnum):

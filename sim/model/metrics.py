@@ -19,7 +19,7 @@ from mesa import Model
 from sim.model.disputes import (
     DISPUTE_TYPES,
     IS_CLAIM_TYPE,
-    OPEN_STATES,
+    IS_OPEN,
     TYPE_INDEX,
     Level,
     Origin,
@@ -210,7 +210,7 @@ def compute(model: Model, *, start: float, since: Tally | None = None) -> dict[s
             (incidents & (book.view("sessions") == 0)).sum(), incidents.sum()
         ),
     }
-    open_disputes = int(np.isin(state, OPEN_STATES).sum())
+    open_disputes = int(IS_OPEN[state].sum())
     return {"day": int(end) - model.warmup, "open_disputes": open_disputes} | {
         k: float(v) for k, v in values.items()
     }
@@ -255,12 +255,19 @@ def read(name: str, model: Model) -> float:
     return model.current[name]
 
 
+def petitions_by_type(model: Model) -> np.ndarray:
+    """Cases of each type (``DISPUTE_TYPES``) that reached L4, a petition, in the measured period."""
+    book = model.book
+    petitioned = book.view("reached_district") >= model.measured.start
+    return np.bincount(book.view("kind")[petitioned], minlength=len(DISPUTE_TYPES))
+
+
 def grid_outcomes(model: Model) -> dict[str, np.ndarray]:
     """Per-grid arrays for the map: open disputes, escalations, incidents, staff, mean trust."""
     book, geo, pop = model.book, model.geography, model.population
     n = geo.n_grids
     grid, state = book.view("grid"), book.view("state")
-    open_ = np.isin(state, OPEN_STATES)
+    open_ = IS_OPEN[state]
     escalated = book.view("reached_town") >= model.measured.start
     residents = np.maximum(model.residents_per_grid, 1)
     return {

@@ -2,7 +2,7 @@
 
 The page holds where the numbers come from (scenarios, settings, seeds,
 versions), the summary table with 95% confidence intervals, the key metrics
-year by year, the differences between scenarios when given, the daily metrics
+year by year, petitions by origin and subject, the differences between scenarios when given, the daily metrics
 (interventions marked) and the grid maps. Styles are
 inline and figures are embedded PNGs, so the file can be mailed or archived
 alone; it loads nothing from the network and runs no script.
@@ -186,6 +186,40 @@ def _by_year(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -
     )
 
 
+def _by_subject(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -> str:
+    """Petitions by origin and subject: mean per 10,000 residents a year, and share, per scenario."""
+    tables = [r for r in results if len(r.petitions)]
+    if not tables:
+        return ""
+    head = "".join(
+        f"<th>{_text(r.scenario.name)}<br><span class='meaning'>{t('per_10k')} · "
+        f"{t('share_of_petitions')}</span></th>"
+        for r in tables
+    )
+    means = [
+        r.petitions.groupby(["origin", "subject"], sort=False)[
+            ["petitions_per_10k", "share"]
+        ].mean()
+        for r in tables
+    ]
+    body = ""
+    for origin, subject in means[0].index:
+        cells = "".join(
+            f"<td class='num'>{fmt(m.loc[(origin, subject), 'petitions_per_10k'])} · "
+            f"{m.loc[(origin, subject), 'share']:.1%}</td>"
+            for m in means
+        )
+        body += (
+            f"<tr><td>{_text(label('origin', origin, lang))}</td>"
+            f"<td>{_text(label('subject', subject, lang))}</td>{cells}</tr>"
+        )
+    return (
+        f"<h2>{t('by_subject')}</h2><p class='note'>{t('note_by_subject')}</p>"
+        f"<table class='subjects'><tr><th>{t('origin')}</th><th>{t('subject')}</th>{head}</tr>"
+        f"{body}</table>"
+    )
+
+
 def _difference_interval(row: Any, t: Callable[[str], str]) -> str:
     if getattr(row, "too_few", False):
         return f"{t('too_few_cases')} (n = {row.n})"
@@ -274,6 +308,7 @@ def write_report(
         _provenance(results, t),
         _summary(results, t, lang),
         _by_year(results, t, lang),
+        _by_subject(results, t, lang),
         _differences(differences, t) if differences is not None and len(differences) else "",
         f"<h2>{t('day_by_day')}</h2><p class='note'>{t('note_day_by_day')}</p>"
         f"<img src='{series}' alt='key metrics by day'>",

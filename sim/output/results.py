@@ -90,8 +90,9 @@ def write_results(
 ) -> list[str]:
     """Write the output directory atomically: a temporary directory moved into place.
 
-    Files: ``summary.csv``, ``timeseries.csv``, ``grids.csv`` (every scenario,
-    a ``scenario`` column), ``differences.csv`` when comparing,
+    Files: ``summary.csv``, ``timeseries.csv``, ``grids.csv``, ``petitions.csv``
+    (petitions by origin and subject: :func:`sim.runs.experiments.petition_table`;
+    every scenario, a ``scenario`` column), ``differences.csv`` when comparing,
     ``manifest.json`` and ``report.html``. ``summary.csv`` has a ``period``
     column after ``seed``: ``all`` on each run's row for the whole measured
     period, ``year 1``, ``year 2``, ... on its rows for each simulated year (the
@@ -113,6 +114,7 @@ def write_results(
         _csv(summary_table(results), tmp / "summary.csv")
         _csv(pd.concat([r.timeseries for r in results], ignore_index=True), tmp / "timeseries.csv")
         _csv(pd.concat([r.grids for r in results], ignore_index=True), tmp / "grids.csv")
+        _csv(pd.concat([r.petitions for r in results], ignore_index=True), tmp / "petitions.csv")
         if differences is not None:
             _csv(differences, tmp / "differences.csv")
         manifest = json.dumps(_manifest(results, command, kind), indent=2, default=str)

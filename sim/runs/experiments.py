@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from sim.model import metrics
+from sim.model.disputes import DISPUTE_TYPES, IS_CLAIM_TYPE
 from sim.model.governance import GovernanceModel
 from sim.model.metrics import METRICS, SHARES, grid_outcomes, yearly
 from sim.model.timeline import Timeline
@@ -93,6 +95,9 @@ class RunResult:
     # one row per run and simulated year: scenario, run, seed, year (1, 2, ...), days (measured
     # days in that year: 365, or fewer for a partial last year), every metric
     years: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # scenario, run, seed, origin (dispute | claim), subject (the case type), petitions (L4 cases
+    # in the measured period), petitions_per_10k (a year), share (of the run's petitions)
+    petitions: pd.DataFrame = field(default_factory=pd.DataFrame)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -112,6 +117,28 @@ def _grid_table(model: GovernanceModel) -> pd.DataFrame:
     return table
 
 
+def petition_table(model: GovernanceModel, ids: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Petitions (cases that reached L4 in the measured period) by origin and subject.
+
+    A row per case type: ``origin`` (``dispute`` between residents, or direct
+    ``claim``), ``subject`` (the type), ``petitions``, ``petitions_per_10k`` (a
+    year) and ``share`` of all the run's petitions.
+    """
+    counts = metrics.petitions_by_type(model)
+    years = max(model.today + 1.0 - model.measured.start, 1.0) / 365.0
+    residents = max(len(model.population), 1)
+    table = pd.DataFrame(
+        {
+            "origin": ["claim" if claim else "dispute" for claim in IS_CLAIM_TYPE],
+            "subject": [t.name for t in DISPUTE_TYPES],
+            "petitions": counts,
+            "petitions_per_10k": counts / residents * 10_000 / years,
+            "share": counts / max(counts.sum(), 1),
+        }
+    )
+    return pd.concat([pd.DataFrame(dict(ids or {}), index=table.index), table], axis=1)
+
+
 def year_table(model: GovernanceModel, ids: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """A row per simulated year after the warm-up (:func:`sim.model.metrics.yearly`): ``ids``,
     ``year`` (1, 2, ...), ``days`` (measured days in it; fewer than 365 in a partial last year)
@@ -127,8 +154,9 @@ def year_table(model: GovernanceModel, ids: Mapping[str, Any] | None = None) -> 
 
 def _one_run(
     scenario: Scenario, *, days: int, seed: int, run_id: int, progress: bool = False
-) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame, pd.DataFrame, float]:
-    """One replicate (a separate process may run it): its summary row, series, grids and years."""
+) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, float]:
+    """One replicate (a separate process may run it): its summary row, series, grids, years,
+    petitions by subject and seconds."""
     started = time.perf_counter()
     model = simulate(
         scenario.params, days=days, seed=seed, timeline=scenario.timeline, progress=progress
@@ -140,7 +168,10 @@ def _one_run(
     series = tidy.assign(**ids)[[*ids, "day", "metric", "value"]]
     grids = _grid_table(model)
     grids = pd.concat([pd.DataFrame(ids, index=grids.index), grids], axis=1)
-    return row, series, grids, year_table(model, ids), time.perf_counter() - started
+    return (
+        row, series, grids, year_table(model, ids), petition_table(model, ids),
+        time.perf_counter() - started,
+    )  # fmt: skip
 
 
 def run_scenarios(
@@ -210,9 +241,10 @@ def run_scenarios(
                 timeseries=pd.concat([run[1] for run in runs], ignore_index=True),
                 grids=pd.concat([run[2] for run in runs], ignore_index=True),
                 years=pd.concat([run[3] for run in runs], ignore_index=True),
+                petitions=pd.concat([run[4] for run in runs], ignore_index=True),
                 timings={
                     "wall_seconds": wall,
-                    "run_seconds": [round(run[4], 3) for run in runs],
+                    "run_seconds": [round(run[5], 3) for run in runs],
                     "workers": workers,
                 },
             )
