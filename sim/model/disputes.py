@@ -40,6 +40,8 @@ class State(IntEnum):
 
 OPEN_STATES = (State.LATENT, State.QUEUED)
 IS_OPEN = np.isin(np.arange(len(State)), OPEN_STATES)  # IS_OPEN[state]: faster than np.isin
+# Not over yet: open, or dormant (may flare up). The other states are final: nothing leaves them.
+IS_LIVE = np.isin(np.arange(len(State)), (*OPEN_STATES, State.DORMANT))
 
 
 class Origin(IntEnum):
@@ -129,6 +131,8 @@ class DisputeBook:
     def __init__(self, capacity: int = 1024) -> None:
         self.size = 0
         self._capacity = capacity
+        self._live = np.zeros(0, dtype=np.int64)  # ids that were live when last looked at
+        self._live_upto = 0  # ids from here on have not been looked at yet
         for name, (dtype, fill) in self.COLUMNS.items():
             setattr(self, name, np.full(capacity, fill, dtype=dtype))
 
@@ -157,17 +161,30 @@ class DisputeBook:
         """The filled part of a column."""
         return getattr(self, name)[: self.size]
 
+    def live(self) -> np.ndarray:
+        """Ids of the disputes not over yet (latent, queued or dormant), in ascending order.
+
+        The daily phases look only at these, a small part of a long run's book:
+        final states are never left, so a dispute found final is not looked at again.
+        """
+        ids = np.concatenate([self._live, np.arange(self._live_upto, self.size)])
+        self._live = ids[IS_LIVE[self.state[ids]]]
+        self._live_upto = self.size
+        return self._live
+
     def in_state(self, *states: State) -> np.ndarray:
-        """Ids of the disputes in any of ``states``."""
-        return np.flatnonzero(np.isin(self.view("state"), states))
+        """Ids of the disputes in any of ``states`` (live states only), ascending."""
+        if not all(IS_LIVE[s] for s in states):
+            raise ValueError(f"in_state: {states} are not all live states")
+        ids = self.live()
+        return ids[np.isin(self.state[ids], states)]
 
     def waiting_at(self, level: Level, day: float) -> np.ndarray:
         """Ids queued at ``level`` and ready for a session by ``day``, oldest first."""
-        ids = np.flatnonzero(
-            (self.view("state") == State.QUEUED)
-            & (self.view("level") == level)
-            & (self.view("ready") <= day)
-        )
+        ids = self.live()
+        ids = ids[
+            (self.state[ids] == State.QUEUED) & (self.level[ids] == level) & (self.ready[ids] <= day)
+        ]
         return ids[np.argsort(self.ready[ids], kind="stable")]
 
 
