@@ -91,6 +91,31 @@ def cmd_list(args: argparse.Namespace) -> None:
         print(f"{name:28s} {description[0] if description else ''}")
 
 
+def cmd_plan(args: argparse.Namespace) -> None:
+    """Write the scenario's staffing plan (a new file only: an existing one is never replaced)."""
+    from sim.model.construction import plan_of
+    from sim.model.planfile import plan_csv
+
+    check_counts(args)
+    out = Path(args.out)
+    if out.exists():
+        raise CliError(f"--out {out}: already exists; govsim plan writes only a new file")
+    if not out.parent.is_dir():
+        raise CliError(f"--out {out}: no folder {out.parent}")
+    scenario = load(args.scenario, args)
+    plan, geo = plan_of(scenario.params, args.seed)
+    try:
+        with out.open("x", encoding="utf-8-sig", newline="") as fh:
+            fh.write(plan_csv(plan, geo))
+    except OSError as exc:
+        raise CliError(f"--out {out}: cannot write ({exc.strerror})") from None
+    print(
+        f"wrote {out}: {geo.n_villages} units, {plan.grid_workers.sum()} grid workers, "
+        f"{plan.volunteer_police.sum()} Yi Police, {plan.trust_room.sum()} trust rooms, "
+        f"{plan.village_office.sum()} village police offices (scenario {scenario.name}, seed {args.seed})"
+    )
+
+
 def cmd_map(args: argparse.Namespace) -> None:
     import json
 

@@ -8,6 +8,7 @@
     govsim calibrate CALIBRATION.toml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR]
     govsim validate SCENARIO
     govsim list
+    govsim plan SCENARIO --out plan.csv [--set key=value ...] [--seed S]
     govsim map [--out FILE.png] [--results DIR [--metric NAME] [--scenario NAME]]
     govsim app [--host 127.0.0.1] [--port 8765]
 
@@ -22,7 +23,15 @@ from __future__ import annotations
 import argparse
 
 from sim.cli.batch import cmd_analyze, cmd_calibrate, cmd_sweep
-from sim.cli.commands import cmd_app, cmd_compare, cmd_list, cmd_map, cmd_run, cmd_validate
+from sim.cli.commands import (
+    cmd_app,
+    cmd_compare,
+    cmd_list,
+    cmd_map,
+    cmd_plan,
+    cmd_run,
+    cmd_validate,
+)
 from sim.cli.common import EXIT_BAD_INPUT
 from sim.labels import LANGUAGES
 
@@ -129,6 +138,18 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=cmd_validate)
 
     sub.add_parser("list", help="list the named scenarios").set_defaults(func=cmd_list)
+
+    plan = sub.add_parser(
+        "plan", help="write a scenario's staffing plan: one row per village-level unit (CSV)"
+    )
+    plan.add_argument("scenario", help="a scenario name under scenarios/ or a path to a .toml file")
+    plan.add_argument("--out", required=True, help="the CSV file to write (a new file)")
+    plan.add_argument("--set", action="append", metavar="KEY=VALUE")
+    plan.add_argument(
+        "--seed", type=int, default=1,
+        help="seed whose risk map the risk allocation and most_disputes rule use (default 1)",
+    )  # fmt: skip
+    plan.set_defaults(func=cmd_plan)
 
     map_ = sub.add_parser(
         "map", help="draw the grid map, by town or by a metric of a results directory"

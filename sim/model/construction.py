@@ -24,47 +24,79 @@ from sim.model.disputes import type_difficulty
 from sim.model.geography import Geography, largest_remainder, simulated_map, town_set
 from sim.model.institutions import grid_rung, petition_rung, town_rung, village_rung
 from sim.model.parameters import ParameterError
+from sim.model.places import Places
+from sim.model.planfile import read_plan
 from sim.model.space import PatrolRoutes
 from sim.model.staffing import (
-    allocate_grid_workers,
+    StaffingPlan,
     annual_cost,
-    trust_room_villages,
+    plan_from_settings,
+    workers_in_grids,
     yi_police_teams,
 )
+from sim.model.streams import Streams
 from sim.model.timeline import Timeline
 
 
 def check_against_map(params: Mapping[str, Any], timeline: Timeline | None = None) -> None:
-    """What the schema alone cannot check: town names and counts against the map.
+    """What the schema alone cannot check: places and counts against the map.
 
     Raises :class:`ParameterError` naming the key: an unknown town in
-    ``map.towns``, ``volunteer_police.towns``, ``police.village_offices`` or an
-    event's ``towns``, or more trust rooms than the map has village-level units.
+    ``map.towns``, ``volunteer_police.towns`` or an event's ``towns``; an
+    unknown town or village in a place-based setting (``by_town``, ``add``,
+    ``mediation.trust_room_villages``, ``police.village_offices``,
+    ``mediation.town_centre_hours_by_town``), a change that would leave a town
+    fewer than no staff, more trust rooms than the map has units, or a bad
+    ``staffing.plan`` file; the same for every intervention's settings.
     """
     full, _ = simulated_map(params["map.file"], params["map.towns"])
     settings = [("", params)]
     for i, change in enumerate(timeline.interventions if timeline else ()):
         settings.append((f"interventions[{i}].", params | dict(change.settings)))
+    places = Places(full)
     for where, values in settings:
-        for key in ("volunteer_police.towns", "police.village_offices"):
-            town_set(values[key], full.town_names, key=where + key)
-        rooms = values["mediation.trust_rooms"]
-        if rooms > full.n_villages:
-            raise ParameterError(
-                f"{where}mediation.trust_rooms: {rooms} is more than the {full.n_villages} "
-                "villages and communities on the map"
+        try:
+            town_set(
+                values["volunteer_police.towns"], full.town_names, key="volunteer_police.towns"
             )
+            places.town_table(values["mediation.town_centre_hours_by_town"],
+                              key="mediation.town_centre_hours_by_town")  # fmt: skip
+            rooms = values["mediation.trust_rooms"]
+            if rooms > full.n_villages:
+                raise ParameterError(
+                    f"mediation.trust_rooms: {rooms} is more than the {full.n_villages} "
+                    "villages and communities on the map"
+                )
+            if values["staffing.plan"]:
+                read_plan(values["staffing.plan"], full)
+            else:
+                plan_from_settings(full, values, np.ones(full.n_grids))
+        except ParameterError as exc:
+            raise ParameterError(f"{where}{exc}") from None
     for i, event in enumerate(timeline.events if timeline else ()):
         town_set(event.towns, full.town_names, key=f"events[{i}].towns")
 
 
+def grid_risk(full: Geography, *, sd: float, rng: np.random.Generator) -> np.ndarray:
+    """Each grid's dispute risk: its village's, lognormal with mean 1 and log-sd ``sd``, drawn
+    over the whole map (so the same at any subset) from the run's ``map`` stream."""
+    return rng.lognormal(-(sd**2) / 2, sd, full.n_villages)[full.grid_village]
+
+
+def plan_of(params: Mapping[str, Any], seed: int) -> tuple[StaffingPlan, Geography]:
+    """The staffing plan a run with ``params`` (checked) and ``seed`` uses, and the whole map
+    it covers: what ``govsim plan`` writes. Only the ``risk`` allocation and the
+    ``most_disputes`` trust-room rule depend on the seed (through the map's risk)."""
+    full, _ = simulated_map(params["map.file"], params["map.towns"])
+    if params["staffing.plan"]:
+        return read_plan(params["staffing.plan"], full), full
+    risk = grid_risk(full, sd=params["map.risk_sd"], rng=Streams.from_seed(seed).map)
+    return plan_from_settings(full, params, risk), full
+
+
 def build_population(model: Model, full: Geography, keep: np.ndarray) -> None:
     p, geo = model.p, model.geography
-    sd = p["map.risk_sd"]
-    village_risk = model.streams.map.lognormal(-(sd**2) / 2, sd, full.n_villages)
-    model.full_grid_risk = village_risk[
-        full.grid_village
-    ]  # drawn over the whole map: same at any subset
+    model.full_grid_risk = grid_risk(full, sd=p["map.risk_sd"], rng=model.streams.map)
     model.grid_risk = model.full_grid_risk[keep]
     scale = p["population.scale"]
     if scale == 1.0:
@@ -105,13 +137,14 @@ def make_residents(model: Model, n: int) -> list[Resident]:
 
 def build_staff(model: Model, full: Geography, keep: np.ndarray) -> None:
     p, geo, rng = model.p, model.geography, model.streams.staff
-    workers = allocate_grid_workers(
-        full,
-        total=p["grid_workers.total"],
-        rule=p["grid_workers.allocation"],
-        risk=model.full_grid_risk,
+    model.plan = plan = (  # the plan in force: the staffing.plan file's, or the settings'
+        read_plan(p["staffing.plan"], full) if p["staffing.plan"]
+        else plan_from_settings(full, p, model.full_grid_risk)
+    )  # fmt: skip
+    workers = workers_in_grids(
+        full, plan.grid_workers, rule=p["grid_workers.allocation"], risk=model.full_grid_risk
     )[keep]
-    if p["grid_workers.total"] > 0 and workers.sum() == 0:
+    if plan.grid_workers.sum() > 0 and workers.sum() == 0:
         warnings.warn(
             f"grid_workers.total = {p['grid_workers.total']} is for the whole district: the "
             "simulated towns' share rounds to 0 grid workers",
@@ -131,11 +164,8 @@ def build_staff(model: Model, full: Geography, keep: np.ndarray) -> None:
     sub_index[keep] = np.arange(geo.n_grids)
     teams = [
         t for t in yi_police_teams(
-            full,
-            total=p["volunteer_police.total"],
-            towns=town_set(p["volunteer_police.towns"], full.town_names, key="volunteer_police.towns"),
-            team_size=p["volunteer_police.team_size"],
-            areas_per_town=p["volunteer_police.areas_per_town"],
+            full, plan.volunteer_police, team_size=p["volunteer_police.team_size"],
+            areas_per_town=p["volunteer_police.areas_per_town"], rng=rng,
         )
         if full.town_names[t.town] in geo.town_names
     ]  # fmt: skip
@@ -144,7 +174,7 @@ def build_staff(model: Model, full: Geography, keep: np.ndarray) -> None:
     volunteers, homes = [], []
     for team, (area, t) in enumerate(zip(model.team_areas, teams, strict=True)):
         grid_area[area] = area[0]  # an area is named by its first grid
-        for h in area[rng.integers(len(area), size=t.members)]:
+        for h in sub_index[t.homes]:
             volunteers.append(VolunteerPolice(
                 model, cell=model.space[int(h)], team=team, area=area, index=len(volunteers)
             ))  # fmt: skip
@@ -155,24 +185,18 @@ def build_staff(model: Model, full: Geography, keep: np.ndarray) -> None:
     model.volunteer_police = AgentSet(volunteers, random=model.random)
     model.patrol_routes = PatrolRoutes.within(model.adjacency, grid_area)
 
-    office_towns = town_set(
-        p["police.village_offices"], full.town_names, key="police.village_offices"
-    )
+    units = np.unique(full.grid_village[keep])  # the simulated units, in the map's order
     station = [np.flatnonzero(geo.grid_town == t)[np.argmax(geo.grid_population[geo.grid_town == t])]
                for t in range(geo.n_towns)]  # fmt: skip
     officers = [PoliceOfficer(model, cell=model.space[station[t]], town=t)
                 for t in range(geo.n_towns) for _ in range(p["police.officers_per_town"])]  # fmt: skip
-    model.village_office = np.zeros(geo.n_villages, dtype=bool)
-    for v in range(geo.n_villages):
-        if geo.town_names[geo.village_town[v]] in office_towns:
-            grids = np.flatnonzero(geo.grid_village == v)
-            top = grids[np.argmax(geo.grid_population[grids])]
-            officers.append(
-                PoliceOfficer(
-                    model, cell=model.space[top], town=int(geo.village_town[v]), village=v
-                )
-            )
-            model.village_office[v] = True
+    model.village_office = plan.village_office[units]
+    for v in np.flatnonzero(model.village_office):
+        grids = np.flatnonzero(geo.grid_village == v)
+        top = grids[np.argmax(geo.grid_population[grids])]
+        officers.append(
+            PoliceOfficer(model, cell=model.space[top], town=int(geo.village_town[v]), village=v)
+        )
     model.police = AgentSet(officers, random=model.random)
 
     # Guardians always near a grid: its village officer, and station officers discounted by travel.
@@ -181,15 +205,27 @@ def build_staff(model: Model, full: Geography, keep: np.ndarray) -> None:
     model.officer_presence = model.village_office[geo.grid_village] / grids_in_village[
         geo.grid_village
     ] + (p["police.officers_per_town"] / grids_in_town[geo.grid_town] * np.exp(-geo.travel_hours))
-    model.trust_room = trust_room_villages(full, p["mediation.trust_rooms"])[
-        np.unique(full.grid_village[keep])
-    ]
+    model.trust_room = plan.trust_room[units]
     share = geo.grid_population.sum() / full.grid_population.sum()
     model.annual_cost = annual_cost(
         grid_workers=len(model.grid_workers), volunteers=len(model.volunteer_police), officers=len(model.police),
         trust_rooms=int(model.trust_room.sum()), supermarket=p["petition.supermarket"], population_share=share,
         costs={k.split(".")[1]: v for k, v in p.items() if k.startswith("costs.")},
     )  # fmt: skip
+
+
+def centre_hours(model: Model) -> np.ndarray:
+    """Mediation hours a day of each simulated town's comprehensive-governance centre."""
+    p, geo = model.p, model.geography
+    hours = np.full(geo.n_towns, p["mediation.town_centre_hours_per_day"], dtype=float)
+    by_town = Places(model.district).town_table(
+        p["mediation.town_centre_hours_by_town"], key="mediation.town_centre_hours_by_town"
+    )
+    for t, h in by_town.items():
+        name = model.district.town_names[t]
+        if name in geo.town_names:
+            hours[geo.town_names.index(name)] = h
+    return hours
 
 
 def build_institutions(model: Model) -> None:
@@ -206,8 +242,7 @@ def build_institutions(model: Model) -> None:
                      trust_room=model.trust_room, trust_room_bonus=p["mediation.trust_room_bonus"],
                      joint_bonus=p["mediation.joint_bonus"] * joint),
         town_rung(grid_town=geo.grid_town, scale=scale,
-                  hours_per_day=officers_in_town * p["police.hours_per_day"]
-                  + p["mediation.town_centre_hours_per_day"],
+                  hours_per_day=officers_in_town * p["police.hours_per_day"] + centre_hours(model),
                   skill=p["mediation.town_skill"], base=p["mediation.base_town"],
                   session_hours=p["police.session_hours"], travel_hours=geo.travel_hours,
                   village_office=model.village_office[geo.grid_village],

@@ -183,7 +183,9 @@ class DisputeBook:
         """Ids queued at ``level`` and ready for a session by ``day``, oldest first."""
         ids = self.live()
         ids = ids[
-            (self.state[ids] == State.QUEUED) & (self.level[ids] == level) & (self.ready[ids] <= day)
+            (self.state[ids] == State.QUEUED)
+            & (self.level[ids] == level)
+            & (self.ready[ids] <= day)
         ]
         return ids[np.argsort(self.ready[ids], kind="stable")]
 

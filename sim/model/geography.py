@@ -63,7 +63,9 @@ def largest_remainder(total: int, weights: np.ndarray, minimum: np.ndarray | int
         remaining = total - minimum[fixed].sum()
         w = np.where(free, weights, 0.0)
         quota = (
-            remaining * w / w.sum() if w.sum() > 0 else np.where(free, remaining / free.sum(), 0)
+            remaining * w / w.sum()
+            if w.sum() > 0
+            else np.where(free, remaining / max(free.sum(), 1), 0)
         )
         below = free & (quota < minimum)
         if not below.any():

@@ -262,6 +262,33 @@ def petitions_by_type(model: Model) -> np.ndarray:
     return np.bincount(book.view("kind")[petitioned], minlength=len(DISPUTE_TYPES))
 
 
+def place_counts(model: Model) -> dict[str, np.ndarray]:
+    """Per grid, what happened in the measured period (counts, for results by place).
+
+    ``disputes`` (between residents, arisen), ``detected`` (of them),
+    ``escalations`` (of them, reaching L3), ``claims`` (arisen), ``petitions``
+    (cases reaching L4) and ``incidents`` (cases ending in one).
+    """
+    book, n, start = model.book, model.geography.n_grids, model.measured.start
+    grid = book.view("grid")
+    dispute = book.view("origin") == Origin.DISPUTE
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(grid[mask], minlength=n)
+
+    def since(column: str) -> np.ndarray:
+        return book.view(column) >= start
+
+    return {
+        "disputes": count(since("arrived") & dispute),
+        "detected": count(since("detected") & dispute),
+        "escalations": count(since("reached_town") & dispute),
+        "claims": count(since("arrived") & ~dispute),
+        "petitions": count(since("reached_district")),
+        "incidents": count(since("closed") & (book.view("state") == State.INCIDENT)),
+    }
+
+
 def grid_outcomes(model: Model) -> dict[str, np.ndarray]:
     """Per-grid arrays for the map: open disputes, escalations, incidents, staff, mean trust."""
     book, geo, pop = model.book, model.geography, model.population

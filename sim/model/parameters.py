@@ -9,6 +9,7 @@ fitted to the published figures by ``govsim calibrate`` (docs/calibration/).
 
 from __future__ import annotations
 
+import copy
 import difflib
 import math
 from collections.abc import Mapping
@@ -21,6 +22,9 @@ ASSUMPTION = "[assumption]"
 ARTICLE = "news report, Jiangmen Daily, 2022-06-30"
 CALIBRATED = "[calibrated] scenarios/calibration/baseline.toml"  # fit in docs/calibration/
 TOWN_LIST = "town list"  # kind of a parameter that takes "all", "none" or a list of town names
+PLACE_LIST = "place list"  # a list of villages or communities (names or NBS codes)
+TOWN_COUNTS = "town counts"  # a table town -> whole number (``{Huicheng = 200}``)
+TOWN_AMOUNTS = "town amounts"  # a table town -> number
 
 
 class ParameterError(ValueError):
@@ -57,7 +61,16 @@ class Parameter:
                 return value
             if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
                 return list(value)
-            raise self._error(f'expected "all", "none" or a list of town names, got {value!r}')
+            names = "town or village names" if "village" in self.unit else "town names"
+            raise self._error(f'expected "all", "none" or a list of {names}, got {value!r}')
+        if kind == PLACE_LIST:
+            if isinstance(value, list | tuple) and all(
+                isinstance(v, str | int) and not isinstance(v, bool) for v in value
+            ):
+                return [str(v) for v in value]
+            raise self._error(f"expected a list of village names or NBS codes, got {value!r}")
+        if kind in (TOWN_COUNTS, TOWN_AMOUNTS):
+            return self._check_table(value, whole=kind == TOWN_COUNTS)
         if kind == "bool":
             if not isinstance(value, bool):
                 raise self._error(f"expected true or false, got {value!r}")
@@ -83,6 +96,32 @@ class Parameter:
         ):
             raise self._error(f"{value!r} is out of range [{self.low}, {self.high}]")
         return value
+
+    def _check_table(self, value: Any, *, whole: bool) -> dict[str, float]:
+        """A table town -> number; each number within the bounds (town names are checked
+        against the map later, by :func:`sim.model.construction.check_against_map`)."""
+        if not isinstance(value, Mapping):
+            raise self._error(
+                f"expected a table of town = number (e.g. {{Huicheng = 200}}), got {value!r}"
+            )
+        table = {}
+        for town, number in value.items():
+            if (
+                isinstance(number, bool)
+                or not isinstance(number, int | float)
+                or not math.isfinite(number)
+            ):
+                raise ParameterError(f"{self.key}.{town}: expected a number, got {number!r}")
+            if whole and number != int(number):
+                raise ParameterError(f"{self.key}.{town}: expected a whole number, got {number!r}")
+            if (self.low is not None and number < self.low) or (
+                self.high is not None and number > self.high
+            ):
+                raise ParameterError(
+                    f"{self.key}.{town}: {number!r} is out of range [{self.low}, {self.high}]"
+                )
+            table[str(town)] = int(number) if whole else float(number)
+        return table
 
     def _error(self, reason: str) -> ParameterError:
         return ParameterError(f"{self.key}: {reason}")
@@ -166,6 +205,10 @@ PARAMETERS: tuple[Parameter, ...] = (
        source=f"{ARTICLE}: more than 1,000 grid workers in 640 grids"),
     _p("grid_workers.allocation", "population", "rule", "how grid workers are allocated to grids",
        choices=("equal", "population", "risk"), source="design section 3"),
+    _p("grid_workers.by_town", {}, "persons", "grid workers of these towns (the others keep what total and allocation give them)",
+       0, 50000, kind=TOWN_COUNTS, source="design section 5: place-based levers"),
+    _p("grid_workers.add", {}, "persons", "change in these towns' grid workers (negative: fewer)",
+       -50000, 50000, kind=TOWN_COUNTS, source="design section 5: place-based levers"),
     _p("grid_workers.visits_per_day", 20.0, "visits", "household visits per grid worker per day",
        0.0, 200.0, source="design [assumption] ~20 visits a day"),
     _p("grid_workers.visit_cycle_days", 10.0, "days", "target interval between visits to a household",
@@ -178,6 +221,11 @@ PARAMETERS: tuple[Parameter, ...] = (
        source=f"{ARTICLE}: Muzhou has more than 800 in more than 50 teams"),
     _p("volunteer_police.towns", towns_with("yi_police"), "towns", "towns with Yi Police teams", kind=TOWN_LIST,
        source=f"{ARTICLE}: Muzhou's teams (district-wide from May 2022)"),
+    _p("volunteer_police.by_town", {}, "persons",
+       "Yi Police of these towns (formed into teams; the others keep what total and towns give them)",
+       0, 200000, kind=TOWN_COUNTS, source="design section 5: place-based levers"),
+    _p("volunteer_police.add", {}, "persons", "change in these towns' Yi Police (negative: fewer)",
+       -200000, 200000, kind=TOWN_COUNTS, source="design section 5: place-based levers"),
     _p("volunteer_police.team_size", 16, "persons", "volunteers per team", 1, 500,
        source=f"{ARTICLE}: >800 volunteers in >50 teams"),
     _p("volunteer_police.areas_per_town", 3, "areas", "patrol areas per town", 1, 50,
@@ -190,8 +238,9 @@ PARAMETERS: tuple[Parameter, ...] = (
        "mediation bonus in a grid where Yi Police patrolled that day", 0.0, 5.0),
     # --- police
     _p("police.officers_per_town", 8, "officers", "community police officers per town station", 0, 500),
-    _p("police.village_offices", towns_with("village_police"), "towns",
-       "towns with one-village-one-police offices (an officer in every village)", kind=TOWN_LIST,
+    _p("police.village_offices", towns_with("village_police"), "towns or villages",
+       "one-village-one-police offices: in every village of the towns listed, and in the villages listed",
+       kind=TOWN_LIST,
        source=f"{ARTICLE}: 'one village one police'"),
     _p("police.hours_per_day", 4.0, "hours", "hours per officer per day for dispute work", 0.0, 24.0),
     _p("police.session_hours", 3.0, "hours", "length of a police (L3) mediation, excluding travel",
@@ -204,9 +253,20 @@ PARAMETERS: tuple[Parameter, ...] = (
     # --- mediation
     _p("mediation.trust_rooms", 15, "villages", "villages with a villagers' trust room", 0, 1000,
        source=f"{ARTICLE}: trust rooms in 15 Muzhou villages"),
+    _p("mediation.trust_room_villages", [], "villages",
+       "villages given a trust room first (names or NBS codes); the rule chooses the rest",
+       kind=PLACE_LIST, source="design section 5: place-based levers"),
+    _p("mediation.trust_room_rule", "published", "rule",
+       "which villages get the other trust rooms: as published (Muzhou's 15), the largest, those with the "
+       "most disputes expected, or only the listed ones",
+       choices=("published", "largest", "most_disputes", "listed"),
+       source=f"{ARTICLE}: trust rooms in 15 Muzhou villages (which ones is not published)"),
     _p("mediation.three_tuning", "sequential", "rule",
        "L1-L3 mediators one after another, or sitting together", choices=("sequential", "joint"),
        source=f"{ARTICLE}: Muzhou's 'three-tuning'"),
+    _p("mediation.town_centre_hours_by_town", {}, "hours",
+       "hours of these towns' comprehensive-governance centres for mediation per day (the others: town_centre_hours_per_day)",
+       0.0, 500.0, kind=TOWN_AMOUNTS, source="design section 5: place-based levers"),
     _p("mediation.village_sessions_per_day", 1.0, "sessions", "mediations per village committee per day",
        0.0, 50.0),
     _p("mediation.town_centre_hours_per_day", 16.0, "hours",
@@ -236,6 +296,11 @@ PARAMETERS: tuple[Parameter, ...] = (
        1.0, 365.0),
     _p("mediation.wait_drift_per_day", 0.003, "per day", "daily rise in intensity while waiting",
        0.0, 0.2),
+    # --- staffing plan
+    _p("staffing.plan", "", "path",
+       "a staffing plan CSV (one row per village-level unit, as govsim plan writes it): its staff replace "
+       "those the grid_workers, volunteer_police, trust-room and village-office settings give",
+       source="design section 5: govsim plan SCENARIO --out plan.csv"),
     # --- space: where the map's adjacency acts
     _p("space.tension_per_incident", 0.3, "x arrivals",
        "tension an incident adds in its grid: new disputes arrive (1 + tension) times as often", 0.0, 10.0,
@@ -297,9 +362,7 @@ SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(p.section for p in PARAMETERS))
 
 def defaults() -> dict[str, Any]:
     """A fresh dict of every parameter at its default."""
-    return {
-        p.key: (list(p.default) if isinstance(p.default, list) else p.default) for p in PARAMETERS
-    }
+    return {p.key: copy.deepcopy(p.default) for p in PARAMETERS}
 
 
 def unknown_key_error(key: str) -> ParameterError:

@@ -91,8 +91,10 @@ def write_results(
     """Write the output directory atomically: a temporary directory moved into place.
 
     Files: ``summary.csv``, ``timeseries.csv``, ``grids.csv``, ``petitions.csv``
-    (petitions by origin and subject: :func:`sim.runs.experiments.petition_table`;
-    every scenario, a ``scenario`` column), ``differences.csv`` when comparing,
+    (petitions by origin and subject: :func:`sim.runs.experiments.petition_table`),
+    ``towns.csv`` and ``villages.csv`` (results and staff by place:
+    :func:`sim.runs.experiments.place_tables`; every table has every scenario, a
+    ``scenario`` column), ``differences.csv`` when comparing,
     ``manifest.json`` and ``report.html``. ``summary.csv`` has a ``period``
     column after ``seed``: ``all`` on each run's row for the whole measured
     period, ``year 1``, ``year 2``, ... on its rows for each simulated year (the
@@ -115,6 +117,8 @@ def write_results(
         _csv(pd.concat([r.timeseries for r in results], ignore_index=True), tmp / "timeseries.csv")
         _csv(pd.concat([r.grids for r in results], ignore_index=True), tmp / "grids.csv")
         _csv(pd.concat([r.petitions for r in results], ignore_index=True), tmp / "petitions.csv")
+        _csv(pd.concat([r.towns for r in results], ignore_index=True), tmp / "towns.csv")
+        _csv(pd.concat([r.villages for r in results], ignore_index=True), tmp / "villages.csv")
         if differences is not None:
             _csv(differences, tmp / "differences.csv")
         manifest = json.dumps(_manifest(results, command, kind), indent=2, default=str)

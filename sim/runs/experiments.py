@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from sim.model import metrics
 from sim.model.disputes import DISPUTE_TYPES, IS_CLAIM_TYPE
+from sim.model.district import load_district_table
 from sim.model.governance import GovernanceModel
 from sim.model.metrics import METRICS, SHARES, grid_outcomes, yearly
 from sim.model.timeline import Timeline
@@ -98,6 +99,9 @@ class RunResult:
     # scenario, run, seed, origin (dispute | claim), subject (the case type), petitions (L4 cases
     # in the measured period), petitions_per_10k (a year), share (of the run's petitions)
     petitions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # results by place (:func:`place_tables`): a row per run and town, per run and village
+    towns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    villages: pd.DataFrame = field(default_factory=pd.DataFrame)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -115,6 +119,87 @@ def _grid_table(model: GovernanceModel) -> pd.DataFrame:
     for name, values in grid_outcomes(model).items():
         table[name] = values
     return table
+
+
+PLACE_COUNTS = ("disputes", "detected", "escalations", "claims", "petitions", "incidents")
+PLACE_RATES = {  # rate: (count, per residents, or the share of another count)
+    "disputes_per_1k": ("disputes", 1_000),
+    "petitions_per_10k": ("petitions", 10_000),
+    "incidents_per_100k": ("incidents", 100_000),
+}
+
+
+def place_tables(
+    model: GovernanceModel, ids: Mapping[str, Any] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Results by town and by village-level unit over the measured period: ``towns.csv`` and
+    ``villages.csv`` rows.
+
+    Each row: ``ids``, the unit (town; or code, village, village_zh, town), its
+    residents (simulated), grids, staff (grid workers, Yi Police, trust rooms,
+    village police offices; towns also their station officers) and their annual cost
+    in wan yuan (the petition supermarket's shared by population), the counts of
+    :func:`sim.model.metrics.place_counts`, and ``escalation_rate`` (escalations over
+    detected disputes), ``disputes_per_1k``, ``petitions_per_10k``, ``incidents_per_100k``
+    (a year, per resident).
+    """
+    geo, p, plan = model.geography, model.p, model.plan
+    units = np.unique(model.district.grid_village[model.keep])  # on the whole map
+    by_grid = metrics.place_counts(model)
+    years = max(model.today + 1.0 - model.measured.start, 1.0) / 365.0
+    costs = {k.split(".")[1]: v for k, v in p.items() if k.startswith("costs.")}
+    share = geo.grid_population / max(model.district.grid_population.sum(), 1)
+
+    def sums(index: np.ndarray, n: int) -> dict[str, np.ndarray]:
+        staff = {
+            "residents": np.bincount(index, model.residents_per_grid, n).astype(np.int64),
+            "grids": np.bincount(index, minlength=n),
+            "grid_workers": np.bincount(index, model.workers_per_grid, n).astype(np.int64),
+        }
+        return staff | {k: np.bincount(index, v, n).astype(np.int64) for k, v in by_grid.items()}
+
+    village = pd.DataFrame(sums(geo.grid_village, geo.n_villages))
+    village["volunteer_police"] = plan.volunteer_police[units]
+    village["trust_rooms"] = model.trust_room.astype(np.int64)
+    village["village_offices"] = model.village_office.astype(np.int64)
+    village["officers"] = village["village_offices"]
+    village["supermarket_share"] = np.bincount(geo.grid_village, share, geo.n_villages)
+    town = pd.DataFrame(sums(geo.grid_town, geo.n_towns))
+    for column in ("volunteer_police", "trust_rooms", "village_offices", "supermarket_share"):
+        town[column] = np.bincount(geo.village_town, village[column], geo.n_towns)
+    town["officers"] = town["village_offices"] + p["police.officers_per_town"]
+    for table in (village, town):
+        table["annual_cost_wan_yuan"] = (
+            table["grid_workers"] * costs["grid_worker"]
+            + table["volunteer_police"] * costs["volunteer_police"]
+            + table["officers"] * costs["police_officer"]
+            + table["trust_rooms"] * costs["trust_room"]
+            + p["petition.supermarket"] * costs["petition_supermarket"] * table["supermarket_share"]
+        )
+        table["escalation_rate"] = table["escalations"] / table["detected"].where(
+            table["detected"] > 0
+        )
+        for rate, (count, per) in PLACE_RATES.items():
+            table[rate] = (
+                table[count] / table["residents"].where(table["residents"] > 0) * per / years
+            )
+    zh = {t.name: t.name_zh for t in load_district_table()}
+    town.insert(0, "town", geo.town_names)
+    town.insert(1, "town_zh", [zh.get(t, "") for t in geo.town_names])
+    village.insert(0, "code", geo.village_codes)
+    village.insert(1, "village", geo.village_names)
+    village.insert(2, "village_zh", geo.village_names_zh)
+    village.insert(3, "town", [geo.town_names[t] for t in geo.village_town])
+    order = ["residents", "grids", "grid_workers", "volunteer_police", "trust_rooms",
+             "village_offices", "officers", "annual_cost_wan_yuan", *PLACE_COUNTS,
+             "escalation_rate", *PLACE_RATES]  # fmt: skip
+    town = town[["town", "town_zh", *order]]  # (drops the supermarket shares)
+    village = village[["code", "village", "village_zh", "town", *order]]
+    prefix = pd.DataFrame(dict(ids or {}), index=range(1))
+    return tuple(
+        pd.concat([pd.concat([prefix] * len(t), ignore_index=True), t], axis=1) if ids else t
+        for t in (town, village)
+    )  # type: ignore[return-value]
 
 
 def petition_table(model: GovernanceModel, ids: Mapping[str, Any] | None = None) -> pd.DataFrame:
@@ -154,9 +239,9 @@ def year_table(model: GovernanceModel, ids: Mapping[str, Any] | None = None) -> 
 
 def _one_run(
     scenario: Scenario, *, days: int, seed: int, run_id: int, progress: bool = False
-) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, float]:
+) -> tuple:
     """One replicate (a separate process may run it): its summary row, series, grids, years,
-    petitions by subject and seconds."""
+    petitions by subject, seconds, towns and villages."""
     started = time.perf_counter()
     model = simulate(
         scenario.params, days=days, seed=seed, timeline=scenario.timeline, progress=progress
@@ -168,9 +253,10 @@ def _one_run(
     series = tidy.assign(**ids)[[*ids, "day", "metric", "value"]]
     grids = _grid_table(model)
     grids = pd.concat([pd.DataFrame(ids, index=grids.index), grids], axis=1)
+    towns, villages = place_tables(model, ids)
     return (
         row, series, grids, year_table(model, ids), petition_table(model, ids),
-        time.perf_counter() - started,
+        time.perf_counter() - started, towns, villages,
     )  # fmt: skip
 
 
@@ -242,6 +328,8 @@ def run_scenarios(
                 grids=pd.concat([run[2] for run in runs], ignore_index=True),
                 years=pd.concat([run[3] for run in runs], ignore_index=True),
                 petitions=pd.concat([run[4] for run in runs], ignore_index=True),
+                towns=pd.concat([run[6] for run in runs], ignore_index=True),
+                villages=pd.concat([run[7] for run in runs], ignore_index=True),
                 timings={
                     "wall_seconds": wall,
                     "run_seconds": [round(run[5], 3) for run in runs],

@@ -25,6 +25,7 @@ from sim.model.timeline import Timeline
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 TOP_LEVEL = {"extends", "description", "interventions", "events"}
+FILE_KEYS = ("map.file", "staffing.plan")  # paths, relative to the scenario file that names them
 
 
 class ScenarioError(ValueError):
@@ -54,11 +55,15 @@ class Scenario:
 
     @property
     def sha256(self) -> str:
-        """A hash of the resolved parameters, the timeline and the map file's bytes.
+        """A hash of the resolved parameters, the timeline and the map and plan files' bytes.
 
-        The same hash means the same experiment, map included.
+        The same hash means the same experiment, map and staffing plan included.
         """
         inputs = [self.params, self.timeline.to_dict(), map_sha256(self.params["map.file"])]
+        if self.params["staffing.plan"]:
+            inputs.append(
+                hashlib.sha256(Path(self.params["staffing.plan"]).read_bytes()).hexdigest()
+            )
         text = json.dumps(inputs, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -99,14 +104,15 @@ def _read(path: Path) -> dict:
 
 
 def _flatten(path: Path, data: dict) -> dict[str, Any]:
-    """A file's settings; a relative ``map.file`` is taken from the file's folder."""
+    """A file's settings; a relative ``map.file`` or ``staffing.plan`` is taken from the file's folder."""
     try:
         settings = flatten({k: v for k, v in data.items() if k not in TOP_LEVEL})
     except ParameterError as exc:
         raise ScenarioError(f"{path}: {exc}") from None
-    map_file = settings.get("map.file")
-    if isinstance(map_file, str) and map_file and not Path(map_file).is_absolute():
-        settings["map.file"] = str((path.parent / map_file).resolve())
+    for key in FILE_KEYS:
+        file = settings.get(key)
+        if isinstance(file, str) and file and not Path(file).is_absolute():
+            settings[key] = str((path.parent / file).resolve())
     return settings
 
 

@@ -61,7 +61,8 @@ def test_compare_end_to_end(tmp_path, capsys):
     assert "double_grid_workers against baseline" in printed and "escalation_rate" in printed
     written = {f.name for f in out.iterdir()}
     assert written == {"summary.csv", "timeseries.csv", "grids.csv", "differences.csv",
-                       "manifest.json", "report.html"}  # fmt: skip
+                       "petitions.csv", "towns.csv", "villages.csv", "manifest.json",
+                       "report.html"}  # fmt: skip
     summary = pd.read_csv(out / "summary.csv").query("period == 'all'")
     assert summary.groupby("scenario")["seed"].apply(list).to_dict() == {
         "baseline": [1, 2, 3, 4], "double_grid_workers": [1, 2, 3, 4]
@@ -121,9 +122,9 @@ def test_bad_toml_and_unknown_section_name_the_file(tmp_path, capsys):
     bad.write_text("[grid_workers\ntotal = 3\n")
     assert main(["validate", str(bad)]) == 2
     assert "bad.toml: invalid TOML" in capsys.readouterr().err
-    bad.write_text('extends = "baseline"\n[staffing]\ntotal = 3\n')
+    bad.write_text('extends = "baseline"\n[staff]\ntotal = 3\n')
     assert main(["validate", str(bad)]) == 2
-    assert "[staffing]: unknown section" in capsys.readouterr().err
+    assert "[staff]: unknown section" in capsys.readouterr().err
 
 
 def test_extends_cycle_is_reported(tmp_path, capsys):

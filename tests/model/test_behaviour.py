@@ -28,11 +28,12 @@ def test_more_grid_workers_lower_the_escalation_rate():
 
 def test_without_yi_police_there_are_more_incidents():
     # Deterrence is bounded (it can cut acting out, never end it): at 30% scale over a year
-    # the difference stands above the noise of some 40 incidents a run.
+    # and eight seeds the difference (about 30%) stands above the noise of some 25 incidents a run.
     everywhere = {"volunteer_police__towns": "all", "volunteer_police__total": 10000,
                   "population__scale": 0.3}  # fmt: skip
     _assert_increase(
-        "incidents_per_100k", everywhere, everywhere | {"volunteer_police__total": 0}, days=365
+        "incidents_per_100k", everywhere, everywhere | {"volunteer_police__total": 0}, days=365,
+        seeds=tuple(range(1, 9)),
     )
 
 

@@ -1,0 +1,144 @@
+"""Staffing plan files: one row per village-level unit, as ``govsim plan`` writes them and
+``staffing.plan`` reads them.
+
+The file is CSV in UTF-8 with a byte-order mark, so that Excel shows the Chinese
+names; it opens, edits and saves back cleanly. Columns:
+
+``code``, ``name``, ``name_zh``, ``kind``, ``town``, ``town_zh``, ``grids``, ``residents``
+    the unit (the NBS code identifies it; the rest is for people and is not read back)
+``grid_workers``, ``volunteer_police``
+    staff of the unit (whole numbers, at least 0)
+``trust_room``, ``village_office``
+    1 or 0 (also true/false, yes/no): a villagers' trust room, a one-village-one-police officer
+
+Every unit of the map has one row. A bad file is refused with the file, the row
+(as Excel numbers it: the header is row 1) and the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+
+from sim.model.district import load_district_table
+from sim.model.geography import Geography
+from sim.model.parameters import ParameterError
+from sim.model.places import Places
+from sim.model.staffing import StaffingPlan
+
+INFO_COLUMNS = ("code", "name", "name_zh", "kind", "town", "town_zh", "grids", "residents")
+STAFF_COLUMNS = ("grid_workers", "volunteer_police", "trust_room", "village_office")
+FLAGS = {"1": True, "0": False, "true": True, "false": False, "yes": True, "no": False}
+
+
+def plan_rows(plan: StaffingPlan, geo: Geography) -> list[dict[str, object]]:
+    """The rows of a plan file (one per unit of ``geo``, in the map's order)."""
+    zh = {t.name: t.name_zh for t in load_district_table()}
+    grids = np.bincount(geo.grid_village, minlength=geo.n_villages)
+    residents = np.bincount(geo.grid_village, geo.grid_population, geo.n_villages)
+    rows = []
+    for v in range(geo.n_villages):
+        town = geo.town_names[geo.village_town[v]]
+        rows.append({
+            "code": geo.village_codes[v], "name": geo.village_names[v],
+            "name_zh": geo.village_names_zh[v],
+            "kind": "community" if geo.village_is_community[v] else "village",
+            "town": town, "town_zh": zh.get(town, ""), "grids": int(grids[v]),
+            "residents": int(residents[v]), "grid_workers": int(plan.grid_workers[v]),
+            "volunteer_police": int(plan.volunteer_police[v]),
+            "trust_room": int(plan.trust_room[v]), "village_office": int(plan.village_office[v]),
+        })  # fmt: skip
+    return rows
+
+
+def plan_csv(plan: StaffingPlan, geo: Geography) -> str:
+    """A plan file's text (without the byte-order mark; :func:`write_plan` adds it)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[*INFO_COLUMNS, *STAFF_COLUMNS], lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(plan_rows(plan, geo))
+    return out.getvalue()
+
+
+def write_plan(plan: StaffingPlan, geo: Geography, path: str | Path) -> None:
+    """Write ``plan`` over ``geo`` to ``path`` as UTF-8 with a BOM (Excel then shows Chinese)."""
+    Path(path).write_text(plan_csv(plan, geo), encoding="utf-8-sig", newline="")
+
+
+def _whole(text: str, where: str, column: str) -> int:
+    try:
+        number = float(text)
+    except ValueError:
+        raise ParameterError(f"{where}: {column}: expected a whole number, got {text!r}") from None
+    if number != int(number) or number < 0:
+        raise ParameterError(
+            f"{where}: {column}: expected a whole number, at least 0, got {text!r}"
+        )
+    return int(number)
+
+
+def _flag(text: str, where: str, column: str) -> bool:
+    try:
+        return FLAGS[text.strip().casefold()]
+    except KeyError:
+        raise ParameterError(f"{where}: {column}: expected 1 or 0, got {text!r}") from None
+
+
+def read_plan(path: str | Path, geo: Geography) -> StaffingPlan:
+    """The plan in the file at ``path`` for the map ``geo``; a ParameterError (one line: the
+    file, the row and the reason) if it cannot be used."""
+    where = f"staffing.plan: {path}"
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ParameterError(f"{where}: plan file not found") from None
+    except UnicodeDecodeError as exc:
+        raise ParameterError(
+            f"{where}: not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV"
+        ) from None
+    except OSError as exc:
+        raise ParameterError(f"{where}: cannot read ({exc.strerror})") from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in ("code", *STAFF_COLUMNS) if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ParameterError(
+            f"{where}: no {missing[0]!r} column (a plan has {', '.join((*INFO_COLUMNS, *STAFF_COLUMNS))})"
+        )
+    places = Places(geo)
+    staff = {
+        c: np.zeros(
+            geo.n_villages, dtype=bool if c in ("trust_room", "village_office") else np.int64
+        )
+        for c in STAFF_COLUMNS
+    }
+    seen = np.full(geo.n_villages, 0)
+    for number, row in enumerate(reader, start=2):
+        at = f"{where}: row {number}"
+        code = (row.get("code") or "").strip()
+        if not code:
+            raise ParameterError(f"{at}: no code (each row names its unit by its NBS code)")
+        try:
+            v = places.unit(code, key="code")
+        except ParameterError as exc:
+            raise ParameterError(f"{at}: {exc}") from None
+        if seen[v]:
+            raise ParameterError(f"{at}: {code} ({places.label(v)}) is also on row {seen[v]}")
+        seen[v] = number
+        for column in STAFF_COLUMNS:
+            value = (row.get(column) or "").strip()
+            if column in ("trust_room", "village_office"):
+                staff[column][v] = _flag(value, at, column)
+            else:
+                staff[column][v] = _whole(value, at, column)
+    absent = np.flatnonzero(seen == 0)
+    if len(absent):
+        first = absent[0]
+        raise ParameterError(
+            f"{where}: no row for {places.label(first)} ({geo.village_codes[first]})"
+            + (f" and {len(absent) - 1} other units" if len(absent) > 1 else "")
+            + "; a plan has a row for every unit of the map (govsim plan writes one)"
+        )
+    return StaffingPlan(**staff)
