@@ -11,7 +11,13 @@ from pathlib import Path
 from sim.cli.common import CliError, check_counts, command_line, load, output_folder, wrote
 from sim.model.parameters import ParameterError, defaults
 from sim.output.results import write_results
-from sim.output.tables import COUNTS_PER_1K, grid_values, print_differences, print_summary
+from sim.output.tables import (
+    COUNTS_PER_1K,
+    grid_values,
+    print_costs,
+    print_differences,
+    print_summary,
+)
 from sim.runs.scenario import Scenario, list_scenarios, load_scenario
 
 
@@ -35,7 +41,12 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
-    from sim.runs.experiments import paired_differences, run_scenarios
+    from sim.runs.experiments import (
+        cost_effectiveness,
+        paired_differences,
+        run_scenarios,
+        town_differences,
+    )
 
     check_counts(args)
     if len(args.scenarios) < 2:
@@ -57,10 +68,14 @@ def cmd_compare(args: argparse.Namespace) -> None:
             workers=args.workers, progress=not args.quiet,
         )  # fmt: skip
         differences = paired_differences(results)
-        written = write_results(results, out, differences=differences, command=command_line(args),
+        tables = {"cost_effectiveness": cost_effectiveness(results),
+                  "town_differences": town_differences(results)}  # fmt: skip
+        written = write_results(results, out, differences=differences, tables=tables,
+                                command=command_line(args),
                                 lang=args.lang, force=args.force)  # fmt: skip
     if not args.quiet:
         print_differences(differences)
+        print_costs(tables["cost_effectiveness"])
         print("\n" + wrote(out, written, replaced=replaced))
 
 

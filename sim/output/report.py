@@ -220,6 +220,33 @@ def _by_subject(results: Sequence[RunResult], t: Callable[[str], str], lang: str
     )
 
 
+def _costs(costs: pd.DataFrame | None, t: Callable[[str], str]) -> str:
+    """Cost per case averted: the change in cost and, per case, the cases averted and the cost."""
+    if costs is None or not len(costs):
+        return ""
+    body = ""
+    for row in costs.itertuples():
+        averted = f"{fmt(row.averted_per_year)}"
+        if np.isfinite(row.averted_low):
+            averted += f" [{fmt(row.averted_low)}, {fmt(row.averted_high)}]"
+        per = (
+            f"{fmt(row.cost_per_case_wan_yuan)} [{fmt(row.cost_per_case_low)}, {fmt(row.cost_per_case_high)}]"
+            if row.estimable else t("not_estimable")
+        )  # fmt: skip
+        body += (
+            f"<tr><td>{_text(row.scenario)}</td><td>{_text(t('case_' + row.case))}</td>"
+            f"<td class='num'>{fmt(row.cost_change_wan_yuan)}</td><td class='num'>{averted}</td>"
+            f"<td class='num'>{per}</td><td class='num'>{row.n}</td></tr>"
+        )
+    reference = _text(costs["reference"].iloc[0])
+    return (
+        f"<h2>{t('cost_per_case')}</h2><p class='note'>{t('note_cost_per_case').format(reference=reference)}</p>"
+        f"<table class='costs'><tr><th>{t('scenario')}</th><th>{t('case')}</th>"
+        f"<th>{t('cost_change')}</th><th>{t('averted_per_year')}</th><th>{t('cost_per_averted')}</th>"
+        f"<th>n</th></tr>{body}</table>"
+    )
+
+
 def _difference_interval(row: Any, t: Callable[[str], str]) -> str:
     if getattr(row, "too_few", False):
         return f"{t('too_few_cases')} (n = {row.n})"
@@ -288,13 +315,15 @@ def write_report(
     *,
     differences: pd.DataFrame | None = None,
     lang: str = "en",
+    costs: pd.DataFrame | None = None,
 ) -> None:
     """Write ``out`` (``report.html``): one self-contained page on ``results``.
 
     ``differences`` (columns ``metric``, ``scenario``, ``reference``,
     ``reference_mean``, ``mean``, ``difference``, ``ci_low``, ``ci_high``,
     ``significant``) adds a table and a figure of the differences from the reference.
-    ``lang`` (``en`` or ``zh``) chooses the language of headings, notes and metric
+    ``costs`` (:func:`sim.runs.experiments.cost_effectiveness`) adds the cost per case
+    averted. ``lang`` (``en`` or ``zh``) chooses the language of headings, notes and metric
     labels (:mod:`sim.labels`); figures keep the metric codes.
     """
     if not results:
@@ -310,6 +339,7 @@ def write_report(
         _by_year(results, t, lang),
         _by_subject(results, t, lang),
         _differences(differences, t) if differences is not None and len(differences) else "",
+        _costs(costs, t),
         f"<h2>{t('day_by_day')}</h2><p class='note'>{t('note_day_by_day')}</p>"
         f"<img src='{series}' alt='key metrics by day'>",
         _maps(results, t),

@@ -7,7 +7,7 @@ import platform
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -83,6 +83,7 @@ def write_results(
     out: Path,
     *,
     differences: pd.DataFrame | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
     command: str = "",
     lang: str = "en",
     kind: str = "",
@@ -94,7 +95,8 @@ def write_results(
     (petitions by origin and subject: :func:`sim.runs.experiments.petition_table`),
     ``towns.csv`` and ``villages.csv`` (results and staff by place:
     :func:`sim.runs.experiments.place_tables`; every table has every scenario, a
-    ``scenario`` column), ``differences.csv`` when comparing,
+    ``scenario`` column), ``differences.csv`` when comparing, and each of ``tables`` as ``NAME.csv``
+    (``compare``: ``cost_effectiveness.csv``, ``town_differences.csv``),
     ``manifest.json`` and ``report.html``. ``summary.csv`` has a ``period``
     column after ``seed``: ``all`` on each run's row for the whole measured
     period, ``year 1``, ``year 2``, ... on its rows for each simulated year (the
@@ -121,10 +123,13 @@ def write_results(
         _csv(pd.concat([r.villages for r in results], ignore_index=True), tmp / "villages.csv")
         if differences is not None:
             _csv(differences, tmp / "differences.csv")
+        for name, table in (tables or {}).items():
+            _csv(table, tmp / f"{name}.csv")
         manifest = json.dumps(_manifest(results, command, kind), indent=2, default=str)
         (tmp / "manifest.json").write_text(manifest + "\n", encoding="utf-8")
         try:
-            write_report(results, tmp / "report.html", differences=differences, lang=lang)
+            write_report(results, tmp / "report.html", differences=differences, lang=lang,
+                         costs=(tables or {}).get("cost_effectiveness"))  # fmt: skip
         except Exception as exc:  # the tables matter more than the page: keep them
             print(f"govsim: warning: report.html not written ({exc!r})", file=sys.stderr)
         written = sorted(f.name for f in tmp.iterdir())

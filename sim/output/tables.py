@@ -79,3 +79,37 @@ def print_differences(differences: pd.DataFrame) -> None:
                 f"{row.metric:36s} {fmt(row.reference_mean):>12s} {fmt(row.mean):>12s} "
                 f"{difference:>12s}{flag} {ci}"
             )
+
+
+def cost_lines(costs: pd.DataFrame) -> list[str]:
+    """The cost-effectiveness table as text lines: for each scenario against the first, the
+    change in annual cost and the cost per escalation, incident and petition averted a year."""
+    lines = []
+    for name, table in costs.groupby("scenario", sort=False):
+        reference = table["reference"].iloc[0]
+        change = table["cost_change_wan_yuan"].iloc[0]
+        lines.append(
+            f"\n{name} against {reference}: annual cost {'+' if change > 0 else ''}{fmt(change)} "
+            f"wan yuan (district cases a year; 95% CIs over {table['n'].iloc[0]} paired runs)"
+        )
+        lines.append(
+            f"{'case':12s} {'averted a year':>16s}  {'95% CI':24s} cost per case averted (wan yuan)"
+        )
+        for row in table.itertuples():
+            averted = (
+                f"[{fmt(row.averted_low)}, {fmt(row.averted_high)}]"
+                if np.isfinite(row.averted_low)
+                else ""
+            )
+            per = (
+                f"{fmt(row.cost_per_case_wan_yuan)} [{fmt(row.cost_per_case_low)}, {fmt(row.cost_per_case_high)}]"
+                if row.estimable
+                else "not estimable (the cases averted may be none)"
+            )
+            lines.append(f"{row.case:12s} {fmt(row.averted_per_year):>16s}  {averted:24s} {per}")
+    return lines
+
+
+def print_costs(costs: pd.DataFrame) -> None:
+    """Print :func:`cost_lines`."""
+    print("\n".join(cost_lines(costs)))
