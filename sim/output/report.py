@@ -2,7 +2,8 @@
 
 The page holds where the numbers come from (scenarios, settings, seeds,
 versions), the summary table with 95% confidence intervals, the key metrics
-year by year, petitions by origin and subject, the differences between scenarios when given, the daily metrics
+year by year, petitions by origin and subject, town by town, the villages
+where escalations and incidents concentrate, the differences between scenarios when given, the daily metrics
 (interventions marked) and the grid maps. Styles are
 inline and figures are embedded PNGs, so the file can be mailed or archived
 alone; it loads nothing from the network and runs no script.
@@ -67,6 +68,8 @@ def _mean_interval(values: np.ndarray, *, share: bool, t: Callable[[str], str]) 
         return fmt(found.mean)
     if found.too_few:
         return f"{fmt(found.mean)}<br><span class='meaning'>{t('too_few_cases')}</span> {n}"
+    if found.low == found.high:  # the same in every run (a staff count, a cost)
+        return fmt(found.mean)
     return f"{fmt(found.mean)} [{fmt(found.low)}, {fmt(found.high)}] {n}"
 
 
@@ -247,6 +250,86 @@ def _costs(costs: pd.DataFrame | None, t: Callable[[str], str]) -> str:
     )
 
 
+TOWN_COLUMNS = {  # towns.csv column: is it a share (for its interval)
+    "grid_workers": False, "volunteer_police": False, "escalation_rate": True,
+    "incidents_per_100k": False, "petitions_per_10k": False, "annual_cost_wan_yuan": False,
+}  # fmt: skip
+MIN_PLACE_CASES = 5  # a village is listed only with at least this many cases behind it
+MAX_VILLAGES = 15
+
+
+def _towns(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -> str:
+    """Town by town: staff and key outcomes, mean [95% interval] n over runs, per scenario."""
+    tables = [r for r in results if len(r.towns)]
+    if not tables:
+        return ""
+    head = "".join(f"<th>{_text(label('term', 'place_' + c, lang))}</th>" for c in TOWN_COLUMNS)
+    body = ""
+    for town in tables[0].towns["town"].unique():
+        first = f"<td rowspan='{len(tables)}'>{_text(label('town', town, lang))}</td>"
+        for r in tables:
+            rows = r.towns[r.towns["town"] == town]
+            cells = "".join(
+                f"<td class='num'>{_mean_interval(rows[c].to_numpy(dtype=float), share=share, t=t)}</td>"
+                for c, share in TOWN_COLUMNS.items()
+            )
+            body += f"<tr>{first}<td>{_text(r.scenario.name)}</td>{cells}</tr>"
+            first = ""
+    return (
+        f"<h2>{t('by_town')}</h2><p class='note'>{t('note_by_town')}</p>"
+        f"<table class='towns'><tr><th>{t('town')}</th><th>{t('scenario')}</th>{head}</tr>{body}</table>"
+    )
+
+
+def hot_villages(result: RunResult, *, top: int = MAX_VILLAGES) -> pd.DataFrame:
+    """The villages where escalations and incidents concentrate: per unit, the mean over runs
+    of escalations and incidents, the cases behind them (summed over runs) and escalations and
+    incidents per 1,000 residents a year; only units with at least :data:`MIN_PLACE_CASES`
+    cases, the ``top`` highest by that rate first."""
+    v = result.villages
+    if not len(v):
+        return pd.DataFrame()
+    runs = v["run"].nunique()
+    years = result.days / 365.0
+    grouped = v.groupby(["code", "village", "village_zh", "town"], sort=False)
+    table = grouped[["residents", "escalations", "incidents"]].mean()
+    table["cases"] = grouped[["escalations", "incidents"]].sum().sum(axis=1)
+    table["per_1k"] = (
+        (table["escalations"] + table["incidents"])
+        / table["residents"].clip(lower=1)
+        * 1000
+        / years
+    )
+    table["runs"] = runs
+    table = table[table["cases"] >= MIN_PLACE_CASES]
+    return table.sort_values("per_1k", ascending=False).head(top).reset_index()
+
+
+def _villages(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -> str:
+    parts = []
+    for r in results:
+        table = hot_villages(r)
+        if not len(table):
+            continue
+        body = "".join(
+            f"<tr><td>{_text(row.village_zh if lang == 'zh' and row.village_zh else row.village)}</td>"
+            f"<td>{_text(label('town', row.town, lang))}</td><td class='num'>{fmt(row.residents)}</td>"
+            f"<td class='num'>{fmt(row.escalations)}</td><td class='num'>{fmt(row.incidents)}</td>"
+            f"<td class='num'>{fmt(row.per_1k)}</td><td class='num'>{int(row.cases)} ({row.runs})</td></tr>"
+            for row in table.itertuples()
+        )
+        parts.append(
+            f"<h3>{_text(r.scenario.name)}</h3><table class='villages'><tr><th>{t('village')}</th>"
+            f"<th>{t('town')}</th><th>{t('place_residents')}</th><th>{t('case_escalations')}</th>"
+            f"<th>{t('case_incidents')}</th><th>{t('place_per_1k')}</th><th>{t('place_cases')}</th></tr>"
+            f"{body}</table>"
+        )
+    if not parts:
+        return ""
+    note = t("note_hot_villages").format(min_cases=MIN_PLACE_CASES, top=MAX_VILLAGES)
+    return f"<h2>{t('hot_villages')}</h2><p class='note'>{note}</p>" + "".join(parts)
+
+
 def _difference_interval(row: Any, t: Callable[[str], str]) -> str:
     if getattr(row, "too_few", False):
         return f"{t('too_few_cases')} (n = {row.n})"
@@ -338,6 +421,8 @@ def write_report(
         _summary(results, t, lang),
         _by_year(results, t, lang),
         _by_subject(results, t, lang),
+        _towns(results, t, lang),
+        _villages(results, t, lang),
         _differences(differences, t) if differences is not None and len(differences) else "",
         _costs(costs, t),
         f"<h2>{t('day_by_day')}</h2><p class='note'>{t('note_day_by_day')}</p>"

@@ -32,7 +32,10 @@ def test_without_yi_police_there_are_more_incidents():
     everywhere = {"volunteer_police__towns": "all", "volunteer_police__total": 10000,
                   "population__scale": 0.3}  # fmt: skip
     _assert_increase(
-        "incidents_per_100k", everywhere, everywhere | {"volunteer_police__total": 0}, days=365,
+        "incidents_per_100k",
+        everywhere,
+        everywhere | {"volunteer_police__total": 0},
+        days=365,
         seeds=tuple(range(1, 9)),
     )
 

@@ -67,9 +67,7 @@ def test_a_huicheng_only_change_moves_huicheng_beyond_noise_and_leaves_other_tow
     more = base.with_overrides(small | {"grid_workers.add": {"Huicheng": 400}})
     kwargs = {"days": 365, "replicates": 4, "seed": 3, "workers": 2}
     a, b = run_replicates(base, **kwargs).towns, run_replicates(more, **kwargs).towns
-    diff = (
-        a.set_index(["run", "town"])["escalations"] - b.set_index(["run", "town"])["escalations"]
-    )
+    diff = a.set_index(["run", "town"])["escalations"] - b.set_index(["run", "town"])["escalations"]
     by_town = diff.groupby("town").agg(["mean", "std"])
     se = np.maximum(by_town["std"] / np.sqrt(kwargs["replicates"]), 1.0)
     assert by_town.loc["Huicheng", "mean"] > 2 * se["Huicheng"], by_town.loc["Huicheng"]
