@@ -87,3 +87,22 @@ def test_every_python_example_runs(number, tmp_path):
                          text=True, timeout=600)  # fmt: skip
     assert out.returncode == 0, out.stderr[-1500:]
     assert "warning" not in out.stderr  # as printed, the example needs no fallback
+
+
+def test_every_toml_example_is_a_valid_scenario(tmp_path):
+    """Each ```toml block of a scenario, as the body of one extending the baseline, loads and
+    checks against the map (place names included); sweep files are checked by test_sweep."""
+    from sim.runs.scenario import load_scenario
+
+    toml_blocks = [b for b in blocks("toml") if "scenarios/sweeps/" not in b]
+    assert len(toml_blocks) >= 3
+    for i, block in enumerate(toml_blocks):
+        lines = [
+            line for line in block.splitlines() if not line.startswith(("extends", "description"))
+        ]
+        path = tmp_path / f"example_{i}.toml"
+        path.write_text('extends = "baseline"\n' + "\n".join(lines) + "\n", encoding="utf-8")
+        (tmp_path / "baseline.toml").symlink_to(
+            ROOT / "scenarios" / "baseline.toml"
+        ) if i == 0 else None
+        load_scenario(path)

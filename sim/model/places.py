@@ -7,7 +7,7 @@ that a mistake gets the same one-line answer everywhere: the key, the name and t
 closest names the map has ("did you mean ...?").
 
 A unit whose name is shared by several towns' units (there are six such names on the
-shipped map) is named with its town, ``"Daze/Shagang Village"`` or ``"大泽/沙岗村"``,
+shipped map) is named with its town, ``"Sanjiang/Shagang Village"`` or ``"三江/沙岗村"``,
 or by its code.
 """
 
