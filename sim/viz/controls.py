@@ -10,6 +10,8 @@ values sent to the model are always the schema's codes.
 
 from __future__ import annotations
 
+import json
+import tomllib
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -17,8 +19,17 @@ from typing import Any
 import solara
 
 from sim.labels import label as table_label
-from sim.model.geography import load_district_table
-from sim.model.parameters import SCHEMA, TOWN_LIST, Parameter, ParameterError
+from sim.model.geography import load_district_table, load_geography
+from sim.model.parameters import (
+    PLACE_LIST,
+    SCHEMA,
+    TOWN_AMOUNTS,
+    TOWN_COUNTS,
+    TOWN_LIST,
+    Parameter,
+    ParameterError,
+)
+from sim.model.places import Places
 from sim.runs.scenario import ScenarioError, list_scenarios, load_scenario
 from sim.viz.language import DEFAULT_LANGUAGE, app_text, shown
 from sim.viz.session import Policy
@@ -27,10 +38,14 @@ from sim.viz.session import Policy
 CONTROL_KEYS: tuple[str, ...] = (
     "grid_workers.total",
     "grid_workers.allocation",
+    "grid_workers.add",
     "volunteer_police.total",
     "volunteer_police.towns",
+    "volunteer_police.add",
     "police.village_offices",
     "mediation.trust_rooms",
+    "mediation.trust_room_rule",
+    "mediation.trust_room_villages",
     "mediation.three_tuning",
     "petition.supermarket",
     "map.towns",
@@ -81,13 +96,47 @@ def town_choices(key: str, value: Any, lang: str = DEFAULT_LANGUAGE) -> tuple[di
     return options | {name: value}, name
 
 
+def place_text(value: Any) -> str:
+    """A place-based value as typed in its control: TOML, ``{Huicheng = 200}`` or ``["沙堆社区"]``."""
+    if isinstance(value, dict):
+        return (
+            "{"
+            + ", ".join(f"{json.dumps(k, ensure_ascii=False)} = {v}" for k, v in value.items())
+            + "}"
+        )
+    return json.dumps(value, ensure_ascii=False)
+
+
+def read_place_text(key: str, text: str) -> Any:
+    """The value typed in a place control, checked by the schema and against the map's names."""
+    try:
+        value = tomllib.loads(f"v = {text.strip() or '{}'}")["v"]
+    except tomllib.TOMLDecodeError:
+        raise ParameterError(
+            f'{key}: expected TOML such as {{Huicheng = 200}} or ["沙堆社区"], got {text!r}'
+        ) from None
+    p = SCHEMA[key]
+    if p.type_name == PLACE_LIST and value == {}:
+        value = []
+    value = p.check(value)
+    places = Places(load_geography())
+    if p.type_name == PLACE_LIST:
+        places.units(value, key=key)
+    else:
+        places.town_table(value, key=key)
+    return value
+
+
 def widget_kind(p: Parameter) -> str:
-    """Which control a parameter gets: switch, select, towns, slider or number."""
+    """Which control a parameter gets: switch, select, towns, places (a TOML value typed in,
+    e.g. ``{Huicheng = 200}``), slider or number."""
     kind = p.type_name
     if kind == "bool":
         return "switch"
     if kind == TOWN_LIST:
         return "towns"
+    if kind in (TOWN_COUNTS, TOWN_AMOUNTS, PLACE_LIST):
+        return "places"
     if p.choices:
         return "select"
     if kind == "int" and p.low is not None and p.high is not None:
@@ -125,6 +174,18 @@ def ParameterControl(
             options, current = town_choices(key, value, lang)
             solara.Select(label=text, value=current, values=list(options),
                           on_value=lambda name: submit(options.get(name, value)))  # fmt: skip
+        elif kind == "places":
+
+            def typed(text: str) -> None:
+                try:
+                    value = read_place_text(key, text)
+                except ParameterError as exc:
+                    set_error(str(exc))
+                    return
+                set_error("")
+                on_value(key, value)
+
+            solara.InputText(label=text, value=place_text(value), on_value=typed)
         elif kind == "slider":
             solara.Text(f"{text}: {value}", style={"font-size": "12px", "color": "rgba(0,0,0,.6)"})
             solara.SliderInt(

@@ -101,3 +101,34 @@ def GridDetails(
         header = " | ".join(app_text(k, lang) for k in ("figure", "value", "unit"))
         solara.Markdown(f"| {header} |\n|---|---|---|\n" + "\n".join(rows))
     return card
+
+
+@solara.component
+def PlaceDetails(
+    *, name: str, figures: dict[str, dict[str, float]], lang: str = DEFAULT_LANGUAGE
+) -> solara.Element:
+    """The clicked grid's village-level unit beside its town and the whole district
+    (``figures``: :meth:`sim.viz.session.Run.places`), over the measured days so far."""
+    with solara.Card(title=name, classes=["govsim-place-details"]) as card:
+        columns = ("village", "town", "district")
+        header = " | ".join(
+            [app_text("figure", lang), *(app_text(f"place_{c}", lang) for c in columns)]
+        )
+        rows = []
+        for figure in figures["village"]:
+            cells = [_place_value(figure, figures[c][figure]) for c in columns]
+            rows.append(
+                f"| {table_label('term', 'place_' + figure, lang)} | " + " | ".join(cells) + " |"
+            )
+        solara.Markdown(f"| {header} |\n|---|---:|---:|---:|\n" + "\n".join(rows))
+    return card
+
+
+def _place_value(figure: str, value: float) -> str:
+    if not np.isfinite(value):
+        return "–"
+    if figure == "escalation_rate":
+        return f"{value:.1%}"
+    if figure.endswith(("_per_1k", "_per_10k", "_per_100k")) or figure == "annual_cost_wan_yuan":
+        return f"{value:,.1f}"
+    return f"{value:,.0f}"

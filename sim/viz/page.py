@@ -13,7 +13,7 @@ import solara
 from sim.output.figures import shared_limits
 from sim.viz.controls import PolicyControls
 from sim.viz.language import DEFAULT_LANGUAGE, LANGUAGES, app_text
-from sim.viz.map import GridDetails, GridMap, map_metric_name
+from sim.viz.map import GridDetails, GridMap, PlaceDetails, map_metric_name
 from sim.viz.plots import DifferencesTable, KpiCards, MetricPlots, YearTable
 from sim.viz.session import MAP_METRICS, Policy, Session, csv_bytes
 from sim.viz.shapes import shapes_for
@@ -119,6 +119,15 @@ def Maps(
                     "grid_of_policy", lang, grid=shapes.grid_names[selected], name=run.name
                 )
                 GridDetails(name=name, figures=figures, lang=lang)
+                geo = session.geography
+                village = geo.grid_village[selected]
+                shown_name = (
+                    geo.village_names_zh[village] if lang == "zh" else ""
+                ) or geo.village_names[village]
+                PlaceDetails(
+                    name=app_text("place_of_policy", lang, village=shown_name, name=run.name),
+                    figures=run.places(selected), lang=lang,
+                )  # fmt: skip
     return column
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 from sim.model.governance import GovernanceModel
 from sim.model.metrics import METRICS, SERIES, grid_outcomes
 from sim.model.timeline import Intervention
-from sim.runs.experiments import year_table
+from sim.runs.experiments import PLACE_RATES, place_tables, year_table
 from sim.runs.scenario import Scenario, load_scenario
 
 DEFAULT_SCENARIO = "baseline"
@@ -115,6 +115,22 @@ class Run:
                 return pd.DataFrame(columns=["year", "days", *METRICS])
             return year_table(self.model)
 
+    def places(self, grid: int) -> dict[str, dict[str, float]]:
+        """The figures of grid ``grid``'s village-level unit, of its town and of the district
+        (:data:`PLACE_FIGURES`, over the measured days so far): ``{"village": {...}, ...}``."""
+        with self.lock:
+            towns, villages = place_tables(self.model)
+            geo, years = self.model.geography, max(self.day, 1) / 365.0
+        district = towns[list(PLACE_SUMS)].sum()
+        district["escalation_rate"] = (
+            district["escalations"] / district["detected"] if district["detected"] else np.nan
+        )
+        for rate, (count, per) in PLACE_RATES.items():
+            district[rate] = district[count] / max(district["residents"], 1) * per / years
+        rows = {"village": villages.iloc[geo.grid_village[grid]], "town": towns.iloc[geo.grid_town[grid]],
+                "district": district}  # fmt: skip
+        return {k: {f: float(row[f]) for f in PLACE_FIGURES} for k, row in rows.items()}
+
     def grids(self) -> dict[str, np.ndarray]:
         """Per-grid outcomes, with counts per 1,000 simulated residents."""
         with self.lock:
@@ -124,6 +140,13 @@ class Run:
             name: raw[name] / residents * 1000 if name in PER_1K else np.asarray(raw[name], float)
             for name in MAP_METRICS
         } | {"residents": raw["residents"]}
+
+
+# The figures of a village, its town and the district on the grid card: (unit, is a count).
+PLACE_SUMS = ("residents", "grid_workers", "volunteer_police", "trust_rooms", "village_offices",
+              "annual_cost_wan_yuan", "disputes", "detected", "escalations", "claims", "petitions",
+              "incidents")  # fmt: skip
+PLACE_FIGURES = (*PLACE_SUMS, "escalation_rate", *PLACE_RATES)
 
 
 class Session:

@@ -129,6 +129,10 @@ def test_page_loads_with_every_grid_and_no_errors(page):
     details = page.locator(".govsim-grid-details")
     details.wait_for(timeout=10_000)
     assert "open disputes" in details.inner_text()
+    place = page.locator(".govsim-place-details")
+    place.wait_for(timeout=10_000)
+    text = place.inner_text()
+    assert "its town and the district" in text and "Yi Police" in text and "district" in text
 
 
 def test_step_advances_the_day_and_the_plots(page):

@@ -398,3 +398,58 @@ def test_the_map_has_a_scale_bar_of_real_kilometres():
     width_km = (lon.max() - lon.min()) * KM_PER_DEG_LON_EQUATOR * np.cos(np.radians(22.35))
     # the bar is km long on a map whose grid centroids span width_km (about 45 km)
     assert 0.1 < km / width_km < 0.4 and 0.1 < length / shapes.width < 0.4
+
+
+def test_the_grid_card_shows_its_village_beside_its_town_and_the_district():
+    session = Session([Policy(overrides=SMALL | {"grid_workers.add": {"Muzhou": 20}})])
+    session.step(60)
+    run, geo = session.runs[0], session.geography
+    grid = int(np.flatnonzero(geo.grid_town == geo.town_names.index("Muzhou"))[0])
+    figures = run.places(grid)
+    village = geo.grid_village[grid]
+    assert (
+        figures["village"]["residents"]
+        == run.model.residents_per_grid[geo.grid_village == village].sum()
+    )
+    assert (
+        figures["town"]["grid_workers"]
+        == run.model.workers_per_grid[geo.grid_town == geo.grid_town[grid]].sum()
+    )
+    assert figures["district"]["grid_workers"] == run.model.workers_per_grid.sum() == 1020
+    assert (
+        figures["district"]["disputes"]
+        >= figures["town"]["disputes"]
+        >= figures["village"]["disputes"]
+    )
+    assert (
+        figures["district"]["volunteer_police"] == 800
+        and figures["town"]["volunteer_police"] == 800
+    )
+    from sim.viz.map import PlaceDetails
+
+    for lang, words in (
+        ("en", ("village", "district", "Yi Police")),
+        ("zh", ("村（社区）", "全区", "义警")),
+    ):
+        _box, rc = solara.render(PlaceDetails(name="x", figures=figures, lang=lang))
+        html = _markdown(rc)
+        assert all(w in html for w in words), html
+        assert f"{figures['town']['grid_workers']:,.0f}" in html
+
+
+def test_place_controls_take_toml_and_check_names_against_the_map():
+    calls = []
+    box, rc = solara.render(ParameterControl(key="grid_workers.add", value={},
+                                             on_value=lambda k, v: calls.append(v)))  # fmt: skip
+    field = rc.find(v.TextField).widget
+    field.v_model = '{Huicheng = 200, "睦洲" = -5}'
+    field.fire_event("keyup.enter")
+    assert calls == [{"Huicheng": 200, "睦洲": -5}]
+    field.v_model = "{Huichen = 200}"
+    field.fire_event("keyup.enter")
+    assert calls == [{"Huicheng": 200, "睦洲": -5}]  # unknown town: not applied
+    assert "did you mean 'Huicheng'?" in _text(box)
+    assert widget_kind(SCHEMA["mediation.trust_room_villages"]) == "places"
+    box, rc = solara.render(ParameterControl(key="mediation.trust_room_villages", value=["沙堆社区"],
+                                             on_value=lambda k, v: calls.append(v)))  # fmt: skip
+    assert rc.find(v.TextField).widget.v_model == '["沙堆社区"]'
