@@ -167,7 +167,7 @@ class RunStore:
         runs = pd.DataFrame([latest[i] for i in sorted(latest)])
         keys = [f.key for f in sweep.factors]
         points = _cells(design.set_index("design_row")[keys].loc[runs["design_row"]])
-        base = {k: json.dumps(v) if isinstance(v, list) else v
+        base = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
                 for k, v in sweep.scenario.params.items() if k not in keys}  # fmt: skip
         settings = pd.concat([points.reset_index(drop=True), pd.DataFrame(base, index=runs.index)],
                              axis=1)[list(sweep.scenario.params)]  # fmt: skip
@@ -178,7 +178,7 @@ class RunStore:
 
 def _cells(table: pd.DataFrame) -> pd.DataFrame:
     """The table with list values (town lists) as JSON text, as in every other file."""
-    return table.map(lambda v: json.dumps(v) if isinstance(v, list) else v)
+    return table.map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v)
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -47,6 +47,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.model.construction import check_against_map
+from sim.model.geography import MapDataError
 from sim.model.parameters import SCHEMA, ParameterError, flatten, unknown_key_error
 from sim.runs.scenario import Scenario, ScenarioError, load_scenario, read_toml, scenario_path
 
@@ -258,6 +260,12 @@ def parse_sweep(data: dict[str, Any], *, name: str, base_dir: Path) -> Sweep:
             raise ParameterError(
                 f"settings.{f.key}: also swept in [{SECTION_OF_ROLE[f.role]}]; set it in one place"
             )
+    for f in factors:  # every value against the map too: place names, counts, plan files
+        for value in f.values or (f.low, f.high):
+            try:
+                check_against_map(scenario.params | {f.key: value})
+            except (ParameterError, MapDataError) as exc:
+                raise ParameterError(f"{SECTION_OF_ROLE[f.role]}.{exc}") from None
     if method in ("sobol", "morris") and len(factors) < 2:
         raise ParameterError(f"design.method: {method} needs at least two factors")
     second_order = design.get("second_order", False)

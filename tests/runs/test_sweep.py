@@ -223,3 +223,26 @@ def test_every_shipped_sweep_loads_and_a_trial_runs(path, tmp_path):
     runs = pd.read_csv(tmp_path / "out" / "runs.csv")
     last = len(sweep.design()) * sweep.replicates - 1  # a trial spans the design
     assert runs["run_id"].tolist() == [0, last] and (runs["status"] == "ok").all()
+
+
+def test_place_based_levers_sweep_as_lists_of_tables_checked_against_the_map(tmp_path):
+    from sim.runs.sweep import parse_sweep
+
+    data = {"scenario": "baseline", "levers": {"grid_workers": {"add": [
+        {"Huicheng": 0}, {"Huicheng": 200}, {"会城": 400}]}}}  # fmt: skip
+    sweep = parse_sweep(data, name="places", base_dir=tmp_path)
+    assert sweep.design()["grid_workers.add"].tolist() == [
+        {"Huicheng": 0}, {"Huicheng": 200}, {"会城": 400}
+    ]  # fmt: skip
+    data["levers"]["grid_workers"]["add"][1] = {"Huichen": 200}
+    with pytest.raises(
+        ParameterError,
+        match=r"levers\.grid_workers\.add: unknown town 'Huichen' \(did you mean 'Huicheng'\?\)",
+    ):
+        parse_sweep(data, name="places", base_dir=tmp_path)
+    rooms = {
+        "scenario": "baseline",
+        "levers": {"mediation": {"trust_rooms": {"low": 0, "high": 300}}},
+    }
+    with pytest.raises(ParameterError, match="more than the 234 villages"):
+        parse_sweep(rooms, name="rooms", base_dir=tmp_path)
