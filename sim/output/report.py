@@ -47,7 +47,8 @@ body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; 
 h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f3f3f3; } td.significant { background: #fff3cd; font-weight: 600; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .meaning { color: #666; font-size: 0.85em; } code { font-size: 0.95em; }
 tr.significant { background: #fff3cd; font-weight: 600; }
 .note { color: #555; max-width: 60em; }
@@ -281,6 +282,33 @@ def _towns(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -> 
     )
 
 
+def _town_differences(towns: pd.DataFrame | None, t: Callable[[str], str], lang: str) -> str:
+    """Town by town, each scenario against the first: paired differences with 95% intervals."""
+    if towns is None or not len(towns):
+        return ""
+    metrics = list(dict.fromkeys(towns["metric"]))
+    head = "".join(f"<th>{_text(label('term', 'place_' + m, lang))}</th>" for m in metrics)
+    body = ""
+    for (scenario, town), rows in towns.groupby(["scenario", "town"], sort=False):
+        cells = ""
+        for m in metrics:
+            row = rows[rows["metric"] == m].iloc[0]
+            text = fmt(row["difference"])
+            if np.isfinite(row["ci_low"]) and row["ci_low"] != row["ci_high"]:
+                text += f" [{fmt(row['ci_low'])}, {fmt(row['ci_high'])}]"
+            style = " class='num significant'" if row["significant"] else " class='num'"
+            cells += f"<td{style}>{text}</td>"
+        body += (
+            f"<tr><td>{_text(scenario)}</td><td>{_text(label('town', town, lang))}</td>{cells}</tr>"
+        )
+    reference = _text(towns["reference"].iloc[0])
+    return (
+        f"<h2>{t('town_differences')}</h2><p class='note'>{t('note_town_differences').format(reference=reference)}</p>"
+        f"<table class='town-differences'><tr><th>{t('scenario')}</th><th>{t('town')}</th>{head}</tr>"
+        f"{body}</table>"
+    )
+
+
 def hot_villages(result: RunResult, *, top: int = MAX_VILLAGES) -> pd.DataFrame:
     """The villages where escalations and incidents concentrate: per unit, the mean over runs
     of escalations and incidents, the cases behind them (summed over runs) and escalations and
@@ -399,6 +427,7 @@ def write_report(
     differences: pd.DataFrame | None = None,
     lang: str = "en",
     costs: pd.DataFrame | None = None,
+    town_differences: pd.DataFrame | None = None,
 ) -> None:
     """Write ``out`` (``report.html``): one self-contained page on ``results``.
 
@@ -406,7 +435,8 @@ def write_report(
     ``reference_mean``, ``mean``, ``difference``, ``ci_low``, ``ci_high``,
     ``significant``) adds a table and a figure of the differences from the reference.
     ``costs`` (:func:`sim.runs.experiments.cost_effectiveness`) adds the cost per case
-    averted. ``lang`` (``en`` or ``zh``) chooses the language of headings, notes and metric
+    averted, ``town_differences`` (:func:`sim.runs.experiments.town_differences`) the
+    differences town by town. ``lang`` (``en`` or ``zh``) chooses the language of headings, notes and metric
     labels (:mod:`sim.labels`); figures keep the metric codes.
     """
     if not results:
@@ -425,6 +455,7 @@ def write_report(
         _villages(results, t, lang),
         _differences(differences, t) if differences is not None and len(differences) else "",
         _costs(costs, t),
+        _town_differences(town_differences, t, lang),
         f"<h2>{t('day_by_day')}</h2><p class='note'>{t('note_day_by_day')}</p>"
         f"<img src='{series}' alt='key metrics by day'>",
         _maps(results, t),

@@ -178,7 +178,9 @@ class RunStore:
 
 def _cells(table: pd.DataFrame) -> pd.DataFrame:
     """The table with list values (town lists) as JSON text, as in every other file."""
-    return table.map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v)
+    return table.map(
+        lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
+    )
 
 
 def _write_atomic(path: Path, text: str) -> None:
