@@ -14,7 +14,7 @@ from sim.output.figures import shared_limits
 from sim.viz.controls import PolicyControls
 from sim.viz.language import DEFAULT_LANGUAGE, LANGUAGES, app_text
 from sim.viz.map import GridDetails, GridMap, PlaceDetails, map_metric_name
-from sim.viz.plots import DifferencesTable, KpiCards, MetricPlots, YearTable
+from sim.viz.plots import CostTable, DifferencesTable, KpiCards, MetricPlots, YearTable
 from sim.viz.session import MAP_METRICS, Policy, Session, csv_bytes
 from sim.viz.shapes import shapes_for
 
@@ -218,4 +218,5 @@ def Page() -> None:
         if compare.value:
             solara.Markdown("### " + app_text("differences", language))
             DifferencesTable(differences=session.differences(), lang=language)
+            CostTable(costs=session.costs(), lang=language)
         Exports(session=session, metric=metric.value, lang=language)

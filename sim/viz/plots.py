@@ -201,3 +201,29 @@ def DifferencesTable(*, differences: pd.DataFrame, lang: str = DEFAULT_LANGUAGE)
             style={"font-size": "12px", "color": "#666"},
         )
     return div
+
+
+@solara.component
+def CostTable(*, costs: pd.DataFrame, lang: str = DEFAULT_LANGUAGE) -> solara.Element:
+    """Compare mode: cases a year under A and B, averted by B, and the cost per case averted."""
+    change = costs["cost_change_wan_yuan"].iloc[0]
+    lines = [
+        f"| {label('term', 'case', lang)} | A | B | {app_text('averted', lang)} | "
+        f"{app_text('cost_per_case', lang)} |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in costs.itertuples(index=False):
+        per = (
+            f"{row.cost_per_case_wan_yuan:,.1f}" if np.isfinite(row.cost_per_case_wan_yuan) else "–"
+        )
+        lines.append(
+            f"| {label('term', 'case_' + row.case, lang)} | {row.A:,.0f} | {row.B:,.0f} | "
+            f"{row.averted:+,.0f} | {per} |"
+        )
+    with solara.Div(classes=["govsim-costs"]) as div:
+        solara.Markdown("\n".join(lines))
+        solara.Text(
+            app_text("costs_note", lang, change=f"{change:+,.0f}"),
+            style={"font-size": "12px", "color": "#666"},
+        )
+    return div

@@ -18,7 +18,7 @@ import pandas as pd
 from sim.model.governance import GovernanceModel
 from sim.model.metrics import METRICS, SERIES, grid_outcomes
 from sim.model.timeline import Intervention
-from sim.runs.experiments import PLACE_RATES, place_tables, year_table
+from sim.runs.experiments import AVERTED, PLACE_RATES, place_tables, year_table
 from sim.runs.scenario import Scenario, load_scenario
 
 DEFAULT_SCENARIO = "baseline"
@@ -221,6 +221,28 @@ class Session:
                 for m in METRICS
             ]
         )
+
+    def costs(self) -> pd.DataFrame:
+        """Compare mode: for escalations, incidents and petitions, the cases a year under A and B
+        (district counts at full scale), those averted by B, the change in annual cost and
+        the cost per case averted (none when B averts none). One pair of runs: no interval."""
+        if len(self.runs) < 2:
+            raise ValueError("costs need two policies (compare mode)")
+        counts, costs = [], []
+        with self.lock:
+            for r in self.runs:
+                towns, _ = place_tables(r.model)
+                years = max(r.day, 1) / 365.0
+                counts.append(towns[list(AVERTED)].sum() / r.model.p["population.scale"] / years)
+                costs.append(r.model.annual_cost)
+        change = costs[1] - costs[0]
+        rows = []
+        for case in AVERTED:
+            averted = counts[0][case] - counts[1][case]
+            rows.append({"case": case, "A": counts[0][case], "B": counts[1][case], "averted": averted,
+                         "cost_change_wan_yuan": change,
+                         "cost_per_case_wan_yuan": change / averted if averted > 0 else np.nan})  # fmt: skip
+        return pd.DataFrame(rows)
 
     def map_png(self, metric: str, *, run: int = 0) -> bytes:
         """The map of ``metric`` for one run, as a PNG (matplotlib, same scale as the app)."""

@@ -453,3 +453,26 @@ def test_place_controls_take_toml_and_check_names_against_the_map():
     box, rc = solara.render(ParameterControl(key="mediation.trust_room_villages", value=["沙堆社区"],
                                              on_value=lambda k, v: calls.append(v)))  # fmt: skip
     assert rc.find(v.TextField).widget.v_model == '["沙堆社区"]'
+
+
+def test_compare_mode_gives_the_cost_per_case_averted_of_one_pair_of_runs():
+    session = Session(
+        [Policy(overrides=SMALL), Policy(overrides=SMALL | {"grid_workers.total": 3000})]
+    )
+    session.step(120)
+    costs = session.costs().set_index("case")
+    assert (costs["cost_change_wan_yuan"] == 2000 * 6.0).all()
+    towns = [session.runs[0].places(0), session.runs[1].places(0)]
+    years, scale = 120 / 365, SMALL["population.scale"]
+    assert costs.loc["escalations", "A"] == pytest.approx(
+        towns[0]["district"]["escalations"] / scale / years
+    )
+    for _case, row in costs.iterrows():
+        if row["averted"] > 0:
+            assert row["cost_per_case_wan_yuan"] == pytest.approx(12000 / row["averted"])
+        else:
+            assert np.isnan(row["cost_per_case_wan_yuan"])
+    from sim.viz.plots import CostTable
+
+    _box, rc = solara.render(CostTable(costs=session.costs(), lang="zh"))
+    assert "每避免一件的成本" in _markdown(rc)
