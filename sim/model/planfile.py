@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.model.district import load_district_table
+from sim.model.files import read_text
 from sim.model.geography import Geography
 from sim.model.parameters import ParameterError
 from sim.model.places import Places
@@ -91,16 +92,7 @@ def read_plan(path: str | Path, geo: Geography) -> StaffingPlan:
     """The plan in the file at ``path`` for the map ``geo``; a ParameterError (one line: the
     file, the row and the reason) if it cannot be used."""
     where = f"staffing.plan: {path}"
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ParameterError(f"{where}: plan file not found") from None
-    except UnicodeDecodeError as exc:
-        raise ParameterError(
-            f"{where}: not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV"
-        ) from None
-    except OSError as exc:
-        raise ParameterError(f"{where}: cannot read ({exc.strerror})") from None
+    text = read_text(path, what="plan file", error=ParameterError, where=where)
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in ("code", *STAFF_COLUMNS) if c not in (reader.fieldnames or [])]
     if missing:

@@ -57,6 +57,14 @@ img { max-width: 100%; height: auto; }
 """
 
 
+def _section(title: str, note: str, css: str, columns: str, body: str) -> str:
+    """A section of the page: its heading, a note on how to read it and its table."""
+    return (
+        f"<h2>{title}</h2><p class='note'>{note}</p>"
+        f"<table class='{css}'><tr>{columns}</tr>{body}</table>"
+    )
+
+
 def _text(value: Any) -> str:
     return html.escape(str(value))
 
@@ -143,9 +151,8 @@ def _summary(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -
             f"<tr><td><code>{_text(name)}</code><br>"
             f"<span class='meaning'>{_text(shown)}</span></td>{cells}</tr>"
         )
-    return (
-        f"<h2>{t('summary')}</h2><p class='note'>{t('note_summary')}</p>"
-        f"<table class='summary'><tr><th>{t('metric')}</th>{head}</tr>{body}</table>"
+    return _section(
+        t("summary"), t("note_summary"), "summary", f"<th>{t('metric')}</th>{head}", body
     )
 
 
@@ -183,11 +190,8 @@ def _by_year(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -
                 cells += f"<td class='num'>{shown_value}</td>"
             body += f"<tr>{first}<td>{_text(r.scenario.name)}</td>{cells}</tr>"
             first = ""
-    return (
-        f"<h2>{t('by_year')}</h2><p class='note'>{t('note_by_year')}</p>"
-        f"<table class='years'><tr><th>{t('metric')}</th><th>{t('scenario')}</th>{head}</tr>"
-        f"{body}</table>"
-    )
+    columns = f"<th>{t('metric')}</th><th>{t('scenario')}</th>{head}"
+    return _section(t("by_year"), t("note_by_year"), "years", columns, body)
 
 
 def _by_subject(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -> str:
@@ -217,11 +221,8 @@ def _by_subject(results: Sequence[RunResult], t: Callable[[str], str], lang: str
             f"<tr><td>{_text(label('origin', origin, lang))}</td>"
             f"<td>{_text(label('subject', subject, lang))}</td>{cells}</tr>"
         )
-    return (
-        f"<h2>{t('by_subject')}</h2><p class='note'>{t('note_by_subject')}</p>"
-        f"<table class='subjects'><tr><th>{t('origin')}</th><th>{t('subject')}</th>{head}</tr>"
-        f"{body}</table>"
-    )
+    columns = f"<th>{t('origin')}</th><th>{t('subject')}</th>{head}"
+    return _section(t("by_subject"), t("note_by_subject"), "subjects", columns, body)
 
 
 def _costs(costs: pd.DataFrame | None, t: Callable[[str], str]) -> str:
@@ -243,12 +244,10 @@ def _costs(costs: pd.DataFrame | None, t: Callable[[str], str]) -> str:
             f"<td class='num'>{per}</td><td class='num'>{row.n}</td></tr>"
         )
     reference = _text(costs["reference"].iloc[0])
-    return (
-        f"<h2>{t('cost_per_case')}</h2><p class='note'>{t('note_cost_per_case').format(reference=reference)}</p>"
-        f"<table class='costs'><tr><th>{t('scenario')}</th><th>{t('case')}</th>"
-        f"<th>{t('cost_change')}</th><th>{t('averted_per_year')}</th><th>{t('cost_per_averted')}</th>"
-        f"<th>n</th></tr>{body}</table>"
-    )
+    columns = "".join(f"<th>{t(c)}</th>" for c in
+                      ("scenario", "case", "cost_change", "averted_per_year", "cost_per_averted"))  # fmt: skip
+    note = t("note_cost_per_case").format(reference=reference)
+    return _section(t("cost_per_case"), note, "costs", columns + "<th>n</th>", body)
 
 
 TOWN_COLUMNS = {  # towns.csv column: is it a share (for its interval)
@@ -276,10 +275,8 @@ def _towns(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -> 
             )
             body += f"<tr>{first}<td>{_text(r.scenario.name)}</td>{cells}</tr>"
             first = ""
-    return (
-        f"<h2>{t('by_town')}</h2><p class='note'>{t('note_by_town')}</p>"
-        f"<table class='towns'><tr><th>{t('town')}</th><th>{t('scenario')}</th>{head}</tr>{body}</table>"
-    )
+    columns = f"<th>{t('town')}</th><th>{t('scenario')}</th>{head}"
+    return _section(t("by_town"), t("note_by_town"), "towns", columns, body)
 
 
 def _town_differences(towns: pd.DataFrame | None, t: Callable[[str], str], lang: str) -> str:
@@ -302,11 +299,9 @@ def _town_differences(towns: pd.DataFrame | None, t: Callable[[str], str], lang:
             f"<tr><td>{_text(scenario)}</td><td>{_text(label('town', town, lang))}</td>{cells}</tr>"
         )
     reference = _text(towns["reference"].iloc[0])
-    return (
-        f"<h2>{t('town_differences')}</h2><p class='note'>{t('note_town_differences').format(reference=reference)}</p>"
-        f"<table class='town-differences'><tr><th>{t('scenario')}</th><th>{t('town')}</th>{head}</tr>"
-        f"{body}</table>"
-    )
+    note = t("note_town_differences").format(reference=reference)
+    columns = f"<th>{t('scenario')}</th><th>{t('town')}</th>{head}"
+    return _section(t("town_differences"), note, "town-differences", columns, body)
 
 
 def hot_villages(result: RunResult, *, top: int = MAX_VILLAGES) -> pd.DataFrame:

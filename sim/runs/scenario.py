@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.model.construction import check_against_map
+from sim.model.files import read_text
 from sim.model.geography import MapDataError, map_sha256
 from sim.model.parameters import ParameterError, flatten, resolve
 from sim.model.timeline import Timeline
@@ -83,18 +84,9 @@ def list_scenarios() -> list[str]:
 
 def read_toml(path: Path, *, what: str = "scenario file", hint: str = "") -> dict:
     """A TOML file's contents; a missing, unreadable or invalid file is a :class:`ScenarioError`."""
+    text = read_text(path, what=what, error=ScenarioError, hint=hint)
     try:
-        return tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))  # a BOM is fine
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: {what} not found{hint}") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
-        ) from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a folder, not a {what}") from None
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from None
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: invalid TOML ({exc})") from None
 

@@ -1,0 +1,22 @@
+"""Reading a user's text file (a scenario, a plan) with one clear line for each way it can fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def read_text(path: str | Path, *, what: str, error: type[Exception], where: str = "",
+              hint: str = "") -> str:  # fmt: skip
+    """The file's text (UTF-8, a byte-order mark is fine), or ``error`` naming ``where`` (the
+    path by default) and the reason: not found, not UTF-8, a folder, unreadable."""
+    where = where or str(path)
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise error(f"{where}: {what} not found{hint}") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{where}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    except IsADirectoryError:
+        raise error(f"{where}: is a folder, not a {what}") from None
+    except OSError as exc:
+        raise error(f"{where}: cannot read ({exc.strerror})") from None
