@@ -62,7 +62,7 @@ def test_compare_end_to_end(tmp_path, capsys):
     written = {f.name for f in out.iterdir()}
     assert written == {"summary.csv", "timeseries.csv", "grids.csv", "differences.csv",
                        "petitions.csv", "towns.csv", "villages.csv", "manifest.json",
-                       "report.html"}  # fmt: skip
+                       "report.html", "cost_effectiveness.csv", "town_differences.csv"}  # fmt: skip
     summary = pd.read_csv(out / "summary.csv").query("period == 'all'")
     assert summary.groupby("scenario")["seed"].apply(list).to_dict() == {
         "baseline": [1, 2, 3, 4], "double_grid_workers": [1, 2, 3, 4]
