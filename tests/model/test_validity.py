@@ -49,9 +49,11 @@ def test_the_baseline_is_stationary_over_five_years():
 
 def test_a_120_day_run_and_a_year_measure_the_same_district():
     # After the warm-up, rates and shares of a 120-day run agree with those of a 365-day run
-    # within 3 standard errors of their difference (8 seeds each, independent seeds).
-    short = [sim.run({"population.scale": 0.2}, days=120, seed=s) for s in range(1, 9)]
-    long = [sim.run({"population.scale": 0.2}, days=365, seed=s) for s in range(101, 109)]
+    # within 3 standard errors of their difference (12 seeds each, independent seeds; with 8,
+    # one unlucky draw of seeds put petitions 3.7 standard errors apart, and 16 other seeds 0.0
+    # and 0.9 apart). Measured: largest gap 2.2 standard errors (escalation_rate).
+    short = [sim.run({"population.scale": 0.2}, days=120, seed=s) for s in range(1, 13)]
+    long = [sim.run({"population.scale": 0.2}, days=365, seed=s) for s in range(101, 113)]
     for name in STEADY:
         a = np.array([r[name] for r in short])
         b = np.array([r[name] for r in long])
