@@ -41,12 +41,8 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
-    from sim.runs.experiments import (
-        cost_effectiveness,
-        paired_differences,
-        run_scenarios,
-        town_differences,
-    )
+    from sim.runs.comparisons import cost_effectiveness, town_differences
+    from sim.runs.experiments import paired_differences, run_scenarios
 
     check_counts(args)
     if len(args.scenarios) < 2:

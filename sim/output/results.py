@@ -92,9 +92,9 @@ def write_results(
     """Write the output directory atomically: a temporary directory moved into place.
 
     Files: ``summary.csv``, ``timeseries.csv``, ``grids.csv``, ``petitions.csv``
-    (petitions by origin and subject: :func:`sim.runs.experiments.petition_table`),
+    (petitions by origin and subject: :func:`sim.runs.tables.petition_table`),
     ``towns.csv`` and ``villages.csv`` (results and staff by place:
-    :func:`sim.runs.experiments.place_tables`; every table has every scenario, a
+    :func:`sim.runs.tables.place_tables`; every table has every scenario, a
     ``scenario`` column), ``differences.csv`` when comparing, and each of ``tables`` as ``NAME.csv``
     (``compare``: ``cost_effectiveness.csv``, ``town_differences.csv``),
     ``manifest.json`` and ``report.html``. ``summary.csv`` has a ``period``

@@ -15,9 +15,6 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from sim.model import metrics
-from sim.model.disputes import DISPUTE_TYPES, IS_CLAIM_TYPE
-from sim.model.district import load_district_table
 from sim.model.governance import GovernanceModel
 from sim.model.metrics import METRICS, SHARES, grid_outcomes, yearly
 from sim.model.timeline import Timeline
@@ -29,7 +26,8 @@ from sim.runs.executors import (
     started_from_a_script,
 )
 from sim.runs.scenario import Scenario, ScenarioError, load_scenario
-from sim.runs.statistics import BOOTSTRAP_RESAMPLES, MIN_RUNS
+from sim.runs.statistics import MIN_RUNS
+from sim.runs.tables import petition_table, place_tables
 
 
 def simulate(
@@ -119,109 +117,6 @@ def _grid_table(model: GovernanceModel) -> pd.DataFrame:
     for name, values in grid_outcomes(model).items():
         table[name] = values
     return table
-
-
-PLACE_COUNTS = ("disputes", "detected", "escalations", "claims", "petitions", "incidents")
-PLACE_RATES = {  # rate: (count, per residents, or the share of another count)
-    "disputes_per_1k": ("disputes", 1_000),
-    "petitions_per_10k": ("petitions", 10_000),
-    "incidents_per_100k": ("incidents", 100_000),
-}
-
-
-def place_tables(
-    model: GovernanceModel, ids: Mapping[str, Any] | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Results by town and by village-level unit over the measured period: ``towns.csv`` and
-    ``villages.csv`` rows.
-
-    Each row: ``ids``, the unit (town; or code, village, village_zh, town), its
-    residents (simulated), grids, staff (grid workers, Yi Police, trust rooms,
-    village police offices; towns also their station officers) and their annual cost
-    in wan yuan (the petition supermarket's shared by population), the counts of
-    :func:`sim.model.metrics.place_counts`, and ``escalation_rate`` (escalations over
-    detected disputes), ``disputes_per_1k``, ``petitions_per_10k``, ``incidents_per_100k``
-    (a year, per resident).
-    """
-    geo, p, plan = model.geography, model.p, model.plan
-    units = np.unique(model.district.grid_village[model.keep])  # on the whole map
-    by_grid = metrics.place_counts(model)
-    years = max(model.today + 1.0 - model.measured.start, 1.0) / 365.0
-    costs = {k.split(".")[1]: v for k, v in p.items() if k.startswith("costs.")}
-    share = geo.grid_population / max(model.district.grid_population.sum(), 1)
-
-    def sums(index: np.ndarray, n: int) -> dict[str, np.ndarray]:
-        staff = {
-            "residents": np.bincount(index, model.residents_per_grid, n).astype(np.int64),
-            "grids": np.bincount(index, minlength=n),
-            "grid_workers": np.bincount(index, model.workers_per_grid, n).astype(np.int64),
-        }
-        return staff | {k: np.bincount(index, v, n).astype(np.int64) for k, v in by_grid.items()}
-
-    village = pd.DataFrame(sums(geo.grid_village, geo.n_villages))
-    village["volunteer_police"] = plan.volunteer_police[units]
-    village["trust_rooms"] = model.trust_room.astype(np.int64)
-    village["village_offices"] = model.village_office.astype(np.int64)
-    village["officers"] = village["village_offices"]
-    village["supermarket_share"] = np.bincount(geo.grid_village, share, geo.n_villages)
-    town = pd.DataFrame(sums(geo.grid_town, geo.n_towns))
-    for column in ("volunteer_police", "trust_rooms", "village_offices", "supermarket_share"):
-        town[column] = np.bincount(geo.village_town, village[column], geo.n_towns)
-    town["officers"] = town["village_offices"] + p["police.officers_per_town"]
-    for table in (village, town):
-        table["annual_cost_wan_yuan"] = (
-            table["grid_workers"] * costs["grid_worker"]
-            + table["volunteer_police"] * costs["volunteer_police"]
-            + table["officers"] * costs["police_officer"]
-            + table["trust_rooms"] * costs["trust_room"]
-            + p["petition.supermarket"] * costs["petition_supermarket"] * table["supermarket_share"]
-        )
-        table["escalation_rate"] = table["escalations"] / table["detected"].where(
-            table["detected"] > 0
-        )
-        for rate, (count, per) in PLACE_RATES.items():
-            table[rate] = (
-                table[count] / table["residents"].where(table["residents"] > 0) * per / years
-            )
-    zh = {t.name: t.name_zh for t in load_district_table()}
-    town.insert(0, "town", geo.town_names)
-    town.insert(1, "town_zh", [zh.get(t, "") for t in geo.town_names])
-    village.insert(0, "code", geo.village_codes)
-    village.insert(1, "village", geo.village_names)
-    village.insert(2, "village_zh", geo.village_names_zh)
-    village.insert(3, "town", [geo.town_names[t] for t in geo.village_town])
-    order = ["residents", "grids", "grid_workers", "volunteer_police", "trust_rooms",
-             "village_offices", "officers", "annual_cost_wan_yuan", *PLACE_COUNTS,
-             "escalation_rate", *PLACE_RATES]  # fmt: skip
-    town = town[["town", "town_zh", *order]]  # (drops the supermarket shares)
-    village = village[["code", "village", "village_zh", "town", *order]]
-    prefix = pd.DataFrame(dict(ids or {}), index=range(1))
-    return tuple(
-        pd.concat([pd.concat([prefix] * len(t), ignore_index=True), t], axis=1) if ids else t
-        for t in (town, village)
-    )  # type: ignore[return-value]
-
-
-def petition_table(model: GovernanceModel, ids: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """Petitions (cases that reached L4 in the measured period) by origin and subject.
-
-    A row per case type: ``origin`` (``dispute`` between residents, or direct
-    ``claim``), ``subject`` (the type), ``petitions``, ``petitions_per_10k`` (a
-    year) and ``share`` of all the run's petitions.
-    """
-    counts = metrics.petitions_by_type(model)
-    years = max(model.today + 1.0 - model.measured.start, 1.0) / 365.0
-    residents = max(len(model.population), 1)
-    table = pd.DataFrame(
-        {
-            "origin": ["claim" if claim else "dispute" for claim in IS_CLAIM_TYPE],
-            "subject": [t.name for t in DISPUTE_TYPES],
-            "petitions": counts,
-            "petitions_per_10k": counts / residents * 10_000 / years,
-            "share": counts / max(counts.sum(), 1),
-        }
-    )
-    return pd.concat([pd.DataFrame(dict(ids or {}), index=table.index), table], axis=1)
 
 
 def year_table(model: GovernanceModel, ids: Mapping[str, Any] | None = None) -> pd.DataFrame:
@@ -418,97 +313,4 @@ def paired_differences(results: Sequence[RunResult], *, level: float = 0.95) -> 
                 "significant": bool(np.isfinite(half) and (low > 0 or high < 0)),
                 "n": len(diff), "too_few": too_few,
             })  # fmt: skip
-    return pd.DataFrame(rows)
-
-
-AVERTED = ("escalations", "incidents", "petitions")  # cases counted for the cost per case averted
-
-
-def district_counts(result: RunResult) -> pd.DataFrame:
-    """Per run (by seed): annual cost and the cases of :data:`AVERTED` a year in the simulated
-    towns at full scale (the counts of ``towns.csv`` over ``population.scale`` and the years)."""
-    scale = result.scenario.params["population.scale"]
-    years = result.days / 365.0
-    counts = result.towns.groupby("seed")[list(AVERTED)].sum() / scale / years
-    cost = result.summary.set_index("seed")["annual_cost_wan_yuan"]
-    return counts.assign(annual_cost_wan_yuan=cost)
-
-
-def cost_effectiveness(results: Sequence[RunResult], *, level: float = 0.95) -> pd.DataFrame:
-    """Each scenario against the first: the change in annual cost and, for escalations,
-    incidents and petitions, the cases averted a year (district counts) and the cost per case
-    averted, each with a ``level`` interval over the paired runs.
-
-    The averted number gets a t interval of the per-seed differences; the cost per
-    case averted a percentile bootstrap over the pairs (ratio of the mean change in
-    cost to the mean cases averted; a fixed resampling stream). When the averted
-    number's interval includes zero the cost per case is ``estimable = False``
-    ("not estimable": the scenario may avert none).
-    """
-    from scipy import stats
-
-    reference, rows = district_counts(results[0]), []
-    rng_seed = 0
-    for other in results[1:]:
-        counts = district_counts(other)
-        seeds = reference.index.intersection(counts.index)
-        a, b = reference.loc[seeds], counts.loc[seeds]
-        d_cost = (b["annual_cost_wan_yuan"] - a["annual_cost_wan_yuan"]).to_numpy(dtype=float)
-        n = len(seeds)
-        for case in AVERTED:
-            averted = (a[case] - b[case]).to_numpy(dtype=float)
-            mean = float(averted.mean()) if n else float("nan")
-            if n >= MIN_RUNS and averted.std(ddof=1) > 0:
-                half = stats.t.ppf(0.5 + level / 2, n - 1) * averted.std(ddof=1) / np.sqrt(n)
-            else:
-                half = 0.0 if n >= MIN_RUNS else float("nan")
-            low, high = mean - half, mean + half
-            estimable = bool(np.isfinite(half) and (low > 0 or high < 0))
-            per_case = per_low = per_high = float("nan")
-            if estimable:
-                rng = np.random.default_rng(rng_seed)
-                pick = rng.integers(n, size=(BOOTSTRAP_RESAMPLES, n))
-                ratios = d_cost[pick].mean(axis=1) / averted[pick].mean(axis=1)
-                per_case = float(d_cost.mean() / mean)
-                per_low, per_high = np.quantile(ratios, [0.5 - level / 2, 0.5 + level / 2])
-            rows.append({
-                "scenario": other.scenario.name, "reference": results[0].scenario.name,
-                "case": case, "cost_change_wan_yuan": float(d_cost.mean()) if n else float("nan"),
-                "averted_per_year": mean, "averted_low": low, "averted_high": high,
-                "cost_per_case_wan_yuan": per_case, "cost_per_case_low": float(per_low),
-                "cost_per_case_high": float(per_high), "estimable": estimable, "n": n,
-            })  # fmt: skip
-    return pd.DataFrame(rows)
-
-
-TOWN_METRICS = ("escalation_rate", "incidents_per_100k", "petitions_per_10k", "grid_workers")
-
-
-def town_differences(results: Sequence[RunResult], *, level: float = 0.95) -> pd.DataFrame:
-    """Each scenario against the first, town by town: the paired difference (by seed) of the
-    :data:`TOWN_METRICS` of ``towns.csv``, with a ``level`` t interval and ``significant``."""
-    from scipy import stats
-
-    key = ["seed", "town"]
-    reference, rows = results[0].towns.set_index(key), []
-    for other in results[1:]:
-        table = other.towns.set_index(key)
-        common = reference.index.intersection(table.index)
-        for metric in TOWN_METRICS:
-            diff = (table.loc[common, metric] - reference.loc[common, metric]).groupby("town")
-            for town, values in diff:
-                values = values.dropna().to_numpy(dtype=float)
-                n = len(values)
-                mean = float(values.mean()) if n else float("nan")
-                if n >= MIN_RUNS and values.std(ddof=1) > 0:
-                    half = stats.t.ppf(0.5 + level / 2, n - 1) * values.std(ddof=1) / np.sqrt(n)
-                else:
-                    half = 0.0 if n >= MIN_RUNS else float("nan")
-                rows.append({
-                    "scenario": other.scenario.name, "reference": results[0].scenario.name,
-                    "town": town, "metric": metric, "difference": mean,
-                    "ci_low": mean - half, "ci_high": mean + half,
-                    "significant": bool(np.isfinite(half) and (mean - half > 0 or mean + half < 0)),
-                    "n": n,
-                })  # fmt: skip
     return pd.DataFrame(rows)

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from sim.model.parameters import resolve
-from sim.runs.experiments import RunResult, cost_effectiveness, town_differences
+from sim.runs.comparisons import cost_effectiveness, town_differences
+from sim.runs.experiments import RunResult
 from sim.runs.scenario import Scenario
 
 

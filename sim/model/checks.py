@@ -1,0 +1,115 @@
+"""One model parameter: its key, default, unit, bounds, doc and source, and how a value of it
+is checked (the kinds of values place-based settings take are here too)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ASSUMPTION = "[assumption]"
+TOWN_LIST = "town list"  # kind of a parameter that takes "all", "none" or a list of town names
+PLACE_LIST = "place list"  # a list of villages or communities (names or NBS codes)
+TOWN_COUNTS = "town counts"  # a table town -> whole number (``{Huicheng = 200}``)
+TOWN_AMOUNTS = "town amounts"  # a table town -> number
+
+
+class ParameterError(ValueError):
+    """A parameter that is unknown, of the wrong type or out of range; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One model parameter."""
+
+    key: str
+    default: Any
+    unit: str
+    doc: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+    source: str = ASSUMPTION
+    kind: str = ""  # "" means: the type of the default
+
+    @property
+    def section(self) -> str:
+        return self.key.split(".", 1)[0]
+
+    @property
+    def type_name(self) -> str:
+        return self.kind or type(self.default).__name__
+
+    def check(self, value: Any) -> Any:
+        """Return ``value`` in canonical form, or raise :class:`ParameterError`."""
+        kind = self.type_name
+        if kind == TOWN_LIST:
+            if value in ("all", "none"):
+                return value
+            if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+                return list(value)
+            names = "town or village names" if "village" in self.unit else "town names"
+            raise self._error(f'expected "all", "none" or a list of {names}, got {value!r}')
+        if kind == PLACE_LIST:
+            if isinstance(value, list | tuple) and all(
+                isinstance(v, str | int) and not isinstance(v, bool) for v in value
+            ):
+                return [str(v) for v in value]
+            raise self._error(f"expected a list of village names or NBS codes, got {value!r}")
+        if kind in (TOWN_COUNTS, TOWN_AMOUNTS):
+            return self._check_table(value, whole=kind == TOWN_COUNTS)
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise self._error(f"expected true or false, got {value!r}")
+            return value
+        if kind == "str":
+            if not isinstance(value, str):
+                raise self._error(f"expected a string, got {value!r}")
+            if self.choices and value not in self.choices:
+                raise self._error(f"expected one of {', '.join(self.choices)}, got {value!r}")
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self._error(f"expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise self._error(f"expected a finite number, got {value!r}")
+        if kind == "int":
+            if value != int(value):
+                raise self._error(f"expected a whole number, got {value!r}")
+            value = int(value)
+        else:
+            value = float(value)
+        if (self.low is not None and value < self.low) or (
+            self.high is not None and value > self.high
+        ):
+            raise self._error(f"{value!r} is out of range [{self.low}, {self.high}]")
+        return value
+
+    def _check_table(self, value: Any, *, whole: bool) -> dict[str, float]:
+        """A table town -> number; each number within the bounds (town names are checked
+        against the map later, by :func:`sim.model.construction.check_against_map`)."""
+        if not isinstance(value, Mapping):
+            raise self._error(
+                f"expected a table of town = number (e.g. {{Huicheng = 200}}), got {value!r}"
+            )
+        table = {}
+        for town, number in value.items():
+            if (
+                isinstance(number, bool)
+                or not isinstance(number, int | float)
+                or not math.isfinite(number)
+            ):
+                raise ParameterError(f"{self.key}.{town}: expected a number, got {number!r}")
+            if whole and number != int(number):
+                raise ParameterError(f"{self.key}.{town}: expected a whole number, got {number!r}")
+            if (self.low is not None and number < self.low) or (
+                self.high is not None and number > self.high
+            ):
+                raise ParameterError(
+                    f"{self.key}.{town}: {number!r} is out of range [{self.low}, {self.high}]"
+                )
+            table[str(town)] = int(number) if whole else float(number)
+        return table
+
+    def _error(self, reason: str) -> ParameterError:
+        return ParameterError(f"{self.key}: {reason}")

@@ -1,0 +1,37 @@
+"""Pieces of report.html that every section uses: a section, escaped text, a mean with its interval."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from sim.output.tables import fmt
+from sim.runs.statistics import estimate
+
+
+def section(title: str, note: str, css: str, columns: str, body: str) -> str:
+    """A section of the page: its heading, a note on how to read it and its table."""
+    return (
+        f"<h2>{title}</h2><p class='note'>{note}</p>"
+        f"<table class='{css}'><tr>{columns}</tr>{body}</table>"
+    )
+
+
+def text(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def mean_interval(values: np.ndarray, *, share: bool, t: Callable[[str], str]) -> str:
+    """The mean, its 95% interval and the runs behind it (or that there are too few)."""
+    found = estimate(values, share=share)
+    n = f"<span class='meaning'>n = {found.n}/{found.runs}</span>"
+    if found.runs == 1 or found.n == 0:
+        return fmt(found.mean)
+    if found.too_few:
+        return f"{fmt(found.mean)}<br><span class='meaning'>{t('too_few_cases')}</span> {n}"
+    if found.low == found.high:  # the same in every run (a staff count, a cost)
+        return fmt(found.mean)
+    return f"{fmt(found.mean)} [{fmt(found.low)}, {fmt(found.high)}] {n}"

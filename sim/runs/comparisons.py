@@ -1,0 +1,104 @@
+"""Comparisons of scenarios beyond the metrics' paired differences: the cost per case averted
+and the differences town by town (``cost_effectiveness.csv``, ``town_differences.csv``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from sim.runs.experiments import RunResult
+from sim.runs.statistics import BOOTSTRAP_RESAMPLES, MIN_RUNS
+
+AVERTED = ("escalations", "incidents", "petitions")  # cases counted for the cost per case averted
+
+
+def district_counts(result: RunResult) -> pd.DataFrame:
+    """Per run (by seed): annual cost and the cases of :data:`AVERTED` a year in the simulated
+    towns at full scale (the counts of ``towns.csv`` over ``population.scale`` and the years)."""
+    scale = result.scenario.params["population.scale"]
+    years = result.days / 365.0
+    counts = result.towns.groupby("seed")[list(AVERTED)].sum() / scale / years
+    cost = result.summary.set_index("seed")["annual_cost_wan_yuan"]
+    return counts.assign(annual_cost_wan_yuan=cost)
+
+
+def cost_effectiveness(results: Sequence[RunResult], *, level: float = 0.95) -> pd.DataFrame:
+    """Each scenario against the first: the change in annual cost and, for escalations,
+    incidents and petitions, the cases averted a year (district counts) and the cost per case
+    averted, each with a ``level`` interval over the paired runs.
+
+    The averted number gets a t interval of the per-seed differences; the cost per
+    case averted a percentile bootstrap over the pairs (ratio of the mean change in
+    cost to the mean cases averted; a fixed resampling stream). When the averted
+    number's interval includes zero the cost per case is ``estimable = False``
+    ("not estimable": the scenario may avert none).
+    """
+    from scipy import stats
+
+    reference, rows = district_counts(results[0]), []
+    rng_seed = 0
+    for other in results[1:]:
+        counts = district_counts(other)
+        seeds = reference.index.intersection(counts.index)
+        a, b = reference.loc[seeds], counts.loc[seeds]
+        d_cost = (b["annual_cost_wan_yuan"] - a["annual_cost_wan_yuan"]).to_numpy(dtype=float)
+        n = len(seeds)
+        for case in AVERTED:
+            averted = (a[case] - b[case]).to_numpy(dtype=float)
+            mean = float(averted.mean()) if n else float("nan")
+            if n >= MIN_RUNS and averted.std(ddof=1) > 0:
+                half = stats.t.ppf(0.5 + level / 2, n - 1) * averted.std(ddof=1) / np.sqrt(n)
+            else:
+                half = 0.0 if n >= MIN_RUNS else float("nan")
+            low, high = mean - half, mean + half
+            estimable = bool(np.isfinite(half) and (low > 0 or high < 0))
+            per_case = per_low = per_high = float("nan")
+            if estimable:
+                rng = np.random.default_rng(rng_seed)
+                pick = rng.integers(n, size=(BOOTSTRAP_RESAMPLES, n))
+                ratios = d_cost[pick].mean(axis=1) / averted[pick].mean(axis=1)
+                per_case = float(d_cost.mean() / mean)
+                per_low, per_high = np.quantile(ratios, [0.5 - level / 2, 0.5 + level / 2])
+            rows.append({
+                "scenario": other.scenario.name, "reference": results[0].scenario.name,
+                "case": case, "cost_change_wan_yuan": float(d_cost.mean()) if n else float("nan"),
+                "averted_per_year": mean, "averted_low": low, "averted_high": high,
+                "cost_per_case_wan_yuan": per_case, "cost_per_case_low": float(per_low),
+                "cost_per_case_high": float(per_high), "estimable": estimable, "n": n,
+            })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+TOWN_METRICS = ("escalation_rate", "incidents_per_100k", "petitions_per_10k", "grid_workers")
+
+
+def town_differences(results: Sequence[RunResult], *, level: float = 0.95) -> pd.DataFrame:
+    """Each scenario against the first, town by town: the paired difference (by seed) of the
+    :data:`TOWN_METRICS` of ``towns.csv``, with a ``level`` t interval and ``significant``."""
+    from scipy import stats
+
+    key = ["seed", "town"]
+    reference, rows = results[0].towns.set_index(key), []
+    for other in results[1:]:
+        table = other.towns.set_index(key)
+        common = reference.index.intersection(table.index)
+        for metric in TOWN_METRICS:
+            diff = (table.loc[common, metric] - reference.loc[common, metric]).groupby("town")
+            for town, values in diff:
+                values = values.dropna().to_numpy(dtype=float)
+                n = len(values)
+                mean = float(values.mean()) if n else float("nan")
+                if n >= MIN_RUNS and values.std(ddof=1) > 0:
+                    half = stats.t.ppf(0.5 + level / 2, n - 1) * values.std(ddof=1) / np.sqrt(n)
+                else:
+                    half = 0.0 if n >= MIN_RUNS else float("nan")
+                rows.append({
+                    "scenario": other.scenario.name, "reference": results[0].scenario.name,
+                    "town": town, "metric": metric, "difference": mean,
+                    "ci_low": mean - half, "ci_high": mean + half,
+                    "significant": bool(np.isfinite(half) and (mean - half > 0 or mean + half < 0)),
+                    "n": n,
+                })  # fmt: skip
+    return pd.DataFrame(rows)
