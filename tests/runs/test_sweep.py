@@ -134,17 +134,32 @@ def test_sweep_writes_every_run_with_parameters_and_metrics(tmp_path):
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
-    path = tmp_path / "towns.toml"
+    # Every value is checked before anything runs (an unknown town is refused at once), so the
+    # failure here comes later: a plan file removed after the sweep was loaded.
+    from sim.model.construction import plan_of
+    from sim.model.parameters import resolve
+    from sim.model.planfile import write_plan
+
+    plans = [tmp_path / f"plan_{name}.csv" for name in ("a", "gone", "c")]
+    plan, geo = plan_of(resolve({}), 1)
+    for file in plans:
+        write_plan(plan, geo, file)
+    path = tmp_path / "plans.toml"
     path.write_text(
         'scenario = "muzhou"\ndays = 60\n[settings]\npopulation.scale = 0.2\n'
-        '[uncertainties]\nmap.towns = [["Muzhou"], ["Atlantis"], ["Daze"]]\n'
+        f"[levers]\nstaffing.plan = {json.dumps([str(f) for f in plans])}\n"
     )
-    counts = run_sweep(load_sweep(path), tmp_path / "out", workers=1)
+    sweep = load_sweep(path)
+    plans[1].unlink()
+    counts = run_sweep(sweep, tmp_path / "out", workers=1)
     assert counts["ok"] == 2 and counts["failed"] == 1
     runs = pd.read_csv(tmp_path / "out" / "runs.csv").set_index("run_id")
-    assert runs.loc[1, "status"] == "failed" and "unknown town 'Atlantis'" in runs.loc[1, "error"]
-    assert runs.loc[2, "status"] == "ok" and runs.loc[2, "map.towns"] == '["Daze"]'
+    assert runs.loc[1, "status"] == "failed" and "plan file not found" in runs.loc[1, "error"]
+    assert runs.loc[2, "status"] == "ok" and runs.loc[2, "staffing.plan"] == str(plans[2])
     assert runs.loc[2, "disputes_per_1k"] > 0
+    with pytest.raises(ParameterError, match="unknown town 'Atlantis'"):
+        parse_sweep({"scenario": "muzhou", "uncertainties": {"map": {"towns": [["Atlantis"]]}}},
+                    name="towns", base_dir=tmp_path)  # fmt: skip
 
 
 def test_max_runs_then_resume_completes_the_design_once(tmp_path, capsys):
