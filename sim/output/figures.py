@@ -19,6 +19,7 @@ import pandas as pd
 
 from sim.model.geography import DEFAULT_MAP, KM_PER_DEG_LON_EQUATOR, MAP_LABEL
 from sim.model.metrics import METRICS
+from sim.output.fonts import use_cjk_font
 from sim.runs.statistics import mean_ci
 
 if TYPE_CHECKING:
@@ -47,8 +48,10 @@ def plain(text: str) -> str:
 
 
 def new_figure(*, figsize: tuple[float, float]) -> Figure:
+    """A figure (no pyplot) whose text can be Chinese: :func:`sim.output.fonts.use_cjk_font`."""
     from matplotlib.figure import Figure
 
+    use_cjk_font()
     return Figure(figsize=figsize, layout="constrained")
 
 

@@ -1,0 +1,35 @@
+"""The Chinese font of every chart: Noto Sans CJK SC (SIL Open Font License), installed with the
+project from PyPI (the ``noto-cjk-sans-otc`` package), not a font that happens to be on the machine.
+
+:func:`use_cjk_font` registers it with matplotlib once and adds it to ``font.family`` after
+the families already there: Latin text keeps matplotlib's usual look and each Chinese character
+falls back to Noto Sans CJK SC (matplotlib falls back glyph by glyph along ``font.family``), so
+a chart with Chinese titles, axes, legends and town names shows them rather than boxes.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+CJK_FAMILY = "Noto Sans CJK SC"
+FONT_PACKAGE, FONT_FILE = "noto_cjk_sans_otc", "NotoSansCJK-Regular.ttc"
+
+
+def cjk_font_path() -> Path:
+    """The font collection's file (it holds the SC face, among the other CJK regions)."""
+    return Path(str(resources.files(FONT_PACKAGE) / FONT_FILE))
+
+
+@cache
+def use_cjk_font() -> str:
+    """Register the font with matplotlib and make it the fallback of ``font.family``; returns
+    the family name."""
+    import matplotlib
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(str(cjk_font_path()))
+    families = [f for f in matplotlib.rcParams["font.family"] if f != CJK_FAMILY]
+    matplotlib.rcParams["font.family"] = [*families, CJK_FAMILY]
+    return CJK_FAMILY

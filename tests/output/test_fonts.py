@@ -1,0 +1,52 @@
+"""Chinese in charts: the font installs with the project and matplotlib finds every glyph."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from sim.labels import label
+from sim.output.figures import figure_data_uri, new_figure
+from sim.output.fonts import CJK_FAMILY, cjk_font_path, use_cjk_font
+
+CHINESE = "新会区 会城 睦洲 大鳌 网格员 义警 出村升级率 每万人年信访数"
+
+
+def test_the_font_is_the_projects_own_and_has_the_simplified_chinese_face():
+    path = cjk_font_path()
+    assert path.is_file() and "site-packages" in str(path)  # from its PyPI package
+    from matplotlib import font_manager
+
+    use_cjk_font()
+    found = font_manager.findfont(
+        font_manager.FontProperties(family=CJK_FAMILY), fallback_to_default=False
+    )
+    assert found == str(path)
+
+
+def test_a_chart_with_chinese_text_finds_every_glyph():
+    fig = new_figure(figsize=(5, 3))
+    ax = fig.subplots()
+    ax.plot(np.arange(5), np.arange(5), label=label("metric", "escalation_rate", "zh"))
+    ax.set_title(CHINESE)
+    ax.set_xlabel("天 (days)")
+    ax.legend()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figure_data_uri(fig)
+    missing = [str(w.message) for w in caught if "missing" in str(w.message)]
+    assert not missing, missing[:3]
+
+
+def test_without_the_font_matplotlib_would_warn_so_the_test_above_can_fail():
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context({"font.family": ["sans-serif"]}):
+        fig = Figure(figsize=(3, 1))
+        fig.text(0.1, 0.5, CHINESE)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fig.savefig(__import__("io").BytesIO(), format="png")
+    assert any("missing" in str(w.message) for w in caught)
