@@ -11,13 +11,15 @@ import base64
 import io
 import textwrap
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from sim.model.geography import DEFAULT_MAP, KM_PER_DEG_LON_EQUATOR, MAP_LABEL
+from sim.labels import label as table_label
+from sim.model.geography import DEFAULT_MAP, KM_PER_DEG_LON_EQUATOR
 from sim.model.metrics import METRICS
 from sim.output.fonts import use_cjk_font
 from sim.runs.statistics import mean_ci
@@ -40,6 +42,24 @@ KEY_METRICS = (
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 SHARED_MARK = "#444444"  # an intervention every scenario has (same day and note)
 MARK_CHARACTERS = 32  # intervention labels on a chart are cut to this length
+
+
+def metric_name(metric: str, lang: str = "en") -> str:
+    """A chart's name of a metric: its meaning in English, the label table's name in Chinese."""
+    return METRICS.get(metric, metric) if lang == "en" else table_label("metric", metric, lang)
+
+
+def order_name(metric: str, lang: str = "en") -> str:
+    """A metric on a chart's axis: its code in English, its name in Chinese."""
+    return metric if lang == "en" else table_label("metric", metric, lang)
+
+
+def _wrap(text: str, width: int, lang: str) -> str:
+    """Wrap ``text`` at ``width`` characters (Chinese has no spaces: half as many, anywhere)."""
+    if lang == "en":
+        return textwrap.fill(text, width)
+    step = width // 2
+    return "\n".join(text[i : i + step] for i in range(0, len(text), step))
 
 
 def plain(text: str) -> str:
@@ -81,12 +101,15 @@ def map_figure(
     vmax: float | None = None,
     title: str | None = None,
     figsize: tuple[float, float] = (8.0, 8.0),
+    lang: str = "en",
 ) -> Figure:
     """The grid map coloured by town, or by ``values`` per grid on the scale ``vmin``..``vmax``.
 
     Give several maps the same ``vmin``/``vmax`` (see :func:`shared_limits`) to
-    compare them by colour. Grids whose value is not finite are drawn grey.
+    compare them by colour. Grids whose value is not finite are drawn grey. ``lang``
+    names the towns, the axes and the default title (``en`` or ``zh``).
     """
+    term = partial(table_label, "term", lang=lang)
     from matplotlib import colormaps, patheffects
     from matplotlib.collections import PolyCollection
 
@@ -105,19 +128,23 @@ def map_figure(
     for t, name in enumerate(geo.town_names):
         x, y = np.average(geo.centroids[geo.grid_town == t], axis=0)
         ax.annotate(
-            name, (x, y), ha="center", fontsize=9, weight="bold", color="black", path_effects=halo
-        )
+            table_label("town", name, lang), (x, y), ha="center", fontsize=9,
+            weight="bold" if lang == "en" else "normal",  # the CJK font has no bold face here
+            color="black", path_effects=halo,
+        )  # fmt: skip
     if values is not None:
         fig.colorbar(collection, ax=ax, shrink=0.7, label=label)
     ax.autoscale()
     ax.set_aspect(1 / np.cos(np.radians(geo.centroids[:, 1].mean())))
     _scale_bar(ax, geo)
     if title is None:
-        shipped = f"Xinhui District: {geo.n_grids} grids\n({MAP_LABEL})"
+        shipped = (
+            term("chart_map_title").format(grids=geo.n_grids) + f"\n({term('chart_map_label')})"
+        )
         title = shipped if Path(geo.source).name == DEFAULT_MAP else geo.source
     ax.set_title(plain(title))
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
+    ax.set_xlabel(term("chart_longitude"))
+    ax.set_ylabel(term("chart_latitude"))
     return fig
 
 
@@ -135,10 +162,11 @@ def _scale_bar(ax, geo: Geography) -> None:
 
 
 def draw_map(
-    geo: Geography, out: Path, values: np.ndarray | None = None, label: str = "town"
-) -> None:
+    geo: Geography, out: Path, values: np.ndarray | None = None, label: str = "town",
+    lang: str = "en",
+) -> None:  # fmt: skip
     """A PNG of the grid map, coloured by town or by ``values`` per grid, with town names."""
-    fig = map_figure(geo, values, label=label)
+    fig = map_figure(geo, values, label=label, lang=lang)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110, bbox_inches="tight")
 
@@ -202,12 +230,14 @@ def mark_interventions(ax, marks: Sequence[tuple[int, str, str]]) -> None:
 
 
 def timeseries_figure(
-    results: Sequence[RunResult], *, metrics: Sequence[str] = KEY_METRICS, columns: int = 3
-) -> Figure:
+    results: Sequence[RunResult], *, metrics: Sequence[str] = KEY_METRICS, columns: int = 3,
+    lang: str = "en",
+) -> Figure:  # fmt: skip
     """Small multiples of ``metrics`` by day: a line per scenario, a shaded 95% band over runs.
 
     The band is cut to the range a metric can take (at least 0; at most 1 for shares).
     Every chart marks the scenarios' interventions (:func:`intervention_marks`).
+    ``lang`` names the metrics and the axes.
     """
     rows = -(-len(metrics) // columns)
     fig = new_figure(figsize=(4.2 * columns, 3.1 * rows + 0.5))
@@ -230,14 +260,14 @@ def timeseries_figure(
                 low, high = daily["low"].clip(0, top), daily["high"].clip(0, top)
                 ax.fill_between(daily["day"], low, high, color=colour, alpha=0.2, lw=0)
         mark_interventions(ax, marks)
-        ax.set_title(textwrap.fill(METRICS.get(metric, metric), 42), fontsize=9)
-        ax.set_ylabel(metric, fontsize=8)
+        ax.set_title(_wrap(metric_name(metric, lang), 42, lang), fontsize=9)
+        ax.set_ylabel(metric if lang == "en" else "", fontsize=8)  # in Chinese the title names it
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
     for ax in axes[len(metrics) :]:
         ax.set_visible(False)
     for ax in axes[-columns:]:
-        ax.set_xlabel("day")
+        ax.set_xlabel(table_label("term", "chart_day", lang))
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncols=min(len(labels), 4), fontsize=9)
     return fig
@@ -253,14 +283,15 @@ def relative_differences(differences: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def differences_figure(differences: pd.DataFrame) -> Figure:
+def differences_figure(differences: pd.DataFrame, *, lang: str = "en") -> Figure:
     """Each metric's difference from the reference scenario, in % of its mean, with 95% CIs.
 
     Significant differences are filled and dark; the others hollow and faint.
     Metrics whose reference mean is 0 or unknown have no relative difference, and metrics
     with too few cases (fewer than 3 paired runs with a value) no interval: both are left
-    blank with a note, rather than drawn as noise.
+    blank with a note, rather than drawn as noise. ``lang`` names the metrics and notes.
     """
+    term = partial(table_label, "term", lang=lang)
     table = relative_differences(differences)
     if "too_few" in table:
         few = table["too_few"].fillna(False).astype(bool)
@@ -292,7 +323,7 @@ def differences_figure(differences: pd.DataFrame) -> Figure:
                 alpha=0.45 if faint else 1.0,
                 mfc="white" if faint else colour,
                 capsize=3,
-                label=f"{plain(scenario)} ({'not ' if faint else ''}significant)",
+                label=f"{plain(scenario)} ({term('chart_not_significant' if faint else 'chart_significant')})",
             )
     unknown = table.groupby("metric")["relative"].apply(lambda r: r.isna().all())
     few_of = (
@@ -303,20 +334,17 @@ def differences_figure(differences: pd.DataFrame) -> Figure:
             ax.text(
                 0.01,
                 i,
-                "too few cases for an interval"
-                if few_of.get(metric, False)
-                else "no relative difference: reference mean 0 or unknown",
+                term("chart_too_few") if few_of.get(metric, False) else term("chart_no_relative"),
                 transform=ax.get_yaxis_transform(),
                 va="center",
                 fontsize=7,
                 color="grey",
             )
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(np.arange(len(order)), order, fontsize=8)
+    ax.set_yticks(np.arange(len(order)), [order_name(m, lang) for m in order], fontsize=8)
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
-    reference = str(table["reference"].iloc[0]) if len(table) else "the reference"
-    reference = plain(reference)
-    ax.set_xlabel(f"difference from {reference}, % of {reference}'s mean (95% CI)")
+    reference = plain(str(table["reference"].iloc[0]) if len(table) else term("chart_reference"))
+    ax.set_xlabel(term("chart_difference_axis").format(reference=reference))
     ax.legend(fontsize=8, loc="best")
     return fig

@@ -48,7 +48,6 @@ from sim.output.tables import fmt, grid_values
 from sim.runs.experiments import RunResult
 
 MAX_MAPS = 4
-MAP_LABEL = "escalations per 1,000 residents"
 CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222;
        padding: 0 1em; line-height: 1.4; }
@@ -183,7 +182,7 @@ def _difference_interval(row: Any, t: Callable[[str], str]) -> str:
     return f"[{fmt(row.ci_low)}, {fmt(row.ci_high)}]"
 
 
-def _differences(differences: pd.DataFrame, t: Callable[[str], str]) -> str:
+def _differences(differences: pd.DataFrame, t: Callable[[str], str], lang: str) -> str:
     table = relative_differences(differences)
     body = ""
     for row in table.itertuples(index=False):
@@ -197,8 +196,8 @@ def _differences(differences: pd.DataFrame, t: Callable[[str], str]) -> str:
             f"<td class='num'>{fmt(row.relative)}%</td>"
             f"<td>{'✔ ' + t('significant') if significant else ''}</td></tr>"
         )
-    reference = _text(table["reference"].iloc[0]) if len(table) else "the first scenario"
-    image = figure_data_uri(differences_figure(differences))
+    reference = _text(table["reference"].iloc[0]) if len(table) else t("chart_reference")
+    image = figure_data_uri(differences_figure(differences, lang=lang))
     return (
         f"<h2>{t('differences')} {reference}</h2><p class='note'>{t('note_differences')}</p>"
         f"<table class='differences'><tr><th>{t('metric')}</th><th>{t('scenario')}</th>"
@@ -213,7 +212,7 @@ def scenario_geography(params: dict[str, Any]) -> Geography:
     return simulated_map(params["map.file"], params["map.towns"])[1]
 
 
-def _maps(results: Sequence[RunResult], t: Callable[[str], str]) -> str:
+def _maps(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -> str:
     shown = results[:MAX_MAPS]
     geos = [scenario_geography(r.scenario.params) for r in shown]
     values = [
@@ -223,15 +222,12 @@ def _maps(results: Sequence[RunResult], t: Callable[[str], str]) -> str:
     images = ""
     for result, geo, rates in zip(shown, geos, values, strict=True):
         name = result.scenario.name
-        legend = f"{MAP_LABEL} in {result.days} days"
-        fig = map_figure(
-            geo, rates, label=legend, vmin=vmin, vmax=vmax, title=name, figsize=(6.0, 6.0)
-        )
+        legend = t("map_legend").format(days=result.days)
+        fig = map_figure(geo, rates, label=legend, vmin=vmin, vmax=vmax, title=name,
+                         figsize=(6.0, 6.0), lang=lang)  # fmt: skip
         images += f"<img src='{figure_data_uri(fig)}' alt='map of {_text(name)}'>"
     more = (
-        f" Only the first {MAX_MAPS} of {len(results)} scenarios are drawn."
-        if len(results) > MAX_MAPS
-        else ""
+        " " + t("maps_first").format(n=MAX_MAPS, of=len(results)) if len(results) > MAX_MAPS else ""
     )
     return (
         f"<h2>{t('maps')}</h2><p class='note'>{t('note_maps')}{more}</p>"
@@ -256,14 +252,14 @@ def write_report(
     ``costs`` (:func:`sim.runs.comparisons.cost_effectiveness`) adds the cost per case
     averted, ``town_differences`` (:func:`sim.runs.comparisons.town_differences`) the
     differences town by town. ``lang`` (``en`` or ``zh``) chooses the language of headings, notes and metric
-    labels (:mod:`sim.labels`); figures keep the metric codes.
+    labels (:mod:`sim.labels`); figures too (metric names, axes, legends and town names; Chinese in Noto Sans CJK, :mod:`sim.output.fonts`).
     """
     if not results:
         raise ValueError("write_report: no results to report")
     check_language(lang)
     t = partial(label, "term", lang=lang)
     names = " vs ".join(r.scenario.name for r in results)
-    series = figure_data_uri(timeseries_figure(results))
+    series = figure_data_uri(timeseries_figure(results, lang=lang))
     parts = [
         f"<h1>{t('title')}: {_text(names)}</h1>",
         _provenance(results, t),
@@ -272,12 +268,12 @@ def write_report(
         by_subject(results, t, lang),
         towns_section(results, t, lang),
         villages_section(results, t, lang),
-        _differences(differences, t) if differences is not None and len(differences) else "",
+        _differences(differences, t, lang) if differences is not None and len(differences) else "",
         costs_section(costs, t),
         town_differences_section(town_differences, t, lang),
         f"<h2>{t('day_by_day')}</h2><p class='note'>{t('note_day_by_day')}</p>"
         f"<img src='{series}' alt='key metrics by day'>",
-        _maps(results, t),
+        _maps(results, t, lang),
     ]
     page = (
         f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
