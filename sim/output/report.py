@@ -99,13 +99,13 @@ def _changed_settings(result: RunResult) -> str:
     return shown
 
 
-def _provenance(results: Sequence[RunResult], t: Callable[[str], str]) -> str:
+def _provenance(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -> str:
     try:
         version = metadata.version("xinhui-govsim")
     except metadata.PackageNotFoundError:
         version = "unknown"
     rows = "".join(
-        f"<tr><td><b>{_text(r.scenario.name)}</b></td><td>{_text(r.scenario.description)}</td>"
+        f"<tr><td><b>{_text(r.scenario.name)}</b></td><td>{_text(r.scenario.title(lang))}</td>"
         f"<td class='num'>{r.days}</td><td class='num'>{len(r.seeds)}</td>"
         f"<td>{_text(_seeds(r.seeds))}</td><td><code>{_text(r.scenario.sha256[:12])}</code></td>"
         f"<td>{_changed_settings(r)}</td></tr>"
@@ -262,7 +262,7 @@ def write_report(
     series = figure_data_uri(timeseries_figure(results, lang=lang))
     parts = [
         f"<h1>{t('title')}: {_text(names)}</h1>",
-        _provenance(results, t),
+        _provenance(results, t, lang),
         _summary(results, t, lang),
         _by_year(results, t, lang),
         by_subject(results, t, lang),

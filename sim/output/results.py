@@ -33,6 +33,7 @@ def _manifest(results: Sequence[RunResult], command: str, kind: str) -> dict:
             "file": str(r.scenario.path) if r.scenario.path else None,
             "sha256": r.scenario.sha256,
             "description": r.scenario.description,
+            "description_zh": r.scenario.description_zh,
             "overrides": r.scenario.overrides,
             "timeline": r.scenario.timeline.to_dict(),
             "parameters": r.scenario.params,

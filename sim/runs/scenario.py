@@ -25,7 +25,7 @@ from sim.model.parameters import ParameterError, flatten, resolve
 from sim.model.timeline import Timeline
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
-TOP_LEVEL = {"extends", "description", "interventions", "events"}
+TOP_LEVEL = {"extends", "description", "description_zh", "interventions", "events"}
 FILE_KEYS = ("map.file", "staffing.plan")  # paths, relative to the scenario file that names them
 
 
@@ -43,6 +43,14 @@ class Scenario:
     overrides: dict[str, Any] = field(default_factory=dict)  # what the file chain sets
     description: str = ""
     timeline: Timeline = field(default_factory=Timeline)  # interventions and events
+    description_zh: str = ""  # the description in Chinese ("" when the file has none)
+
+    def title(self, lang: str = "en") -> str:
+        """The description in ``lang``; in Chinese without one, the English one, marked
+        ``[英文]`` so that a missing translation shows."""
+        if lang == "zh":
+            return self.description_zh or (f"[英文] {self.description}" if self.description else "")
+        return self.description
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """The same scenario with ``--set``-style overrides applied and checked."""
@@ -132,7 +140,8 @@ def _chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], dic
             raise ScenarioError(f"{path}: extends: expected a scenario name, got {parent!r}")
         overrides, top = _chain(_parent_path(path, parent), (*seen, resolved))
         top.pop("description", None)  # a description speaks for its own file only
-    for key in ("description", "interventions", "events"):
+        top.pop("description_zh", None)
+    for key in ("description", "description_zh", "interventions", "events"):
         if key in data:
             top[key] = data[key]
     return overrides | _flatten(path, data), top
@@ -142,16 +151,17 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load a scenario by name (``"baseline"``) or path, following ``extends``."""
     path = scenario_path(name_or_path)
     overrides, top = _chain(path)
-    description = top.get("description", "")
+    description, description_zh = top.get("description", ""), top.get("description_zh", "")
     try:
-        if not isinstance(description, str):
-            raise ParameterError(f"description: expected a string, got {description!r}")
+        for key, text in (("description", description), ("description_zh", description_zh)):
+            if not isinstance(text, str):
+                raise ParameterError(f"{key}: expected a string, got {text!r}")
         params = resolve(overrides)
         timeline = Timeline.parse(top.get("interventions", []), top.get("events", []))
         check_against_map(params, timeline)
     except (ParameterError, MapDataError) as exc:
         raise ScenarioError(f"{path}: {exc}") from None
-    return Scenario(path.stem, path, params, overrides, description, timeline)
+    return Scenario(path.stem, path, params, overrides, description, timeline, description_zh)
 
 
 def parse_set(assignment: str) -> tuple[str, Any]:
