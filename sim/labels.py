@@ -58,3 +58,35 @@ def label(kind: str, key: str, lang: str = "en") -> str:
 def keys(kind: str) -> list[str]:
     """Every key of ``kind`` in the table, in its order."""
     return [key for k, key in _table() if k == kind]
+
+
+def default_language(environ: dict[str, str] | None = None) -> str:
+    """``zh`` when the locale (``LC_ALL``, else ``LC_MESSAGES``, else ``LANG``) is Chinese
+    (``zh_CN.UTF-8``, ``zh_TW``, ...), else ``en``."""
+    import os
+
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if env.get(name):
+            return "zh" if env[name].lower().startswith("zh") else "en"
+    return "en"
+
+
+@cache
+def _phrases(lang: str) -> list[tuple[str, str]]:
+    """The ``message`` rows of the label table, longest English phrase first."""
+    rows = [(key, entry[lang]) for (kind, key), entry in _table().items() if kind == "message"]
+    return sorted(rows, key=lambda row: -len(row[0]))
+
+
+def translate(message: str, lang: str = "en") -> str:
+    """A message (an error, a progress line) in ``lang``: each English phrase of the label
+    table's ``message`` rows replaced by its translation. File names, keys, values and names
+    stay as they are, so the line still says which file, key and value."""
+    import re
+
+    if check_language(lang) == "en":
+        return message
+    for english, translated in _phrases(lang):
+        message = message.replace(english, translated)
+    return re.sub(r"\brow (\d+)\b", r"第 \1 行", message)  # a plan file's row

@@ -12,7 +12,8 @@ import os
 import sys
 
 from sim.cli.common import EXIT_BAD_INPUT, CliError
-from sim.cli.parser import build_parser
+from sim.cli.parser import ERROR_LANGUAGE, build_parser
+from sim.labels import LANGUAGES, default_language, translate
 from sim.model.geography import MapDataError
 from sim.model.parameters import ParameterError
 from sim.runs.scenario import ScenarioError
@@ -20,25 +21,41 @@ from sim.runs.scenario import ScenarioError
 __all__ = ["build_parser", "main"]
 
 
+def requested_language(argv: list[str]) -> str:
+    """The ``--lang`` of ``argv`` if it names a language, else the locale's (``LANG``, ``LC_ALL``)."""
+    for i, word in enumerate(argv):
+        value = word.split("=", 1)[1] if word.startswith("--lang=") else None
+        if word == "--lang" and i + 1 < len(argv):
+            value = argv[i + 1]
+        if value in LANGUAGES:
+            return value
+    return default_language()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    lang = ERROR_LANGUAGE[0] = requested_language(argv)
     args = build_parser().parse_args(argv)
     args.argv = argv
+    args.lang = args.lang or lang
+    error = f"govsim: {translate('error', lang)}:"
     try:
         args.func(args)
         sys.stdout.flush()
     except (CliError, ScenarioError, ParameterError, MapDataError) as exc:
-        print(f"govsim: error: {exc}", file=sys.stderr)
+        print(f"{error} {translate(str(exc), lang)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # the reader went away (govsim list | head): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:  # cannot write where told (read-only folder, disk full, ...)
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"govsim: error: {where}cannot write ({exc.strerror or exc})", file=sys.stderr)
+        print(translate(f"{error} {where}cannot write ({exc.strerror or exc})", lang),
+              file=sys.stderr)  # fmt: skip
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("govsim: interrupted; results already written are kept", file=sys.stderr)
+        print(translate("govsim: interrupted; results already written are kept", lang),
+              file=sys.stderr)  # fmt: skip
         return 130
     return 0
 

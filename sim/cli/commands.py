@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from sim.cli.common import CliError, check_counts, command_line, load, output_folder, wrote
+from sim.labels import label
 from sim.model.parameters import ParameterError, defaults
 from sim.output.results import write_results
 from sim.output.tables import (
@@ -30,14 +31,14 @@ def cmd_run(args: argparse.Namespace) -> None:
     with output_folder(out, kind="run", force=args.force) as replaced:
         [result] = run_scenarios(
             [scenario], days=args.days, replicates=args.replicates, seed=args.seed,
-            workers=args.workers, progress=not args.quiet,
+            workers=args.workers, progress=not args.quiet, lang=args.lang,
         )  # fmt: skip
         written = write_results(
             [result], out, command=command_line(args), lang=args.lang, force=args.force
         )
     if not args.quiet:
-        print_summary(result)
-        print("\n" + wrote(out, written, replaced=replaced))
+        print_summary(result, args.lang)
+        print("\n" + wrote(out, written, replaced=replaced, lang=args.lang))
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
@@ -61,7 +62,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
     with output_folder(out, kind="compare", force=args.force) as replaced:
         results = run_scenarios(
             scenarios, days=args.days, replicates=args.replicates, seed=args.seed,
-            workers=args.workers, progress=not args.quiet,
+            workers=args.workers, progress=not args.quiet, lang=args.lang,
         )  # fmt: skip
         differences = paired_differences(results)
         tables = {"cost_effectiveness": cost_effectiveness(results),
@@ -70,9 +71,9 @@ def cmd_compare(args: argparse.Namespace) -> None:
                                 command=command_line(args),
                                 lang=args.lang, force=args.force)  # fmt: skip
     if not args.quiet:
-        print_differences(differences)
-        print_costs(tables["cost_effectiveness"])
-        print("\n" + wrote(out, written, replaced=replaced))
+        print_differences(differences, args.lang)
+        print_costs(tables["cost_effectiveness"], args.lang)
+        print("\n" + wrote(out, written, replaced=replaced, lang=args.lang))
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
@@ -90,16 +91,16 @@ def cmd_validate(args: argparse.Namespace) -> None:
         raise CliError(f"{scenario.path}: {exc} (--days {args.days})") from None
     changed = sum(scenario.params[k] != v for k, v in defaults().items())
     timeline = scenario.timeline
-    print(
-        f"{scenario.path}: ok for {args.days} days ({changed} settings differ from the defaults; "
-        f"{len(timeline.interventions)} interventions, {len(timeline.events)} events)"
-    )
+    print(label("term", "cli_valid", args.lang).format(
+        path=scenario.path, days=args.days, changed=changed,
+        interventions=len(timeline.interventions), events=len(timeline.events),
+    ))  # fmt: skip
 
 
 def cmd_list(args: argparse.Namespace) -> None:
     for name in list_scenarios():
-        description = load_scenario(name).description.strip().splitlines()
-        print(f"{name:28s} {description[0] if description else ''}")
+        description = load_scenario(name).title(args.lang).strip().splitlines()
+        print(f"{name:34s} {description[0] if description else ''}")
 
 
 def cmd_plan(args: argparse.Namespace) -> None:
@@ -120,11 +121,11 @@ def cmd_plan(args: argparse.Namespace) -> None:
             fh.write(plan_csv(plan, geo))
     except OSError as exc:
         raise CliError(f"--out {out}: cannot write ({exc.strerror})") from None
-    print(
-        f"wrote {out}: {geo.n_villages} units, {plan.grid_workers.sum()} grid workers, "
-        f"{plan.volunteer_police.sum()} Yi Police, {plan.trust_room.sum()} trust rooms, "
-        f"{plan.village_office.sum()} village police offices (scenario {scenario.name}, seed {args.seed})"
-    )
+    print(label("term", "cli_plan", args.lang).format(
+        out=out, units=geo.n_villages, workers=plan.grid_workers.sum(),
+        volunteers=plan.volunteer_police.sum(), rooms=plan.trust_room.sum(),
+        offices=plan.village_office.sum(), scenario=scenario.name, seed=args.seed,
+    ))  # fmt: skip
 
 
 def cmd_map(args: argparse.Namespace) -> None:
@@ -137,8 +138,8 @@ def cmd_map(args: argparse.Namespace) -> None:
 
     out = Path(args.out)
     if args.results is None:
-        draw_map(load_geography(args.map_file), out)
-        print(f"wrote {out}")
+        draw_map(load_geography(args.map_file), out, lang=args.lang)
+        print(label("term", "cli_wrote_file", args.lang).format(out=out))
         return
     results = Path(args.results)
     try:
@@ -161,11 +162,13 @@ def cmd_map(args: argparse.Namespace) -> None:
     params = manifest["scenarios"][names.index(name)]["parameters"]
     _, geo = simulated_map(args.map_file or params["map.file"], params["map.towns"])
     values = grid_values(grids[grids["scenario"] == name], args.metric, geo.grid_ids)
-    label = args.metric.replace("_", " ")
-    if args.metric in COUNTS_PER_1K:
-        label += " per 1,000 residents"
-    draw_map(geo, out, values=values, label=f"{label} ({name}, mean of runs)")
-    print(f"wrote {out}")
+    legend = label("term", "cli_map_legend", args.lang).format(
+        metric=args.metric.replace("_", " ") if args.lang == "en" else label("grid", args.metric, "zh"),
+        name=name,
+        per=label("term", "cli_per_1k", args.lang) if args.metric in COUNTS_PER_1K else "",
+    )  # fmt: skip
+    draw_map(geo, out, values=values, label=legend, lang=args.lang)
+    print(label("term", "cli_wrote_file", args.lang).format(out=out))
 
 
 APP = Path(__file__).resolve().parents[2] / "app.py"  # the Solara app at the repository root
@@ -189,6 +192,7 @@ def cmd_app(args: argparse.Namespace) -> None:
                 f"--port {args.port}: cannot serve on {args.host}:{args.port} ({exc.strerror}); "
                 "choose another --port"
             ) from None
-    print(f"serving the web app on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
+    print(label("term", "cli_serving", args.lang).format(url=f"http://{args.host}:{args.port}"),
+          flush=True)  # fmt: skip
     os.chdir(APP.parent)
     os.execv(sys.executable, command)

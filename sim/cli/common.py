@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sim.labels import label
 from sim.runs.folders import check_out, locked
 from sim.runs.scenario import Scenario, load_scenario, parse_set
 
@@ -49,7 +50,7 @@ def output_folder(out: Path, *, kind: str, force: bool = False) -> Iterator[bool
         yield replaced
 
 
-def wrote(out: Path, written: list[str], *, replaced: bool) -> str:
+def wrote(out: Path, written: list[str], *, replaced: bool, lang: str = "en") -> str:
     """The closing line of a command that wrote a results folder."""
-    verb = "replaced the earlier results in" if replaced else "wrote"
-    return f"{verb} {out}/ ({', '.join(written)})"
+    text = label("term", "cli_replaced" if replaced else "cli_wrote", lang)
+    return text.format(out=f"{out}/", files=", ".join(written))

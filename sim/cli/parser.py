@@ -33,8 +33,9 @@ from sim.cli.commands import (
     cmd_validate,
 )
 from sim.cli.common import EXIT_BAD_INPUT
-from sim.labels import LANGUAGES
+from sim.labels import LANGUAGES, translate
 
+ERROR_LANGUAGE = ["en"]  # the language of argument errors, set by sim.cli.main before parsing
 FORCE_HELP = (
     "replace a results folder that another govsim command wrote (never a folder of yours or a file)"
 )
@@ -44,14 +45,22 @@ class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line and exit 2, like every other bad input."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_BAD_INPUT, f"govsim: error: {message} (see {self.prog} --help)\n")
+        lang = ERROR_LANGUAGE[0]
+        line = f"govsim: {translate('error', lang)}: {translate(message, lang)} (see {self.prog} --help)"
+        self.exit(EXIT_BAD_INPUT, translate(line, lang) + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="govsim", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    runs = _Parser(add_help=False)  # options shared by run and compare
+    language = _Parser(add_help=False)  # every command: the language of what it prints and writes
+    language.add_argument(
+        "--lang", choices=list(LANGUAGES),
+        help="language of tables, messages and report.html: en or zh (default: the locale, "
+        "zh when LANG or LC_ALL is zh_*)",
+    )  # fmt: skip
+    runs = _Parser(add_help=False, parents=[language])  # options shared by run and compare
     runs.add_argument("--days", type=int, default=365, help="days to simulate (default 365)")
     runs.add_argument("--seed", type=int, default=1, help="seed of the first replicate (default 1)")
     runs.add_argument(
@@ -60,9 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     runs.add_argument("--workers", type=int, help="parallel processes (default: all local cores)")
     runs.add_argument("--quiet", action="store_true", help="no progress bar or table")
-    runs.add_argument(
-        "--lang", default="en", choices=list(LANGUAGES), help="language of report.html (en, zh)"
-    )
 
     run = sub.add_parser("run", parents=[runs], help="run a scenario and write its results")
     run.add_argument("scenario", help="a scenario name under scenarios/ or a path to a .toml file")
@@ -84,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--force", action="store_true", help=FORCE_HELP)
     compare.set_defaults(func=cmd_compare)
 
-    executors = _Parser(add_help=False)  # where sweep and calibrate runs go
+    executors = _Parser(add_help=False, parents=[language])  # where sweep and calibrate runs go
     where = executors.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, help="local processes (default: all cores)")
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="a Dask scheduler")
@@ -109,7 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.set_defaults(func=cmd_sweep)
 
     analyze = sub.add_parser(
-        "analyze", help="sensitivity indices of a sweep, or a metric against one of its factors"
+        "analyze",
+        parents=[language],
+        help="sensitivity indices of a sweep, or a metric against one of its factors",
     )
     analyze.add_argument("sweep_dir", metavar="SWEEP_DIR", help="the --out directory of a sweep")
     analyze.add_argument("--metric", action="append", metavar="NAME",
@@ -128,7 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--quiet", action="store_true", help="no progress bar or table")
     calibrate.set_defaults(func=cmd_calibrate)
 
-    validate = sub.add_parser("validate", help="check a scenario file without running it")
+    validate = sub.add_parser(
+        "validate", parents=[language], help="check a scenario file without running it"
+    )
     validate.add_argument("scenario")
     validate.add_argument("--set", action="append", metavar="KEY=VALUE")
     validate.add_argument(
@@ -137,10 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     validate.set_defaults(func=cmd_validate)
 
-    sub.add_parser("list", help="list the named scenarios").set_defaults(func=cmd_list)
+    sub.add_parser("list", parents=[language], help="list the named scenarios").set_defaults(
+        func=cmd_list
+    )
 
     plan = sub.add_parser(
-        "plan", help="write a scenario's staffing plan: one row per village-level unit (CSV)"
+        "plan",
+        parents=[language],
+        help="write a scenario's staffing plan: one row per village-level unit (CSV)",
     )
     plan.add_argument("scenario", help="a scenario name under scenarios/ or a path to a .toml file")
     plan.add_argument("--out", required=True, help="the CSV file to write (a new file)")
@@ -152,7 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan.set_defaults(func=cmd_plan)
 
     map_ = sub.add_parser(
-        "map", help="draw the grid map, by town or by a metric of a results directory"
+        "map",
+        parents=[language],
+        help="draw the grid map, by town or by a metric of a results directory",
     )
     map_.add_argument("--out", default="map.png", help="PNG file to write (default map.png)")
     map_.add_argument("--map-file", help="a GeoJSON grid map instead of the shipped one")
@@ -164,7 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     map_.add_argument("--scenario", help="which scenario of the results (default the first)")
     map_.set_defaults(func=cmd_map)
 
-    app = sub.add_parser("app", help="serve the web app (Solara) in the browser")
+    app = sub.add_parser(
+        "app", parents=[language], help="serve the web app (Solara) in the browser"
+    )
     app.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     app.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     app.set_defaults(func=cmd_app)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
+from sim.labels import label
 from sim.model.metrics import METRICS, SHARES
 from sim.runs.experiments import RunResult
 from sim.runs.statistics import Estimate, estimate
@@ -22,12 +25,12 @@ def fmt(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
-def interval_text(estimate: Estimate) -> str:
+def interval_text(estimate: Estimate, lang: str = "en") -> str:
     """``[low, high]``, or why there is none (too few runs with cases)."""
     if estimate.n == 0:
-        return "no cases in any run"
+        return label("term", "cli_no_cases", lang)
     if estimate.too_few:
-        return f"too few cases ({estimate.n} of {estimate.runs} runs)"
+        return label("term", "cli_too_few", lang).format(n=estimate.n, runs=estimate.runs)
     if estimate.runs == 1:
         return ""
     return f"[{fmt(estimate.low)}, {fmt(estimate.high)}]"
@@ -49,30 +52,50 @@ def grid_values(grids: pd.DataFrame, column: str, grid_ids: Sequence[str]) -> np
     return by_grid.reindex(list(grid_ids)).to_numpy(dtype=float)
 
 
-def print_summary(result: RunResult) -> None:
+def _pad(text: str, width: int, *, right: bool = False) -> str:
+    """``text`` padded to ``width`` columns of a terminal (a Chinese character takes two)."""
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    space = " " * max(width - columns, 0)
+    return space + text if right else text + space
+
+
+def print_summary(result: RunResult, lang: str = "en") -> None:
     """The outcome metrics as a readable table: mean, 95% interval and runs behind each mean."""
-    n = len(result.seeds)
-    seeds = f"seed {result.seeds[0]}" if n == 1 else f"seeds {result.seeds[0]}..{result.seeds[-1]}"
-    print(f"\n{result.scenario.name}: {result.days} days, {n} run(s), {seeds}")
-    print(f"{'metric':36s} {'value':>12s} {'95% interval':>30s} {'runs':>5s}  meaning")
+    t = partial(label, "term", lang=lang)
+    n, first, last = len(result.seeds), result.seeds[0], result.seeds[-1]
+    seeds = (
+        t("cli_seed").format(seed=first)
+        if n == 1
+        else t("cli_seeds").format(first=first, last=last)
+    )
+    print(
+        "\n"
+        + t("cli_run_title").format(name=result.scenario.name, days=result.days, n=n, seeds=seeds)
+    )
+    print(f"{_pad(t('cli_metric'), 36)} {_pad(t('cli_value'), 12, right=True)} "
+          f"{_pad(t('cli_interval'), 30, right=True)} {_pad(t('cli_runs'), 5, right=True)}  {t('cli_meaning')}")  # fmt: skip
     for name, meaning in METRICS.items():
         found = estimate(result.summary[name].to_numpy(dtype=float), share=name in SHARES)
         runs = f"{found.n}/{found.runs}"
+        shown = meaning if lang == "en" else label("metric", name, lang)
         print(
-            f"{name:36s} {fmt(found.mean):>12s} {interval_text(found):>30s} {runs:>5s}  {meaning}"
+            f"{name:36s} {fmt(found.mean):>12s} {_pad(interval_text(found, lang), 30, right=True)} "
+            f"{runs:>5s}  {shown}"
         )
 
 
-def print_differences(differences: pd.DataFrame) -> None:
+def print_differences(differences: pd.DataFrame, lang: str = "en") -> None:
     """Each scenario against the first: means, the difference and its 95% CI; * marks CI excluding 0."""
+    t = partial(label, "term", lang=lang)
     for name, table in differences.groupby("scenario", sort=False):
         reference = table["reference"].iloc[0]
-        print(f"\n{name} against {reference} (paired by seed; * = 95% CI excludes zero)")
-        print(f"{'metric':36s} {reference[:12]:>12s} {name[:12]:>12s} {'difference':>12s}  95% CI")
+        print("\n" + t("cli_against").format(name=name, reference=reference))
+        print(f"{_pad(t('cli_metric'), 36)} {reference[:12]:>12s} {name[:12]:>12s} "
+              f"{_pad(t('difference'), 12, right=True)}  {t('cli_ci')}")  # fmt: skip
         for row in table.itertuples():
             ci = f"[{fmt(row.ci_low)}, {fmt(row.ci_high)}]" if np.isfinite(row.ci_low) else ""
             if getattr(row, "too_few", False):
-                ci = f"too few cases ({row.n} paired runs)"
+                ci = t("cli_too_few_pairs").format(n=row.n)
             flag = "*" if row.significant else " "
             difference = ("+" if row.difference > 0 else "") + fmt(row.difference)
             print(
@@ -81,19 +104,21 @@ def print_differences(differences: pd.DataFrame) -> None:
             )
 
 
-def cost_lines(costs: pd.DataFrame) -> list[str]:
+def cost_lines(costs: pd.DataFrame, lang: str = "en") -> list[str]:
     """The cost-effectiveness table as text lines: for each scenario against the first, the
     change in annual cost and the cost per escalation, incident and petition averted a year."""
+    t = partial(label, "term", lang=lang)
     lines = []
     for name, table in costs.groupby("scenario", sort=False):
         reference = table["reference"].iloc[0]
         change = table["cost_change_wan_yuan"].iloc[0]
+        lines.append("\n" + t("cli_cost_title").format(
+            name=name, reference=reference, change=("+" if change > 0 else "") + fmt(change),
+            n=table["n"].iloc[0],
+        ))  # fmt: skip
         lines.append(
-            f"\n{name} against {reference}: annual cost {'+' if change > 0 else ''}{fmt(change)} "
-            f"wan yuan (district cases a year; 95% CIs over {table['n'].iloc[0]} paired runs)"
-        )
-        lines.append(
-            f"{'case':12s} {'averted a year':>16s}  {'95% CI':24s} cost per case averted (wan yuan)"
+            f"{_pad(t('case'), 12)} {_pad(t('cli_averted'), 16, right=True)}  "
+            f"{_pad(t('cli_ci'), 24)} {t('cost_per_averted')}"
         )
         for row in table.itertuples():
             averted = (
@@ -104,12 +129,13 @@ def cost_lines(costs: pd.DataFrame) -> list[str]:
             per = (
                 f"{fmt(row.cost_per_case_wan_yuan)} [{fmt(row.cost_per_case_low)}, {fmt(row.cost_per_case_high)}]"
                 if row.estimable
-                else "not estimable (the cases averted may be none)"
+                else t("not_estimable")
             )
-            lines.append(f"{row.case:12s} {fmt(row.averted_per_year):>16s}  {averted:24s} {per}")
+            case = _pad(t("case_" + row.case), 12)
+            lines.append(f"{case} {fmt(row.averted_per_year):>16s}  {averted:24s} {per}")
     return lines
 
 
-def print_costs(costs: pd.DataFrame) -> None:
+def print_costs(costs: pd.DataFrame, lang: str = "en") -> None:
     """Print :func:`cost_lines`."""
-    print("\n".join(cost_lines(costs)))
+    print("\n".join(cost_lines(costs, lang)))

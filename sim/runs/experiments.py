@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from sim.labels import label
 from sim.model.governance import GovernanceModel
 from sim.model.metrics import METRICS, SHARES, grid_outcomes, yearly
 from sim.model.timeline import Timeline
@@ -37,6 +38,7 @@ def simulate(
     seed: int | None = None,
     timeline: Timeline | None = None,
     progress: bool = False,
+    lang: str = "en",
 ) -> GovernanceModel:
     """Build a model, run its warm-up (``run.warmup_days``) and then ``days`` measured days.
 
@@ -49,15 +51,19 @@ def simulate(
     if timeline:
         timeline.check_days(days)
     with tqdm(
-        total=days, unit="day", disable=not progress, leave=False, desc="building the district"
+        total=days,
+        unit=label("term", "progress_day", lang),
+        disable=not progress,
+        leave=False,
+        desc=label("term", "progress_building", lang),
     ) as bar:
         model = GovernanceModel(params, rng=seed, timeline=timeline)
         bar.reset(total=model.warmup + days)
-        bar.set_description("warming up")
+        bar.set_description(label("term", "progress_warming", lang))
         for _ in range(model.warmup):
             model.run_for(1)
             bar.update()
-        bar.set_description("simulating")
+        bar.set_description(label("term", "progress_simulating", lang))
         for _ in range(days):
             model.run_for(1)
             bar.update()
@@ -133,13 +139,24 @@ def year_table(model: GovernanceModel, ids: Mapping[str, Any] | None = None) -> 
 
 
 def _one_run(
-    scenario: Scenario, *, days: int, seed: int, run_id: int, progress: bool = False
+    scenario: Scenario,
+    *,
+    days: int,
+    seed: int,
+    run_id: int,
+    progress: bool = False,
+    lang: str = "en",
 ) -> tuple:
     """One replicate (a separate process may run it): its summary row, series, grids, years,
     petitions by subject, seconds, towns and villages."""
     started = time.perf_counter()
     model = simulate(
-        scenario.params, days=days, seed=seed, timeline=scenario.timeline, progress=progress
+        scenario.params,
+        days=days,
+        seed=seed,
+        timeline=scenario.timeline,
+        progress=progress,
+        lang=lang,
     )
     ids = {"scenario": scenario.name, "run": run_id, "seed": seed}
     row = ids | {name: model.current[name] for name in METRICS}
@@ -163,11 +180,13 @@ def run_scenarios(
     seed: int = 1,
     workers: int | None = None,
     progress: bool = False,
+    lang: str = "en",
 ) -> list[RunResult]:
     """Run every scenario with seeds ``seed, seed+1, ...``, in parallel over ``workers`` processes.
 
     Every scenario gets the same seeds (common random numbers), so their
-    differences are sharp. Results do not depend on ``workers``.
+    differences are sharp. Results do not depend on ``workers``. ``lang`` is the language
+    of the progress bars.
     """
     if days < 1 or replicates < 1:
         raise ValueError(f"days and replicates must be at least 1, got {days} and {replicates}")
@@ -186,7 +205,9 @@ def run_scenarios(
         try:
             with (
                 executor_for(workers=workers) as pool,
-                tqdm(total=len(jobs), unit="run", disable=not progress) as bar,
+                tqdm(
+                    total=len(jobs), unit=label("term", "progress_run", lang), disable=not progress
+                ) as bar,
             ):
                 futures = {
                     pool.submit(_one_run, scenarios[s], days=days, seed=seeds[r], run_id=r): (s, r)
@@ -202,11 +223,12 @@ def run_scenarios(
                   file=sys.stderr)  # fmt: skip
             workers, done = 1, {}
     if workers == 1:
-        with tqdm(total=len(jobs), unit="run", disable=not progress or len(jobs) == 1) as bar:
+        with tqdm(total=len(jobs), unit=label("term", "progress_run", lang),
+                  disable=not progress or len(jobs) == 1) as bar:  # fmt: skip
             for s, r in jobs:
                 done[s, r] = _one_run(
                     scenarios[s], days=days, seed=seeds[r], run_id=r,
-                    progress=progress and len(jobs) == 1,
+                    progress=progress and len(jobs) == 1, lang=lang,
                 )  # fmt: skip
                 bar.update()
     wall = time.perf_counter() - started
