@@ -70,3 +70,49 @@ def test_every_row_of_the_label_file_has_a_kind_key_and_both_languages():
     for row in rows[1:]:
         assert len(row) == 4 and all(row), row  # a comma in a field must be quoted
     assert len({(r[0], r[1]) for r in rows[1:]}) == len(rows) - 1  # no key twice
+
+
+def untranslated() -> list[str]:
+    """Every user-facing text still without Chinese: label rows, the app's levers and their
+    choices, the metrics, the case subjects, the towns and the shipped scenarios' descriptions."""
+    import csv
+    from importlib import resources
+
+    from sim.model.disputes import DISPUTE_TYPES
+    from sim.runs.scenario import SCENARIO_DIR, list_scenarios, load_scenario
+    from sim.viz.controls import CONTROL_KEYS
+
+    missing = []
+    text = resources.files("sim.data").joinpath("labels.csv").read_text(encoding="utf-8")
+    for row in csv.DictReader(text.splitlines()):
+        if not CJK.search(row["zh"]):
+            missing.append(f"labels.csv: {row['kind']} {row['key']}")
+    needed = [("parameter", k) for k in CONTROL_KEYS]
+    needed += [("choice", c) for k in CONTROL_KEYS for c in SCHEMA[k].choices or ()]
+    needed += [("metric", m) for m in METRICS] + [("subject", t.name) for t in DISPUTE_TYPES]
+    needed += [("origin", o) for o in ("dispute", "claim")]
+    needed += [("town", t) for t in load_geography().town_names]
+    for kind, key in needed:
+        if not CJK.search(label(kind, key, "zh")):
+            missing.append(f"{kind} {key}")
+    files = [
+        *list_scenarios(),
+        *(f"examples/{p.stem}" for p in (SCENARIO_DIR / "examples").glob("*.toml")),
+    ]
+    for name in files:
+        if not CJK.search(load_scenario(SCENARIO_DIR / f"{name}.toml").description_zh):
+            missing.append(f"scenarios/{name}.toml: description_zh")
+    return missing
+
+
+def test_nothing_user_facing_is_left_untranslated():
+    assert untranslated() == []
+
+
+def test_a_missing_chinese_description_shows_the_english_one_marked(tmp_path):
+    from sim.runs.scenario import load_scenario
+
+    path = tmp_path / "mine.toml"
+    path.write_text('extends = "baseline"\ndescription = "My plan"\n', encoding="utf-8")
+    assert load_scenario(path).title("zh") == "[英文] My plan"
+    assert load_scenario("muzhou").title("zh") == "仅睦洲镇，全人口规模"
