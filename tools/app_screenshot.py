@@ -1,9 +1,10 @@
 """Take the README's screenshot of the web app (docs/img/app.png) in Debian's chromium.
 
-    python tools/app_screenshot.py [--out docs/img/app.png] [--days 90]
+    python tools/app_screenshot.py [--out docs/img/app.png] [--days 90] [--lang zh]
 
-Starts ``govsim app`` on a free port, runs the baseline for ``--days`` days,
-and saves a PNG of the window (kept small: a palette PNG via Pillow).
+Starts ``govsim app`` on a free port, runs the baseline for ``--days`` days (in
+Chinese with ``--lang zh``: the language switch is clicked first), and saves a
+PNG of the window (kept small: a palette PNG via Pillow).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="docs/img/app.png")
     parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--lang", choices=("en", "zh"), default="en")
     args = parser.parse_args()
     from PIL import Image
     from playwright.sync_api import sync_playwright
@@ -28,9 +30,17 @@ def main() -> None:
         page = browser.new_page(viewport={"width": 1400, "height": 1050})
         page.goto(url)
         page.locator("path.grid-shape").first.wait_for(state="attached", timeout=60_000)
+        run_30, day_text = "Run 30 days", "Day {day}"
+        if args.lang == "zh":
+            page.get_by_role("button", name="中文").click()
+            run_30, day_text = "运行 30 天", "第 {day} 天"
+            page.get_by_role("button", name=run_30).wait_for()
         for day in range(30, args.days + 1, 30):
-            page.get_by_role("button", name="Run 30 days").click()
-            page.locator(".govsim-day", has_text=f"Day {day}").wait_for()
+            page.get_by_role("button", name=run_30).click()
+            page.locator(".govsim-day", has_text=day_text.format(day=day)).wait_for()
+        if args.lang == "zh":  # a grid's card too: its village beside its town and the district
+            page.locator("path.grid-shape").nth(620).click()
+            page.locator(".govsim-place-details").wait_for()
         page.screenshot(path=raw)
         browser.close()
     image = Image.open(raw).convert("RGB").quantize(colors=128)

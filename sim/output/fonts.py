@@ -33,3 +33,19 @@ def use_cjk_font() -> str:
     families = [f for f in matplotlib.rcParams["font.family"] if f != CJK_FAMILY]
     matplotlib.rcParams["font.family"] = [*families, CJK_FAMILY]
     return CJK_FAMILY
+
+
+def fontconfig_file() -> Path:
+    """A fontconfig file that adds the project's CJK font to the machine's fonts, for a browser
+    started with ``FONTCONFIG_FILE`` set to it (headless Chromium then draws the app's Chinese)."""
+    import tempfile
+
+    path = Path(tempfile.gettempdir()) / "govsim-fonts.conf"
+    text = (
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+        '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n'
+        f"  <dir>{cjk_font_path().parent}</dir>\n</fontconfig>\n"
+    )
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    return path

@@ -67,7 +67,7 @@ def label(p: Parameter, lang: str = DEFAULT_LANGUAGE) -> str:
     bounds = ""
     if p.low is not None and p.high is not None:
         bounds = f", {p.low:g}-{p.high:g}"
-    return f"{shown('parameter', p.key, lang, english=p.doc)} ({p.unit}{bounds})"
+    return f"{shown('parameter', p.key, lang, english=p.doc)} ({table_label('unit', p.unit, lang)}{bounds})"
 
 
 def choice_name(code: str, lang: str = DEFAULT_LANGUAGE) -> str:

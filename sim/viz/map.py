@@ -65,7 +65,7 @@ def GridMap(
     only the colours and values, and a change of ``lang`` only the names.
     Clicking a grid calls ``on_select(index)``.
     """
-    unit = MAP_METRICS[metric][1]
+    unit = table_label("unit", MAP_METRICS[metric][1], lang)
     vmin, vmax = limits
     return _GridMapView(
         paths=list(shapes.grid_paths),
@@ -96,7 +96,7 @@ def GridDetails(
     """The figures of one grid (the one clicked on the map)."""
     title = app_text("grid", lang, name=name)
     with solara.Card(title=title, classes=["govsim-grid-details"]) as card:
-        rows = [f"| {map_metric_name(k, lang)} | {v:.2f} | {MAP_METRICS[k][1]} |"
+        rows = [f"| {map_metric_name(k, lang)} | {v:.2f} | {table_label('unit', MAP_METRICS[k][1], lang)} |"
                 for k, v in figures.items() if k in MAP_METRICS]  # fmt: skip
         header = " | ".join(app_text(k, lang) for k in ("figure", "value", "unit"))
         solara.Markdown(f"| {header} |\n|---|---|---|\n" + "\n".join(rows))

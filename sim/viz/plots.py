@@ -113,22 +113,25 @@ def MetricPlots(
         for metric, unit in KEY_METRICS.items():
             with solara.Div(style={"width": "320px"}):
                 curves = curve_series(series, metric, lang=lang)
-                LineChart(title=metric_name(metric, lang), unit=unit, series=curves, marks=marks)
+                LineChart(title=metric_name(metric, lang), unit=label("unit", unit, lang),
+                          series=curves, marks=marks)  # fmt: skip
     return row
 
 
-def format_value(value: float, unit: str) -> str:
+def format_value(value: float, unit: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """A metric value for a card: shares as percentages, other values with one decimal."""
     if value is None or not math.isfinite(value):
-        return "n/a"
+        return label("term", "not_available", lang)
     return f"{value:.1%}" if unit == "share" else f"{value:,.1f}"
 
 
-def table_value(value: float, metric: str, *, difference: bool = False) -> str:
+def table_value(
+    value: float, metric: str, *, difference: bool = False, lang: str = DEFAULT_LANGUAGE
+) -> str:
     """A value in a table, as the cards show it: shares in percent (differences in percentage
     points), other metrics to 4 significant digits, as in every report table."""
     if value is None or not math.isfinite(value):
-        return "n/a"
+        return label("term", "not_available", lang)
     if metric not in SHARES:
         return ("+" if difference and value > 0 else "") + fmt(value)
     if difference:
@@ -150,11 +153,11 @@ def KpiCards(
                 for name, values in current.items():
                     prefix = f"{name}: " if len(current) > 1 else ""
                     solara.Text(
-                        prefix + format_value(values[metric], unit),
+                        prefix + format_value(values[metric], unit, lang),
                         style={"font-size": "20px", "font-weight": "600", "display": "block"},
                         classes=[f"govsim-kpi-{metric}"],
                     )
-                solara.Text(unit, style={"font-size": "11px", "color": "#777"})
+                solara.Text(label("unit", unit, lang), style={"font-size": "11px", "color": "#777"})
     return row
 
 
@@ -190,8 +193,8 @@ def DifferencesTable(*, differences: pd.DataFrame, lang: str = DEFAULT_LANGUAGE)
     """Each metric for A and B and B - A (same seed: common random numbers)."""
     lines = [f"| {label('term', 'metric', lang)} | A | B | B - A |", "|---|---:|---:|---:|"]
     for row in differences.itertuples(index=False):
-        a, b = (table_value(v, row.metric) for v in (row.A, row.B))
-        diff = table_value(row[3], row.metric, difference=True)
+        a, b = (table_value(v, row.metric, lang=lang) for v in (row.A, row.B))
+        diff = table_value(row[3], row.metric, difference=True, lang=lang)
         name = shown("metric", row.metric, lang, english=row.metric)
         lines.append(f"| {name} | {a} | {b} | {diff} |")
     with solara.Div(classes=["govsim-differences"]) as div:

@@ -65,7 +65,11 @@ def served_app(*, log: IO[str] | None = None, timeout: float = 90.0) -> Iterator
 
 
 def launch_chromium(playwright: Any) -> Any:
-    """Debian's chromium (never a downloaded browser), headless, driven by Playwright."""
+    """Debian's chromium (never a downloaded browser), headless, driven by Playwright, with the
+    project's CJK font added to the machine's (:func:`sim.output.fonts.fontconfig_file`)."""
+    from sim.output.fonts import fontconfig_file
+
     return playwright.chromium.launch(
-        executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS
-    )
+        executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS,
+        env={**os.environ, "FONTCONFIG_FILE": str(fontconfig_file())},
+    )  # fmt: skip
