@@ -1,6 +1,6 @@
 """Draw ``docs/img/report.png``: the day-by-day figure of the HTML report, for the README.
 
-    python tools/report_picture.py      # under a minute
+    python tools/report_picture.py [--lang zh]     # under a minute; zh: docs/img/report_zh.png
 
 The comparison ``govsim compare baseline double_grid_workers`` (1,000 against
 2,000 grid workers): the whole district at 20% scale, 4 replicates of a
@@ -9,6 +9,7 @@ year, seeds 1-4.
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from sim.output.figures import timeseries_figure
@@ -21,11 +22,15 @@ SCALE = {"population.scale": 0.2}
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lang", choices=("en", "zh"), default="en")
+    lang = parser.parse_args().lang
+    out = OUT if lang == "en" else OUT.with_name("report_zh.png")
     scenarios = [load_scenario(name).with_overrides(SCALE) for name in SCENARIOS]
     results = run_scenarios(scenarios, days=365, replicates=4, seed=1)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    timeseries_figure(results).savefig(OUT, dpi=80)
-    print(f"wrote {OUT} ({OUT.stat().st_size / 1e3:.0f} kB)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    timeseries_figure(results, lang=lang).savefig(out, dpi=80)
+    print(f"wrote {out} ({out.stat().st_size / 1e3:.0f} kB)")
 
 
 if __name__ == "__main__":
