@@ -106,3 +106,25 @@ def test_every_toml_example_is_a_valid_scenario(tmp_path):
             ROOT / "scenarios" / "baseline.toml"
         ) if i == 0 else None
         load_scenario(path)
+
+
+def test_the_chinese_readme_keeps_in_step_with_the_english_one():
+    """README.zh.md: its commands are the English README's, it names every scenario the English
+    one lists, its pictures exist, and the English one links to it."""
+    chinese = (ROOT / "README.zh.md").read_text(encoding="utf-8")
+    zh_commands = []
+    for block in re.findall(r"^```sh\n(.*?)^```", chinese, flags=re.S | re.M):
+        zh_commands += [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
+    english = {c.split("  #")[0].strip() for c in shell_commands()}
+    assert zh_commands and set(zh_commands) <= english, set(zh_commands) - english
+    from sim.runs.scenario import list_scenarios
+
+    scenarios = set(list_scenarios())
+    listed = [n for n in re.findall(r"^\| `([a-z_0-9]+)` \|", README, flags=re.M) if n in scenarios]
+    assert scenarios <= set(listed)
+    for name in listed:
+        assert f"`{name}`" in chinese, name
+    for picture in re.findall(r"\]\((docs/img/[^)]+)\)", chinese):
+        assert (ROOT / picture).is_file(), picture
+    assert "docs/img/app_zh.png" in chinese and "docs/img/report_zh.png" in chinese
+    assert "[中文](README.zh.md)" in README

@@ -29,10 +29,10 @@ def interval_text(estimate: Estimate, lang: str = "en") -> str:
     """``[low, high]``, or why there is none (too few runs with cases)."""
     if estimate.n == 0:
         return label("term", "cli_no_cases", lang)
+    if estimate.runs == 1:
+        return label("term", "cli_one_run", lang)
     if estimate.too_few:
         return label("term", "cli_too_few", lang).format(n=estimate.n, runs=estimate.runs)
-    if estimate.runs == 1:
-        return ""
     return f"[{fmt(estimate.low)}, {fmt(estimate.high)}]"
 
 
