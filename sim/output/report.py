@@ -70,22 +70,28 @@ def _seeds(seeds: list[int]) -> str:
     return ", ".join(str(s) for s in seeds)
 
 
-def _setting(key: str, value: Any) -> str:
+def _setting(key: str, value: Any, lang: str = "en") -> str:
+    term = partial(label, "term", lang=lang)
     if isinstance(value, list):
-        shown = ", ".join(str(v) for v in value) or "none"
+        shown = ", ".join(str(v) for v in value) or term("setting_none")
+    elif isinstance(value, dict):
+        shown = "{" + ", ".join(f"{k} = {v}" for k, v in value.items()) + "}"
     elif isinstance(value, bool):
-        shown = "on" if value else "off"
+        shown = term("setting_on") if value else term("setting_off")
     elif isinstance(value, int | float) and key in SCHEMA:
-        shown = f"{value if isinstance(value, int) else f'{value:g}'} {SCHEMA[key].unit}"
+        number = value if isinstance(value, int) else f"{value:g}"
+        shown = f"{number} {label('unit', SCHEMA[key].unit, lang)}"
     else:
         shown = str(value)
     return f"<code>{_text(key)}</code> = {_text(shown)}"
 
 
-def _changed_settings(result: RunResult) -> str:
+def _changed_settings(result: RunResult, lang: str = "en") -> str:
     base, params = defaults(), result.scenario.params
     changed = [k for k in result.scenario.overrides if k in params and params[k] != base.get(k)]
-    shown = "; ".join(_setting(k, params[k]) for k in changed) or "none"
+    shown = "; ".join(_setting(k, params[k], lang) for k in changed) or label(
+        "term", "setting_none", lang
+    )
     for kind, entries in result.scenario.timeline.to_dict().items():
         for entry in entries:  # an intervention or event, e.g. {"day": 90, "settings": {...}}
             items = (
@@ -95,7 +101,8 @@ def _changed_settings(result: RunResult) -> str:
                 for key, value in entry.items()
                 if value not in ("", None)
             )
-            shown += f"<br>{_text(kind.removesuffix('s'))}: {_text('; '.join(items))}"
+            name = label("term", "setting_" + kind.removesuffix("s"), lang)
+            shown += f"<br>{_text(name)}: {_text('; '.join(items))}"
     return shown
 
 
@@ -108,7 +115,7 @@ def _provenance(results: Sequence[RunResult], t: Callable[[str], str], lang: str
         f"<tr><td><b>{_text(r.scenario.name)}</b></td><td>{_text(r.scenario.title(lang))}</td>"
         f"<td class='num'>{r.days}</td><td class='num'>{len(r.seeds)}</td>"
         f"<td>{_text(_seeds(r.seeds))}</td><td><code>{_text(r.scenario.sha256[:12])}</code></td>"
-        f"<td>{_changed_settings(r)}</td></tr>"
+        f"<td>{_changed_settings(r, lang)}</td></tr>"
         for r in results
     )
     written = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
