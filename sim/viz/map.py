@@ -69,7 +69,7 @@ def GridMap(
     vmin, vmax = limits
     return _GridMapView(
         paths=list(shapes.grid_paths),
-        names=list(shapes.grid_names),
+        names=list(shapes.names(lang)),
         town_paths=list(shapes.town_paths),
         town_labels=[[table_label("town", name, lang), x, y] for name, x, y in shapes.town_labels],
         width=shapes.width,

@@ -116,7 +116,7 @@ def Maps(
             for run, values in zip(session.runs, grids, strict=True):
                 figures = {k: float(values[k][selected]) for k in MAP_METRICS}
                 name = app_text(
-                    "grid_of_policy", lang, grid=shapes.grid_names[selected], name=run.name
+                    "grid_of_policy", lang, grid=shapes.names(lang)[selected], name=run.name
                 )
                 GridDetails(name=name, figures=figures, lang=lang)
                 geo = session.geography

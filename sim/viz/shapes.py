@@ -12,6 +12,7 @@ from functools import lru_cache
 import numpy as np
 import shapely
 
+from sim.labels import label
 from sim.model.geography import KM_PER_DEG_LON_EQUATOR, Geography
 
 WIDTH = 600.0  # SVG user units across the map
@@ -25,10 +26,17 @@ class MapShapes:
     width: float
     height: float
     grid_paths: tuple[str, ...]
-    grid_names: tuple[str, ...]  # "grid id, village, town"
+    grid_names: tuple[str, ...]  # "grid id, village, town" in English
     town_paths: tuple[str, ...]
     town_labels: tuple[tuple[str, float, float], ...]  # name, x, y
     scale_bar: tuple[float, str] = (0.0, "")  # length in SVG units, and its label ("10 km")
+    grid_names_zh: tuple[
+        str, ...
+    ] = ()  # "grid id，村，镇" in Chinese (English where a name has none)
+
+    def names(self, lang: str) -> tuple[str, ...]:
+        """The grids' names in ``lang``."""
+        return self.grid_names_zh if lang == "zh" and self.grid_names_zh else self.grid_names
 
 
 def _path(rings: list[np.ndarray]) -> str:
@@ -65,9 +73,13 @@ def build_shapes(geo: Geography, *, width: float = WIDTH) -> MapShapes:
 
     grid_paths = tuple(_path([project(r) for r in grid]) for grid in geo.polygons)
     names = tuple(
-        f"{gid}, {geo.village_names[v]} {geo.village_names_zh[v]}, {geo.town_names[geo.grid_town[i]]}".replace(
-            "  ", " "
-        )
+        f"{gid}, {geo.village_names[v]}, {geo.town_names[geo.grid_town[i]]}"
+        for i, gid in enumerate(geo.grid_ids)
+        for v in [geo.grid_village[i]]
+    )
+    names_zh = tuple(
+        f"{gid}，{geo.village_names_zh[v] or geo.village_names[v]}，"
+        f"{label('town', geo.town_names[geo.grid_town[i]], 'zh')}"
         for i, gid in enumerate(geo.grid_ids)
         for v in [geo.grid_village[i]]
     )
@@ -84,6 +96,7 @@ def build_shapes(geo: Geography, *, width: float = WIDTH) -> MapShapes:
         height=round(float(height), 1),
         grid_paths=grid_paths,
         grid_names=names,
+        grid_names_zh=names_zh,
         town_paths=tuple(town_paths),
         town_labels=tuple(town_labels),
         scale_bar=_scale_bar(width, scale),

@@ -476,3 +476,14 @@ def test_compare_mode_gives_the_cost_per_case_averted_of_one_pair_of_runs():
 
     _box, rc = solara.render(CostTable(costs=session.costs(), lang="zh"))
     assert "每避免一件的成本" in _markdown(rc)
+
+
+def test_grid_names_are_all_chinese_in_chinese_and_all_english_in_english():
+    shapes = shapes_for(load_geography())
+    geo = load_geography()
+    muzhou = int(np.flatnonzero(geo.grid_town == geo.town_names.index("Muzhou"))[0])
+    zh, en = shapes.names("zh")[muzhou], shapes.names("en")[muzhou]
+    village = geo.grid_village[muzhou]
+    assert zh.endswith("，睦洲") and geo.village_names_zh[village] in zh
+    assert en.endswith(", Muzhou") and geo.village_names[village] in en
+    assert not re.search("[\u4e00-\u9fff]", en)
