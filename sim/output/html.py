@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.output.tables import fmt
+from sim.output.tables import fmt as number_format
+from sim.output.tables import percent_text as percent_format
 from sim.runs.statistics import estimate
 
 
@@ -24,9 +25,13 @@ def text(value: Any) -> str:
     return html.escape(str(value))
 
 
-def mean_interval(values: np.ndarray, *, share: bool, t: Callable[[str], str]) -> str:
-    """The mean, its 95% interval and the runs behind it (or that there are too few)."""
+def mean_interval(
+    values: np.ndarray, *, share: bool, t: Callable[[str], str], percent: bool = False
+) -> str:
+    """The mean, its 95% interval and the runs behind it (or that there are too few); with
+    ``percent`` a share is shown in per cent (the Chinese report's way; CSV files keep fractions)."""
     found = estimate(values, share=share)
+    fmt = percent_format if percent and share else number_format
     n = f"<span class='meaning'>n = {found.n}/{found.runs}</span>"
     if found.runs == 1 or found.n == 0:
         return fmt(found.mean)

@@ -132,7 +132,7 @@ def _summary(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -
     body = ""
     for name, meaning in METRICS.items():
         cells = "".join(
-            f"<td class='num'>{_mean_interval(r.summary[name].to_numpy(dtype=float), share=name in SHARES, t=t)}</td>"
+            f"<td class='num'>{_mean_interval(r.summary[name].to_numpy(dtype=float), share=name in SHARES, t=t, percent=lang == 'zh')}</td>"
             for r in results
         )
         shown = meaning if lang == "en" else label("metric", name, lang)
@@ -174,7 +174,9 @@ def _by_year(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -
                 values = r.years.loc[r.years["year"] == year, name] if len(r.years) else []
                 found = np.asarray(values, dtype=float)
                 shown_value = (
-                    _mean_interval(found, share=name in SHARES, t=t) if len(found) else "–"
+                    _mean_interval(found, share=name in SHARES, t=t, percent=lang == "zh")
+                    if len(found)
+                    else "–"
                 )
                 cells += f"<td class='num'>{shown_value}</td>"
             body += f"<tr>{first}<td>{_text(r.scenario.name)}</td>{cells}</tr>"

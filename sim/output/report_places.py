@@ -92,7 +92,7 @@ def towns_section(results: Sequence[RunResult], t: Callable[[str], str], lang: s
         for r in tables:
             rows = r.towns[r.towns["town"] == town]
             cells = "".join(
-                f"<td class='num'>{_mean_interval(rows[c].to_numpy(dtype=float), share=share, t=t)}</td>"
+                f"<td class='num'>{_mean_interval(rows[c].to_numpy(dtype=float), share=share, t=t, percent=lang == 'zh')}</td>"
                 for c, share in TOWN_COLUMNS.items()
             )
             body += f"<tr>{first}<td>{_text(r.scenario.name)}</td>{cells}</tr>"

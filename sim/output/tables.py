@@ -25,15 +25,21 @@ def fmt(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
-def interval_text(estimate: Estimate, lang: str = "en") -> str:
-    """``[low, high]``, or why there is none (too few runs with cases)."""
+def interval_text(estimate: Estimate, lang: str = "en", *, percent: bool = False) -> str:
+    """``[low, high]`` (in per cent with ``percent``), or why there is none (too few runs)."""
     if estimate.n == 0:
         return label("term", "cli_no_cases", lang)
     if estimate.runs == 1:
         return label("term", "cli_one_run", lang)
     if estimate.too_few:
         return label("term", "cli_too_few", lang).format(n=estimate.n, runs=estimate.runs)
-    return f"[{fmt(estimate.low)}, {fmt(estimate.high)}]"
+    shown = percent_text if percent else fmt
+    return f"[{shown(estimate.low)}, {shown(estimate.high)}]"
+
+
+def percent_text(value: float) -> str:
+    """A share in per cent to one decimal place; "–" when unknown."""
+    return "–" if value is None or not np.isfinite(value) else f"{value:.1%}"
 
 
 COUNTS_PER_1K = ("open_disputes", "escalations", "incidents")  # mapped per 1,000 residents
@@ -78,10 +84,10 @@ def print_summary(result: RunResult, lang: str = "en") -> None:
         found = estimate(result.summary[name].to_numpy(dtype=float), share=name in SHARES)
         runs = f"{found.n}/{found.runs}"
         shown = meaning if lang == "en" else label("metric", name, lang)
-        print(
-            f"{name:36s} {fmt(found.mean):>12s} {_pad(interval_text(found, lang), 30, right=True)} "
-            f"{runs:>5s}  {shown}"
-        )
+        percent = lang == "zh" and name in SHARES  # in Chinese, shares in per cent
+        value = percent_text(found.mean) if percent else fmt(found.mean)
+        interval = interval_text(found, lang, percent=percent)
+        print(f"{name:36s} {value:>12s} {_pad(interval, 30, right=True)} {runs:>5s}  {shown}")
 
 
 def print_differences(differences: pd.DataFrame, lang: str = "en") -> None:

@@ -82,3 +82,21 @@ def test_every_message_phrase_is_translated_and_translation_keeps_the_rest():
     assert shown.startswith("scenarios/x.toml: map.towns: ") and "'Atlantis'" in shown
     assert "unknown town" not in shown and "did you mean" not in shown
     assert translate(line, "en") == line
+
+
+def test_in_chinese_shares_are_per_cent_for_people_and_fractions_in_files(tmp_path, capsys):
+    out = tmp_path / "zh"
+    assert (
+        main(["run", "muzhou", *QUICK, "--replicates", "3", "--lang", "zh", "--out", str(out)]) == 0
+    )
+    line = next(
+        row for row in capsys.readouterr().out.splitlines() if row.startswith("detected_share")
+    )
+    assert re.search(r"\d+\.\d%", line), line
+    import pandas as pd
+
+    detected = pd.read_csv(out / "summary.csv")["detected_share"]
+    assert ((detected > 0) & (detected <= 1)).all()
+    page = (out / "report.html").read_text(encoding="utf-8")
+    row = page.split("<code>detected_share</code>")[1].split("</tr>")[0]
+    assert "%" in row
