@@ -9,6 +9,7 @@ a chart with Chinese titles, axes, legends and town names shows them rather than
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -30,6 +31,9 @@ def use_cjk_font() -> str:
     from matplotlib import font_manager
 
     font_manager.fontManager.addfont(str(cjk_font_path()))
+    # Bold text asks every family of the list for a bold face; the CJK collection has none and
+    # matplotlib would log that on every chart (it then uses the regular face, as intended).
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     families = [f for f in matplotlib.rcParams["font.family"] if f != CJK_FAMILY]
     matplotlib.rcParams["font.family"] = [*families, CJK_FAMILY]
     return CJK_FAMILY

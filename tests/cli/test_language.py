@@ -86,9 +86,15 @@ def test_every_message_phrase_is_translated_and_translation_keeps_the_rest():
 
 def test_in_chinese_shares_are_per_cent_for_people_and_fractions_in_files(tmp_path, capsys):
     out = tmp_path / "zh"
-    assert (
-        main(["run", "muzhou", *QUICK, "--replicates", "3", "--lang", "zh", "--out", str(out)]) == 0
-    )
+    town = [
+        "--days",
+        "60",
+        "--set",
+        "run.warmup_days=60",
+        "--replicates",
+        "3",
+    ]  # Muzhou, full scale
+    assert main(["run", "muzhou", *town, "--lang", "zh", "--out", str(out)]) == 0
     line = next(
         row for row in capsys.readouterr().out.splitlines() if row.startswith("detected_share")
     )
