@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.cli.common import CliError, check_counts, command_line, output_folder, wrote
+from sim.labels import label
 from sim.model.parameters import ParameterError
 from sim.output.tables import fmt
 from sim.runs.scenario import parse_set
@@ -52,12 +53,11 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     finally:
         signal.signal(signal.SIGTERM, previous)
     if not args.quiet:
-        print(
-            f"{counts['ok']} runs done, {counts['failed']} failed, {counts['skipped']} already "
-            f"done before; wrote {out}/ (runs.csv, design.csv, manifest.json)"
-        )
+        print(label("term", "cli_sweep_done", args.lang).format(
+            ok=counts["ok"], failed=counts["failed"], skipped=counts["skipped"], out=f"{out}/",
+        ))  # fmt: skip
     if counts["failed"]:
-        print(f"govsim: {counts['failed']} runs failed: see the error column of {out}/runs.csv",
+        print(label("term", "cli_sweep_failed", args.lang).format(n=counts["failed"], out=out),
               file=sys.stderr)  # fmt: skip
 
 
@@ -94,7 +94,7 @@ def cmd_analyze(args: argparse.Namespace) -> None:
     written = write_analysis(results, out, metrics=args.metric, lever=args.lever,
                              echo=not args.quiet)  # fmt: skip
     if not args.quiet:
-        print(f"\nwrote {out}/ ({', '.join(p.name for p in written)})")
+        print("\n" + wrote(out, [p.name for p in written], replaced=False, lang=args.lang))
 
 
 def cmd_calibrate(args: argparse.Namespace) -> None:
@@ -112,7 +112,7 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
     if not args.quiet:
         print(wrote(out, ["calibrated.toml", "fit_report.html", "fit.csv", "fit.png",
                           "identification.csv", "evaluations.csv", "manifest.json"],
-                    replaced=replaced))  # fmt: skip
+                    replaced=replaced, lang=args.lang))  # fmt: skip
 
 
 def _calibrate(calibration: Calibration, out: Path, args: argparse.Namespace) -> pd.DataFrame:
