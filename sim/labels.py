@@ -1,9 +1,13 @@
 """User-facing labels in English and Chinese (design section 7).
 
-Every label the reports and the app show (metrics, per-grid figures, ladder
-levels, policy levers and their choices, report headings, the glossary) is one
-row of ``sim/data/labels.csv`` (``kind,key,en,zh``), so a translation is one
-file. Town names come from the district table (``sim/data/district.csv``,
+Every label the reports, the app and the command line show (metrics, per-grid
+figures, ladder levels, policy levers and their choices, units, case subjects,
+report headings and notes, chart axes, console tables, the glossary) is one row
+of ``sim/data/labels.csv`` (``kind,key,en,zh``), so a translation is one file.
+Rows of kind ``message`` are phrases of error messages: :func:`translate` puts
+them into Chinese and leaves the file names, keys and values as they are. The
+command line speaks Chinese with ``--lang zh`` or a ``zh_*`` locale
+(:func:`default_language`). Town names come from the district table (``sim/data/district.csv``,
 column ``name_zh``), where their sources are.
 
 >>> label("metric", "escalation_rate", "zh")
