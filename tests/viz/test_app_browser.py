@@ -214,14 +214,15 @@ def test_play_runs_days_until_pause(page):
 def test_language_switch_shows_chinese_without_restarting_the_run(page):
     page.get_by_role("button", name="Run 30 days").click()
     _wait_day(page, 30)
-    kpis = [re.sub(r"^.*\n", "", k) for k in _kpis(page)]  # the values, without the titles
+    kpis = [k.split("\n")[1] for k in _kpis(page)]  # the values, without titles and units
     page.locator(".govsim-language").get_by_role("button", name="中文").click()
     page.get_by_text("出村升级率").first.wait_for(timeout=10_000)
     page.locator(".govsim-map text", has_text="睦洲").wait_for(timeout=10_000)
     assert "睦洲" in page.locator(".govsim-map text").all_text_contents()
     assert page.locator(".govsim-day").inner_text() == "第 30 天"  # the same run, not restarted
     assert page.locator(".govsim-map").get_attribute("data-day") == "30"
-    assert [re.sub(r"^.*\n", "", k) for k in _kpis(page)] == kpis
+    assert [k.split("\n")[1] for k in _kpis(page)] == kpis
+    assert "比例" in _kpis(page)[0] and "share" not in _kpis(page)[0]  # units in Chinese too
     assert page.get_by_role("button", name="运行 30 天").is_visible()
     page.screenshot(path=ARTIFACTS / "app-chinese.png", full_page=True)
     page.locator(".govsim-language").get_by_role("button", name="English").click()
