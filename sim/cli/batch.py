@@ -92,7 +92,7 @@ def cmd_analyze(args: argparse.Namespace) -> None:
               f"x {results.manifest['replicates']} replicate(s); {len(results.runs)} runs ok, "
               f"{results.failed} failed, {missing} not run")  # fmt: skip
     written = write_analysis(results, out, metrics=args.metric, lever=args.lever,
-                             echo=not args.quiet)  # fmt: skip
+                             echo=not args.quiet, lang=args.lang)  # fmt: skip
     if not args.quiet:
         print("\n" + wrote(out, [p.name for p in written], replaced=False, lang=args.lang))
 

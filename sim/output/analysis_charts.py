@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-import textwrap
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from sim.labels import label
 from sim.model.metrics import METRICS
-from sim.output.figures import COLOURS, new_figure, plain
+from sim.output.figures import COLOURS, metric_name, new_figure, plain, wrap_text
 from sim.output.tables import fmt
 from sim.runs.analysis import IMPORTANCE, SweepResults, lever_effect, sensitivity
 from sim.runs.folders import check_out
@@ -25,8 +26,9 @@ def _numeric(values: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
 
 
-def lever_figure(results: SweepResults, *, lever: str, metric: str) -> Figure:
+def lever_figure(results: SweepResults, *, lever: str, metric: str, lang: str = "en") -> Figure:
     """Every run of the sweep as a point against ``lever``, and the mean with its 95% CI."""
+    t = partial(label, "term", lang=lang)
     table = lever_effect(results, lever=lever, metric=metric)
     runs = results.runs[[lever, metric]].dropna()
     fig = new_figure(figsize=(7.0, 4.6))
@@ -43,22 +45,22 @@ def lever_figure(results: SweepResults, *, lever: str, metric: str) -> Figure:
         x = x + rng.uniform(-0.12, 0.12, len(x)) * step
         if not numeric:
             ax.set_xticks(means_x, [plain(v) for v in table["value"]])
-    ax.scatter(x, runs[metric], s=14, color=COLOURS[0], alpha=0.45, lw=0, label="a run")
+    ax.scatter(x, runs[metric], s=14, color=COLOURS[0], alpha=0.45, lw=0, label=t("chart_a_run"))
     half = np.nan_to_num((table["ci_high"] - table["mean"]).to_numpy(dtype=float))
     width = (table["bin_high"] - table["bin_low"]) / 2 if "bin_low" in table else None
     line = "bin_low" in table or _numeric(table["value"])  # no line between categories
     ax.errorbar(means_x, table["mean"], yerr=half, xerr=width, fmt="o-" if line else "o", color="black", capsize=4,
-                lw=1.2, label="mean, 95% CI" + (" (bin)" if width is not None else ""))  # fmt: skip
+                lw=1.2, label=t("chart_mean_ci") + (t("chart_bin") if width is not None else ""))  # fmt: skip
     role = results.factor(lever).role
-    ax.set_xlabel(f"{lever} ({role})")
-    ax.set_ylabel(textwrap.fill(METRICS[metric], 48), fontsize=9)
-    ax.set_title(f"{metric} by {lever}: {len(runs)} runs", fontsize=10)
+    ax.set_xlabel(f"{lever} ({t('chart_' + role)})")
+    ax.set_ylabel(wrap_text(metric_name(metric, lang), 48, lang), fontsize=9)
+    ax.set_title(t("chart_by_lever").format(metric=metric, lever=lever, n=len(runs)), fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return fig
 
 
-def sensitivity_figure(table: pd.DataFrame, *, metric: str) -> Figure:
+def sensitivity_figure(table: pd.DataFrame, *, metric: str, lang: str = "en") -> Figure:
     """Bars of each factor's indices for ``metric``, most important on top, 95% CI whiskers.
 
     Sobol': S1 and ST side by side; Morris: mu* bars and sigma as a diamond.
@@ -66,6 +68,7 @@ def sensitivity_figure(table: pd.DataFrame, *, metric: str) -> Figure:
     """
     from matplotlib.patches import Patch
 
+    t = partial(label, "term", lang=lang)
     part = table[(table["metric"] == metric) & (table["role"] != "interaction")]
     if part.empty:
         raise ScenarioError(f"{metric}: no sensitivity indices in the table")
@@ -78,20 +81,20 @@ def sensitivity_figure(table: pd.DataFrame, *, metric: str) -> Figure:
     fig = new_figure(figsize=(7.5, 0.55 * len(wide) + 1.6))
     ax = fig.add_subplot()
     y = np.arange(len(wide))
-    bars = [("S1", "S1 (first order)"), ("ST", "ST (total)")] if method == "sobol" else [
-        ("mu_star", "mu* (mean |elementary effect|)")]  # fmt: skip
+    bars = [("S1", t("chart_s1")), ("ST", t("chart_st"))] if method == "sobol" else [
+        ("mu_star", t("chart_mu_star"))]  # fmt: skip
     height, shift = (0.4, 0.0) if method == "sobol" else (0.55, -0.12)  # Morris: room for sigma
-    for b, (index, label) in enumerate(bars):
+    for b, (index, name) in enumerate(bars):
         offset = y + shift + (b - (len(bars) - 1) / 2) * height
         drawn = ax.barh(offset, wide[index], height=height, color=COLOURS[2 * b], alpha=0.85,
-                        xerr=conf[index].reindex(wide.index), capsize=3, label=label)  # fmt: skip
+                        xerr=conf[index].reindex(wide.index), capsize=3, label=name)  # fmt: skip
         for patch, is_lever in zip(drawn.patches, lever, strict=True):
             patch.set_hatch("//" if is_lever else "")
     if method == "morris":
         ax.scatter(wide["sigma"], y + 0.3, marker="D", color=COLOURS[4], edgecolor="black",
-                   zorder=3, label="sigma (spread of the effects)")  # fmt: skip
+                   zorder=3, label=t("chart_sigma"))  # fmt: skip
     names = [
-        plain(f) + ("\n(lever)" if is_lever else "")
+        plain(f) + (f"\n({t('chart_lever')})" if is_lever else "")
         for f, is_lever in zip(wide.index, lever, strict=True)
     ]
     ax.set_yticks(y, names, fontsize=8)
@@ -100,11 +103,13 @@ def sensitivity_figure(table: pd.DataFrame, *, metric: str) -> Figure:
     ax.invert_yaxis()
     ax.axvline(0, color="black", lw=0.8)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_xlabel("share of variance (Sobol' index), 95% CI" if method == "sobol" else
-                  f"change of {metric} across the factor's range, 95% CI")  # fmt: skip
-    ax.set_title(textwrap.fill(f"{metric}: {METRICS.get(metric, '')}", 70), fontsize=9)
+    ax.set_xlabel(t("chart_sobol_axis") if method == "sobol" else
+                  t("chart_morris_axis").format(metric=metric))  # fmt: skip
+    ax.set_title(wrap_text(f"{metric}: {metric_name(metric, lang)}", 70, lang), fontsize=9)
     handles, _ = ax.get_legend_handles_labels()
-    handles.append(Patch(facecolor="white", edgecolor="black", hatch="//", label="a lever"))
+    handles.append(
+        Patch(facecolor="white", edgecolor="black", hatch="//", label=t("chart_a_lever"))
+    )
     ax.legend(handles=handles, fontsize=8, loc="lower right")
     return fig
 
@@ -148,6 +153,7 @@ def write_analysis(
     lever: str | None = None,
     metric: str | None = None,
     echo: bool = False,
+    lang: str = "en",
 ) -> list[Path]:
     """Write the analysis to ``out_folder``; ``echo`` also prints the tables. Returns the files.
 
@@ -170,7 +176,7 @@ def write_analysis(
         table.to_csv(written[-1], index=False, float_format="%.6g")
         for name in table["metric"].unique():
             written.append(out / f"sensitivity_{name}.png")
-            sensitivity_figure(table, metric=name).savefig(written[-1], dpi=110)
+            sensitivity_figure(table, metric=name, lang=lang).savefig(written[-1], dpi=110)
         if echo:
             print_sensitivity(table)
         return written
@@ -182,7 +188,7 @@ def write_analysis(
         written.append(out / f"{name}_by_{lever}.csv")
         table.to_csv(written[-1], index=False, float_format="%.6g")
         written.append(out / f"{name}_by_{lever}.png")
-        lever_figure(results, lever=lever, metric=name).savefig(written[-1], dpi=110)
+        lever_figure(results, lever=lever, metric=name, lang=lang).savefig(written[-1], dpi=110)
         if echo:
             print_lever_effect(table, lever=lever, metric=name)
     return written

@@ -54,7 +54,7 @@ def order_name(metric: str, lang: str = "en") -> str:
     return metric if lang == "en" else table_label("metric", metric, lang)
 
 
-def _wrap(text: str, width: int, lang: str) -> str:
+def wrap_text(text: str, width: int, lang: str) -> str:
     """Wrap ``text`` at ``width`` characters (Chinese has no spaces: half as many, anywhere)."""
     if lang == "en":
         return textwrap.fill(text, width)
@@ -260,7 +260,7 @@ def timeseries_figure(
                 low, high = daily["low"].clip(0, top), daily["high"].clip(0, top)
                 ax.fill_between(daily["day"], low, high, color=colour, alpha=0.2, lw=0)
         mark_interventions(ax, marks)
-        ax.set_title(_wrap(metric_name(metric, lang), 42, lang), fontsize=9)
+        ax.set_title(wrap_text(metric_name(metric, lang), 42, lang), fontsize=9)
         ax.set_ylabel(metric if lang == "en" else "", fontsize=8)  # in Chinese the title names it
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)

@@ -79,3 +79,20 @@ def test_the_chinese_report_draws_its_charts_in_chinese(tmp_path):
             figure_data_uri(fig)
         write_report(results, tmp_path / "report.html", differences=differences, lang="zh")
     assert not [w for w in caught if "missing" in str(w.message)]
+
+
+def test_the_analysis_charts_speak_chinese_too():
+    import pandas as pd
+
+    from sim.output.analysis_charts import sensitivity_figure
+
+    rows = [{"metric": "escalation_rate", "factor": f, "role": role, "index": i, "value": v, "conf": 0.05}
+            for f, role in (("grid_workers.total", "lever"), ("disputes.rate_per_1k", "uncertainty"))
+            for i, v in (("S1", 0.3), ("ST", 0.4))]  # fmt: skip
+    fig = sensitivity_figure(pd.DataFrame(rows), metric="escalation_rate", lang="zh")
+    texts = [t.get_text() for t in fig.findobj(match=lambda a: hasattr(a, "get_text"))]
+    assert any("出村升级率" in t for t in texts) and any("方差占比" in t for t in texts)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figure_data_uri(fig)
+    assert not [w for w in caught if "missing" in str(w.message)]
