@@ -19,10 +19,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--lang", choices=("en", "zh"), default="en")
     args = parser.parse_args()
-    from PIL import Image
     from playwright.sync_api import sync_playwright
 
-    from sim.viz.serve import launch_chromium, served_app
+    from sim.viz.serve import launch_chromium, save_small_png, served_app
 
     raw = Path(args.out).with_suffix(".raw.png")
     with served_app() as url, sync_playwright() as p:
@@ -43,10 +42,7 @@ def main() -> None:
             page.locator(".govsim-place-details").wait_for()
         page.screenshot(path=raw)
         browser.close()
-    image = Image.open(raw).convert("RGB").quantize(colors=128)
-    image.save(args.out, optimize=True)
-    raw.unlink()
-    print(f"wrote {args.out} ({Path(args.out).stat().st_size // 1024} KB)")
+    print(save_small_png(raw, args.out))
 
 
 if __name__ == "__main__":

@@ -18,10 +18,9 @@ def main() -> None:
     parser.add_argument("--out", default="docs/img/report_page_zh.png")
     parser.add_argument("--height", type=int, default=1400, help="pixels of the page to keep")
     args = parser.parse_args()
-    from PIL import Image
     from playwright.sync_api import sync_playwright
 
-    from sim.viz.serve import launch_chromium
+    from sim.viz.serve import launch_chromium, save_small_png
 
     page_file = (Path(args.results) / "report.html").resolve()
     raw = Path(args.out).with_suffix(".raw.png")
@@ -31,10 +30,7 @@ def main() -> None:
         page.goto(page_file.as_uri())
         page.screenshot(path=raw)
         browser.close()
-    image = Image.open(raw).convert("RGB").quantize(colors=128)
-    image.save(args.out, optimize=True)
-    raw.unlink()
-    print(f"wrote {args.out} ({Path(args.out).stat().st_size // 1024} KB)")
+    print(save_small_png(raw, args.out))
 
 
 if __name__ == "__main__":

@@ -73,3 +73,14 @@ def launch_chromium(playwright: Any) -> Any:
         executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS,
         env={**os.environ, "FONTCONFIG_FILE": str(fontconfig_file())},
     )  # fmt: skip
+
+
+def save_small_png(raw: Path, out: str | Path) -> str:
+    """Save the screenshot ``raw`` as a small palette PNG at ``out`` (for the docs), remove
+    ``raw``, and return a line saying what was written."""
+    from PIL import Image
+
+    image = Image.open(raw).convert("RGB").quantize(colors=128)
+    image.save(out, optimize=True)
+    Path(raw).unlink()
+    return f"wrote {out} ({Path(out).stat().st_size // 1024} KB)"
