@@ -67,10 +67,7 @@ def check_against_map(params: Mapping[str, Any], timeline: Timeline | None = Non
                     f"mediation.trust_rooms: {rooms} is more than the {full.n_villages} "
                     "villages and communities on the map"
                 )
-            if values["staffing.plan"]:
-                read_plan(values["staffing.plan"], full)
-            else:
-                plan_from_settings(full, values, np.ones(full.n_grids))
+            staffing_plan(full, values, np.ones(full.n_grids))  # the risk orders, never refuses
         except ParameterError as exc:
             raise ParameterError(f"{where}{exc}") from None
     for i, event in enumerate(timeline.events if timeline else ()):
@@ -88,10 +85,16 @@ def plan_of(params: Mapping[str, Any], seed: int) -> tuple[StaffingPlan, Geograp
     it covers: what ``govsim plan`` writes. Only the ``risk`` allocation and the
     ``most_disputes`` trust-room rule depend on the seed (through the map's risk)."""
     full, _ = simulated_map(params["map.file"], params["map.towns"])
-    if params["staffing.plan"]:
-        return read_plan(params["staffing.plan"], full), full
     risk = grid_risk(full, sd=params["map.risk_sd"], rng=Streams.from_seed(seed).map)
-    return plan_from_settings(full, params, risk), full
+    return staffing_plan(full, params, risk), full
+
+
+def staffing_plan(full: Geography, params: Mapping[str, Any], risk: np.ndarray) -> StaffingPlan:
+    """The plan in force over the whole map: the ``staffing.plan`` file's, or the settings'
+    (``risk`` per grid orders the risk allocation and the ``most_disputes`` rule)."""
+    if params["staffing.plan"]:
+        return read_plan(params["staffing.plan"], full)
+    return plan_from_settings(full, params, risk)
 
 
 def build_population(model: Model, full: Geography, keep: np.ndarray) -> None:
@@ -137,10 +140,7 @@ def make_residents(model: Model, n: int) -> list[Resident]:
 
 def build_staff(model: Model, full: Geography, keep: np.ndarray) -> None:
     p, geo, rng = model.p, model.geography, model.streams.staff
-    model.plan = plan = (  # the plan in force: the staffing.plan file's, or the settings'
-        read_plan(p["staffing.plan"], full) if p["staffing.plan"]
-        else plan_from_settings(full, p, model.full_grid_risk)
-    )  # fmt: skip
+    model.plan = plan = staffing_plan(full, p, model.full_grid_risk)
     workers = workers_in_grids(
         full, plan.grid_workers, rule=p["grid_workers.allocation"], risk=model.full_grid_risk
     )[keep]

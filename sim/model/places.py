@@ -67,9 +67,17 @@ class Places:
                     names.setdefault(_fold(alias), []).append(v)
         return {k: sorted(set(v)) for k, v in names.items()}
 
+    def find_town(self, name: Any) -> int | None:
+        """The index of town ``name`` (English or Chinese), or None."""
+        return self._towns.get(_fold(name)) if isinstance(name, str) else None
+
+    def units_named(self, name: Any) -> list[int]:
+        """The units ``name`` may mean (none, one, or several when it is ambiguous)."""
+        return self._units.get(_fold(name), []) if isinstance(name, str | int) else []
+
     def town(self, name: Any, *, key: str) -> int:
         """The index of town ``name`` (English or Chinese), or a ParameterError naming ``key``."""
-        found = self._towns.get(_fold(name)) if isinstance(name, str) else None
+        found = self.find_town(name)
         if found is None:
             known = [*self.geo.town_names, *filter(None, self.town_names_zh)]
             raise ParameterError(
@@ -81,7 +89,7 @@ class Places:
     def unit(self, name: Any, *, key: str) -> int:
         """The index of the village-level unit ``name`` (NBS code, English or Chinese name,
         or ``town/name``), or a ParameterError naming ``key``."""
-        found = self._units.get(_fold(name), []) if isinstance(name, str | int) else []
+        found = self.units_named(name)
         if len(found) == 1:
             return found[0]
         if len(found) > 1:

@@ -195,25 +195,19 @@ def office_villages(geo: Geography, value: str | list[str], places: Places) -> n
         return np.full(geo.n_villages, value == "all")
     offices = np.zeros(geo.n_villages, dtype=bool)
     for i, name in enumerate(value):
-        try:
-            offices[geo.village_town == places.town(name, key=key)] = True
-        except ParameterError:
-            try:
-                offices[places.unit(name, key=f"{key}[{i}]")] = True
-            except ParameterError as exc:
-                if "names" in str(exc):  # an ambiguous unit name: say which
-                    raise
-                raise ParameterError(
-                    f"{key}[{i}]: {name!r} is neither a town nor a village or community of the map"
-                    f"{_hint(name, geo)}"
-                ) from None
+        town = places.find_town(name)
+        if town is not None:
+            offices[geo.village_town == town] = True
+        elif places.units_named(name):
+            offices[places.unit(name, key=f"{key}[{i}]")] = True  # says which if ambiguous
+        else:
+            zh = [t.name_zh for t in load_district_table()]
+            known = [*geo.town_names, *zh, *geo.village_names, *filter(None, geo.village_names_zh)]
+            raise ParameterError(
+                f"{key}[{i}]: {name!r} is neither a town nor a village or community of the map"
+                f"{did_you_mean(name, known)}"
+            )
     return offices
-
-
-def _hint(name: str, geo: Geography) -> str:
-    zh = [t.name_zh for t in load_district_table()]
-    known = [*geo.town_names, *zh, *geo.village_names, *filter(None, geo.village_names_zh)]
-    return did_you_mean(name, known)
 
 
 def plan_from_settings(geo: Geography, p: Mapping[str, Any], risk: np.ndarray) -> StaffingPlan:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim.runs.experiments import RunResult
-from sim.runs.statistics import BOOTSTRAP_RESAMPLES, MIN_RUNS
+from sim.runs.statistics import BOOTSTRAP_RESAMPLES, paired_interval
 
 AVERTED = ("escalations", "incidents", "petitions")  # cases counted for the cost per case averted
 
@@ -35,10 +35,7 @@ def cost_effectiveness(results: Sequence[RunResult], *, level: float = 0.95) -> 
     number's interval includes zero the cost per case is ``estimable = False``
     ("not estimable": the scenario may avert none).
     """
-    from scipy import stats
-
     reference, rows = district_counts(results[0]), []
-    rng_seed = 0
     for other in results[1:]:
         counts = district_counts(other)
         seeds = reference.index.intersection(counts.index)
@@ -47,16 +44,12 @@ def cost_effectiveness(results: Sequence[RunResult], *, level: float = 0.95) -> 
         n = len(seeds)
         for case in AVERTED:
             averted = (a[case] - b[case]).to_numpy(dtype=float)
-            mean = float(averted.mean()) if n else float("nan")
-            if n >= MIN_RUNS and averted.std(ddof=1) > 0:
-                half = stats.t.ppf(0.5 + level / 2, n - 1) * averted.std(ddof=1) / np.sqrt(n)
-            else:
-                half = 0.0 if n >= MIN_RUNS else float("nan")
+            mean, half = paired_interval(averted, level)
             low, high = mean - half, mean + half
             estimable = bool(np.isfinite(half) and (low > 0 or high < 0))
             per_case = per_low = per_high = float("nan")
             if estimable:
-                rng = np.random.default_rng(rng_seed)
+                rng = np.random.default_rng(0)  # a fixed resampling stream
                 pick = rng.integers(n, size=(BOOTSTRAP_RESAMPLES, n))
                 ratios = d_cost[pick].mean(axis=1) / averted[pick].mean(axis=1)
                 per_case = float(d_cost.mean() / mean)
@@ -77,8 +70,6 @@ TOWN_METRICS = ("escalation_rate", "incidents_per_100k", "petitions_per_10k", "g
 def town_differences(results: Sequence[RunResult], *, level: float = 0.95) -> pd.DataFrame:
     """Each scenario against the first, town by town: the paired difference (by seed) of the
     :data:`TOWN_METRICS` of ``towns.csv``, with a ``level`` t interval and ``significant``."""
-    from scipy import stats
-
     key = ["seed", "town"]
     reference, rows = results[0].towns.set_index(key), []
     for other in results[1:]:
@@ -89,11 +80,7 @@ def town_differences(results: Sequence[RunResult], *, level: float = 0.95) -> pd
             for town, values in diff:
                 values = values.dropna().to_numpy(dtype=float)
                 n = len(values)
-                mean = float(values.mean()) if n else float("nan")
-                if n >= MIN_RUNS and values.std(ddof=1) > 0:
-                    half = stats.t.ppf(0.5 + level / 2, n - 1) * values.std(ddof=1) / np.sqrt(n)
-                else:
-                    half = 0.0 if n >= MIN_RUNS else float("nan")
+                mean, half = paired_interval(values, level)
                 rows.append({
                     "scenario": other.scenario.name, "reference": results[0].scenario.name,
                     "town": town, "metric": metric, "difference": mean,

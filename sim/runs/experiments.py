@@ -27,7 +27,7 @@ from sim.runs.executors import (
     started_from_a_script,
 )
 from sim.runs.scenario import Scenario, ScenarioError, load_scenario
-from sim.runs.statistics import MIN_RUNS
+from sim.runs.statistics import MIN_RUNS, paired_interval
 from sim.runs.tables import petition_table, place_tables
 
 
@@ -307,23 +307,14 @@ def paired_differences(results: Sequence[RunResult], *, level: float = 0.95) -> 
     ``too_few`` and gets no interval. ``significant`` is true when the
     interval excludes zero (never with too few pairs).
     """
-    from scipy import stats
-
     reference, rows = results[0], []
     for other in results[1:]:
         for metric in METRICS:
             a = reference.summary[metric].to_numpy(dtype=float)
             b = other.summary[metric].to_numpy(dtype=float)
             diff = (b - a)[~np.isnan(b - a)]
-            mean = _mean(diff)
+            mean, half = paired_interval(diff, level)
             too_few = len(diff) < MIN_RUNS
-            if too_few:
-                half = float("nan")
-            elif diff.std(ddof=1) > 0:
-                half = stats.t.ppf(0.5 + level / 2, len(diff) - 1) * diff.std(ddof=1)
-                half /= np.sqrt(len(diff))
-            else:  # identical in every run
-                half = 0.0
             low, high = mean - half, mean + half
             if metric in SHARES:
                 low, high = max(low, -1.0), min(high, 1.0)

@@ -21,6 +21,21 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
 
 
 MIN_RUNS = 3  # fewer runs with a value than this: no interval, "too few cases"
+
+
+def paired_interval(diffs: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Mean of paired differences and the half-width of its t interval: nan with fewer than
+    :data:`MIN_RUNS` pairs, 0 when every pair differs by the same amount."""
+    diffs = np.asarray(diffs, dtype=float)
+    mean = float(diffs.mean()) if len(diffs) else float("nan")
+    if len(diffs) < MIN_RUNS:
+        return mean, float("nan")
+    spread = diffs.std(ddof=1)
+    if spread == 0:
+        return mean, 0.0
+    return mean, float(stats.t.ppf(0.5 + level / 2, len(diffs) - 1) * spread / np.sqrt(len(diffs)))
+
+
 BOOTSTRAP_RESAMPLES = 2000
 
 

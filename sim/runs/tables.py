@@ -13,6 +13,7 @@ from sim.model import metrics
 from sim.model.disputes import DISPUTE_TYPES, IS_CLAIM_TYPE
 from sim.model.district import load_district_table
 from sim.model.governance import GovernanceModel
+from sim.model.staffing import annual_cost
 
 PLACE_COUNTS = ("disputes", "detected", "escalations", "claims", "petitions", "incidents")
 PLACE_RATES = {  # rate: (count, per residents, or the share of another count)
@@ -62,13 +63,12 @@ def place_tables(
         town[column] = np.bincount(geo.village_town, village[column], geo.n_towns)
     town["officers"] = town["village_offices"] + p["police.officers_per_town"]
     for table in (village, town):
-        table["annual_cost_wan_yuan"] = (
-            table["grid_workers"] * costs["grid_worker"]
-            + table["volunteer_police"] * costs["volunteer_police"]
-            + table["officers"] * costs["police_officer"]
-            + table["trust_rooms"] * costs["trust_room"]
-            + p["petition.supermarket"] * costs["petition_supermarket"] * table["supermarket_share"]
-        )
+        table["annual_cost_wan_yuan"] = annual_cost(  # the model's cost, place by place
+            grid_workers=table["grid_workers"], volunteers=table["volunteer_police"],
+            officers=table["officers"], trust_rooms=table["trust_rooms"],
+            supermarket=p["petition.supermarket"], population_share=table["supermarket_share"],
+            costs=costs,
+        )  # fmt: skip
         table["escalation_rate"] = table["escalations"] / table["detected"].where(
             table["detected"] > 0
         )

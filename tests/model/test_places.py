@@ -260,3 +260,17 @@ def test_places_match_english_chinese_and_codes_case_blind():
     )
     with pytest.raises(ParameterError, match="did you mean 'Beimen Community'"):
         places.unit("Beimen Comunity", key="k")
+
+
+def test_the_towns_costs_and_staff_add_up_to_the_districts():
+    import sim
+    from sim.runs.tables import place_tables
+
+    params = {"population.scale": 0.05, "run.warmup_days": 10, "police.village_offices": "all",
+              "grid_workers.add": {"Muzhou": 7}}  # fmt: skip
+    model = sim.simulate(params, days=10, seed=1)
+    towns, villages = place_tables(model)
+    assert towns["annual_cost_wan_yuan"].sum() == pytest.approx(model.annual_cost)
+    assert towns["grid_workers"].sum() == villages["grid_workers"].sum() == len(model.grid_workers)
+    assert towns["officers"].sum() == len(model.police)
+    assert villages["volunteer_police"].sum() == len(model.volunteer_police)
