@@ -15,7 +15,7 @@ Interventions and events (:mod:`sim.model.timeline`) are scheduled with Mesa's
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -23,6 +23,7 @@ import mesa
 import numpy as np
 
 from sim.model import metrics
+from sim.model.agents import Resident
 from sim.model.construction import (
     build_institutions,
     build_population,
@@ -46,6 +47,13 @@ class GovernanceModel(mesa.Model):
             :mod:`sim.model.parameters` for every key, its default and unit.
         rng: integer seed; ``None`` draws one (kept in ``model.seed``).
         timeline: interventions and events (:class:`sim.model.timeline.Timeline`) to schedule.
+        residents: the Resident agents of an earlier model of the same map and
+            ``population.scale`` to take over instead of making new ones (a warm start,
+            :mod:`sim.runs.warm`); the earlier model must not be used again. The model is the
+            same as a cold one: resident state lives in ``model.population``, drawn afresh.
+        series: collect the daily time series (``model.datacollector``); ``False`` for
+            evaluations that need only the measured period's and each year's metrics
+            (``model.current``, ``metrics.yearly``), which are the same either way.
     """
 
     def __init__(
@@ -54,6 +62,8 @@ class GovernanceModel(mesa.Model):
         *,
         rng: int | None = None,
         timeline: Timeline | None = None,
+        residents: Sequence[Resident] | None = None,
+        series: bool = True,
     ) -> None:
         p = resolve(params)
         check_against_map(p, timeline)
@@ -70,7 +80,7 @@ class GovernanceModel(mesa.Model):
         self.adjacency = adjacency_matrix(self.space)  # what the spatial processes read
         self.district, self.keep = full, keep  # the whole map, and which of its grids are simulated
 
-        build_population(self, full, keep)
+        build_population(self, full, keep, take_over=residents)
         build_staff(self, full, keep)
         build_institutions(self)
         n = geo.n_grids
@@ -85,11 +95,21 @@ class GovernanceModel(mesa.Model):
         self.tally = metrics.Tally.empty(geo.n_grids)
         self.measured = self.year = metrics.Period(float(self.warmup), self.tally.copy())
         self.years: list[dict[str, float]] = []  # metrics of each completed year
-        self.current: dict[str, float] = {}  # metrics of the measured period so far
+        self.series = series
+        self._current: tuple[int, dict[str, float]] = (-1, {})  # (steps when computed, metrics)
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(metrics.read, name) for name in metrics.SERIES}
         )
         self.timeline = TimelinePlayer(self, timeline or Timeline())
+
+    @property
+    def current(self) -> dict[str, float]:
+        """Every metric over the measured period so far (empty during the warm-up)."""
+        if self.steps <= self.warmup:
+            return {}
+        if self._current[0] != self.steps:
+            self._current = (self.steps, metrics.measure(self))
+        return self._current[1]
 
     # ----------------------------------------------------------------- timeline
     def intervene(self, settings: Mapping[str, Any]) -> None:

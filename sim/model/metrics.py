@@ -224,19 +224,21 @@ class Period:
     tally: Tally
 
 
-def record_day(model: Model) -> None:
-    """After a day: nothing during the warm-up; then the metrics so far and, each 365 days, a year's.
+def measure(model: Model) -> dict[str, float]:
+    """Every metric over the measured period, from the end of the warm-up to today."""
+    return compute(model, start=model.measured.start, since=model.measured.tally)
 
-    ``model.current`` holds the metrics of the measured period (from the end of
-    the warm-up to today), ``model.years`` those of each completed year.
-    """
+
+def record_day(model: Model) -> None:
+    """After a day: nothing during the warm-up; then (with ``model.series``) the day's row of
+    the time series and, each 365 days, a year's metrics (``model.years``)."""
     day = model.today + 1 - model.warmup  # measured days completed
     if day == 0:
         model.measured = model.year = Period(float(model.warmup), model.tally.copy())
     if day <= 0:
         return
-    model.current = compute(model, start=model.measured.start, since=model.measured.tally)
-    model.datacollector.collect(model)
+    if model.series:
+        model.datacollector.collect(model)
     if day % 365 == 0:
         model.years.append(compute(model, start=model.year.start, since=model.year.tally))
         model.year = Period(model.today + 1.0, model.tally.copy())

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,9 +17,11 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.labels import label
+from sim.model.agents import Resident
 from sim.model.governance import GovernanceModel
 from sim.model.metrics import METRICS, SHARES, grid_outcomes, yearly
 from sim.model.timeline import Timeline
+from sim.runs import warm
 from sim.runs.executors import (
     UNGUARDED_SCRIPT,
     check_not_bootstrapping,
@@ -39,11 +42,14 @@ def simulate(
     timeline: Timeline | None = None,
     progress: bool = False,
     lang: str = "en",
+    series: bool = True,
+    residents: Sequence[Resident] | None = None,
 ) -> GovernanceModel:
     """Build a model, run its warm-up (``run.warmup_days``) and then ``days`` measured days.
 
     Returns the model: ``model.current`` (metrics of the measured days),
-    ``metrics.yearly(model)``, the daily series and the grids.
+    ``metrics.yearly(model)``, the daily series (unless ``series`` is false) and the grids.
+    ``residents``: an earlier model's to take over (:mod:`sim.runs.warm`).
     """
     if days < 1:
         raise ValueError(f"days: must be at least 1, got {days}")
@@ -57,7 +63,9 @@ def simulate(
         leave=False,
         desc=label("term", "progress_building", lang),
     ) as bar:
-        model = GovernanceModel(params, rng=seed, timeline=timeline)
+        model = GovernanceModel(
+            params, rng=seed, timeline=timeline, series=series, residents=residents
+        )
         bar.reset(total=model.warmup + days)
         bar.set_description(label("term", "progress_warming", lang))
         for _ in range(model.warmup):
@@ -68,6 +76,34 @@ def simulate(
             model.run_for(1)
             bar.update()
     return model
+
+
+@contextmanager
+def warm_model(
+    params: Mapping[str, Any] | None = None,
+    *,
+    seed: int,
+    days: int,
+    timeline: Timeline | None = None,
+    series: bool = True,
+    progress: bool = False,
+    lang: str = "en",
+) -> Iterator[GovernanceModel]:
+    """A model run as :func:`simulate` runs it, built on this process's spare residents
+    when their map and scale match (:mod:`sim.runs.warm`). Read what you need inside the
+    ``with`` block: after it, the next model takes the residents over.
+
+    >>> with warm_model({"map.towns": ["Muzhou"]}, seed=1, days=30) as model:  # doctest: +SKIP
+    ...     model.current["escalation_rate"]
+    """
+    model = simulate(
+        params, days=days, seed=seed, timeline=timeline, series=series, progress=progress,
+        lang=lang, residents=warm.take(params),
+    )  # fmt: skip
+    try:
+        yield model
+    finally:
+        warm.keep(model)
 
 
 def run(
@@ -82,8 +118,8 @@ def run(
     ``params`` uses the dotted keys of :mod:`sim.model.parameters`, e.g.
     ``sim.run({"map.towns": ["Muzhou"], "grid_workers.total": 2000}, days=365, seed=1)``.
     """
-    model = simulate(params, days=days, seed=seed, timeline=timeline)
-    return {name: model.current[name] for name in METRICS}
+    with warm_model(params, days=days, seed=seed, timeline=timeline, series=False) as model:
+        return {name: model.current[name] for name in METRICS}
 
 
 @dataclass
@@ -150,14 +186,15 @@ def _one_run(
     """One replicate (a separate process may run it): its summary row, series, grids, years,
     petitions by subject, seconds, towns and villages."""
     started = time.perf_counter()
-    model = simulate(
-        scenario.params,
-        days=days,
-        seed=seed,
-        timeline=scenario.timeline,
-        progress=progress,
+    with warm_model(
+        scenario.params, days=days, seed=seed, timeline=scenario.timeline, progress=progress,
         lang=lang,
-    )
+    ) as model:  # fmt: skip
+        return _tables(model, scenario=scenario, seed=seed, run_id=run_id, started=started)
+
+
+def _tables(model: GovernanceModel, *, scenario: Scenario, seed: int, run_id: int,
+            started: float) -> tuple:  # fmt: skip
     ids = {"scenario": scenario.name, "run": run_id, "seed": seed}
     row = ids | {name: model.current[name] for name in METRICS}
     daily = model.datacollector.get_model_vars_dataframe()
