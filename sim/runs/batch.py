@@ -42,7 +42,7 @@ from sim.model.metrics import METRICS, yearly
 from sim.model.parameters import resolve
 from sim.model.timeline import Timeline
 from sim.runs.executors import default_workers, executor_for
-from sim.runs.experiments import simulate
+from sim.runs.experiments import warm_model
 from sim.runs.folders import check_out, locked, share_like_umask
 from sim.runs.scenario import ScenarioError
 from sim.runs.sweep import Sweep
@@ -73,10 +73,12 @@ def execute(spec: RunSpec) -> dict[str, Any]:
         "seed": spec.seed, "status": "ok", "error": "",
     }  # fmt: skip
     try:
-        model = simulate(spec.params, days=spec.days, seed=spec.seed, timeline=spec.timeline)
-        record |= {name: model.current[name] for name in METRICS}
-        if spec.yearly:
-            record["years"] = yearly(model)
+        with warm_model(
+            spec.params, days=spec.days, seed=spec.seed, timeline=spec.timeline, series=False
+        ) as model:  # a worker builds the district once (sim.runs.warm)
+            record |= {name: model.current[name] for name in METRICS}
+            if spec.yearly:
+                record["years"] = yearly(model)
     except Exception as exc:  # recorded, and the sweep goes on
         record |= {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
     record["seconds"] = round(time.perf_counter() - started, 3)

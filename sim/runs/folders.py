@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sim.runs.scenario import ScenarioError
 
-KINDS = ("run", "compare", "sweep", "analyze", "calibrate")
+KINDS = ("run", "compare", "sweep", "analyze", "calibrate", "optimise")
 
 
 class OutputFolderError(ScenarioError):

@@ -1,0 +1,373 @@
+"""Optimisation files: the policy search a planner asks for, checked before anything runs.
+
+An optimisation file (TOML, under ``scenarios/optimise/``) names a base
+scenario, the **variables** (staffing a district decides), the
+**constraints** and the **objectives**::
+
+    description = "Grid workers across the 11 towns at today's cost"
+    description_zh = "在现有成本下，网格员在11个镇街之间的分配"
+    scenario = "baseline"
+
+    [settings]                      # the same in every trial, as in a sweep
+    population.scale = 0.3
+
+    [search]
+    trials = 60                     # trials evaluated (each on the same seeds)
+    replicates = 2                  # runs per trial: seeds derived from `seed`
+    days = 365
+    seed = 1
+
+    [[variables]]
+    key = "grid_workers.by_town"    # a town table: one whole number per town
+    towns = "all"                   # or a list of towns; the others keep today's number
+    low = 20                        # at least 20 grid workers in every town
+    total = 1000                    # the towns' numbers add up to 1000
+
+    [[constraints]]
+    metric = "annual_cost_wan_yuan"
+    at_most = 8130
+
+    [[objectives]]
+    metric = "escalation_rate"
+    direction = "minimise"
+
+    [verify]                        # the recommended plans, again, on fresh seeds
+    replicates = 8
+    population.scale = 1.0
+    ensemble = "../../docs/calibration/good_fits.csv"  # the calibration's good fits
+    fits = 5                        # how many of them (spread over the file)
+
+A variable is a **town table** (``grid_workers.by_town``,
+``volunteer_police.by_town``: ``low``/``high`` per town, or ``low`` and a
+fixed ``total``), a **number** (``low``/``high``, whole where the schema's
+parameter is whole), a **choice** (``choices = [...]``) or a **subset** of
+towns or villages (``police.village_offices``, ``mediation.trust_room_villages``:
+``among = [...]``, each in or out). Constraints bound a metric's mean over a
+trial's runs (``at_most`` / ``at_least``); objectives minimise or maximise
+one, or several for a frontier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.model.construction import check_against_map
+from sim.model.geography import MapDataError, largest_remainder, simulated_map
+from sim.model.metrics import METRICS
+from sim.model.parameters import SCHEMA, ParameterError, flatten, unknown_key_error
+from sim.model.places import Places
+from sim.runs.scenario import Scenario, ScenarioError, read_toml, scenario_path
+from sim.runs.sweep import base_scenario, check_entries, derived_seeds
+
+OPTIMISE_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "optimise"
+TOP_LEVEL = {"description", "description_zh", "scenario", "settings", "search", "variables",
+             "constraints", "objectives", "verify"}  # fmt: skip
+SEARCH_KEYS = {"trials", "replicates", "days", "seed"}
+VERIFY_KEYS = {"replicates", "population.scale", "ensemble", "fits", "plans", "seed"}
+TOWN_TABLES = ("grid_workers.by_town", "volunteer_police.by_town")
+SUBSETS = ("police.village_offices", "mediation.trust_room_villages")
+DIRECTIONS = {"minimise": "minimize", "maximise": "maximize"}
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One decision: a key of the schema and the values a trial may give it.
+
+    ``kind`` is ``towns`` (a town table: one whole number per town in
+    ``places``, within ``low``..``high``, or ``low`` each and a fixed
+    ``total``), ``number``, ``choice`` (one of ``choices``) or ``subset``
+    (each of ``places`` in or out).
+    """
+
+    key: str
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    total: int | None = None
+    choices: tuple[Any, ...] = ()
+    places: tuple[str, ...] = ()
+
+    def names(self) -> list[str]:
+        """The search's parameter names for this variable (one per town or place)."""
+        if self.kind in ("towns", "subset"):
+            return [f"{self.key}:{p}" for p in self.places]
+        return [self.key]
+
+    def suggest(self, trial: Any) -> dict[str, Any]:
+        """Draw this variable's search parameters from an Optuna trial."""
+        drawn = {}
+        for name in self.names():
+            if self.kind == "towns" and self.total is not None:
+                drawn[name] = trial.suggest_float(name, 0.0, 1.0)  # a share of the rest
+            elif self.kind == "towns" or (self.kind == "number" and self._whole):
+                drawn[name] = trial.suggest_int(name, int(self.low), int(self.high))
+            elif self.kind == "number":
+                drawn[name] = trial.suggest_float(name, self.low, self.high)
+            elif self.kind == "choice":
+                drawn[name] = trial.suggest_categorical(name, list(self.choices))
+            else:
+                drawn[name] = trial.suggest_categorical(name, [False, True])
+        return drawn
+
+    def setting(self, drawn: dict[str, Any]) -> Any:
+        """The parameter value of drawn search parameters (a town table, a number, a list)."""
+        if self.kind == "towns":
+            values = [drawn[n] for n in self.names()]
+            if self.total is not None:  # low each, and the rest by the drawn shares
+                weights = np.maximum(np.array(values, dtype=float), 1e-9)
+                values = largest_remainder(self.total, weights, minimum=int(self.low))
+            return dict(zip(self.places, (int(v) for v in values), strict=True))
+        if self.kind == "subset":
+            return [p for p, n in zip(self.places, self.names(), strict=True) if drawn[n]]
+        return drawn[self.key]
+
+    @property
+    def _whole(self) -> bool:
+        return SCHEMA[self.key].type_name == "int"
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A constraint: a metric's mean over a trial's runs at most, or at least, ``value``."""
+
+    metric: str
+    at_most: float | None = None
+    at_least: float | None = None
+
+    def excess(self, value: float) -> float:
+        """How far ``value`` is beyond the bound (<= 0 is within it; NaN counts as far)."""
+        if value != value:  # NaN: a share without cases
+            return 1e9
+        return value - self.at_most if self.at_most is not None else self.at_least - value
+
+    def __str__(self) -> str:
+        return (f"{self.metric} <= {self.at_most:g}" if self.at_most is not None
+                else f"{self.metric} >= {self.at_least:g}")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Objective:
+    metric: str
+    direction: str  # "minimise" | "maximise"
+
+    @property
+    def sign(self) -> float:
+        """+1 when smaller is better, -1 when larger is."""
+        return 1.0 if self.direction == "minimise" else -1.0
+
+
+@dataclass(frozen=True)
+class Optimisation:
+    """A checked optimisation file."""
+
+    name: str
+    path: Path | None
+    scenario: Scenario
+    variables: tuple[Variable, ...]
+    constraints: tuple[Bound, ...]
+    objectives: tuple[Objective, ...]
+    trials: int = 60
+    replicates: int = 2
+    days: int = 365
+    seed: int = 1
+    verify: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    description_zh: str = ""
+    spec: dict[str, Any] = field(default_factory=dict)
+
+    def seeds(self) -> list[int]:
+        """The seeds of every trial's runs: the same for every trial (common random numbers)."""
+        return derived_seeds(self.seed, self.replicates)
+
+    def settings(self, drawn: dict[str, Any]) -> dict[str, Any]:
+        """The parameter settings of a trial's drawn search parameters."""
+        return {v.key: v.setting(drawn) for v in self.variables}
+
+    @property
+    def metrics(self) -> list[str]:
+        """The metrics the search reads: objectives, then constraints, in file order."""
+        names = [o.metric for o in self.objectives] + [c.metric for c in self.constraints]
+        return list(dict.fromkeys(names))
+
+    @property
+    def sha256(self) -> str:
+        """What identifies the study: base scenario, variables, bounds, objectives, seeds."""
+        text = json.dumps(
+            [self.scenario.sha256, [vars(v) for v in self.variables],
+             [vars(c) for c in self.constraints], [vars(o) for o in self.objectives],
+             self.replicates, self.days, self.seed],
+            sort_keys=True, default=str,
+        )  # fmt: skip
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _number(where: str, value: Any, *, whole: bool = False, low: float | None = None) -> Any:
+    ok = isinstance(value, int) if whole else isinstance(value, int | float)
+    if isinstance(value, bool) or not ok or (low is not None and value < low):
+        what = "a whole number" if whole else "a number"
+        raise ParameterError(f"{where}: expected {what}{f' >= {low:g}' if low is not None else ''}"
+                             f", got {value!r}")  # fmt: skip
+    return value
+
+
+def _table(where: str, value: Any, allowed: set[str], required: set[str] = frozenset()) -> dict:
+    if not isinstance(value, dict):
+        raise ParameterError(f"{where}: expected a table")
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise ParameterError(f"{where}.{unknown[0]}: unknown entry (expected "
+                             f"{', '.join(sorted(allowed))})")  # fmt: skip
+    missing = sorted(required - set(value))
+    if missing:
+        raise ParameterError(f"{where}: {missing[0]} is missing")
+    return value
+
+
+def _variable(where: str, spec: Any, scenario: Scenario) -> Variable:
+    spec = _table(where, spec, {"key", "towns", "low", "high", "total", "choices", "among"},
+                  {"key"})  # fmt: skip
+    key = spec["key"]
+    if key not in SCHEMA:
+        raise ParameterError(f"{where}.{unknown_key_error(key)}")
+    full, _ = simulated_map(scenario.params["map.file"], scenario.params["map.towns"])
+    places = Places(full)
+    if key in TOWN_TABLES:
+        towns = spec.get("towns", "all")
+        if towns == "all":
+            names = tuple(full.town_names)
+        elif isinstance(towns, list) and towns:
+            try:  # names checked as the setting checks them, with "did you mean"
+                check_against_map(scenario.params | {key: dict.fromkeys(towns, 0)})
+            except ParameterError as exc:
+                raise ParameterError(f"{where}.towns: {exc}") from None
+            names = tuple(full.town_names[places.find_town(t)] for t in towns)
+        else:
+            raise ParameterError(f'{where}.towns: expected "all" or a list of towns')
+        low = _number(f"{where}.low", spec.get("low", 0), whole=True, low=0)
+        if "total" in spec:
+            if "high" in spec:
+                raise ParameterError(f"{where}: give high or total, not both")
+            total = _number(f"{where}.total", spec["total"], whole=True, low=0)
+            if total < low * len(names):
+                raise ParameterError(f"{where}.total: {total} is less than low ({low}) in each "
+                                     f"of {len(names)} towns")  # fmt: skip
+            return Variable(key, "towns", low=low, total=total, places=names)
+        high = _number(f"{where}.high", spec.get("high", 0), whole=True, low=low + 1)
+        return Variable(key, "towns", low=low, high=high, places=names)
+    if key in SUBSETS:
+        among = spec.get("among")
+        if not isinstance(among, list) or not among:
+            raise ParameterError(f"{where}.among: expected the list of towns or villages to "
+                                 "choose from")  # fmt: skip
+        for place in among:
+            check_against_map(scenario.params | {key: [place]})
+        return Variable(key, "subset", places=tuple(among))
+    parameter = SCHEMA[key]
+    if "choices" in spec:
+        choices = spec["choices"]
+        if not isinstance(choices, list) or len(choices) < 2:
+            raise ParameterError(f"{where}.choices: expected a list of at least two values")
+        return Variable(key, "choice", choices=tuple(parameter.check(c) for c in choices))
+    if parameter.type_name not in ("int", "float"):
+        raise ParameterError(f"{where}: {key} is not a number; give choices = [...]")
+    if "low" not in spec or "high" not in spec:
+        raise ParameterError(f"{where}: a number needs low and high")
+    low, high = parameter.check(spec["low"]), parameter.check(spec["high"])
+    if not low < high:
+        raise ParameterError(f"{where}: low ({low}) must be below high ({high})")
+    return Variable(key, "number", low=low, high=high)
+
+
+def _bound(where: str, spec: Any) -> Bound:
+    spec = _table(where, spec, {"metric", "at_most", "at_least"}, {"metric"})
+    metric = spec["metric"]
+    if metric not in METRICS:
+        raise ParameterError(f"{where}.metric: unknown metric {metric!r}")
+    if ("at_most" in spec) == ("at_least" in spec):
+        raise ParameterError(f"{where}: give one of at_most or at_least")
+    side = "at_most" if "at_most" in spec else "at_least"
+    return Bound(metric, **{side: float(_number(f"{where}.{side}", spec[side]))})
+
+
+def _objective(where: str, spec: Any) -> Objective:
+    spec = _table(where, spec, {"metric", "direction"}, {"metric"})
+    metric, direction = spec["metric"], spec.get("direction", "minimise")
+    if metric not in METRICS:
+        raise ParameterError(f"{where}.metric: unknown metric {metric!r}")
+    if direction not in DIRECTIONS:
+        raise ParameterError(f"{where}.direction: expected minimise or maximise, got {direction!r}")
+    return Objective(metric, direction)
+
+
+def _list(data: dict, name: str, *, required: bool) -> list:
+    items = data.get(name, [])
+    if not isinstance(items, list) or (required and not items):
+        raise ParameterError(f"{name}: expected at least one [[{name}]] table")
+    return items
+
+
+def parse_optimisation(data: dict[str, Any], *, name: str, base_dir: Path) -> Optimisation:
+    """An :class:`Optimisation` from a file's contents; :class:`ParameterError` names the entry."""
+    check_entries(data, TOP_LEVEL)
+    scenario = base_scenario(data, base_dir=base_dir)
+    variables = [_variable(f"variables[{i}]", v, scenario)
+                 for i, v in enumerate(_list(data, "variables", required=True))]  # fmt: skip
+    keys = [v.key for v in variables]
+    for i, key in enumerate(keys):
+        if key in keys[:i]:
+            raise ParameterError(f"variables[{i}].key: {key} is a variable twice")
+        if key in flatten(data.get("settings", {})):
+            raise ParameterError(f"settings.{key}: also a variable; set it in one place")
+    constraints = [_bound(f"constraints[{i}]", c)
+                   for i, c in enumerate(_list(data, "constraints", required=False))]  # fmt: skip
+    objectives = [_objective(f"objectives[{i}]", o)
+                  for i, o in enumerate(_list(data, "objectives", required=True))]  # fmt: skip
+    search = _table("search", data.get("search", {}), SEARCH_KEYS)
+    raw = _table("verify", data.get("verify", {}), {"population", *VERIFY_KEYS})
+    verify = {k: v for k, v in raw.items() if not isinstance(v, dict)}
+    verify |= {f"{k}.{key}": v for k, table in raw.items() if isinstance(table, dict)
+               for key, v in table.items()}  # fmt: skip
+    _table("verify", verify, VERIFY_KEYS)
+    checked = {
+        "replicates": _number("verify.replicates", verify.get("replicates", 8), whole=True, low=2),
+        "population.scale": SCHEMA["population.scale"].check(verify.get("population.scale", 1.0)),
+        "fits": _number("verify.fits", verify.get("fits", 5), whole=True, low=0),
+        "plans": _number("verify.plans", verify.get("plans", 3), whole=True, low=1),
+        "seed": _number("verify.seed", verify.get("seed", 1_000_003), whole=True, low=0),
+        "ensemble": None,
+    }
+    if "ensemble" in verify:
+        ensemble = base_dir / str(verify["ensemble"])
+        if not ensemble.is_file():
+            raise ParameterError(f"verify.ensemble: no such file {ensemble}")
+        checked["ensemble"] = ensemble.resolve()
+    for text in ("description", "description_zh"):
+        if not isinstance(data.get(text, ""), str):
+            raise ParameterError(f"{text}: expected a string")
+    return Optimisation(
+        name=name, path=None, scenario=scenario, variables=tuple(variables),
+        constraints=tuple(constraints), objectives=tuple(objectives),
+        trials=_number("search.trials", search.get("trials", 60), whole=True, low=1),
+        replicates=_number("search.replicates", search.get("replicates", 2), whole=True, low=1),
+        days=_number("search.days", search.get("days", 365), whole=True, low=1),
+        seed=_number("search.seed", search.get("seed", 1), whole=True, low=0), verify=checked,
+        description=data.get("description", ""), description_zh=data.get("description_zh", ""),
+        spec=data,
+    )  # fmt: skip
+
+
+def load_optimisation(name_or_path: str | Path) -> Optimisation:
+    """Load and check an optimisation file (a path, or a name under ``scenarios/optimise/``)."""
+    path = scenario_path(name_or_path, folder=OPTIMISE_DIR)
+    data = read_toml(path, what="optimisation file")
+    try:
+        optimisation = parse_optimisation(data, name=path.stem, base_dir=path.parent)
+    except (ParameterError, MapDataError) as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
+    return Optimisation(**(vars(optimisation) | {"path": path}))

@@ -1,0 +1,155 @@
+"""``govsim optimise``: search, then verify, into one output folder that survives a kill.
+
+:func:`optimise` checks the folder (new, empty, or an optimisation of the same
+file with ``resume``), holds its lock, runs :func:`sim.runs.optimiser.search`,
+writes ``trials.csv``, ``frontier.csv`` and ``manifest.json`` (after every
+stage, so a kill leaves a readable folder), and verifies the recommended plans
+(:mod:`sim.runs.verification`). The report and the plan files are written by
+:mod:`sim.output.optimisation_report`.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.runs.batch import _write_atomic
+from sim.runs.folders import check_out, locked
+from sim.runs.optimisation import Optimisation
+from sim.runs.optimiser import frontier, recommended, search, trials_table
+from sim.runs.scenario import ScenarioError
+from sim.runs.verification import Verification, verify
+
+KIND = "optimise"
+
+
+@dataclass
+class OptimisationResult:
+    """What an optimisation found: every trial, the frontier, the plans verified."""
+
+    optimisation: Optimisation
+    trials: pd.DataFrame
+    frontier: pd.DataFrame
+    frontier_metrics: list[str]
+    chosen: list[int]  # trial numbers of the recommended plans, best first
+    verification: Verification | None
+    seconds: dict[str, float]
+
+
+def frontier_axes(optimisation: Optimisation) -> tuple[list[str], list[float]]:
+    """The frontier's metrics and signs: the objectives, or with one objective that objective
+    and the annual cost (the cost-escalation frontier when cost is the objective)."""
+    metrics = [o.metric for o in optimisation.objectives]
+    signs = [o.sign for o in optimisation.objectives]
+    if len(metrics) == 1:
+        other = (
+            "escalation_rate" if metrics[0] == "annual_cost_wan_yuan" else "annual_cost_wan_yuan"
+        )
+        metrics, signs = [*metrics, other], [*signs, 1.0]
+    return metrics, signs
+
+
+def _manifest(optimisation: Optimisation, *, status: str, counts: dict[str, Any],
+              executor: str) -> dict:  # fmt: skip
+    versions = {}
+    for package in ("xinhui-govsim", "mesa", "numpy", "optuna", "distributed"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    o = optimisation
+    return {
+        "kind": KIND, "optimisation": o.name, "file": str(o.path) if o.path else None,
+        "optimisation_sha256": o.sha256, "description": o.description, "status": status,
+        "counts": counts, "executor": executor,
+        "sampler": "TPE" if len(o.objectives) == 1 else "NSGA-II",
+        "search": {"trials": o.trials, "replicates": o.replicates, "days": o.days,
+                   "seed": o.seed, "seeds": o.seeds(),
+                   "population.scale": o.scenario.params["population.scale"]},
+        "verify": {k: str(v) if isinstance(v, Path) else v for k, v in o.verify.items()},
+        "scenario": {"name": o.scenario.name, "sha256": o.scenario.sha256,
+                     "overrides": o.scenario.overrides},
+        "file_contents": o.spec,
+        "versions": versions | {"python": platform.python_version()},
+        "written": datetime.now(UTC).isoformat(timespec="seconds"),
+    }  # fmt: skip
+
+
+def check_folder(optimisation: Optimisation, out: Path, *, resume: bool) -> None:
+    """Refuse a folder that is not new, empty, or (with ``resume``) this optimisation's."""
+    check_out(out, kind=KIND)
+    manifest = out / "manifest.json"
+    if not out.exists() or not any(out.iterdir()):
+        return
+    if not resume:
+        raise ScenarioError(f"{out}: already holds an optimisation; pass --resume to go on with it")
+    try:
+        previous = json.loads(manifest.read_text(encoding="utf-8"))["optimisation_sha256"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ScenarioError(f"{out}/manifest.json: unreadable ({exc})") from None
+    if previous != optimisation.sha256:
+        raise ScenarioError(f"{out}: holds a different optimisation (its variables, bounds, "
+                            "objectives, scenario or seeds differ); choose another --out")  # fmt: skip
+
+
+def optimise(
+    optimisation: Optimisation,
+    out: Path,
+    *,
+    trials: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    verify_plans: bool = True,
+    progress: bool = False,
+    lang: str = "en",
+) -> OptimisationResult:
+    """Search and verify into ``out``; see the module's docstring."""
+    out = Path(out)
+    check_folder(optimisation, out, resume=resume)
+    where = scheduler or f"local process pool ({workers or 'default'} workers)"
+    with locked(out):
+        out.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+
+        def write(study: Any, status: str) -> pd.DataFrame:
+            table = trials_table(study, optimisation)
+            _write_atomic(out / "trials.csv", table.to_csv(index=False, float_format="%.10g"))
+            counts = table["state"].value_counts().to_dict() if not table.empty else {}
+            manifest = _manifest(optimisation, status=status, counts=counts, executor=where)
+            _write_atomic(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+            return table
+
+        try:
+            study = search(optimisation, out, trials=trials, workers=workers,
+                           scheduler=scheduler, resume=resume, progress=progress, lang=lang)  # fmt: skip
+        except KeyboardInterrupt:
+            from sim.runs.optimiser import open_study
+
+            write(open_study(optimisation, out, resume=True), "interrupted")
+            raise
+        searched = time.perf_counter()
+        table = write(study, "searched")
+        metrics, signs = frontier_axes(optimisation)
+        front = frontier(table, metrics, signs)
+        _write_atomic(out / "frontier.csv", front.to_csv(index=False, float_format="%.10g"))
+        chosen = recommended(front, metrics, signs, optimisation.verify["plans"])
+        verification = None
+        if verify_plans and chosen:
+            settings = {t: json.loads(table.set_index("trial").at[t, "settings"]) for t in chosen}
+            verification = verify(optimisation, settings, workers=workers, progress=progress)
+        write(study, "complete")
+    return OptimisationResult(
+        optimisation=optimisation, trials=table, frontier=front, frontier_metrics=metrics,
+        chosen=chosen, verification=verification,
+        seconds={"search": round(searched - started, 1),
+                 "verify": round(time.perf_counter() - searched, 1)},
+    )  # fmt: skip

@@ -1,0 +1,285 @@
+"""The policy search: Optuna asks for plans, the project's executors evaluate them.
+
+One objective is searched with TPE, several with NSGA-II; constraints go
+through Optuna's constraint function (a trial is feasible when every
+constraint's excess is <= 0). The study lives in ``study.db`` (SQLite) in the
+output folder, so a killed search resumes (``resume=True``): finished trials
+are kept and never run again; trials that were running are run again with the
+same plans. Every trial's runs use the same seeds (common random numbers), so
+the search compares plans, not noise. A plan drawn twice is evaluated once.
+With one worker and the same seed the same trials come out.
+
+Layout of the output folder (the report and plan files are written by
+:mod:`sim.output.optimisation_report`)::
+
+    manifest.json   the optimisation, its seeds, versions, status and counts
+    study.db        the Optuna study (SQLite): resumable
+    trials.csv      every trial: variables, settings, objectives, constraints, metrics, seeds
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from sim.labels import label
+from sim.model.metrics import METRICS
+from sim.model.parameters import resolve
+from sim.runs.batch import RunSpec, execute
+from sim.runs.executors import default_workers, executor_for
+from sim.runs.optimisation import DIRECTIONS, Optimisation
+
+Evaluate = Callable[[dict[str, Any]], dict[str, float]]  # settings -> metric means (tests)
+
+
+def _optuna():
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna
+
+
+def sampler_for(optimisation: Optimisation, *, seed: int):
+    """TPE for one objective, NSGA-II for several; both read the constraints each trial sets
+    (``Trial.set_constraint``: feasible when every excess is <= 0)."""
+    optuna = _optuna()
+    if len(optimisation.objectives) == 1:
+        return optuna.samplers.TPESampler(
+            seed=seed, n_startup_trials=min(10, max(2, optimisation.trials // 4)),
+            multivariate=True,
+        )  # fmt: skip
+    return optuna.samplers.NSGAIISampler(
+        seed=seed, population_size=max(4, min(20, optimisation.trials // 4))
+    )  # fmt: skip
+
+
+def open_study(optimisation: Optimisation, folder: Path, *, resume: bool):
+    """The study in ``folder/study.db``: a new one, or (``resume``) the stored one, whose
+    trials left running by a kill are failed and their plans queued again."""
+    optuna = _optuna()
+    storage = f"sqlite:///{(folder / 'study.db').resolve()}"
+    sampler = sampler_for(optimisation, seed=optimisation.seed)
+    directions = [DIRECTIONS[o.direction] for o in optimisation.objectives]
+    study = optuna.create_study(storage=storage, sampler=sampler, study_name=optimisation.name,
+                                directions=directions, load_if_exists=resume)  # fmt: skip
+    stale = [t for t in study.get_trials(deepcopy=False) if t.state.name == "RUNNING"]
+    for trial in stale:
+        study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+        study.enqueue_trial(trial.params, user_attrs={"rerun_of": trial.number})
+    return study
+
+
+def _mean(values: list[float]) -> float:
+    finite = [v for v in values if not math.isnan(v)]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
+def runs_of(optimisation: Optimisation, settings: dict[str, Any], trial: int) -> list[RunSpec]:
+    """The runs of one trial: the base scenario with the trial's settings, on the search seeds."""
+    params = resolve(optimisation.scenario.params | settings)
+    return [
+        RunSpec(run_id=trial * optimisation.replicates + r, design_row=trial, replicate=r,
+                seed=seed, days=optimisation.days, params=params,
+                timeline=optimisation.scenario.timeline)
+        for r, seed in enumerate(optimisation.seeds())
+    ]  # fmt: skip
+
+
+def set_constraints(trial: Any, optimisation: Optimisation, excess: list[float]) -> None:
+    """Tell the study how far the trial is beyond each constraint (<= 0: within it)."""
+    trial.set_user_attr("constraints", excess)
+    for bound, value in zip(optimisation.constraints, excess, strict=True):
+        trial.set_constraint(str(bound), value)
+
+
+def _finish_trial(study: Any, optimisation: Optimisation, trial: Any, means: dict[str, float],
+                  *, seconds: float, failed: str = "") -> list[float] | None:  # fmt: skip
+    """Record a trial's metrics and constraints and tell the study its objective values."""
+    optuna = _optuna()
+    if failed:
+        trial.set_user_attr("error", failed)
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        return None
+    excess = [c.excess(means[c.metric]) for c in optimisation.constraints]
+    set_constraints(trial, optimisation, excess)
+    trial.set_user_attr("metrics", {k: means[k] for k in METRICS if k in means})
+    trial.set_user_attr("seconds", round(seconds, 3))
+    values = [means[o.metric] for o in optimisation.objectives]
+    values = [v if not math.isnan(v) else (1e9 if o.sign > 0 else -1e9)
+              for v, o in zip(values, optimisation.objectives, strict=True)]  # fmt: skip
+    study.tell(trial, values)
+    return values
+
+
+def search(
+    optimisation: Optimisation,
+    folder: Path,
+    *,
+    trials: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    evaluate: Evaluate | None = None,
+    progress: bool = False,
+    lang: str = "en",
+) -> Any:
+    """Run the search into ``folder`` until ``trials`` trials (default the file's) are done.
+
+    Trials run on the project's executors (a local pool, or Dask with
+    ``scheduler``); ``evaluate`` replaces the model with a function of a
+    trial's settings (in this process), for tests of the search itself.
+    Returns the Optuna study. Ctrl-C keeps every finished trial.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    study = open_study(optimisation, folder, resume=resume)
+    wanted = trials if trials is not None else optimisation.trials
+    seen: dict[str, Any] = {}  # plans already evaluated: their trial
+    for t in study.get_trials(deepcopy=False):
+        if t.state.name == "COMPLETE":
+            seen.setdefault(json.dumps(t.params, sort_keys=True), t)
+    done = first = sum(t.state.name == "COMPLETE" for t in study.get_trials(deepcopy=False))
+    workers = workers or default_workers()
+    in_flight = 1 if evaluate else max(1, math.ceil(workers / optimisation.replicates))
+    bar = tqdm(total=wanted, initial=min(first, wanted), disable=not progress,
+               unit=label("term", "progress_trial", lang))  # fmt: skip
+    started = time.perf_counter()
+
+    def ask() -> tuple[Any, dict[str, Any]]:
+        trial = study.ask()
+        drawn = {}
+        for variable in optimisation.variables:
+            drawn |= variable.suggest(trial)
+        settings = optimisation.settings(drawn)
+        trial.set_user_attr("settings", settings)
+        trial.set_user_attr("seeds", optimisation.seeds())
+        return trial, settings
+
+    def told() -> None:
+        nonlocal done
+        done += 1
+        bar.update()
+        elapsed = time.perf_counter() - started
+        eta = elapsed / max(done - first, 1) * max(wanted - done, 0)
+        bar.set_postfix_str(f"ETA {eta:.0f} s")
+
+    if evaluate is not None:  # in this process, one trial at a time
+        while done < wanted:
+            trial, settings = ask()
+            t0 = time.perf_counter()
+            means = evaluate(settings)
+            _finish_trial(study, optimisation, trial, means, seconds=time.perf_counter() - t0)
+            told()
+        bar.close()
+        return study
+
+    pending: dict[Future, tuple[Any, int]] = {}
+    running: dict[int, dict[str, Any]] = {}  # trial number -> {"trial", "records", "started"}
+    with executor_for(workers=workers, scheduler=scheduler) as executor:
+        try:
+            while done < wanted:
+                while len(running) < in_flight and done + len(running) < wanted:
+                    trial, settings = ask()
+                    key = json.dumps(trial.params, sort_keys=True)
+                    if key in seen:  # the same plan again: its values, not a new evaluation
+                        old = seen[key]
+                        trial.set_user_attr("same_as", old.number)
+                        for name in ("metrics", "seconds"):
+                            trial.set_user_attr(name, old.user_attrs.get(name))
+                        set_constraints(trial, optimisation, old.user_attrs["constraints"])
+                        study.tell(trial, old.values)
+                        told()
+                        continue
+                    running[trial.number] = {"trial": trial, "records": [], "key": key,
+                                             "started": time.perf_counter()}  # fmt: skip
+                    for spec in runs_of(optimisation, settings, trial.number):
+                        pending[executor.submit(execute, spec)] = (trial, trial.number)
+                if not pending:
+                    break
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    _, number = pending.pop(future)
+                    job = running[number]
+                    job["records"].append(future.result())
+                    if len(job["records"]) < optimisation.replicates:
+                        continue
+                    del running[number]
+                    records = job["records"]
+                    errors = [r["error"] for r in records if r["status"] != "ok"]
+                    means = {m: _mean([r.get(m, float("nan")) for r in records]) for m in METRICS}
+                    _finish_trial(study, optimisation, job["trial"], means,
+                                  seconds=time.perf_counter() - job["started"],
+                                  failed=errors[0] if errors else "")  # fmt: skip
+                    if not errors:
+                        seen[job["key"]] = study.get_trials(deepcopy=False)[number]
+                        told()
+        except KeyboardInterrupt:
+            for future in pending:
+                future.cancel()
+            raise
+        finally:
+            bar.close()
+    return study
+
+
+def trials_table(study: Any, optimisation: Optimisation) -> pd.DataFrame:
+    """Every trial: number, state, drawn parameters, settings, objectives, constraint excess,
+    feasibility, the metrics' means, seeds and seconds."""
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        attrs = t.user_attrs
+        row = {"trial": t.number, "state": t.state.name.lower()}
+        row |= {f"param:{k}": v for k, v in t.params.items()}
+        row["settings"] = json.dumps(attrs.get("settings", {}), ensure_ascii=False)
+        for o, value in zip(optimisation.objectives, t.values or [None] * 9, strict=False):
+            row[f"objective:{o.metric}"] = value
+        excess = attrs.get("constraints") or []
+        for c, e in zip(optimisation.constraints, excess, strict=False):
+            row[f"constraint:{c}"] = e
+        row["feasible"] = t.state.name == "COMPLETE" and all(e <= 0 for e in excess)
+        row |= {m: (attrs.get("metrics") or {}).get(m) for m in METRICS}
+        row |= {"seeds": json.dumps(attrs.get("seeds", [])), "seconds": attrs.get("seconds"),
+                "same_as": attrs.get("same_as"), "error": attrs.get("error", "")}  # fmt: skip
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def frontier(table: pd.DataFrame, metrics: list[str], signs: list[float]) -> pd.DataFrame:
+    """The feasible trials no other feasible trial beats on every one of ``metrics`` (sign +1:
+    smaller is better), best first on the first metric; each plan once."""
+    ok = table[table["feasible"]].drop_duplicates(subset="settings")
+    if ok.empty:
+        return ok
+    values = ok[metrics].to_numpy(dtype=float) * np.array(signs)
+    keep = [
+        not any(np.all(values[j] <= values[i]) and np.any(values[j] < values[i])
+                for j in range(len(values)) if j != i)
+        for i in range(len(values))
+    ]  # fmt: skip
+    return ok[keep].sort_values(metrics[0], ascending=signs[0] > 0).reset_index(drop=True)
+
+
+def recommended(front: pd.DataFrame, metrics: list[str], signs: list[float], n: int) -> list[int]:
+    """Up to ``n`` trials of the frontier to verify: the best on the first metric, then the
+    knee (farthest from the line between the two ends) and the other end."""
+    if front.empty:
+        return []
+    picks = [int(front["trial"].iloc[0])]
+    if len(metrics) > 1 and len(front) > 2 and n > 1:
+        x = front[metrics[:2]].to_numpy(dtype=float) * np.array(signs[:2])
+        span = np.where(np.ptp(x, axis=0) > 0, np.ptp(x, axis=0), 1.0)
+        z = (x - x.min(axis=0)) / span
+        a, b = z[0], z[-1]
+        d = np.abs(np.cross(b - a, z - a)) / max(np.linalg.norm(b - a), 1e-12)
+        picks.append(int(front["trial"].iloc[int(np.argmax(d))]))
+    if len(front) > 1 and n > len(picks):
+        picks.append(int(front["trial"].iloc[-1]))
+    return list(dict.fromkeys(picks))[:n]
