@@ -6,6 +6,8 @@
                  [--days N] [--set key=value ...] [--max-runs N]
     govsim analyze SWEEP_DIR [--metric NAME ...] [--lever KEY] [--out DIR] [--quiet]
     govsim calibrate CALIBRATION.toml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR]
+    govsim optimise FILE.toml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR] [--resume]
+                    [--trials N]
     govsim validate SCENARIO
     govsim list
     govsim plan SCENARIO --out plan.csv [--set key=value ...] [--seed S]
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 
+from sim.cli import optimise
 from sim.cli.batch import cmd_analyze, cmd_calibrate, cmd_sweep
 from sim.cli.commands import (
     cmd_app,
@@ -135,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--force", action="store_true", help=FORCE_HELP)
     calibrate.add_argument("--quiet", action="store_true", help="no progress bar or table")
     calibrate.set_defaults(func=cmd_calibrate)
+    optimise.add_parser(sub, executors=executors)
 
     validate = sub.add_parser(
         "validate", parents=[language], help="check a scenario file without running it"

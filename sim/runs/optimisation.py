@@ -127,6 +127,27 @@ class Variable:
             return [p for p, n in zip(self.places, self.names(), strict=True) if drawn[n]]
         return drawn[self.key]
 
+    def drawn_for(self, value: Any, today: dict[str, int]) -> dict[str, Any] | None:
+        """The search parameters that give the base scenario's setting (``value``; a town
+        table's ``today``: each town's staff), or None when the variable cannot express it."""
+        names = self.names()
+        if self.kind == "towns":
+            counts = [today[p] for p in self.places]
+            if self.total is not None:
+                top = max(counts)
+                if sum(counts) != self.total or min(counts) < self.low or top == 0:
+                    return None
+                return {n: c / top for n, c in zip(names, counts, strict=True)}
+            if not all(self.low <= c <= self.high for c in counts):
+                return None
+            return dict(zip(names, counts, strict=True))
+        if self.kind == "subset":
+            chosen = set(value) if isinstance(value, list) else set()
+            return {n: p in chosen for n, p in zip(names, self.places, strict=True)}
+        if self.kind == "choice":
+            return {self.key: value} if value in self.choices else None
+        return {self.key: value} if self.low <= value <= self.high else None
+
     @property
     def _whole(self) -> bool:
         return SCHEMA[self.key].type_name == "int"

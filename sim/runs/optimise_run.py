@@ -21,10 +21,11 @@ from typing import Any
 
 import pandas as pd
 
-from sim.runs.batch import _write_atomic
+from sim.model.metrics import METRICS
+from sim.runs.batch import _write_atomic, execute
 from sim.runs.folders import check_out, locked
 from sim.runs.optimisation import Optimisation
-from sim.runs.optimiser import frontier, recommended, search, trials_table
+from sim.runs.optimiser import frontier, mean_of, recommended, runs_of, search, trials_table
 from sim.runs.scenario import ScenarioError
 from sim.runs.verification import Verification, verify
 
@@ -42,6 +43,7 @@ class OptimisationResult:
     chosen: list[int]  # trial numbers of the recommended plans, best first
     verification: Verification | None
     seconds: dict[str, float]
+    base: dict[str, float]  # the base scenario's metric means on the search's seeds
 
 
 def frontier_axes(optimisation: Optimisation) -> tuple[list[str], list[float]]:
@@ -81,6 +83,12 @@ def _manifest(optimisation: Optimisation, *, status: str, counts: dict[str, Any]
         "versions": versions | {"python": platform.python_version()},
         "written": datetime.now(UTC).isoformat(timespec="seconds"),
     }  # fmt: skip
+
+
+def base_on_search_seeds(optimisation: Optimisation) -> dict[str, float]:
+    """The base scenario's metrics, the mean over the search's seeds: today's plan as a trial."""
+    records = [execute(spec) for spec in runs_of(optimisation, {}, 0)]
+    return {m: mean_of([r.get(m, float("nan")) for r in records]) for m in METRICS}
 
 
 def check_folder(optimisation: Optimisation, out: Path, *, resume: bool) -> None:
@@ -138,6 +146,7 @@ def optimise(
             raise
         searched = time.perf_counter()
         table = write(study, "searched")
+        base = base_on_search_seeds(optimisation)
         metrics, signs = frontier_axes(optimisation)
         front = frontier(table, metrics, signs)
         _write_atomic(out / "frontier.csv", front.to_csv(index=False, float_format="%.10g"))
@@ -149,7 +158,7 @@ def optimise(
         write(study, "complete")
     return OptimisationResult(
         optimisation=optimisation, trials=table, frontier=front, frontier_metrics=metrics,
-        chosen=chosen, verification=verification,
+        chosen=chosen, verification=verification, base=base,
         seconds={"search": round(searched - started, 1),
                  "verify": round(time.perf_counter() - searched, 1)},
     )  # fmt: skip

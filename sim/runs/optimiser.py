@@ -32,6 +32,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.labels import label
+from sim.model.construction import plan_of
 from sim.model.metrics import METRICS
 from sim.model.parameters import resolve
 from sim.runs.batch import RunSpec, execute
@@ -71,6 +72,10 @@ def open_study(optimisation: Optimisation, folder: Path, *, resume: bool):
     directions = [DIRECTIONS[o.direction] for o in optimisation.objectives]
     study = optuna.create_study(storage=storage, sampler=sampler, study_name=optimisation.name,
                                 directions=directions, load_if_exists=resume)  # fmt: skip
+    if not study.get_trials(deepcopy=False):
+        today = todays_plan(optimisation)
+        if today is not None:  # trial 0: the base scenario's own plan, where the search starts
+            study.enqueue_trial(today, user_attrs={"today": True})
     stale = [t for t in study.get_trials(deepcopy=False) if t.state.name == "RUNNING"]
     for trial in stale:
         study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
@@ -78,7 +83,27 @@ def open_study(optimisation: Optimisation, folder: Path, *, resume: bool):
     return study
 
 
-def _mean(values: list[float]) -> float:
+def todays_plan(optimisation: Optimisation) -> dict[str, Any] | None:
+    """The search parameters of the base scenario's own staffing, if every variable can
+    express it (a town table with a fixed total only when the base has that total)."""
+    params = optimisation.scenario.params
+    plan, full = plan_of(params, optimisation.seeds()[0])
+    by_town: dict[str, dict[str, int]] = {}
+    for key, staff in (("grid_workers.by_town", plan.grid_workers),
+                       ("volunteer_police.by_town", plan.volunteer_police)):  # fmt: skip
+        counts = np.bincount(full.village_town, staff, minlength=full.n_towns)
+        by_town[key] = {name: int(c) for name, c in zip(full.town_names, counts, strict=True)}
+    drawn: dict[str, Any] = {}
+    for variable in optimisation.variables:
+        found = variable.drawn_for(params[variable.key], by_town.get(variable.key, {}))
+        if found is None:
+            return None
+        drawn |= found
+    return drawn
+
+
+def mean_of(values: list[float]) -> float:
+    """The mean of the values that are numbers (NaN when none is)."""
     finite = [v for v in values if not math.isnan(v)]
     return float(np.mean(finite)) if finite else float("nan")
 
@@ -214,7 +239,7 @@ def search(
                     del running[number]
                     records = job["records"]
                     errors = [r["error"] for r in records if r["status"] != "ok"]
-                    means = {m: _mean([r.get(m, float("nan")) for r in records]) for m in METRICS}
+                    means = {m: mean_of([r.get(m, float("nan")) for r in records]) for m in METRICS}
                     _finish_trial(study, optimisation, job["trial"], means,
                                   seconds=time.perf_counter() - job["started"],
                                   failed=errors[0] if errors else "")  # fmt: skip

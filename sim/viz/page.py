@@ -15,6 +15,7 @@ from sim.viz.controls import PolicyControls
 from sim.viz.language import DEFAULT_LANGUAGE, LANGUAGES, app_text
 from sim.viz.map import GridDetails, GridMap, PlaceDetails, map_metric_name
 from sim.viz.plots import CostTable, DifferencesTable, KpiCards, MetricPlots, YearTable
+from sim.viz.search import StudyPicker
 from sim.viz.session import MAP_METRICS, Policy, Session, csv_bytes
 from sim.viz.shapes import shapes_for
 
@@ -179,6 +180,12 @@ def Page() -> None:
             policy_b.set(replace(policy_a.value))
         compare.set(on)
 
+    def run_plan(a: Policy, b: Policy) -> None:  # a trial of a policy search, clicked
+        playing.set(False)
+        policy_a.set(a)
+        policy_b.set(b)
+        compare.set(True)
+
     language = lang.value
     solara.Title(app_text("title", language))
     with solara.AppBarTitle():
@@ -190,6 +197,7 @@ def Page() -> None:
         PolicyControls(name="A", policy=policy_a.value, on_policy=policy_a.set, lang=language)
         if compare.value:
             PolicyControls(name="B", policy=policy_b.value, on_policy=policy_b.set, lang=language)
+        StudyPicker(like=policy_a.value, on_policies=run_plan, lang=language).key("study")
     with solara.Column(style={"padding": "8px"}):
         solara.Markdown(app_text("intro", language))
         RunButtons(

@@ -1,0 +1,81 @@
+"""``govsim optimise``: the policy search, its verified plans and their report."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+
+from sim.cli.common import CliError, check_counts, wrote
+from sim.labels import label
+from sim.output.tables import fmt
+
+
+def cmd_optimise(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from sim.output.optimisation_report import write_optimisation
+    from sim.runs.optimisation import load_optimisation
+    from sim.runs.optimise_run import optimise
+    from sim.runs.verification import holds, plan_name
+
+    check_counts(args)
+    if args.trials is not None and args.trials < 1:
+        raise CliError(f"--trials: must be at least 1, got {args.trials}")
+    optimisation = load_optimisation(args.optimisation)
+    out = Path(args.out) if args.out else Path("results") / "optimise" / optimisation.name
+
+    def stop(signum, frame):  # SIGTERM: stop like Ctrl-C, keeping every finished trial
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        result = optimise(
+            optimisation, out, trials=args.trials, workers=args.workers,
+            scheduler=args.scheduler, resume=args.resume, progress=not args.quiet,
+            lang=args.lang,
+        )  # fmt: skip
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    written = write_optimisation(result, out, lang=args.lang)
+    if args.quiet:
+        return
+    t = lambda key: label("term", key, args.lang)  # noqa: E731
+    objective = optimisation.objectives[0].metric
+    v = result.verification
+    if not result.chosen:
+        print(t("cli_optimise_none"))
+    for trial in result.chosen:
+        name = plan_name(trial)
+        line = f"{name}: "
+        if v is not None:
+            rows = v.differences[(v.differences["scenario"] == name)
+                                 & v.differences["metric"].isin([objective, "annual_cost_wan_yuan"])]  # fmt: skip
+            for row in rows.itertuples():
+                verdict = t("opt_significant") if row.significant else t("opt_not_significant")
+                line += (f"{row.metric} {fmt(row.reference_mean)} -> {fmt(row.mean)} "
+                         f"({fmt(row.difference)} [{fmt(row.ci_low)}, {fmt(row.ci_high)}], "
+                         f"{verdict}); ")  # fmt: skip
+            better, fits = holds(v, name)
+            if fits:
+                line += t("opt_holds").format(better=better, fits=fits)
+        print(line.rstrip("; "))
+    print(wrote(out, ["trials.csv", "frontier.csv", "study.db", "manifest.json", *written],
+                replaced=False, lang=args.lang))  # fmt: skip
+
+
+def add_parser(sub, *, executors: argparse.ArgumentParser) -> None:
+    """``govsim optimise FILE.toml [--workers N | --scheduler ...] [--out DIR] [--resume]
+    [--trials N]``."""
+    parser = sub.add_parser(
+        "optimise", parents=[executors],
+        help="search for the best staffing plan under constraints (Optuna), then verify it",
+    )  # fmt: skip
+    parser.add_argument(
+        "optimisation", help="an optimisation file, or a name under scenarios/optimise/"
+    )
+    parser.add_argument("--out", help="output directory (default results/optimise/NAME)")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on with a search in --out: finished trials are kept")  # fmt: skip
+    parser.add_argument("--trials", type=int, help="trials in all (default: the file's)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    parser.set_defaults(func=cmd_optimise)

@@ -1,0 +1,244 @@
+"""What ``govsim optimise`` leaves for a planner: plan files, the verified comparison, a report.
+
+Written into the optimisation's folder beside ``trials.csv`` and ``frontier.csv``::
+
+    plans/plan_trial_N.toml   each recommended plan as a scenario (extends the base)
+    plans/plan_trial_N.csv    its staffing, one row per village-level unit (govsim plan's format)
+    verified/                 the plans against the base on fresh seeds (a govsim compare folder)
+    ensemble.csv              each plan against the base under each good fit of the calibration
+    report.html               the frontier, the plan as a map and a town table against today's,
+                              its paired differences, the cost per case averted, the ensemble
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.labels import check_language, label
+from sim.model.construction import plan_of
+from sim.model.metrics import SHARES
+from sim.model.planfile import write_plan
+from sim.output.figures import figure_data_uri, map_figure, metric_name, new_figure, plain
+from sim.output.html import text as _text
+from sim.output.report import CSS
+from sim.output.report_places import costs_section
+from sim.output.results import write_results
+from sim.output.tables import fmt, percent_text
+from sim.runs.optimise_run import OptimisationResult
+from sim.runs.scenario import SCENARIO_DIR, Scenario
+from sim.runs.verification import holds, plan_name
+
+KEY = ("escalation_rate", "incidents_per_100k", "petitions_per_10k", "annual_cost_wan_yuan")
+
+
+def toml_value(value: Any) -> str:
+    """A setting's value as TOML (tables inline, names quoted)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        items = ", ".join(f"{json.dumps(k, ensure_ascii=False)} = {toml_value(v)}"
+                          for k, v in value.items())  # fmt: skip
+        return "{ " + items + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def plan_toml(base: Scenario, settings: dict[str, Any], *, where: Path, note: str) -> str:
+    """A scenario file that extends ``base`` with a plan's settings."""
+    if base.path is not None and Path(base.path).resolve().parent == SCENARIO_DIR.resolve():
+        parent = base.name
+    elif base.path is not None:
+        parent = os.path.relpath(Path(base.path).resolve(), where.resolve())
+    else:
+        parent = base.name
+    sections: dict[str, list[str]] = {}
+    for key, value in settings.items():
+        section, name = key.split(".", 1)
+        sections.setdefault(section, []).append(f"{name} = {toml_value(value)}")
+    lines = [f"# {note}", f"description = {json.dumps(note, ensure_ascii=False)}",
+             f"extends = {json.dumps(parent)}"]  # fmt: skip
+    for section, entries in sections.items():
+        lines += ["", f"[{section}]", *entries]
+    return "\n".join(lines) + "\n"
+
+
+def _frontier_figure(result: OptimisationResult, lang: str):
+    table = result.trials[result.trials["state"] == "complete"]
+    cost = "annual_cost_wan_yuan"
+    fig = new_figure(figsize=(10.0, 4.2))
+    for ax, metric in zip(fig.subplots(1, 2), ("escalation_rate", "incidents_per_100k"),
+                          strict=True):  # fmt: skip
+        ok = table[table["feasible"]]
+        ax.scatter(table[cost], table[metric], s=12, color="#bbbbbb",
+                   label=label("term", "opt_infeasible", lang))  # fmt: skip
+        ax.scatter(ok[cost], ok[metric], s=14, color="#1f77b4",
+                   label=label("term", "opt_feasible", lang))  # fmt: skip
+        chosen = table[table["trial"].isin(result.chosen)]
+        ax.scatter(chosen[cost], chosen[metric], s=80, marker="*", color="#d62728",
+                   label=label("term", "opt_recommended", lang), zorder=3)  # fmt: skip
+        base = result.base
+        if base:
+            ax.scatter([base[cost]], [base[metric]], s=70, marker="D", color="black",
+                       label=label("term", "opt_today", lang), zorder=3)  # fmt: skip
+        ax.set_xlabel(plain(metric_name(cost, lang)))
+        ax.set_ylabel(plain(metric_name(metric, lang)))
+        ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _value(metric: str, value: float, lang: str) -> str:
+    return percent_text(value) if lang == "zh" and metric in SHARES else fmt(value)
+
+
+def _differences(result: OptimisationResult, t: Callable[[str], str], lang: str) -> str:
+    differences = result.verification.differences
+    metrics = list(dict.fromkeys([*result.optimisation.metrics, *KEY]))
+    rows = ""
+    for row in differences[differences["metric"].isin(metrics)].itertuples():
+        verdict = t("opt_significant") if row.significant else t("opt_not_significant")
+        rows += (
+            f"<tr class='{'significant' if row.significant else ''}'>"
+            f"<td>{_text(row.scenario)}</td><td>{_text(metric_name(row.metric, lang))}</td>"
+            f"<td class='num'>{_value(row.metric, row.reference_mean, lang)}</td>"
+            f"<td class='num'>{_value(row.metric, row.mean, lang)}</td>"
+            f"<td class='num'>{fmt(row.difference)} [{fmt(row.ci_low)}, {fmt(row.ci_high)}]</td>"
+            f"<td class='num'>{row.n}</td><td>{verdict}</td></tr>"
+        )
+    head = "".join(f"<th>{t(k)}</th>" for k in
+                   ("opt_plan", "metric", "opt_base", "opt_plan_value", "opt_difference", "n",
+                    "opt_verdict"))  # fmt: skip
+    v = result.optimisation.verify
+    note = t("note_opt_verified").format(replicates=v["replicates"], scale=v["population.scale"])
+    return f"<h2>{t('opt_verified')}</h2><p class='note'>{note}</p><table><tr>{head}</tr>{rows}</table>"
+
+
+def _ensemble(result: OptimisationResult, t: Callable[[str], str], lang: str) -> str:
+    table = result.verification.ensemble
+    if table.empty:
+        return f"<h2>{t('opt_ensemble')}</h2><p class='note'>{t('note_opt_no_ensemble')}</p>"
+    rows = "".join(
+        f"<tr><td>{_text(r.plan)}</td><td class='num'>{r.fit}</td>"
+        f"<td class='num'>{_value(r.metric, r.base, lang)}</td>"
+        f"<td class='num'>{_value(r.metric, r.mean, lang)}</td>"
+        f"<td class='num'>{fmt(r.difference)} [{fmt(r.ci_low)}, {fmt(r.ci_high)}]</td>"
+        f"<td>{t('opt_yes') if r.better else t('opt_no')}</td></tr>"
+        for r in table.itertuples()
+    )
+    verdicts = "".join(
+        f"<li>{_text(p)}: {t('opt_holds').format(better=b, fits=n)}</li>"
+        for p in table["plan"].unique() for b, n in [holds(result.verification, p)]
+    )  # fmt: skip
+    metric = metric_name(table["metric"].iloc[0], lang)
+    head = "".join(f"<th>{t(k)}</th>" for k in
+                   ("opt_plan", "opt_fit", "opt_base", "opt_plan_value", "opt_difference",
+                    "opt_better"))  # fmt: skip
+    return (f"<h2>{t('opt_ensemble')}</h2><p class='note'>"
+            f"{t('note_opt_ensemble').format(metric=_text(metric))}</p><ul>{verdicts}</ul>"
+            f"<table><tr>{head}</tr>{rows}</table>")  # fmt: skip
+
+
+def _towns(result: OptimisationResult, t: Callable[[str], str], lang: str) -> str:
+    """The plans' staff by town against the base's, from the verified runs' towns tables."""
+    towns = pd.concat([r.towns for r in result.verification.results], ignore_index=True)
+    staff = towns.groupby(["town", "scenario"], sort=False)[["grid_workers", "volunteer_police"]]
+    staff = staff.mean().unstack("scenario")
+    names = [r.scenario.name for r in result.verification.results]
+    head = f"<th>{t('town')}</th>" + "".join(
+        f"<th>{t('grid_workers')}: {_text(n)}</th>" for n in names
+    ) + "".join(f"<th>{t('volunteer_police')}: {_text(n)}</th>" for n in names)  # fmt: skip
+    rows = ""
+    for town in staff.index:
+        cells = [staff.at[town, ("grid_workers", n)] for n in names]
+        cells += [staff.at[town, ("volunteer_police", n)] for n in names]
+        rows += (f"<tr><td>{_text(label('town', town, lang))}</td>"
+                 + "".join(f"<td class='num'>{fmt(c)}</td>" for c in cells) + "</tr>")  # fmt: skip
+    return f"<h2>{t('opt_towns')}</h2><p class='note'>{t('note_opt_towns')}</p>" \
+           f"<table><tr>{head}</tr>{rows}</table>"  # fmt: skip
+
+
+def _plan_maps(result: OptimisationResult, t: Callable[[str], str], lang: str) -> str:
+    from sim.output.report import scenario_geography
+
+    results = result.verification.results
+    base = results[0].grids[results[0].grids["run"] == 0].set_index("grid_id")["grid_workers"]
+    images = ""
+    for plan in results[1:]:
+        grids = plan.grids[plan.grids["run"] == 0].set_index("grid_id")["grid_workers"]
+        geo = scenario_geography(plan.scenario.params)
+        change = (grids - base).reindex(geo.grid_ids).to_numpy(dtype=float)
+        top = max(float(np.nanmax(np.abs(change))), 1.0)
+        fig = map_figure(geo, change, vmin=-top, vmax=top, lang=lang,
+                         label=t("opt_map_label"), title=f"{plan.scenario.name}: {t('opt_map_label')}")  # fmt: skip
+        images += f"<img src='{figure_data_uri(fig)}' alt='{_text(plan.scenario.name)}'>"
+    return f"<h2>{t('opt_map')}</h2><div class='maps'>{images}</div>"
+
+
+def _provenance(result: OptimisationResult, t: Callable[[str], str], lang: str) -> str:
+    o = result.optimisation
+    counts = result.trials["state"].value_counts().to_dict()
+    title = o.description_zh if lang == "zh" and o.description_zh else o.description
+    rows = [
+        (t("opt_file"), str(o.path or o.name)), (t("scenario"), o.scenario.name),
+        (t("opt_sampler"), "TPE" if len(o.objectives) == 1 else "NSGA-II"),
+        (t("opt_trials"), ", ".join(f"{k} {v}" for k, v in counts.items())),
+        (t("opt_objectives"), "; ".join(f"{o_.direction} {o_.metric}" for o_ in o.objectives)),
+        (t("opt_constraints"), "; ".join(str(c) for c in o.constraints) or "-"),
+        (t("opt_search_runs"), t("note_opt_search").format(
+            replicates=o.replicates, scale=o.scenario.params["population.scale"], days=o.days,
+            warmup=o.scenario.params["run.warmup_days"], seeds=", ".join(map(str, o.seeds())))),
+        (t("opt_seconds"), ", ".join(f"{k} {v:g} s" for k, v in result.seconds.items())),
+    ]  # fmt: skip
+    body = "".join(f"<tr><th>{_text(k)}</th><td>{_text(v)}</td></tr>" for k, v in rows)
+    return f"<p>{_text(title)}</p><table>{body}</table>"
+
+
+def write_optimisation(result: OptimisationResult, out: Path, *, lang: str = "en") -> list[str]:
+    """Write the plan files, ``verified/``, ``ensemble.csv`` and ``report.html`` into ``out``
+    (the optimisation's folder); returns the names written."""
+    check_language(lang)
+    t = partial(label, "term", lang=lang)
+    out, written = Path(out), []
+    o = result.optimisation
+    plans = out / "plans"
+    plans.mkdir(exist_ok=True)
+    for trial in result.chosen:
+        settings = json.loads(result.trials.set_index("trial").at[trial, "settings"])
+        name = plan_name(trial)
+        note = f"govsim optimise {o.name}: trial {trial}"
+        (plans / f"{name}.toml").write_text(plan_toml(o.scenario, settings, where=plans, note=note),
+                                            encoding="utf-8")  # fmt: skip
+        plan, full = plan_of(o.scenario.params | settings, o.seeds()[0])
+        write_plan(plan, full, plans / f"{name}.csv")
+        written += [f"plans/{name}.toml", f"plans/{name}.csv"]
+    parts = [f"<h1>{t('opt_title')}: {_text(o.name)}</h1>", _provenance(result, t, lang),
+             f"<h2>{t('opt_frontier')}</h2><p class='note'>{t('note_opt_frontier')}</p>"
+             f"<img src='{figure_data_uri(_frontier_figure(result, lang))}' alt='frontier'>"]  # fmt: skip
+    if result.verification is not None:
+        v = result.verification
+        names = write_results(
+            v.results, out / "verified", differences=v.differences,
+            tables={"cost_effectiveness": v.costs, "town_differences": v.towns},
+            command=f"govsim optimise {o.name} (verification)", lang=lang, kind="compare",
+        )  # fmt: skip
+        written += [f"verified/{n}" for n in names]
+        v.ensemble.to_csv(out / "ensemble.csv", index=False, float_format="%.10g")
+        written.append("ensemble.csv")
+        parts += [_differences(result, t, lang), costs_section(v.costs, t), _towns(result, t, lang),
+                  _plan_maps(result, t, lang), _ensemble(result, t, lang),
+                  f"<p><a href='verified/report.html'>{t('opt_details')}</a></p>"]  # fmt: skip
+    page = (f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
+            f"<title>{_text(o.name)}</title><style>{CSS}</style></head>\n<body>\n"
+            + "\n".join(parts) + "\n</body></html>\n")  # fmt: skip
+    (out / "report.html").write_text(page, encoding="utf-8")
+    return [*written, "report.html"]

@@ -1,0 +1,82 @@
+"""Finished policy searches (``govsim optimise`` folders) for the app: their trials as points
+of a cost-escalation chart, and a trial's plan as a policy to run beside the base scenario.
+
+Plain Python with no Solara, like :mod:`sim.viz.session`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.runs.folders import kind_of
+from sim.viz.session import Policy
+
+STUDY_ROOT = Path("results") / "optimise"  # where govsim optimise writes by default
+X, Y = "annual_cost_wan_yuan", "escalation_rate"
+
+
+def find_studies(root: Path = STUDY_ROOT) -> list[Path]:
+    """The folders under ``root`` that a finished or partial ``govsim optimise`` wrote."""
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and kind_of(p) == "optimise"
+                  and (p / "trials.csv").exists())  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Study:
+    """A policy search's folder: its base scenario, its trials and the plans it recommends."""
+
+    folder: Path
+    scenario: str  # the base scenario (a name under scenarios/, or a path)
+    trials: pd.DataFrame  # the complete trials of trials.csv
+    frontier: tuple[int, ...]  # trial numbers on the frontier
+    chosen: tuple[int, ...]  # trial numbers of the recommended plans (verified)
+
+    def points(self) -> list[dict[str, Any]]:
+        """One point per complete trial with both values (an escalation rate needs cases):
+        trial, x (annual cost), y (escalation rate), whether it is within the constraints, on
+        the frontier, recommended."""
+        return [
+            {"trial": int(r.trial), "x": round(float(getattr(r, X)), 3),
+             "y": round(float(getattr(r, Y)), 6), "feasible": bool(r.feasible),
+             "frontier": int(r.trial) in self.frontier, "chosen": int(r.trial) in self.chosen}
+            for r in self.trials.itertuples()
+            if math.isfinite(getattr(r, X)) and math.isfinite(getattr(r, Y))
+        ]  # fmt: skip
+
+    def settings(self, trial: int) -> dict[str, Any]:
+        """The parameter settings of ``trial``'s plan."""
+        return json.loads(self.trials.set_index("trial").at[trial, "settings"])
+
+    def policies(self, trial: int, *, like: Policy) -> tuple[Policy, Policy]:
+        """The base scenario (A) and ``trial``'s plan on it (B), at ``like``'s scale and seed."""
+        scale = {k: v for k, v in like.overrides.items() if k == "population.scale"}
+        base = replace(like, scenario=self.scenario, overrides=scale)
+        return base, replace(base, overrides=scale | self.settings(trial))
+
+
+def load_study(folder: Path) -> Study:
+    """Read a ``govsim optimise`` folder (ValueError, one line, when it is not one)."""
+    folder = Path(folder)
+    if kind_of(folder) != "optimise" or not (folder / "trials.csv").exists():
+        raise ValueError(f"{folder}: not a folder of govsim optimise (no manifest or trials.csv)")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    trials = pd.read_csv(folder / "trials.csv")
+    trials = trials[trials["state"] == "complete"].reset_index(drop=True)
+    frontier = pd.read_csv(folder / "frontier.csv") if (folder / "frontier.csv").exists() else None
+    on_front = (
+        tuple(int(t) for t in frontier["trial"]) if frontier is not None and len(frontier) else ()
+    )
+    plans = sorted((folder / "plans").glob("plan_trial_*.toml"))
+    chosen = tuple(int(p.stem.rsplit("_", 1)[1]) for p in plans)
+    scenario = str(manifest.get("file_contents", {}).get("scenario", "baseline"))
+    if scenario.endswith(".toml") and manifest.get("file"):  # a path from the file's folder
+        scenario = str(Path(manifest["file"]).parent / scenario)
+    return Study(folder=folder, scenario=scenario, trials=trials, frontier=on_front, chosen=chosen)

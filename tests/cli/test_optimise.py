@@ -1,0 +1,111 @@
+"""``govsim optimise`` from the command line: its folder, bad input, a kill and --resume."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pandas as pd
+
+from sim.cli import main
+from sim.model.planfile import read_plan
+from sim.runs.optimisation import load_optimisation
+from sim.runs.optimise_run import optimise
+from tests.runs.test_optimisation import TINY
+
+GOVSIM = str(Path(sys.executable).parent / "govsim")
+
+
+def tiny_file(tmp_path: Path, trials: int = 3, **replace: str) -> Path:
+    text = TINY.format(trials=trials, budget=1000)
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    path = tmp_path / "tiny.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_optimise_writes_trials_plans_a_verified_comparison_and_a_report(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["optimise", str(tiny_file(tmp_path)), "--out", str(out), "--workers", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "plan_trial_" in printed and f"wrote {out}/" in printed
+    for name in ("trials.csv", "frontier.csv", "study.db", "manifest.json", "report.html",
+                 "verified/report.html", "verified/differences.csv"):  # fmt: skip
+        assert (out / name).exists(), name
+    [toml] = sorted((out / "plans").glob("*.toml"))
+    assert main(["validate", str(toml)]) == 0  # the plan runs as a scenario
+    plan_csv = toml.with_suffix(".csv")
+    scenario = load_optimisation(tiny_file(tmp_path)).scenario
+    from sim.model.geography import simulated_map
+
+    full, _ = simulated_map(scenario.params["map.file"], scenario.params["map.towns"])
+    plan = read_plan(plan_csv, full)  # a planner can open, edit and run it
+    trial = int(toml.stem.rsplit("_", 1)[1])
+    settings = json.loads(pd.read_csv(out / "trials.csv").set_index("trial").at[trial, "settings"])
+    muzhou = full.town_names.index("Muzhou")
+    assert plan.grid_workers[full.village_town == muzhou].sum() == settings[
+        "grid_workers.by_town"]["Muzhou"]  # fmt: skip
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "<img" in report and "plan_trial_" in report
+    assert main(["optimise", str(tiny_file(tmp_path)), "--out", str(out), "--lang", "zh",
+                 "--workers", "1"]) == 2  # fmt: skip
+
+
+def test_a_bad_optimisation_file_is_one_line_and_exit_2(tmp_path, capsys):
+    path = tiny_file(tmp_path, **{'key = "mediation.trust_rooms"': 'key = "mediation.trust_roms"'})
+    assert main(["optimise", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "mediation.trust_roms" in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_optimise_into_a_folder_of_the_users_is_refused_and_kept(tmp_path, capsys):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    assert main(["optimise", str(tiny_file(tmp_path)), "--out", str(mine)]) == 2
+    assert "notes.txt" in capsys.readouterr().err
+    assert (mine / "notes.txt").read_text() == "keep" and len(list(mine.iterdir())) == 1
+
+
+def completed(out: Path) -> dict[int, tuple]:
+    study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{out / 'study.db'}")
+    return {t.number: (json.dumps(t.params, sort_keys=True), tuple(t.values))
+            for t in study.get_trials() if t.state.name == "COMPLETE"}  # fmt: skip
+
+
+def test_a_killed_optimisation_resumes_losing_and_repeating_no_trial(tmp_path):
+    path = tiny_file(tmp_path, trials=8, **{"days = 20": "days = 60"})
+    out = tmp_path / "out"
+    command = [GOVSIM, "optimise", str(path), "--out", str(out), "--workers", "1", "--quiet"]
+    first = subprocess.Popen(command, start_new_session=True, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        if (out / "study.db").exists() and len(completed(out)) >= 2:
+            break
+    os.killpg(first.pid, signal.SIGKILL)  # no clean-up at all
+    first.wait()
+    before = completed(out)
+    assert 2 <= len(before) < 8
+    assert subprocess.run([*command, "--resume"]).returncode == 0
+    after = completed(out)
+    assert len(after) == 8
+    assert all(after[n] == before[n] for n in before)  # every finished trial kept as it was
+    trials = pd.read_csv(out / "trials.csv")
+    assert (trials["state"] == "complete").sum() == 8  # none run twice: 8 finished, as asked
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+
+
+def test_one_worker_and_the_same_seed_reproduce_the_trials(tmp_path):
+    optimisation = load_optimisation(tiny_file(tmp_path, trials=4))
+    tables = []
+    for name in ("a", "b"):
+        result = optimise(optimisation, tmp_path / name, workers=1, verify_plans=False)
+        tables.append(result.trials.drop(columns=["seconds"]))
+    pd.testing.assert_frame_equal(*tables)
