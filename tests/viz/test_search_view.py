@@ -59,7 +59,7 @@ def test_clicking_a_trial_runs_its_plan_as_b_beside_the_base(study_folder, monke
 
 def test_the_page_switches_to_compare_with_the_clicked_plan(study_folder, monkeypatch):
     monkeypatch.setattr("sim.viz.search.find_studies", lambda: [study_folder])
-    box, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    _box, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
     view = rc.find(
         ipyvue.VueTemplate, title="Trials: escalation rate (click one to run its plan as B)"
     ).widget
