@@ -13,7 +13,7 @@ from sim.output.tables import fmt
 def cmd_optimise(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from sim.output.optimisation_report import write_optimisation
+    from sim.output.optimisation_report import today_rank_text, write_optimisation
     from sim.runs.optimisation import load_optimisation
     from sim.runs.optimise_run import optimise
     from sim.runs.verification import holds, plan_name
@@ -42,6 +42,7 @@ def cmd_optimise(args: argparse.Namespace) -> None:
     t = lambda key: label("term", key, args.lang)  # noqa: E731
     objective = optimisation.objectives[0].metric
     v = result.verification
+    print(today_rank_text(result, t))
     if not result.chosen:
         print(t("cli_optimise_none"))
     for trial in result.chosen:

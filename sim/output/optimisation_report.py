@@ -198,9 +198,19 @@ def _provenance(result: OptimisationResult, t: Callable[[str], str], lang: str) 
             replicates=o.replicates, scale=o.scenario.params["population.scale"], days=o.days,
             warmup=o.scenario.params["run.warmup_days"], seeds=", ".join(map(str, o.seeds())))),
         (t("opt_seconds"), ", ".join(f"{k} {v:g} s" for k, v in result.seconds.items())),
+        (t("opt_today_rank"), today_rank_text(result, t)),
     ]  # fmt: skip
     body = "".join(f"<tr><th>{_text(k)}</th><td>{_text(v)}</td></tr>" for k, v in rows)
     return f"<p>{_text(title)}</p><table>{body}</table>"
+
+
+def today_rank_text(result: OptimisationResult, t: Callable[[str], str]) -> str:
+    """Where today's plan ranked in the search, in words."""
+    rank = result.today_rank
+    if rank is None:
+        return t("opt_today_not_a_trial")
+    feasible = int(result.trials.drop_duplicates(subset="settings")["feasible"].sum())
+    return t("opt_today_best" if rank == 1 else "opt_today_ranked").format(rank=rank, of=feasible)
 
 
 def write_optimisation(result: OptimisationResult, out: Path, *, lang: str = "en") -> list[str]:

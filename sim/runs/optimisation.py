@@ -39,7 +39,9 @@ scenario, the **variables** (staffing a district decides), the
 
 A variable is a **town table** (``grid_workers.by_town``,
 ``volunteer_police.by_town``: ``low``/``high`` per town, or ``low`` and a
-fixed ``total``), a **number** (``low``/``high``, whole where the schema's
+fixed ``total`` shared by drawn weights; with ``relative = [0.5, 2.0]`` the
+weights are today's numbers times a factor in that range, drawn on a log
+scale, so the search starts near today's plan), a **number** (``low``/``high``, whole where the schema's
 parameter is whole), a **choice** (``choices = [...]``) or a **subset** of
 towns or villages (``police.village_offices``, ``mediation.trust_room_villages``:
 ``among = [...]``, each in or out). Constraints bound a metric's mean over a
@@ -55,13 +57,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from sim.model.construction import check_against_map
-from sim.model.geography import MapDataError, largest_remainder, simulated_map
+from sim.model.geography import MapDataError, simulated_map
 from sim.model.metrics import METRICS
 from sim.model.parameters import SCHEMA, ParameterError, flatten, unknown_key_error
 from sim.model.places import Places
+from sim.runs.decisions import Bound, Objective, Variable, town_staff
 from sim.runs.scenario import Scenario, ScenarioError, read_toml, scenario_path
 from sim.runs.sweep import base_scenario, check_entries, derived_seeds
 
@@ -73,114 +74,6 @@ VERIFY_KEYS = {"replicates", "population.scale", "ensemble", "fits", "plans", "s
 TOWN_TABLES = ("grid_workers.by_town", "volunteer_police.by_town")
 SUBSETS = ("police.village_offices", "mediation.trust_room_villages")
 DIRECTIONS = {"minimise": "minimize", "maximise": "maximize"}
-
-
-@dataclass(frozen=True)
-class Variable:
-    """One decision: a key of the schema and the values a trial may give it.
-
-    ``kind`` is ``towns`` (a town table: one whole number per town in
-    ``places``, within ``low``..``high``, or ``low`` each and a fixed
-    ``total``), ``number``, ``choice`` (one of ``choices``) or ``subset``
-    (each of ``places`` in or out).
-    """
-
-    key: str
-    kind: str
-    low: float | None = None
-    high: float | None = None
-    total: int | None = None
-    choices: tuple[Any, ...] = ()
-    places: tuple[str, ...] = ()
-
-    def names(self) -> list[str]:
-        """The search's parameter names for this variable (one per town or place)."""
-        if self.kind in ("towns", "subset"):
-            return [f"{self.key}:{p}" for p in self.places]
-        return [self.key]
-
-    def suggest(self, trial: Any) -> dict[str, Any]:
-        """Draw this variable's search parameters from an Optuna trial."""
-        drawn = {}
-        for name in self.names():
-            if self.kind == "towns" and self.total is not None:
-                drawn[name] = trial.suggest_float(name, 0.0, 1.0)  # a share of the rest
-            elif self.kind == "towns" or (self.kind == "number" and self._whole):
-                drawn[name] = trial.suggest_int(name, int(self.low), int(self.high))
-            elif self.kind == "number":
-                drawn[name] = trial.suggest_float(name, self.low, self.high)
-            elif self.kind == "choice":
-                drawn[name] = trial.suggest_categorical(name, list(self.choices))
-            else:
-                drawn[name] = trial.suggest_categorical(name, [False, True])
-        return drawn
-
-    def setting(self, drawn: dict[str, Any]) -> Any:
-        """The parameter value of drawn search parameters (a town table, a number, a list)."""
-        if self.kind == "towns":
-            values = [drawn[n] for n in self.names()]
-            if self.total is not None:  # low each, and the rest by the drawn shares
-                weights = np.maximum(np.array(values, dtype=float), 1e-9)
-                values = largest_remainder(self.total, weights, minimum=int(self.low))
-            return dict(zip(self.places, (int(v) for v in values), strict=True))
-        if self.kind == "subset":
-            return [p for p, n in zip(self.places, self.names(), strict=True) if drawn[n]]
-        return drawn[self.key]
-
-    def drawn_for(self, value: Any, today: dict[str, int]) -> dict[str, Any] | None:
-        """The search parameters that give the base scenario's setting (``value``; a town
-        table's ``today``: each town's staff), or None when the variable cannot express it."""
-        names = self.names()
-        if self.kind == "towns":
-            counts = [today[p] for p in self.places]
-            if self.total is not None:
-                top = max(counts)
-                if sum(counts) != self.total or min(counts) < self.low or top == 0:
-                    return None
-                return {n: c / top for n, c in zip(names, counts, strict=True)}
-            if not all(self.low <= c <= self.high for c in counts):
-                return None
-            return dict(zip(names, counts, strict=True))
-        if self.kind == "subset":
-            chosen = set(value) if isinstance(value, list) else set()
-            return {n: p in chosen for n, p in zip(names, self.places, strict=True)}
-        if self.kind == "choice":
-            return {self.key: value} if value in self.choices else None
-        return {self.key: value} if self.low <= value <= self.high else None
-
-    @property
-    def _whole(self) -> bool:
-        return SCHEMA[self.key].type_name == "int"
-
-
-@dataclass(frozen=True)
-class Bound:
-    """A constraint: a metric's mean over a trial's runs at most, or at least, ``value``."""
-
-    metric: str
-    at_most: float | None = None
-    at_least: float | None = None
-
-    def excess(self, value: float) -> float:
-        """How far ``value`` is beyond the bound (<= 0 is within it; NaN counts as far)."""
-        if value != value:  # NaN: a share without cases
-            return 1e9
-        return value - self.at_most if self.at_most is not None else self.at_least - value
-
-    def __str__(self) -> str:
-        return (f"{self.metric} <= {self.at_most:g}" if self.at_most is not None
-                else f"{self.metric} >= {self.at_least:g}")  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Objective:
-    metric: str
-    direction: str  # "minimise" | "maximise"
-
-    @property
-    def sign(self) -> float:
-        """+1 when smaller is better, -1 when larger is."""
-        return 1.0 if self.direction == "minimise" else -1.0
 
 
 @dataclass(frozen=True)
@@ -250,9 +143,9 @@ def _table(where: str, value: Any, allowed: set[str], required: set[str] = froze
     return value
 
 
-def _variable(where: str, spec: Any, scenario: Scenario) -> Variable:
-    spec = _table(where, spec, {"key", "towns", "low", "high", "total", "choices", "among"},
-                  {"key"})  # fmt: skip
+def _variable(where: str, spec: Any, scenario: Scenario, seed: int) -> Variable:
+    spec = _table(where, spec, {"key", "towns", "low", "high", "total", "relative", "choices",
+                                "among"}, {"key"})  # fmt: skip
     key = spec["key"]
     if key not in SCHEMA:
         raise ParameterError(f"{where}.{unknown_key_error(key)}")
@@ -278,7 +171,17 @@ def _variable(where: str, spec: Any, scenario: Scenario) -> Variable:
             if total < low * len(names):
                 raise ParameterError(f"{where}.total: {total} is less than low ({low}) in each "
                                      f"of {len(names)} towns")  # fmt: skip
-            return Variable(key, "towns", low=low, total=total, places=names)
+            relative = spec.get("relative")
+            if relative is not None:
+                if (not isinstance(relative, list) or len(relative) != 2
+                        or not all(isinstance(x, int | float) and x > 0 for x in relative)
+                        or not relative[0] < relative[1]):  # fmt: skip
+                    raise ParameterError(f"{where}.relative: expected [low, high] factors on "
+                                         "today's numbers, 0 < low < high")  # fmt: skip
+                relative = (float(relative[0]), float(relative[1]))
+            today = town_staff(scenario.params, seed)[key]
+            return Variable(key, "towns", low=low, total=total, places=names, relative=relative,
+                            today=tuple(today[t] for t in names))  # fmt: skip
         high = _number(f"{where}.high", spec.get("high", 0), whole=True, low=low + 1)
         return Variable(key, "towns", low=low, high=high, places=names)
     if key in SUBSETS:
@@ -337,7 +240,10 @@ def parse_optimisation(data: dict[str, Any], *, name: str, base_dir: Path) -> Op
     """An :class:`Optimisation` from a file's contents; :class:`ParameterError` names the entry."""
     check_entries(data, TOP_LEVEL)
     scenario = base_scenario(data, base_dir=base_dir)
-    variables = [_variable(f"variables[{i}]", v, scenario)
+    search = _table("search", data.get("search", {}), SEARCH_KEYS)
+    seed = _number("search.seed", search.get("seed", 1), whole=True, low=0)
+    first_seed = derived_seeds(seed, 1)[0]  # the map of the first run: today's staff on it
+    variables = [_variable(f"variables[{i}]", v, scenario, first_seed)
                  for i, v in enumerate(_list(data, "variables", required=True))]  # fmt: skip
     keys = [v.key for v in variables]
     for i, key in enumerate(keys):
@@ -349,7 +255,6 @@ def parse_optimisation(data: dict[str, Any], *, name: str, base_dir: Path) -> Op
                    for i, c in enumerate(_list(data, "constraints", required=False))]  # fmt: skip
     objectives = [_objective(f"objectives[{i}]", o)
                   for i, o in enumerate(_list(data, "objectives", required=True))]  # fmt: skip
-    search = _table("search", data.get("search", {}), SEARCH_KEYS)
     raw = _table("verify", data.get("verify", {}), {"population", *VERIFY_KEYS})
     verify = {k: v for k, v in raw.items() if not isinstance(v, dict)}
     verify |= {f"{k}.{key}": v for k, table in raw.items() if isinstance(table, dict)
@@ -377,7 +282,7 @@ def parse_optimisation(data: dict[str, Any], *, name: str, base_dir: Path) -> Op
         trials=_number("search.trials", search.get("trials", 60), whole=True, low=1),
         replicates=_number("search.replicates", search.get("replicates", 2), whole=True, low=1),
         days=_number("search.days", search.get("days", 365), whole=True, low=1),
-        seed=_number("search.seed", search.get("seed", 1), whole=True, low=0), verify=checked,
+        seed=seed, verify=checked,
         description=data.get("description", ""), description_zh=data.get("description_zh", ""),
         spec=data,
     )  # fmt: skip

@@ -25,7 +25,15 @@ from sim.model.metrics import METRICS
 from sim.runs.batch import _write_atomic, execute
 from sim.runs.folders import check_out, locked
 from sim.runs.optimisation import Optimisation
-from sim.runs.optimiser import frontier, mean_of, recommended, runs_of, search, trials_table
+from sim.runs.optimiser import (
+    frontier,
+    mean_of,
+    rank_of_today,
+    recommended,
+    runs_of,
+    search,
+    trials_table,
+)
 from sim.runs.scenario import ScenarioError
 from sim.runs.verification import Verification, verify
 
@@ -44,6 +52,7 @@ class OptimisationResult:
     verification: Verification | None
     seconds: dict[str, float]
     base: dict[str, float]  # the base scenario's metric means on the search's seeds
+    today_rank: int | None  # where today's plan ranked among the feasible trials (1: best)
 
 
 def frontier_axes(optimisation: Optimisation) -> tuple[list[str], list[float]]:
@@ -136,6 +145,9 @@ def optimise(
             _write_atomic(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
             return table
 
+        if not (out / "manifest.json").exists():  # first: a kill leaves a folder to resume
+            manifest = _manifest(optimisation, status="running", counts={}, executor=where)
+            _write_atomic(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
         try:
             study = search(optimisation, out, trials=trials, workers=workers,
                            scheduler=scheduler, resume=resume, progress=progress, lang=lang)  # fmt: skip
@@ -150,7 +162,9 @@ def optimise(
         metrics, signs = frontier_axes(optimisation)
         front = frontier(table, metrics, signs)
         _write_atomic(out / "frontier.csv", front.to_csv(index=False, float_format="%.10g"))
-        chosen = recommended(front, metrics, signs, optimisation.verify["plans"])
+        # Plans to recommend: the best of the others (today's own plan is the reference).
+        others = frontier(table[~table["today"]], metrics, signs)
+        chosen = recommended(others, metrics, signs, optimisation.verify["plans"])
         verification = None
         if verify_plans and chosen:
             settings = {t: json.loads(table.set_index("trial").at[t, "settings"]) for t in chosen}
@@ -159,6 +173,7 @@ def optimise(
     return OptimisationResult(
         optimisation=optimisation, trials=table, frontier=front, frontier_metrics=metrics,
         chosen=chosen, verification=verification, base=base,
+        today_rank=rank_of_today(table, optimisation),
         seconds={"search": round(searched - started, 1),
                  "verify": round(time.perf_counter() - searched, 1)},
     )  # fmt: skip

@@ -32,10 +32,10 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.labels import label
-from sim.model.construction import plan_of
 from sim.model.metrics import METRICS
 from sim.model.parameters import resolve
 from sim.runs.batch import RunSpec, execute
+from sim.runs.decisions import town_staff
 from sim.runs.executors import default_workers, executor_for
 from sim.runs.optimisation import DIRECTIONS, Optimisation
 
@@ -87,12 +87,7 @@ def todays_plan(optimisation: Optimisation) -> dict[str, Any] | None:
     """The search parameters of the base scenario's own staffing, if every variable can
     express it (a town table with a fixed total only when the base has that total)."""
     params = optimisation.scenario.params
-    plan, full = plan_of(params, optimisation.seeds()[0])
-    by_town: dict[str, dict[str, int]] = {}
-    for key, staff in (("grid_workers.by_town", plan.grid_workers),
-                       ("volunteer_police.by_town", plan.volunteer_police)):  # fmt: skip
-        counts = np.bincount(full.village_town, staff, minlength=full.n_towns)
-        by_town[key] = {name: int(c) for name, c in zip(full.town_names, counts, strict=True)}
+    by_town = town_staff(params, optimisation.seeds()[0])
     drawn: dict[str, Any] = {}
     for variable in optimisation.variables:
         found = variable.drawn_for(params[variable.key], by_town.get(variable.key, {}))
@@ -256,12 +251,17 @@ def search(
 
 
 def trials_table(study: Any, optimisation: Optimisation) -> pd.DataFrame:
-    """Every trial: number, state, drawn parameters, settings, objectives, constraint excess,
-    feasibility, the metrics' means, seeds and seconds."""
+    """Every trial: number, state, whether it is the base scenario's own plan (``today``),
+    drawn parameters, settings, objectives, constraint excess, feasibility, the metrics'
+    means, seeds and seconds."""
     rows = []
     for t in study.get_trials(deepcopy=False):
         attrs = t.user_attrs
-        row = {"trial": t.number, "state": t.state.name.lower()}
+        row = {
+            "trial": t.number,
+            "state": t.state.name.lower(),
+            "today": bool(attrs.get("today", False)),
+        }  # the base scenario's own plan
         row |= {f"param:{k}": v for k, v in t.params.items()}
         row["settings"] = json.dumps(attrs.get("settings", {}), ensure_ascii=False)
         for o, value in zip(optimisation.objectives, t.values or [None] * 9, strict=False):
@@ -290,6 +290,18 @@ def frontier(table: pd.DataFrame, metrics: list[str], signs: list[float]) -> pd.
         for i in range(len(values))
     ]  # fmt: skip
     return ok[keep].sort_values(metrics[0], ascending=signs[0] > 0).reset_index(drop=True)
+
+
+def rank_of_today(table: pd.DataFrame, optimisation: Optimisation) -> int | None:
+    """Where the base scenario's own plan ranks among the feasible trials on the first
+    objective (1: no trial beat it), or None when it was not a trial."""
+    ok = table[table["feasible"]].drop_duplicates(subset="settings")
+    if not ok["today"].any():
+        return None
+    objective = optimisation.objectives[0]
+    values = ok[objective.metric].to_numpy(dtype=float) * objective.sign
+    today = values[ok["today"].to_numpy()][0]
+    return int((values < today).sum()) + 1
 
 
 def recommended(front: pd.DataFrame, metrics: list[str], signs: list[float], n: int) -> list[int]:

@@ -2,7 +2,6 @@
 losing or repeating trials, reproduces itself, and refuses bad files in one line."""
 
 import json
-import math
 from pathlib import Path
 
 import pandas as pd
@@ -215,4 +214,4 @@ def test_resuming_a_different_optimisation_is_refused(tmp_path):
                  workers=1, resume=True)  # fmt: skip
     with pytest.raises(ScenarioError, match="--resume"):
         optimise(tiny(tmp_path, trials=2), tmp_path / "out", workers=1)
-    assert math.isfinite(pd.read_csv(tmp_path / "out" / "trials.csv")["escalation_rate"].iloc[0])
+    assert len(pd.read_csv(tmp_path / "out" / "trials.csv")) == 2  # the first study is intact
