@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
 	$(PY) benchmarks/bench_sweep.py
 	$(PY) benchmarks/bench_app.py
+	$(PY) benchmarks/bench_optimise.py
 
 # Solara's browser assets (from npm) in the venv, so the app works offline
 assets: $(STAMP)

@@ -28,6 +28,8 @@ NOT_RUN = {  # command prefix -> why not here, and what covers it
     "govsim app": "a server: tests/viz/test_app_browser.py; its --port check in tests/cli",
     "dask ": "a cluster: tests/runs/test_sweep.py starts a real scheduler and two workers",
     "govsim calibrate": "ten minutes: tests/runs/test_calibration.py runs a quick calibration",
+    "govsim optimise": "twelve minutes: tests/cli/test_optimise.py runs a tiny search, kills it "
+    "and resumes it",
 }
 CLUSTER_PYTHON = ("dask_jobqueue", "dask_kubernetes")  # need a SLURM or Kubernetes cluster
 
@@ -94,7 +96,8 @@ def test_every_toml_example_is_a_valid_scenario(tmp_path):
     checks against the map (place names included); sweep files are checked by test_sweep."""
     from sim.runs.scenario import load_scenario
 
-    toml_blocks = [b for b in blocks("toml") if "scenarios/sweeps/" not in b]
+    toml_blocks = [b for b in blocks("toml")
+                   if "scenarios/sweeps/" not in b and "scenarios/optimise/" not in b]  # fmt: skip
     assert len(toml_blocks) >= 3
     for i, block in enumerate(toml_blocks):
         lines = [

@@ -168,8 +168,9 @@ def make_residents(
 def register_in_batch(model: Model, kind: type, agents: list) -> None:
     """Enter ``agents`` (ids 1..n, the model's first agents) in Mesa's registry, as
     ``Model.register_agent`` would one by one (the registry's storage is Mesa's own)."""
-    model.agents._agents.update(dict.fromkeys(agents))
-    model._agents_by_type[kind] = type(model.agents)(agents, random=model.random)
+    of_kind = type(model.agents)(agents, random=model.random)
+    model._agents_by_type[kind] = of_kind
+    model.agents._agents.update(of_kind._agents)  # a copy of the same keys: no rehashing
     model.agent_id_counter += len(agents)
 
 

@@ -72,28 +72,32 @@ def plan_toml(base: Scenario, settings: dict[str, Any], *, where: Path, note: st
 
 
 def _frontier_figure(result: OptimisationResult, lang: str):
+    """Each trial's escalation and incidents against its cost, or against its number when every
+    plan costs the same (a search at a fixed cost); today's plan and the recommended ones marked."""
     table = result.trials[result.trials["state"] == "complete"]
     cost = "annual_cost_wan_yuan"
+    x = "trial" if table[cost].nunique() <= 1 else cost
     fig = new_figure(figsize=(10.0, 4.2))
     for ax, metric in zip(fig.subplots(1, 2), ("escalation_rate", "incidents_per_100k"),
                           strict=True):  # fmt: skip
         ok = table[table["feasible"]]
-        ax.scatter(table[cost], table[metric], s=12, color="#bbbbbb",
+        ax.scatter(table[x], table[metric], s=12, color="#bbbbbb",
                    label=label("term", "opt_infeasible", lang))  # fmt: skip
-        ax.scatter(ok[cost], ok[metric], s=14, color="#1f77b4",
+        ax.scatter(ok[x], ok[metric], s=14, color="#1f77b4",
                    label=label("term", "opt_feasible", lang))  # fmt: skip
+        today = table[table["today"]]
+        ax.scatter(today[x], today[metric], s=70, marker="D", color="black",
+                   label=label("term", "opt_today", lang), zorder=3)  # fmt: skip
         chosen = table[table["trial"].isin(result.chosen)]
-        ax.scatter(chosen[cost], chosen[metric], s=80, marker="*", color="#d62728",
+        ax.scatter(chosen[x], chosen[metric], s=80, marker="*", color="#d62728",
                    label=label("term", "opt_recommended", lang), zorder=3)  # fmt: skip
-        base = result.base
-        if base:
-            ax.scatter([base[cost]], [base[metric]], s=70, marker="D", color="black",
-                       label=label("term", "opt_today", lang), zorder=3)  # fmt: skip
-        ax.set_xlabel(plain(metric_name(cost, lang)))
+        if x == cost and result.base:  # today's plan on the search's seeds
+            ax.axhline(result.base[metric], color="black", lw=0.8, ls="--")
+        xlabel = label("term", "opt_trial_axis", lang) if x == "trial" else metric_name(cost, lang)
+        ax.set_xlabel(plain(xlabel))
         ax.set_ylabel(plain(metric_name(metric, lang)))
         ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
     return fig
 
 

@@ -201,6 +201,7 @@ def search(
         bar.close()
         return study
 
+    failures = 0
     pending: dict[Future, tuple[Any, int]] = {}
     running: dict[int, dict[str, Any]] = {}  # trial number -> {"trial", "records", "started"}
     with executor_for(workers=workers, scheduler=scheduler) as executor:
@@ -241,6 +242,8 @@ def search(
                     if not errors:
                         seen[job["key"]] = study.get_trials(deepcopy=False)[number]
                         told()
+                    elif (failures := failures + 1) >= max(3, wanted):  # the model, not a plan
+                        raise RuntimeError(f"{failures} trials failed, the last: {errors[0]}")
         except KeyboardInterrupt:
             for future in pending:
                 future.cancel()

@@ -215,3 +215,18 @@ def test_resuming_a_different_optimisation_is_refused(tmp_path):
     with pytest.raises(ScenarioError, match="--resume"):
         optimise(tiny(tmp_path, trials=2), tmp_path / "out", workers=1)
     assert len(pd.read_csv(tmp_path / "out" / "trials.csv")) == 2  # the first study is intact
+
+
+def test_every_shipped_optimisation_file_loads_and_the_readme_shows_one_as_it_is():
+    from sim.runs.optimisation import OPTIMISE_DIR
+
+    shipped = sorted(OPTIMISE_DIR.glob("*.toml"))
+    assert shipped
+    for path in shipped:
+        assert load_optimisation(path).variables
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    [block] = [b for b in readme.split("```toml\n")[1:] if b.startswith("# scenarios/optimise/")]
+    name, body = block.split("```")[0].split("\n", 1)
+    text = (OPTIMISE_DIR.parent.parent / name.removeprefix("# ")).read_text(encoding="utf-8")
+    for line in body.splitlines():
+        assert line in text.splitlines(), line  # the README's excerpt is the file's own lines
