@@ -43,8 +43,7 @@ from sim.model.parameters import resolve
 from sim.model.timeline import Timeline
 from sim.runs.executors import default_workers, executor_for
 from sim.runs.experiments import warm_model
-from sim.runs.folders import check_out, locked, share_like_umask
-from sim.runs.scenario import ScenarioError
+from sim.runs.folders import check_resumable, locked, share_like_umask
 from sim.runs.sweep import Sweep
 
 PART_LINES = 1000  # records per part file before a new part is started
@@ -218,23 +217,8 @@ def _manifest(sweep: Sweep, *, status: str, counts: dict[str, int], executor: st
 
 
 def _check_out(sweep: Sweep, out: Path, *, resume: bool) -> None:
-    check_out(out, kind="sweep")  # not a file, the current folder or a folder of the user's
-    manifest = out / "manifest.json"
-    if not manifest.exists():
-        if out.exists() and any(out.iterdir()):
-            raise ScenarioError(f"{out}: exists and is not a sweep directory; choose another --out")
-        return
-    if not resume:
-        raise ScenarioError(f"{out}: already holds a sweep; pass --resume to go on with it")
-    try:
-        previous = json.loads(manifest.read_text(encoding="utf-8"))["sweep_sha256"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise ScenarioError(f"{out}/manifest.json: unreadable ({exc})") from None
-    if previous != sweep.sha256:
-        raise ScenarioError(
-            f"{out}: holds a different sweep (its design, days, settings or seeds differ); "
-            "choose another --out"
-        )
+    check_resumable(out, noun="sweep", kind="sweep", sha_key="sweep_sha256", sha256=sweep.sha256,
+                    resume=resume, what="its design, days, settings or seeds")  # fmt: skip
 
 
 def run_sweep(

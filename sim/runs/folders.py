@@ -140,3 +140,30 @@ def replace_dir(new: Path, out: Path) -> None:
     os.replace(new, out)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def check_resumable(out: Path, *, kind: str, noun: str, sha_key: str, sha256: str,
+                    resume: bool, what: str) -> None:  # fmt: skip
+    """Refuse ``out`` unless it is new, empty, or (with ``resume``) holds the same work of the
+    ``kind`` of command: its manifest's ``sha_key`` equals ``sha256``. ``noun`` names the
+    work in messages, ``what`` its parts."""
+    check_out(out, kind=kind)  # not a file, the current folder or a folder of the user's
+    manifest = Path(out) / "manifest.json"
+    if not manifest.exists():
+        if out.exists() and any(out.iterdir()):
+            raise ScenarioError(
+                f"{out}: exists and is not a {noun} directory; choose another --out"
+            )
+        return
+    if not resume:
+        raise ScenarioError(
+            f"{out}: already holds {'an' if noun[0] in 'aeiou' else 'a'} {noun}; pass --resume to go on with it"
+        )
+    try:
+        previous = json.loads(manifest.read_text(encoding="utf-8"))[sha_key]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ScenarioError(f"{out}/manifest.json: unreadable ({exc})") from None
+    if previous != sha256:
+        raise ScenarioError(
+            f"{out}: holds a different {noun} ({what} differ); choose another --out"
+        )

@@ -23,7 +23,7 @@ import pandas as pd
 
 from sim.model.metrics import METRICS
 from sim.runs.batch import _write_atomic, execute
-from sim.runs.folders import check_out, locked
+from sim.runs.folders import check_resumable, locked
 from sim.runs.optimisation import Optimisation
 from sim.runs.optimiser import (
     frontier,
@@ -34,7 +34,6 @@ from sim.runs.optimiser import (
     search,
     trials_table,
 )
-from sim.runs.scenario import ScenarioError
 from sim.runs.verification import Verification, verify
 
 KIND = "optimise"
@@ -102,19 +101,9 @@ def base_on_search_seeds(optimisation: Optimisation) -> dict[str, float]:
 
 def check_folder(optimisation: Optimisation, out: Path, *, resume: bool) -> None:
     """Refuse a folder that is not new, empty, or (with ``resume``) this optimisation's."""
-    check_out(out, kind=KIND)
-    manifest = out / "manifest.json"
-    if not out.exists() or not any(out.iterdir()):
-        return
-    if not resume:
-        raise ScenarioError(f"{out}: already holds an optimisation; pass --resume to go on with it")
-    try:
-        previous = json.loads(manifest.read_text(encoding="utf-8"))["optimisation_sha256"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise ScenarioError(f"{out}/manifest.json: unreadable ({exc})") from None
-    if previous != optimisation.sha256:
-        raise ScenarioError(f"{out}: holds a different optimisation (its variables, bounds, "
-                            "objectives, scenario or seeds differ); choose another --out")  # fmt: skip
+    check_resumable(out, noun="optimisation", kind=KIND, sha_key="optimisation_sha256", sha256=optimisation.sha256,
+                    resume=resume,
+                    what="its variables, bounds, objectives, scenario or seeds")  # fmt: skip
 
 
 def optimise(
