@@ -21,6 +21,7 @@ test: $(STAMP)
 	$(PY) -m ruff check sim tests benchmarks tools
 	$(PY) -m ruff format --check sim tests benchmarks tools
 	$(VENV)/bin/lint-imports  # the layers of docs/ARCHITECTURE.md
+	$(VENV)/bin/mypy  # the types of sim/ (pyproject.toml [tool.mypy])
 	$(PY) -m pytest
 
 lint: $(STAMP)
