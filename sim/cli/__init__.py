@@ -50,12 +50,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except OSError as exc:  # cannot write where told (read-only folder, disk full, ...)
         where = f"{exc.filename}: " if exc.filename else ""
-        print(translate(f"{error} {where}cannot write ({exc.strerror or exc})", lang),
-              file=sys.stderr)  # fmt: skip
+        print(
+            translate(f"{error} {where}cannot write ({exc.strerror or exc})", lang), file=sys.stderr
+        )
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print(translate("govsim: interrupted; results already written are kept", lang),
-              file=sys.stderr)  # fmt: skip
+        print(
+            translate("govsim: interrupted; results already written are kept", lang),
+            file=sys.stderr,
+        )
         return 130
     return 0
 

@@ -47,18 +47,30 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     previous = signal.signal(signal.SIGTERM, stop)
     try:
         counts = run_sweep(
-            sweep, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-            max_runs=args.max_runs, progress=not args.quiet,
-        )  # fmt: skip
+            sweep,
+            out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            max_runs=args.max_runs,
+            progress=not args.quiet,
+        )
     finally:
         signal.signal(signal.SIGTERM, previous)
     if not args.quiet:
-        print(label("term", "cli_sweep_done", args.lang).format(
-            ok=counts["ok"], failed=counts["failed"], skipped=counts["skipped"], out=f"{out}/",
-        ))  # fmt: skip
+        print(
+            label("term", "cli_sweep_done", args.lang).format(
+                ok=counts["ok"],
+                failed=counts["failed"],
+                skipped=counts["skipped"],
+                out=f"{out}/",
+            )
+        )
     if counts["failed"]:
-        print(label("term", "cli_sweep_failed", args.lang).format(n=counts["failed"], out=out),
-              file=sys.stderr)  # fmt: skip
+        print(
+            label("term", "cli_sweep_failed", args.lang).format(n=counts["failed"], out=out),
+            file=sys.stderr,
+        )
 
 
 def cmd_analyze(args: argparse.Namespace) -> None:
@@ -74,8 +86,10 @@ def cmd_analyze(args: argparse.Namespace) -> None:
     results = load_sweep_results(args.sweep_dir)
     keys = [f.key for f in results.factors]
     if args.lever is not None and args.lever not in keys:
-        raise CliError(f"--lever: {args.lever!r} is not a factor of the sweep; expected one of "
-                       f"{', '.join(keys)}")  # fmt: skip
+        raise CliError(
+            f"--lever: {args.lever!r} is not a factor of the sweep; expected one of "
+            f"{', '.join(keys)}"
+        )
     if args.lever is not None and not args.metric:
         raise CliError(
             f"--lever: name the metric to show with --metric NAME ({', '.join(METRICS)})"
@@ -88,11 +102,14 @@ def cmd_analyze(args: argparse.Namespace) -> None:
     out = Path(args.out) if args.out else Path(args.sweep_dir) / "analysis"
     if not args.quiet:
         missing = results.expected - len(results.runs) - results.failed
-        print(f"{results.manifest['sweep']}: {results.method} design, {len(results.design)} points "
-              f"x {results.manifest['replicates']} replicate(s); {len(results.runs)} runs ok, "
-              f"{results.failed} failed, {missing} not run")  # fmt: skip
-    written = write_analysis(results, out, metrics=args.metric, lever=args.lever,
-                             echo=not args.quiet, lang=args.lang)  # fmt: skip
+        print(
+            f"{results.manifest['sweep']}: {results.method} design, {len(results.design)} points "
+            f"x {results.manifest['replicates']} replicate(s); {len(results.runs)} runs ok, "
+            f"{results.failed} failed, {missing} not run"
+        )
+    written = write_analysis(
+        results, out, metrics=args.metric, lever=args.lever, echo=not args.quiet, lang=args.lang
+    )
     if not args.quiet:
         print("\n" + wrote(out, [p.name for p in written], replaced=False, lang=args.lang))
 
@@ -110,9 +127,22 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
     with output_folder(out, kind="calibrate", force=args.force) as replaced:
         _calibrate(calibration, out, args)
     if not args.quiet:
-        print(wrote(out, ["calibrated.toml", "fit_report.html", "fit.csv", "fit.png",
-                          "identification.csv", "evaluations.csv", "manifest.json"],
-                    replaced=replaced, lang=args.lang))  # fmt: skip
+        print(
+            wrote(
+                out,
+                [
+                    "calibrated.toml",
+                    "fit_report.html",
+                    "fit.csv",
+                    "fit.png",
+                    "identification.csv",
+                    "evaluations.csv",
+                    "manifest.json",
+                ],
+                replaced=replaced,
+                lang=args.lang,
+            )
+        )
 
 
 def _calibrate(calibration: Calibration, out: Path, args: argparse.Namespace) -> pd.DataFrame:
@@ -123,8 +153,9 @@ def _calibrate(calibration: Calibration, out: Path, args: argparse.Namespace) ->
     best, table, check = search(
         calibration, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet
     )
-    fit = write_calibration(calibration, best, table, check, out, command=command_line(args),
-                            force=args.force)  # fmt: skip
+    fit = write_calibration(
+        calibration, best, table, check, out, command=command_line(args), force=args.force
+    )
     if not args.quiet:
         print(f"\nbest of {len(table)} candidates (loss {table['loss'].min():.4g}):")
         for key, value in best.items():
@@ -132,6 +163,8 @@ def _calibrate(calibration: Calibration, out: Path, args: argparse.Namespace) ->
         print(f"\n{'target':36s} {'value':>8s} {'interval':>17s} {'simulated':>10s}  95% CI")
         for row in fit.itertuples():
             mark = "inside" if row.inside else "OUTSIDE"
-            print(f"{row.metric:36s} {fmt(row.value):>8s} {f'[{fmt(row.low)}, {fmt(row.high)}]':>17s} "
-                  f"{fmt(row.mean):>10s}  [{fmt(row.ci_low)}, {fmt(row.ci_high)}] {mark}")  # fmt: skip
+            print(
+                f"{row.metric:36s} {fmt(row.value):>8s} {f'[{fmt(row.low)}, {fmt(row.high)}]':>17s} "
+                f"{fmt(row.mean):>10s}  [{fmt(row.ci_low)}, {fmt(row.ci_high)}] {mark}"
+            )
     return fit

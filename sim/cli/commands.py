@@ -30,9 +30,14 @@ def cmd_run(args: argparse.Namespace) -> None:
     out = Path(args.out) if args.out else Path("results") / scenario.name
     with output_folder(out, kind="run", force=args.force) as replaced:
         [result] = run_scenarios(
-            [scenario], days=args.days, replicates=args.replicates, seed=args.seed,
-            workers=args.workers, progress=not args.quiet, lang=args.lang,
-        )  # fmt: skip
+            [scenario],
+            days=args.days,
+            replicates=args.replicates,
+            seed=args.seed,
+            workers=args.workers,
+            progress=not args.quiet,
+            lang=args.lang,
+        )
         written = write_results(
             [result], out, command=command_line(args), lang=args.lang, force=args.force
         )
@@ -61,15 +66,28 @@ def cmd_compare(args: argparse.Namespace) -> None:
     out = Path(args.out) if args.out else Path("results") / "-vs-".join(s.name for s in scenarios)
     with output_folder(out, kind="compare", force=args.force) as replaced:
         results = run_scenarios(
-            scenarios, days=args.days, replicates=args.replicates, seed=args.seed,
-            workers=args.workers, progress=not args.quiet, lang=args.lang,
-        )  # fmt: skip
+            scenarios,
+            days=args.days,
+            replicates=args.replicates,
+            seed=args.seed,
+            workers=args.workers,
+            progress=not args.quiet,
+            lang=args.lang,
+        )
         differences = paired_differences(results)
-        tables = {"cost_effectiveness": cost_effectiveness(results),
-                  "town_differences": town_differences(results)}  # fmt: skip
-        written = write_results(results, out, differences=differences, tables=tables,
-                                command=command_line(args),
-                                lang=args.lang, force=args.force)  # fmt: skip
+        tables = {
+            "cost_effectiveness": cost_effectiveness(results),
+            "town_differences": town_differences(results),
+        }
+        written = write_results(
+            results,
+            out,
+            differences=differences,
+            tables=tables,
+            command=command_line(args),
+            lang=args.lang,
+            force=args.force,
+        )
     if not args.quiet:
         print_differences(differences, args.lang)
         print_costs(tables["cost_effectiveness"], args.lang)
@@ -91,10 +109,15 @@ def cmd_validate(args: argparse.Namespace) -> None:
         raise CliError(f"{scenario.path}: {exc} (--days {args.days})") from None
     changed = sum(scenario.params[k] != v for k, v in defaults().items())
     timeline = scenario.timeline
-    print(label("term", "cli_valid", args.lang).format(
-        path=scenario.path, days=args.days, changed=changed,
-        interventions=len(timeline.interventions), events=len(timeline.events),
-    ))  # fmt: skip
+    print(
+        label("term", "cli_valid", args.lang).format(
+            path=scenario.path,
+            days=args.days,
+            changed=changed,
+            interventions=len(timeline.interventions),
+            events=len(timeline.events),
+        )
+    )
 
 
 def cmd_list(args: argparse.Namespace) -> None:
@@ -121,11 +144,18 @@ def cmd_plan(args: argparse.Namespace) -> None:
             fh.write(plan_csv(plan, geo))
     except OSError as exc:
         raise CliError(f"--out {out}: cannot write ({exc.strerror})") from None
-    print(label("term", "cli_plan", args.lang).format(
-        out=out, units=geo.n_villages, workers=plan.grid_workers.sum(),
-        volunteers=plan.volunteer_police.sum(), rooms=plan.trust_room.sum(),
-        offices=plan.village_office.sum(), scenario=scenario.name, seed=args.seed,
-    ))  # fmt: skip
+    print(
+        label("term", "cli_plan", args.lang).format(
+            out=out,
+            units=geo.n_villages,
+            workers=plan.grid_workers.sum(),
+            volunteers=plan.volunteer_police.sum(),
+            rooms=plan.trust_room.sum(),
+            offices=plan.village_office.sum(),
+            scenario=scenario.name,
+            seed=args.seed,
+        )
+    )
 
 
 def cmd_map(args: argparse.Namespace) -> None:
@@ -153,8 +183,22 @@ def cmd_map(args: argparse.Namespace) -> None:
     name = args.scenario or names[0]
     if name not in names:
         raise CliError(f"--scenario: {name!r} is not in {results} (it has {', '.join(names)})")
-    columns = [c for c in grids.columns if c not in ("scenario", "run", "seed", "grid_id", "town",
-                                                     "village", "village_zh", "village_code", "residents")]  # fmt: skip
+    columns = [
+        c
+        for c in grids.columns
+        if c
+        not in (
+            "scenario",
+            "run",
+            "seed",
+            "grid_id",
+            "town",
+            "village",
+            "village_zh",
+            "village_code",
+            "residents",
+        )
+    ]
     if args.metric not in columns:
         raise CliError(
             f"--metric: unknown grid metric {args.metric!r}; expected one of {', '.join(columns)}"
@@ -163,10 +207,12 @@ def cmd_map(args: argparse.Namespace) -> None:
     _, geo = simulated_map(args.map_file or params["map.file"], params["map.towns"])
     values = grid_values(grids[grids["scenario"] == name], args.metric, geo.grid_ids)
     legend = label("term", "cli_map_legend", args.lang).format(
-        metric=args.metric.replace("_", " ") if args.lang == "en" else label("grid", args.metric, "zh"),
+        metric=args.metric.replace("_", " ")
+        if args.lang == "en"
+        else label("grid", args.metric, "zh"),
         name=name,
         per=label("term", "cli_per_1k", args.lang) if args.metric in COUNTS_PER_1K else "",
-    )  # fmt: skip
+    )
     draw_map(geo, out, values=values, label=legend, lang=args.lang)
     print(label("term", "cli_wrote_file", args.lang).format(out=out))
 
@@ -182,8 +228,18 @@ def cmd_app(args: argparse.Namespace) -> None:
         raise CliError(f"--port: expected 1-65535, got {args.port}")
     if not APP.is_file():
         raise CliError(f"{APP}: the web app is missing (govsim app runs from a source checkout)")
-    command = [sys.executable, "-m", "solara", "run", str(APP), "--host", args.host,
-               "--port", str(args.port), "--production"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        str(APP),
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--production",
+    ]
     with socket.socket() as probe:  # say so now, not after Solara has started and failed
         try:
             probe.bind((args.host, args.port))
@@ -192,7 +248,9 @@ def cmd_app(args: argparse.Namespace) -> None:
                 f"--port {args.port}: cannot serve on {args.host}:{args.port} ({exc.strerror}); "
                 "choose another --port"
             ) from None
-    print(label("term", "cli_serving", args.lang).format(url=f"http://{args.host}:{args.port}"),
-          flush=True)  # fmt: skip
+    print(
+        label("term", "cli_serving", args.lang).format(url=f"http://{args.host}:{args.port}"),
+        flush=True,
+    )
     os.chdir(APP.parent)
     os.execv(sys.executable, command)

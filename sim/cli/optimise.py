@@ -30,10 +30,15 @@ def cmd_optimise(args: argparse.Namespace) -> None:
     previous = signal.signal(signal.SIGTERM, stop)
     try:
         result = optimise(
-            optimisation, out, trials=args.trials, workers=args.workers,
-            scheduler=args.scheduler, resume=args.resume, progress=not args.quiet,
+            optimisation,
+            out,
+            trials=args.trials,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            progress=not args.quiet,
             lang=args.lang,
-        )  # fmt: skip
+        )
     finally:
         signal.signal(signal.SIGTERM, previous)
     written = write_optimisation(result, out, lang=args.lang)
@@ -49,34 +54,48 @@ def cmd_optimise(args: argparse.Namespace) -> None:
         name = plan_name(trial)
         line = f"{name}: "
         if v is not None:
-            rows = v.differences[(v.differences["scenario"] == name)
-                                 & v.differences["metric"].isin([objective, "annual_cost_wan_yuan"])]  # fmt: skip
+            rows = v.differences[
+                (v.differences["scenario"] == name)
+                & v.differences["metric"].isin([objective, "annual_cost_wan_yuan"])
+            ]
             for row in rows.itertuples():
                 verdict = t("opt_significant") if row.significant else t("opt_not_significant")
-                line += (f"{row.metric} {fmt(row.reference_mean)} -> {fmt(row.mean)} "
-                         f"({fmt(row.difference)} [{fmt(row.ci_low)}, {fmt(row.ci_high)}], "
-                         f"{verdict}); ")  # fmt: skip
+                line += (
+                    f"{row.metric} {fmt(row.reference_mean)} -> {fmt(row.mean)} "
+                    f"({fmt(row.difference)} [{fmt(row.ci_low)}, {fmt(row.ci_high)}], "
+                    f"{verdict}); "
+                )
             better, fits = holds(v, name)
             if fits:
                 line += t("opt_holds").format(better=better, fits=fits)
         print(line.rstrip("; "))
-    print(wrote(out, ["trials.csv", "frontier.csv", "study.db", "manifest.json", *written],
-                replaced=False, lang=args.lang))  # fmt: skip
+    print(
+        wrote(
+            out,
+            ["trials.csv", "frontier.csv", "study.db", "manifest.json", *written],
+            replaced=False,
+            lang=args.lang,
+        )
+    )
 
 
 def add_parser(sub, *, executors: argparse.ArgumentParser) -> None:
     """``govsim optimise FILE.toml [--workers N | --scheduler ...] [--out DIR] [--resume]
     [--trials N]``."""
     parser = sub.add_parser(
-        "optimise", parents=[executors],
+        "optimise",
+        parents=[executors],
         help="search for the best staffing plan under constraints (Optuna), then verify it",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "optimisation", help="an optimisation file, or a name under scenarios/optimise/"
     )
     parser.add_argument("--out", help="output directory (default results/optimise/NAME)")
-    parser.add_argument("--resume", action="store_true",
-                        help="go on with a search in --out: finished trials are kept")  # fmt: skip
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="go on with a search in --out: finished trials are kept",
+    )
     parser.add_argument("--trials", type=int, help="trials in all (default: the file's)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     parser.set_defaults(func=cmd_optimise)

@@ -59,17 +59,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     language = _Parser(add_help=False)  # every command: the language of what it prints and writes
     language.add_argument(
-        "--lang", choices=list(LANGUAGES),
+        "--lang",
+        choices=list(LANGUAGES),
         help="language of tables, messages and report.html: en or zh (default: the locale, "
         "zh when LANG or LC_ALL is zh_*)",
-    )  # fmt: skip
+    )
     runs = _Parser(add_help=False, parents=[language])  # options shared by run and compare
     runs.add_argument("--days", type=int, default=365, help="days to simulate (default 365)")
     runs.add_argument("--seed", type=int, default=1, help="seed of the first replicate (default 1)")
     runs.add_argument(
-        "--set", action="append", metavar="KEY=VALUE",
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
         help="override a parameter, e.g. --set grid_workers.total=2000 (repeatable)",
-    )  # fmt: skip
+    )
     runs.add_argument("--workers", type=int, help="parallel processes (default: all local cores)")
     runs.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
@@ -107,8 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume", action="store_true", help="go on with a sweep, skipping runs done"
     )
     sweep.add_argument("--days", type=int, help="days per run (default: the sweep file's)")
-    sweep.add_argument("--set", action="append", metavar="KEY=VALUE",
-                       help="override a parameter of the base scenario of every run")  # fmt: skip
+    sweep.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a parameter of the base scenario of every run",
+    )
     sweep.add_argument(
         "--max-runs",
         type=int,
@@ -123,8 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="sensitivity indices of a sweep, or a metric against one of its factors",
     )
     analyze.add_argument("sweep_dir", metavar="SWEEP_DIR", help="the --out directory of a sweep")
-    analyze.add_argument("--metric", action="append", metavar="NAME",
-                         help="a metric to analyse (repeatable; default: every metric)")  # fmt: skip
+    analyze.add_argument(
+        "--metric",
+        action="append",
+        metavar="NAME",
+        help="a metric to analyse (repeatable; default: every metric)",
+    )
     analyze.add_argument("--lever", metavar="KEY", help="show --metric against this factor")
     analyze.add_argument("--out", help="output directory (default SWEEP_DIR/analysis)")
     analyze.add_argument("--quiet", action="store_true", help="no tables")
@@ -146,9 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("scenario")
     validate.add_argument("--set", action="append", metavar="KEY=VALUE")
     validate.add_argument(
-        "--days", type=int, default=365,
+        "--days",
+        type=int,
+        default=365,
         help="check interventions and events against a run of this length (default 365)",
-    )  # fmt: skip
+    )
     validate.set_defaults(func=cmd_validate)
 
     sub.add_parser("list", parents=[language], help="list the named scenarios").set_defaults(
@@ -164,9 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--out", required=True, help="the CSV file to write (a new file)")
     plan.add_argument("--set", action="append", metavar="KEY=VALUE")
     plan.add_argument(
-        "--seed", type=int, default=1,
+        "--seed",
+        type=int,
+        default=1,
         help="seed whose risk map the risk allocation and most_disputes rule use (default 1)",
-    )  # fmt: skip
+    )
     plan.set_defaults(func=cmd_plan)
 
     map_ = sub.add_parser(
@@ -178,9 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     map_.add_argument("--map-file", help="a GeoJSON grid map instead of the shipped one")
     map_.add_argument("--results", help="a results directory of govsim run or compare")
     map_.add_argument(
-        "--metric", default="escalations",
+        "--metric",
+        default="escalations",
         help="per-grid column of grids.csv to colour by (default escalations, per 1,000 residents)",
-    )  # fmt: skip
+    )
     map_.add_argument("--scenario", help="which scenario of the results (default the first)")
     map_.set_defaults(func=cmd_map)
 

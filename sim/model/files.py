@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def read_text(path: str | Path, *, what: str, error: type[Exception], where: str = "",
-              hint: str = "") -> str:  # fmt: skip
+def read_text(
+    path: str | Path, *, what: str, error: type[Exception], where: str = "", hint: str = ""
+) -> str:
     """The file's text (UTF-8, a byte-order mark is fine), or ``error`` naming ``where`` (the
     path by default) and the reason: not found, not UTF-8, a folder, unreadable."""
     where = where or str(path)

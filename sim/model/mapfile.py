@@ -88,11 +88,15 @@ def _read_gis(path: Path) -> list[dict]:
     full = {name[:10]: name for name in (*REQUIRED_PROPERTIES, *OPTIONAL_PROPERTIES)}
     names = [full.get(name, name) for name in meta["fields"]]
     features = [
-        {"type": "Feature",
-         "properties": {n: (v.item() if hasattr(v, "item") else v) for n, v in zip(names, row, strict=True)},
-         "geometry": shapely.geometry.mapping(shapely.from_wkb(wkb))}
+        {
+            "type": "Feature",
+            "properties": {
+                n: (v.item() if hasattr(v, "item") else v) for n, v in zip(names, row, strict=True)
+            },
+            "geometry": shapely.geometry.mapping(shapely.from_wkb(wkb)),
+        }
         for wkb, row in zip(geometry, zip(*values, strict=True), strict=True)
-    ]  # fmt: skip
+    ]
     if not features:
         raise MapDataError(f"{path}: the map has no features")
     crs = meta.get("crs")
@@ -159,7 +163,11 @@ def parse_feature(path: Path, index: int, feature: dict) -> tuple[dict, shapely.
         raise feature_error(path, index, feature, f"invalid geometry: {reason}")
     x0, y0, x1, y1 = geom.bounds
     if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-        raise feature_error(path, index, feature,
-                    f"coordinates ({x0:.6g}, {y0:.6g}) are not longitude and latitude in degrees "
-                    "(in metres, or swapped?): give the map in WGS84, longitude first")  # fmt: skip
+        raise feature_error(
+            path,
+            index,
+            feature,
+            f"coordinates ({x0:.6g}, {y0:.6g}) are not longitude and latitude in degrees "
+            "(in metres, or swapped?): give the map in WGS84, longitude first",
+        )
     return props, geom

@@ -43,15 +43,22 @@ def plan_rows(plan: StaffingPlan, geo: Geography) -> list[dict[str, object]]:
     rows = []
     for v in range(geo.n_villages):
         town = geo.town_names[geo.village_town[v]]
-        rows.append({
-            "code": geo.village_codes[v], "name": geo.village_names[v],
-            "name_zh": geo.village_names_zh[v],
-            "kind": "community" if geo.village_is_community[v] else "village",
-            "town": town, "town_zh": zh.get(town, ""), "grids": int(grids[v]),
-            "residents": int(residents[v]), "grid_workers": int(plan.grid_workers[v]),
-            "volunteer_police": int(plan.volunteer_police[v]),
-            "trust_room": int(plan.trust_room[v]), "village_office": int(plan.village_office[v]),
-        })  # fmt: skip
+        rows.append(
+            {
+                "code": geo.village_codes[v],
+                "name": geo.village_names[v],
+                "name_zh": geo.village_names_zh[v],
+                "kind": "community" if geo.village_is_community[v] else "village",
+                "town": town,
+                "town_zh": zh.get(town, ""),
+                "grids": int(grids[v]),
+                "residents": int(residents[v]),
+                "grid_workers": int(plan.grid_workers[v]),
+                "volunteer_police": int(plan.volunteer_police[v]),
+                "trust_room": int(plan.trust_room[v]),
+                "village_office": int(plan.village_office[v]),
+            }
+        )
     return rows
 
 

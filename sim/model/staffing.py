@@ -53,9 +53,14 @@ def _share_out(total: int, grids: np.ndarray, weights: np.ndarray) -> np.ndarray
 
 
 def town_changes(
-    base: np.ndarray, *, by_town: Mapping[int, int], add: Mapping[int, int], places: Places,
-    key: str, what: str,
-) -> np.ndarray:  # fmt: skip
+    base: np.ndarray,
+    *,
+    by_town: Mapping[int, int],
+    add: Mapping[int, int],
+    places: Places,
+    key: str,
+    what: str,
+) -> np.ndarray:
     """Each town's number after ``by_town`` (set) and then ``add`` (change); a change that would
     leave a town with fewer than none is refused with the town and the numbers."""
     numbers = base.astype(np.int64).copy()
@@ -94,8 +99,9 @@ def grid_workers_by_grid(
     by_town = places.town_table(p["grid_workers.by_town"], key="grid_workers.by_town")
     add = places.town_table(p["grid_workers.add"], key="grid_workers.add")
     before = np.bincount(geo.grid_town, workers, minlength=geo.n_towns)
-    after = town_changes(before, by_town=by_town, add=add, places=places,
-                         key="grid_workers", what="grid workers")  # fmt: skip
+    after = town_changes(
+        before, by_town=by_town, add=add, places=places, key="grid_workers", what="grid workers"
+    )
     for t in np.flatnonzero(after != before):
         grids = np.flatnonzero(geo.grid_town == t)
         workers[grids] = _share_out(int(after[t]), grids, weights)
@@ -125,10 +131,13 @@ def volunteers_by_unit(geo: Geography, p: Mapping[str, Any], places: Places) -> 
         population = geo.town_population()[chosen].astype(float)
         per_town[chosen] = largest_remainder(p["volunteer_police.total"], population)
     per_town = town_changes(
-        per_town, places=places, key="volunteer_police", what="Yi Police",
+        per_town,
+        places=places,
+        key="volunteer_police",
+        what="Yi Police",
         by_town=places.town_table(p["volunteer_police.by_town"], key="volunteer_police.by_town"),
         add=places.town_table(p["volunteer_police.add"], key="volunteer_police.add"),
-    )  # fmt: skip
+    )
     residents = np.bincount(geo.grid_village, geo.grid_population, geo.n_villages)
     per_unit = np.zeros(geo.n_villages, dtype=np.int64)
     for t in np.flatnonzero(per_town):
@@ -166,9 +175,13 @@ def trust_room_order(geo: Geography, rule: str, risk: np.ndarray) -> np.ndarray:
 
 
 def trust_room_villages(
-    geo: Geography, n: int, *, rule: str = "published", listed: np.ndarray | None = None,
+    geo: Geography,
+    n: int,
+    *,
+    rule: str = "published",
+    listed: np.ndarray | None = None,
     risk: np.ndarray | None = None,
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """Which units have a trust room: those ``listed`` first, then the first of
     :func:`trust_room_order` up to ``n`` in all (with ``rule = "listed"``, only those listed)."""
     listed = np.zeros(0, dtype=np.int64) if listed is None else np.asarray(listed, dtype=np.int64)
@@ -244,9 +257,13 @@ class YiPoliceTeam:
 
 
 def yi_police_teams(
-    geo: Geography, per_unit: np.ndarray, *, team_size: int, areas_per_town: int,
+    geo: Geography,
+    per_unit: np.ndarray,
+    *,
+    team_size: int,
+    areas_per_town: int,
     rng: np.random.Generator,
-) -> list[YiPoliceTeam]:  # fmt: skip
+) -> list[YiPoliceTeam]:
     """Yi Police teams from each unit's number of volunteers.
 
     Each volunteer lives in a grid of their unit (drawn from ``rng``). A town's
@@ -263,10 +280,15 @@ def yi_police_teams(
         area_of = np.full(geo.n_grids, -1)
         for a, area in enumerate(areas):
             area_of[area] = a
-        homes = np.concatenate([
-            (unit_grids := np.flatnonzero(geo.grid_village == v))[rng.integers(len(unit_grids), size=n)]
-            for v, n in enumerate(per_unit) if n > 0 and geo.village_town[v] == town
-        ])  # fmt: skip
+        homes = np.concatenate(
+            [
+                (unit_grids := np.flatnonzero(geo.grid_village == v))[
+                    rng.integers(len(unit_grids), size=n)
+                ]
+                for v, n in enumerate(per_unit)
+                if n > 0 and geo.village_town[v] == town
+            ]
+        )
         for a, area in enumerate(areas):
             members = homes[area_of[homes] == a]
             if not len(members):

@@ -57,10 +57,16 @@ _EVENT_FIELDS = (
     _field("towns", "all", "towns", 'towns hit ("all" or a list of names)', kind=TOWN_LIST),
     _field("grid_worker_share", 0.5, "share", "share of grid workers diverted", 0.0, 1.0),
     _field("volunteer_share", 0.7, "share", "share of Yi Police diverted", 0.0, 1.0),
-    _field("extra_damage_per_1k", 0.05, "per 1,000 residents per day",
-           "extra damage disputes while the event lasts", 0.0, 10.0),
+    _field(
+        "extra_damage_per_1k",
+        0.05,
+        "per 1,000 residents per day",
+        "extra damage disputes while the event lasts",
+        0.0,
+        10.0,
+    ),
     _field("note", "", "text", "what the event stands for"),
-)  # fmt: skip
+)
 EVENT_FIELDS: dict[str, Parameter] = {p.key: p for p in _EVENT_FIELDS}
 KIND_DEFAULTS = {
     "rainstorm": {},
@@ -205,8 +211,10 @@ class TimelinePlayer:
             (partial(model.intervene, c.settings), c.day) for c in timeline.interventions
         ]
         for event in timeline.events:
-            self._callbacks += [(partial(self.start, event), event.day),
-                                (partial(self.end, event), event.end)]  # fmt: skip
+            self._callbacks += [
+                (partial(self.start, event), event.day),
+                (partial(self.end, event), event.end),
+            ]
         self.offset = float(model.warmup)
         for callback, day in self._callbacks:
             model.schedule_event(callback, at=self.offset + day)

@@ -49,8 +49,17 @@ def lever_figure(results: SweepResults, *, lever: str, metric: str, lang: str = 
     half = np.nan_to_num((table["ci_high"] - table["mean"]).to_numpy(dtype=float))
     width = (table["bin_high"] - table["bin_low"]) / 2 if "bin_low" in table else None
     line = "bin_low" in table or _numeric(table["value"])  # no line between categories
-    ax.errorbar(means_x, table["mean"], yerr=half, xerr=width, fmt="o-" if line else "o", color="black", capsize=4,
-                lw=1.2, label=t("chart_mean_ci") + (t("chart_bin") if width is not None else ""))  # fmt: skip
+    ax.errorbar(
+        means_x,
+        table["mean"],
+        yerr=half,
+        xerr=width,
+        fmt="o-" if line else "o",
+        color="black",
+        capsize=4,
+        lw=1.2,
+        label=t("chart_mean_ci") + (t("chart_bin") if width is not None else ""),
+    )
     role = results.factor(lever).role
     ax.set_xlabel(f"{lever} ({t('chart_' + role)})")
     ax.set_ylabel(wrap_text(metric_name(metric, lang), 48, lang), fontsize=9)
@@ -81,18 +90,36 @@ def sensitivity_figure(table: pd.DataFrame, *, metric: str, lang: str = "en") ->
     fig = new_figure(figsize=(7.5, 0.55 * len(wide) + 1.6))
     ax = fig.add_subplot()
     y = np.arange(len(wide))
-    bars = [("S1", t("chart_s1")), ("ST", t("chart_st"))] if method == "sobol" else [
-        ("mu_star", t("chart_mu_star"))]  # fmt: skip
+    bars = (
+        [("S1", t("chart_s1")), ("ST", t("chart_st"))]
+        if method == "sobol"
+        else [("mu_star", t("chart_mu_star"))]
+    )
     height, shift = (0.4, 0.0) if method == "sobol" else (0.55, -0.12)  # Morris: room for sigma
     for b, (index, name) in enumerate(bars):
         offset = y + shift + (b - (len(bars) - 1) / 2) * height
-        drawn = ax.barh(offset, wide[index], height=height, color=COLOURS[2 * b], alpha=0.85,
-                        xerr=conf[index].reindex(wide.index), capsize=3, label=name)  # fmt: skip
+        drawn = ax.barh(
+            offset,
+            wide[index],
+            height=height,
+            color=COLOURS[2 * b],
+            alpha=0.85,
+            xerr=conf[index].reindex(wide.index),
+            capsize=3,
+            label=name,
+        )
         for patch, is_lever in zip(drawn.patches, lever, strict=True):
             patch.set_hatch("//" if is_lever else "")
     if method == "morris":
-        ax.scatter(wide["sigma"], y + 0.3, marker="D", color=COLOURS[4], edgecolor="black",
-                   zorder=3, label=t("chart_sigma"))  # fmt: skip
+        ax.scatter(
+            wide["sigma"],
+            y + 0.3,
+            marker="D",
+            color=COLOURS[4],
+            edgecolor="black",
+            zorder=3,
+            label=t("chart_sigma"),
+        )
     names = [
         plain(f) + (f"\n({t('chart_lever')})" if is_lever else "")
         for f, is_lever in zip(wide.index, lever, strict=True)
@@ -103,8 +130,9 @@ def sensitivity_figure(table: pd.DataFrame, *, metric: str, lang: str = "en") ->
     ax.invert_yaxis()
     ax.axvline(0, color="black", lw=0.8)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_xlabel(t("chart_sobol_axis") if method == "sobol" else
-                  t("chart_morris_axis").format(metric=metric))  # fmt: skip
+    ax.set_xlabel(
+        t("chart_sobol_axis") if method == "sobol" else t("chart_morris_axis").format(metric=metric)
+    )
     ax.set_title(wrap_text(f"{metric}: {metric_name(metric, lang)}", 70, lang), fontsize=9)
     handles, _ = ax.get_legend_handles_labels()
     handles.append(
@@ -139,8 +167,7 @@ def print_lever_effect(table: pd.DataFrame, *, lever: str, metric: str) -> None:
     print(f"\n{metric} by {lever} (mean over runs, 95% CI): {METRICS.get(metric, '')}")
     print(f"{lever[:28]:>28s} {'runs':>6s} {'mean':>12s}  95% CI")
     for row in table.itertuples():
-        where = (f"{fmt(row.bin_low)}..{fmt(row.bin_high)}" if "bin_low" in table
-                 else str(row.value))  # fmt: skip
+        where = f"{fmt(row.bin_low)}..{fmt(row.bin_high)}" if "bin_low" in table else str(row.value)
         ci = f"[{fmt(row.ci_low)}, {fmt(row.ci_high)}]" if np.isfinite(row.ci_low) else ""
         print(f"{where[:28]:>28s} {row.n:6d} {fmt(row.mean):>12s}  {ci}")
 
@@ -166,8 +193,11 @@ def write_analysis(
     out = Path(out_folder)
     check_out(out, kind="analyze")
     out.mkdir(parents=True, exist_ok=True)
-    manifest = {"kind": "analyze", "sweep": str(results.folder),
-                "sweep_sha256": results.manifest.get("sweep_sha256")}  # fmt: skip
+    manifest = {
+        "kind": "analyze",
+        "sweep": str(results.folder),
+        "sweep_sha256": results.manifest.get("sweep_sha256"),
+    }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     written: list[Path] = []
     if lever is None:

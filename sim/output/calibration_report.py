@@ -29,12 +29,21 @@ def fit_table(calibration: Calibration, check: list[dict[str, Any]]) -> pd.DataF
     for t in calibration.targets:
         values = np.array([r[t.metric] for r in check], dtype=float)
         mean, half = mean_ci(values)
-        rows.append({
-            "metric": t.metric, "value": t.value, "low": t.low, "high": t.high,
-            "weight": t.weight, "mean": mean, "ci_low": mean - half, "ci_high": mean + half,
-            "runs": int(np.isfinite(values).sum()), "inside": bool(t.low <= mean <= t.high),
-            "source": t.source,
-        })  # fmt: skip
+        rows.append(
+            {
+                "metric": t.metric,
+                "value": t.value,
+                "low": t.low,
+                "high": t.high,
+                "weight": t.weight,
+                "mean": mean,
+                "ci_low": mean - half,
+                "ci_high": mean + half,
+                "runs": int(np.isfinite(values).sum()),
+                "inside": bool(t.low <= mean <= t.high),
+                "source": t.source,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -54,8 +63,11 @@ def stationarity(calibration: Calibration, check: list[dict[str, Any]]) -> pd.Da
         means = np.nanmean(values, axis=0)
         se = np.sqrt(np.nanmean(np.nanvar(values, axis=0, ddof=1)) / len(check))
         z = np.abs(means - np.nanmean(values)) / se if se > 0 else np.zeros_like(means)
-        rows.append({"metric": t.metric} | {f"year {i}": m for i, m in enumerate(means, start=1)}
-                    | {"se": se, "max_z": float(np.nanmax(z)), "steady": bool(np.nanmax(z) <= STEADY_Z)})  # fmt: skip
+        rows.append(
+            {"metric": t.metric}
+            | {f"year {i}": m for i, m in enumerate(means, start=1)}
+            | {"se": se, "max_z": float(np.nanmax(z)), "steady": bool(np.nanmax(z) <= STEADY_Z)}
+        )
     return pd.DataFrame(rows)
 
 
@@ -85,12 +97,20 @@ def identification(calibration: Calibration, table: pd.DataFrame) -> pd.DataFram
     rows = []
     for f in calibration.free:
         low, high = good[f.key].min(), good[f.key].max()
-        rows.append({
-            "parameter": f.key, "search_low": f.low, "search_high": f.high,
-            "best": best[f.key], "good_low": low, "good_high": high,
-            "good_share": (high - low) / (f.high - f.low), "good_fits": len(good),
-            "profile_rise": _profile_rise(table, f.key, best_loss), "unit": SCHEMA[f.key].unit,
-        })  # fmt: skip
+        rows.append(
+            {
+                "parameter": f.key,
+                "search_low": f.low,
+                "search_high": f.high,
+                "best": best[f.key],
+                "good_low": low,
+                "good_high": high,
+                "good_share": (high - low) / (f.high - f.low),
+                "good_fits": len(good),
+                "profile_rise": _profile_rise(table, f.key, best_loss),
+                "unit": SCHEMA[f.key].unit,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -155,8 +175,15 @@ def _table(frame: pd.DataFrame, columns: list[str]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def report_html(calibration: Calibration, fit: pd.DataFrame, ident: pd.DataFrame,
-                steady: pd.DataFrame, *, evaluations: int, loss: float) -> str:  # fmt: skip
+def report_html(
+    calibration: Calibration,
+    fit: pd.DataFrame,
+    ident: pd.DataFrame,
+    steady: pd.DataFrame,
+    *,
+    evaluations: int,
+    loss: float,
+) -> str:
     """The fit report: targets and how they are met, parameters and how well identified."""
     inside = int(fit["inside"].sum())
     scale = calibration.check_scale or calibration.scenario.params["population.scale"]
@@ -231,12 +258,18 @@ def write_calibration(
             report_html(calibration, fit, ident, steady, evaluations=len(table), loss=loss)
         )
         manifest = {
-            "kind": "calibrate", "calibration": calibration.name, "file": str(calibration.path), "command": command,
+            "kind": "calibrate",
+            "calibration": calibration.name,
+            "file": str(calibration.path),
+            "command": command,
             "base_scenario": calibration.scenario.name,
-            "base_sha256": calibration.scenario.sha256, "best": best, "loss": loss,
-            "check_means": mean_metrics(check), "seeds": calibration.seeds(),
+            "base_sha256": calibration.scenario.sha256,
+            "best": best,
+            "loss": loss,
+            "check_means": mean_metrics(check),
+            "seeds": calibration.seeds(),
             "written": datetime.now(UTC).isoformat(timespec="seconds"),
-        }  # fmt: skip
+        }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
         replace_dir(tmp, out)
     finally:

@@ -128,10 +128,14 @@ def map_figure(
     for t, name in enumerate(geo.town_names):
         x, y = np.average(geo.centroids[geo.grid_town == t], axis=0)
         ax.annotate(
-            table_label("town", name, lang), (x, y), ha="center", fontsize=9,
+            table_label("town", name, lang),
+            (x, y),
+            ha="center",
+            fontsize=9,
             weight="bold" if lang == "en" else "normal",  # the CJK font has no bold face here
-            color="black", path_effects=halo,
-        )  # fmt: skip
+            color="black",
+            path_effects=halo,
+        )
     if values is not None:
         fig.colorbar(collection, ax=ax, shrink=0.7, label=label)
     ax.autoscale()
@@ -157,14 +161,23 @@ def _scale_bar(ax, geo: Geography) -> None:
     km = next(k for k in (50, 20, 10, 5, 2, 1, 0.5) if k <= width_km / 4)
     x, y = x0 + 0.04 * (x1 - x0), y0 + 0.04 * (y1 - y0)
     ax.plot([x, x + km / km_per_lon], [y, y], color="black", lw=3, solid_capstyle="butt")
-    ax.annotate(f"{km:g} km", (x + km / km_per_lon / 2, y), xytext=(0, 4),
-                textcoords="offset points", ha="center", fontsize=8)  # fmt: skip
+    ax.annotate(
+        f"{km:g} km",
+        (x + km / km_per_lon / 2, y),
+        xytext=(0, 4),
+        textcoords="offset points",
+        ha="center",
+        fontsize=8,
+    )
 
 
 def draw_map(
-    geo: Geography, out: Path, values: np.ndarray | None = None, label: str = "town",
+    geo: Geography,
+    out: Path,
+    values: np.ndarray | None = None,
+    label: str = "town",
     lang: str = "en",
-) -> None:  # fmt: skip
+) -> None:
     """A PNG of the grid map, coloured by town or by ``values`` per grid, with town names."""
     fig = map_figure(geo, values, label=label, lang=lang)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
@@ -223,16 +236,28 @@ def mark_interventions(ax, marks: Sequence[tuple[int, str, str]]) -> None:
     for day, text, colour in marks:
         ax.axvline(day, color=colour, ls="--", lw=1.0, alpha=0.8, gid="intervention")
         ax.annotate(
-            plain(text), (day, 1.0), xycoords=ax.get_xaxis_transform(), xytext=(2, -3),
-            textcoords="offset points", rotation=90, ha="left", va="top", fontsize=6.5,
-            color=colour, alpha=0.9, gid="intervention",
-        )  # fmt: skip
+            plain(text),
+            (day, 1.0),
+            xycoords=ax.get_xaxis_transform(),
+            xytext=(2, -3),
+            textcoords="offset points",
+            rotation=90,
+            ha="left",
+            va="top",
+            fontsize=6.5,
+            color=colour,
+            alpha=0.9,
+            gid="intervention",
+        )
 
 
 def timeseries_figure(
-    results: Sequence[RunResult], *, metrics: Sequence[str] = KEY_METRICS, columns: int = 3,
+    results: Sequence[RunResult],
+    *,
+    metrics: Sequence[str] = KEY_METRICS,
+    columns: int = 3,
     lang: str = "en",
-) -> Figure:  # fmt: skip
+) -> Figure:
     """Small multiples of ``metrics`` by day: a line per scenario, a shaded 95% band over runs.
 
     The band is cut to the range a metric can take (at least 0; at most 1 for shares).

@@ -44,8 +44,9 @@ def toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict):
-        items = ", ".join(f"{json.dumps(k, ensure_ascii=False)} = {toml_value(v)}"
-                          for k, v in value.items())  # fmt: skip
+        items = ", ".join(
+            f"{json.dumps(k, ensure_ascii=False)} = {toml_value(v)}" for k, v in value.items()
+        )
         return "{ " + items + " }"
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
@@ -64,8 +65,11 @@ def plan_toml(base: Scenario, settings: dict[str, Any], *, where: Path, note: st
     for key, value in settings.items():
         section, name = key.split(".", 1)
         sections.setdefault(section, []).append(f"{name} = {toml_value(value)}")
-    lines = [f"# {note}", f"description = {json.dumps(note, ensure_ascii=False)}",
-             f"extends = {json.dumps(parent)}"]  # fmt: skip
+    lines = [
+        f"# {note}",
+        f"description = {json.dumps(note, ensure_ascii=False)}",
+        f"extends = {json.dumps(parent)}",
+    ]
     for section, entries in sections.items():
         lines += ["", f"[{section}]", *entries]
     return "\n".join(lines) + "\n"
@@ -78,19 +82,40 @@ def _frontier_figure(result: OptimisationResult, lang: str):
     cost = "annual_cost_wan_yuan"
     x = "trial" if table[cost].nunique() <= 1 else cost
     fig = new_figure(figsize=(10.0, 4.2))
-    for ax, metric in zip(fig.subplots(1, 2), ("escalation_rate", "incidents_per_100k"),
-                          strict=True):  # fmt: skip
+    for ax, metric in zip(
+        fig.subplots(1, 2), ("escalation_rate", "incidents_per_100k"), strict=True
+    ):
         ok = table[table["feasible"]]
-        ax.scatter(table[x], table[metric], s=12, color="#bbbbbb",
-                   label=label("term", "opt_infeasible", lang))  # fmt: skip
-        ax.scatter(ok[x], ok[metric], s=14, color="#1f77b4",
-                   label=label("term", "opt_feasible", lang))  # fmt: skip
+        ax.scatter(
+            table[x],
+            table[metric],
+            s=12,
+            color="#bbbbbb",
+            label=label("term", "opt_infeasible", lang),
+        )
+        ax.scatter(
+            ok[x], ok[metric], s=14, color="#1f77b4", label=label("term", "opt_feasible", lang)
+        )
         today = table[table["today"]]
-        ax.scatter(today[x], today[metric], s=70, marker="D", color="black",
-                   label=label("term", "opt_today", lang), zorder=3)  # fmt: skip
+        ax.scatter(
+            today[x],
+            today[metric],
+            s=70,
+            marker="D",
+            color="black",
+            label=label("term", "opt_today", lang),
+            zorder=3,
+        )
         chosen = table[table["trial"].isin(result.chosen)]
-        ax.scatter(chosen[x], chosen[metric], s=80, marker="*", color="#d62728",
-                   label=label("term", "opt_recommended", lang), zorder=3)  # fmt: skip
+        ax.scatter(
+            chosen[x],
+            chosen[metric],
+            s=80,
+            marker="*",
+            color="#d62728",
+            label=label("term", "opt_recommended", lang),
+            zorder=3,
+        )
         if x == cost and result.base:  # today's plan on the search's seeds
             ax.axhline(result.base[metric], color="black", lw=0.8, ls="--")
         xlabel = label("term", "opt_trial_axis", lang) if x == "trial" else metric_name(cost, lang)
@@ -119,9 +144,18 @@ def _differences(result: OptimisationResult, t: Callable[[str], str], lang: str)
             f"<td class='num'>{fmt(row.difference)} [{fmt(row.ci_low)}, {fmt(row.ci_high)}]</td>"
             f"<td class='num'>{row.n}</td><td>{verdict}</td></tr>"
         )
-    head = "".join(f"<th>{t(k)}</th>" for k in
-                   ("opt_plan", "metric", "opt_base", "opt_plan_value", "opt_difference", "n",
-                    "opt_verdict"))  # fmt: skip
+    head = "".join(
+        f"<th>{t(k)}</th>"
+        for k in (
+            "opt_plan",
+            "metric",
+            "opt_base",
+            "opt_plan_value",
+            "opt_difference",
+            "n",
+            "opt_verdict",
+        )
+    )
     v = result.optimisation.verify
     note = t("note_opt_verified").format(replicates=v["replicates"], scale=v["population.scale"])
     return f"<h2>{t('opt_verified')}</h2><p class='note'>{note}</p><table><tr>{head}</tr>{rows}</table>"
@@ -141,15 +175,26 @@ def _ensemble(result: OptimisationResult, t: Callable[[str], str], lang: str) ->
     )
     verdicts = "".join(
         f"<li>{_text(p)}: {t('opt_holds').format(better=b, fits=n)}</li>"
-        for p in table["plan"].unique() for b, n in [holds(result.verification, p)]
-    )  # fmt: skip
+        for p in table["plan"].unique()
+        for b, n in [holds(result.verification, p)]
+    )
     metric = metric_name(table["metric"].iloc[0], lang)
-    head = "".join(f"<th>{t(k)}</th>" for k in
-                   ("opt_plan", "opt_fit", "opt_base", "opt_plan_value", "opt_difference",
-                    "opt_better"))  # fmt: skip
-    return (f"<h2>{t('opt_ensemble')}</h2><p class='note'>"
-            f"{t('note_opt_ensemble').format(metric=_text(metric))}</p><ul>{verdicts}</ul>"
-            f"<table><tr>{head}</tr>{rows}</table>")  # fmt: skip
+    head = "".join(
+        f"<th>{t(k)}</th>"
+        for k in (
+            "opt_plan",
+            "opt_fit",
+            "opt_base",
+            "opt_plan_value",
+            "opt_difference",
+            "opt_better",
+        )
+    )
+    return (
+        f"<h2>{t('opt_ensemble')}</h2><p class='note'>"
+        f"{t('note_opt_ensemble').format(metric=_text(metric))}</p><ul>{verdicts}</ul>"
+        f"<table><tr>{head}</tr>{rows}</table>"
+    )
 
 
 def _towns(result: OptimisationResult, t: Callable[[str], str], lang: str) -> str:
@@ -158,17 +203,24 @@ def _towns(result: OptimisationResult, t: Callable[[str], str], lang: str) -> st
     staff = towns.groupby(["town", "scenario"], sort=False)[["grid_workers", "volunteer_police"]]
     staff = staff.mean().unstack("scenario")
     names = [r.scenario.name for r in result.verification.results]
-    head = f"<th>{t('town')}</th>" + "".join(
-        f"<th>{t('grid_workers')}: {_text(n)}</th>" for n in names
-    ) + "".join(f"<th>{t('volunteer_police')}: {_text(n)}</th>" for n in names)  # fmt: skip
+    head = (
+        f"<th>{t('town')}</th>"
+        + "".join(f"<th>{t('grid_workers')}: {_text(n)}</th>" for n in names)
+        + "".join(f"<th>{t('volunteer_police')}: {_text(n)}</th>" for n in names)
+    )
     rows = ""
     for town in staff.index:
         cells = [staff.at[town, ("grid_workers", n)] for n in names]
         cells += [staff.at[town, ("volunteer_police", n)] for n in names]
-        rows += (f"<tr><td>{_text(label('town', town, lang))}</td>"
-                 + "".join(f"<td class='num'>{fmt(c)}</td>" for c in cells) + "</tr>")  # fmt: skip
-    return f"<h2>{t('opt_towns')}</h2><p class='note'>{t('note_opt_towns')}</p>" \
-           f"<table><tr>{head}</tr>{rows}</table>"  # fmt: skip
+        rows += (
+            f"<tr><td>{_text(label('town', town, lang))}</td>"
+            + "".join(f"<td class='num'>{fmt(c)}</td>" for c in cells)
+            + "</tr>"
+        )
+    return (
+        f"<h2>{t('opt_towns')}</h2><p class='note'>{t('note_opt_towns')}</p>"
+        f"<table><tr>{head}</tr>{rows}</table>"
+    )
 
 
 def _plan_maps(result: OptimisationResult, t: Callable[[str], str], lang: str) -> str:
@@ -182,8 +234,15 @@ def _plan_maps(result: OptimisationResult, t: Callable[[str], str], lang: str) -
         geo = scenario_geography(plan.scenario.params)
         change = (grids - base).reindex(geo.grid_ids).to_numpy(dtype=float)
         top = max(float(np.nanmax(np.abs(change))), 1.0)
-        fig = map_figure(geo, change, vmin=-top, vmax=top, lang=lang,
-                         label=t("opt_map_label"), title=f"{plan.scenario.name}: {t('opt_map_label')}")  # fmt: skip
+        fig = map_figure(
+            geo,
+            change,
+            vmin=-top,
+            vmax=top,
+            lang=lang,
+            label=t("opt_map_label"),
+            title=f"{plan.scenario.name}: {t('opt_map_label')}",
+        )
         images += f"<img src='{figure_data_uri(fig)}' alt='{_text(plan.scenario.name)}'>"
     return f"<h2>{t('opt_map')}</h2><div class='maps'>{images}</div>"
 
@@ -193,17 +252,25 @@ def _provenance(result: OptimisationResult, t: Callable[[str], str], lang: str) 
     counts = result.trials["state"].value_counts().to_dict()
     title = o.description_zh if lang == "zh" and o.description_zh else o.description
     rows = [
-        (t("opt_file"), str(o.path or o.name)), (t("scenario"), o.scenario.name),
+        (t("opt_file"), str(o.path or o.name)),
+        (t("scenario"), o.scenario.name),
         (t("opt_sampler"), "TPE" if len(o.objectives) == 1 else "NSGA-II"),
         (t("opt_trials"), ", ".join(f"{k} {v}" for k, v in counts.items())),
         (t("opt_objectives"), "; ".join(f"{o_.direction} {o_.metric}" for o_ in o.objectives)),
         (t("opt_constraints"), "; ".join(str(c) for c in o.constraints) or "-"),
-        (t("opt_search_runs"), t("note_opt_search").format(
-            replicates=o.replicates, scale=o.scenario.params["population.scale"], days=o.days,
-            warmup=o.scenario.params["run.warmup_days"], seeds=", ".join(map(str, o.seeds())))),
+        (
+            t("opt_search_runs"),
+            t("note_opt_search").format(
+                replicates=o.replicates,
+                scale=o.scenario.params["population.scale"],
+                days=o.days,
+                warmup=o.scenario.params["run.warmup_days"],
+                seeds=", ".join(map(str, o.seeds())),
+            ),
+        ),
         (t("opt_seconds"), ", ".join(f"{k} {v:g} s" for k, v in result.seconds.items())),
         (t("opt_today_rank"), today_rank_text(result, t)),
-    ]  # fmt: skip
+    ]
     body = "".join(f"<tr><th>{_text(k)}</th><td>{_text(v)}</td></tr>" for k, v in rows)
     return f"<p>{_text(title)}</p><table>{body}</table>"
 
@@ -230,29 +297,45 @@ def write_optimisation(result: OptimisationResult, out: Path, *, lang: str = "en
         settings = json.loads(result.trials.set_index("trial").at[trial, "settings"])
         name = plan_name(trial)
         note = f"govsim optimise {o.name}: trial {trial}"
-        (plans / f"{name}.toml").write_text(plan_toml(o.scenario, settings, where=plans, note=note),
-                                            encoding="utf-8")  # fmt: skip
+        (plans / f"{name}.toml").write_text(
+            plan_toml(o.scenario, settings, where=plans, note=note), encoding="utf-8"
+        )
         plan, full = plan_of(o.scenario.params | settings, o.seeds()[0])
         write_plan(plan, full, plans / f"{name}.csv")
         written += [f"plans/{name}.toml", f"plans/{name}.csv"]
-    parts = [f"<h1>{t('opt_title')}: {_text(o.name)}</h1>", _provenance(result, t, lang),
-             f"<h2>{t('opt_frontier')}</h2><p class='note'>{t('note_opt_frontier')}</p>"
-             f"<img src='{figure_data_uri(_frontier_figure(result, lang))}' alt='frontier'>"]  # fmt: skip
+    parts = [
+        f"<h1>{t('opt_title')}: {_text(o.name)}</h1>",
+        _provenance(result, t, lang),
+        f"<h2>{t('opt_frontier')}</h2><p class='note'>{t('note_opt_frontier')}</p>"
+        f"<img src='{figure_data_uri(_frontier_figure(result, lang))}' alt='frontier'>",
+    ]
     if result.verification is not None:
         v = result.verification
         names = write_results(
-            v.results, out / "verified", differences=v.differences,
+            v.results,
+            out / "verified",
+            differences=v.differences,
             tables={"cost_effectiveness": v.costs, "town_differences": v.towns},
-            command=f"govsim optimise {o.name} (verification)", lang=lang, kind="compare",
-        )  # fmt: skip
+            command=f"govsim optimise {o.name} (verification)",
+            lang=lang,
+            kind="compare",
+        )
         written += [f"verified/{n}" for n in names]
         v.ensemble.to_csv(out / "ensemble.csv", index=False, float_format="%.10g")
         written.append("ensemble.csv")
-        parts += [_differences(result, t, lang), costs_section(v.costs, t), _towns(result, t, lang),
-                  _plan_maps(result, t, lang), _ensemble(result, t, lang),
-                  f"<p><a href='verified/report.html'>{t('opt_details')}</a></p>"]  # fmt: skip
-    page = (f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
-            f"<title>{_text(o.name)}</title><style>{CSS}</style></head>\n<body>\n"
-            + "\n".join(parts) + "\n</body></html>\n")  # fmt: skip
+        parts += [
+            _differences(result, t, lang),
+            costs_section(v.costs, t),
+            _towns(result, t, lang),
+            _plan_maps(result, t, lang),
+            _ensemble(result, t, lang),
+            f"<p><a href='verified/report.html'>{t('opt_details')}</a></p>",
+        ]
+    page = (
+        f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
+        f"<title>{_text(o.name)}</title><style>{CSS}</style></head>\n<body>\n"
+        + "\n".join(parts)
+        + "\n</body></html>\n"
+    )
     (out / "report.html").write_text(page, encoding="utf-8")
     return [*written, "report.html"]

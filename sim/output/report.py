@@ -119,8 +119,10 @@ def _provenance(results: Sequence[RunResult], t: Callable[[str], str], lang: str
         for r in results
     )
     written = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    head = "".join(f"<th>{t(k)}</th>" for k in
-                   ("scenario", "description", "days", "replicates", "seeds", "hash", "changed"))  # fmt: skip
+    head = "".join(
+        f"<th>{t(k)}</th>"
+        for k in ("scenario", "description", "days", "replicates", "seeds", "hash", "changed")
+    )
     return (
         f"<h2>{t('provenance')}</h2><table><tr>{head}</tr>{rows}</table>"
         f"<p class='note'>xinhui-govsim {_text(version)}, {written}. {t('note_provenance')}</p>"
@@ -232,8 +234,16 @@ def _maps(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -> s
     for result, geo, rates in zip(shown, geos, values, strict=True):
         name = result.scenario.name
         legend = t("map_legend").format(days=result.days)
-        fig = map_figure(geo, rates, label=legend, vmin=vmin, vmax=vmax, title=name,
-                         figsize=(6.0, 6.0), lang=lang)  # fmt: skip
+        fig = map_figure(
+            geo,
+            rates,
+            label=legend,
+            vmin=vmin,
+            vmax=vmax,
+            title=name,
+            figsize=(6.0, 6.0),
+            lang=lang,
+        )
         images += f"<img src='{figure_data_uri(fig)}' alt='map of {_text(name)}'>"
     more = (
         " " + t("maps_first").format(n=MAX_MAPS, of=len(results)) if len(results) > MAX_MAPS else ""

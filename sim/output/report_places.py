@@ -58,24 +58,31 @@ def costs_section(costs: pd.DataFrame | None, t: Callable[[str], str]) -> str:
             averted += f" [{fmt(row.averted_low)}, {fmt(row.averted_high)}]"
         per = (
             f"{fmt(row.cost_per_case_wan_yuan)} [{fmt(row.cost_per_case_low)}, {fmt(row.cost_per_case_high)}]"
-            if row.estimable else t("not_estimable")
-        )  # fmt: skip
+            if row.estimable
+            else t("not_estimable")
+        )
         body += (
             f"<tr><td>{_text(row.scenario)}</td><td>{_text(t('case_' + row.case))}</td>"
             f"<td class='num'>{fmt(row.cost_change_wan_yuan)}</td><td class='num'>{averted}</td>"
             f"<td class='num'>{per}</td><td class='num'>{row.n}</td></tr>"
         )
     reference = _text(costs["reference"].iloc[0])
-    columns = "".join(f"<th>{t(c)}</th>" for c in
-                      ("scenario", "case", "cost_change", "averted_per_year", "cost_per_averted"))  # fmt: skip
+    columns = "".join(
+        f"<th>{t(c)}</th>"
+        for c in ("scenario", "case", "cost_change", "averted_per_year", "cost_per_averted")
+    )
     note = t("note_cost_per_case").format(reference=reference)
     return _section(t("cost_per_case"), note, "costs", columns + "<th>n</th>", body)
 
 
 TOWN_COLUMNS = {  # towns.csv column: is it a share (for its interval)
-    "grid_workers": False, "volunteer_police": False, "escalation_rate": True,
-    "incidents_per_100k": False, "petitions_per_10k": False, "annual_cost_wan_yuan": False,
-}  # fmt: skip
+    "grid_workers": False,
+    "volunteer_police": False,
+    "escalation_rate": True,
+    "incidents_per_100k": False,
+    "petitions_per_10k": False,
+    "annual_cost_wan_yuan": False,
+}
 MIN_PLACE_CASES = 5  # a village is listed only with at least this many cases behind it
 MAX_VILLAGES = 15
 

@@ -129,9 +129,14 @@ def write_results(
         manifest = json.dumps(_manifest(results, command, kind), indent=2, default=str)
         (tmp / "manifest.json").write_text(manifest + "\n", encoding="utf-8")
         try:
-            write_report(results, tmp / "report.html", differences=differences, lang=lang,
-                         costs=(tables or {}).get("cost_effectiveness"),
-                         town_differences=(tables or {}).get("town_differences"))  # fmt: skip
+            write_report(
+                results,
+                tmp / "report.html",
+                differences=differences,
+                lang=lang,
+                costs=(tables or {}).get("cost_effectiveness"),
+                town_differences=(tables or {}).get("town_differences"),
+            )
         except Exception as exc:  # the tables matter more than the page: keep them
             print(f"govsim: warning: report.html not written ({exc!r})", file=sys.stderr)
         written = sorted(f.name for f in tmp.iterdir())

@@ -78,8 +78,10 @@ def print_summary(result: RunResult, lang: str = "en") -> None:
         "\n"
         + t("cli_run_title").format(name=result.scenario.name, days=result.days, n=n, seeds=seeds)
     )
-    print(f"{_pad(t('cli_metric'), 36)} {_pad(t('cli_value'), 12, right=True)} "
-          f"{_pad(t('cli_interval'), 30, right=True)} {_pad(t('cli_runs'), 5, right=True)}  {t('cli_meaning')}")  # fmt: skip
+    print(
+        f"{_pad(t('cli_metric'), 36)} {_pad(t('cli_value'), 12, right=True)} "
+        f"{_pad(t('cli_interval'), 30, right=True)} {_pad(t('cli_runs'), 5, right=True)}  {t('cli_meaning')}"
+    )
     for name, meaning in METRICS.items():
         found = estimate(result.summary[name].to_numpy(dtype=float), share=name in SHARES)
         runs = f"{found.n}/{found.runs}"
@@ -96,8 +98,10 @@ def print_differences(differences: pd.DataFrame, lang: str = "en") -> None:
     for name, table in differences.groupby("scenario", sort=False):
         reference = table["reference"].iloc[0]
         print("\n" + t("cli_against").format(name=name, reference=reference))
-        print(f"{_pad(t('cli_metric'), 36)} {reference[:12]:>12s} {name[:12]:>12s} "
-              f"{_pad(t('difference'), 12, right=True)}  {t('cli_ci')}")  # fmt: skip
+        print(
+            f"{_pad(t('cli_metric'), 36)} {reference[:12]:>12s} {name[:12]:>12s} "
+            f"{_pad(t('difference'), 12, right=True)}  {t('cli_ci')}"
+        )
         for row in table.itertuples():
             ci = f"[{fmt(row.ci_low)}, {fmt(row.ci_high)}]" if np.isfinite(row.ci_low) else ""
             if getattr(row, "too_few", False):
@@ -118,10 +122,15 @@ def cost_lines(costs: pd.DataFrame, lang: str = "en") -> list[str]:
     for name, table in costs.groupby("scenario", sort=False):
         reference = table["reference"].iloc[0]
         change = table["cost_change_wan_yuan"].iloc[0]
-        lines.append("\n" + t("cli_cost_title").format(
-            name=name, reference=reference, change=("+" if change > 0 else "") + fmt(change),
-            n=table["n"].iloc[0],
-        ))  # fmt: skip
+        lines.append(
+            "\n"
+            + t("cli_cost_title").format(
+                name=name,
+                reference=reference,
+                change=("+" if change > 0 else "") + fmt(change),
+                n=table["n"].iloc[0],
+            )
+        )
         lines.append(
             f"{_pad(t('case'), 12)} {_pad(t('cli_averted'), 16, right=True)}  "
             f"{_pad(t('cli_ci'), 24)} {t('cost_per_averted')}"

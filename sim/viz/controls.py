@@ -84,8 +84,11 @@ def town_choices(key: str, value: Any, lang: str = DEFAULT_LANGUAGE) -> tuple[di
 
     A list other than the choices is an option of its own, shown as its town names.
     """
-    options = {choice_name(code, lang): choice for code, choice in TOWN_CHOICES.items()
-               if not (key in NO_NONE and code == "none")}  # fmt: skip
+    options = {
+        choice_name(code, lang): choice
+        for code, choice in TOWN_CHOICES.items()
+        if not (key in NO_NONE and code == "none")
+    }
     for name, choice in options.items():
         if choice == value:
             return options, name
@@ -168,12 +171,20 @@ def ParameterControl(
             solara.Switch(label=text, value=bool(value), on_value=submit)
         elif kind == "select":
             codes = {choice_name(code, lang): code for code in p.choices}
-            solara.Select(label=text, value=choice_name(value, lang), values=list(codes),
-                          on_value=lambda name: submit(codes.get(name, name)))  # fmt: skip
+            solara.Select(
+                label=text,
+                value=choice_name(value, lang),
+                values=list(codes),
+                on_value=lambda name: submit(codes.get(name, name)),
+            )
         elif kind == "towns":
             options, current = town_choices(key, value, lang)
-            solara.Select(label=text, value=current, values=list(options),
-                          on_value=lambda name: submit(options.get(name, value)))  # fmt: skip
+            solara.Select(
+                label=text,
+                value=current,
+                values=list(options),
+                on_value=lambda name: submit(options.get(name, value)),
+            )
         elif kind == "places":
 
             def typed(text: str) -> None:
@@ -231,8 +242,12 @@ def PolicyControls(
 
     title = app_text("policy", lang, name=name)
     with solara.Card(title=title, classes=[f"govsim-policy-{name}"]) as card:
-        solara.Select(label=table_label("term", "scenario", lang), value=policy.scenario,
-                      values=list_scenarios(), on_value=set_scenario)  # fmt: skip
+        solara.Select(
+            label=table_label("term", "scenario", lang),
+            value=policy.scenario,
+            values=list_scenarios(),
+            on_value=set_scenario,
+        )
         if problem:
             solara.Error(problem)
         for key in CONTROL_KEYS:

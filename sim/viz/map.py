@@ -96,8 +96,11 @@ def GridDetails(
     """The figures of one grid (the one clicked on the map)."""
     title = app_text("grid", lang, name=name)
     with solara.Card(title=title, classes=["govsim-grid-details"]) as card:
-        rows = [f"| {map_metric_name(k, lang)} | {v:.2f} | {table_label('unit', MAP_METRICS[k][1], lang)} |"
-                for k, v in figures.items() if k in MAP_METRICS]  # fmt: skip
+        rows = [
+            f"| {map_metric_name(k, lang)} | {v:.2f} | {table_label('unit', MAP_METRICS[k][1], lang)} |"
+            for k, v in figures.items()
+            if k in MAP_METRICS
+        ]
         header = " | ".join(app_text(k, lang) for k in ("figure", "value", "unit"))
         solara.Markdown(f"| {header} |\n|---|---|---|\n" + "\n".join(rows))
     return card

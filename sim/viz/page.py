@@ -56,8 +56,12 @@ def RunButtons(
         redraw()
 
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}) as row:
-        solara.Button(app_text("step", lang), on_click=lambda: step(1), disabled=playing.value,
-                      color="primary")  # fmt: skip
+        solara.Button(
+            app_text("step", lang),
+            on_click=lambda: step(1),
+            disabled=playing.value,
+            color="primary",
+        )
         solara.Button(app_text("run_30", lang), on_click=lambda: step(30), disabled=playing.value)
         solara.Button(
             app_text("pause" if playing.value else "play", lang),
@@ -67,8 +71,9 @@ def RunButtons(
         solara.ToggleButtonsSingle(value=speed, values=list(SPEEDS))
         solara.Text(app_text("days_per_second", lang))
         solara.Button(app_text("reset", lang), on_click=on_reset, icon_name="mdi-restart")
-        solara.Text(app_text("day", lang, day=day), classes=["govsim-day"],
-                    style={"font-size": "20px"})  # fmt: skip
+        solara.Text(
+            app_text("day", lang, day=day), classes=["govsim-day"], style={"font-size": "20px"}
+        )
     return row
 
 
@@ -77,18 +82,24 @@ def Exports(*, session: Session, metric: str, lang: str = DEFAULT_LANGUAGE) -> s
     """Downloads: the summary and the daily series as CSV, each map as PNG."""
     with solara.Row(style={"flex-wrap": "wrap"}) as row:
         solara.FileDownload(
-            lambda: csv_bytes(session.summary()), filename="govsim-summary.csv",
-            label=app_text("summary_csv", lang), mime_type="text/csv",
-        )  # fmt: skip
+            lambda: csv_bytes(session.summary()),
+            filename="govsim-summary.csv",
+            label=app_text("summary_csv", lang),
+            mime_type="text/csv",
+        )
         solara.FileDownload(
-            lambda: csv_bytes(session.timeseries()), filename="govsim-timeseries.csv",
-            label=app_text("timeseries_csv", lang), mime_type="text/csv",
-        )  # fmt: skip
+            lambda: csv_bytes(session.timeseries()),
+            filename="govsim-timeseries.csv",
+            label=app_text("timeseries_csv", lang),
+            mime_type="text/csv",
+        )
         for i, run in enumerate(session.runs):
             solara.FileDownload(
-                lambda i=i: session.map_png(metric, run=i), filename=f"govsim-map-{run.name}.png",
-                label=app_text("map_png", lang, name=run.name), mime_type="image/png",
-            )  # fmt: skip
+                lambda i=i: session.map_png(metric, run=i),
+                filename=f"govsim-map-{run.name}.png",
+                label=app_text("map_png", lang, name=run.name),
+                mime_type="image/png",
+            )
     return row
 
 
@@ -106,13 +117,27 @@ def Maps(
             for run, values in zip(session.runs, grids, strict=True):
                 with solara.Div(style={"flex": "1 1 420px", "min-width": "320px"}):
                     GridMap(
-                        shapes=shapes, values=values[metric], metric=metric, limits=limits,
-                        title=app_text("map_title", lang, name=run.name,
-                                       scenario=run.scenario.name, day=run.day),
-                        day=run.day, selected=selected, on_select=set_selected, lang=lang,
-                    )  # fmt: skip
-        solara.Text(app_text("map_label", lang), style={"font-size": "11px", "color": "#666"},
-                    classes=["govsim-map-label"])  # fmt: skip
+                        shapes=shapes,
+                        values=values[metric],
+                        metric=metric,
+                        limits=limits,
+                        title=app_text(
+                            "map_title",
+                            lang,
+                            name=run.name,
+                            scenario=run.scenario.name,
+                            day=run.day,
+                        ),
+                        day=run.day,
+                        selected=selected,
+                        on_select=set_selected,
+                        lang=lang,
+                    )
+        solara.Text(
+            app_text("map_label", lang),
+            style={"font-size": "11px", "color": "#666"},
+            classes=["govsim-map-label"],
+        )
         if 0 <= selected < len(shapes.grid_names):
             for run, values in zip(session.runs, grids, strict=True):
                 figures = {k: float(values[k][selected]) for k in MAP_METRICS}
@@ -127,8 +152,9 @@ def Maps(
                 ) or geo.village_names[village]
                 PlaceDetails(
                     name=app_text("place_of_policy", lang, village=shown_name, name=run.name),
-                    figures=run.places(selected), lang=lang,
-                )  # fmt: skip
+                    figures=run.places(selected),
+                    lang=lang,
+                )
     return column
 
 
@@ -167,8 +193,9 @@ def Page() -> None:
         if playing.value:
             play_loop(session=session, speed=speed.value, cancel=cancel, redraw=redraw)
 
-    solara.use_thread(loop, dependencies=[playing.value, speed.value, session],
-                      intrusive_cancel=False)  # fmt: skip
+    solara.use_thread(
+        loop, dependencies=[playing.value, speed.value, session], intrusive_cancel=False
+    )
 
     def reset() -> None:
         playing.set(False)
@@ -192,8 +219,9 @@ def Page() -> None:
         solara.Text(app_text("title", language))
     with solara.Sidebar():
         LanguageSwitch(lang=lang)
-        solara.Switch(label=app_text("compare", language), value=compare.value,
-                      on_value=set_compare)  # fmt: skip
+        solara.Switch(
+            label=app_text("compare", language), value=compare.value, on_value=set_compare
+        )
         PolicyControls(name="A", policy=policy_a.value, on_policy=policy_a.set, lang=language)
         if compare.value:
             PolicyControls(name="B", policy=policy_b.value, on_policy=policy_b.set, lang=language)
@@ -214,9 +242,11 @@ def Page() -> None:
         YearTable(years={run.name: run.years() for run in session.runs}, lang=language)
         names = {map_metric_name(key, language): key for key in MAP_METRICS}
         solara.Select(
-            label=app_text("map_colour", language), value=map_metric_name(metric.value, language),
-            values=list(names), on_value=lambda name: metric.set(names[name]),
-        )  # fmt: skip
+            label=app_text("map_colour", language),
+            value=map_metric_name(metric.value, language),
+            values=list(names),
+            on_value=lambda name: metric.set(names[name]),
+        )
         Maps(session=session, metric=metric.value, version=version, lang=language)
         MetricPlots(
             series={run.name: run.series() for run in session.runs},

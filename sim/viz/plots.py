@@ -113,8 +113,12 @@ def MetricPlots(
         for metric, unit in KEY_METRICS.items():
             with solara.Div(style={"width": "320px"}):
                 curves = curve_series(series, metric, lang=lang)
-                LineChart(title=metric_name(metric, lang), unit=label("unit", unit, lang),
-                          series=curves, marks=marks)  # fmt: skip
+                LineChart(
+                    title=metric_name(metric, lang),
+                    unit=label("unit", unit, lang),
+                    series=curves,
+                    marks=marks,
+                )
     return row
 
 

@@ -60,8 +60,12 @@ def StudyPicker(
         on_policies(*study.policies(int(trial), like=like))
 
     with solara.Card(title=app_text("search_title", lang), classes=["govsim-search"]) as card:
-        solara.InputText(app_text("search_folder", lang), value=folder, on_value=set_folder,
-                         continuous_update=False)  # fmt: skip
+        solara.InputText(
+            app_text("search_folder", lang),
+            value=folder,
+            on_value=set_folder,
+            continuous_update=False,
+        )
         if problem:
             solara.Error(problem)
         elif study is None:
@@ -69,12 +73,16 @@ def StudyPicker(
         else:
             points, by_trial = chart_points(study)
             _TrialsView(
-                points=points, selected=selected, title=app_text("search_chart", lang),
+                points=points,
+                selected=selected,
+                title=app_text("search_chart", lang),
                 xlabel=app_text("search_trial_axis" if by_trial else "search_cost", lang),
-                ylabel=app_text("search_legend", lang), trialWord=app_text("search_trial", lang),
+                ylabel=app_text("search_legend", lang),
+                trialWord=app_text("search_trial", lang),
                 event_select=pick,
-            )  # fmt: skip
+            )
             if selected >= 0:
-                solara.Text(app_text("search_running", lang, trial=selected,
-                                     scenario=study.scenario))  # fmt: skip
+                solara.Text(
+                    app_text("search_running", lang, trial=selected, scenario=study.scenario)
+                )
     return card

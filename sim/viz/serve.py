@@ -70,9 +70,11 @@ def launch_chromium(playwright: Any) -> Any:
     from sim.output.fonts import fontconfig_file
 
     return playwright.chromium.launch(
-        executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS,
+        executable_path=shutil.which("chromium"),
+        headless=True,
+        args=CHROMIUM_ARGS,
         env={**os.environ, "FONTCONFIG_FILE": str(fontconfig_file())},
-    )  # fmt: skip
+    )
 
 
 def save_small_png(raw: Path, out: str | Path) -> str:

@@ -129,8 +129,11 @@ class Run:
         )
         for rate, (count, per) in PLACE_RATES.items():
             district[rate] = district[count] / max(district["residents"], 1) * per / years
-        rows = {"village": villages.iloc[geo.grid_village[grid]], "town": towns.iloc[geo.grid_town[grid]],
-                "district": district}  # fmt: skip
+        rows = {
+            "village": villages.iloc[geo.grid_village[grid]],
+            "town": towns.iloc[geo.grid_town[grid]],
+            "district": district,
+        }
         return {k: {f: float(row[f]) for f in PLACE_FIGURES} for k, row in rows.items()}
 
     def grids(self) -> dict[str, np.ndarray]:
@@ -145,9 +148,20 @@ class Run:
 
 
 # The figures of a village, its town and the district on the grid card: (unit, is a count).
-PLACE_SUMS = ("residents", "grid_workers", "volunteer_police", "trust_rooms", "village_offices",
-              "annual_cost_wan_yuan", "disputes", "detected", "escalations", "claims", "petitions",
-              "incidents")  # fmt: skip
+PLACE_SUMS = (
+    "residents",
+    "grid_workers",
+    "volunteer_police",
+    "trust_rooms",
+    "village_offices",
+    "annual_cost_wan_yuan",
+    "disputes",
+    "detected",
+    "escalations",
+    "claims",
+    "petitions",
+    "incidents",
+)
 PLACE_FIGURES = (*PLACE_SUMS, "escalation_rate", *PLACE_RATES)
 
 
@@ -241,9 +255,16 @@ class Session:
         rows = []
         for case in AVERTED:
             averted = counts[0][case] - counts[1][case]
-            rows.append({"case": case, "A": counts[0][case], "B": counts[1][case], "averted": averted,
-                         "cost_change_wan_yuan": change,
-                         "cost_per_case_wan_yuan": change / averted if averted > 0 else np.nan})  # fmt: skip
+            rows.append(
+                {
+                    "case": case,
+                    "A": counts[0][case],
+                    "B": counts[1][case],
+                    "averted": averted,
+                    "cost_change_wan_yuan": change,
+                    "cost_per_case_wan_yuan": change / averted if averted > 0 else np.nan,
+                }
+            )
         return pd.DataFrame(rows)
 
     def map_png(self, metric: str, *, run: int = 0) -> bytes:

@@ -25,8 +25,11 @@ def find_studies(root: Path = STUDY_ROOT) -> list[Path]:
     """The folders under ``root`` that a finished or partial ``govsim optimise`` wrote."""
     if not root.is_dir():
         return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and kind_of(p) == "optimise"
-                  and (p / "trials.csv").exists())  # fmt: skip
+    return sorted(
+        p
+        for p in root.iterdir()
+        if p.is_dir() and kind_of(p) == "optimise" and (p / "trials.csv").exists()
+    )
 
 
 @dataclass(frozen=True)
@@ -44,12 +47,17 @@ class Study:
         trial, x (annual cost), y (escalation rate), whether it is within the constraints, on
         the frontier, recommended."""
         return [
-            {"trial": int(r.trial), "x": round(float(getattr(r, X)), 3),
-             "y": round(float(getattr(r, Y)), 6), "feasible": bool(r.feasible),
-             "frontier": int(r.trial) in self.frontier, "chosen": int(r.trial) in self.chosen}
+            {
+                "trial": int(r.trial),
+                "x": round(float(getattr(r, X)), 3),
+                "y": round(float(getattr(r, Y)), 6),
+                "feasible": bool(r.feasible),
+                "frontier": int(r.trial) in self.frontier,
+                "chosen": int(r.trial) in self.chosen,
+            }
             for r in self.trials.itertuples()
             if math.isfinite(getattr(r, X)) and math.isfinite(getattr(r, Y))
-        ]  # fmt: skip
+        ]
 
     def settings(self, trial: int) -> dict[str, Any]:
         """The parameter settings of ``trial``'s plan."""
