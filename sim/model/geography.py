@@ -198,7 +198,7 @@ def _load(path: Path) -> Geography:
     village_keys = list(dict.fromkeys((str(p["town"]), str(p["village"])) for p in props))
     village_index = {key: i for i, key in enumerate(village_keys)}
     kinds = {(str(p["town"]), str(p["village"])): p.get("village_kind", "village") for p in props}
-    first = {}  # the first grid's properties of each village
+    first: dict[tuple[str, str], dict] = {}  # the first grid's properties of each village
     for p in props:
         first.setdefault((str(p["town"]), str(p["village"])), p)
     grid_town = np.array([town_names.index(str(p["town"])) for p in props])

@@ -25,7 +25,7 @@ from sim.model.geography import Geography
 from sim.model.parameters import ParameterError
 
 
-def _fold(name: str) -> str:
+def _fold(name: str | int) -> str:
     return " ".join(str(name).split()).casefold()
 
 
@@ -55,7 +55,8 @@ class Places:
     @cached_property
     def _units(self) -> dict[str, list[int]]:
         """Every name of every unit (code, names, town/name) -> the units it may mean."""
-        geo, names = self.geo, {}
+        geo = self.geo
+        names: dict[str, list[int]] = {}
         for v in range(geo.n_villages):
             town = geo.village_town[v]
             own = [geo.village_names[v], geo.village_names_zh[v]]

@@ -123,7 +123,11 @@ class Timeline:
 
     def check_days(self, days: int) -> None:
         """Raise :class:`ParameterError` if anything is set to happen after the run ends."""
-        for name, items in (("interventions", self.interventions), ("events", self.events)):
+        scheduled: dict[str, tuple[Intervention | Event, ...]] = {
+            "interventions": self.interventions,
+            "events": self.events,
+        }
+        for name, items in scheduled.items():
             for i, item in enumerate(items):
                 if item.day >= days:
                     raise ParameterError(

@@ -96,6 +96,7 @@ def identification(calibration: Calibration, table: pd.DataFrame) -> pd.DataFram
     best = searched.loc[searched["loss"].idxmin()]
     rows = []
     for f in calibration.free:
+        assert f.low is not None and f.high is not None  # free parameters are ranges
         low, high = good[f.key].min(), good[f.key].max()
         rows.append(
             {

@@ -131,6 +131,8 @@ def _value(metric: str, value: float, lang: str) -> str:
 
 
 def _differences(result: OptimisationResult, t: Callable[[str], str], lang: str) -> str:
+    if result.verification is None:
+        return ""
     differences = result.verification.differences
     metrics = list(dict.fromkeys([*result.optimisation.metrics, *KEY]))
     rows = ""
@@ -162,7 +164,10 @@ def _differences(result: OptimisationResult, t: Callable[[str], str], lang: str)
 
 
 def _ensemble(result: OptimisationResult, t: Callable[[str], str], lang: str) -> str:
-    table = result.verification.ensemble
+    v = result.verification
+    if v is None:
+        return ""
+    table = v.ensemble
     if table.empty:
         return f"<h2>{t('opt_ensemble')}</h2><p class='note'>{t('note_opt_no_ensemble')}</p>"
     rows = "".join(
@@ -176,7 +181,7 @@ def _ensemble(result: OptimisationResult, t: Callable[[str], str], lang: str) ->
     verdicts = "".join(
         f"<li>{_text(p)}: {t('opt_holds').format(better=b, fits=n)}</li>"
         for p in table["plan"].unique()
-        for b, n in [holds(result.verification, p)]
+        for b, n in [holds(v, p)]
     )
     metric = metric_name(table["metric"].iloc[0], lang)
     head = "".join(
@@ -199,10 +204,13 @@ def _ensemble(result: OptimisationResult, t: Callable[[str], str], lang: str) ->
 
 def _towns(result: OptimisationResult, t: Callable[[str], str], lang: str) -> str:
     """The plans' staff by town against the base's, from the verified runs' towns tables."""
-    towns = pd.concat([r.towns for r in result.verification.results], ignore_index=True)
+    if result.verification is None:
+        return ""
+    results = result.verification.results
+    towns = pd.concat([r.towns for r in results], ignore_index=True)
     staff = towns.groupby(["town", "scenario"], sort=False)[["grid_workers", "volunteer_police"]]
     staff = staff.mean().unstack("scenario")
-    names = [r.scenario.name for r in result.verification.results]
+    names = [r.scenario.name for r in results]
     head = (
         f"<th>{t('town')}</th>"
         + "".join(f"<th>{t('grid_workers')}: {_text(n)}</th>" for n in names)
@@ -226,6 +234,8 @@ def _towns(result: OptimisationResult, t: Callable[[str], str], lang: str) -> st
 def _plan_maps(result: OptimisationResult, t: Callable[[str], str], lang: str) -> str:
     from sim.output.report import scenario_geography
 
+    if result.verification is None:
+        return ""
     results = result.verification.results
     base = results[0].grids[results[0].grids["run"] == 0].set_index("grid_id")["grid_workers"]
     images = ""

@@ -20,7 +20,7 @@ from sim.runs.folders import check_out, replace_dir
 
 
 def _manifest(results: Sequence[RunResult], command: str, kind: str) -> dict:
-    versions = {}
+    versions: dict[str, str | None] = {}
     for package in ("xinhui-govsim", "mesa", "numpy", "scipy", "pandas"):
         try:
             versions[package] = metadata.version(package)

@@ -170,7 +170,7 @@ def ParameterControl(
         if kind == "switch":
             solara.Switch(label=text, value=bool(value), on_value=submit)
         elif kind == "select":
-            codes = {choice_name(code, lang): code for code in p.choices}
+            codes = {choice_name(code, lang): code for code in p.choices or ()}
             solara.Select(
                 label=text,
                 value=choice_name(value, lang),
@@ -197,7 +197,7 @@ def ParameterControl(
                 on_value(key, value)
 
             solara.InputText(label=text, value=place_text(value), on_value=typed)
-        elif kind == "slider":
+        elif kind == "slider" and p.low is not None and p.high is not None:
             solara.Text(f"{text}: {value}", style={"font-size": "12px", "color": "rgba(0,0,0,.6)"})
             solara.SliderInt(
                 label="",

@@ -56,6 +56,8 @@ def StudyPicker(
     study, problem = solara.use_memo(read, [folder])
 
     def pick(trial: int) -> None:
+        if study is None:  # trials are shown only when a study is open
+            return
         set_selected(trial)
         on_policies(*study.policies(int(trial), like=like))
 
