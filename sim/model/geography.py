@@ -8,7 +8,7 @@ and ``ferry_hours``), in WGS84 lon/lat or in the CRS its ``crs`` member names.
 The shipped map (``sim/data/xinhui_grids.geojson``, built by
 ``tools/make_map.py``): the district outline and the town seats are real, the
 234 village committees and communities are the official list (NBS codes);
-town, village and grid boundaries are approximate (:data:`MAP_LABEL`). A user
+town, village and grid boundaries are approximate. A user
 may load another map with :func:`load_geography` or ``map.file``.
 """
 
@@ -36,7 +36,6 @@ from sim.model.mapfile import (
 from sim.model.parameters import ParameterError
 
 DEFAULT_MAP = "xinhui_grids.geojson"
-MAP_LABEL = "district outline and town seats: real; town, village and grid boundaries: approximate"
 TOTAL_GRIDS = 640  # smart grids in the district (news report 2022-06-30)
 KM_PER_DEG_LON_EQUATOR = 111.32
 ROAD_KMH = 30.0  # [assumption] mean police road speed, including detours
