@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.cli.common import CliError, check_counts, command_line, output_folder, wrote
+from sim.cli.common import (
+    CliError,
+    check_counts,
+    command_line,
+    output_folder,
+    stop_on_sigterm,
+    wrote,
+)
 from sim.labels import label
 from sim.model.parameters import ParameterError
 from sim.output.tables import fmt
@@ -20,7 +27,6 @@ if TYPE_CHECKING:
 
 
 def cmd_sweep(args: argparse.Namespace) -> None:
-    import signal
     from dataclasses import replace
 
     from sim.runs.batch import run_sweep
@@ -40,12 +46,7 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     except ParameterError as exc:
         raise CliError(f"{sweep.path}: {exc}") from None
     out = Path(args.out) if args.out else Path("results") / "sweeps" / sweep.name
-
-    def stop(signum, frame):  # SIGTERM: stop like Ctrl-C, keeping what has finished
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
+    with stop_on_sigterm():  # keeping the runs that have finished
         counts = run_sweep(
             sweep,
             out,
@@ -55,8 +56,6 @@ def cmd_sweep(args: argparse.Namespace) -> None:
             max_runs=args.max_runs,
             progress=not args.quiet,
         )
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     if not args.quiet:
         print(
             label("term", "cli_sweep_done", args.lang).format(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import shlex
-from collections.abc import Iterator
+import signal
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -33,6 +34,35 @@ def check_counts(args: argparse.Namespace) -> None:
     seed = getattr(args, "seed", None)
     if seed is not None and not 0 <= seed < 2**63:
         raise CliError(f"--seed: must be a whole number from 0 to 2**63 - 1, got {seed}")
+
+
+def add_command(
+    sub: argparse._SubParsersAction,
+    name: str,
+    func: Callable[[argparse.Namespace], None],
+    *,
+    parents: list[argparse.ArgumentParser],
+    help: str,
+) -> argparse.ArgumentParser:
+    """The subcommand ``name``, which runs ``func``; the caller adds its own arguments."""
+    command = sub.add_parser(name, parents=parents, help=help)
+    command.set_defaults(func=func)
+    return command
+
+
+@contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """Inside the block SIGTERM stops the work as Ctrl-C does (KeyboardInterrupt), so that what
+    has finished is kept; the previous handler is back afterwards."""
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def command_line(args: argparse.Namespace) -> str:

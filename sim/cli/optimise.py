@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import signal
 
-from sim.cli.common import CliError, check_counts, wrote
+from sim.cli.common import CliError, add_command, check_counts, stop_on_sigterm, wrote
 from sim.labels import label
 from sim.output.tables import fmt
 
@@ -23,12 +22,7 @@ def cmd_optimise(args: argparse.Namespace) -> None:
         raise CliError(f"--trials: must be at least 1, got {args.trials}")
     optimisation = load_optimisation(args.optimisation)
     out = Path(args.out) if args.out else Path("results") / "optimise" / optimisation.name
-
-    def stop(signum, frame):  # SIGTERM: stop like Ctrl-C, keeping every finished trial
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
+    with stop_on_sigterm():  # keeping every finished trial
         result = optimise(
             optimisation,
             out,
@@ -39,8 +33,6 @@ def cmd_optimise(args: argparse.Namespace) -> None:
             progress=not args.quiet,
             lang=args.lang,
         )
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     written = write_optimisation(result, out, lang=args.lang)
     if args.quiet:
         return
@@ -79,11 +71,13 @@ def cmd_optimise(args: argparse.Namespace) -> None:
     )
 
 
-def add_parser(sub, *, executors: argparse.ArgumentParser) -> None:
+def add_parser(sub: argparse._SubParsersAction, *, executors: argparse.ArgumentParser) -> None:
     """``govsim optimise FILE.toml [--workers N | --scheduler ...] [--out DIR] [--resume]
     [--trials N]``."""
-    parser = sub.add_parser(
+    parser = add_command(
+        sub,
         "optimise",
+        cmd_optimise,
         parents=[executors],
         help="search for the best staffing plan under constraints (Optuna), then verify it",
     )
@@ -98,4 +92,3 @@ def add_parser(sub, *, executors: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--trials", type=int, help="trials in all (default: the file's)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
-    parser.set_defaults(func=cmd_optimise)

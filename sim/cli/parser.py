@@ -35,7 +35,7 @@ from sim.cli.commands import (
     cmd_run,
     cmd_validate,
 )
-from sim.cli.common import EXIT_BAD_INPUT
+from sim.cli.common import EXIT_BAD_INPUT, add_command
 from sim.labels import LANGUAGES, translate
 
 ERROR_LANGUAGE = ["en"]  # the language of argument errors, set by sim.cli.main before parsing
@@ -64,29 +64,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="language of tables, messages and report.html: en or zh (default: the locale, "
         "zh when LANG or LC_ALL is zh_*)",
     )
-    runs = _Parser(add_help=False, parents=[language])  # options shared by run and compare
-    runs.add_argument("--days", type=int, default=365, help="days to simulate (default 365)")
-    runs.add_argument("--seed", type=int, default=1, help="seed of the first replicate (default 1)")
-    runs.add_argument(
+    settings = _Parser(add_help=False, parents=[language])  # commands that load scenarios
+    settings.add_argument(
         "--set",
         action="append",
         metavar="KEY=VALUE",
         help="override a parameter, e.g. --set grid_workers.total=2000 (repeatable)",
     )
+    runs = _Parser(add_help=False, parents=[settings])  # options shared by run and compare
+    runs.add_argument("--days", type=int, default=365, help="days to simulate (default 365)")
+    runs.add_argument("--seed", type=int, default=1, help="seed of the first replicate (default 1)")
     runs.add_argument("--workers", type=int, help="parallel processes (default: all local cores)")
     runs.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
-    run = sub.add_parser("run", parents=[runs], help="run a scenario and write its results")
+    run = add_command(
+        sub, "run", cmd_run, parents=[runs], help="run a scenario and write its results"
+    )
     run.add_argument("scenario", help="a scenario name under scenarios/ or a path to a .toml file")
     run.add_argument(
         "--replicates", type=int, default=1, help="runs with seeds S, S+1, ... (default 1)"
     )
     run.add_argument("--out", help="output directory (default results/SCENARIO)")
     run.add_argument("--force", action="store_true", help=FORCE_HELP)
-    run.set_defaults(func=cmd_run)
 
-    compare = sub.add_parser(
-        "compare", parents=[runs], help="run scenarios on the same seeds and compare them"
+    compare = add_command(
+        sub,
+        "compare",
+        cmd_compare,
+        parents=[runs],
+        help="run scenarios on the same seeds and compare them",
     )
     compare.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="two or more scenarios")
     compare.add_argument(
@@ -94,15 +100,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("--out", help="output directory (default results/A-vs-B)")
     compare.add_argument("--force", action="store_true", help=FORCE_HELP)
-    compare.set_defaults(func=cmd_compare)
 
     executors = _Parser(add_help=False, parents=[language])  # where sweep and calibrate runs go
     where = executors.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, help="local processes (default: all cores)")
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="a Dask scheduler")
 
-    sweep = sub.add_parser(
-        "sweep", parents=[executors], help="run a batch sweep (local processes or a Dask cluster)"
+    sweep = add_command(
+        sub,
+        "sweep",
+        cmd_sweep,
+        parents=[executors],
+        help="run a batch sweep (local processes or a Dask cluster)",
     )
     sweep.add_argument("sweep", help="a sweep file, or a name under scenarios/sweeps/")
     sweep.add_argument("--out", help="output directory (default results/sweeps/NAME)")
@@ -122,10 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a quick trial: N runs spread across the design (--resume runs the rest)",
     )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar or summary line")
-    sweep.set_defaults(func=cmd_sweep)
 
-    analyze = sub.add_parser(
+    analyze = add_command(
+        sub,
         "analyze",
+        cmd_analyze,
         parents=[language],
         help="sensitivity indices of a sweep, or a metric against one of its factors",
     )
@@ -139,53 +149,57 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--lever", metavar="KEY", help="show --metric against this factor")
     analyze.add_argument("--out", help="output directory (default SWEEP_DIR/analysis)")
     analyze.add_argument("--quiet", action="store_true", help="no tables")
-    analyze.set_defaults(func=cmd_analyze)
 
-    calibrate = sub.add_parser(
-        "calibrate", parents=[executors], help="fit free parameters to published figures"
+    calibrate = add_command(
+        sub,
+        "calibrate",
+        cmd_calibrate,
+        parents=[executors],
+        help="fit free parameters to published figures",
     )
     calibrate.add_argument("calibration", help="a calibration file (see scenarios/calibration/)")
     calibrate.add_argument("--out", help="output directory (default results/calibration/NAME)")
     calibrate.add_argument("--force", action="store_true", help=FORCE_HELP)
     calibrate.add_argument("--quiet", action="store_true", help="no progress bar or table")
-    calibrate.set_defaults(func=cmd_calibrate)
     optimise.add_parser(sub, executors=executors)
 
-    validate = sub.add_parser(
-        "validate", parents=[language], help="check a scenario file without running it"
+    validate = add_command(
+        sub,
+        "validate",
+        cmd_validate,
+        parents=[settings],
+        help="check a scenario file without running it",
     )
     validate.add_argument("scenario")
-    validate.add_argument("--set", action="append", metavar="KEY=VALUE")
     validate.add_argument(
         "--days",
         type=int,
         default=365,
         help="check interventions and events against a run of this length (default 365)",
     )
-    validate.set_defaults(func=cmd_validate)
 
-    sub.add_parser("list", parents=[language], help="list the named scenarios").set_defaults(
-        func=cmd_list
-    )
+    add_command(sub, "list", cmd_list, parents=[language], help="list the named scenarios")
 
-    plan = sub.add_parser(
+    plan = add_command(
+        sub,
         "plan",
-        parents=[language],
+        cmd_plan,
+        parents=[settings],
         help="write a scenario's staffing plan: one row per village-level unit (CSV)",
     )
     plan.add_argument("scenario", help="a scenario name under scenarios/ or a path to a .toml file")
     plan.add_argument("--out", required=True, help="the CSV file to write (a new file)")
-    plan.add_argument("--set", action="append", metavar="KEY=VALUE")
     plan.add_argument(
         "--seed",
         type=int,
         default=1,
         help="seed whose risk map the risk allocation and most_disputes rule use (default 1)",
     )
-    plan.set_defaults(func=cmd_plan)
 
-    map_ = sub.add_parser(
+    map_ = add_command(
+        sub,
         "map",
+        cmd_map,
         parents=[language],
         help="draw the grid map, by town or by a metric of a results directory",
     )
@@ -198,12 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="per-grid column of grids.csv to colour by (default escalations, per 1,000 residents)",
     )
     map_.add_argument("--scenario", help="which scenario of the results (default the first)")
-    map_.set_defaults(func=cmd_map)
 
-    app = sub.add_parser(
-        "app", parents=[language], help="serve the web app (Solara) in the browser"
+    app = add_command(
+        sub, "app", cmd_app, parents=[language], help="serve the web app (Solara) in the browser"
     )
     app.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     app.add_argument("--port", type=int, default=8765, help="port (default 8765)")
-    app.set_defaults(func=cmd_app)
     return parser
