@@ -158,6 +158,20 @@ def cmd_plan(args: argparse.Namespace) -> None:
     )
 
 
+# The columns of grids.csv that are not metrics: which run and grid a row is, and its residents.
+GRID_KEYS = (
+    "scenario",
+    "run",
+    "seed",
+    "grid_id",
+    "town",
+    "village",
+    "village_zh",
+    "village_code",
+    "residents",
+)
+
+
 def cmd_map(args: argparse.Namespace) -> None:
     import json
 
@@ -183,22 +197,7 @@ def cmd_map(args: argparse.Namespace) -> None:
     name = args.scenario or names[0]
     if name not in names:
         raise CliError(f"--scenario: {name!r} is not in {results} (it has {', '.join(names)})")
-    columns = [
-        c
-        for c in grids.columns
-        if c
-        not in (
-            "scenario",
-            "run",
-            "seed",
-            "grid_id",
-            "town",
-            "village",
-            "village_zh",
-            "village_code",
-            "residents",
-        )
-    ]
+    columns = [c for c in grids.columns if c not in GRID_KEYS]
     if args.metric not in columns:
         raise CliError(
             f"--metric: unknown grid metric {args.metric!r}; expected one of {', '.join(columns)}"
