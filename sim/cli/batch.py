@@ -16,15 +16,16 @@ from sim.runs.scenario import parse_set
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.runs.calibration import Calibration
+    from sim.runs.calibrate.spec import Calibration
 
 
 def cmd_sweep(args: argparse.Namespace) -> None:
     import signal
     from dataclasses import replace
 
-    from sim.runs.batch import run_sweep
-    from sim.runs.sweep import load_sweep
+    from sim.runs.fanout import sigterm_as_interrupt
+    from sim.runs.sweep.spec import load_sweep
+    from sim.runs.sweep.store import run_sweep
 
     check_counts(args)
     if args.max_runs is not None and args.max_runs < 1:
@@ -41,10 +42,7 @@ def cmd_sweep(args: argparse.Namespace) -> None:
         raise CliError(f"{sweep.path}: {exc}") from None
     out = Path(args.out) if args.out else Path("results") / "sweeps" / sweep.name
 
-    def stop(signum, frame):  # SIGTERM: stop like Ctrl-C, keeping what has finished
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = sigterm_as_interrupt()  # SIGTERM: stop like Ctrl-C, keeping what has finished
     try:
         counts = run_sweep(
             sweep, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
@@ -64,7 +62,7 @@ def cmd_sweep(args: argparse.Namespace) -> None:
 def cmd_analyze(args: argparse.Namespace) -> None:
     from sim.model.metrics import METRICS
     from sim.output.analysis_charts import write_analysis
-    from sim.runs.analysis import load_sweep_results
+    from sim.runs.sweep.analysis import load_sweep_results
 
     unknown = [m for m in args.metric or [] if m not in METRICS]
     if unknown:
@@ -98,7 +96,7 @@ def cmd_analyze(args: argparse.Namespace) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> None:
-    from sim.runs.calibration import load_calibration
+    from sim.runs.calibrate.spec import load_calibration
 
     check_counts(args)
     calibration = load_calibration(args.calibration)
@@ -118,7 +116,7 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
 def _calibrate(calibration: Calibration, out: Path, args: argparse.Namespace) -> pd.DataFrame:
     """Search, write the calibration folder and print the fit."""
     from sim.output.calibration_report import write_calibration
-    from sim.runs.calibration import search
+    from sim.runs.calibrate.search import search
 
     best, table, check = search(
         calibration, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet

@@ -14,9 +14,10 @@ def cmd_optimise(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from sim.output.optimisation_report import today_rank_text, write_optimisation
-    from sim.runs.optimisation import load_optimisation
-    from sim.runs.optimise_run import optimise
-    from sim.runs.verification import holds, plan_name
+    from sim.runs.fanout import sigterm_as_interrupt
+    from sim.runs.optimise.command import optimise
+    from sim.runs.optimise.spec import load_optimisation
+    from sim.runs.optimise.verification import holds, plan_name
 
     check_counts(args)
     if args.trials is not None and args.trials < 1:
@@ -24,10 +25,7 @@ def cmd_optimise(args: argparse.Namespace) -> None:
     optimisation = load_optimisation(args.optimisation)
     out = Path(args.out) if args.out else Path("results") / "optimise" / optimisation.name
 
-    def stop(signum, frame):  # SIGTERM: stop like Ctrl-C, keeping every finished trial
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = sigterm_as_interrupt()  # SIGTERM: stop like Ctrl-C, keeping every finished trial
     try:
         result = optimise(
             optimisation, out, trials=args.trials, workers=args.workers,

@@ -1,10 +1,10 @@
-"""Running a sweep: executors, a store that keeps every finished run, and resuming.
+"""Running a sweep: a store that keeps every finished run, and resuming.
 
-Runs go to a :class:`concurrent.futures.Executor`: a local process pool by
-default, or a Dask cluster's executor (``scheduler="tcp://HOST:PORT"``, the
-``[dask]`` extra). Each run takes only picklable arguments (a :class:`RunSpec`)
-and returns a flat record; a run that raises is recorded with its error and the
-sweep goes on. The main process appends each record to a JSON-lines file as
+Runs go through :class:`~sim.runs.fanout.FanOut` to a :class:`concurrent.futures.Executor`:
+a local process pool by default, or a Dask cluster's executor
+(``scheduler="tcp://HOST:PORT"``, the ``[dask]`` extra). Each run is a picklable
+:class:`~sim.runs.runner.RunSpec` and gives a :class:`~sim.runs.runner.RunRecord`; a run
+that raises is recorded with its error and the sweep goes on. The main process appends each record to a JSON-lines file as
 soon as it arrives (flushed and synced), so an interrupted or killed sweep
 loses nothing that had finished; ``resume=True`` skips the runs already done.
 
@@ -21,69 +21,32 @@ from __future__ import annotations
 
 import json
 import os
-import platform
-import socket
-import tempfile
-import time
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from sim.model.metrics import METRICS, yearly
+from sim.model.metrics import METRICS
 from sim.model.parameters import resolve
-from sim.model.timeline import Timeline
 from sim.runs.executors import default_workers, executor_for
-from sim.runs.experiments import warm_model
-from sim.runs.folders import check_resumable, locked, share_like_umask
-from sim.runs.sweep import Sweep
+from sim.runs.fanout import FanOut
+from sim.runs.folders import (
+    check_resumable,
+    locked,
+    manifest_versions,
+    write_atomic,
+    write_manifest,
+)
+from sim.runs.runner import RunRecord, RunSpec
+from sim.runs.sweep.spec import Sweep
 
 PART_LINES = 1000  # records per part file before a new part is started
 ID_COLUMNS = ("run_id", "design_row", "replicate", "seed", "status", "error")
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """Everything one run needs, picklable: sent to a worker process or a Dask worker."""
-
-    run_id: int
-    design_row: int
-    replicate: int
-    seed: int
-    days: int
-    params: dict[str, Any]
-    timeline: Timeline
-    yearly: bool = False  # also return each measured year's metrics (under "years")
-
-
-def execute(spec: RunSpec) -> dict[str, Any]:
-    """Run one sweep run and return its record (a failed run's record holds the error)."""
-    started = time.perf_counter()
-    record: dict[str, Any] = {
-        "run_id": spec.run_id, "design_row": spec.design_row, "replicate": spec.replicate,
-        "seed": spec.seed, "status": "ok", "error": "",
-    }  # fmt: skip
-    try:
-        with warm_model(
-            spec.params, days=spec.days, seed=spec.seed, timeline=spec.timeline, series=False
-        ) as model:  # a worker builds the district once (sim.runs.warm)
-            record |= {name: model.current[name] for name in METRICS}
-            if spec.yearly:
-                record["years"] = yearly(model)
-    except Exception as exc:  # recorded, and the sweep goes on
-        record |= {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
-    record["seconds"] = round(time.perf_counter() - started, 3)
-    record["worker"] = f"{socket.gethostname()}:{os.getpid()}"
-    record["finished"] = datetime.now(UTC).isoformat(timespec="milliseconds")
-    return record
 
 
 def trial_runs(n_runs: int, max_runs: int | None) -> set[int]:
@@ -107,9 +70,14 @@ def run_specs(sweep: Sweep, design: pd.DataFrame) -> Iterator[RunSpec]:
         point = int(row["design_row"])
         for r, seed in enumerate(seeds):
             yield RunSpec(
-                run_id=point * sweep.replicates + r, design_row=point, replicate=r, seed=seed,
-                days=sweep.days, params=params, timeline=sweep.scenario.timeline,
-            )  # fmt: skip
+                run_id=point * sweep.replicates + r,
+                seed=seed,
+                days=sweep.days,
+                params=params,
+                timeline=sweep.scenario.timeline,
+                design_row=point,
+                replicate=r,
+            )
 
 
 class RunStore:
@@ -117,7 +85,7 @@ class RunStore:
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder) / "runs"
-        self._file = None
+        self._file: IO[str] | None = None
         self._lines = 0
 
     def records(self) -> list[dict[str, Any]]:
@@ -135,10 +103,11 @@ class RunStore:
         """Run ids finished without error."""
         return {r["run_id"] for r in self.records() if r.get("status") == "ok"}
 
-    def append(self, record: dict[str, Any]) -> None:
+    def append(self, record: RunRecord) -> None:
+        """Write a finished run's record (flushed and synced: it survives a kill)."""
         if self._file is None or self._lines >= PART_LINES:
-            self._roll()
-        self._file.write(json.dumps(record, default=str) + "\n")
+            self._file = self._roll()
+        self._file.write(json.dumps(record.row(), default=str) + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())
         self._lines += 1
@@ -148,12 +117,12 @@ class RunStore:
             self._file.close()
             self._file = None
 
-    def _roll(self) -> None:
+    def _roll(self) -> IO[str]:
         self.close()
         self.folder.mkdir(parents=True, exist_ok=True)
         number = len(list(self.folder.glob("part-*.jsonl")))
-        self._file = open(self.folder / f"part-{number:04d}.jsonl", "x", encoding="utf-8")  # noqa: SIM115
         self._lines = 0
+        return open(self.folder / f"part-{number:04d}.jsonl", "x", encoding="utf-8")
 
     def table(self, sweep: Sweep, design: pd.DataFrame) -> pd.DataFrame:
         """One row per run (a success wins over failures, else the latest): ids, every
@@ -168,57 +137,70 @@ class RunStore:
         runs = pd.DataFrame([latest[i] for i in sorted(latest)])
         keys = [f.key for f in sweep.factors]
         points = _cells(design.set_index("design_row")[keys].loc[runs["design_row"]])
-        base = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
-                for k, v in sweep.scenario.params.items() if k not in keys}  # fmt: skip
-        settings = pd.concat([points.reset_index(drop=True), pd.DataFrame(base, index=runs.index)],
-                             axis=1)[list(sweep.scenario.params)]  # fmt: skip
+        base = {k: _cell(v) for k, v in sweep.scenario.params.items() if k not in keys}
+        settings = pd.concat(
+            [points.reset_index(drop=True), pd.DataFrame(base, index=runs.index)], axis=1
+        )[list(sweep.scenario.params)]
         metrics = [m for m in METRICS if m in runs.columns]
         extra = [c for c in runs.columns if c not in (*ID_COLUMNS, *metrics)]
         return pd.concat([runs[list(ID_COLUMNS)], settings, runs[metrics + extra]], axis=1)
 
 
+def _cell(value: Any) -> Any:
+    """A list or table value (town lists) as JSON text, as in every other file."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
+
+
 def _cells(table: pd.DataFrame) -> pd.DataFrame:
-    """The table with list values (town lists) as JSON text, as in every other file."""
-    return table.map(
-        lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
-    )
+    return table.map(_cell)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = Path(tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)[1])
-    tmp.write_text(text, encoding="utf-8")
-    share_like_umask(tmp)
-    os.replace(tmp, path)
-
-
-def _manifest(sweep: Sweep, *, status: str, counts: dict[str, int], executor: str) -> dict:
-    versions = {}
-    for package in ("xinhui-govsim", "mesa", "numpy", "scipy", "SALib", "distributed"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
+def _manifest(
+    sweep: Sweep, *, status: str, counts: dict[str, int], executor: str
+) -> dict[str, Any]:
     return {
-        "kind": "sweep", "sweep": sweep.name, "file": str(sweep.path) if sweep.path else None,
-        "sweep_sha256": sweep.sha256, "description": sweep.description,
-        "status": status, "counts": counts, "executor": executor,
-        "design": {"method": sweep.method, "samples": sweep.samples, "levels": sweep.levels,
-                   "second_order": sweep.second_order, "points": len(sweep.design())},
-        "factors": [vars(f) for f in sweep.factors], "days": sweep.days,
-        "replicates": sweep.replicates, "master_seed": sweep.seed,
+        "kind": "sweep",
+        "sweep": sweep.name,
+        "file": str(sweep.path) if sweep.path else None,
+        "sweep_sha256": sweep.sha256,
+        "description": sweep.description,
+        "status": status,
+        "counts": counts,
+        "executor": executor,
+        "design": {
+            "method": sweep.method,
+            "samples": sweep.samples,
+            "levels": sweep.levels,
+            "second_order": sweep.second_order,
+            "points": len(sweep.design()),
+        },
+        "factors": [vars(f) for f in sweep.factors],
+        "days": sweep.days,
+        "replicates": sweep.replicates,
+        "master_seed": sweep.seed,
         "replicate_seeds": sweep.replicate_seeds(),
-        "scenario": {"name": sweep.scenario.name, "sha256": sweep.scenario.sha256,
-                     "overrides": sweep.scenario.overrides,
-                     "timeline": sweep.scenario.timeline.to_dict()},
+        "scenario": {
+            "name": sweep.scenario.name,
+            "sha256": sweep.scenario.sha256,
+            "overrides": sweep.scenario.overrides,
+            "timeline": sweep.scenario.timeline.to_dict(),
+        },
         "sweep_file": sweep.spec,
-        "versions": versions | {"python": platform.python_version()},
+        "versions": manifest_versions(),
         "written": datetime.now(UTC).isoformat(timespec="seconds"),
-    }  # fmt: skip
+    }
 
 
 def _check_out(sweep: Sweep, out: Path, *, resume: bool) -> None:
-    check_resumable(out, noun="sweep", kind="sweep", sha_key="sweep_sha256", sha256=sweep.sha256,
-                    resume=resume, what="its design, days, settings or seeds")  # fmt: skip
+    check_resumable(
+        out,
+        noun="sweep",
+        kind="sweep",
+        sha_key="sweep_sha256",
+        sha256=sweep.sha256,
+        resume=resume,
+        what="its design, days, settings or seeds",
+    )
 
 
 def run_sweep(
@@ -239,8 +221,9 @@ def run_sweep(
     out = Path(out)
     _check_out(sweep, out, resume=resume)
     with locked(out):  # a second sweep (or --resume) into the same folder is refused
-        return _run_sweep(sweep, out, workers=workers, scheduler=scheduler, max_runs=max_runs,
-                          progress=progress)  # fmt: skip
+        return _run_sweep(
+            sweep, out, workers=workers, scheduler=scheduler, max_runs=max_runs, progress=progress
+        )
 
 
 def _run_sweep(
@@ -254,13 +237,17 @@ def _run_sweep(
 ) -> dict[str, int]:
     out.mkdir(parents=True, exist_ok=True)
     design = sweep.design()
-    _write_atomic(out / "design.csv", _cells(design).to_csv(index=False, float_format="%.10g"))
+    write_atomic(out / "design.csv", _cells(design).to_csv(index=False, float_format="%.10g"))
     store = RunStore(out)
     done = store.done()
     chosen = trial_runs(len(design) * sweep.replicates, max_runs)
     total = len(chosen)
     skipped = len(done & chosen)
-    todo = (s for s in run_specs(sweep, design) if s.run_id in chosen and s.run_id not in done)
+    todo = (
+        (s.run_id, [s])
+        for s in run_specs(sweep, design)
+        if s.run_id in chosen and s.run_id not in done
+    )
     counts = {"ok": 0, "failed": 0, "skipped": skipped, "left": total - skipped}
     where = scheduler or f"local process pool ({workers or default_workers()} workers)"
 
@@ -268,13 +255,12 @@ def _run_sweep(
         store.close()
         table = store.table(sweep, design)
         if not table.empty:
-            _write_atomic(out / "runs.csv", table.to_csv(index=False, float_format="%.10g"))
+            write_atomic(out / "runs.csv", table.to_csv(index=False, float_format="%.10g"))
             if find_spec("pyarrow") is not None:  # runs.parquet too, where pyarrow is installed
                 tmp = out / ".runs.parquet.tmp"
                 table.to_parquet(tmp, index=False)
                 os.replace(tmp, out / "runs.parquet")
-        manifest = _manifest(sweep, status=status, counts=counts, executor=where)
-        _write_atomic(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+        write_manifest(out, _manifest(sweep, status=status, counts=counts, executor=where))
 
     finish("running")
     if counts["left"] == 0:
@@ -285,32 +271,22 @@ def _run_sweep(
     bar = tqdm(total=total, initial=skipped, unit="run", disable=not progress)
     bar.set_postfix(failed=0)
 
-    def record(future: Future) -> None:
-        result = future.result()
-        store.append(result)
-        counts["ok" if result["status"] == "ok" else "failed"] += 1
-        counts["left"] -= 1
-        bar.update()
-        bar.set_postfix(failed=counts["failed"])
+    def record(records: list[RunRecord]) -> None:
+        for result in records:
+            store.append(result)
+            counts["ok" if result.ok else "failed"] += 1
+            counts["left"] -= 1
+            bar.update()
+            bar.set_postfix(failed=counts["failed"])
 
-    pending: dict[Future, RunSpec] = {}
     with executor_for(workers=workers, scheduler=scheduler) as executor:
+        fan: FanOut[int] = FanOut(executor, in_flight=window)
         try:
-            while True:
-                while len(pending) < window and (spec := next(todo, None)) is not None:
-                    pending[executor.submit(execute, spec)] = spec
-                if not pending:
-                    break
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    pending.pop(future)
-                    record(future)
+            for _, records in fan.results(todo):
+                record(records)
         except KeyboardInterrupt:
-            for future in pending:
-                future.cancel()
-            for future in wait(pending).done:  # those already running: keep what they finish
-                if not future.cancelled() and future.exception() is None:
-                    record(future)
+            for _, records in fan.drain():  # those already running: keep what they finish
+                record(records)
             finish("interrupted")
             raise
         finally:
