@@ -183,6 +183,32 @@ class RunRecord:
         }
 
 
+def point_runs(
+    point: int,
+    params: Mapping[str, Any],
+    *,
+    seeds: Sequence[int],
+    days: int,
+    timeline: Timeline | None,
+    yearly: bool = False,
+) -> list[RunSpec]:
+    """The runs of one point (a sweep's design point, an optimisation's trial, a calibration's
+    candidate): a run of ``params`` per seed, numbered ``point * len(seeds) + replicate``."""
+    return [
+        RunSpec(
+            run_id=point * len(seeds) + r,
+            seed=seed,
+            days=days,
+            params=params,
+            timeline=timeline,
+            design_row=point,
+            replicate=r,
+            yearly=yearly,
+        )
+        for r, seed in enumerate(seeds)
+    ]
+
+
 def execute(spec: RunSpec) -> RunRecord:
     """Run ``spec``; a run that raises is recorded with its error (unless ``raise_errors``)."""
     started = time.perf_counter()

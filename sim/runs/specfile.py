@@ -9,11 +9,13 @@ line naming the file and the key.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -21,13 +23,21 @@ from sim.model.geography import MapDataError
 from sim.model.parameters import ParameterError, flatten
 from sim.runs.scenario import Scenario, ScenarioError, load_scenario, read_toml
 
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
+# The entries every spec file may have: what :func:`base_scenario` reads, and a description.
+BASE_ENTRIES = frozenset({"description", "scenario", "settings"})
 
 
-def load_spec[Spec: DataclassInstance](
-    path: Path, *, what: str, parse: Callable[..., Spec]
-) -> Spec:
+@dataclass(frozen=True)
+class SpecFile:
+    """What every spec file gives: its name (the file's stem), its path once loaded, and the
+    base scenario with the file's ``[settings]``."""
+
+    name: str
+    path: Path | None
+    scenario: Scenario
+
+
+def load_spec[Spec: SpecFile](path: Path, *, what: str, parse: Callable[..., Spec]) -> Spec:
     """The checked spec of the file at ``path``: ``parse(contents, name=, base_dir=)``, with
     ``path`` set. ``what`` names the kind of file in messages ("sweep file")."""
     data = read_toml(path, what=what)
@@ -54,7 +64,7 @@ def number(where: str, value: Any, *, low: float | None = None) -> float:
     return float(value)
 
 
-def check_entries(data: Mapping[str, Any], allowed: set[str]) -> None:
+def check_entries(data: Mapping[str, Any], allowed: AbstractSet[str]) -> None:
     """Raise :class:`ParameterError` for a top-level entry that is not ``allowed``."""
     unknown = sorted(set(data) - allowed)
     if unknown:
@@ -92,6 +102,12 @@ def base_scenario(data: Mapping[str, Any], *, base_dir: Path) -> Scenario:
         return scenario.with_overrides(flatten(settings))
     except ScenarioError as exc:
         raise ParameterError(f"settings.{str(exc).removeprefix('--set ')}") from None
+
+
+def digest(parts: list[Any]) -> str:
+    """The SHA-256 of what identifies a study's runs (``parts``, as JSON)."""
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def derived_seeds(master: int, n: int) -> list[int]:

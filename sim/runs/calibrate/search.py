@@ -15,7 +15,7 @@ from sim.model.parameters import resolve
 from sim.runs.calibrate.spec import Calibration
 from sim.runs.executors import executor_for
 from sim.runs.fanout import FanOut
-from sim.runs.runner import RunRecord, RunSpec
+from sim.runs.runner import RunRecord, RunSpec, point_runs
 from sim.runs.scenario import ScenarioError
 from sim.runs.statistics import mean_metrics
 
@@ -46,18 +46,14 @@ class Evaluator:
         c = self.calibration
         scaled = {} if scale is None else {"population.scale": scale}
         full = resolve(c.scenario.params | params | scaled)
-        return [
-            RunSpec(
-                run_id=r,
-                seed=seed,
-                days=c.days if years is None else 365 * years,
-                params=full,
-                timeline=c.scenario.timeline,
-                replicate=r,
-                yearly=years is not None,
-            )
-            for r, seed in enumerate(c.seeds()[:replicates])
-        ]
+        return point_runs(
+            0,
+            full,
+            seeds=c.seeds()[:replicates],
+            days=c.days if years is None else 365 * years,
+            timeline=c.scenario.timeline,
+            yearly=years is not None,
+        )
 
     def records(self, jobs: list[list[RunSpec]]) -> list[list[RunRecord]]:
         """The records of every job's runs, all in flight together; a failed run is an error."""

@@ -46,22 +46,20 @@ import numpy as np
 
 from sim.model.metrics import METRICS
 from sim.model.parameters import ParameterError, resolve
-from sim.runs.scenario import Scenario, scenario_toml
-from sim.runs.specfile import base_scenario, check_entries, derived_seeds, load_spec, number, whole
+from sim.runs.scenario import scenario_toml
+from sim.runs.specfile import (
+    BASE_ENTRIES,
+    SpecFile,
+    base_scenario,
+    check_entries,
+    derived_seeds,
+    load_spec,
+    number,
+    whole,
+)
 from sim.runs.sweep.spec import Factor, parse_factors
 
-TOP_LEVEL = {
-    "description",
-    "scenario",
-    "settings",
-    "days",
-    "replicates",
-    "seed",
-    "search",
-    "check",
-    "free",
-    "targets",
-}
+TOP_LEVEL = BASE_ENTRIES | {"days", "replicates", "seed", "search", "check", "free", "targets"}
 MISSING_PENALTY = 100.0  # loss of a target whose metric is NaN (e.g. no petitions at all)
 
 
@@ -84,12 +82,9 @@ class Target:
 
 
 @dataclass(frozen=True)
-class Calibration:
+class Calibration(SpecFile):
     """A checked calibration file."""
 
-    name: str
-    path: Path | None
-    scenario: Scenario
     free: tuple[Factor, ...]
     targets: tuple[Target, ...]
     days: int = 365

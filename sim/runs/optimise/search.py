@@ -35,7 +35,7 @@ from sim.runs.executors import default_workers, executor_for
 from sim.runs.fanout import FanOut
 from sim.runs.optimise.decisions import town_staff
 from sim.runs.optimise.spec import DIRECTIONS, Optimisation
-from sim.runs.runner import RunSpec
+from sim.runs.runner import RunSpec, point_runs
 from sim.runs.statistics import mean_metrics
 
 Evaluate = Callable[[dict[str, Any]], dict[str, float]]  # settings -> metric means (tests)
@@ -104,19 +104,13 @@ def todays_plan(optimisation: Optimisation) -> dict[str, Any] | None:
 
 def runs_of(optimisation: Optimisation, settings: dict[str, Any], trial: int) -> list[RunSpec]:
     """The runs of one trial: the base scenario with the trial's settings, on the search seeds."""
-    params = resolve(optimisation.scenario.params | settings)
-    return [
-        RunSpec(
-            run_id=trial * optimisation.replicates + r,
-            seed=seed,
-            days=optimisation.days,
-            params=params,
-            timeline=optimisation.scenario.timeline,
-            design_row=trial,
-            replicate=r,
-        )
-        for r, seed in enumerate(optimisation.seeds())
-    ]
+    return point_runs(
+        trial,
+        resolve(optimisation.scenario.params | settings),
+        seeds=optimisation.seeds(),
+        days=optimisation.days,
+        timeline=optimisation.scenario.timeline,
+    )
 
 
 def set_constraints(trial: Any, optimisation: Optimisation, excess: list[float]) -> None:

@@ -51,8 +51,6 @@ one, or several for a frontier.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,21 +63,21 @@ from sim.model.places import Places
 from sim.runs.optimise.decisions import Bound, Objective, Variable, town_staff
 from sim.runs.scenario import Scenario, scenario_path
 from sim.runs.specfile import (
+    BASE_ENTRIES,
+    SpecFile,
     base_scenario,
     check_entries,
     check_table,
     derived_seeds,
+    digest,
     load_spec,
     number,
     whole,
 )
 
 OPTIMISE_DIR = Path(__file__).resolve().parents[3] / "scenarios" / "optimise"
-TOP_LEVEL = {
-    "description",
+TOP_LEVEL = BASE_ENTRIES | {
     "description_zh",
-    "scenario",
-    "settings",
     "search",
     "variables",
     "constraints",
@@ -94,12 +92,9 @@ DIRECTIONS = {"minimise": "minimize", "maximise": "maximize"}
 
 
 @dataclass(frozen=True)
-class Optimisation:
+class Optimisation(SpecFile):
     """A checked optimisation file."""
 
-    name: str
-    path: Path | None
-    scenario: Scenario
     variables: tuple[Variable, ...]
     constraints: tuple[Bound, ...]
     objectives: tuple[Objective, ...]
@@ -129,7 +124,7 @@ class Optimisation:
     @property
     def sha256(self) -> str:
         """What identifies the study: base scenario, variables, bounds, objectives, seeds."""
-        text = json.dumps(
+        return digest(
             [
                 self.scenario.sha256,
                 [vars(v) for v in self.variables],
@@ -138,11 +133,8 @@ class Optimisation:
                 self.replicates,
                 self.days,
                 self.seed,
-            ],
-            sort_keys=True,
-            default=str,
+            ]
         )
-        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _variable(where: str, spec: Any, scenario: Scenario, seed: int) -> Variable:

@@ -37,9 +37,7 @@ the master seed (common random numbers across the design).
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,22 +48,21 @@ import pandas as pd
 from sim.model.construction import check_against_map
 from sim.model.geography import MapDataError
 from sim.model.parameters import SCHEMA, ParameterError, flatten, unknown_key_error
-from sim.runs.scenario import Scenario, scenario_path
-from sim.runs.specfile import base_scenario, check_entries, derived_seeds, load_spec, whole
+from sim.runs.scenario import scenario_path
+from sim.runs.specfile import (
+    BASE_ENTRIES,
+    SpecFile,
+    base_scenario,
+    check_entries,
+    derived_seeds,
+    digest,
+    load_spec,
+    whole,
+)
 
 METHODS = ("grid", "lhs", "sobol", "morris")
 SWEEP_DIR = Path(__file__).resolve().parents[3] / "scenarios" / "sweeps"
-TOP_LEVEL = {
-    "description",
-    "scenario",
-    "settings",
-    "days",
-    "replicates",
-    "seed",
-    "design",
-    "levers",
-    "uncertainties",
-}
+TOP_LEVEL = BASE_ENTRIES | {"days", "replicates", "seed", "design", "levers", "uncertainties"}
 DESIGN_KEYS = {"method", "samples", "levels", "second_order"}
 
 
@@ -114,12 +111,9 @@ class Factor:
 
 
 @dataclass(frozen=True)
-class Sweep:
+class Sweep(SpecFile):
     """A checked sweep file."""
 
-    name: str
-    path: Path | None
-    scenario: Scenario
     factors: tuple[Factor, ...]
     method: str = "grid"
     samples: int = 16
@@ -177,7 +171,7 @@ class Sweep:
     @property
     def sha256(self) -> str:
         """What identifies the sweep's runs: the base scenario, the design and the seeds."""
-        text = json.dumps(
+        return digest(
             [
                 self.scenario.sha256,
                 self.method,
@@ -188,11 +182,8 @@ class Sweep:
                 self.days,
                 self.replicates,
                 self.seed,
-            ],
-            sort_keys=True,
-            default=str,
+            ]
         )
-        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _factor(key: str, section: str, role: str, spec: Any) -> Factor:

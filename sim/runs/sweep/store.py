@@ -42,7 +42,7 @@ from sim.runs.folders import (
     write_atomic,
     write_manifest,
 )
-from sim.runs.runner import RunRecord, RunSpec
+from sim.runs.runner import RunRecord, RunSpec, point_runs
 from sim.runs.sweep.spec import Sweep
 
 PART_LINES = 1000  # records per part file before a new part is started
@@ -66,18 +66,13 @@ def run_specs(sweep: Sweep, design: pd.DataFrame) -> Iterator[RunSpec]:
     keys = [f.key for f in sweep.factors]
     for row in design.to_dict("records"):
         values = {k: row[k].item() if hasattr(row[k], "item") else row[k] for k in keys}
-        params = resolve(sweep.scenario.params | values)
-        point = int(row["design_row"])
-        for r, seed in enumerate(seeds):
-            yield RunSpec(
-                run_id=point * sweep.replicates + r,
-                seed=seed,
-                days=sweep.days,
-                params=params,
-                timeline=sweep.scenario.timeline,
-                design_row=point,
-                replicate=r,
-            )
+        yield from point_runs(
+            int(row["design_row"]),
+            resolve(sweep.scenario.params | values),
+            seeds=seeds,
+            days=sweep.days,
+            timeline=sweep.scenario.timeline,
+        )
 
 
 class RunStore:
