@@ -19,8 +19,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from sim.runs.batch import run_sweep
-from sim.runs.sweep import parse_sweep
+from sim.runs.sweep.spec import parse_sweep
+from sim.runs.sweep.store import run_sweep
 
 SWEEP = {
     "scenario": "muzhou",

@@ -5,7 +5,8 @@ from sim.model.governance import GovernanceModel
 from sim.model.metrics import METRICS
 from sim.model.parameters import PARAMETERS, ParameterError
 from sim.model.timeline import Event, Intervention, Timeline
-from sim.runs.experiments import RunResult, run, run_scenario, simulate
+from sim.runs.replicates import RunResult, run_scenario
+from sim.runs.runner import run, simulate
 from sim.runs.scenario import Scenario, ScenarioError, load_scenario
 
 __all__ = [

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from sim.runs.experiments import run_scenarios
+from sim.runs.replicates import run_scenarios
 from sim.runs.scenario import list_scenarios, load_scenario, read_toml
 
 KEY = ("escalation_rate", "petitions_per_10k", "incidents_per_100k", "passed_up_share",

@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 
 from sim.output.figures import timeseries_figure
-from sim.runs.experiments import run_scenarios
+from sim.runs.replicates import run_scenarios
 from sim.runs.scenario import load_scenario
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "img" / "report.png"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sim.runs.experiments import run
+from sim.runs.runner import run
 from sim.runs.scenario import load_scenario
 
 GOLDEN = Path(__file__).resolve().parent.parent / "tests" / "golden" / "baseline.json"

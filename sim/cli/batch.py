@@ -12,7 +12,6 @@ from sim.cli.common import (
     check_counts,
     command_line,
     output_folder,
-    stop_on_sigterm,
     wrote,
 )
 from sim.labels import label
@@ -23,14 +22,15 @@ from sim.runs.scenario import parse_set
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.runs.calibration import Calibration
+    from sim.runs.calibrate.spec import Calibration
 
 
 def cmd_sweep(args: argparse.Namespace) -> None:
     from dataclasses import replace
 
-    from sim.runs.batch import run_sweep
-    from sim.runs.sweep import load_sweep
+    from sim.runs.fanout import stop_on_sigterm
+    from sim.runs.sweep.spec import load_sweep
+    from sim.runs.sweep.store import run_sweep
 
     check_counts(args)
     if args.max_runs is not None and args.max_runs < 1:
@@ -75,7 +75,7 @@ def cmd_sweep(args: argparse.Namespace) -> None:
 def cmd_analyze(args: argparse.Namespace) -> None:
     from sim.model.metrics import METRICS
     from sim.output.analysis_charts import write_analysis
-    from sim.runs.analysis import load_sweep_results
+    from sim.runs.sweep.analysis import load_sweep_results
 
     unknown = [m for m in args.metric or [] if m not in METRICS]
     if unknown:
@@ -114,7 +114,7 @@ def cmd_analyze(args: argparse.Namespace) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> None:
-    from sim.runs.calibration import load_calibration
+    from sim.runs.calibrate.spec import load_calibration
 
     check_counts(args)
     calibration = load_calibration(args.calibration)
@@ -147,7 +147,7 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
 def _calibrate(calibration: Calibration, out: Path, args: argparse.Namespace) -> pd.DataFrame:
     """Search, write the calibration folder and print the fit."""
     from sim.output.calibration_report import write_calibration
-    from sim.runs.calibration import search
+    from sim.runs.calibrate.search import search
 
     best, table, check = search(
         calibration, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet

@@ -23,7 +23,7 @@ from sim.runs.scenario import Scenario, list_scenarios, load_scenario
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    from sim.runs.experiments import run_scenarios
+    from sim.runs.replicates import run_scenarios
 
     check_counts(args)
     scenario = load(args.scenario, args)
@@ -47,8 +47,8 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
-    from sim.runs.comparisons import cost_effectiveness, town_differences
-    from sim.runs.experiments import paired_differences, run_scenarios
+    from sim.runs.comparisons import cost_effectiveness, paired_differences, town_differences
+    from sim.runs.replicates import run_scenarios
 
     check_counts(args)
     if len(args.scenarios) < 2:

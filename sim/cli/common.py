@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,21 +47,6 @@ def add_command(
     command = sub.add_parser(name, parents=parents, help=help)
     command.set_defaults(func=func)
     return command
-
-
-@contextmanager
-def stop_on_sigterm() -> Iterator[None]:
-    """Inside the block SIGTERM stops the work as Ctrl-C does (KeyboardInterrupt), so that what
-    has finished is kept; the previous handler is back afterwards."""
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def command_line(args: argparse.Namespace) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sim.cli.common import CliError, add_command, check_counts, stop_on_sigterm, wrote
+from sim.cli.common import CliError, add_command, check_counts, wrote
 from sim.labels import label
 from sim.output.tables import fmt
 
@@ -13,9 +13,10 @@ def cmd_optimise(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from sim.output.optimisation_report import today_rank_text, write_optimisation
-    from sim.runs.optimisation import load_optimisation
-    from sim.runs.optimise_run import optimise
-    from sim.runs.verification import holds, plan_name
+    from sim.runs.fanout import stop_on_sigterm
+    from sim.runs.optimise.command import optimise
+    from sim.runs.optimise.spec import load_optimisation
+    from sim.runs.optimise.verification import holds, plan_name
 
     check_counts(args)
     if args.trials is not None and args.trials < 1:

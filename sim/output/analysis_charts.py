@@ -1,4 +1,4 @@
-"""Charts and printed tables of a sweep's analysis (statistics in :mod:`sim.runs.analysis`)."""
+"""Charts and printed tables of a sweep's analysis (statistics in :mod:`sim.runs.sweep.analysis`)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from sim.labels import label
 from sim.model.metrics import METRICS
 from sim.output.figures import COLOURS, metric_name, new_figure, plain, wrap_text
 from sim.output.tables import fmt
-from sim.runs.analysis import IMPORTANCE, SweepResults, lever_effect, sensitivity
 from sim.runs.folders import check_out
 from sim.runs.scenario import ScenarioError
+from sim.runs.sweep.analysis import IMPORTANCE, SweepResults, lever_effect, sensitivity
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -18,9 +18,9 @@ from sim.model.metrics import METRICS
 from sim.model.parameters import SCHEMA
 from sim.output.figures import figure_data_uri, new_figure
 from sim.output.tables import fmt
-from sim.runs.calibration import Calibration, mean_metrics
+from sim.runs.calibrate.spec import Calibration, calibrated_toml
 from sim.runs.folders import check_out, replace_dir
-from sim.runs.statistics import mean_ci
+from sim.runs.statistics import mean_ci, mean_metrics
 
 
 def fit_table(calibration: Calibration, check: list[dict[str, Any]]) -> pd.DataFrame:
@@ -119,26 +119,6 @@ def _profile_rise(table: pd.DataFrame, key: str, best_loss: float) -> float:
     """How much the loss rises, at least, when ``key`` alone moves a profile step away."""
     profile = table.loc[table["phase"] == f"profile:{key}", "loss"]
     return float(profile.min() - best_loss) if len(profile) else float("nan")
-
-
-def scenario_text(calibration: Calibration, best: dict[str, Any], *, loss: float) -> str:
-    """A scenario file that ``extends`` the base scenario with the calibrated values."""
-    base = calibration.scenario
-    sections: dict[str, list[str]] = {}
-    for key, value in best.items():
-        section, name = key.split(".", 1)
-        sections.setdefault(section, []).append(f"{name} = {json.dumps(value)}")
-    when = datetime.now(UTC).strftime("%Y-%m-%d")
-    lines = [
-        f"# Calibrated on {when} by `govsim calibrate {calibration.path or calibration.name}`:",
-        f"# loss {loss:.4g} (weighted squared distance to the targets, in half-widths of their",
-        "# intervals). Copy these values into the base scenario, or extend it as this file does.",
-        f'description = "{base.name} with calibrated parameters"',
-        f'extends = "{base.name}"',
-    ]
-    for section, entries in sections.items():
-        lines += ["", f"[{section}]", *entries]
-    return "\n".join(lines) + "\n"
 
 
 def _fit_figure(fit: pd.DataFrame):
@@ -253,7 +233,9 @@ def write_calibration(
         good_fits(calibration, table).to_csv(
             tmp / "good_fits.csv", index=False, float_format="%.10g"
         )
-        (tmp / "calibrated.toml").write_text(scenario_text(calibration, best, loss=loss))
+        (tmp / "calibrated.toml").write_text(
+            calibrated_toml(calibration, best, loss=loss, where=out)
+        )
         _fit_figure(fit).savefig(tmp / "fit.png", dpi=90)
         (tmp / "fit_report.html").write_text(
             report_html(calibration, fit, ident, steady, evaluations=len(table), loss=loss)

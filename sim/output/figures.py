@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from sim.model.geography import Geography
     from sim.model.timeline import Intervention
-    from sim.runs.experiments import RunResult
+    from sim.runs.replicates import RunResult
 
 KEY_METRICS = (
     "escalation_rate",

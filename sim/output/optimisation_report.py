@@ -13,11 +13,9 @@ Written into the optimisation's folder beside ``trials.csv`` and ``frontier.csv`
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,47 +30,11 @@ from sim.output.report import CSS
 from sim.output.report_places import costs_section
 from sim.output.results import write_results
 from sim.output.tables import fmt, percent_text
-from sim.runs.optimise_run import OptimisationResult
-from sim.runs.scenario import SCENARIO_DIR, Scenario
-from sim.runs.verification import holds, plan_name
+from sim.runs.optimise.command import OptimisationResult
+from sim.runs.optimise.verification import holds, plan_name
+from sim.runs.scenario import scenario_toml
 
 KEY = ("escalation_rate", "incidents_per_100k", "petitions_per_10k", "annual_cost_wan_yuan")
-
-
-def toml_value(value: Any) -> str:
-    """A setting's value as TOML (tables inline, names quoted)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        items = ", ".join(
-            f"{json.dumps(k, ensure_ascii=False)} = {toml_value(v)}" for k, v in value.items()
-        )
-        return "{ " + items + " }"
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=False)
-
-
-def plan_toml(base: Scenario, settings: dict[str, Any], *, where: Path, note: str) -> str:
-    """A scenario file that extends ``base`` with a plan's settings."""
-    if base.path is not None and Path(base.path).resolve().parent == SCENARIO_DIR.resolve():
-        parent = base.name
-    elif base.path is not None:
-        parent = os.path.relpath(Path(base.path).resolve(), where.resolve())
-    else:
-        parent = base.name
-    sections: dict[str, list[str]] = {}
-    for key, value in settings.items():
-        section, name = key.split(".", 1)
-        sections.setdefault(section, []).append(f"{name} = {toml_value(value)}")
-    lines = [
-        f"# {note}",
-        f"description = {json.dumps(note, ensure_ascii=False)}",
-        f"extends = {json.dumps(parent)}",
-    ]
-    for section, entries in sections.items():
-        lines += ["", f"[{section}]", *entries]
-    return "\n".join(lines) + "\n"
 
 
 def _frontier_figure(result: OptimisationResult, lang: str):
@@ -307,9 +269,8 @@ def write_optimisation(result: OptimisationResult, out: Path, *, lang: str = "en
         settings = json.loads(result.trials.set_index("trial").at[trial, "settings"])
         name = plan_name(trial)
         note = f"govsim optimise {o.name}: trial {trial}"
-        (plans / f"{name}.toml").write_text(
-            plan_toml(o.scenario, settings, where=plans, note=note), encoding="utf-8"
-        )
+        text = scenario_toml(o.scenario, settings, where=plans, description=note, comments=[note])
+        (plans / f"{name}.toml").write_text(text, encoding="utf-8")
         plan, full = plan_of(o.scenario.params | settings, o.seeds()[0])
         write_plan(plan, full, plans / f"{name}.csv")
         written += [f"plans/{name}.toml", f"plans/{name}.csv"]

@@ -45,7 +45,7 @@ from sim.output.report_places import (
     villages_section,
 )
 from sim.output.tables import fmt, grid_values
-from sim.runs.experiments import RunResult
+from sim.runs.replicates import RunResult
 
 MAX_MAPS = 4
 CSS = """

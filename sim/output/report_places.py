@@ -13,7 +13,7 @@ from sim.output.html import mean_interval as _mean_interval
 from sim.output.html import section as _section
 from sim.output.html import text as _text
 from sim.output.tables import fmt
-from sim.runs.experiments import RunResult
+from sim.runs.replicates import RunResult
 
 
 def by_subject(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -> str:

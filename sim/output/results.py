@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import json
-import platform
 import shutil
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
 from sim.output.report import write_report
-from sim.runs.experiments import RunResult
-from sim.runs.folders import check_out, replace_dir
+from sim.runs.folders import check_out, manifest_versions, replace_dir
+from sim.runs.replicates import RunResult
 
 
 def _manifest(results: Sequence[RunResult], command: str, kind: str) -> dict:
-    versions: dict[str, str | None] = {}
-    for package in ("xinhui-govsim", "mesa", "numpy", "scipy", "pandas"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
+    versions = manifest_versions()
     first = results[0]
     scenarios = [
         {
@@ -48,7 +41,7 @@ def _manifest(results: Sequence[RunResult], command: str, kind: str) -> dict:
         "replicates": len(first.seeds),
         "seeds": first.seeds,
         "scenarios": scenarios,
-        "versions": versions | {"python": platform.python_version()},
+        "versions": versions,
         "timings": {k: v for k, v in first.timings.items() if k != "run_seconds"},
         "written": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -93,9 +86,9 @@ def write_results(
     """Write the output directory atomically: a temporary directory moved into place.
 
     Files: ``summary.csv``, ``timeseries.csv``, ``grids.csv``, ``petitions.csv``
-    (petitions by origin and subject: :func:`sim.runs.tables.petition_table`),
+    (petitions by origin and subject: :func:`sim.runs.places.petition_table`),
     ``towns.csv`` and ``villages.csv`` (results and staff by place:
-    :func:`sim.runs.tables.place_tables`; every table has every scenario, a
+    :func:`sim.runs.places.place_tables`; every table has every scenario, a
     ``scenario`` column), ``differences.csv`` when comparing, and each of ``tables`` as ``NAME.csv``
     (``compare``: ``cost_effectiveness.csv``, ``town_differences.csv``),
     ``manifest.json`` and ``report.html``. ``summary.csv`` has a ``period``

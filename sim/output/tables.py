@@ -11,7 +11,7 @@ import pandas as pd
 
 from sim.labels import label
 from sim.model.metrics import METRICS, SHARES
-from sim.runs.experiments import RunResult
+from sim.runs.replicates import RunResult
 from sim.runs.statistics import Estimate, estimate
 
 

@@ -1,5 +1,6 @@
-"""Comparisons of scenarios beyond the metrics' paired differences: the cost per case averted
-and the differences town by town (``cost_effectiveness.csv``, ``town_differences.csv``)."""
+"""Comparisons of scenarios run on common random numbers: the metrics' paired differences,
+the cost per case averted and the differences town by town (``differences.csv``,
+``cost_effectiveness.csv``, ``town_differences.csv``)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,48 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from sim.runs.experiments import RunResult
-from sim.runs.statistics import BOOTSTRAP_RESAMPLES, paired_interval
+from sim.model.metrics import METRICS, SHARES
+from sim.runs.replicates import RunResult
+from sim.runs.statistics import BOOTSTRAP_RESAMPLES, MIN_RUNS, nan_mean, paired_interval
+
+
+def paired_differences(results: Sequence[RunResult], *, level: float = 0.95) -> pd.DataFrame:
+    """Each metric's difference from the first scenario, with a ``level`` confidence interval.
+
+    Runs with the same seed are paired (common random numbers): the interval
+    is a t interval of the per-seed differences, clipped to [-1, 1] for shares.
+    ``n`` is the number of pairs in which both runs have a value (a share needs
+    cases); with fewer than :data:`~sim.runs.statistics.MIN_RUNS` the metric is
+    ``too_few`` and gets no interval. ``significant`` is true when the
+    interval excludes zero (never with too few pairs).
+    """
+    reference, rows = results[0], []
+    for other in results[1:]:
+        for metric in METRICS:
+            a = reference.summary[metric].to_numpy(dtype=float)
+            b = other.summary[metric].to_numpy(dtype=float)
+            diff = (b - a)[~np.isnan(b - a)]
+            mean, half = paired_interval(diff, level)
+            low, high = mean - half, mean + half
+            if metric in SHARES:
+                low, high = max(low, -1.0), min(high, 1.0)
+            rows.append(
+                {
+                    "metric": metric,
+                    "scenario": other.scenario.name,
+                    "reference": reference.scenario.name,
+                    "reference_mean": nan_mean(a),
+                    "mean": nan_mean(b),
+                    "difference": mean,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "significant": bool(np.isfinite(half) and (low > 0 or high < 0)),
+                    "n": len(diff),
+                    "too_few": len(diff) < MIN_RUNS,
+                }
+            )
+    return pd.DataFrame(rows)
+
 
 AVERTED = ("escalations", "incidents", "petitions")  # cases counted for the cost per case averted
 
@@ -54,13 +95,22 @@ def cost_effectiveness(results: Sequence[RunResult], *, level: float = 0.95) -> 
                 ratios = d_cost[pick].mean(axis=1) / averted[pick].mean(axis=1)
                 per_case = float(d_cost.mean() / mean)
                 per_low, per_high = np.quantile(ratios, [0.5 - level / 2, 0.5 + level / 2])
-            rows.append({
-                "scenario": other.scenario.name, "reference": results[0].scenario.name,
-                "case": case, "cost_change_wan_yuan": float(d_cost.mean()) if n else float("nan"),
-                "averted_per_year": mean, "averted_low": low, "averted_high": high,
-                "cost_per_case_wan_yuan": per_case, "cost_per_case_low": float(per_low),
-                "cost_per_case_high": float(per_high), "estimable": estimable, "n": n,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "scenario": other.scenario.name,
+                    "reference": results[0].scenario.name,
+                    "case": case,
+                    "cost_change_wan_yuan": float(d_cost.mean()) if n else float("nan"),
+                    "averted_per_year": mean,
+                    "averted_low": low,
+                    "averted_high": high,
+                    "cost_per_case_wan_yuan": per_case,
+                    "cost_per_case_low": float(per_low),
+                    "cost_per_case_high": float(per_high),
+                    "estimable": estimable,
+                    "n": n,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -81,11 +131,19 @@ def town_differences(results: Sequence[RunResult], *, level: float = 0.95) -> pd
                 values = values.dropna().to_numpy(dtype=float)
                 n = len(values)
                 mean, half = paired_interval(values, level)
-                rows.append({
-                    "scenario": other.scenario.name, "reference": results[0].scenario.name,
-                    "town": town, "metric": metric, "difference": mean,
-                    "ci_low": mean - half, "ci_high": mean + half,
-                    "significant": bool(np.isfinite(half) and (mean - half > 0 or mean + half < 0)),
-                    "n": n,
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "scenario": other.scenario.name,
+                        "reference": results[0].scenario.name,
+                        "town": town,
+                        "metric": metric,
+                        "difference": mean,
+                        "ci_low": mean - half,
+                        "ci_high": mean + half,
+                        "significant": bool(
+                            np.isfinite(half) and (mean - half > 0 or mean + half < 0)
+                        ),
+                        "n": n,
+                    }
+                )
     return pd.DataFrame(rows)

@@ -27,7 +27,7 @@ def process_context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["sim.runs.batch"])
+    context.set_forkserver_preload(["sim.runs.runner"])
     return context
 
 
@@ -71,9 +71,11 @@ def executor_for(*, workers: int | None = None, scheduler: str | None = None) ->
     """
     if scheduler is None:
         pool = ProcessPoolExecutor(
-            max_workers=workers or default_workers(), mp_context=process_context(),
-            initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN),
-        )  # fmt: skip
+            max_workers=workers or default_workers(),
+            mp_context=process_context(),
+            initializer=signal.signal,
+            initargs=(signal.SIGINT, signal.SIG_IGN),
+        )
         try:
             yield pool
         finally:

@@ -14,14 +14,20 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import platform
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from sim.runs.scenario import ScenarioError
 
 KINDS = ("run", "compare", "sweep", "analyze", "calibrate", "optimise")
+# The packages whose versions every manifest records (None: not installed).
+PACKAGES = ("xinhui-govsim", "mesa", "numpy", "scipy", "pandas", "SALib", "optuna", "distributed")
 
 
 class OutputFolderError(ScenarioError):
@@ -38,6 +44,31 @@ def share_like_umask(path: Path) -> None:
     """Give ``path`` (made by ``tempfile``, 0700 or 0600) the permissions the umask allows."""
     mode = 0o777 if Path(path).is_dir() else 0o666
     os.chmod(path, mode & ~_umask())
+
+
+def manifest_versions() -> dict[str, str | None]:
+    """The versions of :data:`PACKAGES` and of Python, for a manifest."""
+    versions: dict[str, str | None] = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return versions | {"python": platform.python_version()}
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file beside it: a reader (or a kill)
+    sees the old file or the new one, never half of one."""
+    tmp = Path(tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)[1])
+    tmp.write_text(text, encoding="utf-8")
+    share_like_umask(tmp)
+    os.replace(tmp, path)
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """Write ``folder/manifest.json`` atomically."""
+    write_atomic(Path(folder) / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
 
 
 def kind_of(folder: Path) -> str | None:
@@ -142,8 +173,9 @@ def replace_dir(new: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def check_resumable(out: Path, *, kind: str, noun: str, sha_key: str, sha256: str,
-                    resume: bool, what: str) -> None:  # fmt: skip
+def check_resumable(
+    out: Path, *, kind: str, noun: str, sha_key: str, sha256: str, resume: bool, what: str
+) -> None:
     """Refuse ``out`` unless it is new, empty, or (with ``resume``) holds the same work of the
     ``kind`` of command: its manifest's ``sha_key`` equals ``sha256``. ``noun`` names the
     work in messages, ``what`` its parts."""
@@ -157,7 +189,8 @@ def check_resumable(out: Path, *, kind: str, noun: str, sha_key: str, sha256: st
         return
     if not resume:
         raise ScenarioError(
-            f"{out}: already holds {'an' if noun[0] in 'aeiou' else 'a'} {noun}; pass --resume to go on with it"
+            f"{out}: already holds {'an' if noun[0] in 'aeiou' else 'a'} {noun}; "
+            "pass --resume to go on with it"
         )
     try:
         previous = json.loads(manifest.read_text(encoding="utf-8"))[sha_key]

@@ -1,4 +1,6 @@
-"""Scenario files: TOML under ``scenarios/``, checked against the parameter schema.
+"""Scenario files: TOML under ``scenarios/``, checked against the parameter schema; and the
+one writer of scenario files (:func:`scenario_toml`: a calibration's fitted values, a
+search's plans).
 
 A scenario file has a table per section of :mod:`sim.model.parameters`
 (``[grid_workers]``, ``[petition]``, ...), ``[[interventions]]`` and
@@ -13,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -175,3 +179,47 @@ def parse_set(assignment: str) -> tuple[str, Any]:
     except tomllib.TOMLDecodeError:
         value = text
     return key, value
+
+
+def toml_value(value: Any) -> str:
+    """A setting's value as TOML (tables inline, names quoted)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        items = ", ".join(
+            f"{json.dumps(k, ensure_ascii=False)} = {toml_value(v)}" for k, v in value.items()
+        )
+        return "{ " + items + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def scenario_toml(
+    base: Scenario,
+    settings: Mapping[str, Any],
+    *,
+    where: Path,
+    description: str,
+    comments: Sequence[str] = (),
+) -> str:
+    """A scenario file, to be written into the folder ``where``, that ``extends`` ``base`` with
+    ``settings`` (dotted keys): ``govsim validate`` accepts it and it runs as ``base`` with
+    ``settings`` does. ``base`` is named as a shipped scenario, or by its path from ``where``;
+    ``comments`` open the file."""
+    if base.path is not None and Path(base.path).resolve().parent != SCENARIO_DIR.resolve():
+        parent = os.path.relpath(Path(base.path).resolve(), Path(where).resolve())
+    else:
+        parent = base.name
+    sections: dict[str, list[str]] = {}
+    for key, value in settings.items():
+        section, name = key.split(".", 1)
+        sections.setdefault(section, []).append(f"{name} = {toml_value(value)}")
+    lines = [
+        *(f"# {line}" for line in comments),
+        f"description = {json.dumps(description, ensure_ascii=False)}",
+        f"extends = {json.dumps(parent)}",
+    ]
+    for section, entries in sections.items():
+        lines += ["", f"[{section}]", *entries]
+    return "\n".join(lines) + "\n"

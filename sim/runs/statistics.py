@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
+
+from sim.model.metrics import METRICS
+
+
+def nan_mean(values: Iterable[float] | np.ndarray) -> float:
+    """The mean of the values that are numbers, ignoring NaN (NaN when none is)."""
+    values = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, float)
+    finite = values[~np.isnan(values)]
+    return float(finite.mean()) if len(finite) else float("nan")
+
+
+def mean_metrics(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Each metric's mean over runs (rows of metrics), ignoring runs where it is undefined
+    (NaN) or missing (a failed run)."""
+    return {m: nan_mean([row.get(m, float("nan")) for row in rows]) for m in METRICS}
 
 
 def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:

@@ -9,7 +9,7 @@ else (staff, institutions, disputes, trust, the random streams) is built
 afresh from the parameters and the seed, so a warm evaluation gives exactly
 what a cold one gives.
 
-:func:`sim.runs.experiments.warm_model` runs a model this way.
+:func:`sim.runs.runner.warm_model` runs a model this way.
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ from sim.model.governance import GovernanceModel
 from sim.model.metrics import METRICS, SERIES, grid_outcomes
 from sim.model.timeline import Intervention
 from sim.runs.comparisons import AVERTED
-from sim.runs.experiments import year_table
+from sim.runs.places import PLACE_RATES, place_tables
+from sim.runs.runner import year_table
 from sim.runs.scenario import Scenario, load_scenario
-from sim.runs.tables import PLACE_RATES, place_tables
 
 DEFAULT_SCENARIO = "baseline"
 APP_OVERRIDES: dict[str, Any] = {"population.scale": 0.1}  # the app opens at the interactive scale

@@ -13,8 +13,8 @@ import pandas as pd
 
 from sim.cli import main
 from sim.model.planfile import read_plan
-from sim.runs.optimisation import load_optimisation
-from sim.runs.optimise_run import optimise
+from sim.runs.optimise.command import optimise
+from sim.runs.optimise.spec import load_optimisation
 from tests.runs.test_optimisation import TINY
 
 GOVSIM = str(Path(sys.executable).parent / "govsim")

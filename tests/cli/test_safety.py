@@ -24,11 +24,12 @@ import pytest
 
 from sim.cli import main
 from sim.model.metrics import SHARES
-from sim.runs.experiments import paired_differences, run_replicates
+from sim.runs.comparisons import paired_differences
 from sim.runs.folders import check_out
+from sim.runs.replicates import run_replicates
 from sim.runs.scenario import ScenarioError, load_scenario
 from sim.runs.statistics import MIN_RUNS, estimate
-from sim.runs.sweep import load_sweep
+from sim.runs.sweep.spec import load_sweep
 
 QUICK = ["--days", "10", "--set", "population.scale=0.05", "--quiet"]
 GOVSIM = str(Path(sys.executable).parent / "govsim")

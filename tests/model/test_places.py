@@ -16,7 +16,7 @@ from sim.model.geography import load_geography
 from sim.model.parameters import ParameterError, resolve
 from sim.model.places import Places
 from sim.model.planfile import plan_csv, read_plan
-from sim.runs.experiments import run_replicates
+from sim.runs.replicates import run_replicates
 from sim.runs.scenario import load_scenario
 
 QUICK = ["--days", "30", "--set", "population.scale=0.05", "--quiet"]
@@ -264,7 +264,7 @@ def test_places_match_english_chinese_and_codes_case_blind():
 
 def test_the_towns_costs_and_staff_add_up_to_the_districts():
     import sim
-    from sim.runs.tables import place_tables
+    from sim.runs.places import place_tables
 
     params = {"population.scale": 0.05, "run.warmup_days": 10, "police.village_offices": "all",
               "grid_workers.add": {"Muzhou": 7}}  # fmt: skip

@@ -57,7 +57,8 @@ def test_the_chinese_report_draws_its_charts_in_chinese(tmp_path):
     Chinese and the charts' axes are Chinese."""
     from sim.output.figures import differences_figure, map_figure, timeseries_figure
     from sim.output.report import write_report
-    from sim.runs.experiments import paired_differences, run_scenarios
+    from sim.runs.comparisons import paired_differences
+    from sim.runs.replicates import run_scenarios
     from sim.runs.scenario import load_scenario
 
     small = {"population.scale": 0.02, "run.warmup_days": 30}

@@ -10,7 +10,7 @@ from sim.labels import label
 from sim.model.disputes import DISPUTE_TYPES
 from sim.output.report import write_report
 from sim.output.results import write_results
-from sim.runs.experiments import RunResult, run_replicates
+from sim.runs.replicates import RunResult, run_replicates
 from sim.runs.scenario import load_scenario
 
 SMALL = {"population.scale": 0.05, "run.warmup_days": 120}

@@ -10,7 +10,7 @@ from sim.labels import label
 from sim.output.report import write_report
 from sim.output.report_places import MIN_PLACE_CASES, hot_villages
 from sim.runs.comparisons import cost_effectiveness
-from sim.runs.experiments import run_scenarios
+from sim.runs.replicates import run_scenarios
 from sim.runs.scenario import load_scenario
 
 SMALL = {"population.scale": 0.1, "run.warmup_days": 120}

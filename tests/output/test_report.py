@@ -22,7 +22,7 @@ from sim.output.figures import (
 )
 from sim.output.report import scenario_geography, write_report
 from sim.output.tables import fmt, grid_values
-from sim.runs.experiments import RunResult, run_replicates
+from sim.runs.replicates import RunResult, run_replicates
 from sim.runs.scenario import load_scenario
 from sim.runs.statistics import estimate, mean_ci
 

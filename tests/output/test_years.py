@@ -19,7 +19,7 @@ from sim.output.figures import (
 )
 from sim.output.report import write_report
 from sim.output.results import write_results
-from sim.runs.experiments import RunResult, run_replicates
+from sim.runs.replicates import RunResult, run_replicates
 from sim.runs.scenario import load_scenario
 
 TWO_YEARS = "scenarios/examples/trust_rooms_in_year_two.toml"  # an intervention on day 365

@@ -17,10 +17,10 @@ from sim.output.analysis_charts import (
     sensitivity_figure,
     write_analysis,
 )
-from sim.runs.analysis import lever_effect, load_sweep_results, sensitivity
-from sim.runs.batch import run_sweep
 from sim.runs.scenario import ScenarioError
-from sim.runs.sweep import load_sweep, parse_sweep
+from sim.runs.sweep.analysis import lever_effect, load_sweep_results, sensitivity
+from sim.runs.sweep.spec import load_sweep, parse_sweep
+from sim.runs.sweep.store import run_sweep
 
 RATE, TRUST = "disputes.rate_per_1k", "population.trust_mean"
 SMALL = """scenario = "muzhou"

@@ -10,7 +10,8 @@ import pytest
 import sim
 from sim.cli import main
 from sim.model.parameters import ParameterError
-from sim.runs.calibration import Target, load_calibration, parse_calibration, search
+from sim.runs.calibrate.search import search
+from sim.runs.calibrate.spec import Target, load_calibration, parse_calibration
 from sim.runs.scenario import ScenarioError, load_scenario
 
 QUICK = """

@@ -8,7 +8,7 @@ import pytest
 
 from sim.model.parameters import resolve
 from sim.runs.comparisons import cost_effectiveness, town_differences
-from sim.runs.experiments import RunResult
+from sim.runs.replicates import RunResult
 from sim.runs.scenario import Scenario
 
 

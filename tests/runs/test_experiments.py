@@ -4,7 +4,8 @@ import pytest
 from scipy import stats
 
 from sim.model.metrics import METRICS
-from sim.runs.experiments import RunResult, paired_differences, run_scenario, run_scenarios
+from sim.runs.comparisons import paired_differences
+from sim.runs.replicates import RunResult, run_scenario, run_scenarios
 from sim.runs.scenario import load_scenario
 
 MUZHOU = load_scenario("muzhou").with_overrides({"population.scale": 0.2})

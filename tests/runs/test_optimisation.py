@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 
 from sim.model.metrics import METRICS
-from sim.runs.optimisation import load_optimisation
-from sim.runs.optimise_run import optimise
-from sim.runs.optimiser import frontier, search, trials_table
+from sim.runs.optimise.command import optimise
+from sim.runs.optimise.search import search
+from sim.runs.optimise.spec import load_optimisation
+from sim.runs.optimise.trials import frontier, trials_table
 from sim.runs.scenario import ScenarioError
 
 TINY = """
@@ -218,7 +219,7 @@ def test_resuming_a_different_optimisation_is_refused(tmp_path):
 
 
 def test_every_shipped_optimisation_file_loads_and_the_readme_shows_one_as_it_is():
-    from sim.runs.optimisation import OPTIMISE_DIR
+    from sim.runs.optimise.spec import OPTIMISE_DIR
 
     shipped = sorted(OPTIMISE_DIR.glob("*.toml"))
     assert shipped

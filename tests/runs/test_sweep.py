@@ -13,9 +13,9 @@ import pytest
 from sim.cli import main
 from sim.model.metrics import METRICS
 from sim.model.parameters import SCHEMA, ParameterError
-from sim.runs.batch import RunStore, run_sweep
 from sim.runs.scenario import ScenarioError
-from sim.runs.sweep import load_sweep, parse_sweep
+from sim.runs.sweep.spec import load_sweep, parse_sweep
+from sim.runs.sweep.store import RunStore, run_sweep
 
 SMALL = """
 scenario = "muzhou"
@@ -241,7 +241,7 @@ def test_every_shipped_sweep_loads_and_a_trial_runs(path, tmp_path):
 
 
 def test_place_based_levers_sweep_as_lists_of_tables_checked_against_the_map(tmp_path):
-    from sim.runs.sweep import parse_sweep
+    from sim.runs.sweep.spec import parse_sweep
 
     data = {"scenario": "baseline", "levers": {"grid_workers": {"add": [
         {"Huicheng": 0}, {"Huicheng": 200}, {"会城": 400}]}}}  # fmt: skip

@@ -9,7 +9,8 @@ import sim
 from sim.model.agents import Resident
 from sim.model.construction import make_residents
 from sim.runs import warm
-from sim.runs.experiments import run_scenarios, warm_model
+from sim.runs.replicates import run_scenarios
+from sim.runs.runner import warm_model
 from sim.runs.scenario import load_scenario
 
 MUZHOU = {"map.towns": ["Muzhou"], "population.scale": 0.2, "run.warmup_days": 30}

@@ -369,7 +369,7 @@ def test_model_code_never_imports_the_ui():
     import sys
 
     code = (
-        "import sys, sim, sim.cli, sim.runs.experiments, sim.output.figures, sim.output.results\n"
+        "import sys, sim, sim.cli, sim.runs.replicates, sim.output.figures, sim.output.results\n"
         "assert not [m for m in sys.modules if m.split('.')[0] in ('solara', 'ipyvue')], 'ui'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -5,8 +5,8 @@ import ipyvuetify as v
 import pytest
 import solara
 
-from sim.runs.optimisation import load_optimisation
-from sim.runs.optimise_run import optimise
+from sim.runs.optimise.command import optimise
+from sim.runs.optimise.spec import load_optimisation
 from sim.viz.page import Page
 from sim.viz.search import StudyPicker, chart_points
 from sim.viz.session import Policy

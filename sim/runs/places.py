@@ -64,11 +64,14 @@ def place_tables(
     town["officers"] = town["village_offices"] + p["police.officers_per_town"]
     for table in (village, town):
         table["annual_cost_wan_yuan"] = annual_cost(  # the model's cost, place by place
-            grid_workers=table["grid_workers"], volunteers=table["volunteer_police"],
-            officers=table["officers"], trust_rooms=table["trust_rooms"],
-            supermarket=p["petition.supermarket"], population_share=table["supermarket_share"],
+            grid_workers=table["grid_workers"],
+            volunteers=table["volunteer_police"],
+            officers=table["officers"],
+            trust_rooms=table["trust_rooms"],
+            supermarket=p["petition.supermarket"],
+            population_share=table["supermarket_share"],
             costs=costs,
-        )  # fmt: skip
+        )
         table["escalation_rate"] = table["escalations"] / table["detected"].where(
             table["detected"] > 0
         )
@@ -83,16 +86,29 @@ def place_tables(
     village.insert(1, "village", geo.village_names)
     village.insert(2, "village_zh", geo.village_names_zh)
     village.insert(3, "town", [geo.town_names[t] for t in geo.village_town])
-    order = ["residents", "grids", "grid_workers", "volunteer_police", "trust_rooms",
-             "village_offices", "officers", "annual_cost_wan_yuan", *PLACE_COUNTS,
-             "escalation_rate", *PLACE_RATES]  # fmt: skip
+    order = [
+        "residents",
+        "grids",
+        "grid_workers",
+        "volunteer_police",
+        "trust_rooms",
+        "village_offices",
+        "officers",
+        "annual_cost_wan_yuan",
+        *PLACE_COUNTS,
+        "escalation_rate",
+        *PLACE_RATES,
+    ]
     town = town[["town", "town_zh", *order]]  # (drops the supermarket shares)
     village = village[["code", "village", "village_zh", "town", *order]]
     prefix = pd.DataFrame(dict(ids or {}), index=range(1))
-    return tuple(
-        pd.concat([pd.concat([prefix] * len(t), ignore_index=True), t], axis=1) if ids else t
-        for t in (town, village)
-    )  # type: ignore[return-value]
+
+    def with_ids(table: pd.DataFrame) -> pd.DataFrame:
+        if not ids:
+            return table
+        return pd.concat([pd.concat([prefix] * len(table), ignore_index=True), table], axis=1)
+
+    return with_ids(town), with_ids(village)
 
 
 def petition_table(model: GovernanceModel, ids: Mapping[str, Any] | None = None) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 Declared objects that check themselves, in the manner of EMA Workbench's levers and
 outcomes: a :class:`Variable` turns an Optuna trial's draws into a parameter setting, a
 :class:`Bound` says how far a metric is beyond a constraint, an :class:`Objective` which way
-is better. :mod:`sim.runs.optimisation` reads them from an optimisation file.
+is better. :mod:`sim.runs.optimise.spec` reads them from an optimisation file.
 """
 
 from __future__ import annotations
@@ -38,6 +38,20 @@ class Variable:
     relative: tuple[float, float] | None = None  # with total: each town's factor on today's
     today: tuple[int, ...] = ()  # a town table's staff in the base scenario, by place
 
+    @property
+    def lowest(self) -> float:
+        """``low``, which a town table or a number has."""
+        if self.low is None:
+            raise ValueError(f"{self.key}: a {self.kind} variable has no low")
+        return self.low
+
+    @property
+    def highest(self) -> float:
+        """``high``, which a number and a town table without a total have."""
+        if self.high is None:
+            raise ValueError(f"{self.key}: a {self.kind} variable has no high")
+        return self.high
+
     def names(self) -> list[str]:
         """The search's parameter names for this variable (one per town or place)."""
         if self.kind in ("towns", "subset"):
@@ -46,16 +60,16 @@ class Variable:
 
     def suggest(self, trial: Any) -> dict[str, Any]:
         """Draw this variable's search parameters from an Optuna trial."""
-        drawn = {}
+        drawn: dict[str, Any] = {}
         for name in self.names():
             if self.kind == "towns" and self.relative is not None:
                 drawn[name] = trial.suggest_float(name, *self.relative, log=True)
             elif self.kind == "towns" and self.total is not None:
                 drawn[name] = trial.suggest_float(name, 0.0, 1.0)  # a share of the rest
             elif self.kind == "towns" or (self.kind == "number" and self._whole):
-                drawn[name] = trial.suggest_int(name, int(self.low), int(self.high))
+                drawn[name] = trial.suggest_int(name, int(self.lowest), int(self.highest))
             elif self.kind == "number":
-                drawn[name] = trial.suggest_float(name, self.low, self.high)
+                drawn[name] = trial.suggest_float(name, self.lowest, self.highest)
             elif self.kind == "choice":
                 drawn[name] = trial.suggest_categorical(name, list(self.choices))
             else:
@@ -66,12 +80,14 @@ class Variable:
         """The parameter value of drawn search parameters (a town table, a number, a list)."""
         if self.kind == "towns":
             values = [drawn[n] for n in self.names()]
-            if self.total is not None:  # low each, and the rest by the drawn shares
-                weights = np.maximum(np.array(values, dtype=float), 1e-9)
-                if self.relative is not None:  # factors on today's numbers
-                    weights = weights * np.maximum(np.array(self.today, dtype=float), 1e-9)
-                values = largest_remainder(self.total, weights, minimum=int(self.low))
-            return dict(zip(self.places, (int(v) for v in values), strict=True))
+            if self.total is None:
+                return dict(zip(self.places, (int(v) for v in values), strict=True))
+            # low each, and the rest by the drawn shares
+            weights = np.maximum(np.array(values, dtype=float), 1e-9)
+            if self.relative is not None:  # factors on today's numbers
+                weights = weights * np.maximum(np.array(self.today, dtype=float), 1e-9)
+            counts = largest_remainder(self.total, weights, minimum=int(self.lowest))
+            return dict(zip(self.places, (int(v) for v in counts), strict=True))
         if self.kind == "subset":
             return [p for p, n in zip(self.places, self.names(), strict=True) if drawn[n]]
         return drawn[self.key]
@@ -87,10 +103,10 @@ class Variable:
                 return dict.fromkeys(names, 1.0) if fits else None
             if self.total is not None:
                 top = max(counts)
-                if sum(counts) != self.total or min(counts) < self.low or top == 0:
+                if sum(counts) != self.total or min(counts) < self.lowest or top == 0:
                     return None
                 return {n: c / top for n, c in zip(names, counts, strict=True)}
-            if not all(self.low <= c <= self.high for c in counts):
+            if not all(self.lowest <= c <= self.highest for c in counts):
                 return None
             return dict(zip(names, counts, strict=True))
         if self.kind == "subset":
@@ -98,7 +114,7 @@ class Variable:
             return {n: p in chosen for n, p in zip(names, self.places, strict=True)}
         if self.kind == "choice":
             return {self.key: value} if value in self.choices else None
-        return {self.key: value} if self.low <= value <= self.high else None
+        return {self.key: value} if self.lowest <= value <= self.highest else None
 
     @property
     def _whole(self) -> bool:
@@ -117,11 +133,18 @@ class Bound:
         """How far ``value`` is beyond the bound (<= 0 is within it; NaN counts as far)."""
         if value != value:  # NaN: a share without cases
             return 1e9
-        return value - self.at_most if self.at_most is not None else self.at_least - value
+        if self.at_most is not None:
+            return value - self.at_most
+        if self.at_least is None:
+            raise ValueError(f"{self.metric}: a bound needs at_most or at_least")
+        return self.at_least - value
 
     def __str__(self) -> str:
-        return (f"{self.metric} <= {self.at_most:g}" if self.at_most is not None
-                else f"{self.metric} >= {self.at_least:g}")  # fmt: skip
+        return (
+            f"{self.metric} <= {self.at_most:g}"
+            if self.at_most is not None
+            else f"{self.metric} >= {self.at_least:g}"
+        )
 
 
 @dataclass(frozen=True)
@@ -139,10 +162,17 @@ def town_staff(params: dict[str, Any], seed: int) -> dict[str, dict[str, int]]:
     """The staff of each town under ``params`` (the seed's map): for each town table's key,
     town name -> grid workers or Yi Police."""
     plan, full = plan_of(params, seed)
-    staff = {"grid_workers.by_town": plan.grid_workers,
-             "volunteer_police.by_town": plan.volunteer_police}  # fmt: skip
+    staff = {
+        "grid_workers.by_town": plan.grid_workers,
+        "volunteer_police.by_town": plan.volunteer_police,
+    }
     return {
-        key: dict(zip(full.town_names, (int(c) for c in np.bincount(
-            full.village_town, per_unit, minlength=full.n_towns)), strict=True))
+        key: dict(
+            zip(
+                full.town_names,
+                (int(c) for c in np.bincount(full.village_town, per_unit, minlength=full.n_towns)),
+                strict=True,
+            )
+        )
         for key, per_unit in staff.items()
-    }  # fmt: skip
+    }

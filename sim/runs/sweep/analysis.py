@@ -25,7 +25,7 @@ import pandas as pd
 from sim.model.metrics import METRICS
 from sim.runs.scenario import ScenarioError
 from sim.runs.statistics import mean_ci
-from sim.runs.sweep import Factor
+from sim.runs.sweep.spec import Factor, unit_problem
 
 CONF_LEVEL = 0.95
 BINS = 8  # equal-width bins of a sampled range, for a metric against a lever
@@ -51,10 +51,15 @@ class SweepResults:
     @property
     def factors(self) -> tuple[Factor, ...]:
         return tuple(
-            Factor(f["key"], f["role"], values=tuple(f.get("values") or ()),
-                   low=f.get("low"), high=f.get("high"))
+            Factor(
+                f["key"],
+                f["role"],
+                values=tuple(f.get("values") or ()),
+                low=f.get("low"),
+                high=f.get("high"),
+            )
             for f in self.manifest["factors"]
-        )  # fmt: skip
+        )
 
     @property
     def expected(self) -> int:
@@ -62,9 +67,8 @@ class SweepResults:
         return len(self.design) * int(self.manifest["replicates"])
 
     def problem(self) -> dict[str, Any]:
-        """The SALib problem over the unit cube, as :meth:`sim.runs.sweep.Sweep.salib_problem`."""
-        keys = [f.key for f in self.factors]
-        return {"num_vars": len(keys), "names": keys, "bounds": [[0.0, 1.0]] * len(keys)}
+        """The SALib problem over the unit cube, as :meth:`sim.runs.sweep.spec.Sweep.salib_problem`."""
+        return unit_problem([f.key for f in self.factors])
 
     def factor(self, key: str) -> Factor:
         for f in self.factors:
@@ -79,7 +83,7 @@ class SweepResults:
 
 
 def load_sweep_results(folder: str | Path) -> SweepResults:
-    """Read a sweep directory written by :func:`sim.runs.batch.run_sweep`, finished or not."""
+    """Read a sweep directory written by :func:`sim.runs.sweep.store.run_sweep`, finished or not."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ScenarioError(f"{folder}: no such directory")
@@ -98,8 +102,9 @@ def load_sweep_results(folder: str | Path) -> SweepResults:
         raise ScenarioError(
             f"{folder}: no successful run ({len(runs)} failed: see the error column of runs.csv)"
         )
-    return SweepResults(folder, manifest, design, runs[ok].reset_index(drop=True),
-                        failed=int((~ok).sum()))  # fmt: skip
+    return SweepResults(
+        folder, manifest, design, runs[ok].reset_index(drop=True), failed=int((~ok).sum())
+    )
 
 
 def _check_metrics(results: SweepResults, metrics: list[str] | None) -> list[str]:
@@ -160,20 +165,30 @@ def sensitivity(results: SweepResults, metrics: list[str] | None = None) -> pd.D
             warnings.simplefilter("ignore", RuntimeWarning)
             if method == "sobol":
                 order = bool(results.manifest["design"].get("second_order", False))
-                si = sobol.analyze(problem, y, calc_second_order=order, conf_level=CONF_LEVEL,
-                                   seed=seed)  # fmt: skip
+                si = sobol.analyze(
+                    problem, y, calc_second_order=order, conf_level=CONF_LEVEL, seed=seed
+                )
             else:
                 levels = int(results.manifest["design"]["levels"])
-                si = morris.analyze(problem, unit, y, num_levels=levels, conf_level=CONF_LEVEL,
-                                    seed=seed)  # fmt: skip
+                si = morris.analyze(
+                    problem, unit, y, num_levels=levels, conf_level=CONF_LEVEL, seed=seed
+                )
         for index in INDICES[method]:
             conf = si.get(f"{index}_conf", np.full(len(keys), np.nan))
             for key, value, half in zip(keys, si[index], conf, strict=True):
                 rows.append((metric, key, roles[key], index, float(value), float(half)))
         if method == "sobol" and "S2" in si:
             for i, j in zip(*np.triu_indices(len(keys), 1), strict=True):
-                rows.append((metric, f"{keys[i]} x {keys[j]}", "interaction", "S2",
-                             float(si["S2"][i, j]), float(si["S2_conf"][i, j])))  # fmt: skip
+                rows.append(
+                    (
+                        metric,
+                        f"{keys[i]} x {keys[j]}",
+                        "interaction",
+                        "S2",
+                        float(si["S2"][i, j]),
+                        float(si["S2_conf"][i, j]),
+                    )
+                )
     table = pd.DataFrame(rows, columns=["metric", "factor", "role", "index", "value", "conf"])
     table["conf_low"] = table["value"] - table["conf"]
     table["conf_high"] = table["value"] + table["conf"]
@@ -199,13 +214,17 @@ def lever_effect(results: SweepResults, *, lever: str, metric: str) -> pd.DataFr
         groups = [(v, runs[runs[lever] == v][metric]) for v in values]
         table = pd.DataFrame({"value": values})
     else:
-        edges = np.linspace(factor.low, factor.high, BINS + 1)
+        edges = np.linspace(*factor.bounds, BINS + 1)
         which = np.clip(np.searchsorted(edges, runs[lever], side="right") - 1, 0, BINS - 1)
         kept = sorted(set(which))
         groups = [((edges[b] + edges[b + 1]) / 2, runs[metric][which == b]) for b in kept]
-        table = pd.DataFrame({"value": [g[0] for g in groups], "bin_low": edges[kept],
-                              "bin_high": edges[np.add(kept, 1)]})  # fmt: skip
+        table = pd.DataFrame(
+            {
+                "value": [g[0] for g in groups],
+                "bin_low": edges[kept],
+                "bin_high": edges[np.add(kept, 1)],
+            }
+        )
     stats = [(len(y), *mean_ci(y.to_numpy(), CONF_LEVEL), y.std(ddof=1)) for _, y in groups]
     n, mean, half, sd = (np.array(c, dtype=float) for c in zip(*stats, strict=True))
-    return table.assign(n=n.astype(int), mean=mean, sd=sd, ci_low=mean - half,
-                        ci_high=mean + half)  # fmt: skip
+    return table.assign(n=n.astype(int), mean=mean, sd=sd, ci_low=mean - half, ci_high=mean + half)

@@ -1,40 +1,43 @@
 """``govsim optimise``: search, then verify, into one output folder that survives a kill.
 
 :func:`optimise` checks the folder (new, empty, or an optimisation of the same
-file with ``resume``), holds its lock, runs :func:`sim.runs.optimiser.search`,
+file with ``resume``), holds its lock, runs :func:`sim.runs.optimise.search.search`,
 writes ``trials.csv``, ``frontier.csv`` and ``manifest.json`` (after every
 stage, so a kill leaves a readable folder), and verifies the recommended plans
-(:mod:`sim.runs.verification`). The report and the plan files are written by
+(:mod:`sim.runs.optimise.verification`). The report and the plan files are written by
 :mod:`sim.output.optimisation_report`.
 """
 
 from __future__ import annotations
 
 import json
-import platform
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from sim.model.metrics import METRICS
-from sim.runs.batch import _write_atomic, execute
-from sim.runs.folders import check_resumable, locked
-from sim.runs.optimisation import Optimisation
-from sim.runs.optimiser import (
+from sim.runs.folders import (
+    check_resumable,
+    locked,
+    manifest_versions,
+    write_atomic,
+    write_manifest,
+)
+from sim.runs.optimise.search import open_study, runs_of, search
+from sim.runs.optimise.spec import Optimisation
+from sim.runs.optimise.trials import (
     frontier,
-    mean_of,
+    frontier_axes,
     rank_of_today,
     recommended,
-    runs_of,
-    search,
     trials_table,
 )
-from sim.runs.verification import Verification, verify
+from sim.runs.optimise.verification import Verification, verify
+from sim.runs.runner import execute
+from sim.runs.statistics import mean_metrics
 
 KIND = "optimise"
 
@@ -46,7 +49,6 @@ class OptimisationResult:
     optimisation: Optimisation
     trials: pd.DataFrame
     frontier: pd.DataFrame
-    frontier_metrics: list[str]
     chosen: list[int]  # trial numbers of the recommended plans, best first
     verification: Verification | None
     seconds: dict[str, float]
@@ -54,56 +56,56 @@ class OptimisationResult:
     today_rank: int | None  # where today's plan ranked among the feasible trials (1: best)
 
 
-def frontier_axes(optimisation: Optimisation) -> tuple[list[str], list[float]]:
-    """The frontier's metrics and signs: the objectives, or with one objective that objective
-    and the annual cost (the cost-escalation frontier when cost is the objective)."""
-    metrics = [o.metric for o in optimisation.objectives]
-    signs = [o.sign for o in optimisation.objectives]
-    if len(metrics) == 1:
-        other = (
-            "escalation_rate" if metrics[0] == "annual_cost_wan_yuan" else "annual_cost_wan_yuan"
-        )
-        metrics, signs = [*metrics, other], [*signs, 1.0]
-    return metrics, signs
-
-
-def _manifest(optimisation: Optimisation, *, status: str, counts: dict[str, Any],
-              executor: str) -> dict:  # fmt: skip
-    versions = {}
-    for package in ("xinhui-govsim", "mesa", "numpy", "optuna", "distributed"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
+def _manifest(
+    optimisation: Optimisation, *, status: str, counts: dict[str, Any], executor: str
+) -> dict[str, Any]:
     o = optimisation
     return {
-        "kind": KIND, "optimisation": o.name, "file": str(o.path) if o.path else None,
-        "optimisation_sha256": o.sha256, "description": o.description, "status": status,
-        "counts": counts, "executor": executor,
+        "kind": KIND,
+        "optimisation": o.name,
+        "file": str(o.path) if o.path else None,
+        "optimisation_sha256": o.sha256,
+        "description": o.description,
+        "status": status,
+        "counts": counts,
+        "executor": executor,
         "sampler": "TPE" if len(o.objectives) == 1 else "NSGA-II",
-        "search": {"trials": o.trials, "replicates": o.replicates, "days": o.days,
-                   "seed": o.seed, "seeds": o.seeds(),
-                   "population.scale": o.scenario.params["population.scale"]},
+        "search": {
+            "trials": o.trials,
+            "replicates": o.replicates,
+            "days": o.days,
+            "seed": o.seed,
+            "seeds": o.seeds(),
+            "population.scale": o.scenario.params["population.scale"],
+        },
         "verify": {k: str(v) if isinstance(v, Path) else v for k, v in o.verify.items()},
-        "scenario": {"name": o.scenario.name, "sha256": o.scenario.sha256,
-                     "overrides": o.scenario.overrides},
+        "scenario": {
+            "name": o.scenario.name,
+            "sha256": o.scenario.sha256,
+            "overrides": o.scenario.overrides,
+        },
         "file_contents": o.spec,
-        "versions": versions | {"python": platform.python_version()},
+        "versions": manifest_versions(),
         "written": datetime.now(UTC).isoformat(timespec="seconds"),
-    }  # fmt: skip
+    }
 
 
 def base_on_search_seeds(optimisation: Optimisation) -> dict[str, float]:
     """The base scenario's metrics, the mean over the search's seeds: today's plan as a trial."""
-    records = [execute(spec) for spec in runs_of(optimisation, {}, 0)]
-    return {m: mean_of([r.get(m, float("nan")) for r in records]) for m in METRICS}
+    return mean_metrics([execute(spec).metrics for spec in runs_of(optimisation, {}, 0)])
 
 
 def check_folder(optimisation: Optimisation, out: Path, *, resume: bool) -> None:
     """Refuse a folder that is not new, empty, or (with ``resume``) this optimisation's."""
-    check_resumable(out, noun="optimisation", kind=KIND, sha_key="optimisation_sha256", sha256=optimisation.sha256,
-                    resume=resume,
-                    what="its variables, bounds, objectives, scenario or seeds")  # fmt: skip
+    check_resumable(
+        out,
+        noun="optimisation",
+        kind=KIND,
+        sha_key="optimisation_sha256",
+        sha256=optimisation.sha256,
+        resume=resume,
+        what="its variables, bounds, objectives, scenario or seeds",
+    )
 
 
 def optimise(
@@ -128,21 +130,29 @@ def optimise(
 
         def write(study: Any, status: str) -> pd.DataFrame:
             table = trials_table(study, optimisation)
-            _write_atomic(out / "trials.csv", table.to_csv(index=False, float_format="%.10g"))
+            write_atomic(out / "trials.csv", table.to_csv(index=False, float_format="%.10g"))
             counts = table["state"].value_counts().to_dict() if not table.empty else {}
-            manifest = _manifest(optimisation, status=status, counts=counts, executor=where)
-            _write_atomic(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+            write_manifest(
+                out, _manifest(optimisation, status=status, counts=counts, executor=where)
+            )
             return table
 
         if not (out / "manifest.json").exists():  # first: a kill leaves a folder to resume
-            manifest = _manifest(optimisation, status="running", counts={}, executor=where)
-            _write_atomic(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+            write_manifest(
+                out, _manifest(optimisation, status="running", counts={}, executor=where)
+            )
         try:
-            study = search(optimisation, out, trials=trials, workers=workers,
-                           scheduler=scheduler, resume=resume, progress=progress, lang=lang)  # fmt: skip
+            study = search(
+                optimisation,
+                out,
+                trials=trials,
+                workers=workers,
+                scheduler=scheduler,
+                resume=resume,
+                progress=progress,
+                lang=lang,
+            )
         except KeyboardInterrupt:
-            from sim.runs.optimiser import open_study
-
             write(open_study(optimisation, out, resume=True), "interrupted")
             raise
         searched = time.perf_counter()
@@ -150,7 +160,7 @@ def optimise(
         base = base_on_search_seeds(optimisation)
         metrics, signs = frontier_axes(optimisation)
         front = frontier(table, metrics, signs)
-        _write_atomic(out / "frontier.csv", front.to_csv(index=False, float_format="%.10g"))
+        write_atomic(out / "frontier.csv", front.to_csv(index=False, float_format="%.10g"))
         # Plans to recommend: the best of the others (today's own plan is the reference).
         others = frontier(table[~table["today"]], metrics, signs)
         chosen = recommended(others, metrics, signs, optimisation.verify["plans"])
@@ -160,9 +170,15 @@ def optimise(
             verification = verify(optimisation, settings, workers=workers, progress=progress)
         write(study, "complete")
     return OptimisationResult(
-        optimisation=optimisation, trials=table, frontier=front, frontier_metrics=metrics,
-        chosen=chosen, verification=verification, base=base,
+        optimisation=optimisation,
+        trials=table,
+        frontier=front,
+        chosen=chosen,
+        verification=verification,
+        base=base,
         today_rank=rank_of_today(table, optimisation),
-        seconds={"search": round(searched - started, 1),
-                 "verify": round(time.perf_counter() - searched, 1)},
-    )  # fmt: skip
+        seconds={
+            "search": round(searched - started, 1),
+            "verify": round(time.perf_counter() - searched, 1),
+        },
+    )

@@ -37,9 +37,7 @@ the master seed (common random numbers across the design).
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,20 +48,27 @@ import pandas as pd
 from sim.model.construction import check_against_map
 from sim.model.geography import MapDataError
 from sim.model.parameters import SCHEMA, ParameterError, flatten, unknown_key_error
-from sim.runs.scenario import Scenario, ScenarioError, load_scenario, read_toml, scenario_path
+from sim.runs.scenario import scenario_path
+from sim.runs.specfile import (
+    BASE_ENTRIES,
+    SpecFile,
+    base_scenario,
+    check_entries,
+    derived_seeds,
+    digest,
+    load_spec,
+    whole,
+)
 
 METHODS = ("grid", "lhs", "sobol", "morris")
-SWEEP_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "sweeps"
-TOP_LEVEL = {"description", "scenario", "settings", "days", "replicates", "seed", "design",
-             "levers", "uncertainties"}  # fmt: skip
+SWEEP_DIR = Path(__file__).resolve().parents[3] / "scenarios" / "sweeps"
+TOP_LEVEL = BASE_ENTRIES | {"days", "replicates", "seed", "design", "levers", "uncertainties"}
 DESIGN_KEYS = {"method", "samples", "levels", "second_order"}
 
 
-def derived_seeds(master: int, n: int) -> list[int]:
-    """``n`` run seeds derived from a master seed (replicate r's seed never depends on n)."""
-    return [
-        int(np.random.SeedSequence(master, spawn_key=(r,)).generate_state(1)[0]) for r in range(n)
-    ]
+def unit_problem(keys: list[str]) -> dict[str, Any]:
+    """The SALib problem of factors ``keys`` over the unit cube, where designs are drawn."""
+    return {"num_vars": len(keys), "names": keys, "bounds": [[0.0, 1.0]] * len(keys)}
 
 
 @dataclass(frozen=True)
@@ -80,10 +85,18 @@ class Factor:
     def is_range(self) -> bool:
         return not self.values
 
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """A range's low and high."""
+        if self.low is None or self.high is None:
+            raise ValueError(f"{self.key}: a list of values, not a range")
+        return self.low, self.high
+
     def at(self, u: np.ndarray) -> list[Any]:
         """The factor's values at unit coordinates ``u`` in [0, 1]."""
         if self.is_range:
-            x = self.low + np.asarray(u) * (self.high - self.low)
+            low, high = self.bounds
+            x = low + np.asarray(u) * (high - low)
             if SCHEMA[self.key].type_name == "int":
                 return [int(v) for v in np.rint(x)]
             return [float(v) for v in x]
@@ -98,12 +111,9 @@ class Factor:
 
 
 @dataclass(frozen=True)
-class Sweep:
+class Sweep(SpecFile):
     """A checked sweep file."""
 
-    name: str
-    path: Path | None
-    scenario: Scenario
     factors: tuple[Factor, ...]
     method: str = "grid"
     samples: int = 16
@@ -136,8 +146,7 @@ class Sweep:
 
     def salib_problem(self) -> dict[str, Any]:
         """The SALib problem over the unit cube (factor values are mapped from it)."""
-        keys = [f.key for f in self.factors]
-        return {"num_vars": len(keys), "names": keys, "bounds": [[0.0, 1.0]] * len(keys)}
+        return unit_problem([f.key for f in self.factors])
 
     def _unit_sample(self) -> np.ndarray:
         if self.method == "lhs":
@@ -147,8 +156,12 @@ class Sweep:
         if self.method == "sobol":
             from SALib.sample import sobol
 
-            return sobol.sample(self.salib_problem(), self.samples,
-                                calc_second_order=self.second_order, seed=self.seed)  # fmt: skip
+            return sobol.sample(
+                self.salib_problem(),
+                self.samples,
+                calc_second_order=self.second_order,
+                seed=self.seed,
+            )
         from SALib.sample import morris
 
         return morris.sample(
@@ -158,18 +171,19 @@ class Sweep:
     @property
     def sha256(self) -> str:
         """What identifies the sweep's runs: the base scenario, the design and the seeds."""
-        text = json.dumps(
-            [self.scenario.sha256, self.method, self.samples, self.levels, self.second_order,
-             [vars(f) for f in self.factors], self.days, self.replicates, self.seed],
-            sort_keys=True, default=str,
-        )  # fmt: skip
-        return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _whole(where: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ParameterError(f"{where}: expected a whole number >= {low}, got {value!r}")
-    return value
+        return digest(
+            [
+                self.scenario.sha256,
+                self.method,
+                self.samples,
+                self.levels,
+                self.second_order,
+                [vars(f) for f in self.factors],
+                self.days,
+                self.replicates,
+                self.seed,
+            ]
+        )
 
 
 def _factor(key: str, section: str, role: str, spec: Any) -> Factor:
@@ -197,29 +211,6 @@ def _factor(key: str, section: str, role: str, spec: Any) -> Factor:
     raise ParameterError(
         f"{section}.{key}: expected a list of values or {{ low = ..., high = ... }}"
     )
-
-
-def check_entries(data: dict[str, Any], allowed: set[str]) -> None:
-    """Raise :class:`ParameterError` for a top-level entry that is not ``allowed``."""
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise ParameterError(f"{unknown[0]}: unknown entry (expected {', '.join(sorted(allowed))})")
-
-
-def base_scenario(data: dict[str, Any], *, base_dir: Path) -> Scenario:
-    """The file's ``scenario`` (a name, or a path beside the file) with its ``[settings]``."""
-    base = data.get("scenario", "baseline")
-    if not isinstance(base, str):
-        raise ParameterError(f"scenario: expected a scenario name or path, got {base!r}")
-    local = base_dir / base
-    scenario = load_scenario(local if local.suffix == ".toml" and local.exists() else base)
-    settings = data.get("settings", {})
-    if not isinstance(settings, dict):
-        raise ParameterError("settings: expected a [settings] table")
-    try:
-        return scenario.with_overrides(flatten(settings))
-    except ScenarioError as exc:
-        raise ParameterError(f"settings.{str(exc).removeprefix('--set ')}") from None
 
 
 def parse_factors(data: dict[str, Any], sections: tuple[tuple[str, str], ...]) -> list[Factor]:
@@ -275,13 +266,20 @@ def parse_sweep(data: dict[str, Any], *, name: str, base_dir: Path) -> Sweep:
     if not isinstance(description, str):
         raise ParameterError(f"description: expected a string, got {description!r}")
     return Sweep(
-        name=name, path=None, scenario=scenario, factors=tuple(factors), method=method,
-        samples=_whole("design.samples", design.get("samples", 16), 1),
-        levels=_whole("design.levels", design.get("levels", 4 if method == "morris" else 3), 2),
-        second_order=second_order, days=_whole("days", data.get("days", 365), 1),
-        replicates=_whole("replicates", data.get("replicates", 1), 1),
-        seed=_whole("seed", data.get("seed", 1), 0), description=description, spec=data,
-    )  # fmt: skip
+        name=name,
+        path=None,
+        scenario=scenario,
+        factors=tuple(factors),
+        method=method,
+        samples=whole("design.samples", design.get("samples", 16), 1),
+        levels=whole("design.levels", design.get("levels", 4 if method == "morris" else 3), 2),
+        second_order=second_order,
+        days=whole("days", data.get("days", 365), 1),
+        replicates=whole("replicates", data.get("replicates", 1), 1),
+        seed=whole("seed", data.get("seed", 1), 0),
+        description=description,
+        spec=data,
+    )
 
 
 def _factor_specs(where: str, table: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -302,10 +300,6 @@ def _factor_specs(where: str, table: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def load_sweep(name_or_path: str | Path) -> Sweep:
     """Load and check a sweep file (a path, or a name under ``scenarios/sweeps/``)."""
-    path = scenario_path(name_or_path, folder=SWEEP_DIR)
-    data = read_toml(path, what="sweep file")
-    try:
-        sweep = parse_sweep(data, name=path.stem, base_dir=path.parent)
-    except ParameterError as exc:
-        raise ScenarioError(f"{path}: {exc}") from None
-    return Sweep(**(vars(sweep) | {"path": path}))
+    return load_spec(
+        scenario_path(name_or_path, folder=SWEEP_DIR), what="sweep file", parse=parse_sweep
+    )

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from sim.model.parameters import SCHEMA
-from sim.runs.comparisons import cost_effectiveness, town_differences
-from sim.runs.experiments import RunResult, paired_differences, run_scenarios
-from sim.runs.optimisation import Optimisation
+from sim.runs.comparisons import cost_effectiveness, paired_differences, town_differences
+from sim.runs.optimise.spec import Optimisation
+from sim.runs.replicates import RunResult, run_scenarios
 from sim.runs.scenario import Scenario
 from sim.runs.statistics import paired_interval
 
@@ -75,32 +75,54 @@ def verify(
     v = optimisation.verify
     base = optimisation.scenario.with_overrides({"population.scale": v["population.scale"]})
     scenarios = [base] + [plan_scenario(base, s, plan_name(t)) for t, s in plans.items()]
-    results = run_scenarios(scenarios, days=optimisation.days, replicates=v["replicates"],
-                            seed=v["seed"], workers=workers, progress=progress)  # fmt: skip
+    results = run_scenarios(
+        scenarios,
+        days=optimisation.days,
+        replicates=v["replicates"],
+        seed=v["seed"],
+        workers=workers,
+        progress=progress,
+    )
     objective = optimisation.objectives[0]
     rows = []
     for f, fit in enumerate(good_fits(optimisation)):
         searched = optimisation.scenario.with_overrides(fit)
         fitted = [searched] + [plan_scenario(searched, s, plan_name(t)) for t, s in plans.items()]
-        runs = run_scenarios(fitted, days=optimisation.days,
-                             replicates=max(2, optimisation.replicates), seed=v["seed"],
-                             workers=workers, progress=progress)  # fmt: skip
+        runs = run_scenarios(
+            fitted,
+            days=optimisation.days,
+            replicates=max(2, optimisation.replicates),
+            seed=v["seed"],
+            workers=workers,
+            progress=progress,
+        )
         a = runs[0].summary[objective.metric].to_numpy(dtype=float)
         for result in runs[1:]:
             b = result.summary[objective.metric].to_numpy(dtype=float)
             mean, half = paired_interval(b - a)
-            rows.append({
-                "fit": f + 1, "plan": result.scenario.name, "metric": objective.metric,
-                "base": float(np.mean(a)), "mean": float(np.mean(b)), "difference": mean,
-                "ci_low": mean - half, "ci_high": mean + half,
-                "better": bool(objective.sign * mean < 0),
-                "runs": len(b), **{f"fit:{k}": val for k, val in fit.items()},
-            })  # fmt: skip
+            rows.append(
+                {
+                    "fit": f + 1,
+                    "plan": result.scenario.name,
+                    "metric": objective.metric,
+                    "base": float(np.mean(a)),
+                    "mean": float(np.mean(b)),
+                    "difference": mean,
+                    "ci_low": mean - half,
+                    "ci_high": mean + half,
+                    "better": bool(objective.sign * mean < 0),
+                    "runs": len(b),
+                    **{f"fit:{k}": val for k, val in fit.items()},
+                }
+            )
     return Verification(
-        plans={plan_name(t): s for t, s in plans.items()}, results=results,
-        differences=paired_differences(results), costs=cost_effectiveness(results),
-        towns=town_differences(results), ensemble=pd.DataFrame(rows),
-    )  # fmt: skip
+        plans={plan_name(t): s for t, s in plans.items()},
+        results=results,
+        differences=paired_differences(results),
+        costs=cost_effectiveness(results),
+        towns=town_differences(results),
+        ensemble=pd.DataFrame(rows),
+    )
 
 
 def holds(verification: Verification, plan: str) -> tuple[int, int]:

@@ -51,24 +51,39 @@ one, or several for a frontier.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sim.model.construction import check_against_map
-from sim.model.geography import MapDataError, simulated_map
+from sim.model.geography import simulated_map
 from sim.model.metrics import METRICS
 from sim.model.parameters import SCHEMA, ParameterError, flatten, unknown_key_error
 from sim.model.places import Places
-from sim.runs.decisions import Bound, Objective, Variable, town_staff
-from sim.runs.scenario import Scenario, ScenarioError, read_toml, scenario_path
-from sim.runs.sweep import base_scenario, check_entries, derived_seeds
+from sim.runs.optimise.decisions import Bound, Objective, Variable, town_staff
+from sim.runs.scenario import Scenario, scenario_path
+from sim.runs.specfile import (
+    BASE_ENTRIES,
+    SpecFile,
+    base_scenario,
+    check_entries,
+    check_table,
+    derived_seeds,
+    digest,
+    load_spec,
+    number,
+    whole,
+)
 
-OPTIMISE_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "optimise"
-TOP_LEVEL = {"description", "description_zh", "scenario", "settings", "search", "variables",
-             "constraints", "objectives", "verify"}  # fmt: skip
+OPTIMISE_DIR = Path(__file__).resolve().parents[3] / "scenarios" / "optimise"
+TOP_LEVEL = BASE_ENTRIES | {
+    "description_zh",
+    "search",
+    "variables",
+    "constraints",
+    "objectives",
+    "verify",
+}
 SEARCH_KEYS = {"trials", "replicates", "days", "seed"}
 VERIFY_KEYS = {"replicates", "population.scale", "ensemble", "fits", "plans", "seed"}
 TOWN_TABLES = ("grid_workers.by_town", "volunteer_police.by_town")
@@ -77,12 +92,9 @@ DIRECTIONS = {"minimise": "minimize", "maximise": "maximize"}
 
 
 @dataclass(frozen=True)
-class Optimisation:
+class Optimisation(SpecFile):
     """A checked optimisation file."""
 
-    name: str
-    path: Path | None
-    scenario: Scenario
     variables: tuple[Variable, ...]
     constraints: tuple[Bound, ...]
     objectives: tuple[Objective, ...]
@@ -112,40 +124,26 @@ class Optimisation:
     @property
     def sha256(self) -> str:
         """What identifies the study: base scenario, variables, bounds, objectives, seeds."""
-        text = json.dumps(
-            [self.scenario.sha256, [vars(v) for v in self.variables],
-             [vars(c) for c in self.constraints], [vars(o) for o in self.objectives],
-             self.replicates, self.days, self.seed],
-            sort_keys=True, default=str,
-        )  # fmt: skip
-        return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _number(where: str, value: Any, *, whole: bool = False, low: float | None = None) -> Any:
-    ok = isinstance(value, int) if whole else isinstance(value, int | float)
-    if isinstance(value, bool) or not ok or (low is not None and value < low):
-        what = "a whole number" if whole else "a number"
-        raise ParameterError(f"{where}: expected {what}{f' >= {low:g}' if low is not None else ''}"
-                             f", got {value!r}")  # fmt: skip
-    return value
-
-
-def _table(where: str, value: Any, allowed: set[str], required: set[str] = frozenset()) -> dict:
-    if not isinstance(value, dict):
-        raise ParameterError(f"{where}: expected a table")
-    unknown = sorted(set(value) - allowed)
-    if unknown:
-        raise ParameterError(f"{where}.{unknown[0]}: unknown entry (expected "
-                             f"{', '.join(sorted(allowed))})")  # fmt: skip
-    missing = sorted(required - set(value))
-    if missing:
-        raise ParameterError(f"{where}: {missing[0]} is missing")
-    return value
+        return digest(
+            [
+                self.scenario.sha256,
+                [vars(v) for v in self.variables],
+                [vars(c) for c in self.constraints],
+                [vars(o) for o in self.objectives],
+                self.replicates,
+                self.days,
+                self.seed,
+            ]
+        )
 
 
 def _variable(where: str, spec: Any, scenario: Scenario, seed: int) -> Variable:
-    spec = _table(where, spec, {"key", "towns", "low", "high", "total", "relative", "choices",
-                                "among"}, {"key"})  # fmt: skip
+    spec = check_table(
+        where,
+        spec,
+        {"key", "towns", "low", "high", "total", "relative", "choices", "among"},
+        {"key"},
+    )
     key = spec["key"]
     if key not in SCHEMA:
         raise ParameterError(f"{where}.{unknown_key_error(key)}")
@@ -160,35 +158,50 @@ def _variable(where: str, spec: Any, scenario: Scenario, seed: int) -> Variable:
                 check_against_map(scenario.params | {key: dict.fromkeys(towns, 0)})
             except ParameterError as exc:
                 raise ParameterError(f"{where}.towns: {exc}") from None
-            names = tuple(full.town_names[places.find_town(t)] for t in towns)
+            found = [places.find_town(t) for t in towns]
+            names = tuple(full.town_names[i] for i in found if i is not None)
         else:
             raise ParameterError(f'{where}.towns: expected "all" or a list of towns')
-        low = _number(f"{where}.low", spec.get("low", 0), whole=True, low=0)
+        low = whole(f"{where}.low", spec.get("low", 0), 0)
         if "total" in spec:
             if "high" in spec:
                 raise ParameterError(f"{where}: give high or total, not both")
-            total = _number(f"{where}.total", spec["total"], whole=True, low=0)
+            total = whole(f"{where}.total", spec["total"], 0)
             if total < low * len(names):
-                raise ParameterError(f"{where}.total: {total} is less than low ({low}) in each "
-                                     f"of {len(names)} towns")  # fmt: skip
+                raise ParameterError(
+                    f"{where}.total: {total} is less than low ({low}) in each of {len(names)} towns"
+                )
             relative = spec.get("relative")
             if relative is not None:
-                if (not isinstance(relative, list) or len(relative) != 2
-                        or not all(isinstance(x, int | float) and x > 0 for x in relative)
-                        or not relative[0] < relative[1]):  # fmt: skip
-                    raise ParameterError(f"{where}.relative: expected [low, high] factors on "
-                                         "today's numbers, 0 < low < high")  # fmt: skip
+                if (
+                    not isinstance(relative, list)
+                    or len(relative) != 2
+                    or not all(isinstance(x, int | float) and x > 0 for x in relative)
+                    or not relative[0] < relative[1]
+                ):
+                    raise ParameterError(
+                        f"{where}.relative: expected [low, high] factors on "
+                        "today's numbers, 0 < low < high"
+                    )
                 relative = (float(relative[0]), float(relative[1]))
             today = town_staff(scenario.params, seed)[key]
-            return Variable(key, "towns", low=low, total=total, places=names, relative=relative,
-                            today=tuple(today[t] for t in names))  # fmt: skip
-        high = _number(f"{where}.high", spec.get("high", 0), whole=True, low=low + 1)
+            return Variable(
+                key,
+                "towns",
+                low=low,
+                total=total,
+                places=names,
+                relative=relative,
+                today=tuple(today[t] for t in names),
+            )
+        high = whole(f"{where}.high", spec.get("high", 0), low + 1)
         return Variable(key, "towns", low=low, high=high, places=names)
     if key in SUBSETS:
         among = spec.get("among")
         if not isinstance(among, list) or not among:
-            raise ParameterError(f"{where}.among: expected the list of towns or villages to "
-                                 "choose from")  # fmt: skip
+            raise ParameterError(
+                f"{where}.among: expected the list of towns or villages to choose from"
+            )
         for place in among:
             check_against_map(scenario.params | {key: [place]})
         return Variable(key, "subset", places=tuple(among))
@@ -209,18 +222,18 @@ def _variable(where: str, spec: Any, scenario: Scenario, seed: int) -> Variable:
 
 
 def _bound(where: str, spec: Any) -> Bound:
-    spec = _table(where, spec, {"metric", "at_most", "at_least"}, {"metric"})
+    spec = check_table(where, spec, {"metric", "at_most", "at_least"}, {"metric"})
     metric = spec["metric"]
     if metric not in METRICS:
         raise ParameterError(f"{where}.metric: unknown metric {metric!r}")
     if ("at_most" in spec) == ("at_least" in spec):
         raise ParameterError(f"{where}: give one of at_most or at_least")
     side = "at_most" if "at_most" in spec else "at_least"
-    return Bound(metric, **{side: float(_number(f"{where}.{side}", spec[side]))})
+    return Bound(metric, **{side: float(number(f"{where}.{side}", spec[side]))})
 
 
 def _objective(where: str, spec: Any) -> Objective:
-    spec = _table(where, spec, {"metric", "direction"}, {"metric"})
+    spec = check_table(where, spec, {"metric", "direction"}, {"metric"})
     metric, direction = spec["metric"], spec.get("direction", "minimise")
     if metric not in METRICS:
         raise ParameterError(f"{where}.metric: unknown metric {metric!r}")
@@ -240,32 +253,42 @@ def parse_optimisation(data: dict[str, Any], *, name: str, base_dir: Path) -> Op
     """An :class:`Optimisation` from a file's contents; :class:`ParameterError` names the entry."""
     check_entries(data, TOP_LEVEL)
     scenario = base_scenario(data, base_dir=base_dir)
-    search = _table("search", data.get("search", {}), SEARCH_KEYS)
-    seed = _number("search.seed", search.get("seed", 1), whole=True, low=0)
+    search = check_table("search", data.get("search", {}), SEARCH_KEYS)
+    seed = whole("search.seed", search.get("seed", 1), 0)
     first_seed = derived_seeds(seed, 1)[0]  # the map of the first run: today's staff on it
-    variables = [_variable(f"variables[{i}]", v, scenario, first_seed)
-                 for i, v in enumerate(_list(data, "variables", required=True))]  # fmt: skip
+    variables = [
+        _variable(f"variables[{i}]", v, scenario, first_seed)
+        for i, v in enumerate(_list(data, "variables", required=True))
+    ]
     keys = [v.key for v in variables]
     for i, key in enumerate(keys):
         if key in keys[:i]:
             raise ParameterError(f"variables[{i}].key: {key} is a variable twice")
         if key in flatten(data.get("settings", {})):
             raise ParameterError(f"settings.{key}: also a variable; set it in one place")
-    constraints = [_bound(f"constraints[{i}]", c)
-                   for i, c in enumerate(_list(data, "constraints", required=False))]  # fmt: skip
-    objectives = [_objective(f"objectives[{i}]", o)
-                  for i, o in enumerate(_list(data, "objectives", required=True))]  # fmt: skip
-    raw = _table("verify", data.get("verify", {}), {"population", *VERIFY_KEYS})
+    constraints = [
+        _bound(f"constraints[{i}]", c)
+        for i, c in enumerate(_list(data, "constraints", required=False))
+    ]
+    objectives = [
+        _objective(f"objectives[{i}]", o)
+        for i, o in enumerate(_list(data, "objectives", required=True))
+    ]
+    raw = check_table("verify", data.get("verify", {}), {"population", *VERIFY_KEYS})
     verify = {k: v for k, v in raw.items() if not isinstance(v, dict)}
-    verify |= {f"{k}.{key}": v for k, table in raw.items() if isinstance(table, dict)
-               for key, v in table.items()}  # fmt: skip
-    _table("verify", verify, VERIFY_KEYS)
+    verify |= {
+        f"{k}.{key}": v
+        for k, table in raw.items()
+        if isinstance(table, dict)
+        for key, v in table.items()
+    }
+    check_table("verify", verify, VERIFY_KEYS)
     checked = {
-        "replicates": _number("verify.replicates", verify.get("replicates", 8), whole=True, low=2),
+        "replicates": whole("verify.replicates", verify.get("replicates", 8), 2),
         "population.scale": SCHEMA["population.scale"].check(verify.get("population.scale", 1.0)),
-        "fits": _number("verify.fits", verify.get("fits", 5), whole=True, low=0),
-        "plans": _number("verify.plans", verify.get("plans", 3), whole=True, low=1),
-        "seed": _number("verify.seed", verify.get("seed", 1_000_003), whole=True, low=0),
+        "fits": whole("verify.fits", verify.get("fits", 5), 0),
+        "plans": whole("verify.plans", verify.get("plans", 3), 1),
+        "seed": whole("verify.seed", verify.get("seed", 1_000_003), 0),
         "ensemble": None,
     }
     if "ensemble" in verify:
@@ -277,23 +300,27 @@ def parse_optimisation(data: dict[str, Any], *, name: str, base_dir: Path) -> Op
         if not isinstance(data.get(text, ""), str):
             raise ParameterError(f"{text}: expected a string")
     return Optimisation(
-        name=name, path=None, scenario=scenario, variables=tuple(variables),
-        constraints=tuple(constraints), objectives=tuple(objectives),
-        trials=_number("search.trials", search.get("trials", 60), whole=True, low=1),
-        replicates=_number("search.replicates", search.get("replicates", 2), whole=True, low=1),
-        days=_number("search.days", search.get("days", 365), whole=True, low=1),
-        seed=seed, verify=checked,
-        description=data.get("description", ""), description_zh=data.get("description_zh", ""),
+        name=name,
+        path=None,
+        scenario=scenario,
+        variables=tuple(variables),
+        constraints=tuple(constraints),
+        objectives=tuple(objectives),
+        trials=whole("search.trials", search.get("trials", 60), 1),
+        replicates=whole("search.replicates", search.get("replicates", 2), 1),
+        days=whole("search.days", search.get("days", 365), 1),
+        seed=seed,
+        verify=checked,
+        description=data.get("description", ""),
+        description_zh=data.get("description_zh", ""),
         spec=data,
-    )  # fmt: skip
+    )
 
 
 def load_optimisation(name_or_path: str | Path) -> Optimisation:
     """Load and check an optimisation file (a path, or a name under ``scenarios/optimise/``)."""
-    path = scenario_path(name_or_path, folder=OPTIMISE_DIR)
-    data = read_toml(path, what="optimisation file")
-    try:
-        optimisation = parse_optimisation(data, name=path.stem, base_dir=path.parent)
-    except (ParameterError, MapDataError) as exc:
-        raise ScenarioError(f"{path}: {exc}") from None
-    return Optimisation(**(vars(optimisation) | {"path": path}))
+    return load_spec(
+        scenario_path(name_or_path, folder=OPTIMISE_DIR),
+        what="optimisation file",
+        parse=parse_optimisation,
+    )

@@ -1,0 +1,217 @@
+"""Calibration: fit free parameters so that a scenario reproduces published figures.
+
+A calibration file (TOML) names a base scenario (with fixed ``[settings]``),
+the ``[free]`` parameters with ranges inside the schema's bounds, the
+``[[targets]]`` (a metric, a value, an interval, a weight, a source), and the
+search::
+
+    scenario = "baseline"
+    days = 365
+    replicates = 2              # runs per candidate, the same seeds for every candidate
+    seed = 11
+    [settings]
+    population.scale = 0.1
+    [search]
+    screen = 48                 # Latin-hypercube candidates
+    polish = 40                 # then Nelder-Mead candidates from the best one
+    good_within = 2.0           # good fits: loss at most this much above the best
+    profile = 0.1               # then each parameter moved by 10% of its range, both ways
+    [check]
+    replicates = 5              # the best set, run again for the fit report
+    scale = 1.0
+    years = 3                   # measured years of each check run: the report shows each year
+    [free]
+    disputes.rate_per_1k = { low = 6.0, high = 20.0 }
+    [[targets]]
+    metric = "mediated_per_1k"
+    value = 8.5
+    interval = [6.0, 11.0]
+    source = "national figures: 6-11 mediated disputes per 1,000 residents a year"
+
+The loss of a candidate is the weighted sum over targets of
+``((mean - value) / half-width)**2``, the half-width being the distance from
+the value to the interval's end on that side (a missing metric counts as
+far off). Common random numbers make the loss smooth enough for Nelder-Mead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.model.metrics import METRICS
+from sim.model.parameters import ParameterError, resolve
+from sim.runs.scenario import scenario_toml
+from sim.runs.specfile import (
+    BASE_ENTRIES,
+    SpecFile,
+    base_scenario,
+    check_entries,
+    derived_seeds,
+    load_spec,
+    number,
+    whole,
+)
+from sim.runs.sweep.spec import Factor, parse_factors
+
+TOP_LEVEL = BASE_ENTRIES | {"days", "replicates", "seed", "search", "check", "free", "targets"}
+MISSING_PENALTY = 100.0  # loss of a target whose metric is NaN (e.g. no petitions at all)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A published figure: the metric should be near ``value``, inside ``low``..``high``."""
+
+    metric: str
+    value: float
+    low: float
+    high: float
+    weight: float = 1.0
+    source: str = ""
+
+    def loss(self, mean: float) -> float:
+        if not np.isfinite(mean):
+            return self.weight * MISSING_PENALTY
+        half = (self.high - self.value) if mean > self.value else (self.value - self.low)
+        return self.weight * ((mean - self.value) / max(half, 1e-12)) ** 2
+
+
+@dataclass(frozen=True)
+class Calibration(SpecFile):
+    """A checked calibration file."""
+
+    free: tuple[Factor, ...]
+    targets: tuple[Target, ...]
+    days: int = 365
+    replicates: int = 2
+    seed: int = 1
+    screen: int = 32
+    polish: int = 30
+    good_within: float = 2.0  # good fits: loss at most this above the best
+    profile: float = 0.1  # step (share of the range) of the one-at-a-time profile; 0: none
+    check_replicates: int = 5
+    check_scale: float | None = None  # None: the settings' population.scale
+    check_years: int = 1  # measured years of each check run (each year is reported)
+    description: str = ""
+
+    def seeds(self) -> list[int]:
+        """The replicate seeds, the same for every candidate (common random numbers)."""
+        return derived_seeds(self.seed, max(self.replicates, self.check_replicates))
+
+    def params_at(self, unit: Sequence[float]) -> dict[str, Any]:
+        """The free parameters' values at a point of the unit cube."""
+        return {f.key: f.at(np.array([u]))[0] for f, u in zip(self.free, unit, strict=True)}
+
+    def unit_of_current(self) -> np.ndarray:
+        """The point of the unit cube where the base scenario's values lie (clipped to the ranges),
+        so that a re-calibration starts no worse than the values in force."""
+        current = [
+            (self.scenario.params[f.key] - f.bounds[0]) / (f.bounds[1] - f.bounds[0])
+            for f in self.free
+        ]
+        return np.clip(np.array(current, dtype=float), 0.0, 1.0)
+
+    def loss(self, means: dict[str, float]) -> float:
+        return float(sum(t.loss(means[t.metric]) for t in self.targets))
+
+
+def _target(i: int, entry: Any) -> Target:
+    where = f"targets[{i}]"
+    if not isinstance(entry, dict):
+        raise ParameterError(f"{where}: expected a [[targets]] table")
+    unknown = sorted(set(entry) - {"metric", "value", "interval", "weight", "source"})
+    if unknown:
+        raise ParameterError(f"{where}.{unknown[0]}: unknown field")
+    metric = entry.get("metric")
+    if metric not in METRICS:
+        raise ParameterError(f"{where}.metric: expected a metric name, got {metric!r}")
+    value = number(f"{where}.value", entry.get("value"))
+    interval = entry.get("interval", [value, value])
+    if not isinstance(interval, list) or len(interval) != 2:
+        raise ParameterError(f"{where}.interval: expected [low, high]")
+    low, high = (number(f"{where}.interval", v) for v in interval)
+    if not low <= value <= high or low == high:
+        raise ParameterError(f"{where}.interval: expected low < high around the value {value}")
+    weight = number(f"{where}.weight", entry.get("weight", 1.0))
+    return Target(metric, value, low, high, weight, str(entry.get("source", "")))
+
+
+def parse_calibration(data: dict[str, Any], *, name: str, base_dir: Path) -> Calibration:
+    """A :class:`Calibration` from a file's contents; :class:`ParameterError` names the key."""
+    check_entries(data, TOP_LEVEL)
+    scenario = base_scenario(data, base_dir=base_dir)
+    free = parse_factors(data, (("free", "free"),))
+    if not free or any(not f.is_range for f in free):
+        raise ParameterError("free: give each free parameter a range { low = ..., high = ... }")
+    targets = data.get("targets", [])
+    if not isinstance(targets, list) or not targets:
+        raise ParameterError("targets: expected one or more [[targets]] tables")
+    search, check = data.get("search", {}), data.get("check", {})
+    for where, table, keys in (
+        ("search", search, {"screen", "polish", "good_within", "profile"}),
+        ("check", check, {"replicates", "scale", "years"}),
+    ):
+        if not isinstance(table, dict) or set(table) - keys:
+            raise ParameterError(
+                f"{where}: expected a table with some of {', '.join(sorted(keys))}"
+            )
+    good_within = number("search.good_within", search.get("good_within", 2.0))
+    if good_within <= 0:
+        raise ParameterError(f"search.good_within: expected a positive loss, got {good_within}")
+    profile = number("search.profile", search.get("profile", 0.1))
+    if not 0 <= profile <= 0.5:
+        raise ParameterError(
+            f"search.profile: expected a share of the range in [0, 0.5], got {profile}"
+        )
+    scale = check.get("scale")
+    if scale is not None:
+        scale = number("check.scale", scale)
+        resolve({"population.scale": scale})
+    return Calibration(
+        name=name,
+        path=None,
+        scenario=scenario,
+        free=tuple(free),
+        targets=tuple(_target(i, t) for i, t in enumerate(targets)),
+        days=whole("days", data.get("days", 365), 1),
+        replicates=whole("replicates", data.get("replicates", 2), 1),
+        seed=whole("seed", data.get("seed", 1), 0),
+        screen=whole("search.screen", search.get("screen", 32), 2),
+        polish=whole("search.polish", search.get("polish", 30), 0),
+        good_within=good_within,
+        profile=profile,
+        check_replicates=whole("check.replicates", check.get("replicates", 5), 2),
+        check_scale=scale,
+        check_years=whole("check.years", check.get("years", 1), 1),
+        description=str(data.get("description", "")),
+    )
+
+
+def load_calibration(path: str | Path) -> Calibration:
+    """Load and check a calibration file."""
+    return load_spec(Path(path), what="calibration file", parse=parse_calibration)
+
+
+def calibrated_toml(
+    calibration: Calibration, best: Mapping[str, Any], *, loss: float, where: Path
+) -> str:
+    """The scenario file (written into ``where``) that extends the base scenario with the
+    calibrated values ``best``."""
+    base = calibration.scenario
+    when = datetime.now(UTC).strftime("%Y-%m-%d")
+    return scenario_toml(
+        base,
+        best,
+        where=where,
+        description=f"{base.name} with calibrated parameters",
+        comments=[
+            f"Calibrated on {when} by `govsim calibrate {calibration.path or calibration.name}`:",
+            f"loss {loss:.4g} (weighted squared distance to the targets, in half-widths of their",
+            "intervals). Copy these values into the base scenario, or extend it as this file does.",
+        ],
+    )
