@@ -12,6 +12,7 @@ they do not depend on ``population.scale`` or on the length of the run.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from mesa import Model
@@ -74,13 +75,15 @@ class Tally:
     agreements_by_type: np.ndarray
 
     def copy(self) -> Tally:
-        return Tally(
-            **{k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()}
-        )
+        values: dict[str, Any] = {
+            k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()
+        }
+        return Tally(**values)
 
     def minus(self, earlier: Tally) -> Tally:
         """What was counted since ``earlier`` (a copy taken then)."""
-        return Tally(**{k: v - vars(earlier)[k] for k, v in vars(self).items()})
+        values: dict[str, Any] = {k: v - vars(earlier)[k] for k, v in vars(self).items()}
+        return Tally(**values)
 
     @classmethod
     def empty(cls, n_grids: int) -> Tally:
@@ -118,9 +121,13 @@ class Tally:
         return _share(rate_land, rate_others) if np.isfinite(rate_land) else float("nan")
 
     def record_sessions(
-        self, *, kinds: np.ndarray, agreed: np.ndarray, claim: np.ndarray,
+        self,
+        *,
+        kinds: np.ndarray,
+        agreed: np.ndarray,
+        claim: np.ndarray,
         first_petition: np.ndarray | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Count sessions and agreements by type; ``sessions`` and ``agreements`` count those
         of disputes between residents (people's mediation), ``first_petition`` marks first L4
         sessions of any case."""
@@ -304,9 +311,9 @@ def grid_outcomes(model: Model) -> dict[str, np.ndarray]:
         "open_disputes": np.bincount(grid[open_], minlength=n),
         "escalations": np.bincount(grid[escalated], minlength=n),
         "incidents": model.tally.incidents_by_grid - model.measured.tally.incidents_by_grid,
-        "grid_workers": model.workers_per_grid,
-        "volunteer_police": np.bincount(model.volunteer_grid, minlength=n),
-        "staff_per_1k": (model.workers_per_grid + model.officer_presence)
+        "grid_workers": model.staff.workers_per_grid,
+        "volunteer_police": np.bincount(model.staff.volunteer_grid, minlength=n),
+        "staff_per_1k": (model.staff.workers_per_grid + model.staff.officer_presence)
         / np.maximum(geo.grid_population, 1)
         * 1000,
         "trust": np.bincount(pop.grid, pop.trust, minlength=n) / residents,
