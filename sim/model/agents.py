@@ -151,10 +151,6 @@ class GridWorker(FixedAgent):
     def diverted_until(self, time: float) -> None:
         self.model.staff.worker_diverted_until[self.index] = time
 
-    @property
-    def available(self) -> bool:
-        return self.model.time > self.diverted_until
-
 
 class VolunteerPolice(CellAgent):
     """A Yi Police volunteer: unpaid, in a team that patrols an area of its town some hours a week.

@@ -256,7 +256,8 @@ def _police(
     model: ModelState, full: Geography, keep: np.ndarray, plan: StaffingPlan
 ) -> tuple[AgentSet, np.ndarray]:
     """Community police: ``police.officers_per_town`` at each town's station (its most
-    populous grid), and one in each village with a village office; and the offices."""
+    populous grid, as in the map's travel times, :mod:`sim.model.geography`), and one in
+    each village with a village office; and the offices."""
     p, geo = model.p, model.geography
     station = [
         np.flatnonzero(geo.grid_town == t)[np.argmax(geo.grid_population[geo.grid_town == t])]

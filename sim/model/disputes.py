@@ -93,7 +93,6 @@ GROUP_TYPES = np.array(
     [TYPE_INDEX["land"], TYPE_INDEX["business"]]
 )  # land acquisition, wage arrears
 FAMILY = TYPE_INDEX["family"]
-LAND = TYPE_INDEX["land"]
 
 
 def type_difficulty(land_difficulty: float, claim_difficulty: float = 0.0) -> np.ndarray:
