@@ -131,22 +131,25 @@ def test_dispute_book_columns_are_declared_with_their_fill_values():
 def test_arrivals_come_at_the_grid_rate_times_one_plus_tension():
     model = build({"disputes.initial_intensity": 0.8})
     rate = np.zeros(model.geography.n_grids)
-    rate[3] = 200.0
+    rate[0] = 200.0
     model.institutions.arrival_rate = rate
     model.institutions.claim_rate = np.zeros_like(rate)
     arrive_disputes(model)
     calm = len(model.book)
     assert abs(calm - 200) < 4 * math.sqrt(200)
     ids = np.arange(calm)
-    assert (model.book.grid[ids] == 3).all()
+    assert (model.book.grid[ids] == 0).all()
     assert (model.book.state[ids] == State.LATENT).all()
     assert ((model.book.arrived[ids] >= 40) & (model.book.arrived[ids] < 41)).all()
     assert model.book.intensity[ids].mean() == pytest.approx(0.8, abs=0.05)
-    in_grid = residents_of(model, 3, int(model.residents_per_grid[3]))
-    assert np.isin(model.book.party_a[ids], in_grid).all()
-    b = model.book.party_b[ids]
-    assert model.population.grievances.sum() == calm + (b >= 0).sum()
-    model.tension[3] = 1.0
+    in_grid = residents_of(model, 0, int(model.residents_per_grid[0]))
+    a, b = model.book.party_a[ids], model.book.party_b[ids]
+    assert np.isin(a, in_grid).all() and np.isin(b[b >= 0], in_grid).all()
+    assert 0 in b  # the grid's first resident is the other party of some dispute
+    n = len(model.population)
+    expected = np.bincount(a, minlength=n) + np.bincount(b[b >= 0], minlength=n)
+    assert model.population.grievances.tolist() == expected.tolist()
+    model.tension[0] = 1.0
     arrive_disputes(model)
     assert abs(len(model.book) - calm - 400) < 4 * math.sqrt(400)
 
@@ -239,6 +242,15 @@ def test_workers_on_duty_visit_up_to_the_demand_after_paying_mediation_debt():
     assert model.guardians == pytest.approx(staff.officer_presence)
 
 
+@pytest.mark.parametrize("session_visits", [0.5, 4.0])
+def test_grid_mediation_capacity_is_the_visit_capacity_in_sessions(session_visits):
+    model = build({"space.mutual_aid_share": 0.0, "grid_workers.session_visits": session_visits})
+    patrol_and_visit(model)
+    capacity = model.workers_available * model.p["grid_workers.visits_per_day"]
+    rate = model.institutions.ladder[0].pool.rate
+    assert rate == pytest.approx(capacity / session_visits * 0.05)
+
+
 def test_the_visit_cycle_sets_the_demand():
     model = build({"space.mutual_aid_share": 0.0, "grid_workers.visit_cycle_days": 365.0})
     patrol_and_visit(model)
@@ -301,6 +313,28 @@ def test_latent_disputes_drift_by_type_and_waiting_ones_heat_up():
     assert model.book.state[neighbour][0] == State.LATENT
 
 
+def test_shocks_are_the_lifecycle_streams_normal_draws_and_fading_its_uniform_draws():
+    params = {"disputes.drift_per_day": 0.01, "disputes.shock_sd": 0.02}
+    model = build(params | {"disputes.fade_per_day": 0.5})
+    ids = add(model, 100, intensity=0.5)
+    stream = copy.deepcopy(model.streams.lifecycle)
+    drift(model)
+    shocks = stream.normal(0.0, 0.02, 100)
+    expected = 0.5 + 0.01 * TYPE_DRIFT[NEIGHBOUR] + shocks
+    assert model.book.intensity[ids] == pytest.approx(expected, abs=1e-12)
+    faded = stream.random(100) < 0.5
+    assert (model.book.state[ids] == State.DORMANT).tolist() == faded.tolist()
+
+
+def test_without_shocks_the_lifecycle_stream_draws_only_the_fading():
+    model = build({"disputes.shock_sd": 0.0, "disputes.fade_per_day": 0.5})
+    ids = add(model, 100, intensity=0.5)
+    stream = copy.deepcopy(model.streams.lifecycle)
+    drift(model)
+    faded = stream.random(100) < 0.5
+    assert (model.book.state[ids] == State.DORMANT).tolist() == faded.tolist()
+
+
 def test_shocks_spread_intensity_around_the_drift_within_zero_and_one():
     params = {"disputes.drift_per_day": 0.0, "disputes.shock_sd": 0.02}
     model = build(params | {"disputes.fade_per_day": 0.0})
@@ -330,7 +364,9 @@ def test_tension_heats_open_disputes_of_its_grid_and_fades():
     hot = add(model, grid=4, intensity=0.3)
     hot_waiting = queued(model, grid=4, level=Level.VILLAGE, intensity=0.3)
     cool = add(model, grid=5, intensity=0.3)
+    full = queued(model, grid=4, level=Level.VILLAGE, intensity=0.98)
     drift(model)
+    assert model.book.intensity[full][0] == 1.0
     assert model.book.intensity[hot][0] == pytest.approx(0.35)
     assert model.book.intensity[hot_waiting][0] == pytest.approx(0.35)
     assert model.book.intensity[cool][0] == 0.3
@@ -541,8 +577,9 @@ def test_mediation_agrees_by_the_logistic_rule_of_each_rung(level):
     p, pop, n = model.p, model.population, 400
     rng = np.random.default_rng(5)
     grids = np.repeat([0, 1, 2, 3], n // 4)
-    a = model.population.grid_start[grids]
-    pop.trust[a], pop.trust[a + 1] = 0.9, 0.3
+    b = model.population.grid_start[grids]  # resident 0 is a party in grid 0
+    a = b + 1
+    pop.trust[a], pop.trust[b] = 0.9, 0.3
     group = rng.random(n) < 0.3
     ids = queued(
         model,
@@ -550,13 +587,13 @@ def test_mediation_agrees_by_the_logistic_rule_of_each_rung(level):
         level=level,
         grid=grids,
         party_a=a,
-        party_b=np.where(group, -1, a + 1),
+        party_b=np.where(group, -1, b),
         is_group=group,
         kind=np.where(rng.random(n) < 0.5, LAND, NEIGHBOUR),
         intensity=rng.random(n),
         detected=40 - rng.random(n) * 3,
     )
-    model.patrol_hours[[0, 2]] = 4.0
+    model.patrol_hours[[0, 2]] = 0.5
     stream = copy.deepcopy(model.streams.mediation)
     mediate(model)
     book, rung = model.book, model.institutions.ladder[level - 1]
@@ -611,17 +648,16 @@ def test_mediate_records_sessions_and_grid_mediation_debt():
 def test_mediate_counts_petition_sessions_and_first_petitions(base, agreements):
     model = build({"mediation.base_petition": base})
     open_capacity(model)
-    first = queued(model, level=Level.DISTRICT, intensity=0.0)
-    again = queued(model, level=Level.DISTRICT, intensity=0.0, petition_sessions=1)
+    ids = queued(model, 3, level=Level.DISTRICT, intensity=0.0, petition_sessions=[0, 0, 1])
     mediate(model)
     book, tally = model.book, model.tally
-    assert book.petition_sessions[[first[0], again[0]]].tolist() == [1, 2]
-    assert book.sessions[[first[0], again[0]]].tolist() == [1, 1]
-    assert tally.petition_first_sessions == 1
-    assert tally.petition_first_agreements == agreements
-    assert (tally.sessions, tally.agreements) == (2, 2 * agreements)
+    assert book.petition_sessions[ids].tolist() == [1, 1, 2]
+    assert book.sessions[ids].tolist() == [1, 1, 1]
+    assert tally.petition_first_sessions == 2
+    assert tally.petition_first_agreements == 2 * agreements
+    assert (tally.sessions, tally.agreements) == (3, 3 * agreements)
     assert model.mediation_debt.sum() == 0.0
-    assert model.day.failed == ([] if agreements else [first[0], again[0]])
+    assert model.day.failed == ([] if agreements else ids.tolist())
 
 
 def test_mediate_serves_within_capacity_oldest_first():
@@ -655,9 +691,10 @@ def test_a_resolution_closes_the_case_and_draws_satisfaction():
     open_capacity(model)
     pop, n = model.population, 200
     grids = np.repeat([0, 1], n // 2)
-    a = pop.grid_start[grids]
+    b = pop.grid_start[grids]  # resident 0 is a party in grid 0
+    a = b + 1
     pop.trust[a] = np.where(grids == 0, 0.9, 0.2)
-    pop.trust[a + 1] = 0.5
+    pop.trust[b] = 0.5
     detected = np.where(np.arange(n) % 2, 39.5, 40.5)
     ids = queued(
         model,
@@ -665,7 +702,7 @@ def test_a_resolution_closes_the_case_and_draws_satisfaction():
         level=Level.GRID,
         grid=grids,
         party_a=a,
-        party_b=a + 1,
+        party_b=b,
         intensity=0.2,
         arrived=30.0,
         detected=detected,
@@ -682,7 +719,7 @@ def test_a_resolution_closes_the_case_and_draws_satisfaction():
     assert book.satisfied[ids].tolist() == satisfied.tolist()
     assert 0 < satisfied.sum() < n
     ((residents, deltas),) = model.day.trust_changes
-    assert residents.tolist() == [*a, *(a + 1)]
+    assert residents.tolist() == [*a, *b]
     expected = np.where(satisfied, 0.1, -0.05)
     assert deltas == pytest.approx(np.concatenate([expected, expected]))
 
