@@ -21,6 +21,7 @@ from typing import Any, cast
 
 import mesa
 import numpy as np
+from mesa import DataCollector
 from mesa.agentset import AgentSet
 from mesa.discrete_space import Network
 from scipy import sparse
@@ -43,6 +44,7 @@ from sim.model.space import adjacency_matrix
 from sim.model.staffing import StaffingPlan
 from sim.model.state import Day, Institutions, Staff
 from sim.model.streams import Streams
+from sim.model.tally import Period, Tally
 from sim.model.timeline import FIXED_SECTIONS, Timeline, TimelinePlayer
 
 
@@ -100,12 +102,12 @@ class GovernanceModel(mesa.Model):
     # Disputes, the day's hand-offs and the outcomes
     book: DisputeBook  # every dispute and claim of the run
     day: Day  # what today's phases hand each other (fresh each day)
-    tally: metrics.Tally  # counters the metrics need beyond the book
-    measured: metrics.Period  # the measured period: from the end of the warm-up
-    year: metrics.Period  # the year in progress
+    tally: Tally  # counters the metrics need beyond the book
+    measured: Period  # the measured period: from the end of the warm-up
+    year: Period  # the year in progress
     years: list[dict[str, float]]  # metrics of each completed year
     series: bool  # collect the daily time series
-    datacollector: mesa.DataCollector
+    datacollector: DataCollector  # the daily time series (with ``series``)
     timeline: TimelinePlayer
     _current: tuple[int, dict[str, float]]  # (steps when computed, metrics)
 
@@ -156,12 +158,12 @@ class GovernanceModel(mesa.Model):
 
         self.book = DisputeBook()
         self.day = Day()
-        self.tally = metrics.Tally.empty(n)
-        self.measured = self.year = metrics.Period(float(self.warmup), self.tally.copy())
+        self.tally = Tally.empty(n)
+        self.measured = self.year = Period(float(self.warmup), self.tally.copy())
         self.years = []
         self.series = series
         self._current = (-1, {})
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = DataCollector(
             model_reporters={name: partial(metrics.read, name) for name in metrics.SERIES}
         )
         self.timeline = TimelinePlayer(self, timeline or Timeline())

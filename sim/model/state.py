@@ -5,7 +5,8 @@
 - :class:`Institutions`: the mediation ladder and the rates of arrival
   (:func:`sim.model.construction.build_institutions`, again at an intervention);
 - :class:`Day`: what one day's phases hand each other (made fresh each day);
-- :class:`ModelState`: what the phases and the construction functions see of the model.
+- :class:`ModelState`: what the phases, the construction functions and the metrics see of
+  the model.
   ``GovernanceModel`` declares the same attributes in its class body; the phases are typed
   against this protocol so that they need not import the module that runs them.
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+from mesa import DataCollector
 from mesa.agentset import AgentSet
 from mesa.discrete_space import Network
 from scipy import sparse
@@ -25,10 +27,10 @@ from sim.model.agents import Population, Resident, VolunteerPolice
 from sim.model.disputes import DisputeBook
 from sim.model.geography import Geography
 from sim.model.institutions import Rung
-from sim.model.metrics import Tally
 from sim.model.space import PatrolRoutes
 from sim.model.staffing import StaffingPlan
 from sim.model.streams import Streams
+from sim.model.tally import Period, Tally
 
 
 @dataclass
@@ -78,7 +80,7 @@ class Day:
 
 
 class ModelState(Protocol):
-    """What the daily phases and the construction functions read and write of the model
+    """What the daily phases, the construction functions and the metrics read and write of the model
     (see :class:`~sim.model.governance.GovernanceModel` for what each holds)."""
 
     p: dict[str, Any]
@@ -104,8 +106,17 @@ class ModelState(Protocol):
     damage_surge: np.ndarray
     tension: np.ndarray
     book: DisputeBook
-    tally: Tally
     day: Day
+    tally: Tally
+    warmup: int
+    measured: Period
+    year: Period
+    years: list[dict[str, float]]
+    series: bool
+    datacollector: DataCollector
+
+    @property
+    def current(self) -> dict[str, float]: ...  # every metric over the measured period so far
 
     @property
     def time(self) -> float: ...  # Mesa's model time
