@@ -6,9 +6,9 @@
   (:func:`sim.model.construction.build_institutions`, again at an intervention);
 - :class:`Day`: what one day's phases hand each other (made fresh each day);
 - :class:`ModelState`: what the phases, the construction functions and the metrics see of
-  the model.
-  ``GovernanceModel`` declares the same attributes in its class body; the phases are typed
-  against this protocol so that they need not import the module that runs them.
+  the model. ``GovernanceModel`` declares the same attributes in its class body (a test
+  checks that they agree); the phases are typed against this protocol so that they need not
+  import the module that runs them.
 """
 
 from __future__ import annotations
