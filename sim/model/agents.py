@@ -46,9 +46,14 @@ def beta_draws(rng: np.random.Generator, mean: float, sd: float, n: int) -> np.n
 
 
 def build_population(
-    *, residents_per_grid: np.ndarray, household_size: float, trust_mean: float, trust_sd: float,
-    risk_aversion_mean: float, rng: np.random.Generator,
-) -> Population:  # fmt: skip
+    *,
+    residents_per_grid: np.ndarray,
+    household_size: float,
+    trust_mean: float,
+    trust_sd: float,
+    risk_aversion_mean: float,
+    rng: np.random.Generator,
+) -> Population:
     """Residents of each grid, grouped into households of about ``household_size``."""
     n = int(residents_per_grid.sum())
     grid = np.repeat(np.arange(len(residents_per_grid), dtype=np.int32), residents_per_grid)
@@ -128,7 +133,7 @@ class GridWorker(FixedAgent):
 
     The day's work of all grid workers is computed grid by grid, in arrays
     (:func:`sim.model.phases.patrol_and_visit`); an agent's own state (its
-    emergency duty) lives in ``model.worker_diverted_until`` at ``index``.
+    emergency duty) lives in ``model.staff.worker_diverted_until`` at ``index``.
     """
 
     def __init__(self, model: Model, *, cell, grid: int, index: int) -> None:
@@ -140,15 +145,11 @@ class GridWorker(FixedAgent):
     @property
     def diverted_until(self) -> float:
         """On emergency duty (rainstorm, campaign) up to this time."""
-        return float(self.model.worker_diverted_until[self.index])
+        return float(self.model.staff.worker_diverted_until[self.index])
 
     @diverted_until.setter
     def diverted_until(self, time: float) -> None:
-        self.model.worker_diverted_until[self.index] = time
-
-    @property
-    def available(self) -> bool:
-        return self.model.time > self.diverted_until
+        self.model.staff.worker_diverted_until[self.index] = time
 
 
 class VolunteerPolice(CellAgent):
@@ -156,7 +157,7 @@ class VolunteerPolice(CellAgent):
 
     A patrol walks from the volunteer's last grid to an adjacent grid of the
     area (or stays), by the patrol strategy (:func:`patrol`). State lives in
-    the model's ``volunteer_*`` arrays at ``index``.
+    ``model.staff``'s ``volunteer_*`` arrays at ``index``.
     """
 
     def __init__(self, model: Model, *, cell, team: int, area: np.ndarray, index: int) -> None:
@@ -168,26 +169,28 @@ class VolunteerPolice(CellAgent):
 
     @property
     def diverted_until(self) -> float:
-        return float(self.model.volunteer_diverted_until[self.index])
+        return float(self.model.staff.volunteer_diverted_until[self.index])
 
     @diverted_until.setter
     def diverted_until(self, time: float) -> None:
-        self.model.volunteer_diverted_until[self.index] = time
+        self.model.staff.volunteer_diverted_until[self.index] = time
 
 
 def patrol(model: Model) -> None:
     """Today's Yi Police patrols: who goes out, where they walk, the hours they add per grid."""
-    m, rng = model, model.streams.staff
-    shift_chance = m.p["volunteer_police.patrol_hours_per_week"] / (7 * PATROL_SHIFT_HOURS)
-    n = len(m.volunteer_grid)
-    out = np.flatnonzero((m.volunteer_diverted_until < m.time) & (rng.random(n) < shift_chance))
+    staff, rng = model.staff, model.streams.staff
+    shift_chance = model.p["volunteer_police.patrol_hours_per_week"] / (7 * PATROL_SHIFT_HOURS)
+    n = len(staff.volunteer_grid)
+    out = np.flatnonzero(
+        (staff.volunteer_diverted_until < model.time) & (rng.random(n) < shift_chance)
+    )
     if not len(out):
         return
-    to = m.patrol_routes.step(m.volunteer_grid[out], weights=patrol_weights(m), rng=rng)
-    m.volunteer_grid[out] = to
-    np.add.at(m.patrol_hours, to, PATROL_SHIFT_HOURS)
+    to = staff.patrol_routes.step(staff.volunteer_grid[out], weights=patrol_weights(model), rng=rng)
+    staff.volunteer_grid[out] = to
+    np.add.at(model.patrol_hours, to, PATROL_SHIFT_HOURS)
     for i, grid in zip(out, to, strict=True):
-        m.volunteers[i].cell = m.space[int(grid)]
+        staff.volunteers[i].cell = model.space[int(grid)]
 
 
 def patrol_weights(model: Model) -> np.ndarray | None:

@@ -20,10 +20,16 @@ from sim.model.disputes import CLAIM_SHARES, Level, Origin, beta_mean_sd
 
 
 def draw_claims(
-    counts: np.ndarray, *, rng: np.random.Generator, grid_start: np.ndarray,
-    residents_per_grid: np.ndarray, group_share: float, group_size_mean: float,
-    initial_intensity: float, today: int,
-) -> dict[str, np.ndarray]:  # fmt: skip
+    counts: np.ndarray,
+    *,
+    rng: np.random.Generator,
+    grid_start: np.ndarray,
+    residents_per_grid: np.ndarray,
+    group_share: float,
+    group_size_mean: float,
+    initial_intensity: float,
+    today: int,
+) -> dict[str, np.ndarray]:
     """New claims, ``counts[g]`` in grid g: the columns of :meth:`DisputeBook.add`.
 
     The subject follows the published shares (:data:`sim.model.disputes.DISPUTE_TYPES`);
@@ -38,10 +44,16 @@ def draw_claims(
     n_parties = np.where(is_group, 3 + rng.poisson(max(group_size_mean - 3, 0), n), 1)
     a, b = beta_mean_sd(initial_intensity, 0.12)
     return {
-        "kind": kinds, "grid": grids, "party_a": claimant, "party_b": np.full(n, -1),
-        "n_parties": n_parties, "is_group": is_group, "intensity": rng.beta(a, b, n),
-        "arrived": today + rng.random(n), "origin": np.full(n, Origin.CLAIM, dtype=np.int8),
-    }  # fmt: skip
+        "kind": kinds,
+        "grid": grids,
+        "party_a": claimant,
+        "party_b": np.full(n, -1),
+        "n_parties": n_parties,
+        "is_group": is_group,
+        "intensity": rng.beta(a, b, n),
+        "arrived": today + rng.random(n),
+        "origin": np.full(n, Origin.CLAIM, dtype=np.int8),
+    }
 
 
 def claim_route(

@@ -1,10 +1,10 @@
 """Building the district for a model: residents, staff (grid workers, Yi Police, police) and
 the institutions of the mediation ladder.
 
-``build_staff`` and ``build_institutions`` run again when an intervention
-changes policy during a run (residents and disputes carry on). Each function
-sets attributes of the :class:`~sim.model.governance.GovernanceModel` it is
-given (typed here as a Mesa ``Model`` so that this module does not import it).
+``build_staff`` and ``build_institutions`` return the model's :class:`~sim.model.state.Staff`
+and :class:`~sim.model.state.Institutions`; they run again when an intervention changes
+policy during a run (residents and disputes carry on). They read the model as
+:class:`~sim.model.state.ModelState`, so that this module does not import the model's.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from mesa import Model
 from mesa.agentset import AgentSet
 
 from sim.model.agents import GridWorker, PoliceOfficer, Resident, VolunteerPolice
-from sim.model.agents import build_population as population_arrays
 from sim.model.disputes import type_difficulty
 from sim.model.geography import Geography, largest_remainder, simulated_map, town_set
 from sim.model.institutions import grid_rung, petition_rung, town_rung, village_rung
@@ -34,6 +33,7 @@ from sim.model.staffing import (
     workers_in_grids,
     yi_police_teams,
 )
+from sim.model.state import Institutions, ModelState, Staff
 from sim.model.streams import Streams
 from sim.model.timeline import Timeline
 
@@ -52,15 +52,17 @@ def check_against_map(params: Mapping[str, Any], timeline: Timeline | None = Non
     full, _ = simulated_map(params["map.file"], params["map.towns"])
     settings = [("", params)]
     for i, change in enumerate(timeline.interventions if timeline else ()):
-        settings.append((f"interventions[{i}].", params | dict(change.settings)))
+        settings.append((f"interventions[{i}].", {**params, **change.settings}))
     places = Places(full)
     for where, values in settings:
         try:
             town_set(
                 values["volunteer_police.towns"], full.town_names, key="volunteer_police.towns"
             )
-            places.town_table(values["mediation.town_centre_hours_by_town"],
-                              key="mediation.town_centre_hours_by_town")  # fmt: skip
+            places.town_table(
+                values["mediation.town_centre_hours_by_town"],
+                key="mediation.town_centre_hours_by_town",
+            )
             rooms = values["mediation.trust_rooms"]
             if rooms > full.n_villages:
                 raise ParameterError(
@@ -97,30 +99,14 @@ def staffing_plan(full: Geography, params: Mapping[str, Any], risk: np.ndarray) 
     return plan_from_settings(full, params, risk)
 
 
-def build_population(
-    model: Model, full: Geography, keep: np.ndarray, take_over: Sequence[Resident] | None = None
-) -> None:
-    p, geo = model.p, model.geography
-    model.full_grid_risk = grid_risk(full, sd=p["map.risk_sd"], rng=model.streams.map)
-    model.grid_risk = model.full_grid_risk[keep]
-    scale = p["population.scale"]
+def residents_per_grid(geo: Geography, scale: float) -> np.ndarray:
+    """Simulated residents of each grid: its population times ``population.scale``, rounded
+    so that the total is the district's times the scale."""
     if scale == 1.0:
-        per_grid = geo.grid_population.copy()
-    else:
-        per_grid = largest_remainder(
-            round(geo.grid_population.sum() * scale), geo.grid_population.astype(float)
-        )
-    model.population = population_arrays(
-        residents_per_grid=per_grid,
-        household_size=p["population.household_size"],
-        trust_mean=p["population.trust_mean"],
-        trust_sd=p["population.trust_sd"],
-        risk_aversion_mean=p["population.risk_aversion_mean"],
-        rng=model.streams.population,
+        return geo.grid_population.copy()
+    return largest_remainder(
+        round(geo.grid_population.sum() * scale), geo.grid_population.astype(float)
     )
-    model.residents_per_grid = per_grid
-    model.residents = make_residents(model, len(model.population), take_over=take_over)
-    model.households = np.maximum(geo.grid_population / p["population.household_size"], 1.0)
 
 
 def make_residents(
@@ -174,9 +160,11 @@ def register_in_batch(model: Model, kind: type, agents: list) -> None:
     model.agent_id_counter += len(agents)
 
 
-def build_staff(model: Model, full: Geography, keep: np.ndarray) -> None:
-    p, geo, rng = model.p, model.geography, model.streams.staff
-    model.plan = plan = staffing_plan(full, p, model.full_grid_risk)
+def build_staff(model: ModelState, full: Geography, keep: np.ndarray) -> Staff:
+    """Grid workers, Yi Police and police of the simulated towns under the plan in force
+    (``full``: the whole map; ``keep``: its grids simulated), placed on the model's cells."""
+    p, geo = model.p, model.geography
+    plan = staffing_plan(full, p, model.full_grid_risk)
     workers = workers_in_grids(
         full, plan.grid_workers, rule=p["grid_workers.allocation"], risk=model.full_grid_risk
     )[keep]
@@ -186,71 +174,110 @@ def build_staff(model: Model, full: Geography, keep: np.ndarray) -> None:
             "simulated towns' share rounds to 0 grid workers",
             stacklevel=2,
         )
-    model.workers_per_grid = workers
-    model.worker_grid = np.repeat(np.arange(geo.n_grids), workers)
-    model.worker_diverted_until = np.full(len(model.worker_grid), -1.0)
-    model.grid_workers = AgentSet(
+    worker_grid = np.repeat(np.arange(geo.n_grids), workers)
+    grid_workers = AgentSet(
         [
             GridWorker(model, cell=model.space[int(g)], grid=int(g), index=i)
-            for i, g in enumerate(model.worker_grid)
+            for i, g in enumerate(worker_grid)
         ],
         random=model.random,
     )
-    sub_index = np.full(full.n_grids, -1)
-    sub_index[keep] = np.arange(geo.n_grids)
-    teams = [
-        t for t in yi_police_teams(
-            full, plan.volunteer_police, team_size=p["volunteer_police.team_size"],
-            areas_per_town=p["volunteer_police.areas_per_town"], rng=rng,
-        )
-        if full.town_names[t.town] in geo.town_names
-    ]  # fmt: skip
-    model.team_areas = [sub_index[t.area] for t in teams]
-    grid_area = np.full(geo.n_grids, -1)
-    volunteers, homes = [], []
-    for team, (area, t) in enumerate(zip(model.team_areas, teams, strict=True)):
-        grid_area[area] = area[0]  # an area is named by its first grid
-        for h in sub_index[t.homes]:
-            volunteers.append(VolunteerPolice(
-                model, cell=model.space[int(h)], team=team, area=area, index=len(volunteers)
-            ))  # fmt: skip
-            homes.append(h)
-    model.volunteers = volunteers  # by index, as the volunteer_* arrays
-    model.volunteer_grid = np.array(homes, dtype=np.int64)  # where each last patrolled
-    model.volunteer_diverted_until = np.full(len(volunteers), -1.0)
-    model.volunteer_police = AgentSet(volunteers, random=model.random)
-    model.patrol_routes = PatrolRoutes.within(model.adjacency, grid_area)
-
-    units = np.unique(full.grid_village[keep])  # the simulated units, in the map's order
-    station = [np.flatnonzero(geo.grid_town == t)[np.argmax(geo.grid_population[geo.grid_town == t])]
-               for t in range(geo.n_towns)]  # fmt: skip
-    officers = [PoliceOfficer(model, cell=model.space[station[t]], town=t)
-                for t in range(geo.n_towns) for _ in range(p["police.officers_per_town"])]  # fmt: skip
-    model.village_office = plan.village_office[units]
-    for v in np.flatnonzero(model.village_office):
-        grids = np.flatnonzero(geo.grid_village == v)
-        top = grids[np.argmax(geo.grid_population[grids])]
-        officers.append(
-            PoliceOfficer(model, cell=model.space[top], town=int(geo.village_town[v]), village=v)
-        )
-    model.police = AgentSet(officers, random=model.random)
+    volunteers, volunteer_grid, grid_area = _yi_police(model, full, keep, plan)
+    police, village_office = _police(model, full, keep, plan)
 
     # Guardians always near a grid: its village officer, and station officers discounted by travel.
     grids_in_village = np.bincount(geo.grid_village, minlength=geo.n_villages)
     grids_in_town = np.bincount(geo.grid_town, minlength=geo.n_towns)
-    model.officer_presence = model.village_office[geo.grid_village] / grids_in_village[
-        geo.grid_village
-    ] + (p["police.officers_per_town"] / grids_in_town[geo.grid_town] * np.exp(-geo.travel_hours))
-    model.trust_room = plan.trust_room[units]
-    share = geo.grid_population.sum() / full.grid_population.sum()
-    model.annual_cost = annual_cost(
-        grid_workers=len(model.grid_workers), volunteers=len(model.volunteer_police), officers=len(model.police),
-        trust_rooms=int(model.trust_room.sum()), supermarket=p["petition.supermarket"], population_share=share,
+    in_village = village_office[geo.grid_village] / grids_in_village[geo.grid_village]
+    from_station = (
+        p["police.officers_per_town"] / grids_in_town[geo.grid_town] * np.exp(-geo.travel_hours)
+    )
+    trust_room = plan.trust_room[np.unique(full.grid_village[keep])]
+    cost = annual_cost(
+        grid_workers=len(grid_workers),
+        volunteers=len(volunteers),
+        officers=len(police),
+        trust_rooms=int(trust_room.sum()),
+        supermarket=p["petition.supermarket"],
+        population_share=geo.grid_population.sum() / full.grid_population.sum(),
         costs={k.split(".")[1]: v for k, v in p.items() if k.startswith("costs.")},
-    )  # fmt: skip
+    )
+    return Staff(
+        plan=plan,
+        workers_per_grid=workers,
+        worker_grid=worker_grid,
+        worker_diverted_until=np.full(len(worker_grid), -1.0),
+        grid_workers=grid_workers,
+        volunteers=volunteers,
+        volunteer_grid=volunteer_grid,
+        volunteer_diverted_until=np.full(len(volunteers), -1.0),
+        volunteer_police=AgentSet(volunteers, random=model.random),
+        patrol_routes=PatrolRoutes.within(model.adjacency, grid_area),
+        police=police,
+        village_office=village_office,
+        officer_presence=in_village + from_station,
+        trust_room=trust_room,
+        annual_cost=cost,
+    )
 
 
-def centre_hours(model: Model) -> np.ndarray:
+def _yi_police(
+    model: ModelState, full: Geography, keep: np.ndarray, plan: StaffingPlan
+) -> tuple[list[VolunteerPolice], np.ndarray, np.ndarray]:
+    """The Yi Police of the simulated towns, in teams each patrolling an area: the volunteers
+    (by index), their home grids, and each grid's area (named by its first grid; -1: none)."""
+    p, geo = model.p, model.geography
+    sub_index = np.full(full.n_grids, -1)
+    sub_index[keep] = np.arange(geo.n_grids)
+    all_teams = yi_police_teams(
+        full,
+        plan.volunteer_police,
+        team_size=p["volunteer_police.team_size"],
+        areas_per_town=p["volunteer_police.areas_per_town"],
+        rng=model.streams.staff,
+    )
+    teams = [t for t in all_teams if full.town_names[t.town] in geo.town_names]
+    grid_area = np.full(geo.n_grids, -1)
+    volunteers: list[VolunteerPolice] = []
+    homes: list[int] = []
+    for number, team in enumerate(teams):
+        area = sub_index[team.area]
+        grid_area[area] = area[0]
+        for h in sub_index[team.homes]:
+            cell = model.space[int(h)]
+            volunteers.append(
+                VolunteerPolice(model, cell=cell, team=number, area=area, index=len(volunteers))
+            )
+            homes.append(int(h))
+    return volunteers, np.array(homes, dtype=np.int64), grid_area
+
+
+def _police(
+    model: ModelState, full: Geography, keep: np.ndarray, plan: StaffingPlan
+) -> tuple[AgentSet, np.ndarray]:
+    """Community police: ``police.officers_per_town`` at each town's station (its most
+    populous grid, as in the map's travel times, :mod:`sim.model.geography`), and one in
+    each village with a village office; and the offices."""
+    p, geo = model.p, model.geography
+    station = [
+        np.flatnonzero(geo.grid_town == t)[np.argmax(geo.grid_population[geo.grid_town == t])]
+        for t in range(geo.n_towns)
+    ]
+    officers = [
+        PoliceOfficer(model, cell=model.space[station[t]], town=t)
+        for t in range(geo.n_towns)
+        for _ in range(p["police.officers_per_town"])
+    ]
+    village_office = plan.village_office[np.unique(full.grid_village[keep])]
+    for v in np.flatnonzero(village_office):
+        grids = np.flatnonzero(geo.grid_village == v)
+        top = grids[np.argmax(geo.grid_population[grids])]
+        town = int(geo.village_town[v])
+        officers.append(PoliceOfficer(model, cell=model.space[top], town=town, village=int(v)))
+    return AgentSet(officers, random=model.random), village_office
+
+
+def centre_hours(model: ModelState) -> np.ndarray:
     """Mediation hours a day of each simulated town's comprehensive-governance centre."""
     p, geo = model.p, model.geography
     hours = np.full(geo.n_towns, p["mediation.town_centre_hours_per_day"], dtype=float)
@@ -264,35 +291,58 @@ def centre_hours(model: Model) -> np.ndarray:
     return hours
 
 
-def build_institutions(model: Model) -> None:
-    p, geo = model.p, model.geography
-    joint = p["mediation.three_tuning"] == "joint"
+def build_institutions(model: ModelState) -> Institutions:
+    """The mediation ladder for the model's staff (``model.staff``), and the rates of arrival."""
+    p, geo, staff = model.p, model.geography, model.staff
+    joint_bonus = p["mediation.joint_bonus"] * (p["mediation.three_tuning"] == "joint")
     scale = p["population.scale"]
-    officers_in_town = np.bincount([o.town for o in model.police], minlength=geo.n_towns)
-    model.ladder = [
-        grid_rung(n_grids=geo.n_grids, skill=p["grid_workers.skill"], base=p["mediation.base_grid"],
-                  bonus=np.zeros(geo.n_grids)),
-        village_rung(grid_village=geo.grid_village, n_villages=geo.n_villages,
-                     sessions_per_day=p["mediation.village_sessions_per_day"], scale=scale,
-                     skill=p["mediation.village_skill"], base=p["mediation.base_village"],
-                     trust_room=model.trust_room, trust_room_bonus=p["mediation.trust_room_bonus"],
-                     joint_bonus=p["mediation.joint_bonus"] * joint),
-        town_rung(grid_town=geo.grid_town, scale=scale,
-                  hours_per_day=officers_in_town * p["police.hours_per_day"] + centre_hours(model),
-                  skill=p["mediation.town_skill"], base=p["mediation.base_town"],
-                  session_hours=p["police.session_hours"], travel_hours=geo.travel_hours,
-                  village_office=model.village_office[geo.grid_village],
-                  joint_bonus=p["mediation.joint_bonus"] * joint),
-        petition_rung(n_grids=geo.n_grids, scale=scale,
-                      sessions_per_day=p["petition.counters"] * p["petition.sessions_per_counter"],
-                      skill=p["petition.skill"], base=p["mediation.base_petition"],
-                      supermarket=p["petition.supermarket"],
-                      supermarket_bonus=p["petition.supermarket_bonus"]),
-    ]  # fmt: skip
-    model.difficulty = type_difficulty(p["disputes.land_difficulty"], p["claims.difficulty"])
-    model.coef = {k: p[f"mediation.{k}_effect"] for k in ("skill", "trust", "intensity", "wait")}
-    # Disputes per simulated resident per day, times the grid's risk.
-    model.arrival_rate = (
-        p["disputes.rate_per_1k"] / 1000 / 365 * model.residents_per_grid * model.grid_risk
+    officers_in_town = np.bincount([o.town for o in staff.police], minlength=geo.n_towns)
+    ladder = [
+        grid_rung(
+            n_grids=geo.n_grids,
+            skill=p["grid_workers.skill"],
+            base=p["mediation.base_grid"],
+            bonus=np.zeros(geo.n_grids),
+        ),
+        village_rung(
+            grid_village=geo.grid_village,
+            n_villages=geo.n_villages,
+            sessions_per_day=p["mediation.village_sessions_per_day"],
+            scale=scale,
+            skill=p["mediation.village_skill"],
+            base=p["mediation.base_village"],
+            trust_room=staff.trust_room,
+            trust_room_bonus=p["mediation.trust_room_bonus"],
+            joint_bonus=joint_bonus,
+        ),
+        town_rung(
+            grid_town=geo.grid_town,
+            scale=scale,
+            hours_per_day=officers_in_town * p["police.hours_per_day"] + centre_hours(model),
+            skill=p["mediation.town_skill"],
+            base=p["mediation.base_town"],
+            session_hours=p["police.session_hours"],
+            travel_hours=geo.travel_hours,
+            village_office=staff.village_office[geo.grid_village],
+            joint_bonus=joint_bonus,
+        ),
+        petition_rung(
+            n_grids=geo.n_grids,
+            scale=scale,
+            sessions_per_day=p["petition.counters"] * p["petition.sessions_per_counter"],
+            skill=p["petition.skill"],
+            base=p["mediation.base_petition"],
+            supermarket=p["petition.supermarket"],
+            supermarket_bonus=p["petition.supermarket_bonus"],
+        ),
+    ]
+    return Institutions(
+        ladder=ladder,
+        difficulty=type_difficulty(p["disputes.land_difficulty"], p["claims.difficulty"]),
+        coef={k: p[f"mediation.{k}_effect"] for k in ("skill", "trust", "intensity", "wait")},
+        # Disputes per simulated resident per day, times the grid's risk.
+        arrival_rate=(
+            p["disputes.rate_per_1k"] / 1000 / 365 * model.residents_per_grid * model.grid_risk
+        ),
+        claim_rate=p["claims.rate_per_10k"] / 10_000 / 365 * model.residents_per_grid,
     )
-    model.claim_rate = p["claims.rate_per_10k"] / 10_000 / 365 * model.residents_per_grid

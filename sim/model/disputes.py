@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import ClassVar
+from typing import overload
 
 import numpy as np
 
@@ -37,6 +37,8 @@ class State(IntEnum):
     PASSED_UP = 5  # went beyond the district (L5)
     LAPSED = 6  # dormant long enough to be over for good
 
+
+type Values = np.ndarray | float  # a rule's argument: per dispute, or one party's
 
 OPEN_STATES = (State.LATENT, State.QUEUED)
 IS_OPEN = np.isin(np.arange(len(State)), OPEN_STATES)  # IS_OPEN[state]: faster than np.isin
@@ -91,7 +93,6 @@ GROUP_TYPES = np.array(
     [TYPE_INDEX["land"], TYPE_INDEX["business"]]
 )  # land acquisition, wage arrears
 FAMILY = TYPE_INDEX["family"]
-LAND = TYPE_INDEX["land"]
 
 
 def type_difficulty(land_difficulty: float, claim_difficulty: float = 0.0) -> np.ndarray:
@@ -100,41 +101,71 @@ def type_difficulty(land_difficulty: float, claim_difficulty: float = 0.0) -> np
     return own + claim_difficulty * IS_CLAIM_TYPE
 
 
-class DisputeBook:
-    """Every dispute of a run as columns of numpy arrays; row ``i`` is dispute ``i``."""
+class Column:
+    """A column of the :class:`DisputeBook`, declared in its class body: the dtype and the
+    value a row holds until it is set. ``book.<name>`` is the whole array (its capacity);
+    ``book.view(name)`` the filled part."""
 
-    COLUMNS: ClassVar[dict[str, tuple[type, float]]] = {
-        "kind": (np.int8, 0),
-        "grid": (np.int32, 0),
-        "party_a": (np.int64, -1),
-        "party_b": (np.int64, -1),  # -1 for a group dispute
-        "n_parties": (np.int32, 2),
-        "is_group": (np.bool_, False),
-        "intensity": (np.float64, 0.0),
-        "level": (np.int8, Level.LATENT),
-        "max_level": (np.int8, Level.LATENT),
-        "state": (np.int8, State.LATENT),
-        "arrived": (np.float64, np.nan),  # time of arising (day + fraction)
-        "detected": (np.float64, np.nan),  # time of detection
-        "closed": (np.float64, np.nan),  # time of the end state
-        "ready": (np.float64, np.nan),  # first day a session at the current level can be held
-        "sessions": (np.int16, 0),  # mediation sessions held
-        "petition_sessions": (np.int16, 0),  # L4 sessions held
-        "satisfied": (np.bool_, False),
-        "origin": (np.int8, 0),  # Origin: a dispute between residents, or a direct claim
-        "mediated": (np.float64, np.nan),  # time of the first mediation session
-        "reached_town": (np.float64, np.nan),  # time it first reached L3
-        "reached_district": (np.float64, np.nan),  # time it first reached L4 (a petition)
-        "found_by_staff": (np.bool_, False),  # detected by a grid worker or a patrol (not reported)
-    }
+    def __init__(self, dtype: type[np.generic], fill: float) -> None:
+        self.dtype, self.fill, self.name = dtype, fill, ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, book: None, owner: type) -> Column: ...
+    @overload
+    def __get__(self, book: DisputeBook, owner: type) -> np.ndarray: ...
+    def __get__(self, book: DisputeBook | None, owner: type) -> Column | np.ndarray:
+        return self if book is None else book._columns[self.name]
+
+    def __set__(self, book: DisputeBook, values: np.ndarray) -> None:
+        raise AttributeError(f"set rows of the column, not the column: book.{self.name}[ids] = ...")
+
+    def empty(self, capacity: int) -> np.ndarray:
+        return np.full(capacity, self.fill, dtype=self.dtype)
+
+
+class DisputeBook:
+    """Every dispute of a run as columns of numpy arrays; row ``i`` is dispute ``i``.
+
+    The columns are declared here, each with its dtype and fill value (:class:`Column`).
+    """
+
+    kind = Column(np.int8, 0)  # index into DISPUTE_TYPES
+    grid = Column(np.int32, 0)
+    party_a = Column(np.int64, -1)  # a resident (index into the model's Population)
+    party_b = Column(np.int64, -1)  # -1 for a group dispute or a claim
+    n_parties = Column(np.int32, 2)
+    is_group = Column(np.bool_, False)
+    intensity = Column(np.float64, 0.0)
+    level = Column(np.int8, Level.LATENT)
+    max_level = Column(np.int8, Level.LATENT)
+    state = Column(np.int8, State.LATENT)
+    arrived = Column(np.float64, np.nan)  # time of arising (day + fraction)
+    detected = Column(np.float64, np.nan)  # time of detection
+    closed = Column(np.float64, np.nan)  # time of the end state
+    ready = Column(np.float64, np.nan)  # first day a session at the current level can be held
+    sessions = Column(np.int16, 0)  # mediation sessions held
+    petition_sessions = Column(np.int16, 0)  # L4 sessions held
+    satisfied = Column(np.bool_, False)
+    origin = Column(np.int8, Origin.DISPUTE)  # a dispute between residents, or a direct claim
+    mediated = Column(np.float64, np.nan)  # time of the first mediation session
+    reached_town = Column(np.float64, np.nan)  # time it first reached L3
+    reached_district = Column(np.float64, np.nan)  # time it first reached L4 (a petition)
+    found_by_staff = Column(np.bool_, False)  # detected by a grid worker or a patrol (not reported)
+
+    @classmethod
+    def columns(cls) -> dict[str, Column]:
+        """The declared columns, in their order."""
+        return {name: c for name, c in vars(cls).items() if isinstance(c, Column)}
 
     def __init__(self, capacity: int = 1024) -> None:
         self.size = 0
         self._capacity = capacity
+        self._columns = {name: c.empty(capacity) for name, c in self.columns().items()}
         self._live = np.zeros(0, dtype=np.int64)  # ids that were live when last looked at
         self._live_upto = 0  # ids from here on have not been looked at yet
-        for name, (dtype, fill) in self.COLUMNS.items():
-            setattr(self, name, np.full(capacity, fill, dtype=dtype))
 
     def __len__(self) -> int:
         return self.size
@@ -145,21 +176,20 @@ class DisputeBook:
             self._grow(max(2 * self._capacity, self.size + n))
         ids = np.arange(self.size, self.size + n)
         for name, values in columns.items():
-            getattr(self, name)[ids] = values
+            self._columns[name][ids] = values
         self.size += n
         return ids
 
     def _grow(self, capacity: int) -> None:
-        for name, (dtype, fill) in self.COLUMNS.items():
-            old = getattr(self, name)
-            new = np.full(capacity, fill, dtype=dtype)
-            new[: self.size] = old[: self.size]
-            setattr(self, name, new)
+        for name, column in self.columns().items():
+            new = column.empty(capacity)
+            new[: self.size] = self._columns[name][: self.size]
+            self._columns[name] = new
         self._capacity = capacity
 
     def view(self, name: str) -> np.ndarray:
         """The filled part of a column."""
-        return getattr(self, name)[: self.size]
+        return self._columns[name][: self.size]
 
     def live(self) -> np.ndarray:
         """Ids of the disputes not over yet (latent, queued or dormant), in ascending order.
@@ -197,7 +227,11 @@ def beta_mean_sd(mean: float, sd: float) -> tuple[float, float]:
     return mean * common, (1 - mean) * common
 
 
-def logistic(x: np.ndarray) -> np.ndarray:
+@overload
+def logistic(x: np.ndarray) -> np.ndarray: ...
+@overload
+def logistic(x: float) -> float: ...
+def logistic(x: Values) -> Values:
     return 1.0 / (1.0 + np.exp(-x))
 
 
@@ -213,9 +247,14 @@ def arrest_probability(
 
 
 def act_out_chance(
-    *, intensity: np.ndarray, trust: np.ndarray, risk_aversion: np.ndarray,
-    arrest_prob: np.ndarray, threshold: float, spread: float,
-) -> np.ndarray:  # fmt: skip
+    *,
+    intensity: Values,
+    trust: Values,
+    risk_aversion: Values,
+    arrest_prob: Values,
+    threshold: float,
+    spread: float,
+) -> Values:
     """Daily chance a party acts out: Epstein's civil-violence rule, smoothed and bounded.
 
     Epstein acts when ``intensity * (1 - trust) - R * P > T``. Here the
@@ -225,7 +264,7 @@ def act_out_chance(
     rarer, in proportion to the party's risk aversion, but never impossible.
     """
     net = intensity * (1.0 - trust) - threshold
-    urge = (net > 0).astype(float) if spread <= 0 else logistic(net / spread)
+    urge = np.where(net > 0, 1.0, 0.0) if spread <= 0 else logistic(net / spread)
     return urge * (1.0 - risk_aversion * arrest_prob)
 
 
@@ -265,10 +304,18 @@ def satisfaction_probability(
 
 
 def draw_disputes(
-    counts: np.ndarray, *, rng: np.random.Generator, grid_start: np.ndarray,
-    household: np.ndarray, residents_per_grid: np.ndarray, group_share: float,
-    group_size_mean: float, initial_intensity: float, today: int, kind: int | None = None,
-) -> dict[str, np.ndarray]:  # fmt: skip
+    counts: np.ndarray,
+    *,
+    rng: np.random.Generator,
+    grid_start: np.ndarray,
+    household: np.ndarray,
+    residents_per_grid: np.ndarray,
+    group_share: float,
+    group_size_mean: float,
+    initial_intensity: float,
+    today: int,
+    kind: int | None = None,
+) -> dict[str, np.ndarray]:
     """New disputes, ``counts[g]`` in grid g: the columns of :meth:`DisputeBook.add`.
 
     Types follow the yearbook shares (group disputes are land acquisition or
@@ -290,9 +337,11 @@ def draw_disputes(
     other = start + (rng.random(n) * size).astype(np.int64)
     last = len(household) - 1
     housemate = np.where(
-        (party_a + 1 < start + size) & (household[np.minimum(party_a + 1, last)] == household[party_a]),
-        party_a + 1, party_a - 1,
-    )  # fmt: skip
+        (party_a + 1 < start + size)
+        & (household[np.minimum(party_a + 1, last)] == household[party_a]),
+        party_a + 1,
+        party_a - 1,
+    )
     same_home = (
         (kinds == FAMILY)
         & (housemate >= start)
@@ -305,7 +354,12 @@ def draw_disputes(
     n_parties[~is_group & (party_b < 0)] = 1
     a, b = beta_mean_sd(initial_intensity, 0.12)
     return {
-        "kind": kinds, "grid": grids, "party_a": party_a, "party_b": party_b,
-        "n_parties": n_parties, "is_group": is_group, "intensity": rng.beta(a, b, n),
+        "kind": kinds,
+        "grid": grids,
+        "party_a": party_a,
+        "party_b": party_b,
+        "n_parties": n_parties,
+        "is_group": is_group,
+        "intensity": rng.beta(a, b, n),
         "arrived": today + rng.random(n),
-    }  # fmt: skip
+    }

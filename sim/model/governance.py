@@ -17,25 +17,34 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import mesa
 import numpy as np
+from mesa import DataCollector
+from mesa.agentset import AgentSet
+from mesa.discrete_space import Network
+from scipy import sparse
 
 from sim.model import metrics
-from sim.model.agents import Resident
+from sim.model.agents import Population, Resident, build_population
 from sim.model.construction import (
     build_institutions,
-    build_population,
     build_staff,
     check_against_map,
+    grid_risk,
+    make_residents,
+    residents_per_grid,
 )
 from sim.model.disputes import DisputeBook
-from sim.model.geography import simulated_map
+from sim.model.geography import Geography, simulated_map
 from sim.model.parameters import ParameterError, resolve
 from sim.model.phases import PHASES
 from sim.model.space import adjacency_matrix
+from sim.model.staffing import StaffingPlan
+from sim.model.state import Day, Institutions, Staff
 from sim.model.streams import Streams
+from sim.model.tally import Period, Tally
 from sim.model.timeline import FIXED_SECTIONS, Timeline, TimelinePlayer
 
 
@@ -54,7 +63,53 @@ class GovernanceModel(mesa.Model):
         series: collect the daily time series (``model.datacollector``); ``False`` for
             evaluations that need only the measured period's and each year's metrics
             (``model.current``, ``metrics.yearly``), which are the same either way.
+
+    Everything the model holds is declared below (besides what Mesa's ``Model`` holds:
+    ``agents``, ``time``, ``steps``, ``random``); the phases see it as
+    :class:`sim.model.state.ModelState`.
     """
+
+    # Settings, randomness and the clock
+    p: dict[str, Any]  # the resolved parameters in force (an intervention changes them)
+    seed: int
+    streams: Streams  # one random stream per mechanism
+    today: int  # day index of the step in progress (0-based, warm-up included)
+    warmup: int  # days run before anything is counted
+    # The map
+    district: Geography  # the whole map
+    keep: np.ndarray  # which of its grids are simulated
+    geography: Geography  # the simulated part
+    space: Network  # Mesa's network of grid cells
+    adjacency: sparse.csr_array  # its adjacency, what the spatial processes read
+    # Residents (state in numpy arrays, indexed by resident)
+    full_grid_risk: np.ndarray  # each grid's dispute risk, over the whole map
+    grid_risk: np.ndarray  # the same, of the simulated grids
+    residents_per_grid: np.ndarray  # simulated residents of each grid
+    households: np.ndarray  # households of each grid (at full scale)
+    population: Population
+    residents: list[Resident]  # the Resident agents, by index into ``population``
+    # Staff and institutions (rebuilt by an intervention)
+    staff: Staff
+    institutions: Institutions
+    # Per-grid state of the day, indexed by grid
+    visits: np.ndarray  # household visits made today
+    patrol_hours: np.ndarray  # Yi Police patrol hours today
+    guardians: np.ndarray  # police and patrols near, who deter acting out
+    mediation_debt: np.ndarray  # grid workers' mediation time still to make up, in visits
+    workers_available: np.ndarray  # grid workers not on emergency duty today
+    damage_surge: np.ndarray  # extra damage disputes a day (set by a rainstorm event)
+    tension: np.ndarray  # raised by incidents in the grid and adjacent grids, fades
+    # Disputes, the day's hand-offs and the outcomes
+    book: DisputeBook  # every dispute and claim of the run
+    day: Day  # what today's phases hand each other (fresh each day)
+    tally: Tally  # counters the metrics need beyond the book
+    measured: Period  # the measured period: from the end of the warm-up
+    year: Period  # the year in progress
+    years: list[dict[str, float]]  # metrics of each completed year
+    series: bool  # collect the daily time series
+    datacollector: DataCollector  # the daily time series (with ``series``)
+    timeline: TimelinePlayer
+    _current: tuple[int, dict[str, float]]  # (steps when computed, metrics)
 
     def __init__(
         self,
@@ -67,37 +122,48 @@ class GovernanceModel(mesa.Model):
     ) -> None:
         p = resolve(params)
         check_against_map(p, timeline)
-        seed = int(np.random.SeedSequence().entropy % 2**63) if rng is None else int(rng)
+        seed = int(cast(int, np.random.SeedSequence().entropy) % 2**63) if rng is None else int(rng)
         super().__init__(rng=seed)
         self.p, self.seed, self.streams = p, seed, Streams.from_seed(seed)
-        self.today = 0  # day index of the step in progress (0-based, warm-up included)
-        self.warmup = p["run.warmup_days"]  # days run before anything is counted
+        self.today = 0
+        self.warmup = p["run.warmup_days"]
 
         full, geo = simulated_map(p["map.file"], p["map.towns"])
-        self.geography = geo
-        keep = np.array([full.grid_ids.index(g) for g in geo.grid_ids])
+        self.district, self.geography = full, geo
+        self.keep = np.array([full.grid_ids.index(g) for g in geo.grid_ids])
         self.space = geo.network(random=self.random)
-        self.adjacency = adjacency_matrix(self.space)  # what the spatial processes read
-        self.district, self.keep = full, keep  # the whole map, and which of its grids are simulated
+        self.adjacency = adjacency_matrix(self.space)
 
-        build_population(self, full, keep, take_over=residents)
-        build_staff(self, full, keep)
-        build_institutions(self)
+        self.full_grid_risk = grid_risk(full, sd=p["map.risk_sd"], rng=self.streams.map)
+        self.grid_risk = self.full_grid_risk[self.keep]
+        self.residents_per_grid = residents_per_grid(geo, p["population.scale"])
+        self.households = np.maximum(geo.grid_population / p["population.household_size"], 1.0)
+        self.population = build_population(
+            residents_per_grid=self.residents_per_grid,
+            household_size=p["population.household_size"],
+            trust_mean=p["population.trust_mean"],
+            trust_sd=p["population.trust_sd"],
+            risk_aversion_mean=p["population.risk_aversion_mean"],
+            rng=self.streams.population,
+        )
+        self.residents = make_residents(self, len(self.population), take_over=residents)
+
+        self.staff = build_staff(self, full, self.keep)
+        self.institutions = build_institutions(self)
         n = geo.n_grids
-        self.visits, self.patrol_hours, self.mediation_debt = np.zeros(n), np.zeros(n), np.zeros(n)
-        self.workers_available = np.zeros(n)
-        self.damage_surge = np.zeros(n)  # extra damage disputes per day (rainstorm)
-        self.tension = np.zeros(n)  # raised by incidents in the grid and adjacent grids
-        self._trust_delta: list[tuple[np.ndarray, np.ndarray]] = []
-        self._failed: list[int] = []
-        self._impatient: np.ndarray = np.zeros(0, dtype=np.int64)
+        self.visits, self.patrol_hours = np.zeros(n), np.zeros(n)
+        self.guardians = self.staff.officer_presence.copy()  # as on a day without patrols
+        self.mediation_debt, self.workers_available = np.zeros(n), np.zeros(n)
+        self.damage_surge, self.tension = np.zeros(n), np.zeros(n)
+
         self.book = DisputeBook()
-        self.tally = metrics.Tally.empty(geo.n_grids)
-        self.measured = self.year = metrics.Period(float(self.warmup), self.tally.copy())
-        self.years: list[dict[str, float]] = []  # metrics of each completed year
+        self.day = Day()
+        self.tally = Tally.empty(n)
+        self.measured = self.year = Period(float(self.warmup), self.tally.copy())
+        self.years = []
         self.series = series
-        self._current: tuple[int, dict[str, float]] = (-1, {})  # (steps when computed, metrics)
-        self.datacollector = mesa.DataCollector(
+        self._current = (-1, {})
+        self.datacollector = DataCollector(
             model_reporters={name: partial(metrics.read, name) for name in metrics.SERIES}
         )
         self.timeline = TimelinePlayer(self, timeline or Timeline())
@@ -111,6 +177,39 @@ class GovernanceModel(mesa.Model):
             self._current = (self.steps, metrics.measure(self))
         return self._current[1]
 
+    # ------------------------------------------- staff, as the other layers read them
+    @property
+    def plan(self) -> StaffingPlan:
+        return self.staff.plan
+
+    @property
+    def grid_workers(self) -> AgentSet:
+        return self.staff.grid_workers
+
+    @property
+    def volunteer_police(self) -> AgentSet:
+        return self.staff.volunteer_police
+
+    @property
+    def police(self) -> AgentSet:
+        return self.staff.police
+
+    @property
+    def workers_per_grid(self) -> np.ndarray:
+        return self.staff.workers_per_grid
+
+    @property
+    def trust_room(self) -> np.ndarray:
+        return self.staff.trust_room
+
+    @property
+    def village_office(self) -> np.ndarray:
+        return self.staff.village_office
+
+    @property
+    def annual_cost(self) -> float:
+        return self.staff.annual_cost
+
     # ----------------------------------------------------------------- timeline
     def intervene(self, settings: Mapping[str, Any]) -> None:
         """Change policy settings from now on: staff and institutions are rebuilt.
@@ -123,16 +222,17 @@ class GovernanceModel(mesa.Model):
                 raise ParameterError(f"{key}: cannot change during a run")
         self.p = resolve(self.p | dict(settings))
         check_against_map(self.p)
-        for agent in [*self.grid_workers, *self.volunteer_police, *self.police]:
+        for agent in [*self.staff.grid_workers, *self.staff.volunteer_police, *self.staff.police]:
             agent.remove()
-        build_staff(self, self.district, self.keep)
-        build_institutions(self)
+        self.staff = build_staff(self, self.district, self.keep)
+        self.institutions = build_institutions(self)
         for event in self.timeline.active:
             self.timeline.divert(event)
 
     # ----------------------------------------------------------------- the day
     def step(self) -> None:
-        """One day: the phases in their documented order."""
+        """One day: the phases in their documented order, handing each other ``self.day``."""
         self.today = self.steps - 1
+        self.day = Day()
         for phase in PHASES:
             phase(self)

@@ -10,7 +10,7 @@ multiplied by ``population.scale`` so queues behave the same at any scale.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -51,7 +51,7 @@ class Rung:
     skill: float
     base: float
     bonus_of_grid: np.ndarray  # logit bonus that applies in each grid (trust room, joint, one-stop)
-    cost_of_grid: np.ndarray = field(default=None)  # capacity used per session; None: one session
+    cost_of_grid: np.ndarray | None = None  # capacity used per session; None: one session
     claim_cost: float = 1.0  # capacity a direct claim's session uses (claimants come to the centre)
 
     def serve(self, ids: np.ndarray, grids: np.ndarray, *, claim: np.ndarray) -> np.ndarray:
@@ -70,9 +70,17 @@ def grid_rung(*, n_grids: int, skill: float, base: float, bonus: np.ndarray) -> 
 
 
 def village_rung(
-    *, grid_village: np.ndarray, n_villages: int, sessions_per_day: float, scale: float,
-    skill: float, base: float, trust_room: np.ndarray, trust_room_bonus: float, joint_bonus: float,
-) -> Rung:  # fmt: skip
+    *,
+    grid_village: np.ndarray,
+    n_villages: int,
+    sessions_per_day: float,
+    scale: float,
+    skill: float,
+    base: float,
+    trust_room: np.ndarray,
+    trust_room_bonus: float,
+    joint_bonus: float,
+) -> Rung:
     """L2: the village people's mediation committee, stronger with a trust room."""
     pool = CapacityPool(np.full(n_villages, sessions_per_day * scale))
     bonus = trust_room[grid_village] * trust_room_bonus + joint_bonus
@@ -80,9 +88,17 @@ def village_rung(
 
 
 def town_rung(
-    *, grid_town: np.ndarray, hours_per_day: np.ndarray, scale: float, skill: float, base: float,
-    session_hours: float, travel_hours: np.ndarray, village_office: np.ndarray, joint_bonus: float,
-) -> Rung:  # fmt: skip
+    *,
+    grid_town: np.ndarray,
+    hours_per_day: np.ndarray,
+    scale: float,
+    skill: float,
+    base: float,
+    session_hours: float,
+    travel_hours: np.ndarray,
+    village_office: np.ndarray,
+    joint_bonus: float,
+) -> Rung:
     """L3: police mediation and the town centre; police travel (road, ferry) costs hours.
 
     With one village one police, the village officer is already there: no travel.
@@ -94,9 +110,15 @@ def town_rung(
 
 
 def petition_rung(
-    *, n_grids: int, sessions_per_day: float, scale: float, skill: float, base: float,
-    supermarket: bool, supermarket_bonus: float,
-) -> Rung:  # fmt: skip
+    *,
+    n_grids: int,
+    sessions_per_day: float,
+    scale: float,
+    skill: float,
+    base: float,
+    supermarket: bool,
+    supermarket_bonus: float,
+) -> Rung:
     """L4: the district petition supermarket (one-stop) or, without it, the ordinary office."""
     pool = CapacityPool(np.array([sessions_per_day * scale]))
     bonus = np.full(n_grids, supermarket_bonus if supermarket else 0.0)

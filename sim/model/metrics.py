@@ -11,20 +11,17 @@ they do not depend on ``population.scale`` or on the length of the run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-from mesa import Model
 
 from sim.model.disputes import (
     DISPUTE_TYPES,
-    IS_CLAIM_TYPE,
     IS_OPEN,
-    TYPE_INDEX,
     Level,
     Origin,
     State,
 )
+from sim.model.state import ModelState
+from sim.model.tally import Period, Tally, share
 
 METRICS: dict[str, str] = {
     "disputes_per_1k": "disputes arising per 1,000 residents per year",
@@ -58,88 +55,7 @@ SHARES = frozenset(
 SERIES = ("day", "open_disputes", *METRICS)  # columns of the daily time series
 
 
-@dataclass
-class Tally:
-    """Counters the metrics need beyond the dispute book."""
-
-    sessions: int
-    agreements: int
-    petition_first_sessions: int
-    petition_first_agreements: int
-    worker_busy_visits: float
-    worker_capacity_visits: float
-    cost_days: float  # the yearly cost of the policy in force, summed over the days run
-    incidents_by_grid: np.ndarray
-    sessions_by_type: np.ndarray  # indexed by dispute type (sim.model.disputes.DISPUTE_TYPES)
-    agreements_by_type: np.ndarray
-
-    def copy(self) -> Tally:
-        return Tally(
-            **{k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()}
-        )
-
-    def minus(self, earlier: Tally) -> Tally:
-        """What was counted since ``earlier`` (a copy taken then)."""
-        return Tally(**{k: v - vars(earlier)[k] for k, v in vars(self).items()})
-
-    @classmethod
-    def empty(cls, n_grids: int) -> Tally:
-        n_types = len(DISPUTE_TYPES)
-        zeros = np.zeros(n_grids, dtype=np.int64)
-        return cls(
-            0,
-            0,
-            0,
-            0,
-            0.0,
-            0.0,
-            0.0,
-            zeros,
-            np.zeros(n_types, np.int64),
-            np.zeros(n_types, np.int64),
-        )
-
-    def failure_rate_by_type(self) -> dict[str, float]:
-        """Share of sessions that failed, by dispute type."""
-        return {
-            t.name: _share(s - a, s)
-            for t, s, a in zip(
-                DISPUTE_TYPES, self.sessions_by_type, self.agreements_by_type, strict=True
-            )
-        }
-
-    def land_failure_ratio(self) -> float:
-        """Failure rate of land (and housing) sessions over that of every other type."""
-        land = TYPE_INDEX["land"]
-        failures = self.sessions_by_type - self.agreements_by_type
-        others = (np.arange(len(failures)) != land) & ~IS_CLAIM_TYPE
-        rate_land = _share(failures[land], self.sessions_by_type[land])
-        rate_others = _share(failures[others].sum(), self.sessions_by_type[others].sum())
-        return _share(rate_land, rate_others) if np.isfinite(rate_land) else float("nan")
-
-    def record_sessions(
-        self, *, kinds: np.ndarray, agreed: np.ndarray, claim: np.ndarray,
-        first_petition: np.ndarray | None = None,
-    ) -> None:  # fmt: skip
-        """Count sessions and agreements by type; ``sessions`` and ``agreements`` count those
-        of disputes between residents (people's mediation), ``first_petition`` marks first L4
-        sessions of any case."""
-        self.sessions += int((~claim).sum())
-        self.agreements += int((agreed & ~claim).sum())
-        self.sessions_by_type += np.bincount(kinds, minlength=len(self.sessions_by_type))
-        self.agreements_by_type += np.bincount(
-            kinds[agreed], minlength=len(self.agreements_by_type)
-        )
-        if first_petition is not None:
-            self.petition_first_sessions += int(first_petition.sum())
-            self.petition_first_agreements += int((first_petition & agreed).sum())
-
-
-def _share(part: float, whole: float) -> float:
-    return float(part / whole) if whole else float("nan")
-
-
-def compute(model: Model, *, start: float, since: Tally | None = None) -> dict[str, float]:
+def compute(model: ModelState, *, start: float, since: Tally | None = None) -> dict[str, float]:
     """Every outcome metric over the days from ``start`` to the end of today, plus the day.
 
     Metrics count what happened in that window (flows): disputes that arose,
@@ -173,25 +89,23 @@ def compute(model: Model, *, start: float, since: Tally | None = None) -> dict[s
     lag = (book.view("detected") - book.view("arrived"))[detected]
     values = {
         "disputes_per_1k": arrived.sum() / residents * 1000 / years,
-        "detected_share": _share(n_detected, arrived.sum()),
-        "resolved_in_grid_share": _share((settled & (level == Level.GRID)).sum(), n_detected),
-        "resolved_in_village_share": _share((settled & (level <= Level.VILLAGE)).sum(), n_detected),
-        "resolved_in_town_share": _share((settled & (level <= Level.TOWN)).sum(), n_detected),
-        "escalation_rate": _share((within("reached_town") & dispute).sum(), n_detected),
-        "passed_up_share": _share(
-            (closed & dispute & (state == State.PASSED_UP)).sum(), n_detected
-        ),
+        "detected_share": share(n_detected, arrived.sum()),
+        "resolved_in_grid_share": share((settled & (level == Level.GRID)).sum(), n_detected),
+        "resolved_in_village_share": share((settled & (level <= Level.VILLAGE)).sum(), n_detected),
+        "resolved_in_town_share": share((settled & (level <= Level.TOWN)).sum(), n_detected),
+        "escalation_rate": share((within("reached_town") & dispute).sum(), n_detected),
+        "passed_up_share": share((closed & dispute & (state == State.PASSED_UP)).sum(), n_detected),
         "petitions_per_10k": petitions.sum() / residents * 10_000 / years,
-        "petition_one_time_resolution_rate": _share(
+        "petition_one_time_resolution_rate": share(
             tally.petition_first_agreements, tally.petition_first_sessions
         ),
-        "satisfaction_rate": _share(book.view("satisfied")[resolved].sum(), resolved.sum()),
-        "mediation_success_rate": _share(tally.agreements, tally.sessions),
+        "satisfaction_rate": share(book.view("satisfied")[resolved].sum(), resolved.sum()),
+        "mediation_success_rate": share(tally.agreements, tally.sessions),
         "incidents_per_100k": incidents.sum() / residents * 100_000 / years,
         "mean_days_to_resolution": float(took.mean()) if len(took) else float("nan"),
         "p90_days_to_resolution": float(np.percentile(took, 90)) if len(took) else float("nan"),
         "mean_days_to_detection": float(lag.mean()) if len(lag) else float("nan"),
-        "grid_worker_utilisation": _share(tally.worker_busy_visits, tally.worker_capacity_visits),
+        "grid_worker_utilisation": share(tally.worker_busy_visits, tally.worker_capacity_visits),
         "annual_cost_wan_yuan": tally.cost_days / days,
         "mediated_per_1k": (within("mediated") & dispute).sum() / residents * 1000 / years,
         "land_failure_ratio": tally.land_failure_ratio(),
@@ -199,14 +113,14 @@ def compute(model: Model, *, start: float, since: Tally | None = None) -> dict[s
     claims_found = found & claim
     values |= {
         "claims_per_10k": (arose & claim).sum() / residents * 10_000 / years,
-        "petition_claim_share": _share((petitions & claim).sum(), petitions.sum()),
-        "claims_resolved_in_town_share": _share(
+        "petition_claim_share": share((petitions & claim).sum(), petitions.sum()),
+        "claims_resolved_in_town_share": share(
             (resolved & claim & (level <= Level.TOWN)).sum(), claims_found.sum()
         ),
-        "claims_found_by_staff_share": _share(
+        "claims_found_by_staff_share": share(
             (claims_found & book.view("found_by_staff")).sum(), claims_found.sum()
         ),
-        "incidents_unmediated_share": _share(
+        "incidents_unmediated_share": share(
             (incidents & (book.view("sessions") == 0)).sum(), incidents.sum()
         ),
     }
@@ -216,20 +130,12 @@ def compute(model: Model, *, start: float, since: Tally | None = None) -> dict[s
     }
 
 
-@dataclass(frozen=True)
-class Period:
-    """A measured period: the time it starts and the tally at that time."""
-
-    start: float
-    tally: Tally
-
-
-def measure(model: Model) -> dict[str, float]:
+def measure(model: ModelState) -> dict[str, float]:
     """Every metric over the measured period, from the end of the warm-up to today."""
     return compute(model, start=model.measured.start, since=model.measured.tally)
 
 
-def record_day(model: Model) -> None:
+def record_day(model: ModelState) -> None:
     """After a day: nothing during the warm-up; then (with ``model.series``) the day's row of
     the time series and, each 365 days, a year's metrics (``model.years``)."""
     day = model.today + 1 - model.warmup  # measured days completed
@@ -244,7 +150,7 @@ def record_day(model: Model) -> None:
         model.year = Period(model.today + 1.0, model.tally.copy())
 
 
-def yearly(model: Model) -> list[dict[str, float]]:
+def yearly(model: ModelState) -> list[dict[str, float]]:
     """The metrics of each simulated year after the warm-up (the last one may be partial)."""
     years = list(model.years)
     if model.today + 1.0 > model.year.start:
@@ -252,19 +158,19 @@ def yearly(model: Model) -> list[dict[str, float]]:
     return years
 
 
-def read(name: str, model: Model) -> float:
+def read(name: str, model: ModelState) -> float:
     """A DataCollector reporter: the metric ``name`` as computed at this step's ``record``."""
     return model.current[name]
 
 
-def petitions_by_type(model: Model) -> np.ndarray:
+def petitions_by_type(model: ModelState) -> np.ndarray:
     """Cases of each type (``DISPUTE_TYPES``) that reached L4, a petition, in the measured period."""
     book = model.book
     petitioned = book.view("reached_district") >= model.measured.start
     return np.bincount(book.view("kind")[petitioned], minlength=len(DISPUTE_TYPES))
 
 
-def place_counts(model: Model) -> dict[str, np.ndarray]:
+def place_counts(model: ModelState) -> dict[str, np.ndarray]:
     """Per grid, what happened in the measured period (counts, for results by place).
 
     ``disputes`` (between residents, arisen), ``detected`` (of them),
@@ -291,7 +197,7 @@ def place_counts(model: Model) -> dict[str, np.ndarray]:
     }
 
 
-def grid_outcomes(model: Model) -> dict[str, np.ndarray]:
+def grid_outcomes(model: ModelState) -> dict[str, np.ndarray]:
     """Per-grid arrays for the map: open disputes, escalations, incidents, staff, mean trust."""
     book, geo, pop = model.book, model.geography, model.population
     n = geo.n_grids
@@ -304,9 +210,9 @@ def grid_outcomes(model: Model) -> dict[str, np.ndarray]:
         "open_disputes": np.bincount(grid[open_], minlength=n),
         "escalations": np.bincount(grid[escalated], minlength=n),
         "incidents": model.tally.incidents_by_grid - model.measured.tally.incidents_by_grid,
-        "grid_workers": model.workers_per_grid,
-        "volunteer_police": np.bincount(model.volunteer_grid, minlength=n),
-        "staff_per_1k": (model.workers_per_grid + model.officer_presence)
+        "grid_workers": model.staff.workers_per_grid,
+        "volunteer_police": np.bincount(model.staff.volunteer_grid, minlength=n),
+        "staff_per_1k": (model.staff.workers_per_grid + model.staff.officer_presence)
         / np.maximum(geo.grid_population, 1)
         * 1000,
         "trust": np.bincount(pop.grid, pop.trust, minlength=n) / residents,

@@ -3,16 +3,18 @@
     arrive_disputes -> patrol_and_visit -> drift -> detect -> mediate
       -> escalate -> act_out -> update_trust -> record
 
-Each phase is a function of the :class:`~sim.model.governance.GovernanceModel`
-(typed here as a Mesa ``Model`` so that this module does not import the one
-that runs it). Per-grid and per-dispute state lives in numpy arrays; only the
-parties to a dispute act, and staff work is computed per grid in ``patrol_and_visit``.
+Each phase is a function of the :class:`~sim.model.governance.GovernanceModel`, typed as
+:class:`~sim.model.state.ModelState` (so that this module does not import the one that
+runs it). Phases hand each other the day's record, ``model.day``: ``drift`` the impatient
+disputes and ``mediate`` the failed ones to ``escalate``, and the trust changes of
+``mediate`` and ``escalate`` to ``update_trust``. Per-grid and per-dispute state lives in
+numpy arrays; only the parties to a dispute act, and staff work is computed per grid in
+``patrol_and_visit``. How a dispute changes state is in :mod:`sim.model.transitions`.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from mesa import Model
 
 from sim.model import metrics
 from sim.model.agents import Response, patrol
@@ -26,32 +28,40 @@ from sim.model.disputes import (
     act_out_chance,
     arrest_probability,
     draw_disputes,
-    satisfaction_probability,
     success_probability,
 )
 from sim.model.institutions import triage
-from sim.model.space import mutual_aid, spread_tension
+from sim.model.space import mutual_aid
+from sim.model.state import ModelState
+from sim.model.transitions import change_trust, incident, move, resolve
 
 ACTIVE_HOURS = 12.0  # [assumption] hours a day in which a patrol deters
 TRUST_FADE_EVERY = 30  # days between fadings of trust (exact for any interval)
 MAX_PETITION_SESSIONS = 3  # [assumption] district sessions before a petitioner gives up
 
 
-def arrive_disputes(model: Model) -> None:
+def arrive_disputes(model: ModelState) -> None:
     """New disputes per grid (Poisson), their type, parties and intensity; dormant ones flare up.
 
     During a rainstorm extra damage disputes arrive (drawn from the events stream).
     """
-    p, book, rng = model.p, model.book, model.streams.arrivals
-    _new_disputes(model, rng.poisson(model.arrival_rate * (1.0 + model.tension)), rng=rng)
-    claims = model.streams.claims.poisson(model.claim_rate * (1.0 + model.tension))
+    p, book, rates, rng = model.p, model.book, model.institutions, model.streams.arrivals
+    _new_disputes(model, rng.poisson(rates.arrival_rate * (1.0 + model.tension)), rng=rng)
+    claims = model.streams.claims.poisson(rates.claim_rate * (1.0 + model.tension))
     if claims.any():
-        model.book.add(int(claims.sum()), **draw_claims(
-            claims, rng=model.streams.claims, grid_start=model.population.grid_start,
-            residents_per_grid=model.residents_per_grid, group_share=p["claims.group_share"],
-            group_size_mean=p["disputes.group_size_mean"],
-            initial_intensity=p["claims.initial_intensity"], today=model.today,
-        ))  # fmt: skip
+        book.add(
+            int(claims.sum()),
+            **draw_claims(
+                claims,
+                rng=model.streams.claims,
+                grid_start=model.population.grid_start,
+                residents_per_grid=model.residents_per_grid,
+                group_share=p["claims.group_share"],
+                group_size_mean=p["disputes.group_size_mean"],
+                initial_intensity=p["claims.initial_intensity"],
+                today=model.today,
+            ),
+        )
     if model.damage_surge.any():
         surge = model.streams.events.poisson(model.damage_surge)
         _new_disputes(model, surge, rng=model.streams.events, kind=TYPE_INDEX["damages"])
@@ -65,32 +75,38 @@ def arrive_disputes(model: Model) -> None:
 
 
 def _new_disputes(
-    model: Model, counts: np.ndarray, *, rng: np.random.Generator, kind: int | None = None
+    model: ModelState, counts: np.ndarray, *, rng: np.random.Generator, kind: int | None = None
 ) -> None:
     """Add ``counts[g]`` disputes in each grid g (of ``kind``, or of drawn types)."""
     p, pop = model.p, model.population
     new = draw_disputes(
-        counts, rng=rng, grid_start=pop.grid_start, household=pop.household,
-        residents_per_grid=model.residents_per_grid, group_share=p["disputes.group_share"],
+        counts,
+        rng=rng,
+        grid_start=pop.grid_start,
+        household=pop.household,
+        residents_per_grid=model.residents_per_grid,
+        group_share=p["disputes.group_share"],
         group_size_mean=p["disputes.group_size_mean"],
-        initial_intensity=p["disputes.initial_intensity"], today=model.today, kind=kind,
-    )  # fmt: skip
+        initial_intensity=p["disputes.initial_intensity"],
+        today=model.today,
+        kind=kind,
+    )
     if len(new["grid"]):
         model.book.add(len(new["grid"]), **new)
         np.add.at(pop.grievances, new["party_a"], 1)
         np.add.at(pop.grievances, new["party_b"][new["party_b"] >= 0], 1)
 
 
-def patrol_and_visit(model: Model) -> None:
+def patrol_and_visit(model: ModelState) -> None:
     """Staff at work: grid workers visit households (helped by adjacent grids), Yi Police patrol.
 
     In each grid the available workers first make up yesterday's mediation
     time, then visit households up to the day's demand. A grid whose workers
     are all away is visited by workers of adjacent grids (``space.mutual_aid_share``).
     """
-    p, n = model.p, model.geography.n_grids
-    on_duty = model.worker_diverted_until < model.time
-    model.workers_available = np.bincount(model.worker_grid[on_duty], minlength=n).astype(float)
+    p, n, staff = model.p, model.geography.n_grids, model.staff
+    on_duty = staff.worker_diverted_until < model.time
+    model.workers_available = np.bincount(staff.worker_grid[on_duty], minlength=n).astype(float)
     visits_per_day = p["grid_workers.visits_per_day"]
     capacity = model.workers_available * visits_per_day
     capacity = capacity + mutual_aid(model.adjacency, capacity, share=p["space.mutual_aid_share"])
@@ -102,13 +118,13 @@ def patrol_and_visit(model: Model) -> None:
     model.tally.worker_busy_visits += float((model.visits + owed).sum())
     model.tally.worker_capacity_visits += float(capacity.sum())
     sessions = capacity / max(p["grid_workers.session_visits"], 1e-9)
-    model.ladder[0].pool.rate = sessions * p["population.scale"]
+    model.institutions.ladder[0].pool.rate = sessions * p["population.scale"]
     model.patrol_hours = np.zeros(n)
     patrol(model)
-    model.guardians = model.patrol_hours / ACTIVE_HOURS + model.officer_presence
+    model.guardians = model.patrol_hours / ACTIVE_HOURS + staff.officer_presence
 
 
-def drift(model: Model) -> None:
+def drift(model: ModelState) -> None:
     """Undetected disputes drift up or fade; waiting ones heat up; impatient ones move on."""
     p, book, rng = model.p, model.book, model.streams.lifecycle
     latent = book.in_state(State.LATENT)
@@ -128,11 +144,11 @@ def drift(model: Model) -> None:
         heat = p["space.tension_heat_per_day"] * model.tension[book.grid[open_]]
         book.intensity[open_] = np.minimum(book.intensity[open_] + heat, 1.0)
         model.tension *= np.exp(-1.0 / p["space.tension_days"])
-    model._impatient = queued[model.today - book.ready[queued] > p["mediation.patience_days"]]
+    model.day.impatient = queued[model.today - book.ready[queued] > p["mediation.patience_days"]]
 
 
-def detect(model: Model) -> None:
-    """Visits, patrols and model-reports uncover latent disputes; the command centre triages them."""
+def detect(model: ModelState) -> None:
+    """Visits, patrols, reports and filings uncover latent cases; the command centre triages them."""
     p, book, pop, rng = model.p, model.book, model.population, model.streams.detection
     ids = book.in_state(State.LATENT)
     if not len(ids):
@@ -147,7 +163,7 @@ def detect(model: Model) -> None:
     )
     seen_on_patrol = np.minimum(patrolled, 1.0) * p["detection.patrol_detect_prob"]
     room = np.where(
-        model.trust_room[model.geography.grid_village[g]],
+        model.staff.trust_room[model.geography.grid_village[g]],
         p["mediation.trust_room_report_factor"],
         1.0,
     )
@@ -179,14 +195,14 @@ def detect(model: Model) -> None:
         claim_route(by_staff, to_district_share=p["claims.to_district_share"], rng=rng),
         triage(book.intensity[found], red=p["detection.red_intensity"]),
     )
-    _move(model, found, level, handoff=False)
+    move(model, found, level, handoff=False)
 
 
-def mediate(model: Model) -> None:
+def mediate(model: ModelState) -> None:
     """Each rung of the ladder holds the sessions its capacity allows; agreements resolve disputes."""
     book, pop, rng, today = model.book, model.population, model.streams.mediation, model.today
-    model._failed = []
-    for rung in model.ladder:
+    institutions = model.institutions
+    for rung in institutions.ladder:
         waiting = book.waiting_at(rung.level, today)
         if not len(waiting):
             continue
@@ -199,17 +215,24 @@ def mediate(model: Model) -> None:
         if rung.level <= Level.VILLAGE:
             bonus += model.p["volunteer_police.assist_bonus"] * (model.patrol_hours[g] > 0)
         chance = success_probability(
-            base=rung.base, skill=rung.skill, trust=trust, intensity=book.intensity[served],
+            base=rung.base,
+            skill=rung.skill,
+            trust=trust,
+            intensity=book.intensity[served],
             days_waited=today - np.floor(book.detected[served]),
-            difficulty=model.difficulty[book.kind[served]] + model.p["disputes.group_difficulty"] * book.is_group[served],
-            bonus=bonus, coef=model.coef,
-        )  # fmt: skip
+            difficulty=institutions.difficulty[book.kind[served]]
+            + model.p["disputes.group_difficulty"] * book.is_group[served],
+            bonus=bonus,
+            coef=institutions.coef,
+        )
         agreed = rng.random(len(served)) < chance
         petition = rung.level == Level.DISTRICT
         model.tally.record_sessions(
-            kinds=book.kind[served], agreed=agreed, claim=book.origin[served] == Origin.CLAIM,
+            kinds=book.kind[served],
+            agreed=agreed,
+            claim=book.origin[served] == Origin.CLAIM,
             first_petition=book.petition_sessions[served] == 0 if petition else None,
-        )  # fmt: skip
+        )
         book.sessions[served] += 1
         book.mediated[served] = np.fmin(book.mediated[served], today)
         if petition:
@@ -217,43 +240,45 @@ def mediate(model: Model) -> None:
         if rung.level == Level.GRID:
             cost = model.p["grid_workers.session_visits"] / model.p["population.scale"]
             np.add.at(model.mediation_debt, g, cost)
-        _resolve(model, served[agreed])
-        model._failed += served[~agreed].tolist()
+        resolve(model, served[agreed])
+        model.day.failed += served[~agreed].tolist()
 
 
-def escalate(model: Model) -> None:
+def escalate(model: ModelState) -> None:
     """Parties whose mediation failed choose: act out, drop it, sue, skip levels or go one up."""
     p, book = model.p, model.book
-    for i in model._failed:
+    for i in model.day.failed:
         book.intensity[i] = min(book.intensity[i] + p["behaviour.fail_intensity"], 1.0)
-        _change_trust(model, np.array([i]), -p["behaviour.trust_loss"])
+        change_trust(model, np.array([i]), -p["behaviour.trust_loss"])
         level = Level(book.level[i])
         guard = arrest_probability(
-            model.guardians[book.grid[i]], book.n_parties[i], k=p["police.deterrence_k"],
+            model.guardians[book.grid[i]],
+            book.n_parties[i],
+            k=p["police.deterrence_k"],
             ceiling=p["police.max_arrest_prob"],
-        )  # fmt: skip
+        )
         response = model.residents[book.party_a[i]].respond_to_failure(
             intensity=float(book.intensity[i]), level=level, arrest_prob=float(guard)
         )
         if response is Response.ACT_OUT:
-            _incident(model, np.array([i]))
+            incident(model, np.array([i]))
         elif response is Response.DROP:
             book.state[i] = State.DORMANT
         elif response is Response.LITIGATE:
-            _move(model, np.array([i]), Level.BEYOND)
+            move(model, np.array([i]), Level.BEYOND)
         elif response is Response.SKIP:
-            _move(model, np.array([i]), Level.DISTRICT)
+            move(model, np.array([i]), Level.DISTRICT)
         elif level == Level.DISTRICT:
             _after_petition_failure(model, i)
         else:
-            _move(model, np.array([i]), level + 1)
-    for i in model._impatient:  # waited longer than their patience: one level up (no session)
+            move(model, np.array([i]), level + 1)
+    for i in model.day.impatient:  # waited longer than their patience: one level up (no session)
         if book.state[i] == State.QUEUED:
-            _change_trust(model, np.array([i]), -p["behaviour.trust_loss"] / 2)
-            _move(model, np.array([i]), min(book.level[i] + 1, Level.BEYOND))
+            change_trust(model, np.array([i]), -p["behaviour.trust_loss"] / 2)
+            move(model, np.array([i]), min(book.level[i] + 1, Level.BEYOND))
 
 
-def act_out(model: Model) -> None:
+def act_out(model: ModelState) -> None:
     """Epstein's rule (smoothed), daily, for every open case: grievance minus deterred risk against T."""
     p, book, pop = model.p, model.book, model.population
     ids = book.in_state(State.LATENT, State.QUEUED)
@@ -261,100 +286,53 @@ def act_out(model: Model) -> None:
         return
     a, g = book.party_a[ids], book.grid[ids]
     chance = act_out_chance(
-        intensity=book.intensity[ids], trust=pop.trust[a], risk_aversion=pop.risk_aversion[a],
-        arrest_prob=arrest_probability(model.guardians[g], book.n_parties[ids], k=p["police.deterrence_k"],
-                                       ceiling=p["police.max_arrest_prob"]),
-        threshold=p["behaviour.act_out_threshold"], spread=p["behaviour.act_out_spread"],
-    )  # fmt: skip
-    _incident(model, ids[model.streams.acting.random(len(ids)) < chance])
+        intensity=book.intensity[ids],
+        trust=pop.trust[a],
+        risk_aversion=pop.risk_aversion[a],
+        arrest_prob=arrest_probability(
+            model.guardians[g],
+            book.n_parties[ids],
+            k=p["police.deterrence_k"],
+            ceiling=p["police.max_arrest_prob"],
+        ),
+        threshold=p["behaviour.act_out_threshold"],
+        spread=p["behaviour.act_out_spread"],
+    )
+    incident(model, ids[model.streams.acting.random(len(ids)) < chance])
 
 
-def update_trust(model: Model) -> None:
+def update_trust(model: ModelState) -> None:
     """Apply today's trust changes of the parties (contacts with mediators, waiting); every
     ``TRUST_FADE_EVERY`` days, experiences fade: trust moves back towards each resident's own."""
     pop = model.population
     trust = pop.trust
-    for residents, delta in model._trust_delta:
+    for residents, delta in model.day.trust_changes:
         np.add.at(trust, residents, delta)
-    if model._trust_delta:
-        touched = np.concatenate([r for r, _ in model._trust_delta])
+    if model.day.trust_changes:
+        touched = np.concatenate([r for r, _ in model.day.trust_changes])
         trust[touched] = np.clip(trust[touched], 0.0, 1.0)
-    model._trust_delta = []
     if (model.today + 1) % TRUST_FADE_EVERY == 0:
         keep = np.exp(-TRUST_FADE_EVERY / model.p["population.trust_memory_days"])
         trust[:] = pop.trust_base + (trust - pop.trust_base) * keep
 
 
-def record(model: Model) -> None:
+def record(model: ModelState) -> None:
     """Compute the outcome metrics so far and collect the day's row (none in the warm-up)."""
-    model.tally.cost_days += model.annual_cost
+    model.tally.cost_days += model.staff.annual_cost
     metrics.record_day(model)
 
 
-# ----------------------------------------------------------------- helpers
-def _move(model: Model, ids: np.ndarray, level, *, handoff: bool = True) -> None:
-    """Queue disputes at ``level`` (L5 means passed up), after the hand-off delay if sequential."""
-    book = model.book
-    level = np.broadcast_to(np.asarray(level, dtype=np.int8), ids.shape)
-    book.level[ids] = level
-    book.max_level[ids] = np.maximum(book.max_level[ids], level)
-    for column, rung in ((book.reached_town, Level.TOWN), (book.reached_district, Level.DISTRICT)):
-        first = ids[(level >= rung) & np.isnan(column[ids])]
-        column[first] = model.today
-    joint = model.p["mediation.three_tuning"] == "joint"
-    delay = 0.0 if (not handoff or joint) else model.p["mediation.handoff_days"]
-    book.ready[ids] = model.today + np.where(level <= Level.TOWN, delay, 1.0)
-    book.state[ids] = np.where(level >= Level.BEYOND, State.PASSED_UP, State.QUEUED)
-    beyond = ids[level >= Level.BEYOND]
-    book.closed[beyond] = model.today + 1.0
-
-
-def _after_petition_failure(model: Model, i: int) -> None:
+def _after_petition_failure(model: ModelState, i: int) -> None:
+    """A petition (L4) failed and the party goes on: beyond the district with
+    ``petition.persistence``, else back to the petition queue for up to
+    ``MAX_PETITION_SESSIONS`` sessions, then dormant."""
     book, rng = model.book, model.streams.behaviour
     if rng.random() < model.p["petition.persistence"]:
-        _move(model, np.array([i]), Level.BEYOND)
+        move(model, np.array([i]), Level.BEYOND)
     elif book.petition_sessions[i] < MAX_PETITION_SESSIONS:
-        _move(model, np.array([i]), Level.DISTRICT)
+        move(model, np.array([i]), Level.DISTRICT)
     else:
         book.state[i] = State.DORMANT
-
-
-def _resolve(model: Model, ids: np.ndarray) -> None:
-    book, pop, rng = model.book, model.population, model.streams.mediation
-    if not len(ids):
-        return
-    book.state[ids] = State.RESOLVED
-    book.closed[ids] = np.maximum(model.today + rng.random(len(ids)), book.detected[ids])
-    chance = satisfaction_probability(
-        base=model.p["behaviour.satisfaction_base"], trust=pop.trust[book.party_a[ids]],
-        intensity=book.intensity[ids], days_open=book.closed[ids] - book.arrived[ids],
-    )  # fmt: skip
-    book.satisfied[ids] = rng.random(len(ids)) < chance
-    gain = model.p["behaviour.trust_gain"]
-    _change_trust(model, ids, np.where(book.satisfied[ids], gain, -gain / 2))
-
-
-def _incident(model: Model, ids: np.ndarray) -> None:
-    if not len(ids):
-        return
-    model.book.state[ids] = State.INCIDENT
-    model.book.closed[ids] = model.today + 0.5
-    incidents = np.bincount(model.book.grid[ids], minlength=model.geography.n_grids)
-    model.tally.incidents_by_grid += incidents
-    model.tension = spread_tension(
-        model.adjacency, model.tension, incidents.astype(float),
-        per_incident=model.p["space.tension_per_incident"], spread=model.p["space.tension_spread"],
-        ceiling=model.p["space.max_tension"],
-    )  # fmt: skip
-
-
-def _change_trust(model: Model, ids: np.ndarray, delta) -> None:
-    """Queue a trust change for both parties of disputes ``ids`` (applied in update_trust)."""
-    delta = np.broadcast_to(np.asarray(delta, dtype=float), ids.shape)
-    a, b = model.book.party_a[ids], model.book.party_b[ids]
-    model._trust_delta.append(
-        (np.concatenate([a, b[b >= 0]]), np.concatenate([delta, delta[b >= 0]]))
-    )
 
 
 PHASES = (

@@ -47,9 +47,14 @@ def mutual_aid(adjacency: sparse.csr_array, capacity: np.ndarray, *, share: floa
 
 
 def spread_tension(
-    adjacency: sparse.csr_array, tension: np.ndarray, incidents: np.ndarray, *,
-    per_incident: float, spread: float, ceiling: float,
-) -> np.ndarray:  # fmt: skip
+    adjacency: sparse.csr_array,
+    tension: np.ndarray,
+    incidents: np.ndarray,
+    *,
+    per_incident: float,
+    spread: float,
+    ceiling: float,
+) -> np.ndarray:
     """Tension after today's incidents: ``per_incident`` in the incident's grid and
     ``spread`` times that in each adjacent grid (the local contagion of Epstein's model),
     at most ``ceiling``, so that incidents breeding incidents cannot run away."""

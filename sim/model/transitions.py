@@ -1,0 +1,84 @@
+"""How a dispute changes state in the daily phases: queued at a level of the ladder (or passed
+up), resolved, or ended in an incident; and the trust changes these bring, queued in the
+day's record (:class:`sim.model.state.Day`) for ``update_trust``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.disputes import Level, State, satisfaction_probability
+from sim.model.space import spread_tension
+from sim.model.state import ModelState
+
+
+def move(
+    model: ModelState, ids: np.ndarray, level: int | np.ndarray, *, handoff: bool = True
+) -> None:
+    """Queue disputes ``ids`` at ``level`` (L5 means passed up: closed tomorrow).
+
+    A session can be held from today plus the hand-off delay (``mediation.handoff_days``)
+    at L1-L3 if three-tuning is sequential and ``handoff`` (none after detection), and from
+    tomorrow at L4. The first day a dispute reaches L3 and L4 is recorded.
+    """
+    book, today = model.book, model.today
+    levels = np.broadcast_to(np.asarray(level, dtype=np.int8), ids.shape)
+    book.level[ids] = levels
+    book.max_level[ids] = np.maximum(book.max_level[ids], levels)
+    for column, rung in ((book.reached_town, Level.TOWN), (book.reached_district, Level.DISTRICT)):
+        first = ids[(levels >= rung) & np.isnan(column[ids])]
+        column[first] = today
+    joint = model.p["mediation.three_tuning"] == "joint"
+    delay = 0.0 if (not handoff or joint) else model.p["mediation.handoff_days"]
+    book.ready[ids] = today + np.where(levels <= Level.TOWN, delay, 1.0)
+    book.state[ids] = np.where(levels >= Level.BEYOND, State.PASSED_UP, State.QUEUED)
+    beyond = ids[levels >= Level.BEYOND]
+    book.closed[beyond] = today + 1.0
+
+
+def resolve(model: ModelState, ids: np.ndarray) -> None:
+    """Disputes ``ids`` settled today: closed at a random time of the day, the parties
+    satisfied or not (their trust moves up by ``behaviour.trust_gain``, or down by half)."""
+    book, pop, rng = model.book, model.population, model.streams.mediation
+    if not len(ids):
+        return
+    book.state[ids] = State.RESOLVED
+    book.closed[ids] = np.maximum(model.today + rng.random(len(ids)), book.detected[ids])
+    chance = satisfaction_probability(
+        base=model.p["behaviour.satisfaction_base"],
+        trust=pop.trust[book.party_a[ids]],
+        intensity=book.intensity[ids],
+        days_open=book.closed[ids] - book.arrived[ids],
+    )
+    book.satisfied[ids] = rng.random(len(ids)) < chance
+    gain = model.p["behaviour.trust_gain"]
+    change_trust(model, ids, np.where(book.satisfied[ids], gain, -gain / 2))
+
+
+def incident(model: ModelState, ids: np.ndarray) -> None:
+    """A party of each dispute ``ids`` acted out: the case ends at midday, counted in its grid,
+    and tension rises there and in the adjacent grids."""
+    if not len(ids):
+        return
+    book, p = model.book, model.p
+    book.state[ids] = State.INCIDENT
+    book.closed[ids] = model.today + 0.5
+    incidents = np.bincount(book.grid[ids], minlength=model.geography.n_grids)
+    model.tally.incidents_by_grid += incidents
+    model.tension = spread_tension(
+        model.adjacency,
+        model.tension,
+        incidents.astype(float),
+        per_incident=p["space.tension_per_incident"],
+        spread=p["space.tension_spread"],
+        ceiling=p["space.max_tension"],
+    )
+
+
+def change_trust(model: ModelState, ids: np.ndarray, delta: float | np.ndarray) -> None:
+    """Queue a trust change for both parties of disputes ``ids`` (applied in update_trust)."""
+    deltas = np.broadcast_to(np.asarray(delta, dtype=float), ids.shape)
+    a, b = model.book.party_a[ids], model.book.party_b[ids]
+    model.day.trust_changes.append(
+        (np.concatenate([a, b[b >= 0]]), np.concatenate([deltas, deltas[b >= 0]]))
+    )
