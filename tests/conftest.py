@@ -22,30 +22,11 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that share an expensive fixture of tests/ run in one pytest-xdist worker, which
-    builds it once (`make test` runs ``pytest -n auto --dist loadgroup``): those of a
-    module-scoped fixture with the rest of their module, those of a session-scoped one (the
-    Dask cluster) together. Other tests go to whichever worker is free. An explicit
-    ``xdist_group`` mark wins."""
-    for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        defs = getattr(item, "_fixtureinfo", None)
-        shared = [
-            (fixture.scope, name)
-            for name, fixtures in (defs.name2fixturedefs.items() if defs else ())
-            for fixture in fixtures[-1:]
-            if fixture.baseid and fixture.scope in ("module", "session")
-        ]
-        session = sorted(name for scope, name in shared if scope == "session")
-        if session:
-            item.add_marker(pytest.mark.xdist_group(session[0]))
-        elif shared:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
-    # Modules with slow tests first (each module kept in one piece, for its fixtures): a long
-    # test handed out last would keep one worker busy while the others have nothing left.
+    """Modules with slow tests first, each module kept in one piece. `make test` runs
+    ``pytest -n auto --dist loadfile`` (pytest-xdist): a module goes whole to one worker, with
+    its module-scoped fixtures and cached runs, and a long module handed out last would keep
+    one worker busy while the others have nothing left."""
     slow = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow)
 

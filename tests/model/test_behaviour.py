@@ -17,13 +17,10 @@ def _assert_increase(metric, low, high, **kwargs):
     assert mean > 2 * se and mean > 0, f"{metric}: mean change {mean:.4g} (se {se:.3g})"
 
 
-# These two share their runs (district_run is cached per process): one pytest-xdist worker.
-@pytest.mark.xdist_group("grid_workers_500_3000")
 def test_more_grid_workers_detect_more_disputes():
     _assert_increase("detected_share", {"grid_workers__total": 500}, {"grid_workers__total": 3000})
 
 
-@pytest.mark.xdist_group("grid_workers_500_3000")
 def test_more_grid_workers_lower_the_escalation_rate():
     # Escalation falls: the increase from many workers to few is positive.
     _assert_increase("escalation_rate", {"grid_workers__total": 3000}, {"grid_workers__total": 500})
