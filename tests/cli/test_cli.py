@@ -163,7 +163,8 @@ def test_intervention_scenario_example_runs_past_its_day(tmp_path):
 
 @pytest.mark.parametrize("name", list_scenarios())
 def test_every_named_scenario_validates_and_runs(name, tmp_path):
-    """A few days past its last scheduled change, at 2% of the population."""
+    """A few days past its last scheduled change, at 2% of the population, after a 30-day
+    warm-up (the default year would be most of the time; the test is that it runs)."""
     scenario = load_scenario(name)
     assert scenario.description
     timeline = scenario.timeline
@@ -179,6 +180,8 @@ def test_every_named_scenario_validates_and_runs(name, tmp_path):
                 str(days),
                 "--set",
                 "population.scale=0.02",
+                "--set",
+                "run.warmup_days=30",
                 "--quiet",
                 "--out",
                 str(out),

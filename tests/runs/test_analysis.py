@@ -29,12 +29,14 @@ seed = 5
 replicates = 2
 [settings]
 population.scale = 0.2
+run.warmup_days = 30
 """
 
 
 @pytest.fixture(scope="module")
 def sweeps(tmp_path_factory) -> dict[str, Path]:
-    """Two tiny real sweeps: a Morris design (12 runs) and a grid (8 runs), 2 replicates each."""
+    """Two tiny real sweeps: a Morris design (12 runs) and a grid (8 runs), 2 replicates each
+    (a 30-day warm-up: these tests check the analysis of a sweep, not the steady district)."""
     root = tmp_path_factory.mktemp("sweeps")
     files = {
         "morris": SMALL
