@@ -73,4 +73,6 @@ def test_paths_run_matches_the_golden_file(paths_run):
         if golden["paths"].get(path) != n
     ]
     assert not changed, f"the paths run's results changed; {UPDATE}:\n  " + "\n  ".join(changed)
-    assert paths_run["hash"] == golden["hash"], f"the paths run's disputes or trust changed; {UPDATE}"
+    assert paths_run["hash"] == golden["hash"], (
+        f"the paths run's disputes or trust changed; {UPDATE}"
+    )

@@ -121,7 +121,9 @@ def path_counts(
         return sum(n for (level, r), n in responses.items() if r is response and level in levels)
 
     every = tuple(Level)[1:]
-    counts = {rung: int((max_level == level).sum()) for rung, level in zip(RUNGS, every, strict=True)}
+    counts = {
+        rung: int((max_level == level).sum()) for rung, level in zip(RUNGS, every, strict=True)
+    }
     counts |= {
         "act_out": given(R.ACT_OUT, *every),
         "drop": given(R.DROP, *every),
