@@ -224,6 +224,15 @@ def test_waiting_at_lists_queued_cases_at_the_level_ready_by_the_day_oldest_firs
     assert book.waiting_at(L.GRID, 9.0).tolist() == []
 
 
+def test_waiting_at_keeps_cases_ready_the_same_day_in_the_order_they_came():
+    rng = np.random.default_rng(1)
+    n = 500
+    ready = rng.integers(0, 5, n).astype(float)  # many ties
+    book = _book([State.QUEUED] * n, [Level.TOWN] * n, ready)
+    waiting = book.waiting_at(Level.TOWN, 10.0)
+    assert waiting.tolist() == sorted(range(n), key=lambda i: (ready[i], i))
+
+
 # ----------------------------------------------------------------- new disputes
 def _district(grids=3, per_grid=40, household_size=2):
     residents = np.full(grids, per_grid)
