@@ -255,6 +255,9 @@ def test_draw_disputes_puts_each_in_its_grid_with_parties_from_that_grid():
     two = b >= 0
     assert ((b[two] >= start[g[two]]) & (b[two] < start[g[two]] + 40)).all()
     assert (a != b).all()
+    local = b[two & (g == 0)]  # the other party: any resident of the grid, evenly
+    assert len(np.unique(local)) == 40 and abs(local.mean() - 19.5) < 3
+    assert len(np.unique(a[g == 0])) == 40 and abs(a[g == 0].mean() - 19.5) < 3
     assert (d["n_parties"][two] == 2).all() and (d["n_parties"][~two] == 1).all()
     assert not d["is_group"].any()
     assert ((d["arrived"] >= 7) & (d["arrived"] < 8)).all() and d["arrived"].std() > 0.2
@@ -293,6 +296,23 @@ def test_a_family_dispute_stays_in_the_household():
     )  # fmt: skip
     two = other["party_b"] >= 0
     assert (household[other["party_b"][two]] != household[other["party_a"][two]]).mean() > 0.8
+
+
+def test_a_family_dispute_finds_the_housemate_at_the_edges_of_grids_and_of_the_district():
+    # Grid 0: households 0 0 1 1 2 2; grid 1: 3 3 4 4 5 (the last resident lives alone).
+    district = dict(grid_start=np.array([0, 6, 11]), residents_per_grid=np.array([6, 5]),
+                    household=np.array([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5]))  # fmt: skip
+    d = draw_disputes(
+        np.array([600, 600]), rng=np.random.default_rng(6), **district, group_share=0.0,
+        group_size_mean=20, initial_intensity=0.25, today=0, kind=FAMILY,
+    )  # fmt: skip
+    a, b, household = d["party_a"], d["party_b"], district["household"]
+    assert set(a.tolist()) == set(range(11))
+    paired = a != 10
+    assert (household[b[paired]] == household[a[paired]]).all()
+    assert (np.abs(b[paired] - a[paired]) == 1).all()
+    alone = b[~paired]  # another resident of grid 1, or nobody
+    assert ((alone == -1) | ((alone >= 6) & (alone < 10))).all()
 
 
 def test_a_single_person_household_has_no_family_dispute_partner():
