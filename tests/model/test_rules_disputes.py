@@ -152,6 +152,12 @@ def test_beta_mean_sd_gives_the_asked_mean_and_sd():
     assert math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1))) == pytest.approx(0.12)
     a, b = beta_mean_sd(0.0, 0.1)  # the mean is kept inside (0, 1)
     assert a / (a + b) == pytest.approx(1e-3)
+    a, b = beta_mean_sd(1.0, 0.1)
+    assert a / (a + b) == pytest.approx(1 - 1e-3)
+    # No spread: a huge concentration (sd floored at 1e-6); too much: the smallest (1e-3).
+    assert beta_mean_sd(0.5, 0.0) == pytest.approx((0.5 * (0.25e12 - 1), 0.5 * (0.25e12 - 1)))
+    assert beta_mean_sd(0.5, 0.9) == pytest.approx((0.5e-3, 0.5e-3))
+    assert beta_mean_sd(0.2, 0.2) == pytest.approx((0.2 * 3, 0.8 * 3))  # 0.16 / 0.04 - 1 = 3
 
 
 # ----------------------------------------------------------------- the book
