@@ -44,6 +44,12 @@ def test_interventions_are_settings_from_a_day_on():
         "interventions": [{"day": 30, "settings": {"mediation.trust_rooms": 40}, "note": "rooms"}],
         "events": [],
     }
+    storm = Timeline.parse(events=[{"kind": "rainstorm", "day": 4, "towns": ["Muzhou"]}])
+    assert storm.to_dict()["events"] == [
+        {"kind": "rainstorm", "day": 4, "days": 3, "towns": ["Muzhou"], "grid_worker_share": 0.5,
+         "volunteer_share": 0.7, "extra_damage_per_1k": 0.05, "note": ""}
+    ]  # fmt: skip
+    assert Timeline.parse(events=storm.to_dict()["events"]) == storm  # a round trip
     with pytest.raises(ParameterError, match=r"interventions\[0\]\.note: expected a string"):
         Timeline.parse(interventions=[{"day": 3, "note": 5, "mediation": {"trust_rooms": 4}}])
     with pytest.raises(ParameterError, match=r"map\.towns: cannot change during a run"):
