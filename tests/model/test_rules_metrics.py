@@ -19,6 +19,7 @@ from sim.model.metrics import (
     Period,
     Tally,
     compute,
+    grid_outcomes,
     measure,
     petitions_by_type,
     place_counts,
@@ -298,3 +299,24 @@ def test_petitions_by_type_counts_the_cases_reaching_l4():
     by_type = petitions_by_type(model)
     assert len(by_type) == len(DISPUTE_TYPES)
     assert by_type[2] == 1 and by_type[7] == 1 and by_type.sum() == 2
+
+
+def test_grid_outcomes_per_grid_for_the_map():
+    model = build_model()
+    model.geography = SimpleNamespace(n_grids=3, grid_population=np.array([100, 200, 0]))
+    model.population = SimpleNamespace(grid=np.array([0, 0, 1]), trust=np.array([0.2, 0.4, 0.9]))
+    model.residents_per_grid = np.array([2, 1, 0])
+    model.workers_per_grid = np.array([1, 2, 0])
+    model.volunteer_grid = np.array([0, 0, 2])
+    model.officer_presence = np.array([0.5, 0.0, 1.0])
+    model.tally.incidents_by_grid = np.array([3, 1, 2])
+    model.measured = Period(10.0, build_tally(incidents_by_grid=np.array([1, 0, 0])))
+    out = grid_outcomes(model)
+    assert out["residents"].tolist() == [2, 1, 0]
+    assert out["open_disputes"].tolist() == [1, 1, 3]  # 10 | 7 | 4, 8, 11
+    assert out["escalations"].tolist() == [1, 3, 1]  # reached L3 from 10: 6 | 2, 3, 7 | 11
+    assert out["incidents"].tolist() == [2, 1, 2]  # since the measured start
+    assert out["grid_workers"].tolist() == [1, 2, 0]
+    assert out["volunteer_police"].tolist() == [2, 0, 1]
+    assert out["staff_per_1k"].tolist() == pytest.approx([15.0, 10.0, 1000.0])
+    assert out["trust"].tolist() == pytest.approx([0.3, 0.9, 0.0])
