@@ -272,12 +272,15 @@ def test_record_day_collects_the_series_and_closes_each_year():
 def test_yearly_adds_the_partial_year():
     model = build_model(today=19, warmup=10)
     model.years = [{"a": 1.0}]
-    model.year = Period(12.0, Tally.empty(3))
+    model.year = Period(12.0, build_tally(sessions=5, agreements=5))
     years = yearly(model)
     assert years[0] == {"a": 1.0} and len(years) == 2
     assert same(years[1], compute(model, start=12.0, since=model.year.tally))
+    assert years[1]["mediation_success_rate"] == pytest.approx(2 / 5)  # since the year began
     assert model.years == [{"a": 1.0}]  # not kept
-    model.year = Period(20.0, Tally.empty(3))
+    model.year = Period(19.0, Tally.empty(3))  # the year began today: today is in it
+    assert len(yearly(model)) == 2
+    model.year = Period(20.0, Tally.empty(3))  # a year closed at the end of today
     assert yearly(model) == [{"a": 1.0}]
 
 
@@ -299,6 +302,10 @@ def test_petitions_by_type_counts_the_cases_reaching_l4():
     by_type = petitions_by_type(model)
     assert len(by_type) == len(DISPUTE_TYPES)
     assert by_type[2] == 1 and by_type[7] == 1 and by_type.sum() == 2
+    model.measured = Period(13.0, Tally.empty(3))  # claim 7 reached L4 at 13.0: counted
+    assert petitions_by_type(model)[7] == 1
+    model.measured = Period(13.5, Tally.empty(3))
+    assert petitions_by_type(model)[7] == 0 and petitions_by_type(model).sum() == 1
 
 
 def test_grid_outcomes_per_grid_for_the_map():
