@@ -10,8 +10,10 @@ record a SHA-256 hash of the dispute book and the residents' trust
 import json
 import math
 
+import numpy as np
 import pytest
 
+from sim.model.disputes import DisputeBook
 from tools.update_golden import (
     END_STATES,
     GOLDEN,
@@ -23,6 +25,7 @@ from tools.update_golden import (
     SETUP,
     golden_baseline,
     golden_paths,
+    state_hash,
 )
 
 UPDATE = "if that is intended, run `make golden` and commit tests/golden/ with the reason"
@@ -76,3 +79,17 @@ def test_paths_run_matches_the_golden_file(paths_run):
     assert paths_run["hash"] == golden["hash"], (
         f"the paths run's disputes or trust changed; {UPDATE}"
     )
+
+
+def test_the_hash_reads_the_books_filled_rows_and_the_trust_only():
+    def book(capacity: int) -> DisputeBook:
+        b = DisputeBook(capacity=capacity)
+        b.add(3, grid=np.array([1, 2, 3]), intensity=np.array([0.1, 0.2, 0.3]))
+        return b
+
+    trust = np.array([0.5, 0.6])
+    assert state_hash(book(1), trust) == state_hash(book(1000), trust)
+    changed = book(8)
+    changed.intensity[2] = 0.31
+    assert state_hash(changed, trust) != state_hash(book(8), trust)
+    assert state_hash(book(8), np.array([0.5, 0.61])) != state_hash(book(8), trust)
