@@ -70,8 +70,9 @@ def test_serve_takes_cases_in_the_order_given_within_each_units_capacity():
     assert served.dtype == np.int64
     # The next day, each unit gets its rate again (unused credit is banked up to a day).
     assert rung.serve(ids[3:], grids[3:], claim=no_claims[3:]).tolist() == [13, 14, 15]
-    assert rung.serve(np.array([], dtype=np.int64), np.array([], dtype=np.int64),
-                      claim=np.array([], dtype=bool)).tolist() == []  # fmt: skip
+    none = rung.serve(np.array([], dtype=np.int64), np.array([], dtype=np.int64),
+                      claim=np.array([], dtype=bool))  # fmt: skip
+    assert none.tolist() == [] and none.dtype == np.int64  # ids, even when there are none
 
 
 def test_serve_charges_each_grids_session_cost_and_claims_their_own():
