@@ -43,6 +43,14 @@ def test_capacity_pool_spends_credit_only_when_there_is_enough():
     assert pool.try_use(0, 0.6) is False and pool.credit[0] == pytest.approx(0.5)
 
 
+def test_capacity_is_in_fractions_of_a_session_even_from_whole_numbers():
+    pool = CapacityPool([1, 2])
+    assert pool.rate.dtype == float and pool.credit.dtype == float
+    pool.rate[0] = 0.5  # a later share of a session
+    pool.refill()
+    assert pool.credit.tolist() == [0.5, 2.0]
+
+
 def test_a_unit_below_one_session_a_day_still_holds_one_every_few_days():
     pool = CapacityPool(np.array([0.25]))
     held = []
