@@ -7,15 +7,20 @@ The response is a chain of draws against thresholds; each test scripts the draws
 from types import SimpleNamespace
 
 import mesa
+import networkx as nx
 import numpy as np
 import pytest
+from mesa.discrete_space import Network
 from scipy import sparse
 
 from sim.model.agents import (
     PATROL_SHIFT_HOURS,
+    GridWorker,
+    PoliceOfficer,
     Population,
     Resident,
     Response,
+    VolunteerPolice,
     beta_draws,
     build_population,
     patrol,
@@ -172,6 +177,7 @@ def test_build_population_groups_residents_of_each_grid_into_households():
     assert pop.trust.tolist() == [0.6] * 8 and pop.trust_base is not pop.trust
     assert pop.trust_base.tolist() == [0.6] * 8
     assert pop.grievances.tolist() == [0] * 8 and pop.grievances.dtype == np.int16
+    assert pop.grid.dtype == np.int32 and pop.household.dtype == np.int64  # 909,277 residents
     assert ((pop.risk_aversion > 0) & (pop.risk_aversion < 1)).all()
     big = build_population(
         residents_per_grid=np.array([20_000]), household_size=2.8, trust_mean=0.45,
@@ -263,3 +269,29 @@ def test_patrols_follow_the_weights():
     share = np.bincount(m.volunteer_grid, minlength=4) / 3000
     # From grid 1: grids 0, 1, 2 weighted 1, 1, 9.
     assert share[2] == pytest.approx(9 / 11, abs=0.03) and share[3] == 0
+
+
+# ----------------------------------------------------------------- staff agents
+def test_staff_agents_sit_on_their_cell_and_keep_their_state_in_the_models_arrays():
+    model = mesa.Model(rng=1)
+    graph = nx.path_graph(3)
+    space = Network(graph, random=model.random)
+    model.worker_diverted_until = np.array([-1.0, 5.0])
+    model.volunteer_diverted_until = np.array([2.0])
+    worker = GridWorker(model, cell=space[1], grid=1, index=1)
+    assert (worker.cell, worker.grid, worker.diverted_until) == (space[1], 1, 5.0)
+    model.time = 5.0
+    assert not worker.available
+    model.time = 5.5
+    assert worker.available
+    worker.diverted_until = 9.0
+    assert model.worker_diverted_until.tolist() == [-1.0, 9.0] and not worker.available
+    volunteer = VolunteerPolice(model, cell=space[2], team=4, area=np.array([1, 2]), index=0)
+    assert (volunteer.cell, volunteer.team, volunteer.area.tolist()) == (space[2], 4, [1, 2])
+    assert volunteer.diverted_until == 2.0
+    volunteer.diverted_until = 3.0
+    assert model.volunteer_diverted_until.tolist() == [3.0]
+    station = PoliceOfficer(model, cell=space[0], town=1)
+    office = PoliceOfficer(model, cell=space[2], town=1, village=0)
+    assert (station.town, station.village, station.in_village_office) == (1, -1, False)
+    assert (office.village, office.in_village_office) == (0, True)
