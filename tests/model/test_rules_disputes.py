@@ -351,3 +351,8 @@ def test_group_disputes_are_land_or_wage_cases_with_three_or_more_parties():
     assert abs(d["n_parties"][group].mean() - 20) < 0.6  # 3 + Poisson(17)
     assert (d["n_parties"][~group] <= 2).all()
     assert abs(d["intensity"].mean() - 0.25) < 0.02
+    threes = draw_disputes(
+        np.array([500]), rng=rng, **_district(grids=1, per_grid=50), group_share=0.5,
+        group_size_mean=3, initial_intensity=0.25, today=0,
+    )  # fmt: skip
+    assert threes["is_group"].any() and (threes["n_parties"][threes["is_group"]] == 3).all()

@@ -140,3 +140,14 @@ def test_draw_claims_in_their_grids_by_the_published_subjects():
     assert abs(claims["intensity"].std() - 0.12) < 0.01
     assert ((claims["arrived"] >= 4) & (claims["arrived"] < 5)).all()
     assert abs(claims["arrived"].mean() - 4.5) < 0.02
+    assert claims["party_a"].dtype.kind == "i"  # resident ids
+
+
+def test_groups_of_three_on_average_are_groups_of_exactly_three():
+    claims = draw_claims(
+        np.array([500]), rng=np.random.default_rng(8), grid_start=np.array([0, 50]),
+        residents_per_grid=np.array([50]), group_share=0.5, group_size_mean=3,
+        initial_intensity=0.35, today=0,
+    )  # fmt: skip
+    assert claims["is_group"].any()
+    assert (claims["n_parties"][claims["is_group"]] == 3).all()
