@@ -91,6 +91,18 @@ def test_a_patrol_steps_to_the_candidate_its_draw_picks_evenly_or_by_weight():
     assert routes.step(here, weights=weights, rng=u).tolist() == [0, 1, 2, 3, 2]
     u = FixedDraws([0.34])
     assert routes.step(np.array([3]), weights=weights, rng=u).tolist() == [3]
+    u = FixedDraws([0.49, 0.5])  # from grid 0: 0 [0, .5), 1 [.5, 1)
+    assert routes.step(np.array([0, 0]), weights=weights, rng=u).tolist() == [0, 1]
+
+
+def test_a_patrol_whose_candidates_all_weigh_nothing_stays_among_them():
+    star = sparse.csr_array((np.ones(6), ([0, 1, 0, 2, 0, 3], [1, 0, 2, 0, 3, 0])), shape=(4, 4))
+    routes = PatrolRoutes.within(star, np.zeros(4, dtype=int))
+    weights = np.array([0.0, 0.0, 0.0, 7.0])  # only grid 3, not next to grid 1, draws patrols
+    for u in (0.0, 0.5, 0.99):
+        assert routes.step(np.array([1]), weights=weights, rng=FixedDraws([u])).tolist()[0] in {
+            0, 1
+        }  # fmt: skip
 
 
 def test_a_weighted_step_never_leaves_the_candidates():
