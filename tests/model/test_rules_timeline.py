@@ -60,6 +60,24 @@ def test_interventions_are_settings_from_a_day_on():
         Timeline.parse(events=[{"kind": "rainstorm"}])
 
 
+def test_errors_name_the_entry_and_list_what_is_expected():
+    with pytest.raises(ParameterError) as kind:
+        Timeline.parse(events=[{"kind": "flood", "day": 1}])
+    assert str(kind.value) == "events[0].kind: expected one of rainstorm, campaign, got 'flood'"
+    with pytest.raises(ParameterError) as field:
+        Timeline.parse(events=[{"kind": "campaign", "day": 1, "length": 3}])
+    assert str(field.value) == (
+        "events[0].length: unknown field (expected one of kind, day, days, towns, "
+        "grid_worker_share, volunteer_share, extra_damage_per_1k, note)"
+    )
+    with pytest.raises(ParameterError) as table:
+        Timeline.parse(interventions={"day": 3})
+    assert str(table.value) == "interventions: expected a list of [[interventions]] tables"
+    assert Timeline.parse(interventions=[{"day": 3, "petition": {"counters": 4}}]).interventions[
+        0
+    ].note == ""  # fmt: skip
+
+
 def test_check_days_refuses_anything_on_or_after_the_last_day():
     timeline = Timeline.parse(
         interventions=[{"day": 9, "mediation": {"trust_rooms": 4}}],
