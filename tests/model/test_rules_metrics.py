@@ -144,6 +144,8 @@ def test_metrics_of_an_empty_window_are_not_numbers_not_errors():
         assert math.isnan(m[name]), name
     assert m["disputes_per_1k"] == 0.0
     assert m["annual_cost_wan_yuan"] == 5000.0  # at least one day long
+    model.population = np.zeros(1)  # one resident: rates per that one
+    assert compute(model, start=10.0)["disputes_per_1k"] == pytest.approx(6 * 1000 * PER_YEAR)
 
 
 def test_counters_since_a_period_start_are_the_difference():
@@ -258,11 +260,12 @@ def test_record_day_collects_the_series_and_closes_each_year():
     assert collected == [model] and model.years == []
     model.series = False
     model.today = 9 + 365  # measured day 365: the year ends
-    start = model.year
+    model.year = start = Period(10.0, build_tally(sessions=5, agreements=5))
     record_day(model)
     assert collected == [model]
     assert len(model.years) == 1
     assert same(model.years[0], compute(model, start=start.start, since=start.tally))
+    assert model.years[0]["mediation_success_rate"] == pytest.approx(2 / 5)  # in the year
     assert model.year.start == 375.0 and model.year.tally.sessions == model.tally.sessions
     model.today = 9 + 366
     record_day(model)
@@ -295,6 +298,9 @@ def test_place_counts_per_grid_since_the_measured_start():
     assert counts["claims"].tolist() == [1, 1, 1]
     assert counts["petitions"].tolist() == [0, 2, 0]  # 3 and claim 7
     assert counts["incidents"].tolist() == [0, 1, 1]  # 12 | 5
+    model.measured = Period(12.0, Tally.empty(3))  # from the start itself: 1 arrived at 12.0
+    assert place_counts(model)["disputes"].tolist() == [2, 2, 3]
+    assert place_counts(model)["escalations"].tolist() == [0, 2, 0]
 
 
 def test_petitions_by_type_counts_the_cases_reaching_l4():
@@ -327,3 +333,7 @@ def test_grid_outcomes_per_grid_for_the_map():
     assert out["volunteer_police"].tolist() == [2, 0, 1]
     assert out["staff_per_1k"].tolist() == pytest.approx([15.0, 10.0, 1000.0])
     assert out["trust"].tolist() == pytest.approx([0.3, 0.9, 0.0])
+    model.measured = Period(12.0, model.measured.tally)  # claim 6 reached L3 at 12.0: counted
+    assert grid_outcomes(model)["escalations"].tolist() == [1, 3, 1]
+    model.measured = Period(12.5, model.measured.tally)
+    assert grid_outcomes(model)["escalations"].tolist() == [0, 3, 1]
