@@ -6,6 +6,7 @@ differ from its neighbours'; the expected values are worked out by hand.
 """
 
 import math
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -138,7 +139,9 @@ def test_the_window_bounds_include_the_start_and_exclude_the_end():
 
 def test_metrics_of_an_empty_window_are_not_numbers_not_errors():
     model = build_model()
-    m = compute(model, start=19.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no mean of an empty slice either
+        m = compute(model, start=19.5)
     for name in ("detected_share", "satisfaction_rate", "mean_days_to_resolution",
                  "p90_days_to_resolution", "mean_days_to_detection"):  # fmt: skip
         assert math.isnan(m[name]), name
