@@ -128,6 +128,14 @@ def test_each_metric_counts_its_cases_over_its_own_denominator():
     assert all(isinstance(v, float) for k, v in m.items() if k not in ("day", "open_disputes"))
 
 
+def test_incidents_unmediated_are_those_whose_case_had_no_session():
+    model = build_model()
+    model.book.sessions[12] = 0  # now neither incident was mediated
+    assert compute(model, start=10.0)["incidents_unmediated_share"] == 1.0
+    model.book.sessions[[5, 12]] = [3, 1]
+    assert compute(model, start=10.0)["incidents_unmediated_share"] == 0.0
+
+
 def test_the_window_bounds_include_the_start_and_exclude_the_end():
     whole = compute(build_model(), start=0.0)
     # Arose in [0, 20): every dispute but 8 (arrived at 20).
