@@ -155,6 +155,9 @@ def test_yi_police_teams_live_in_their_unit_and_split_into_teams_of_about_the_si
                           rng=np.random.default_rng(2))  # fmt: skip
     assert all(t.town == 1 for t in one) and sum(t.members for t in one) == 5
     assert all(len(t.area) == 1 for t in one)  # three grids: at most three areas
+    lone = yi_police_teams(geo, np.array([1, 0, 0, 0]), team_size=16, areas_per_town=1,
+                           rng=np.random.default_rng(4))  # fmt: skip
+    assert [(t.town, t.members) for t in lone] == [(0, 1)]  # a single volunteer is a team
     assert yi_police_teams(geo, np.zeros(4, int), team_size=16, areas_per_town=3,
                            rng=np.random.default_rng(3)) == []  # fmt: skip
 

@@ -73,6 +73,8 @@ def test_errors_name_the_entry_and_list_what_is_expected():
     with pytest.raises(ParameterError) as table:
         Timeline.parse(interventions={"day": 3})
     assert str(table.value) == "interventions: expected a list of [[interventions]] tables"
+    with pytest.raises(ParameterError, match=r"^events: expected a list of \[\[events\]\] tables"):
+        Timeline.parse(events=[{"kind": "rainstorm", "day": 1}, "rainstorm"])
     assert Timeline.parse(interventions=[{"day": 3, "petition": {"counters": 4}}]).interventions[
         0
     ].note == ""  # fmt: skip
