@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench map golden clean app assets
+.PHONY: run test lint format bench map golden mutants clean app assets
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -47,8 +47,17 @@ app: assets
 golden: $(STAMP)  # after an intended change of the model's results
 	$(PY) tools/update_golden.py
 
+# Do the fast tests catch a changed rule? mutmut changes one rule at a time in a copy of sim/
+# (mutants/) and runs the tests that reach it ([tool.mutmut] in pyproject.toml; docs/TESTING.md).
+# Tens of minutes; results are kept in mutants/, so a second run retests only what changed.
+# One module: make mutants MUTANTS='sim.model.agents.*'
+MUTANTS ?=
+mutants: $(STAMP)
+	env -u PYTHONPATH $(VENV)/bin/mutmut run $(MUTANTS)
+	$(PY) tools/mutation_score.py --survivors
+
 map: $(STAMP)
 	$(PY) -m sim map --out results/map.png
 
 clean:
-	rm -rf $(VENV) results .pytest_cache .ruff_cache
+	rm -rf $(VENV) results .pytest_cache .ruff_cache mutants

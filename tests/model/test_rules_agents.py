@@ -1,0 +1,291 @@
+"""The agents' rules of sim/model/agents.py: a party's response to a failed mediation, patrols.
+
+The response is a chain of draws against thresholds; each test scripts the draws
+(:class:`Draws`) so that a draw exactly at a threshold shows which side it falls on.
+"""
+
+from types import SimpleNamespace
+
+import mesa
+import networkx as nx
+import numpy as np
+import pytest
+from mesa.discrete_space import Network
+from scipy import sparse
+
+from sim.model.agents import (
+    PATROL_SHIFT_HOURS,
+    GridWorker,
+    PoliceOfficer,
+    Population,
+    Resident,
+    Response,
+    VolunteerPolice,
+    beta_draws,
+    build_population,
+    patrol,
+    patrol_weights,
+)
+from sim.model.disputes import DisputeBook, Level, State
+from sim.model.parameters import resolve
+from sim.model.space import PatrolRoutes
+
+P = {
+    "behaviour.act_out_threshold": 0.5,
+    # Nearly the sharp rule: past T by 0.02 or more, a chance of 1 - R * P; short of it, ~0.
+    "behaviour.act_out_spread": 0.001,
+    "behaviour.drop_prob": 0.25,
+    "behaviour.litigation_share": 0.5,
+    "behaviour.skip_trust": 0.4,
+}
+
+
+class Draws:
+    """A stream whose ``random()`` returns the scripted values, in order, and no more."""
+
+    def __init__(self, *values: float) -> None:
+        self.values = list(values)
+
+    def random(self) -> float:
+        if not self.values:
+            raise AssertionError("one draw more than scripted")
+        return self.values.pop(0)
+
+
+def respond(*, level, intensity=0.2, trust=0.6, risk=0.5, arrest=0.0, acting=(0.99,),
+            behaviour=(), params=None) -> Response:  # fmt: skip
+    """The response of a resident with this trust and risk aversion, on these draws."""
+    model = mesa.Model(rng=1)
+    model.p = resolve(P | (params or {}))
+    acting, behaviour = Draws(*acting), Draws(*behaviour)
+    model.streams = SimpleNamespace(acting=acting, behaviour=behaviour)
+    model.population = Population(
+        grid=np.array([0]), household=np.array([0]), trust=np.array([trust]),
+        trust_base=np.array([trust]), risk_aversion=np.array([risk]),
+        grievances=np.zeros(1, dtype=np.int16), grid_start=np.array([0, 1]),
+    )  # fmt: skip
+    resident = Resident(model, 0)
+    response = resident.respond_to_failure(intensity=intensity, level=level, arrest_prob=arrest)
+    assert not acting.values and not behaviour.values, "fewer draws than scripted"
+    return response
+
+
+def test_a_resident_reads_its_own_state_from_the_population():
+    model = mesa.Model(rng=1)
+    model.population = Population(
+        grid=np.array([3, 5]), household=np.array([0, 1]), trust=np.array([0.2, 0.7]),
+        trust_base=np.array([0.2, 0.7]), risk_aversion=np.array([0.9, 0.1]),
+        grievances=np.zeros(2, dtype=np.int16), grid_start=np.array([0, 1, 2]),
+    )  # fmt: skip
+    r = Resident(model, 1)
+    assert (r.grid, r.trust, r.risk_aversion) == (5, 0.7, 0.1)
+    model.population.trust[1] = 0.3
+    assert r.trust == 0.3
+
+
+def test_act_out_when_the_draw_is_below_the_deterred_chance():
+    # Grievance 0.9 x (1 - 0.2) = 0.72 > T = 0.5; deterrence 1 - 0.5 x 0.2 = 0.9.
+    kw = dict(level=Level.GRID, intensity=0.9, trust=0.2, risk=0.5, arrest=0.2)
+    assert respond(**kw, acting=(0.89,)) is Response.ACT_OUT
+    assert respond(**kw, acting=(0.9,), behaviour=(0.99,)) is Response.SKIP  # trust 0.2 < 0.4
+    # Short of the threshold (0.6 x 0.8 = 0.48): a chance of logistic(-20), about 2e-9.
+    low = dict(level=Level.GRID, intensity=0.6, trust=0.2)
+    assert respond(**low, acting=(1e-6,), behaviour=(0.99,)) is Response.SKIP  # not ACT_OUT
+    # The threshold is the parameter: lower it and the same party acts.
+    assert respond(**low, acting=(0.5,), params={"behaviour.act_out_threshold": 0.4}) is (
+        Response.ACT_OUT
+    )
+
+
+def test_the_sharp_rule_spread_0_decides_a_response():
+    kw = dict(level=Level.GRID, intensity=0.9, trust=0.2, params={"behaviour.act_out_spread": 0.0})
+    assert respond(**kw, acting=(0.5,)) is Response.ACT_OUT
+
+
+def test_act_out_chance_is_smoothed_by_the_spread_parameter():
+    # Grievance 1.0 x (1 - 0.5) = T: the smoothed chance is one half.
+    kw = dict(
+        level=Level.VILLAGE, intensity=1.0, trust=0.5, params={"behaviour.act_out_spread": 0.1}
+    )
+    assert respond(**kw, acting=(0.49,)) is Response.ACT_OUT
+    assert respond(**kw, acting=(0.51,), behaviour=(0.99,)) is Response.ESCALATE
+
+
+def test_drop_with_the_drop_chance_scaled_down_by_intensity():
+    # drop_prob x (1 - intensity) = 0.25 x 0.8 = 0.2
+    assert respond(level=Level.GRID, intensity=0.2, behaviour=(0.19,)) is Response.DROP
+    assert respond(level=Level.GRID, intensity=0.2, behaviour=(0.2,)) is Response.ESCALATE
+    assert respond(level=Level.GRID, intensity=0.6, behaviour=(0.11,)) is (
+        Response.ESCALATE  # 0.25 x 0.4 = 0.1
+    )
+    assert respond(level=Level.DISTRICT, intensity=0.6, behaviour=(0.09,)) is Response.DROP
+
+
+def test_litigate_only_after_a_failure_at_town_level():
+    assert respond(level=Level.TOWN, behaviour=(0.99, 0.49)) is Response.LITIGATE
+    assert respond(level=Level.TOWN, behaviour=(0.99, 0.5)) is Response.ESCALATE
+    # No litigation draw at other levels (the next draw is not taken).
+    for level in (Level.GRID, Level.VILLAGE, Level.DISTRICT):
+        assert respond(level=level, behaviour=(0.99,)) is Response.ESCALATE
+
+
+def test_low_trust_skips_to_a_petition_from_the_grid_and_the_village_only():
+    for level in (Level.GRID, Level.VILLAGE):
+        assert respond(level=level, trust=0.39, behaviour=(0.99,)) is Response.SKIP
+        assert respond(level=level, trust=0.4, behaviour=(0.99,)) is Response.ESCALATE
+    assert respond(level=Level.TOWN, trust=0.1, behaviour=(0.99, 0.99)) is Response.ESCALATE
+    assert respond(level=Level.DISTRICT, trust=0.1, behaviour=(0.99,)) is Response.ESCALATE
+    assert respond(level=Level.VILLAGE, trust=0.45, behaviour=(0.99,),
+                   params={"behaviour.skip_trust": 0.5}) is Response.SKIP  # fmt: skip
+
+
+def test_the_checks_come_in_order_act_out_drop_litigate_skip():
+    # A low-trust, aggrieved party at town level who would do everything: acts out first.
+    kw = dict(level=Level.TOWN, intensity=0.9, trust=0.1)
+    assert respond(**kw, acting=(0.0,)) is Response.ACT_OUT
+    kw = dict(level=Level.TOWN, intensity=0.2, trust=0.1)
+    assert respond(**kw, behaviour=(0.0,)) is Response.DROP
+    assert respond(**kw, behaviour=(0.99, 0.0)) is Response.LITIGATE
+    kw = dict(level=Level.VILLAGE, intensity=0.2, trust=0.1)
+    assert respond(**kw, behaviour=(0.0,)) is Response.DROP
+
+
+# ----------------------------------------------------------------- population
+def test_beta_draws_with_no_spread_are_the_mean_clipped_to_0_1():
+    rng = np.random.default_rng(1)
+    assert beta_draws(rng, 0.3, 0.0, 3).tolist() == [0.3, 0.3, 0.3]
+    assert beta_draws(rng, 1.5, 0.0, 2).tolist() == [1.0, 1.0]
+    assert beta_draws(rng, -0.5, -1.0, 2).tolist() == [0.0, 0.0]
+    draws = beta_draws(rng, 0.6, 0.15, 20_000)
+    assert abs(draws.mean() - 0.6) < 0.005 and abs(draws.std() - 0.15) < 0.005
+
+
+def test_build_population_groups_residents_of_each_grid_into_households():
+    pop = build_population(
+        residents_per_grid=np.array([5, 0, 3]), household_size=2.0, trust_mean=0.6,
+        trust_sd=0.0, risk_aversion_mean=0.5, rng=np.random.default_rng(1),
+    )  # fmt: skip
+    assert len(pop) == 8
+    assert pop.grid.tolist() == [0, 0, 0, 0, 0, 2, 2, 2]
+    assert pop.grid_start.tolist() == [0, 5, 5, 8]
+    assert pop.household.tolist() == [0, 0, 1, 1, 2, 3, 3, 4]  # never shared across grids
+    assert pop.trust.tolist() == [0.6] * 8 and pop.trust_base is not pop.trust
+    assert pop.trust_base.tolist() == [0.6] * 8
+    assert pop.grievances.tolist() == [0] * 8 and pop.grievances.dtype == np.int16
+    assert pop.grid.dtype == np.int32 and pop.household.dtype == np.int64  # 909,277 residents
+    assert ((pop.risk_aversion > 0) & (pop.risk_aversion < 1)).all()
+    big = build_population(
+        residents_per_grid=np.array([20_000]), household_size=2.8, trust_mean=0.45,
+        trust_sd=0.1, risk_aversion_mean=0.3, rng=np.random.default_rng(2),
+    )  # fmt: skip
+    assert abs(big.trust.mean() - 0.45) < 0.005 and abs(big.trust.std() - 0.1) < 0.005
+    assert abs(big.risk_aversion.mean() - 0.3) < 0.01 and abs(big.risk_aversion.std() - 0.2) < 0.01
+    assert big.household.max() + 1 == int(np.ceil(20_000 / 2.8))
+
+
+# ----------------------------------------------------------------- patrols
+PATH = sparse.csr_array(
+    (np.ones(6), ([0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2])), shape=(4, 4)
+)  # 0 - 1 - 2 - 3, one patrol area
+
+
+def patrol_model(*, hours_per_week, homes, diverted_until, time=10.0, strategy="random"):
+    model = mesa.Model(rng=1)
+    model.p = {"volunteer_police.patrol_hours_per_week": hours_per_week,
+               "volunteer_police.strategy": strategy}  # fmt: skip
+    model.streams = SimpleNamespace(staff=np.random.default_rng(3))
+    model.time = time
+    model.patrol_hours = np.zeros(4)
+    model.space = [f"cell {g}" for g in range(4)]
+    model.staff = SimpleNamespace(
+        volunteer_grid=np.array(homes, dtype=np.int64),
+        volunteer_diverted_until=np.array(diverted_until, dtype=float),
+        patrol_routes=PatrolRoutes.within(PATH, np.zeros(4, dtype=int)),
+        volunteers=[SimpleNamespace(cell=model.space[g]) for g in homes],
+    )
+    return model
+
+
+def test_patrol_sends_every_volunteer_off_duty_when_shifts_fill_the_week():
+    # 28 hours a week = one 4-hour shift a day: everyone not diverted goes out.
+    m = patrol_model(hours_per_week=7 * PATROL_SHIFT_HOURS, homes=[0, 0, 3, 3, 1],
+                     diverted_until=[-1.0, 10.0, 9.9, 11.0, -1.0])  # fmt: skip
+    before = m.staff.volunteer_grid.copy()
+    patrol(m)
+    out = np.array([True, False, True, False, True])  # diverted up to now: still away
+    assert m.patrol_hours.sum() == 3 * PATROL_SHIFT_HOURS
+    assert (m.staff.volunteer_grid[~out] == before[~out]).all()
+    assert np.abs(m.staff.volunteer_grid[out] - before[out]).max() <= 1  # stays or one grid along
+    expected = np.bincount(m.staff.volunteer_grid[out], minlength=4) * PATROL_SHIFT_HOURS
+    assert m.patrol_hours.tolist() == expected.tolist()
+    assert [v.cell for v in m.staff.volunteers] == [m.space[g] for g in m.staff.volunteer_grid]
+
+
+def test_patrol_shift_chance_is_hours_per_week_over_a_week_of_shifts():
+    m = patrol_model(hours_per_week=14.0, homes=[1] * 4000, diverted_until=[-1.0] * 4000)
+    patrol(m)
+    out = m.patrol_hours.sum() / PATROL_SHIFT_HOURS
+    assert abs(out / 4000 - 0.5) < 4 * np.sqrt(0.25 / 4000)
+    assert set(np.flatnonzero(m.patrol_hours)) == {0, 1, 2}
+    idle = patrol_model(hours_per_week=0.0, homes=[1, 2], diverted_until=[-1.0, -1.0])
+    patrol(idle)
+    assert not idle.patrol_hours.any() and idle.staff.volunteer_grid.tolist() == [1, 2]
+
+
+def _weights_model(strategy):
+    model = SimpleNamespace(p={"volunteer_police.strategy": strategy})
+    book = DisputeBook()
+    book.add(
+        6,
+        grid=np.array([0, 0, 1, 2, 2, 3]),
+        state=np.array([State.LATENT, State.QUEUED, State.QUEUED, State.RESOLVED, State.DORMANT,
+                        State.LATENT], dtype=np.int8),
+        level=np.full(6, Level.GRID, dtype=np.int8),
+    )  # fmt: skip
+    model.book = book
+    model.geography = SimpleNamespace(n_grids=5)
+    model.tally = SimpleNamespace(incidents_by_grid=np.array([0, 0, 2, 0, 1]))
+    return model
+
+
+def test_patrol_weights_by_strategy():
+    assert patrol_weights(_weights_model("random")) is None
+    # Hotspots: open cases (latent or queued) plus three per incident, plus one.
+    assert patrol_weights(_weights_model("hotspot")).tolist() == [3.0, 2.0, 7.0, 2.0, 4.0]
+    # Follow-up: cases queued for mediation, plus one.
+    assert patrol_weights(_weights_model("follow_up")).tolist() == [2.0, 2.0, 1.0, 1.0, 1.0]
+
+
+def test_patrols_follow_the_weights():
+    m = patrol_model(hours_per_week=28.0, homes=[1] * 3000, diverted_until=[-1.0] * 3000,
+                     strategy="follow_up")  # fmt: skip
+    m.book = DisputeBook()
+    m.book.add(8, grid=np.full(8, 2), state=np.full(8, State.QUEUED, dtype=np.int8))
+    m.geography = SimpleNamespace(n_grids=4)
+    patrol(m)
+    share = np.bincount(m.staff.volunteer_grid, minlength=4) / 3000
+    # From grid 1: grids 0, 1, 2 weighted 1, 1, 9.
+    assert share[2] == pytest.approx(9 / 11, abs=0.03) and share[3] == 0
+
+
+# ----------------------------------------------------------------- staff agents
+def test_staff_agents_sit_on_their_cell_and_keep_their_state_in_the_models_arrays():
+    model = mesa.Model(rng=1)
+    graph = nx.path_graph(3)
+    space = Network(graph, random=model.random)
+    model.staff = SimpleNamespace(
+        worker_diverted_until=np.array([-1.0, 5.0]), volunteer_diverted_until=np.array([2.0])
+    )
+    worker = GridWorker(model, cell=space[1], grid=1, index=1)
+    assert (worker.cell, worker.grid, worker.diverted_until) == (space[1], 1, 5.0)
+    worker.diverted_until = 9.0
+    assert model.staff.worker_diverted_until.tolist() == [-1.0, 9.0]
+    volunteer = VolunteerPolice(model, cell=space[2], team=4, area=np.array([1, 2]), index=0)
+    assert (volunteer.cell, volunteer.team, volunteer.area.tolist()) == (space[2], 4, [1, 2])
+    assert volunteer.diverted_until == 2.0
+    volunteer.diverted_until = 3.0
+    assert model.staff.volunteer_diverted_until.tolist() == [3.0]
+    station = PoliceOfficer(model, cell=space[0], town=1)
+    office = PoliceOfficer(model, cell=space[2], town=1, village=0)
+    assert (station.town, station.village, station.in_village_office) == (1, -1, False)
+    assert (office.village, office.in_village_office) == (0, True)

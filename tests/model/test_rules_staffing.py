@@ -1,0 +1,224 @@
+"""The staffing rules of sim/model/staffing.py on a hand-built map of six grids.
+
+Two towns (Muzhou and Sanjiang, named as in the district table); Muzhou has
+villages 0 (grids 0, 1) and 1 (grid 2), Sanjiang villages 2 (grid 3) and 3
+(grids 4, 5), which is a community.
+"""
+
+import numpy as np
+import pytest
+
+from sim.model.geography import Geography
+from sim.model.parameters import ParameterError, resolve
+from sim.model.places import Places
+from sim.model.staffing import (
+    allocate_grid_workers,
+    annual_cost,
+    expected_disputes,
+    grid_weights,
+    grid_workers_by_grid,
+    office_villages,
+    plan_from_settings,
+    town_changes,
+    trust_room_order,
+    trust_room_villages,
+    volunteers_by_unit,
+    workers_in_grids,
+    yi_police_teams,
+)
+
+POPULATION = np.array([100, 300, 200, 400, 100, 100])
+RISK = np.array([1.0, 1.0, 2.0, 0.5, 1.0, 3.0])
+
+
+def small_map() -> Geography:
+    return Geography(
+        grid_ids=[f"G{g}" for g in range(6)],
+        town_names=["Muzhou", "Sanjiang"],
+        grid_town=np.array([0, 0, 0, 1, 1, 1]),
+        village_names=["Alpha", "Beta", "Gamma", "Delta"],
+        village_town=np.array([0, 0, 1, 1]),
+        village_is_community=np.array([False, False, False, True]),
+        grid_village=np.array([0, 0, 1, 2, 3, 3]),
+        grid_population=POPULATION.copy(),
+        grid_area_km2=np.ones(6),
+        centroids=np.array(
+            [[0.0, 1.0], [1.0, 0.0], [0.0, -1.0], [10.0, 1.0], [11.0, 0.0], [10.0, -1.0]]
+        ),
+        travel_hours=np.zeros(6),
+        edges=[(0, 1), (1, 2), (3, 4), (4, 5)],
+        polygons=[[] for _ in range(6)],
+        village_names_zh=["", "", "", ""],
+        village_codes=["C0", "C1", "C2", "C3"],
+    )
+
+
+# ----------------------------------------------------------------- grid workers
+def test_grid_weights_by_rule():
+    geo = small_map()
+    assert grid_weights(geo, "equal", RISK).tolist() == [1.0] * 6
+    assert grid_weights(geo, "population", RISK).tolist() == POPULATION.tolist()
+    assert grid_weights(geo, "risk", RISK).tolist() == (POPULATION * RISK).tolist()
+
+
+def test_allocate_grid_workers_one_per_grid_then_the_rest_by_the_rule():
+    geo = small_map()
+    # 12 = 6 minimums + 6 more. By population (1200): quotas 1, 3, 2, 4, 1, 1.
+    assert allocate_grid_workers(geo, total=12, rule="population", risk=RISK).tolist() == [
+        1, 3, 2, 4, 1, 1
+    ]  # fmt: skip
+    assert allocate_grid_workers(geo, total=12, rule="equal", risk=RISK).tolist() == [2] * 6
+    # By risk: weights 100, 300, 400, 200, 100, 300 (of 1400).
+    assert allocate_grid_workers(geo, total=14, rule="risk", risk=RISK).tolist() == [
+        1, 3, 4, 2, 1, 3
+    ]  # fmt: skip
+    # Fewer workers than grids: no minimum, the largest grids first.
+    assert allocate_grid_workers(geo, total=3, rule="population", risk=RISK).tolist() == [
+        0, 1, 1, 1, 0, 0
+    ]  # fmt: skip
+    assert allocate_grid_workers(geo, total=6, rule="population", risk=RISK).tolist() == [1] * 6
+
+
+def test_workers_in_grids_shares_each_units_number_over_its_grids():
+    geo = small_map()
+    per_unit = np.array([4, 0, 1, 3])
+    workers = workers_in_grids(geo, per_unit, rule="population", risk=RISK)
+    assert workers.tolist() == [1, 3, 0, 1, 2, 1]  # unit 3: 1 each, the extra to grid 4 (tie)
+    assert workers.dtype == np.int64
+    assert workers_in_grids(geo, np.array([1, 0, 0, 0]), rule="equal", risk=RISK).tolist() == [
+        1, 0, 0, 0, 0, 0
+    ]  # fmt: skip
+
+
+def test_town_changes_set_then_add_and_refuse_fewer_than_none():
+    places = Places(small_map())
+    base = np.array([10, 20])
+    assert town_changes(base, by_town={1: 5}, add={0: -3, 1: 2}, places=places, key="k",
+                        what="staff").tolist() == [7, 7]  # fmt: skip
+    assert base.tolist() == [10, 20]  # not changed in place
+    assert town_changes(base, by_town={}, add={0: -10}, places=places, key="k",
+                        what="staff").tolist() == [0, 20]  # fmt: skip
+    with pytest.raises(ParameterError, match=r"k\.add\.Muzhou: -11 would leave Muzhou with -1 "
+                                             r"grid workers \(it has 10\)"):  # fmt: skip
+        town_changes(base, by_town={}, add={0: -11}, places=places, key="k", what="grid workers")
+
+
+def test_grid_workers_by_grid_from_the_settings_with_a_towns_new_number():
+    geo = small_map()
+    p = resolve({"grid_workers.total": 12, "grid_workers.allocation": "population"})
+    assert grid_workers_by_grid(geo, p, RISK, Places(geo)).tolist() == [1, 3, 2, 4, 1, 1]
+    p = resolve({"grid_workers.total": 12, "grid_workers.allocation": "population",
+                 "grid_workers.add": {"Sanjiang": 2}})  # fmt: skip
+    # Sanjiang 6 + 2 = 8 over its grids by population (400, 100, 100): 1 each, then 4, 1, 0.
+    assert grid_workers_by_grid(geo, p, RISK, Places(geo)).tolist() == [1, 3, 2, 5, 2, 1]
+    p = resolve({"grid_workers.total": 12, "grid_workers.allocation": "equal",
+                 "grid_workers.by_town": {"Muzhou": 2}})  # fmt: skip
+    assert grid_workers_by_grid(geo, p, RISK, Places(geo)).tolist() == [
+        1,
+        1,
+        0,
+        2,
+        2,
+        2,
+    ]  # ties: first
+
+
+# ----------------------------------------------------------------- Yi Police
+def test_volunteers_by_unit_over_the_towns_by_population_then_units_by_residents():
+    geo = small_map()
+    p = resolve({"volunteer_police.total": 60, "volunteer_police.towns": ["Muzhou", "Sanjiang"]})
+    # Towns 600 and 600 residents: 30 each; Muzhou's units 400, 200; Sanjiang's 400, 200.
+    assert volunteers_by_unit(geo, p, Places(geo)).tolist() == [20, 10, 20, 10]
+    p = resolve({"volunteer_police.total": 60, "volunteer_police.towns": ["Muzhou"],
+                 "volunteer_police.add": {"Sanjiang": 3}})  # fmt: skip
+    assert volunteers_by_unit(geo, p, Places(geo)).tolist() == [40, 20, 2, 1]
+    p = resolve({"volunteer_police.total": 60, "volunteer_police.towns": "none",
+                 "volunteer_police.by_town": {"Muzhou": 6}})  # fmt: skip
+    assert volunteers_by_unit(geo, p, Places(geo)).tolist() == [4, 2, 0, 0]
+
+
+def test_yi_police_teams_live_in_their_unit_and_split_into_teams_of_about_the_size():
+    geo = small_map()
+    teams = yi_police_teams(geo, np.array([20, 10, 0, 0]), team_size=8, areas_per_town=2,
+                            rng=np.random.default_rng(1))  # fmt: skip
+    assert {t.town for t in teams} == {0}
+    assert sum(t.members for t in teams) == 30
+    for team in teams:
+        assert set(team.area.tolist()) <= {0, 1, 2} and len(team.area) >= 1
+        assert np.isin(team.homes, team.area).all()  # members live in their team's area
+        assert 4 <= team.members <= 12
+    areas = {tuple(t.area.tolist()) for t in teams}
+    assert len(areas) == 2 and sorted(g for a in areas for g in a) == [0, 1, 2]
+    homes = np.concatenate([t.homes for t in teams])
+    assert np.bincount(geo.grid_village[homes], minlength=4).tolist() == [20, 10, 0, 0]
+    one = yi_police_teams(geo, np.array([0, 0, 0, 5]), team_size=16, areas_per_town=5,
+                          rng=np.random.default_rng(2))  # fmt: skip
+    assert all(t.town == 1 for t in one) and sum(t.members for t in one) == 5
+    assert all(len(t.area) == 1 for t in one)  # three grids: at most three areas
+    lone = yi_police_teams(geo, np.array([1, 0, 0, 0]), team_size=16, areas_per_town=1,
+                           rng=np.random.default_rng(4))  # fmt: skip
+    assert [(t.town, t.members) for t in lone] == [(0, 1)]  # a single volunteer is a team
+    assert yi_police_teams(geo, np.zeros(4, int), team_size=16, areas_per_town=3,
+                           rng=np.random.default_rng(3)) == []  # fmt: skip
+
+
+# ----------------------------------------------------------------- trust rooms, offices
+def test_expected_disputes_are_residents_times_risk_per_unit():
+    assert expected_disputes(small_map(), RISK).tolist() == [400.0, 400.0, 200.0, 400.0]
+
+
+def test_trust_room_order_by_rule():
+    geo = small_map()
+    assert trust_room_order(geo, "largest", RISK).tolist() == [0, 2, 1, 3]  # 400, 400, 200, 200
+    assert trust_room_order(geo, "most_disputes", RISK).tolist() == [0, 1, 3, 2]
+    # Published: Muzhou's largest villages first (the table gives it 15 rooms), communities
+    # never first; then the others by residents.
+    assert trust_room_order(geo, "published", RISK).tolist() == [0, 1, 2, 3]
+
+
+def test_trust_room_villages_listed_first_then_by_the_rule():
+    geo = small_map()
+    assert trust_room_villages(geo, 2, rule="largest").tolist() == [True, False, True, False]
+    rooms = trust_room_villages(geo, 2, rule="most_disputes", listed=np.array([3]), risk=RISK)
+    assert rooms.tolist() == [True, False, False, True]
+    assert trust_room_villages(geo, 9, rule="largest").tolist() == [True] * 4
+    only = trust_room_villages(geo, 0, rule="listed", listed=np.array([1, 2]))
+    assert only.tolist() == [False, True, True, False]
+    with pytest.raises(ParameterError, match="1 is fewer than the 2 villages listed"):
+        trust_room_villages(geo, 1, rule="largest", listed=np.array([1, 2]))
+
+
+def test_office_villages_by_all_none_town_or_unit():
+    geo, places = small_map(), Places(small_map())
+    assert office_villages(geo, "all", places).tolist() == [True] * 4
+    assert office_villages(geo, "none", places).tolist() == [False] * 4
+    assert office_villages(geo, ["Sanjiang"], places).tolist() == [False, False, True, True]
+    assert office_villages(geo, ["C1", "Muzhou/Alpha"], places).tolist() == [True, True, False,
+                                                                             False]  # fmt: skip
+    with pytest.raises(ParameterError, match=r"police\.village_offices\[1\]: 'Nowhere' is neither"):
+        office_villages(geo, ["Muzhou", "Nowhere"], places)
+
+
+def test_plan_from_settings_gathers_every_unit_number():
+    geo = small_map()
+    p = resolve({
+        "grid_workers.total": 12, "grid_workers.allocation": "population",
+        "volunteer_police.total": 60, "volunteer_police.towns": ["Muzhou", "Sanjiang"],
+        "mediation.trust_rooms": 1, "mediation.trust_room_rule": "largest",
+        "police.village_offices": ["Sanjiang"],
+    })  # fmt: skip
+    plan = plan_from_settings(geo, p, RISK)
+    assert plan.grid_workers.tolist() == [4, 2, 4, 2]
+    assert plan.volunteer_police.tolist() == [20, 10, 20, 10]
+    assert plan.trust_room.tolist() == [True, False, False, False]
+    assert plan.village_office.tolist() == [False, False, True, True]
+
+
+# ----------------------------------------------------------------- cost
+def test_annual_cost_sums_each_lever_at_its_price_and_the_supermarkets_share():
+    costs = {"grid_worker": 6.0, "volunteer_police": 0.3, "police_officer": 15.0,
+             "trust_room": 2.0, "petition_supermarket": 300.0}  # fmt: skip
+    kw = dict(grid_workers=10, volunteers=100, officers=4, trust_rooms=3, population_share=0.25,
+              costs=costs)  # fmt: skip
+    assert annual_cost(**kw, supermarket=True) == pytest.approx(60 + 30 + 60 + 6 + 75)
+    assert annual_cost(**kw, supermarket=False) == pytest.approx(60 + 30 + 60 + 6)
