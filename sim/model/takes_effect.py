@@ -4,8 +4,10 @@ Two kinds of setting could be given and then silently do nothing:
 
 - a staffing setting beside a staffing plan file: the plan (``staffing.plan``) gives every
   unit's staff, so the settings it replaces (:data:`~sim.model.staffing.PLAN_REPLACES`) are
-  not read. The rule: with a plan in force, each of them must stay at its default; a plan
-  and another value of one of them are refused with one line naming both. An intervention
+  not read. The rule, on a run's flat settings: with a plan in force, each of them must be
+  at its default; a plan and another value of one of them are refused with one line naming
+  both. (Scenario files and ``--set`` are layers: a plan replaces what earlier layers set,
+  and those settings are no longer in force; see :func:`sim.runs.scenario.in_force`.) An intervention
   that sets one of them while a plan is in force (its own, or an earlier one's) is refused;
   an intervention that brings in a plan replaces the staffing the settings gave until then;
 - a town's entry in a town table (``grid_workers.by_town``, ``grid_workers.add``, the same
@@ -33,7 +35,8 @@ TOWN_TABLES = (
 )
 
 
-def _plan_conflict(key: str, value: Any, plan: str, when: str = "") -> ParameterError:
+def plan_conflict(key: str, value: Any, plan: str, when: str = "") -> ParameterError:
+    """The one-line error for ``key`` set beside the plan file ``plan``, naming both."""
     return ParameterError(
         f"{key}: {value!r} has no effect{when}: staffing.plan ({plan}) gives the staff of "
         f"every unit and replaces {key}; give one or the other"
@@ -47,7 +50,7 @@ def check_plan(params: Mapping[str, Any]) -> None:
         return
     for key in PLAN_REPLACES:
         if params[key] != SCHEMA[key].default:
-            raise _plan_conflict(key, params[key], plan)
+            raise plan_conflict(key, params[key], plan)
 
 
 def check_interventions(params: Mapping[str, Any], timeline: Timeline) -> None:
@@ -63,7 +66,7 @@ def check_interventions(params: Mapping[str, Any], timeline: Timeline) -> None:
         for key in PLAN_REPLACES:
             if key in change.settings:
                 raise ParameterError(
-                    f"interventions[{i}].{_plan_conflict(key, change.settings[key], plan, f' from day {change.day}')}"
+                    f"interventions[{i}].{plan_conflict(key, change.settings[key], plan, f' from day {change.day}')}"
                 )
 
 
