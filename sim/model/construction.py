@@ -84,7 +84,13 @@ def check_against_map(
             raise ParameterError(f"{where}{exc}") from None
         check_simulated_towns(values, places, set(simulated.town_names), where=where)
     for i, event in enumerate(timeline.events if timeline else ()):
-        town_set(event.towns, full.town_names, key=f"events[{i}].towns")
+        hit = town_set(event.towns, full.town_names, key=f"events[{i}].towns")
+        if event.towns != "all" and hit - set(simulated.town_names):
+            town = sorted(hit - set(simulated.town_names))[0]
+            raise ParameterError(
+                f"events[{i}].towns: {town} is not simulated (map.towns = "
+                f"{', '.join(simulated.town_names)}): the event would not reach it"
+            )
 
 
 def grid_risk(full: Geography, *, sd: float, rng: np.random.Generator) -> np.ndarray:

@@ -12,7 +12,8 @@ Two kinds of setting could be given and then silently do nothing:
   an intervention that brings in a plan replaces the staffing the settings gave until then;
 - a town's entry in a town table (``grid_workers.by_town``, ``grid_workers.add``, the same
   for ``volunteer_police``, ``mediation.town_centre_hours_by_town``) for a town outside the
-  simulated map (``map.towns``): it changes only that town, which is not simulated.
+  simulated map (``map.towns``): it changes only that town, which is not simulated (and, in
+  :func:`~sim.model.construction.check_against_map`, an event's town that is not simulated).
 """
 
 from __future__ import annotations

@@ -377,3 +377,13 @@ def test_paths_in_a_plan_file_do_not_depend_on_the_current_folder(searched, tmp_
         assert load_scenario(path).params == load_scenario(here / path).params
     finally:
         os.chdir(here)
+
+
+def test_an_event_in_a_town_not_simulated_is_refused(tmp_path):
+    path = tmp_path / "storm.toml"
+    path.write_text(
+        'extends = "muzhou"\n[[events]]\nkind = "rainstorm"\nday = 3\ntowns = ["Muzhou", "Daze"]\n'
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    _one_line(caught, str(path), "events[0].towns", "Daze", "not simulated")
