@@ -387,3 +387,22 @@ def test_an_event_in_a_town_not_simulated_is_refused(tmp_path):
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
     _one_line(caught, str(path), "events[0].towns", "Daze", "not simulated")
+
+
+@pytest.mark.parametrize(
+    ("design", "option"),
+    [
+        ("method = 'grid'\nsamples = 20", "design.samples"),
+        ("method = 'lhs'\nlevels = 5", "design.levels"),
+        ("method = 'morris'\nsecond_order = true", "design.second_order"),
+    ],
+)
+def test_a_design_option_the_method_does_not_read_is_refused(tmp_path, design, option):
+    path = _write(
+        tmp_path / "d.toml",
+        SWEEP + f"[design]\n{design}\n[levers]\ngrid_workers.total = {{ low = 500, high = 900 }}\n"
+        "mediation.trust_rooms = [1, 2]\n",
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_sweep(path)
+    _one_line(caught, str(path), option, "does not apply")

@@ -65,6 +65,12 @@ METHODS = ("grid", "lhs", "sobol", "morris")
 SWEEP_DIR = Path(__file__).resolve().parents[3] / "scenarios" / "sweeps"
 TOP_LEVEL = BASE_ENTRIES | {"days", "replicates", "seed", "design", "levers", "uncertainties"}
 DESIGN_KEYS = {"method", "samples", "levels", "second_order"}
+METHOD_OPTIONS = {  # the design options each method reads; another is refused, never ignored
+    "grid": {"levels"},
+    "lhs": {"samples"},
+    "sobol": {"samples", "second_order"},
+    "morris": {"samples", "levels"},
+}
 
 
 def unit_problem(keys: list[str]) -> dict[str, Any]:
@@ -243,6 +249,11 @@ def parse_sweep(data: dict[str, Any], *, name: str, base_dir: Path) -> Sweep:
     method = design.get("method", "grid")
     if method not in METHODS:
         raise ParameterError(f"design.method: expected one of {', '.join(METHODS)}, got {method!r}")
+    for option in sorted(set(design) - {"method"} - METHOD_OPTIONS[method]):
+        takes = ", ".join(sorted(METHOD_OPTIONS[method])) or "no options"
+        raise ParameterError(
+            f"design.{option}: does not apply to method {method!r} (it takes {takes})"
+        )
     factors = [
         files_from(base_dir, f)
         for f in parse_factors(data, (("lever", "levers"), ("uncertainty", "uncertainties")))
