@@ -406,3 +406,17 @@ def test_a_design_option_the_method_does_not_read_is_refused(tmp_path, design, o
     with pytest.raises(ScenarioError) as caught:
         load_sweep(path)
     _one_line(caught, str(path), option, "does not apply")
+
+
+def test_a_calibration_free_parameter_that_a_plan_replaces_is_refused(plan_csv, tmp_path):
+    from sim.runs.calibrate.spec import load_calibration
+
+    path = _write(
+        tmp_path / "c.toml",
+        f'scenario = "muzhou"\n[settings]\nstaffing.plan = "{plan_csv}"\n'
+        "[free]\ngrid_workers.total = { low = 500, high = 2000 }\n"
+        '[[targets]]\nmetric = "disputes_per_1k"\nvalue = 12.0\ninterval = [11.0, 13.0]\n',
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_calibration(path)
+    _one_line(caught, str(path), "free.grid_workers.total", "staffing.plan")
