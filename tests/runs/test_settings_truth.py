@@ -420,3 +420,14 @@ def test_a_calibration_free_parameter_that_a_plan_replaces_is_refused(plan_csv, 
     with pytest.raises(ScenarioError) as caught:
         load_calibration(path)
     _one_line(caught, str(path), "free.grid_workers.total", "staffing.plan")
+
+
+def test_a_swept_plan_beside_the_base_scenarios_staffing_is_refused(plan_csv, tmp_path):
+    """A lever's plan cannot replace what the base scenario sets in every run: say so."""
+    path = _write(
+        tmp_path / "s.toml",
+        f'scenario = "double_grid_workers"\ndays = 2\n[levers]\nstaffing.plan = ["", "{plan_csv}"]\n',
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_sweep(path)
+    _one_line(caught, "levers.staffing.plan", "grid_workers.total", "2000")

@@ -272,7 +272,8 @@ def parse_sweep(data: dict[str, Any], *, name: str, base_dir: Path) -> Sweep:
             try:
                 check_against_map(scenario.params | {f.key: value})
             except (ParameterError, MapDataError) as exc:
-                raise ParameterError(f"{SECTION_OF_ROLE[f.role]}.{exc}") from None
+                said = str(exc) if str(exc).startswith(f.key) else f"{f.key}: {exc}"
+                raise ParameterError(f"{SECTION_OF_ROLE[f.role]}.{said}") from None
     if method in ("sobol", "morris") and len(factors) < 2:
         raise ParameterError(f"design.method: {method} needs at least two factors")
     second_order = design.get("second_order", False)
