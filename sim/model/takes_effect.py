@@ -12,7 +12,9 @@ Two kinds of setting could be given and then silently do nothing:
   an intervention that brings in a plan replaces the staffing the settings gave until then;
 - a town's entry in a town table (``grid_workers.by_town``, ``grid_workers.add``, the same
   for ``volunteer_police``, ``mediation.town_centre_hours_by_town``) for a town outside the
-  simulated map (``map.towns``): it changes only that town, which is not simulated (and, in
+  simulated map (``map.towns``): it changes only that town, which is not simulated; the same
+  for a place of ``police.village_offices`` (other than the default) and, with the ``listed``
+  rule, of ``mediation.trust_room_villages`` (and, in
   :func:`~sim.model.construction.check_against_map`, an event's town that is not simulated).
 """
 
@@ -84,4 +86,25 @@ def check_simulated_towns(
                 raise ParameterError(
                     f"{where}{key}.{town}: has no effect, {town} is not simulated "
                     f"(map.towns = {', '.join(sorted(simulated))})"
+                )
+    # Place lists whose entries act one by one: an office, a listed-only trust room. (The
+    # default village offices are the district's policy, kept when a run simulates some towns.)
+    lists = []
+    if params["police.village_offices"] != SCHEMA["police.village_offices"].default:
+        lists.append("police.village_offices")
+    if params["mediation.trust_room_rule"] == "listed":
+        lists.append("mediation.trust_room_villages")
+    for key in lists:
+        value = params[key]
+        for i, name in enumerate(value if isinstance(value, list) else ()):
+            found = places.find_town(str(name).split("/")[0])  # a town, or "Town/Unit"
+            towns = (
+                [found]
+                if found is not None
+                else [int(places.geo.village_town[v]) for v in places.units_named(name)]
+            )
+            if towns and not any(places.geo.town_names[t] in simulated for t in towns):
+                raise ParameterError(
+                    f"{where}{key}[{i}]: {name!r} has no effect, it is not in the simulated "
+                    f"towns (map.towns = {', '.join(sorted(simulated))})"
                 )

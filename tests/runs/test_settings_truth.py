@@ -431,3 +431,24 @@ def test_a_swept_plan_beside_the_base_scenarios_staffing_is_refused(plan_csv, tm
     with pytest.raises(ScenarioError) as caught:
         load_sweep(path)
     _one_line(caught, "levers.staffing.plan", "grid_workers.total", "2000")
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"police.village_offices": ["Muzhou", "Daze"]},
+        {
+            "mediation.trust_room_rule": "listed",
+            "mediation.trust_room_villages": ["Tonghe Village"],
+        },
+        {"police.village_offices": ["Daze/Tonghe Village"]},
+    ],
+)
+def test_a_place_not_simulated_in_a_place_list_is_refused(setting):
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario("muzhou").with_overrides(setting)
+    _one_line(caught, "not in the simulated towns")
+
+
+def test_the_default_village_offices_stay_the_district_policy_on_other_towns():
+    load_scenario("baseline").with_overrides({"map.towns": ["Daze"]})

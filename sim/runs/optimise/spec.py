@@ -269,7 +269,10 @@ def _variable(
                 f"{where}.among: expected the list of towns or villages to choose from"
             )
         for i, place in enumerate(among):
-            check_against_map(scenario.params | {key: [place]})
+            try:
+                check_against_map(scenario.params | {key: [place]})
+            except ParameterError as exc:
+                raise ParameterError(f"{where}.among[{i}]: {exc}") from None
             if not _simulated(places, place, set(simulated.town_names)):
                 raise ParameterError(
                     f"{where}.among[{i}]: {place!r} is not in the simulated towns "
