@@ -108,3 +108,35 @@ def test_an_optimisation_that_cannot_take_effect_is_refused(folder, tmp_path, va
     done = govsim("optimise", str(path), "--out", str(out), "--workers", "1", cwd=tmp_path)
     refused(done, str(path), named)
     assert not out.exists()
+
+
+def test_a_plan_replacing_a_scenarios_staffing_is_what_the_report_and_manifest_say(
+    folder, tmp_path
+):
+    import json
+
+    out = tmp_path / "out"
+    done = govsim(
+        "run", "double_grid_workers", "--set", f"staffing.plan={folder / 'plan.csv'}",
+        "--set", 'map.towns=["Muzhou"]', "--set", "population.scale=0.02",
+        "--set", "run.warmup_days=0", "--days", "2", "--quiet", "--out", str(out), cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    text = json.dumps(manifest)
+    assert "plan.csv" in text
+    overrides = [v for k, v in _items(manifest) if k == "overrides"]
+    assert overrides and all("grid_workers.total" not in o for o in overrides)
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "staffing.plan" in report and "grid_workers.total</code> = 2000" not in report
+
+
+def _items(value):
+    """Every (key, value) pair of a JSON document, at any depth."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield k, v
+            yield from _items(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _items(v)
