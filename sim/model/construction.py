@@ -35,10 +35,13 @@ from sim.model.staffing import (
 )
 from sim.model.state import Institutions, ModelState, Staff
 from sim.model.streams import Streams
+from sim.model.takes_effect import check_interventions, check_plan, check_simulated_towns
 from sim.model.timeline import Timeline
 
 
-def check_against_map(params: Mapping[str, Any], timeline: Timeline | None = None) -> None:
+def check_against_map(
+    params: Mapping[str, Any], timeline: Timeline | None = None, *, during_run: bool = False
+) -> None:
     """What the schema alone cannot check: places and counts against the map.
 
     Raises :class:`ParameterError` naming the key: an unknown town in
@@ -47,13 +50,20 @@ def check_against_map(params: Mapping[str, Any], timeline: Timeline | None = Non
     ``mediation.trust_room_villages``, ``police.village_offices``,
     ``mediation.town_centre_hours_by_town``), a change that would leave a town
     fewer than no staff, more trust rooms than the map has units, or a bad
-    ``staffing.plan`` file; the same for every intervention's settings.
+    ``staffing.plan`` file; the same for every intervention's settings. Then what would take
+    no effect (:mod:`sim.model.takes_effect`): a plan beside a staffing setting it replaces
+    (not checked ``during_run``, when an intervention's plan replaces the settings before
+    it), a town table's entry for a town not simulated.
     """
-    full, _ = simulated_map(params["map.file"], params["map.towns"])
+    full, simulated = simulated_map(params["map.file"], params["map.towns"])
     settings = [("", params)]
     for i, change in enumerate(timeline.interventions if timeline else ()):
         settings.append((f"interventions[{i}].", {**params, **change.settings}))
     places = Places(full)
+    if not during_run:
+        check_plan(params)
+        if timeline:
+            check_interventions(params, timeline)
     for where, values in settings:
         try:
             town_set(
@@ -72,8 +82,15 @@ def check_against_map(params: Mapping[str, Any], timeline: Timeline | None = Non
             staffing_plan(full, values, np.ones(full.n_grids))  # the risk orders, never refuses
         except ParameterError as exc:
             raise ParameterError(f"{where}{exc}") from None
+        check_simulated_towns(values, places, set(simulated.town_names), where=where)
     for i, event in enumerate(timeline.events if timeline else ()):
-        town_set(event.towns, full.town_names, key=f"events[{i}].towns")
+        hit = town_set(event.towns, full.town_names, key=f"events[{i}].towns")
+        if event.towns != "all" and hit - set(simulated.town_names):
+            town = sorted(hit - set(simulated.town_names))[0]
+            raise ParameterError(
+                f"events[{i}].towns: {town} is not simulated (map.towns = "
+                f"{', '.join(simulated.town_names)}): the event would not reach it"
+            )
 
 
 def grid_risk(full: Geography, *, sd: float, rng: np.random.Generator) -> np.ndarray:

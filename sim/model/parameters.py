@@ -631,7 +631,8 @@ PARAMETERS: tuple[Parameter, ...] = (
         "",
         "path",
         "a staffing plan CSV (one row per village-level unit, as govsim plan writes it): its staff replace "
-        "those the grid_workers, volunteer_police, trust-room and village-office settings give",
+        "those the grid_workers, volunteer_police, trust-room and village-office settings give (a scenario "
+        "it extends keeps no such setting in force; one set beside it or later is refused)",
         source="design section 5: govsim plan SCENARIO --out plan.csv",
     ),
     # --- space: where the map's adjacency acts

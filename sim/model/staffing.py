@@ -23,6 +23,23 @@ from sim.model.geography import Geography, largest_remainder, load_district_tabl
 from sim.model.parameters import ParameterError
 from sim.model.places import Places, did_you_mean
 
+# The settings a plan file (``staffing.plan``) replaces: with a plan in force they have no
+# effect, so a value of one of them other than its default is refused beside a plan
+# (``grid_workers.allocation`` still acts: it shares a unit's workers among its grids).
+PLAN_REPLACES: tuple[str, ...] = (
+    "grid_workers.total",
+    "grid_workers.by_town",
+    "grid_workers.add",
+    "volunteer_police.total",
+    "volunteer_police.towns",
+    "volunteer_police.by_town",
+    "volunteer_police.add",
+    "mediation.trust_rooms",
+    "mediation.trust_room_villages",
+    "mediation.trust_room_rule",
+    "police.village_offices",
+)
+
 
 @dataclass(frozen=True)
 class StaffingPlan:

@@ -266,10 +266,15 @@ def write_optimisation(result: OptimisationResult, out: Path, *, lang: str = "en
     plans = out / "plans"
     plans.mkdir(exist_ok=True)
     for trial in result.chosen:
-        settings = json.loads(result.trials.set_index("trial").at[trial, "settings"])
+        settings = o.in_force(json.loads(result.trials.set_index("trial").at[trial, "settings"]))
         name = plan_name(trial)
         note = f"govsim optimise {o.name}: trial {trial}"
-        text = scenario_toml(o.scenario, settings, where=plans, description=note, comments=[note])
+        comments = [
+            note,
+            "the optimisation's [settings] and the trial's variables: it runs as the trial ran",
+            f"{name}.csv: the same staffing, unit by unit, on the map of seed {o.seeds()[0]}",
+        ]
+        text = scenario_toml(o.scenario, settings, where=plans, description=note, comments=comments)
         (plans / f"{name}.toml").write_text(text, encoding="utf-8")
         plan, full = plan_of(o.scenario.params | settings, o.seeds()[0])
         write_plan(plan, full, plans / f"{name}.csv")

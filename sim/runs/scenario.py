@@ -26,6 +26,8 @@ from sim.model.construction import check_against_map
 from sim.model.files import read_text
 from sim.model.geography import MapDataError, map_sha256
 from sim.model.parameters import ParameterError, flatten, resolve
+from sim.model.staffing import PLAN_REPLACES
+from sim.model.takes_effect import plan_conflict
 from sim.model.timeline import Timeline
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
@@ -44,10 +46,13 @@ class Scenario:
     name: str
     path: Path | None
     params: dict[str, Any]  # every parameter, resolved
-    overrides: dict[str, Any] = field(default_factory=dict)  # what the file chain sets
+    overrides: dict[str, Any] = field(default_factory=dict)  # the settings in force
     description: str = ""
     timeline: Timeline = field(default_factory=Timeline)  # interventions and events
     description_zh: str = ""  # the description in Chinese ("" when the file has none)
+    # what each layer sets: the files of the extends chain (the root first), then each
+    # with_overrides (--set, a spec file's [settings]); ``overrides`` is what is in force
+    layers: tuple[dict[str, Any], ...] = ()
 
     def title(self, lang: str = "en") -> str:
         """The description in ``lang``; in Chinese without one, the English one, marked
@@ -58,13 +63,14 @@ class Scenario:
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """The same scenario with ``--set``-style overrides applied and checked."""
-        merged = self.overrides | overrides
+        layers = (*(self.layers or (self.overrides,)), dict(overrides))
         try:
+            merged = in_force(layers)
             params = resolve(merged)
             check_against_map(params, self.timeline)
         except (ParameterError, MapDataError) as exc:
             raise ScenarioError(f"--set {exc}") from None
-        return replace(self, params=params, overrides=merged)
+        return replace(self, params=params, overrides=merged, layers=layers)
 
     @property
     def sha256(self) -> str:
@@ -73,12 +79,34 @@ class Scenario:
         The same hash means the same experiment, map and staffing plan included.
         """
         inputs = [self.params, self.timeline.to_dict(), map_sha256(self.params["map.file"])]
-        if self.params["staffing.plan"]:
-            inputs.append(
-                hashlib.sha256(Path(self.params["staffing.plan"]).read_bytes()).hexdigest()
-            )
+        plans = [self.params["staffing.plan"]]
+        plans += [c.settings.get("staffing.plan", "") for c in self.timeline.interventions]
+        for plan in filter(None, plans):  # the plans' bytes, an intervention's too
+            inputs.append(hashlib.sha256(Path(plan).read_bytes()).hexdigest())
         text = json.dumps(inputs, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def in_force(layers: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The settings in force from ``layers`` of settings, a later layer's value winning.
+
+    The precedence of a staffing plan: ``staffing.plan`` replaces the staffing settings it
+    replaces (:data:`~sim.model.staffing.PLAN_REPLACES`) that earlier layers set (a scenario
+    it ``extends``, the scenario under a ``--set``), and they are no longer in force; one set
+    in the same layer as the plan or later is refused, naming both.
+    """
+    merged: dict[str, Any] = {}
+    set_at: dict[str, int] = {}
+    for i, layer in enumerate(layers):
+        merged |= layer
+        set_at |= dict.fromkeys(layer, i)
+    plan = merged.get("staffing.plan")
+    if not plan:
+        return merged
+    for key in PLAN_REPLACES:
+        if key in merged and set_at[key] >= set_at["staffing.plan"]:
+            raise plan_conflict(key, merged[key], plan)
+    return {k: v for k, v in merged.items() if k not in PLAN_REPLACES}
 
 
 def scenario_path(name_or_path: str | Path, *, folder: Path = SCENARIO_DIR) -> Path:
@@ -113,11 +141,37 @@ def _flatten(path: Path, data: dict) -> dict[str, Any]:
         settings = flatten({k: v for k, v in data.items() if k not in TOP_LEVEL})
     except ParameterError as exc:
         raise ScenarioError(f"{path}: {exc}") from None
+    return with_paths_from(path.parent, settings)
+
+
+def with_paths_from(folder: Path, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``settings`` (dotted keys) with a relative ``map.file`` or ``staffing.plan`` taken from
+    ``folder``, the folder of the file that names it."""
+    found = dict(settings)
     for key in FILE_KEYS:
-        file = settings.get(key)
+        file = found.get(key)
         if isinstance(file, str) and file and not Path(file).is_absolute():
-            settings[key] = str((path.parent / file).resolve())
-    return settings
+            found[key] = str((Path(folder) / file).resolve())
+    return found
+
+
+def _entry_paths(path: Path, entries: Any) -> Any:
+    """``[[interventions]]`` entries with their relative file settings taken from ``path``'s
+    folder (entries that are not tables are left for the timeline's checks)."""
+    if not isinstance(entries, list):
+        return entries
+    fixed = []
+    for entry in entries:
+        if isinstance(entry, dict):
+            entry = dict(entry)
+            for key in FILE_KEYS:
+                section, name = key.split(".")
+                table = entry.get(section)
+                if isinstance(table, dict) and name in table:
+                    entry[section] = with_paths_from(path.parent, {key: table[name]})
+                    entry[section] = table | {name: entry[section][key]}
+        fixed.append(entry)
+    return fixed
 
 
 def _parent_path(path: Path, parent: str) -> Path:
@@ -129,43 +183,56 @@ def _parent_path(path: Path, parent: str) -> Path:
     return sibling if sibling.is_file() else scenario_path(parent)
 
 
-def _chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The settings of a file and its ancestors, and the top-level entries (child wins)."""
+def _chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The settings of a file's ancestors and of the file (the root first), and the top-level
+    entries (child wins)."""
     resolved = path.resolve()
     if resolved in seen:
         cycle = " -> ".join(p.stem for p in (*seen, resolved))
         raise ScenarioError(f"{path}: extends: cycle {cycle}")
     data = _read(path)
     parent = data.get("extends")
-    overrides: dict[str, Any] = {}
+    layers: list[dict[str, Any]] = []
     top: dict[str, Any] = {}
     if parent is not None:
         if not isinstance(parent, str):
             raise ScenarioError(f"{path}: extends: expected a scenario name, got {parent!r}")
-        overrides, top = _chain(_parent_path(path, parent), (*seen, resolved))
+        layers, top = _chain(_parent_path(path, parent), (*seen, resolved))
         top.pop("description", None)  # a description speaks for its own file only
         top.pop("description_zh", None)
     for key in ("description", "description_zh", "interventions", "events"):
         if key in data:
             top[key] = data[key]
-    return overrides | _flatten(path, data), top
+    if "interventions" in data:  # a plan file named in an intervention: from this file's folder
+        top["interventions"] = _entry_paths(path, data["interventions"])
+    return [*layers, _flatten(path, data)], top
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load a scenario by name (``"baseline"``) or path, following ``extends``."""
     path = scenario_path(name_or_path)
-    overrides, top = _chain(path)
+    layers, top = _chain(path)
     description, description_zh = top.get("description", ""), top.get("description_zh", "")
     try:
         for key, text in (("description", description), ("description_zh", description_zh)):
             if not isinstance(text, str):
                 raise ParameterError(f"{key}: expected a string, got {text!r}")
+        overrides = in_force(layers)
         params = resolve(overrides)
         timeline = Timeline.parse(top.get("interventions", []), top.get("events", []))
         check_against_map(params, timeline)
     except (ParameterError, MapDataError) as exc:
         raise ScenarioError(f"{path}: {exc}") from None
-    return Scenario(path.stem, path, params, overrides, description, timeline, description_zh)
+    return Scenario(
+        path.stem,
+        path,
+        params,
+        overrides,
+        description,
+        timeline,
+        description_zh,
+        layers=tuple(layers),
+    )
 
 
 def parse_set(assignment: str) -> tuple[str, Any]:

@@ -21,7 +21,13 @@ import numpy as np
 
 from sim.model.geography import MapDataError
 from sim.model.parameters import ParameterError, flatten
-from sim.runs.scenario import Scenario, ScenarioError, load_scenario, read_toml
+from sim.runs.scenario import (
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    read_toml,
+    with_paths_from,
+)
 
 # The entries every spec file may have: what :func:`base_scenario` reads, and a description.
 BASE_ENTRIES = frozenset({"description", "scenario", "settings"})
@@ -95,13 +101,19 @@ def base_scenario(data: Mapping[str, Any], *, base_dir: Path) -> Scenario:
         raise ParameterError(f"scenario: expected a scenario name or path, got {base!r}")
     local = base_dir / base
     scenario = load_scenario(local if local.suffix == ".toml" and local.exists() else base)
+    try:
+        return scenario.with_overrides(fixed_settings(data, base_dir=base_dir))
+    except ScenarioError as exc:
+        raise ParameterError(f"settings.{str(exc).removeprefix('--set ')}") from None
+
+
+def fixed_settings(data: Mapping[str, Any], *, base_dir: Path) -> dict[str, Any]:
+    """The file's ``[settings]`` (dotted keys), the same in every run, with a relative
+    ``staffing.plan`` or ``map.file`` taken from the file's folder ``base_dir``."""
     settings = data.get("settings", {})
     if not isinstance(settings, dict):
         raise ParameterError("settings: expected a [settings] table")
-    try:
-        return scenario.with_overrides(flatten(settings))
-    except ScenarioError as exc:
-        raise ParameterError(f"settings.{str(exc).removeprefix('--set ')}") from None
+    return with_paths_from(base_dir, flatten(settings))
 
 
 def digest(parts: list[Any]) -> str:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from sim.model.parameters import ParameterError
 from sim.runs.folders import kind_of
+from sim.runs.specfile import fixed_settings
 from sim.viz.session import Policy
 
 STUDY_ROOT = Path("results") / "optimise"  # where govsim optimise writes by default
@@ -41,6 +43,7 @@ class Study:
     trials: pd.DataFrame  # the complete trials of trials.csv
     frontier: tuple[int, ...]  # trial numbers on the frontier
     chosen: tuple[int, ...]  # trial numbers of the recommended plans (verified)
+    fixed: dict[str, Any] = field(default_factory=dict)  # the file's [settings], every trial's
 
     def points(self) -> list[dict[str, Any]]:
         """One point per complete trial with both values (an escalation rate needs cases):
@@ -64,10 +67,12 @@ class Study:
         return json.loads(self.trials.set_index("trial").at[trial, "settings"])
 
     def policies(self, trial: int, *, like: Policy) -> tuple[Policy, Policy]:
-        """The base scenario (A) and ``trial``'s plan on it (B), at ``like``'s scale and seed."""
+        """The base scenario with the search's ``[settings]`` (A: today, as the search ran it)
+        and ``trial``'s plan on it (B: the trial's settings, as in its plan file), at
+        ``like``'s scale and seed (the app's scale replaces the search's)."""
         scale = {k: v for k, v in like.overrides.items() if k == "population.scale"}
-        base = replace(like, scenario=self.scenario, overrides=scale)
-        return base, replace(base, overrides=scale | self.settings(trial))
+        base = replace(like, scenario=self.scenario, overrides=self.fixed | scale)
+        return base, replace(base, overrides=self.fixed | scale | self.settings(trial))
 
 
 def load_study(folder: Path) -> Study:
@@ -87,4 +92,17 @@ def load_study(folder: Path) -> Study:
     scenario = str(manifest.get("file_contents", {}).get("scenario", "baseline"))
     if scenario.endswith(".toml") and manifest.get("file"):  # a path from the file's folder
         scenario = str(Path(manifest["file"]).parent / scenario)
-    return Study(folder=folder, scenario=scenario, trials=trials, frontier=on_front, chosen=chosen)
+    contents = manifest.get("file_contents", {})
+    where = Path(manifest["file"]).parent if manifest.get("file") else folder
+    try:
+        fixed = fixed_settings(contents, base_dir=where)
+    except ParameterError as exc:
+        raise ValueError(f"{folder / 'manifest.json'}: settings: {exc}") from None
+    return Study(
+        folder=folder,
+        scenario=scenario,
+        trials=trials,
+        frontier=on_front,
+        chosen=chosen,
+        fixed=fixed,
+    )

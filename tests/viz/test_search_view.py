@@ -34,8 +34,10 @@ def test_a_study_folder_gives_its_trials_and_their_plans(study_folder, tmp_path)
     assert all(p["y"] >= 0 and p["x"] > 0 for p in points)  # NaN-free: only trials with cases
     a, b = study.policies(1, like=Policy(overrides={"population.scale": 0.05}, seed=4))
     assert a.scenario == b.scenario == "muzhou" and a.seed == b.seed == 4
-    assert a.overrides == {"population.scale": 0.05}
-    assert b.overrides == {"population.scale": 0.05} | study.settings(1)
+    # the search's [settings] as every trial ran them, the app's scale, then the trial's plan
+    assert study.fixed == {"population.scale": 0.05, "run.warmup_days": 20}
+    assert a.overrides == study.fixed | {"population.scale": 0.05}
+    assert b.overrides == a.overrides | study.settings(1)
     with pytest.raises(ValueError, match="not a folder of govsim optimise"):
         load_study(tmp_path)
 

@@ -57,7 +57,7 @@ from sim.runs.specfile import (
     number,
     whole,
 )
-from sim.runs.sweep.spec import Factor, parse_factors
+from sim.runs.sweep.spec import Factor, check_plan_factors, parse_factors
 
 TOP_LEVEL = BASE_ENTRIES | {"days", "replicates", "seed", "search", "check", "free", "targets"}
 MISSING_PENALTY = 100.0  # loss of a target whose metric is NaN (e.g. no petitions at all)
@@ -146,6 +146,7 @@ def parse_calibration(data: dict[str, Any], *, name: str, base_dir: Path) -> Cal
     check_entries(data, TOP_LEVEL)
     scenario = base_scenario(data, base_dir=base_dir)
     free = parse_factors(data, (("free", "free"),))
+    check_plan_factors(scenario.params, free)
     if not free or any(not f.is_range for f in free):
         raise ParameterError("free: give each free parameter a range { low = ..., high = ... }")
     targets = data.get("targets", [])

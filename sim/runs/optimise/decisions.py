@@ -109,8 +109,10 @@ class Variable:
             if not all(self.lowest <= c <= self.highest for c in counts):
                 return None
             return dict(zip(names, counts, strict=True))
-        if self.kind == "subset":
+        if self.kind == "subset":  # only when today's places are all among the variable's
             chosen = set(value) if isinstance(value, list) else set()
+            if (value != "none" and not isinstance(value, list)) or chosen - set(self.places):
+                return None
             return {n: p in chosen for n, p in zip(names, self.places, strict=True)}
         if self.kind == "choice":
             return {self.key: value} if value in self.choices else None

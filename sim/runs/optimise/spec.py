@@ -60,8 +60,9 @@ from sim.model.geography import simulated_map
 from sim.model.metrics import METRICS
 from sim.model.parameters import SCHEMA, ParameterError, flatten, unknown_key_error
 from sim.model.places import Places
+from sim.model.staffing import PLAN_REPLACES
 from sim.runs.optimise.decisions import Bound, Objective, Variable, town_staff
-from sim.runs.scenario import Scenario, scenario_path
+from sim.runs.scenario import Scenario, scenario_path, with_paths_from
 from sim.runs.specfile import (
     BASE_ENTRIES,
     SpecFile,
@@ -115,6 +116,16 @@ class Optimisation(SpecFile):
         """The parameter settings of a trial's drawn search parameters."""
         return {v.key: v.setting(drawn) for v in self.variables}
 
+    def fixed(self) -> dict[str, Any]:
+        """The file's ``[settings]``, as every trial runs them (file paths made absolute)."""
+        return {k: self.scenario.overrides[k] for k in flatten(self.spec.get("settings", {}))}
+
+    def in_force(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """Everything a trial with ``settings`` (its variables) sets on top of the base
+        scenario's file: the ``[settings]``, then the trial's. A plan file written from a trial
+        says all of it, so that it runs as the trial ran."""
+        return self.fixed() | settings
+
     @property
     def metrics(self) -> list[str]:
         """The metrics the search reads: objectives, then constraints, in file order."""
@@ -137,7 +148,60 @@ class Optimisation(SpecFile):
         )
 
 
-def _variable(where: str, spec: Any, scenario: Scenario, seed: int) -> Variable:
+# The options each kind of variable takes (besides ``key``); any other is refused.
+OPTIONS = {
+    "towns": {"towns", "low", "high", "total", "relative"},
+    "subset": {"among"},
+    "choice": {"choices"},
+    "number": {"low", "high"},
+}
+
+
+def kind_of(key: str, spec: dict[str, Any]) -> str:
+    """The kind of variable a ``key`` (and, for other keys, its options) makes."""
+    if key in TOWN_TABLES:
+        return "towns"
+    if key in SUBSETS:
+        return "subset"
+    return "choice" if "choices" in spec else "number"
+
+
+def _check_options(where: str, key: str, spec: dict[str, Any]) -> None:
+    """Refuse an option the variable's kind does not read (it would do nothing)."""
+    kind = kind_of(key, spec)
+    for option in spec:
+        if option != "key" and option not in OPTIONS[kind]:
+            takes = ", ".join(sorted(OPTIONS[kind]))
+            raise ParameterError(
+                f"{where}.{option}: does not apply to {key}, a {kind} variable (it takes {takes})"
+            )
+    if kind == "towns" and "relative" in spec and "total" not in spec:
+        raise ParameterError(f"{where}.relative: applies only with total (factors on today's)")
+
+
+def _check_in_force(where: str, key: str, scenario: Scenario) -> None:
+    """Refuse a variable that a staffing plan would make inert, or whose trials a base
+    setting would silently change (a town table's ``by_town`` or ``add`` in the base)."""
+    plan = scenario.params["staffing.plan"]
+    if plan and key in PLAN_REPLACES:
+        raise ParameterError(
+            f"{where}.key: {key} has no effect: staffing.plan ({plan}) gives the staff of "
+            "every unit and replaces it; search one or the other"
+        )
+    if key in TOWN_TABLES:
+        section = key.split(".")[0]
+        for other in (f"{section}.by_town", f"{section}.add"):
+            if scenario.params[other]:
+                raise ParameterError(
+                    f"{where}.key: {key} is searched, but {other} = {scenario.params[other]!r} "
+                    "in the base scenario or [settings] would change or replace the towns' "
+                    "drawn numbers; remove it"
+                )
+
+
+def _variable(
+    where: str, spec: Any, scenario: Scenario, seed: int, *, base_dir: Path = Path()
+) -> Variable:
     spec = check_table(
         where,
         spec,
@@ -147,12 +211,14 @@ def _variable(where: str, spec: Any, scenario: Scenario, seed: int) -> Variable:
     key = spec["key"]
     if key not in SCHEMA:
         raise ParameterError(f"{where}.{unknown_key_error(key)}")
-    full, _ = simulated_map(scenario.params["map.file"], scenario.params["map.towns"])
+    _check_options(where, key, spec)
+    _check_in_force(where, key, scenario)
+    full, simulated = simulated_map(scenario.params["map.file"], scenario.params["map.towns"])
     places = Places(full)
     if key in TOWN_TABLES:
         towns = spec.get("towns", "all")
-        if towns == "all":
-            names = tuple(full.town_names)
+        if towns == "all":  # the simulated towns: a table entry for another has no effect
+            names = tuple(simulated.town_names)
         elif isinstance(towns, list) and towns:
             try:  # names checked as the setting checks them, with "did you mean"
                 check_against_map(scenario.params | {key: dict.fromkeys(towns, 0)})
@@ -202,15 +268,29 @@ def _variable(where: str, spec: Any, scenario: Scenario, seed: int) -> Variable:
             raise ParameterError(
                 f"{where}.among: expected the list of towns or villages to choose from"
             )
-        for place in among:
-            check_against_map(scenario.params | {key: [place]})
+        for i, place in enumerate(among):
+            try:
+                check_against_map(scenario.params | {key: [place]})
+            except ParameterError as exc:
+                raise ParameterError(f"{where}.among[{i}]: {exc}") from None
+            if not _simulated(places, place, set(simulated.town_names)):
+                raise ParameterError(
+                    f"{where}.among[{i}]: {place!r} is not in the simulated towns "
+                    f"(map.towns = {', '.join(simulated.town_names)}): choosing it has no effect"
+                )
         return Variable(key, "subset", places=tuple(among))
     parameter = SCHEMA[key]
     if "choices" in spec:
         choices = spec["choices"]
         if not isinstance(choices, list) or len(choices) < 2:
             raise ParameterError(f"{where}.choices: expected a list of at least two values")
-        return Variable(key, "choice", choices=tuple(parameter.check(c) for c in choices))
+        checked = [with_paths_from(base_dir, {key: parameter.check(c)})[key] for c in choices]
+        for i, value in enumerate(checked):
+            try:
+                check_against_map(scenario.params | {key: value})
+            except ParameterError as exc:
+                raise ParameterError(f"{where}.choices[{i}]: {exc}") from None
+        return Variable(key, "choice", choices=tuple(checked))
     if parameter.type_name not in ("int", "float"):
         raise ParameterError(f"{where}: {key} is not a number; give choices = [...]")
     if "low" not in spec or "high" not in spec:
@@ -219,6 +299,15 @@ def _variable(where: str, spec: Any, scenario: Scenario, seed: int) -> Variable:
     if not low < high:
         raise ParameterError(f"{where}: low ({low}) must be below high ({high})")
     return Variable(key, "number", low=low, high=high)
+
+
+def _simulated(places: Places, name: str, simulated: set[str]) -> bool:
+    """Whether a town or unit named ``name`` is in the ``simulated`` towns."""
+    town = places.find_town(name)
+    if town is not None:
+        return places.geo.town_names[town] in simulated
+    units = places.units_named(name)
+    return any(places.geo.town_names[places.geo.village_town[v]] in simulated for v in units)
 
 
 def _bound(where: str, spec: Any) -> Bound:
@@ -257,7 +346,7 @@ def parse_optimisation(data: dict[str, Any], *, name: str, base_dir: Path) -> Op
     seed = whole("search.seed", search.get("seed", 1), 0)
     first_seed = derived_seeds(seed, 1)[0]  # the map of the first run: today's staff on it
     variables = [
-        _variable(f"variables[{i}]", v, scenario, first_seed)
+        _variable(f"variables[{i}]", v, scenario, first_seed, base_dir=base_dir)
         for i, v in enumerate(_list(data, "variables", required=True))
     ]
     keys = [v.key for v in variables]
@@ -266,6 +355,13 @@ def parse_optimisation(data: dict[str, Any], *, name: str, base_dir: Path) -> Op
             raise ParameterError(f"variables[{i}].key: {key} is a variable twice")
         if key in flatten(data.get("settings", {})):
             raise ParameterError(f"settings.{key}: also a variable; set it in one place")
+    plans = [v for v in variables if v.key == "staffing.plan" and any(v.choices)]
+    for i, key in enumerate(keys):
+        if plans and key in PLAN_REPLACES:
+            raise ParameterError(
+                f"variables[{i}].key: {key} has no effect in the trials with a "
+                "staffing.plan (also a variable), which replaces it; search one or the other"
+            )
     constraints = [
         _bound(f"constraints[{i}]", c)
         for i, c in enumerate(_list(data, "constraints", required=False))

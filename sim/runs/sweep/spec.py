@@ -38,7 +38,7 @@ the master seed (common random numbers across the design).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,8 @@ import pandas as pd
 from sim.model.construction import check_against_map
 from sim.model.geography import MapDataError
 from sim.model.parameters import SCHEMA, ParameterError, flatten, unknown_key_error
-from sim.runs.scenario import scenario_path
+from sim.model.staffing import PLAN_REPLACES
+from sim.runs.scenario import FILE_KEYS, scenario_path, with_paths_from
 from sim.runs.specfile import (
     BASE_ENTRIES,
     SpecFile,
@@ -64,6 +65,12 @@ METHODS = ("grid", "lhs", "sobol", "morris")
 SWEEP_DIR = Path(__file__).resolve().parents[3] / "scenarios" / "sweeps"
 TOP_LEVEL = BASE_ENTRIES | {"days", "replicates", "seed", "design", "levers", "uncertainties"}
 DESIGN_KEYS = {"method", "samples", "levels", "second_order"}
+METHOD_OPTIONS = {  # the design options each method reads; another is refused, never ignored
+    "grid": {"levels"},
+    "lhs": {"samples"},
+    "sobol": {"samples", "second_order"},
+    "morris": {"samples", "levels"},
+}
 
 
 def unit_problem(keys: list[str]) -> dict[str, Any]:
@@ -242,9 +249,18 @@ def parse_sweep(data: dict[str, Any], *, name: str, base_dir: Path) -> Sweep:
     method = design.get("method", "grid")
     if method not in METHODS:
         raise ParameterError(f"design.method: expected one of {', '.join(METHODS)}, got {method!r}")
-    factors = parse_factors(data, (("lever", "levers"), ("uncertainty", "uncertainties")))
+    for option in sorted(set(design) - {"method"} - METHOD_OPTIONS[method]):
+        takes = ", ".join(sorted(METHOD_OPTIONS[method])) or "no options"
+        raise ParameterError(
+            f"design.{option}: does not apply to method {method!r} (it takes {takes})"
+        )
+    factors = [
+        files_from(base_dir, f)
+        for f in parse_factors(data, (("lever", "levers"), ("uncertainty", "uncertainties")))
+    ]
     if not factors:
         raise ParameterError("levers, uncertainties: nothing to sweep")
+    check_plan_factors(scenario.params, factors)
     fixed = set(flatten(data.get("settings", {})))
     for f in factors:
         if f.key in fixed:
@@ -256,7 +272,8 @@ def parse_sweep(data: dict[str, Any], *, name: str, base_dir: Path) -> Sweep:
             try:
                 check_against_map(scenario.params | {f.key: value})
             except (ParameterError, MapDataError) as exc:
-                raise ParameterError(f"{SECTION_OF_ROLE[f.role]}.{exc}") from None
+                said = str(exc) if str(exc).startswith(f.key) else f"{f.key}: {exc}"
+                raise ParameterError(f"{SECTION_OF_ROLE[f.role]}.{said}") from None
     if method in ("sobol", "morris") and len(factors) < 2:
         raise ParameterError(f"design.method: {method} needs at least two factors")
     second_order = design.get("second_order", False)
@@ -280,6 +297,32 @@ def parse_sweep(data: dict[str, Any], *, name: str, base_dir: Path) -> Sweep:
         description=description,
         spec=data,
     )
+
+
+def files_from(base_dir: Path, factor: Factor) -> Factor:
+    """``factor`` with relative file values (``staffing.plan``, ``map.file``) taken from the
+    sweep file's folder ``base_dir``."""
+    if factor.key not in FILE_KEYS:
+        return factor
+    values = tuple(with_paths_from(base_dir, {factor.key: v})[factor.key] for v in factor.values)
+    return replace(factor, values=values)
+
+
+def check_plan_factors(base: dict[str, Any], factors: list[Factor]) -> None:
+    """Refuse a swept staffing setting that a staffing plan replaces in some runs: the plan of
+    the base scenario or ``[settings]``, or a swept ``staffing.plan``."""
+    plans = [base["staffing.plan"]] if base["staffing.plan"] else []
+    for f in factors:
+        if f.key == "staffing.plan":
+            plans += [v for v in f.values if v]
+    if not plans:
+        return
+    for f in factors:
+        if f.key in PLAN_REPLACES:
+            raise ParameterError(
+                f"{SECTION_OF_ROLE.get(f.role, f.role)}.{f.key}: has no effect in the runs with "
+                f"staffing.plan ({plans[0]}), which replaces it; sweep one or the other"
+            )
 
 
 def _factor_specs(where: str, table: dict[str, Any]) -> list[tuple[str, Any]]:
