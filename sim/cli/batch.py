@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 def cmd_sweep(args: argparse.Namespace) -> None:
     from dataclasses import replace
 
-    from sim.runs.fanout import stop_on_sigterm
     from sim.runs.sweep.spec import load_sweep
     from sim.runs.sweep.store import run_sweep
 
@@ -46,16 +45,15 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     except ParameterError as exc:
         raise CliError(f"{sweep.path}: {exc}") from None
     out = Path(args.out) if args.out else Path("results") / "sweeps" / sweep.name
-    with stop_on_sigterm():  # keeping the runs that have finished
-        counts = run_sweep(
-            sweep,
-            out,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            resume=args.resume,
-            max_runs=args.max_runs,
-            progress=not args.quiet,
-        )
+    counts = run_sweep(
+        sweep,
+        out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        resume=args.resume,
+        max_runs=args.max_runs,
+        progress=not args.quiet,
+    )
     if not args.quiet:
         print(
             label("term", "cli_sweep_done", args.lang).format(

@@ -172,6 +172,21 @@ GRID_KEYS = (
 )
 
 
+def check_figure_out(out: Path) -> None:
+    """Refuse a ``--out FILE`` for a figure that is a folder, of a format that cannot be marked
+    as govsim's, or an existing file govsim did not draw (one line; nothing is replaced)."""
+    from sim.output.figures import MAP_FORMATS, drawn_by_govsim
+
+    if out.suffix.lower() not in MAP_FORMATS:
+        raise CliError(f"--out {out}: expected a .png, .pdf or .svg file")
+    if out.is_dir():
+        raise CliError(f"--out {out}: is a folder; name a file to write")
+    if (out.exists() or out.is_symlink()) and (out.is_symlink() or not drawn_by_govsim(out)):
+        raise CliError(
+            f"--out {out}: already exists and govsim did not draw it; choose another --out"
+        )
+
+
 def cmd_map(args: argparse.Namespace) -> None:
     import json
 
@@ -181,6 +196,7 @@ def cmd_map(args: argparse.Namespace) -> None:
     from sim.output.figures import draw_map
 
     out = Path(args.out)
+    check_figure_out(out)
     if args.results is None:
         draw_map(load_geography(args.map_file), out, lang=args.lang)
         print(label("term", "cli_wrote_file", args.lang).format(out=out))
