@@ -88,9 +88,13 @@ def stop_on_signals() -> Iterator[None]:
 
     def interrupt(signum: int, frame: object) -> None:
         nonlocal raised
-        if not raised:
-            raised = True
-            raise Interrupted(signum)
+        if raised:
+            return
+        raised = True
+        if _HELD:  # inside `uninterrupted()`: raised when that block ends
+            _HELD[-1].append(signum)
+            return
+        raise Interrupted(signum)
 
     previous = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -98,6 +102,22 @@ def stop_on_signals() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+_HELD: list[list[int]] = []  # the signals caught inside each open `uninterrupted()` block
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """A block that an interrupt does not cut short (moving results into place): a signal
+    caught by :func:`stop_on_signals` inside it raises :class:`Interrupted` when it ends."""
+    _HELD.append([])
+    try:
+        yield
+    finally:
+        caught = _HELD.pop()
+    if caught:
+        raise Interrupted(caught[0])
 
 
 def end_workers(pool: ProcessPoolExecutor, *, grace: float = 5.0) -> None:
@@ -115,6 +135,16 @@ def end_workers(pool: ProcessPoolExecutor, *, grace: float = 5.0) -> None:
             process.join(grace)
 
 
+def start_worker() -> None:
+    """Set up a pool's worker process: it ignores Ctrl-C (the main process decides what
+    stops), and its progress bars hold a lock of this process only, so a worker ended by
+    :func:`end_workers` leaves no semaphore behind (nor a warning about one)."""
+    from tqdm import tqdm
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tqdm.set_lock(threading.RLock())
+
+
 @contextmanager
 def executor_for(*, workers: int | None = None, scheduler: str | None = None) -> Iterator[Executor]:
     """A local process pool (``workers`` processes), or the executor of a Dask cluster.
@@ -127,8 +157,7 @@ def executor_for(*, workers: int | None = None, scheduler: str | None = None) ->
         pool = ProcessPoolExecutor(
             max_workers=workers or default_workers(),
             mp_context=process_context(),
-            initializer=signal.signal,
-            initargs=(signal.SIGINT, signal.SIG_IGN),
+            initializer=start_worker,
         )
         try:
             yield pool

@@ -27,7 +27,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from sim.runs.executors import Interrupted
+from sim.runs.executors import Interrupted, uninterrupted
 from sim.runs.scenario import ScenarioError
 
 KINDS = ("run", "compare", "sweep", "analyze", "calibrate", "optimise")
@@ -262,6 +262,13 @@ def replace_dir(new: Path, out: Path, *, keep_earlier: bool = False) -> None:
     if not out.exists() or (out.is_dir() and not out.is_symlink() and not any(out.iterdir())):
         os.replace(new, out)
         return
+    with uninterrupted():  # an interrupt now waits until the folder is whole again
+        _move_in(new, out, files=files, earlier=earlier, mine=mine, keep_earlier=keep_earlier)
+
+
+def _move_in(
+    new: Path, out: Path, *, files: list[str], earlier: set[str], mine: set[str], keep_earlier: bool
+) -> None:
     for relative in files:
         taken = _taken(out, relative, earlier)
         if taken is not None:
