@@ -175,13 +175,14 @@ GRID_KEYS = (
 def check_figure_out(out: Path) -> None:
     """Refuse a ``--out FILE`` for a figure that is a folder, of a format that cannot be marked
     as govsim's, or an existing file govsim did not draw (one line; nothing is replaced)."""
-    from sim.output.figures import MAP_FORMATS, drawn_by_govsim
+    from sim.output.figures import MAP_CREATOR
+    from sim.runs.folders import FIGURE_FORMATS, drawn_by
 
-    if out.suffix.lower() not in MAP_FORMATS:
+    if out.suffix.lower() not in FIGURE_FORMATS:
         raise CliError(f"--out {out}: expected a .png, .pdf or .svg file")
     if out.is_dir():
         raise CliError(f"--out {out}: is a folder; name a file to write")
-    if (out.exists() or out.is_symlink()) and (out.is_symlink() or not drawn_by_govsim(out)):
+    if (out.exists() or out.is_symlink()) and (out.is_symlink() or not drawn_by(out, MAP_CREATOR)):
         raise CliError(
             f"--out {out}: already exists and govsim did not draw it; choose another --out"
         )

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
-import tempfile
 import textwrap
 from collections.abc import Sequence
 from functools import partial
@@ -24,7 +22,7 @@ from sim.labels import label as table_label
 from sim.model.geography import DEFAULT_MAP, KM_PER_DEG_LON_EQUATOR
 from sim.model.metrics import METRICS
 from sim.output.fonts import use_cjk_font
-from sim.runs.folders import share_like_umask
+from sim.runs.folders import save_figure
 from sim.runs.statistics import mean_ci
 
 if TYPE_CHECKING:
@@ -181,42 +179,13 @@ def draw_map(
     label: str = "town",
     lang: str = "en",
 ) -> None:
-    """A PNG of the grid map, coloured by town or by ``values`` per grid, with town names.
-
-    ``out`` is a ``.png``, ``.pdf`` or ``.svg`` file (:data:`MAP_FORMATS`). The file is marked as govsim's (:data:`MAP_CREATOR` in its metadata, see
-    :func:`drawn_by_govsim`) and written through a temporary file beside it.
-    """
+    """A PNG (or ``.pdf``, ``.svg``) of the grid map, coloured by town or by ``values`` per
+    grid, with town names; marked as govsim's (:data:`MAP_CREATOR`), written atomically."""
     fig = map_figure(geo, values, label=label, lang=lang)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    suffix = out.suffix.lower()
-    fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=suffix or ".png", dir=out.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        fig.savefig(
-            tmp,
-            dpi=110,
-            bbox_inches="tight",
-            format=suffix[1:] if suffix else "png",
-            metadata={"Creator": MAP_CREATOR},
-        )
-        share_like_umask(tmp)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    save_figure(fig, Path(out), creator=MAP_CREATOR)
 
 
 MAP_CREATOR = "govsim map"  # in the metadata of every map govsim draws
-MAP_FORMATS = ("", ".png", ".pdf", ".svg")  # formats whose metadata can carry it ("": PNG)
-
-
-def drawn_by_govsim(path: Path) -> bool:
-    """True when ``path`` is a map that govsim drew (its metadata names :data:`MAP_CREATOR`)."""
-    try:
-        return MAP_CREATOR.encode() in Path(path).read_bytes()
-    except OSError:
-        return False
 
 
 def daily_mean_ci(result: RunResult, metric: str, *, level: float = 0.95) -> pd.DataFrame:

@@ -71,6 +71,40 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+FIGURE_FORMATS = ("", ".png", ".pdf", ".svg")  # whose metadata can say who drew them ("": PNG)
+
+
+def save_figure(fig: Any, out: Path, *, creator: str) -> None:
+    """Save a matplotlib figure to ``out`` (one of :data:`FIGURE_FORMATS`) through a temporary
+    file beside it, with ``creator`` in its metadata (:func:`drawn_by` knows it again)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    suffix = out.suffix.lower()
+    fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=suffix or ".png", dir=out.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        fig.savefig(
+            tmp,
+            dpi=110,
+            bbox_inches="tight",
+            format=suffix[1:] or "png",
+            metadata={"Creator": creator},
+        )
+        share_like_umask(tmp)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def drawn_by(path: Path, creator: str) -> bool:
+    """True when the figure file ``path`` names ``creator`` in its metadata."""
+    try:
+        return creator.encode() in Path(path).read_bytes()
+    except OSError:
+        return False
+
+
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
     """Write ``folder/manifest.json`` atomically."""
     write_atomic(Path(folder) / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
