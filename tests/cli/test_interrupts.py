@@ -18,6 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim.runs.optimise.search import open_study
+from sim.runs.optimise.spec import load_optimisation
 from tests.cli.test_optimise import tiny_file
 
 GOVSIM = [sys.executable, "-m", "sim"]
@@ -119,3 +121,14 @@ def test_an_interrupted_search_resumes_and_keeps_todays_plan_as_its_reference(tm
     assert (today["state"] == "complete").any()  # the reference trial was kept
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "was not a trial" not in report
+
+
+def test_todays_plan_left_running_by_an_interrupt_is_queued_again_as_todays(tmp_path):
+    optimisation = load_optimisation(tiny_file(tmp_path))
+    study = open_study(optimisation, tmp_path, resume=False)
+    running = study.ask()  # trial 0, today's plan, when the interrupt came
+    assert running.user_attrs.get("today") is True
+    study = open_study(optimisation, tmp_path, resume=True)
+    waiting = [t for t in study.get_trials() if t.state.name == "WAITING"]
+    assert [t.user_attrs.get("today") for t in waiting] == [True]
+    assert waiting[0].params == running.params
