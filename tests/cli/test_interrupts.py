@@ -132,3 +132,19 @@ def test_todays_plan_left_running_by_an_interrupt_is_queued_again_as_todays(tmp_
     waiting = [t for t in study.get_trials() if t.state.name == "WAITING"]
     assert [t.user_attrs.get("today") for t in waiting] == [True]
     assert waiting[0].params == running.params
+
+
+def test_ctrl_c_of_a_sweep_keeps_its_runs_and_resume_finishes_it(tmp_path):
+    from tests.runs.test_sweep import sweep_file
+
+    path, out = sweep_file(tmp_path, days=40, samples=6), tmp_path / "out"
+    argv = ["sweep", str(path), "--out", str(out), "--workers", "2", "--quiet"]
+    process = start(argv)
+    part = out / "runs" / "part-0000.jsonl"
+    wait_for(lambda: part.exists() and len(part.read_text().splitlines()) >= 2)
+    err = stop(process, signal.SIGINT)
+    assert "--resume" in err and not lock_of(out).exists()
+    assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+    assert subprocess.run([*GOVSIM, *argv, "--resume"]).returncode == 0
+    runs = pd.read_csv(out / "runs.csv")
+    assert sorted(runs["run_id"]) == list(range(12)) and (runs["status"] == "ok").all()

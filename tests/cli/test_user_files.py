@@ -137,3 +137,17 @@ def test_plan_out_onto_an_existing_file_is_refused_and_the_file_kept(tmp_path, c
     plan.write_text("mine")
     assert main(["plan", "muzhou", "--out", str(plan)]) == 2
     assert "already exists" in capsys.readouterr().err and plan.read_text() == "mine"
+
+
+def test_a_resumed_sweep_keeps_the_users_files_and_lists_its_own(tmp_path):
+    from tests.runs.test_sweep import sweep_file
+
+    path, out = sweep_file(tmp_path, days=5, samples=2), tmp_path / "out"
+    argv = ["sweep", str(path), "--out", str(out), "--quiet"]
+    assert main([*argv, "--max-runs", "2"]) == 0
+    (out / "my_notes.md").write_text("my notes")
+    assert main([*argv, "--resume"]) == 0
+    assert (out / "my_notes.md").read_text() == "my notes"
+    files = json.loads((out / "manifest.json").read_text())["files"]
+    assert {"design.csv", "runs.csv", "runs/part-0000.jsonl", "manifest.json"} <= set(files)
+    assert "my_notes.md" not in files
