@@ -112,6 +112,7 @@ def cmd_analyze(args: argparse.Namespace) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> None:
+    from sim.output.calibration_report import CALIBRATION_FILES
     from sim.runs.calibrate.spec import load_calibration
 
     check_counts(args)
@@ -121,7 +122,9 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
     except ParameterError as exc:
         raise CliError(f"{calibration.path}: {exc}") from None
     out = Path(args.out) if args.out else Path("results") / "calibration" / calibration.name
-    with output_folder(out, kind="calibrate", force=args.force) as replaced:
+    with output_folder(
+        out, kind="calibrate", force=args.force, files=CALIBRATION_FILES
+    ) as replaced:
         _calibrate(calibration, out, args)
     if not args.quiet:
         print(

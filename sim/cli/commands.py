@@ -11,7 +11,7 @@ from pathlib import Path
 from sim.cli.common import CliError, check_counts, command_line, load, output_folder, wrote
 from sim.labels import label
 from sim.model.parameters import ParameterError, defaults
-from sim.output.results import write_results
+from sim.output.results import COMPARE_FILES, RUN_FILES, write_results
 from sim.output.tables import (
     COUNTS_PER_1K,
     grid_values,
@@ -28,7 +28,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     check_counts(args)
     scenario = load(args.scenario, args)
     out = Path(args.out) if args.out else Path("results") / scenario.name
-    with output_folder(out, kind="run", force=args.force) as replaced:
+    with output_folder(out, kind="run", force=args.force, files=RUN_FILES) as replaced:
         [result] = run_scenarios(
             [scenario],
             days=args.days,
@@ -64,7 +64,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
             scenario = replace(scenario, name=f"{scenario.name}-{k}")
         scenarios.append(scenario)
     out = Path(args.out) if args.out else Path("results") / "-vs-".join(s.name for s in scenarios)
-    with output_folder(out, kind="compare", force=args.force) as replaced:
+    with output_folder(out, kind="compare", force=args.force, files=COMPARE_FILES) as replaced:
         results = run_scenarios(
             scenarios,
             days=args.days,

@@ -47,6 +47,20 @@ def _manifest(results: Sequence[RunResult], command: str, kind: str) -> dict:
     }
 
 
+# The files of a results folder of `run`; `compare` adds its tables (COMPARE_FILES).
+RUN_FILES = (
+    "summary.csv",
+    "timeseries.csv",
+    "grids.csv",
+    "petitions.csv",
+    "towns.csv",
+    "villages.csv",
+    "manifest.json",
+    "report.html",
+)
+COMPARE_FILES = (*RUN_FILES, "differences.csv", "cost_effectiveness.csv", "town_differences.csv")
+
+
 def _csv(table: pd.DataFrame, path: Path) -> None:
     table.to_csv(path, index=False, float_format="%.10g")
 

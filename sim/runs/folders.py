@@ -244,10 +244,16 @@ def record_files(folder: Path, files: list[str] | set[str]) -> None:
     write_manifest(folder, manifest)
 
 
-def check_ours(out: Path, files: list[str]) -> None:
-    """Refuse (one line) to write ``files`` (relative paths) into ``out`` in place when one of
-    them, or a folder on its way, is there and govsim did not write it."""
-    ours = listed_files(out) or {MANIFEST}
+def check_ours(out: Path, files: list[str] | tuple[str, ...]) -> None:
+    """Refuse (one line) to write ``files`` (relative paths) into ``out`` when one of them,
+    or a folder on its way, is there and govsim did not write it (before any work, so that
+    a long run does not end refused). A folder whose manifest lists no files (an older
+    one) is left to :func:`replace_dir`."""
+    ours = listed_files(out)
+    if ours is None:
+        if (Path(out) / MANIFEST).is_file():
+            return
+        ours = {MANIFEST}
     for relative in files:
         taken = _taken(Path(out), relative, ours)
         if taken is not None:

@@ -151,3 +151,12 @@ def test_a_resumed_sweep_keeps_the_users_files_and_lists_its_own(tmp_path):
     files = json.loads((out / "manifest.json").read_text())["files"]
     assert {"design.csv", "runs.csv", "runs/part-0000.jsonl", "manifest.json"} <= set(files)
     assert "my_notes.md" not in files
+
+
+def test_a_name_taken_by_a_users_file_is_refused_before_any_run(tmp_path, capsys):
+    out = results_folder(tmp_path, "out", {"towns.csv": "my towns"}, listed=["summary.csv"])
+    before = snapshot(out)
+    assert main(["run", "muzhou", *QUICK, "--days", "3000", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "towns.csv is not a file govsim wrote" in err and err.count("\n") == 1
+    assert snapshot(out) == before
