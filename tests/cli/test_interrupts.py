@@ -148,3 +148,24 @@ def test_ctrl_c_of_a_sweep_keeps_its_runs_and_resume_finishes_it(tmp_path):
     assert subprocess.run([*GOVSIM, *argv, "--resume"]).returncode == 0
     runs = pd.read_csv(out / "runs.csv")
     assert sorted(runs["run_id"]) == list(range(12)) and (runs["status"] == "ok").all()
+
+
+def test_sigterm_of_a_calibration_leaves_its_earlier_folder_whole(tmp_path):
+    from tests.runs.test_calibration import QUICK
+
+    path = tmp_path / "quick.toml"
+    text = QUICK.format(days=30, screen=2, polish=1, rate_target=12.0, low=10.0, high=14.0)
+    path.write_text(text)
+    out = tmp_path / "out"
+    (out / "my_notes.md").parent.mkdir()
+    assert subprocess.run([*GOVSIM, "calibrate", str(path), "--out", str(out), "--workers", "1",
+                           "--quiet"]).returncode == 0  # fmt: skip
+    (out / "my_notes.md").write_text("mine")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    path.write_text(text.replace("days = 30", "days = 400"))
+    process = start(["calibrate", str(path), "--out", str(out), "--workers", "2", "--quiet"])
+    wait_for(lambda: len(alive_in_session(process.pid)) >= 5)
+    time.sleep(1)
+    err = stop(process, signal.SIGTERM)
+    assert "left as it was" in err and not lock_of(out).exists()
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
