@@ -3,12 +3,14 @@
 :mod:`sim.cli.commands` has the planner's commands (run, compare, validate,
 list, map, app), :mod:`sim.cli.batch` the analyst's (sweep, analyze,
 calibrate). Bad input prints one line naming the file, key and reason, and
-exits 2.
+exits 2. Ctrl-C (SIGINT) and SIGTERM stop every command alike: one line saying what is kept,
+the worker processes ended, the folder's lock released, exit 130 (SIGINT) or 143 (SIGTERM).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 from sim.cli.common import EXIT_BAD_INPUT, CliError
@@ -16,6 +18,7 @@ from sim.cli.parser import ERROR_LANGUAGE, build_parser
 from sim.labels import LANGUAGES, default_language, translate
 from sim.model.geography import MapDataError
 from sim.model.parameters import ParameterError
+from sim.runs.executors import stop_on_signals
 from sim.runs.scenario import ScenarioError
 
 __all__ = ["build_parser", "main"]
@@ -40,8 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     args.lang = args.lang or lang
     error = f"govsim: {translate('error', lang)}:"
     try:
-        args.func(args)
-        sys.stdout.flush()
+        with stop_on_signals():  # Ctrl-C and SIGTERM alike: Interrupted
+            args.func(args)
+            sys.stdout.flush()
     except (CliError, ScenarioError, ParameterError, MapDataError) as exc:
         print(f"{error} {translate(str(exc), lang)}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -54,13 +58,20 @@ def main(argv: list[str] | None = None) -> int:
             translate(f"{error} {where}cannot write ({exc.strerror or exc})", lang), file=sys.stderr
         )
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print(
-            translate("govsim: interrupted; results already written are kept", lang),
-            file=sys.stderr,
-        )
-        return 130
+    except KeyboardInterrupt as exc:
+        print(translate(interrupted_line(exc), lang), file=sys.stderr)
+        return 128 + getattr(exc, "signum", signal.SIGINT)
     return 0
+
+
+def interrupted_line(exc: KeyboardInterrupt) -> str:
+    """The one line of an interrupted command: what is kept, and where."""
+    folder = getattr(exc, "folder", None)
+    if folder is None:
+        return "govsim: interrupted; results already written are kept"
+    if getattr(exc, "resumable", False):
+        return f"govsim: interrupted; finished runs kept in {folder} (--resume goes on)"
+    return f"govsim: interrupted; {folder} left as it was"
 
 
 if __name__ == "__main__":

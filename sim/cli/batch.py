@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 def cmd_sweep(args: argparse.Namespace) -> None:
     from dataclasses import replace
 
-    from sim.runs.fanout import stop_on_sigterm
     from sim.runs.sweep.spec import load_sweep
     from sim.runs.sweep.store import run_sweep
 
@@ -46,16 +45,15 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     except ParameterError as exc:
         raise CliError(f"{sweep.path}: {exc}") from None
     out = Path(args.out) if args.out else Path("results") / "sweeps" / sweep.name
-    with stop_on_sigterm():  # keeping the runs that have finished
-        counts = run_sweep(
-            sweep,
-            out,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            resume=args.resume,
-            max_runs=args.max_runs,
-            progress=not args.quiet,
-        )
+    counts = run_sweep(
+        sweep,
+        out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        resume=args.resume,
+        max_runs=args.max_runs,
+        progress=not args.quiet,
+    )
     if not args.quiet:
         print(
             label("term", "cli_sweep_done", args.lang).format(
@@ -114,6 +112,7 @@ def cmd_analyze(args: argparse.Namespace) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> None:
+    from sim.output.calibration_report import CALIBRATION_FILES
     from sim.runs.calibrate.spec import load_calibration
 
     check_counts(args)
@@ -123,7 +122,9 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
     except ParameterError as exc:
         raise CliError(f"{calibration.path}: {exc}") from None
     out = Path(args.out) if args.out else Path("results") / "calibration" / calibration.name
-    with output_folder(out, kind="calibrate", force=args.force) as replaced:
+    with output_folder(
+        out, kind="calibrate", force=args.force, files=CALIBRATION_FILES
+    ) as replaced:
         _calibrate(calibration, out, args)
     if not args.quiet:
         print(

@@ -11,7 +11,7 @@ from pathlib import Path
 from sim.cli.common import CliError, check_counts, command_line, load, output_folder, wrote
 from sim.labels import label
 from sim.model.parameters import ParameterError, defaults
-from sim.output.results import write_results
+from sim.output.results import COMPARE_FILES, RUN_FILES, write_results
 from sim.output.tables import (
     COUNTS_PER_1K,
     grid_values,
@@ -28,7 +28,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     check_counts(args)
     scenario = load(args.scenario, args)
     out = Path(args.out) if args.out else Path("results") / scenario.name
-    with output_folder(out, kind="run", force=args.force) as replaced:
+    with output_folder(out, kind="run", force=args.force, files=RUN_FILES) as replaced:
         [result] = run_scenarios(
             [scenario],
             days=args.days,
@@ -64,7 +64,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
             scenario = replace(scenario, name=f"{scenario.name}-{k}")
         scenarios.append(scenario)
     out = Path(args.out) if args.out else Path("results") / "-vs-".join(s.name for s in scenarios)
-    with output_folder(out, kind="compare", force=args.force) as replaced:
+    with output_folder(out, kind="compare", force=args.force, files=COMPARE_FILES) as replaced:
         results = run_scenarios(
             scenarios,
             days=args.days,
@@ -172,6 +172,22 @@ GRID_KEYS = (
 )
 
 
+def check_figure_out(out: Path) -> None:
+    """Refuse a ``--out FILE`` for a figure that is a folder, of a format that cannot be marked
+    as govsim's, or an existing file govsim did not draw (one line; nothing is replaced)."""
+    from sim.output.figures import MAP_CREATOR
+    from sim.runs.folders import FIGURE_FORMATS, drawn_by
+
+    if out.suffix.lower() not in FIGURE_FORMATS:
+        raise CliError(f"--out {out}: expected a .png, .pdf or .svg file")
+    if out.is_dir():
+        raise CliError(f"--out {out}: is a folder; name a file to write")
+    if (out.exists() or out.is_symlink()) and (out.is_symlink() or not drawn_by(out, MAP_CREATOR)):
+        raise CliError(
+            f"--out {out}: already exists and govsim did not draw it; choose another --out"
+        )
+
+
 def cmd_map(args: argparse.Namespace) -> None:
     import json
 
@@ -181,6 +197,7 @@ def cmd_map(args: argparse.Namespace) -> None:
     from sim.output.figures import draw_map
 
     out = Path(args.out)
+    check_figure_out(out)
     if args.results is None:
         draw_map(load_geography(args.map_file), out, lang=args.lang)
         print(label("term", "cli_wrote_file", args.lang).format(out=out))

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sim.labels import label
-from sim.runs.folders import check_out, locked
+from sim.runs.folders import check_ours, check_out, locked
 from sim.runs.scenario import Scenario, load_scenario, parse_set
 
 EXIT_BAD_INPUT = 2
@@ -54,12 +54,17 @@ def command_line(args: argparse.Namespace) -> str:
 
 
 @contextmanager
-def output_folder(out: Path, *, kind: str, force: bool = False) -> Iterator[bool]:
-    """Check ``--out`` before any work and hold its lock until the results are written.
+def output_folder(
+    out: Path, *, kind: str, force: bool = False, files: tuple[str, ...] = ()
+) -> Iterator[bool]:
+    """Check ``--out`` before any work (and that none of the ``files`` the command will write
+    is a user's) and hold its lock until the results are written.
 
     Yields whether earlier results there will be replaced.
     """
     replaced = check_out(out, kind=kind, force=force)
+    if replaced:
+        check_ours(out, files)
     with locked(out):
         yield replaced
 

@@ -13,7 +13,6 @@ def cmd_optimise(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from sim.output.optimisation_report import today_rank_text, write_optimisation
-    from sim.runs.fanout import stop_on_sigterm
     from sim.runs.optimise.command import optimise
     from sim.runs.optimise.spec import load_optimisation
     from sim.runs.optimise.verification import holds, plan_name
@@ -23,17 +22,16 @@ def cmd_optimise(args: argparse.Namespace) -> None:
         raise CliError(f"--trials: must be at least 1, got {args.trials}")
     optimisation = load_optimisation(args.optimisation)
     out = Path(args.out) if args.out else Path("results") / "optimise" / optimisation.name
-    with stop_on_sigterm():  # keeping every finished trial
-        result = optimise(
-            optimisation,
-            out,
-            trials=args.trials,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            resume=args.resume,
-            progress=not args.quiet,
-            lang=args.lang,
-        )
+    result = optimise(
+        optimisation,
+        out,
+        trials=args.trials,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        resume=args.resume,
+        progress=not args.quiet,
+        lang=args.lang,
+    )
     written = write_optimisation(result, out, lang=args.lang)
     if args.quiet:
         return

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +16,7 @@ from sim.labels import label
 from sim.model.metrics import METRICS
 from sim.output.figures import COLOURS, metric_name, new_figure, plain, wrap_text
 from sim.output.tables import fmt
-from sim.runs.folders import check_out
+from sim.runs.folders import check_out, replace_dir
 from sim.runs.scenario import ScenarioError
 from sim.runs.sweep.analysis import IMPORTANCE, SweepResults, lever_effect, sensitivity
 
@@ -192,7 +194,28 @@ def write_analysis(
     """
     out = Path(out_folder)
     check_out(out, kind="analyze")
-    out.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        names = _write_analysis(
+            results, tmp, metrics=metrics, lever=lever, metric=metric, echo=echo, lang=lang
+        )
+        replace_dir(tmp, out, keep_earlier=True)  # earlier analyses stay beside this one
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [out / name for name in names]
+
+
+def _write_analysis(
+    results: SweepResults,
+    out: Path,
+    *,
+    metrics: list[str] | None,
+    lever: str | None,
+    metric: str | None,
+    echo: bool,
+    lang: str,
+) -> list[str]:
     manifest = {
         "kind": "analyze",
         "sweep": str(results.folder),
@@ -209,7 +232,7 @@ def write_analysis(
             sensitivity_figure(table, metric=name, lang=lang).savefig(written[-1], dpi=110)
         if echo:
             print_sensitivity(table)
-        return written
+        return [p.name for p in written]
     chosen = [metric] if metric else list(metrics or [])
     if not chosen:
         raise ScenarioError(f"--lever {lever}: name a metric ({', '.join(METRICS)})")
@@ -221,4 +244,4 @@ def write_analysis(
         lever_figure(results, lever=lever, metric=name, lang=lang).savefig(written[-1], dpi=110)
         if echo:
             print_lever_effect(table, lever=lever, metric=name)
-    return written
+    return [p.name for p in written]

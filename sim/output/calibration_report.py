@@ -203,6 +203,20 @@ is at most {STEADY_Z:g}.</p>
 """
 
 
+# The files of a calibration folder.
+CALIBRATION_FILES = (
+    "evaluations.csv",
+    "fit.csv",
+    "identification.csv",
+    "stationarity.csv",
+    "good_fits.csv",
+    "calibrated.toml",
+    "fit.png",
+    "fit_report.html",
+    "manifest.json",
+)
+
+
 def write_calibration(
     calibration: Calibration,
     best: dict[str, Any],

@@ -22,6 +22,7 @@ from sim.labels import label as table_label
 from sim.model.geography import DEFAULT_MAP, KM_PER_DEG_LON_EQUATOR
 from sim.model.metrics import METRICS
 from sim.output.fonts import use_cjk_font
+from sim.runs.folders import save_figure
 from sim.runs.statistics import mean_ci
 
 if TYPE_CHECKING:
@@ -178,10 +179,13 @@ def draw_map(
     label: str = "town",
     lang: str = "en",
 ) -> None:
-    """A PNG of the grid map, coloured by town or by ``values`` per grid, with town names."""
+    """A PNG (or ``.pdf``, ``.svg``) of the grid map, coloured by town or by ``values`` per
+    grid, with town names; marked as govsim's (:data:`MAP_CREATOR`), written atomically."""
     fig = map_figure(geo, values, label=label, lang=lang)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110, bbox_inches="tight")
+    save_figure(fig, Path(out), creator=MAP_CREATOR)
+
+
+MAP_CREATOR = "govsim map"  # in the metadata of every map govsim draws
 
 
 def daily_mean_ci(result: RunResult, metric: str, *, level: float = 0.95) -> pd.DataFrame:

@@ -30,7 +30,8 @@ from sim.output.report import CSS
 from sim.output.report_places import costs_section
 from sim.output.results import write_results
 from sim.output.tables import fmt, percent_text
-from sim.runs.optimise.command import OptimisationResult
+from sim.runs.folders import check_ours, record_files
+from sim.runs.optimise.command import OptimisationResult, files_of
 from sim.runs.optimise.verification import holds, plan_name
 from sim.runs.scenario import scenario_toml
 
@@ -263,6 +264,10 @@ def write_optimisation(result: OptimisationResult, out: Path, *, lang: str = "en
     t = partial(label, "term", lang=lang)
     out, written = Path(out), []
     o = result.optimisation
+    names = [
+        f"plans/{plan_name(trial)}.{ext}" for trial in result.chosen for ext in ("toml", "csv")
+    ]
+    check_ours(out, [*names, "ensemble.csv", "report.html"])  # nothing of the user's replaced
     plans = out / "plans"
     plans.mkdir(exist_ok=True)
     for trial in result.chosen:
@@ -314,4 +319,7 @@ def write_optimisation(result: OptimisationResult, out: Path, *, lang: str = "en
         + "\n</body></html>\n"
     )
     (out / "report.html").write_text(page, encoding="utf-8")
-    return [*written, "report.html"]
+    written.append("report.html")
+    if (out / "manifest.json").is_file():
+        record_files(out, set(files_of(out)) | set(written))
+    return written

@@ -47,6 +47,20 @@ def _manifest(results: Sequence[RunResult], command: str, kind: str) -> dict:
     }
 
 
+# The files of a results folder of `run`; `compare` adds its tables (COMPARE_FILES).
+RUN_FILES = (
+    "summary.csv",
+    "timeseries.csv",
+    "grids.csv",
+    "petitions.csv",
+    "towns.csv",
+    "villages.csv",
+    "manifest.json",
+    "report.html",
+)
+COMPARE_FILES = (*RUN_FILES, "differences.csv", "cost_effectiveness.csv", "town_differences.csv")
+
+
 def _csv(table: pd.DataFrame, path: Path) -> None:
     table.to_csv(path, index=False, float_format="%.10g")
 
@@ -95,12 +109,12 @@ def write_results(
     column after ``seed``: ``all`` on each run's row for the whole measured
     period, ``year 1``, ``year 2``, ... on its rows for each simulated year (the
     last may be partial; ``days`` says how long each period is); see
-    :func:`summary_table`. An existing directory is replaced
-    only once the new one is complete, so a failure half-way never leaves a
-    mix of old and new files; only an empty folder or an earlier results folder of
-    the same ``kind`` of command (``run``, or ``compare`` when there are
-    differences) is replaced, or of another kind with ``force``
-    (:func:`sim.runs.folders.check_out`). ``lang`` is the language of
+    :func:`summary_table`. The files go into a temporary folder first and into
+    ``out`` only once they are complete; only an empty folder or an earlier results
+    folder of the same ``kind`` of command (``run``, or ``compare`` when there are
+    differences), or of another kind with ``force`` (:func:`sim.runs.folders.check_out`),
+    is written into, and there only the files its manifest lists are replaced: a
+    user's files stay (:func:`sim.runs.folders.replace_dir`). ``lang`` is the language of
     ``report.html`` (``en``, ``zh``). Returns the names of the files written.
     """
     kind = kind or ("compare" if differences is not None else "run")

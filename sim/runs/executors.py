@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -63,23 +64,108 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) or SIGTERM, raised in the main process by :func:`stop_on_signals`: the
+    work stops, every finished result is kept. ``folder`` is the output folder being written
+    (set by :func:`sim.runs.folders.locked`), ``resumable`` whether ``--resume`` goes on."""
+
+    def __init__(self, signum: int = signal.SIGINT) -> None:
+        super().__init__()
+        self.signum = signum
+        self.folder: os.PathLike[str] | None = None
+        self.resumable = False
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Inside the block SIGINT and SIGTERM alike raise :class:`Interrupted` (once: a second
+    signal while the work is stopping is ignored, so the clean-up finishes); the previous
+    handlers are back afterwards. Outside the main thread it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    raised = False
+
+    def interrupt(signum: int, frame: object) -> None:
+        nonlocal raised
+        if raised:
+            return
+        raised = True
+        if _HELD:  # inside `uninterrupted()`: raised when that block ends
+            _HELD[-1].append(signum)
+            return
+        raise Interrupted(signum)
+
+    previous = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+_HELD: list[list[int]] = []  # the signals caught inside each open `uninterrupted()` block
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """A block that an interrupt does not cut short (moving results into place): a signal
+    caught by :func:`stop_on_signals` inside it raises :class:`Interrupted` when it ends."""
+    _HELD.append([])
+    try:
+        yield
+    finally:
+        caught = _HELD.pop()
+    if caught:
+        raise Interrupted(caught[0])
+
+
+def end_workers(pool: ProcessPoolExecutor, *, grace: float = 5.0) -> None:
+    """End the pool's worker processes now, runs in progress included (after an interrupt or
+    an error: ``shutdown`` alone would let them finish their runs, for minutes)."""
+    # concurrent.futures has no public way before Python 3.14 (terminate_workers).
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(grace)
+        if process.is_alive():
+            process.kill()
+            process.join(grace)
+
+
+def start_worker() -> None:
+    """Set up a pool's worker process: it ignores Ctrl-C (the main process decides what
+    stops), and its progress bars hold a lock of this process only, so a worker ended by
+    :func:`end_workers` leaves no semaphore behind (nor a warning about one)."""
+    from tqdm import tqdm
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tqdm.set_lock(threading.RLock())
+
+
 @contextmanager
 def executor_for(*, workers: int | None = None, scheduler: str | None = None) -> Iterator[Executor]:
     """A local process pool (``workers`` processes), or the executor of a Dask cluster.
 
-    Local workers ignore Ctrl-C, so the runs in progress finish and can be kept.
+    Local workers ignore Ctrl-C (the main process decides what stops); when the block ends
+    by an exception (an interrupt) they are ended at once (:func:`end_workers`), so no worker
+    outlives the command.
     """
     if scheduler is None:
         pool = ProcessPoolExecutor(
             max_workers=workers or default_workers(),
             mp_context=process_context(),
-            initializer=signal.signal,
-            initargs=(signal.SIGINT, signal.SIG_IGN),
+            initializer=start_worker,
         )
         try:
             yield pool
-        finally:
+        except BaseException:
+            end_workers(pool)  # before shutdown, which forgets the processes
             pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         return
     try:
         from distributed import Client

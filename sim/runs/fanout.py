@@ -9,18 +9,16 @@ specs, as soon as its last run is done. The source of jobs is read lazily, only 
 can start, so a search may choose the next job from the results so far; it may give
 ``None`` for "nothing to start now". The loop also deals, in one place, with a process
 pool that broke (a script that runs the model unguarded: the rest runs in this process)
-and with interrupts (:meth:`FanOut.drain`, :meth:`FanOut.cancel`,
-:func:`stop_on_sigterm`).
+and with interrupts (:meth:`FanOut.drain`, :meth:`FanOut.cancel`; the signals themselves
+are :func:`sim.runs.executors.stop_on_signals`).
 """
 
 from __future__ import annotations
 
-import signal
 import sys
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from typing import Any
 
 from sim.runs.executors import UNGUARDED_SCRIPT, started_from_a_script
@@ -134,26 +132,12 @@ class FanOut[K: Hashable]:
             future.cancel()
 
     def drain(self) -> Iterator[tuple[K, list[RunRecord]]]:
-        """After an interrupt: cancel the runs not started, wait for the running ones, and
-        give the jobs they complete (so that nothing finished is lost)."""
+        """After an interrupt: cancel the runs not started and give the jobs that the runs
+        already finished complete (so that nothing finished is lost). Runs still going are
+        not waited for: the executor's workers are ended (:func:`executor_for`)."""
         self.cancel()
-        for future in wait(self._pending).done:
+        for future in [f for f in self._pending if f.done()]:
             if not future.cancelled() and future.exception() is None:
                 done = self._arrived(future)
                 if done is not None:
                     yield done
-
-
-@contextmanager
-def stop_on_sigterm() -> Iterator[None]:
-    """Inside the block SIGTERM stops the work as Ctrl-C does (KeyboardInterrupt), so that
-    every finished run is kept; the previous handler is back afterwards."""
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt

@@ -7,6 +7,10 @@ user's, the current folder, a results folder of another command without
 ``force``) is refused with one line naming the folder and what is in it. A
 lock beside the folder refuses a second writer while the first is at work.
 New files and folders follow the user's umask.
+
+govsim deletes or replaces only what it wrote itself: every manifest lists the files its
+command wrote (``files``, relative paths), and writing results again replaces only those
+(:func:`replace_dir`); anything a user added to the folder stays.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from sim.runs.executors import Interrupted, uninterrupted
 from sim.runs.scenario import ScenarioError
 
 KINDS = ("run", "compare", "sweep", "analyze", "calibrate", "optimise")
@@ -64,6 +69,40 @@ def write_atomic(path: Path, text: str) -> None:
     tmp.write_text(text, encoding="utf-8")
     share_like_umask(tmp)
     os.replace(tmp, path)
+
+
+FIGURE_FORMATS = ("", ".png", ".pdf", ".svg")  # whose metadata can say who drew them ("": PNG)
+
+
+def save_figure(fig: Any, out: Path, *, creator: str) -> None:
+    """Save a matplotlib figure to ``out`` (one of :data:`FIGURE_FORMATS`) through a temporary
+    file beside it, with ``creator`` in its metadata (:func:`drawn_by` knows it again)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    suffix = out.suffix.lower()
+    fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=suffix or ".png", dir=out.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        fig.savefig(
+            tmp,
+            dpi=110,
+            bbox_inches="tight",
+            format=suffix[1:] or "png",
+            metadata={"Creator": creator},
+        )
+        share_like_umask(tmp)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def drawn_by(path: Path, creator: str) -> bool:
+    """True when the figure file ``path`` names ``creator`` in its metadata."""
+    try:
+        return creator.encode() in Path(path).read_bytes()
+    except OSError:
+        return False
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
@@ -131,8 +170,12 @@ def check_out(out: Path, *, kind: str, force: bool = False) -> bool:
 
 
 @contextmanager
-def locked(out: Path) -> Iterator[None]:
-    """Hold the lock of ``out`` (a hidden file beside it) while writing; refuse a second writer."""
+def locked(out: Path, *, resumable: bool = False) -> Iterator[None]:
+    """Hold the lock of ``out`` (a hidden file beside it) while writing; refuse a second writer.
+
+    The lock goes when the block ends, an interrupt included; an :class:`Interrupted` that
+    passes learns the folder and whether ``--resume`` goes on there (``resumable``), for
+    the line the command prints."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     lock = out.parent / f".{out.name}.lock"
@@ -155,22 +198,139 @@ def locked(out: Path) -> Iterator[None]:
         os.close(fd)
     try:
         yield
+    except Interrupted as interrupt:
+        if interrupt.folder is None:
+            interrupt.folder, interrupt.resumable = out, resumable
+        raise
     finally:
         lock.unlink(missing_ok=True)
         os.close(fd)
 
 
-def replace_dir(new: Path, out: Path) -> None:
-    """Move the complete folder ``new`` to ``out``; an old ``out`` goes only once it is in place."""
-    share_like_umask(new)
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out, old)
-    os.replace(new, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+MANIFEST = "manifest.json"
+
+
+def files_under(folder: Path) -> list[str]:
+    """Every file under ``folder``, as sorted relative POSIX paths (what a manifest lists)."""
+    folder = Path(folder)
+    return sorted(
+        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink()
+    )
+
+
+def _safe(relative: str) -> bool:
+    path = Path(relative)
+    return bool(relative) and not path.is_absolute() and ".." not in path.parts
+
+
+def listed_files(folder: Path) -> set[str] | None:
+    """The files govsim wrote in ``folder``, as its manifest lists them (``files``); None when
+    the manifest lists none (an older folder, or none at all)."""
+    try:
+        manifest = json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, list):
+        return None
+    return {f for f in files if isinstance(f, str) and _safe(f)} | {MANIFEST}
+
+
+def record_files(folder: Path, files: list[str] | set[str]) -> None:
+    """Set the ``files`` of ``folder``'s manifest: the files govsim wrote there."""
+    path = Path(folder) / MANIFEST
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["files"] = sorted(set(files) | {MANIFEST})
+    write_manifest(folder, manifest)
+
+
+def check_ours(out: Path, files: list[str] | tuple[str, ...]) -> None:
+    """Refuse (one line) to write ``files`` (relative paths) into ``out`` when one of them,
+    or a folder on its way, is there and govsim did not write it (before any work, so that
+    a long run does not end refused). A folder whose manifest lists no files (an older
+    one) is left to :func:`replace_dir`."""
+    ours = listed_files(out)
+    if ours is None:
+        if (Path(out) / MANIFEST).is_file():
+            return
+        ours = {MANIFEST}
+    for relative in files:
+        taken = _taken(Path(out), relative, ours)
+        if taken is not None:
+            raise OutputFolderError(
+                f"--out {out}: {taken} is not a file govsim wrote there; move it, or choose "
+                "another --out"
+            )
+
+
+def _taken(out: Path, relative: str, ours: set[str]) -> str | None:
+    """The part of ``out/relative`` that stands in the way and govsim did not write, or None."""
+    parts = Path(relative).parts
+    for i in range(1, len(parts)):  # a folder on the way that is a file (or a link)
+        step = out.joinpath(*parts[:i])
+        if step.is_symlink() or (step.exists() and not step.is_dir()):
+            return Path(*parts[:i]).as_posix()
+    target = out / relative
+    if (target.exists() or target.is_symlink()) and relative not in ours:
+        return relative
+    return None
+
+
+def replace_dir(new: Path, out: Path, *, keep_earlier: bool = False) -> None:
+    """Put the complete folder ``new`` (with its ``manifest.json``) in place at ``out``.
+
+    A new or empty ``out`` is replaced in one move. Otherwise only what govsim wrote
+    there is replaced: files of the same name that ``out``'s manifest lists, and (unless
+    ``keep_earlier``: analyses that live side by side) the files it listed that the new
+    results no longer have are removed. Anything else in ``out`` (a user's notes, figures,
+    folders) stays as it is; a name the new results need that is taken by something govsim
+    did not write is refused (:class:`OutputFolderError`) before anything moves. The new
+    manifest lists every file govsim now has there (``files``), and goes in last.
+    """
+    new, out = Path(new), Path(out)
+    files = files_under(new)
+    earlier = listed_files(out) if out.is_dir() else None
+    if earlier is None:  # an older manifest without a list: only the names written now are ours
+        earlier = {MANIFEST, *(f for f in files if (out / f).is_file())}
+    else:
+        earlier = {f for f in earlier if (out / f).is_file() or (out / f).is_symlink()}
+    mine = set(files) | (earlier if keep_earlier else set())
+    if (new / MANIFEST).exists():
+        record_files(new, mine)
+    for folder in [new, *(p for p in new.rglob("*") if p.is_dir())]:
+        share_like_umask(folder)
+    if not out.exists() or (out.is_dir() and not out.is_symlink() and not any(out.iterdir())):
+        os.replace(new, out)
+        return
+    with uninterrupted():  # an interrupt now waits until the folder is whole again
+        _move_in(new, out, files=files, earlier=earlier, mine=mine, keep_earlier=keep_earlier)
+
+
+def _move_in(
+    new: Path, out: Path, *, files: list[str], earlier: set[str], mine: set[str], keep_earlier: bool
+) -> None:
+    for relative in files:
+        taken = _taken(out, relative, earlier)
+        if taken is not None:
+            raise OutputFolderError(
+                f"--out {out}: {taken} is not a file govsim wrote there, and the new results "
+                "need that name; move it, or choose another --out"
+            )
+    if (out / MANIFEST).is_file():  # meanwhile the manifest claims old and new files alike
+        record_files(out, earlier | mine)
+    for relative in files:
+        if relative != MANIFEST:
+            (out / relative).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(new / relative, out / relative)
+    if not keep_earlier:
+        for relative in sorted(earlier - set(files)):
+            (out / relative).unlink(missing_ok=True)
+            for parent in (out / relative).parents:  # folders left empty by what was removed
+                if parent == out or not parent.is_relative_to(out) or any(parent.iterdir()):
+                    break
+                parent.rmdir()
+    os.replace(new / MANIFEST, out / MANIFEST)
+    shutil.rmtree(new, ignore_errors=True)
 
 
 def check_resumable(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import optuna
 import pandas as pd
+import sqlalchemy.exc
 
 from sim.cli import main
 from sim.model.planfile import read_plan
@@ -90,8 +91,11 @@ def test_a_killed_optimisation_resumes_losing_and_repeating_no_trial(tmp_path):
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         time.sleep(0.5)
-        if (out / "study.db").exists() and len(completed(out)) >= 2:
-            break
+        try:
+            if (out / "study.db").exists() and len(completed(out)) >= 2:
+                break
+        except sqlalchemy.exc.OperationalError:  # read while the child creates the tables
+            continue
     os.killpg(first.pid, signal.SIGKILL)  # no clean-up at all
     first.wait()
     before = completed(out)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from sim.runs.folders import (
     check_resumable,
+    listed_files,
     locked,
     manifest_versions,
     write_atomic,
@@ -40,6 +41,14 @@ from sim.runs.runner import execute
 from sim.runs.statistics import mean_metrics
 
 KIND = "optimise"
+SEARCH_FILES = ("study.db", "trials.csv", "frontier.csv")  # what the search writes in place
+
+
+def files_of(out: Path) -> list[str]:
+    """What govsim wrote in an optimisation's folder: the files its manifest listed and the
+    search's own files that are there (the manifest's ``files``)."""
+    earlier = listed_files(out) or set()
+    return sorted(earlier | {n for n in SEARCH_FILES if (out / n).is_file()} | {"manifest.json"})
 
 
 @dataclass
@@ -124,7 +133,7 @@ def optimise(
     out = Path(out)
     check_folder(optimisation, out, resume=resume)
     where = scheduler or f"local process pool ({workers or 'default'} workers)"
-    with locked(out):
+    with locked(out, resumable=True):
         out.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
 
@@ -132,15 +141,13 @@ def optimise(
             table = trials_table(study, optimisation)
             write_atomic(out / "trials.csv", table.to_csv(index=False, float_format="%.10g"))
             counts = table["state"].value_counts().to_dict() if not table.empty else {}
-            write_manifest(
-                out, _manifest(optimisation, status=status, counts=counts, executor=where)
-            )
+            manifest = _manifest(optimisation, status=status, counts=counts, executor=where)
+            write_manifest(out, manifest | {"files": files_of(out)})
             return table
 
         if not (out / "manifest.json").exists():  # first: a kill leaves a folder to resume
-            write_manifest(
-                out, _manifest(optimisation, status="running", counts={}, executor=where)
-            )
+            manifest = _manifest(optimisation, status="running", counts={}, executor=where)
+            write_manifest(out, manifest | {"files": files_of(out)})
         try:
             study = search(
                 optimisation,

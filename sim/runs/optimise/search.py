@@ -84,7 +84,10 @@ def open_study(optimisation: Optimisation, folder: Path, *, resume: bool) -> Any
     stale = [t for t in study.get_trials(deepcopy=False) if t.state.name == "RUNNING"]
     for trial in stale:
         study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
-        study.enqueue_trial(trial.params, user_attrs={"rerun_of": trial.number})
+        again = {"rerun_of": trial.number}
+        if trial.user_attrs.get("today"):  # the reference: today's plan stays today's
+            again["today"] = True
+        study.enqueue_trial(trial.params, user_attrs=again)
     return study
 
 

@@ -186,6 +186,13 @@ def _manifest(
     }
 
 
+def _files(out: Path) -> list[str]:
+    """The files a sweep writes that are in ``out`` (for the manifest's ``files``)."""
+    names = ["manifest.json", "design.csv", "runs.csv", "runs.parquet"]
+    parts = sorted(f"runs/{p.name}" for p in (out / "runs").glob("part-*.jsonl"))
+    return [n for n in names[1:] if (out / n).is_file()] + parts + names[:1]
+
+
 def _check_out(sweep: Sweep, out: Path, *, resume: bool) -> None:
     check_resumable(
         out,
@@ -215,7 +222,9 @@ def run_sweep(
     """
     out = Path(out)
     _check_out(sweep, out, resume=resume)
-    with locked(out):  # a second sweep (or --resume) into the same folder is refused
+    with locked(
+        out, resumable=True
+    ):  # a second sweep (or --resume) into the same folder is refused
         return _run_sweep(
             sweep, out, workers=workers, scheduler=scheduler, max_runs=max_runs, progress=progress
         )
@@ -255,7 +264,8 @@ def _run_sweep(
                 tmp = out / ".runs.parquet.tmp"
                 table.to_parquet(tmp, index=False)
                 os.replace(tmp, out / "runs.parquet")
-        write_manifest(out, _manifest(sweep, status=status, counts=counts, executor=where))
+        manifest = _manifest(sweep, status=status, counts=counts, executor=where)
+        write_manifest(out, manifest | {"files": _files(out)})
 
     finish("running")
     if counts["left"] == 0:
