@@ -835,8 +835,16 @@ def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     >>> resolve({"grid_workers.total": 2000})["grid_workers.total"]
     2000
     """
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise ParameterError(
+            f"params: expected a dict of dotted keys to values, got {type(overrides).__name__}"
+        )
     params = defaults()
     for key, value in (overrides or {}).items():
+        if not isinstance(key, str):
+            raise ParameterError(
+                f"{key!r}: a parameter key is a dotted name such as 'grid_workers.total'"
+            )
         if key not in SCHEMA:
             raise unknown_key_error(key)
         params[key] = SCHEMA[key].check(value)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -100,7 +101,26 @@ def read_toml(path: Path, *, what: str = "scenario file", hint: str = "") -> dic
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: invalid TOML ({exc})") from None
+        raise ScenarioError(f"{path}: invalid TOML ({exc}){toml_hint(text, exc)}") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: invalid TOML (nested too deeply)") from None
+
+
+def toml_hint(text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """The fix for a TOML error whose cause is a common slip: an unquoted Chinese (or other
+    non-ASCII) name as a key, which TOML allows only in quotes."""
+    found = re.search(r"line (\d+), column (\d+)", str(exc))
+    lines = text.splitlines()
+    if not found or not 1 <= int(found[1]) <= len(lines):
+        return ""
+    line = lines[int(found[1]) - 1]
+    name = re.search(r"[^\x00-\x7f]+", line[max(int(found[2]) - 1, 0) :] or line)
+    if not name:
+        return ""
+    bare = name[0].strip()
+    example = line.strip() if len(line.strip()) <= 60 else f"{bare} = ..."
+    quoted = example.replace(bare, f'"{bare}"', 1)
+    return f"; quote Chinese names in TOML: {example} -> {quoted}"
 
 
 def _read(path: Path) -> dict:
@@ -176,8 +196,16 @@ def parse_set(assignment: str) -> tuple[str, Any]:
         raise ScenarioError(f"--set {assignment!r}: expected key=value")
     try:
         value = tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except tomllib.TOMLDecodeError as exc:
+        if text.strip()[:1] in ("{", "[", '"', "'"):  # meant as TOML: say what is wrong
+            hint = toml_hint(f"v = {text}", exc)
+            reason = re.sub(r" \(at line \d+, column (\d+)\)", "", str(exc))
+            raise ScenarioError(
+                f"--set {key}: {text!r} is not a TOML value ({reason}){hint.replace('v = ', '')}"
+            ) from None
         value = text
+    except RecursionError:
+        raise ScenarioError(f"--set {key}: the value is nested too deeply") from None
     return key, value
 
 

@@ -38,6 +38,7 @@ the master seed (common random numbers across the design).
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,12 +49,15 @@ import pandas as pd
 from sim.model.construction import check_against_map
 from sim.model.geography import MapDataError
 from sim.model.parameters import SCHEMA, ParameterError, flatten, unknown_key_error
+from sim.model.streams import MAX_SEED
+from sim.model.timeline import MAX_DAYS
 from sim.runs.scenario import scenario_path
 from sim.runs.specfile import (
     BASE_ENTRIES,
     SpecFile,
     base_scenario,
     check_entries,
+    check_runs,
     derived_seeds,
     digest,
     load_spec,
@@ -265,21 +269,42 @@ def parse_sweep(data: dict[str, Any], *, name: str, base_dir: Path) -> Sweep:
     description = data.get("description", "")
     if not isinstance(description, str):
         raise ParameterError(f"description: expected a string, got {description!r}")
+    samples = whole("design.samples", design.get("samples", 16), 1)
+    levels = whole("design.levels", design.get("levels", 4 if method == "morris" else 3), 2, 1000)
+    replicates = whole("replicates", data.get("replicates", 1), 1)
+    points = design_size(
+        factors, method=method, samples=samples, levels=levels, second_order=second_order
+    )
+    check_runs("design", points * replicates)
     return Sweep(
         name=name,
         path=None,
         scenario=scenario,
         factors=tuple(factors),
         method=method,
-        samples=whole("design.samples", design.get("samples", 16), 1),
-        levels=whole("design.levels", design.get("levels", 4 if method == "morris" else 3), 2),
+        samples=samples,
+        levels=levels,
         second_order=second_order,
-        days=whole("days", data.get("days", 365), 1),
-        replicates=whole("replicates", data.get("replicates", 1), 1),
-        seed=whole("seed", data.get("seed", 1), 0),
+        days=whole("days", data.get("days", 365), 1, MAX_DAYS),
+        replicates=replicates,
+        seed=whole("seed", data.get("seed", 1), 0, MAX_SEED),
         description=description,
         spec=data,
     )
+
+
+def design_size(
+    factors: list[Factor], *, method: str, samples: int, levels: int, second_order: bool
+) -> int:
+    """How many design points a sweep's design makes (without making them)."""
+    k = len(factors)
+    if method == "grid":
+        return math.prod(len(f.grid(levels)) for f in factors)
+    if method == "sobol":
+        return samples * (2 * k + 2 if second_order else k + 2)
+    if method == "morris":
+        return samples * (k + 1)
+    return samples
 
 
 def _factor_specs(where: str, table: dict[str, Any]) -> list[tuple[str, Any]]:
