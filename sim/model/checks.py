@@ -21,6 +21,13 @@ class ParameterError(ValueError):
     """A parameter that is unknown, of the wrong type or out of range; the message names the key."""
 
 
+def shown(name: object) -> str:
+    """A name from the user's input as a message shows it: as written when it is printable
+    on one line, else quoted with its escapes (so a message stays one line)."""
+    text = str(name)
+    return text if text.isprintable() and text.strip() == text and text else repr(text)
+
+
 def plain(value: Any) -> Any:
     """``value`` with a numpy scalar (``np.int64(500)``, ``np.float32``, ``np.bool_``, as
     designs from numpy, SALib or EMA Workbench give them) as the Python scalar it stands for;
@@ -111,7 +118,7 @@ class Parameter:
             )
         table = {}
         for town, number in value.items():
-            table[str(town)] = self._number(plain(number), whole, f"{self.key}.{town}")
+            table[str(town)] = self._number(plain(number), whole, f"{self.key}.{shown(town)}")
         return table
 
     def _error(self, reason: str) -> ParameterError:

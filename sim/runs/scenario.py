@@ -162,7 +162,13 @@ def _chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], dic
     if parent is not None:
         if not isinstance(parent, str):
             raise ScenarioError(f"{path}: extends: expected a scenario name, got {parent!r}")
-        overrides, top = _chain(_parent_path(path, parent), (*seen, resolved))
+        parent_file = _parent_path(path, parent)
+        if not parent_file.is_file():
+            raise ScenarioError(
+                f"{path}: extends: no scenario {parent!r} ({parent_file} is not a file; "
+                f"known scenarios: {', '.join(list_scenarios())})"
+            )
+        overrides, top = _chain(parent_file, (*seen, resolved))
         top.pop("description", None)  # a description speaks for its own file only
         top.pop("description_zh", None)
     for key in ("description", "description_zh", "interventions", "events"):

@@ -118,7 +118,10 @@ def base_scenario(data: Mapping[str, Any], *, base_dir: Path) -> Scenario:
     if not isinstance(base, str):
         raise ParameterError(f"scenario: expected a scenario name or path, got {base!r}")
     local = base_dir / base
-    scenario = load_scenario(local if local.suffix == ".toml" and local.exists() else base)
+    try:
+        scenario = load_scenario(local if local.suffix == ".toml" and local.exists() else base)
+    except ScenarioError as exc:
+        raise ParameterError(f"scenario: {exc}") from None
     settings = data.get("settings", {})
     if not isinstance(settings, dict):
         raise ParameterError("settings: expected a [settings] table")
