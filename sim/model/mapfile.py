@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -33,12 +34,29 @@ def utm_projection(lonlat: np.ndarray):
     lon, lat = np.asarray(lonlat, dtype=float).mean(axis=0)
     zone = int((lon + 180) // 6) % 60 + 1
     epsg = (32600 if lat >= 0 else 32700) + zone
-    transformer = pyproj.Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
+    transformer = _transformer("EPSG:4326", f"EPSG:{epsg}")
 
     def project(xy: np.ndarray) -> np.ndarray:
         return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
 
     return project
+
+
+@cache
+def _transformer(source: str, target: str) -> pyproj.Transformer:
+    """A lon/lat-ordered transformer (made once: pyproj takes tens of ms to make one)."""
+    return pyproj.Transformer.from_crs(source, target, always_xy=True)
+
+
+@cache
+def _is_wgs84(name: str) -> bool | None:
+    """Whether the coordinate system ``name`` is WGS84 lon/lat (CRS84 or EPSG:4326); None if
+    pyproj does not know it (the answer is kept: a failed look-up is slow)."""
+    try:
+        source = pyproj.CRS.from_user_input(name)
+    except pyproj.exceptions.CRSError:
+        return None
+    return source.equals(pyproj.CRS("OGC:CRS84")) or source.equals(pyproj.CRS("EPSG:4326"))
 
 
 def feature_error(path: Path, index: int, feature: dict, reason: str) -> MapDataError:
@@ -134,13 +152,17 @@ def _geometry(wkb: bytes | None) -> dict | None:
 def _to_wgs84(path: Path, features: list[dict], crs: object) -> list[dict]:
     """Features of a map whose ``crs`` member names another system, reprojected to lon/lat."""
     name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
-    try:
-        source = pyproj.CRS.from_user_input(name)
-    except (pyproj.exceptions.CRSError, TypeError):
-        raise MapDataError(f"{path}: crs: unknown coordinate reference system {name!r}") from None
-    if source.equals(pyproj.CRS("OGC:CRS84")) or source.equals(pyproj.CRS("EPSG:4326")):
+    wgs84 = _is_wgs84(name) if isinstance(name, str) else None
+    if wgs84 is None:
+        raise MapDataError(f"{path}: crs: unknown coordinate reference system {name!r}")
+    if wgs84:
         return features
-    transformer = pyproj.Transformer.from_crs(source, "EPSG:4326", always_xy=True)
+    try:
+        transformer = _transformer(name, "EPSG:4326")
+    except pyproj.exceptions.ProjError as exc:
+        raise MapDataError(
+            f"{path}: crs: cannot convert {name!r} to longitude and latitude ({exc})"
+        ) from None
 
     def project(xy: np.ndarray) -> np.ndarray:
         return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
