@@ -367,3 +367,7 @@ def test_whole_valued_floats_are_whole_numbers_and_fractions_are_refused():
 def test_sim_run_refuses_bad_days_and_seeds_in_one_line(days, seed, words):
     with pytest.raises(sim.ParameterError, match=words):
         sim.run(TINY, days=days, seed=seed)
+
+
+def test_a_number_of_days_no_run_could_finish_is_refused_at_once():
+    govsim_fails("validate", "baseline", "--days", "999999999", expected=("--days", "1 to 36,500"))
