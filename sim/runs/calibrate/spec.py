@@ -180,6 +180,9 @@ def parse_calibration(data: dict[str, Any], *, name: str, base_dir: Path) -> Cal
     if scale is not None:
         scale = number("check.scale", scale)
         resolve({"population.scale": scale})
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise ParameterError(f"description: expected a string, got {description!r}")
     replicates = whole("replicates", data.get("replicates", 2), 1)
     screen = whole("search.screen", search.get("screen", 32), 2)
     polish = whole("search.polish", search.get("polish", 30), 0)
@@ -200,7 +203,7 @@ def parse_calibration(data: dict[str, Any], *, name: str, base_dir: Path) -> Cal
         check_replicates=whole("check.replicates", check.get("replicates", 5), 2),
         check_scale=scale,
         check_years=whole("check.years", check.get("years", 1), 1, MAX_DAYS // 365),
-        description=str(data.get("description", "")),
+        description=description,
     )
 
 

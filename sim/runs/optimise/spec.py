@@ -158,7 +158,10 @@ def _variable(where: str, spec: Any, scenario: Scenario, seed: int) -> Variable:
         towns = spec.get("towns", "all")
         if towns == "all":
             names = tuple(full.town_names)
-        elif isinstance(towns, list) and towns:
+        elif isinstance(towns, list) and towns and all(isinstance(t, str) for t in towns):
+            twice = [t for i, t in enumerate(towns) if t in towns[:i]]
+            if twice:
+                raise ParameterError(f"{where}.towns: {twice[0]} is listed twice")
             try:  # names checked as the setting checks them, with "did you mean"
                 check_against_map(scenario.params | {key: dict.fromkeys(towns, 0)})
             except ParameterError as exc:
@@ -166,7 +169,9 @@ def _variable(where: str, spec: Any, scenario: Scenario, seed: int) -> Variable:
             found = [places.find_town(t) for t in towns]
             names = tuple(full.town_names[i] for i in found if i is not None)
         else:
-            raise ParameterError(f'{where}.towns: expected "all" or a list of towns')
+            raise ParameterError(
+                f'{where}.towns: expected "all" or a list of town names, got {towns!r}'
+            )
         most = int(SCHEMA[key].high or 0)  # a town's staff: the schema's bound
         low = whole(f"{where}.low", spec.get("low", 0), 0, most)
         if "total" in spec:
@@ -254,6 +259,13 @@ def read_fits(path: Path, *, where: str) -> pd.DataFrame:
     return table[keys]
 
 
+def _verify_scale(value: Any) -> float:
+    try:
+        return float(SCHEMA["population.scale"].check(value))
+    except ParameterError as exc:
+        raise ParameterError(f"verify.{exc}") from None
+
+
 def _bound(where: str, spec: Any) -> Bound:
     spec = check_table(where, spec, {"metric", "at_most", "at_least"}, {"metric"})
     metric = spec["metric"]
@@ -334,9 +346,9 @@ def parse_optimisation(data: dict[str, Any], *, name: str, base_dir: Path) -> Op
         for key, v in table.items()
     }
     check_table("verify", verify, VERIFY_KEYS)
-    checked = {
+    checked: dict[str, Any] = {
         "replicates": whole("verify.replicates", verify.get("replicates", 8), 2),
-        "population.scale": SCHEMA["population.scale"].check(verify.get("population.scale", 1.0)),
+        "population.scale": _verify_scale(verify.get("population.scale", 1.0)),
         "fits": whole("verify.fits", verify.get("fits", 5), 0),
         "plans": whole("verify.plans", verify.get("plans", 3), 1),
         "seed": whole("verify.seed", verify.get("seed", 1_000_003), 0, MAX_SEED),
