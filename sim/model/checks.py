@@ -17,8 +17,18 @@ TOWN_COUNTS = "town counts"  # a table town -> whole number (``{Huicheng = 200}`
 TOWN_AMOUNTS = "town amounts"  # a table town -> number
 
 
+def one_line(message: object) -> str:
+    """``message`` on one line: line breaks that came with the input (a file name, a key)
+    shown as escapes, so that an error is always one line."""
+    return str(message).replace("\r", "\\r").replace("\n", "\\n")
+
+
 class ParameterError(ValueError):
-    """A parameter that is unknown, of the wrong type or out of range; the message names the key."""
+    """A parameter that is unknown, of the wrong type or out of range; the message names the key
+    (always one line)."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(one_line(message))
 
 
 def shown(name: object) -> str:

@@ -16,6 +16,8 @@ import shapely
 import shapely.geometry
 import shapely.validation
 
+from sim.model.checks import one_line
+
 REQUIRED_PROPERTIES = ("grid_id", "town", "village", "population")
 # Sane magnitudes: generous for any district, small enough that a model fits in memory.
 MAX_GRID_POPULATION = 1_000_000  # residents of one grid (Xinhui's largest: 2,105)
@@ -25,7 +27,11 @@ OPTIONAL_PROPERTIES = ("village_kind", "village_zh", "village_code", "ferry_hour
 
 
 class MapDataError(ValueError):
-    """A map file or district table that cannot be used; the message names the feature."""
+    """A map file or district table that cannot be used; the message names the feature
+    (always one line)."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(one_line(message))
 
 
 def utm_projection(lonlat: np.ndarray):

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from sim.model.checks import one_line
 from sim.model.construction import check_against_map
 from sim.model.files import read_text
 from sim.model.geography import MapDataError, map_sha256
@@ -35,7 +36,11 @@ FILE_KEYS = ("map.file", "staffing.plan")  # paths, relative to the scenario fil
 
 
 class ScenarioError(ValueError):
-    """A scenario that cannot be used; the message names the file, the key and the reason."""
+    """A scenario that cannot be used; the message names the file, the key and the reason
+    (always one line)."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(one_line(message))
 
 
 @dataclass(frozen=True)
