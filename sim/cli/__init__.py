@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
             args.func(args)
             sys.stdout.flush()
     except (CliError, ScenarioError, ParameterError, MapDataError) as exc:
-        print(f"{error} {translate(str(exc), lang)}", file=sys.stderr)
+        reason = " ".join(str(exc).splitlines())  # one line, whatever the input held
+        print(f"{error} {translate(reason, lang)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # the reader went away (govsim list | head): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

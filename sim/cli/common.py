@@ -9,8 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sim.labels import label
+from sim.model.timeline import MAX_DAYS
 from sim.runs.folders import check_ours, check_out, locked
 from sim.runs.scenario import Scenario, load_scenario, parse_set
+from sim.runs.specfile import MAX_COUNT
 
 EXIT_BAD_INPUT = 2
 
@@ -26,10 +28,10 @@ def load(name: str, args: argparse.Namespace) -> Scenario:
 
 
 def check_counts(args: argparse.Namespace) -> None:
-    for flag in ("days", "replicates", "workers"):
+    for flag, most in (("days", MAX_DAYS), ("replicates", MAX_COUNT), ("workers", 4096)):
         value = getattr(args, flag, None)
-        if value is not None and value < 1:
-            raise CliError(f"--{flag}: must be at least 1, got {value}")
+        if value is not None and not 1 <= value <= most:
+            raise CliError(f"--{flag}: must be a whole number from 1 to {most:,}, got {value}")
     seed = getattr(args, "seed", None)
     if seed is not None and not 0 <= seed < 2**63:
         raise CliError(f"--seed: must be a whole number from 0 to 2**63 - 1, got {seed}")

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 ASSUMPTION = "[assumption]"
 TOWN_LIST = "town list"  # kind of a parameter that takes "all", "none" or a list of town names
 PLACE_LIST = "place list"  # a list of villages or communities (names or NBS codes)
@@ -15,8 +17,38 @@ TOWN_COUNTS = "town counts"  # a table town -> whole number (``{Huicheng = 200}`
 TOWN_AMOUNTS = "town amounts"  # a table town -> number
 
 
+def one_line(message: object) -> str:
+    """``message`` on one line: line breaks that came with the input (a file name, a key)
+    shown as escapes, so that an error is always one line."""
+    return str(message).replace("\r", "\\r").replace("\n", "\\n")
+
+
 class ParameterError(ValueError):
-    """A parameter that is unknown, of the wrong type or out of range; the message names the key."""
+    """A parameter that is unknown, of the wrong type or out of range; the message names the key
+    (always one line)."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(one_line(message))
+
+
+def shown(name: object) -> str:
+    """A name from the user's input as a message shows it: as written when it is printable
+    on one line, else quoted with its escapes (so a message stays one line)."""
+    text = str(name)
+    return text if text.isprintable() and text.strip() == text and text else repr(text)
+
+
+def plain(value: Any) -> Any:
+    """``value`` with a numpy scalar (``np.int64(500)``, ``np.float32``, ``np.bool_``, as
+    designs from numpy, SALib or EMA Workbench give them) as the Python scalar it stands for;
+    a numpy array as a list; anything else unchanged."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic) and not isinstance(value, np.str_ | np.bytes_):
+        item = value.item()
+        if isinstance(item, bool | int | float):
+            return item
+    return value
 
 
 @dataclass(frozen=True)
@@ -44,18 +76,19 @@ class Parameter:
     def check(self, value: Any) -> Any:
         """Return ``value`` in canonical form, or raise :class:`ParameterError`."""
         kind = self.type_name
+        value = plain(value)
         if kind == TOWN_LIST:
             if value in ("all", "none"):
                 return value
             if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-                return list(value)
+                return [str(v) for v in value]
             names = "town or village names" if "village" in self.unit else "town names"
             raise self._error(f'expected "all", "none" or a list of {names}, got {value!r}')
         if kind == PLACE_LIST:
-            if isinstance(value, list | tuple) and all(
-                isinstance(v, str | int) and not isinstance(v, bool) for v in value
-            ):
-                return [str(v) for v in value]
+            if isinstance(value, list | tuple):
+                items = [plain(v) for v in value]
+                if all(isinstance(v, str | int) and not isinstance(v, bool) for v in items):
+                    return [str(v) for v in items]
             raise self._error(f"expected a list of village names or NBS codes, got {value!r}")
         if kind in (TOWN_COUNTS, TOWN_AMOUNTS):
             return self._check_table(value, whole=kind == TOWN_COUNTS)
@@ -68,24 +101,25 @@ class Parameter:
                 raise self._error(f"expected a string, got {value!r}")
             if self.choices and value not in self.choices:
                 raise self._error(f"expected one of {', '.join(self.choices)}, got {value!r}")
-            return value
+            return str(value)
+        return self._number(value, kind == "int", self.key)
+
+    def _number(self, value: Any, whole: bool, where: str) -> int | float:
+        """A number within the bounds (``whole``: a whole number), or a one-line error at ``where``."""
+        kind = "a whole number" if whole else "a number"
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self._error(f"expected a number, got {value!r}")
-        if not math.isfinite(value):
-            raise self._error(f"expected a finite number, got {value!r}")
-        if kind == "int":
-            if value != int(value):
-                raise self._error(f"expected a whole number, got {value!r}")
-            value = int(value)
-        else:
-            value = float(value)
+            raise ParameterError(f"{where}: expected {kind}, got {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ParameterError(f"{where}: expected a finite number, got {value!r}")
+        if whole and value != int(value):
+            raise ParameterError(f"{where}: expected a whole number, got {value!r}")
         if (self.low is not None and value < self.low) or (
             self.high is not None and value > self.high
         ):
-            raise self._error(f"{value!r} is out of range [{self.low}, {self.high}]")
-        return value
+            raise ParameterError(f"{where}: {value!r} is out of range [{self.low}, {self.high}]")
+        return int(value) if whole else float(value)
 
-    def _check_table(self, value: Any, *, whole: bool) -> dict[str, float]:
+    def _check_table(self, value: Any, *, whole: bool) -> dict[str, Any]:
         """A table town -> number; each number within the bounds (town names are checked
         against the map later, by :func:`sim.model.construction.check_against_map`)."""
         if not isinstance(value, Mapping):
@@ -94,21 +128,7 @@ class Parameter:
             )
         table = {}
         for town, number in value.items():
-            if (
-                isinstance(number, bool)
-                or not isinstance(number, int | float)
-                or not math.isfinite(number)
-            ):
-                raise ParameterError(f"{self.key}.{town}: expected a number, got {number!r}")
-            if whole and number != int(number):
-                raise ParameterError(f"{self.key}.{town}: expected a whole number, got {number!r}")
-            if (self.low is not None and number < self.low) or (
-                self.high is not None and number > self.high
-            ):
-                raise ParameterError(
-                    f"{self.key}.{town}: {number!r} is out of range [{self.low}, {self.high}]"
-                )
-            table[str(town)] = int(number) if whole else float(number)
+            table[str(town)] = self._number(plain(number), whole, f"{self.key}.{shown(town)}")
         return table
 
     def _error(self, reason: str) -> ParameterError:

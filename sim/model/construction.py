@@ -22,7 +22,7 @@ from sim.model.agents import GridWorker, PoliceOfficer, Resident, VolunteerPolic
 from sim.model.disputes import type_difficulty
 from sim.model.geography import Geography, largest_remainder, simulated_map, town_set
 from sim.model.institutions import grid_rung, petition_rung, town_rung, village_rung
-from sim.model.parameters import ParameterError
+from sim.model.parameters import SCHEMA, ParameterError
 from sim.model.places import Places
 from sim.model.planfile import read_plan
 from sim.model.space import PatrolRoutes
@@ -79,7 +79,8 @@ def check_against_map(
                     f"mediation.trust_rooms: {rooms} is more than the {full.n_villages} "
                     "villages and communities on the map"
                 )
-            staffing_plan(full, values, np.ones(full.n_grids))  # the risk orders, never refuses
+            plan = staffing_plan(full, values, np.ones(full.n_grids))  # risk orders, never refuses
+            check_plan_size(plan)
         except ParameterError as exc:
             raise ParameterError(f"{where}{exc}") from None
         check_simulated_towns(values, places, set(simulated.town_names), where=where)
@@ -90,6 +91,22 @@ def check_against_map(
             raise ParameterError(
                 f"events[{i}].towns: {town} is not simulated (map.towns = "
                 f"{', '.join(simulated.town_names)}): the event would not reach it"
+            )
+
+
+def check_plan_size(plan: StaffingPlan) -> None:
+    """Refuse a plan with more staff in all than the schema allows for the district's total
+    (``grid_workers.total``, ``volunteer_police.total``): tables by town and ``add`` can
+    otherwise sum to more than any district employs, and a model that memory cannot hold."""
+    for key, staff in (
+        ("grid_workers", plan.grid_workers),
+        ("volunteer_police", plan.volunteer_police),
+    ):
+        total, high = int(staff.sum()), SCHEMA[f"{key}.total"].high
+        if high is not None and total > high:
+            raise ParameterError(
+                f"{key}: the settings make {total:,} in all, more than the {int(high):,} "
+                f"allowed ({key}.total's bound); lower {key}.by_town or {key}.add"
             )
 
 

@@ -20,4 +20,6 @@ def read_text(
     except IsADirectoryError:
         raise error(f"{where}: is a folder, not a {what}") from None
     except OSError as exc:
-        raise error(f"{where}: cannot read ({exc.strerror})") from None
+        raise error(f"{where}: cannot read ({exc.strerror or exc})") from None
+    except ValueError:  # a NUL character in the path
+        raise error(f"{where}: not a valid file name") from None

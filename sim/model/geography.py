@@ -28,6 +28,7 @@ from mesa.discrete_space import Network
 from sim.model.district import DATA, Town, load_district_table
 from sim.model.mapfile import (
     MapDataError,
+    check_population,
     feature_error,
     parse_feature,
     read_features,
@@ -210,6 +211,7 @@ def _load(path: Path) -> Geography:
 
     # The police station sits in the most populous grid of each town.
     population = np.array([int(p["population"]) for p in props], dtype=np.int64)
+    check_population(path, population)
     ferry = np.array([float(p.get("ferry_hours", 0.0)) for p in props])
     station = np.array(
         [

@@ -6,6 +6,8 @@ Errors are :class:`MapDataError`, one line naming the file and the feature.
 from __future__ import annotations
 
 import json
+import math
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +16,22 @@ import shapely
 import shapely.geometry
 import shapely.validation
 
+from sim.model.checks import one_line
+
 REQUIRED_PROPERTIES = ("grid_id", "town", "village", "population")
+# Sane magnitudes: generous for any district, small enough that a model fits in memory.
+MAX_GRID_POPULATION = 1_000_000  # residents of one grid (Xinhui's largest: 2,105)
+MAX_POPULATION = 10_000_000  # residents of a whole map (Xinhui: 909,277)
+MAX_FERRY_HOURS = 24.0  # extra travel to a grid's police station by ferry
 OPTIONAL_PROPERTIES = ("village_kind", "village_zh", "village_code", "ferry_hours")
 
 
 class MapDataError(ValueError):
-    """A map file or district table that cannot be used; the message names the feature."""
+    """A map file or district table that cannot be used; the message names the feature
+    (always one line)."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(one_line(message))
 
 
 def utm_projection(lonlat: np.ndarray):
@@ -28,12 +40,29 @@ def utm_projection(lonlat: np.ndarray):
     lon, lat = np.asarray(lonlat, dtype=float).mean(axis=0)
     zone = int((lon + 180) // 6) % 60 + 1
     epsg = (32600 if lat >= 0 else 32700) + zone
-    transformer = pyproj.Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
+    transformer = _transformer("EPSG:4326", f"EPSG:{epsg}")
 
     def project(xy: np.ndarray) -> np.ndarray:
         return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
 
     return project
+
+
+@cache
+def _transformer(source: str, target: str) -> pyproj.Transformer:
+    """A lon/lat-ordered transformer (made once: pyproj takes tens of ms to make one)."""
+    return pyproj.Transformer.from_crs(source, target, always_xy=True)
+
+
+@cache
+def _is_wgs84(name: str) -> bool | None:
+    """Whether the coordinate system ``name`` is WGS84 lon/lat (CRS84 or EPSG:4326); None if
+    pyproj does not know it (the answer is kept: a failed look-up is slow)."""
+    try:
+        source = pyproj.CRS.from_user_input(name)
+    except pyproj.exceptions.CRSError:
+        return None
+    return source.equals(pyproj.CRS("OGC:CRS84")) or source.equals(pyproj.CRS("EPSG:4326"))
 
 
 def feature_error(path: Path, index: int, feature: dict, reason: str) -> MapDataError:
@@ -56,7 +85,7 @@ def read_features(path: Path) -> list[dict]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise MapDataError(f"{path}: map file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise MapDataError(f"{path}: not a readable GeoJSON file ({exc})") from None
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise MapDataError(f"{path}: expected a GeoJSON FeatureCollection")
@@ -80,10 +109,23 @@ def _read_gis(path: Path) -> list[dict]:
         ) from None
     if not path.exists():
         raise MapDataError(f"{path}: map file not found")
+    if path.suffix.lower() == ".shp":
+        for part in (".dbf", ".shx"):
+            if not any(path.with_suffix(s).exists() for s in (part, part.upper())):
+                raise MapDataError(
+                    f"{path}: no {path.with_suffix(part).name} beside it (a Shapefile is "
+                    f"several files: copy the {part} file of the same name into {path.parent})"
+                )
     try:
         meta, _, geometry, values = raw.read(path)
-    except (DataSourceError, OSError) as exc:
-        raise MapDataError(f"{path}: not a readable {path.suffix} map ({exc})") from None
+    except (DataSourceError, OSError, RuntimeError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise MapDataError(f"{path}: not a readable {path.suffix} map ({reason})") from None
+    if not len(meta["fields"]):
+        raise MapDataError(
+            f"{path}: the map has no attributes (each feature needs "
+            f"{', '.join(REQUIRED_PROPERTIES)})"
+        )
     # Shapefiles cut field names to 10 characters (village_kind -> village_ki): restore them.
     full = {name[:10]: name for name in (*REQUIRED_PROPERTIES, *OPTIONAL_PROPERTIES)}
     names = [full.get(name, name) for name in meta["fields"]]
@@ -93,7 +135,7 @@ def _read_gis(path: Path) -> list[dict]:
             "properties": {
                 n: (v.item() if hasattr(v, "item") else v) for n, v in zip(names, row, strict=True)
             },
-            "geometry": shapely.geometry.mapping(shapely.from_wkb(wkb)),
+            "geometry": _geometry(wkb),
         }
         for wkb, row in zip(geometry, zip(*values, strict=True), strict=True)
     ]
@@ -103,16 +145,30 @@ def _read_gis(path: Path) -> list[dict]:
     return features if not crs else _to_wgs84(path, features, {"properties": {"name": crs}})
 
 
+def _geometry(wkb: bytes | None) -> dict | None:
+    """A feature's geometry as GeoJSON, or None when it has none or it cannot be read
+    (:func:`parse_feature` then names the feature)."""
+    try:
+        geom = shapely.from_wkb(wkb) if wkb is not None else None
+    except shapely.errors.ShapelyError:
+        return None
+    return shapely.geometry.mapping(geom) if geom is not None else None
+
+
 def _to_wgs84(path: Path, features: list[dict], crs: object) -> list[dict]:
     """Features of a map whose ``crs`` member names another system, reprojected to lon/lat."""
     name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
-    try:
-        source = pyproj.CRS.from_user_input(name)
-    except (pyproj.exceptions.CRSError, TypeError):
-        raise MapDataError(f"{path}: crs: unknown coordinate reference system {name!r}") from None
-    if source.equals(pyproj.CRS("OGC:CRS84")) or source.equals(pyproj.CRS("EPSG:4326")):
+    wgs84 = _is_wgs84(name) if isinstance(name, str) else None
+    if wgs84 is None:
+        raise MapDataError(f"{path}: crs: unknown coordinate reference system {name!r}")
+    if wgs84:
         return features
-    transformer = pyproj.Transformer.from_crs(source, "EPSG:4326", always_xy=True)
+    try:
+        transformer = _transformer(name, "EPSG:4326")
+    except pyproj.exceptions.ProjError as exc:
+        raise MapDataError(
+            f"{path}: crs: cannot convert {name!r} to longitude and latitude ({exc})"
+        ) from None
 
     def project(xy: np.ndarray) -> np.ndarray:
         return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
@@ -128,6 +184,25 @@ def _to_wgs84(path: Path, features: list[dict], crs: object) -> list[dict]:
     return moved
 
 
+def _finite(value: object) -> bool:
+    """Whether ``value`` is a finite number (JSON allows NaN and Infinity; bool is not a number)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and (isinstance(value, int) or math.isfinite(value))
+    )
+
+
+def check_population(path: Path, population: np.ndarray) -> None:
+    """Refuse a map whose residents add up to more than :data:`MAX_POPULATION`."""
+    total = int(population.sum())
+    if total > MAX_POPULATION:
+        raise MapDataError(
+            f"{path}: population adds up to {total:,}, more than the {MAX_POPULATION:,} a map "
+            "may hold (Xinhui has 909,277 residents); check the population property"
+        )
+
+
 def parse_feature(path: Path, index: int, feature: dict) -> tuple[dict, shapely.Geometry]:
     props = feature.get("properties") if isinstance(feature, dict) else None
     if not isinstance(props, dict):
@@ -136,14 +211,20 @@ def parse_feature(path: Path, index: int, feature: dict) -> tuple[dict, shapely.
         if key not in props or props[key] in (None, ""):
             raise feature_error(path, index, feature, f"missing property {key!r}")
     pop = props["population"]
-    if isinstance(pop, bool) or not isinstance(pop, int | float) or pop < 0 or pop != int(pop):
+    if not _finite(pop) or not 0 <= pop <= MAX_GRID_POPULATION or pop != int(pop):
         raise feature_error(
-            path, index, feature, f"population must be a whole number >= 0, got {pop!r}"
+            path,
+            index,
+            feature,
+            f"population must be a whole number from 0 to {MAX_GRID_POPULATION:,}, got {pop!r}",
         )
     ferry = props.get("ferry_hours", 0.0)
-    if isinstance(ferry, bool) or not isinstance(ferry, int | float) or ferry < 0:
+    if not _finite(ferry) or not 0 <= ferry <= MAX_FERRY_HOURS:
         raise feature_error(
-            path, index, feature, f"ferry_hours must be a number >= 0, got {ferry!r}"
+            path,
+            index,
+            feature,
+            f"ferry_hours must be a number from 0 to {MAX_FERRY_HOURS:g}, got {ferry!r}",
         )
     kind = props.get("village_kind", "village")
     if kind not in ("village", "community"):
@@ -152,7 +233,15 @@ def parse_feature(path: Path, index: int, feature: dict) -> tuple[dict, shapely.
         )
     try:
         geom = shapely.geometry.shape(feature["geometry"])
-    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.ShapelyError) as exc:
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        IndexError,
+        RecursionError,
+        shapely.errors.ShapelyError,
+    ) as exc:
         raise feature_error(path, index, feature, f"bad geometry ({exc})") from None
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise feature_error(

@@ -22,6 +22,7 @@ from sim.model.checks import (
     TOWN_LIST,
     Parameter,
     ParameterError,
+    shown,
 )
 from sim.model.district import towns_with
 
@@ -806,7 +807,7 @@ def unknown_key_error(key: str) -> ParameterError:
     """The error for a key that is not in the schema, with the closest known key as a hint."""
     close = difflib.get_close_matches(key, SCHEMA, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return ParameterError(f"{key}: unknown parameter{hint}")
+    return ParameterError(f"{shown(key)}: unknown parameter{hint}")
 
 
 def flatten(tables: Mapping[str, Any]) -> dict[str, Any]:
@@ -818,10 +819,10 @@ def flatten(tables: Mapping[str, Any]) -> dict[str, Any]:
     for section, table in tables.items():
         if section not in SECTIONS:
             raise ParameterError(
-                f"[{section}]: unknown section (expected one of {', '.join(SECTIONS)})"
+                f"[{shown(section)}]: unknown section (expected one of {', '.join(SECTIONS)})"
             )
         if not isinstance(table, dict):
-            raise ParameterError(f"{section}: expected a [{section}] table of settings")
+            raise ParameterError(f"{shown(section)}: expected a [{section}] table of settings")
         for key, value in table.items():
             dotted = f"{section}.{key}"
             if dotted not in SCHEMA:
@@ -836,8 +837,16 @@ def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     >>> resolve({"grid_workers.total": 2000})["grid_workers.total"]
     2000
     """
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise ParameterError(
+            f"params: expected a dict of dotted keys to values, got {type(overrides).__name__}"
+        )
     params = defaults()
     for key, value in (overrides or {}).items():
+        if not isinstance(key, str):
+            raise ParameterError(
+                f"{key!r}: a parameter key is a dotted name such as 'grid_workers.total'"
+            )
         if key not in SCHEMA:
             raise unknown_key_error(key)
         params[key] = SCHEMA[key].check(value)

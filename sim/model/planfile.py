@@ -7,7 +7,8 @@ names; it opens, edits and saves back cleanly. Columns:
 ``code``, ``name``, ``name_zh``, ``kind``, ``town``, ``town_zh``, ``grids``, ``residents``
     the unit (the NBS code identifies it; the rest is for people and is not read back)
 ``grid_workers``, ``volunteer_police``
-    staff of the unit (whole numbers, at least 0)
+    staff of the unit (whole numbers from 0 to the schema's bound on the district's total:
+    50,000 grid workers, 200,000 Yi Police; the whole plan no more than that either)
 ``trust_room``, ``village_office``
     1 or 0 (also true/false, yes/no): a villagers' trust room, a one-village-one-police officer
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +28,7 @@ import numpy as np
 from sim.model.district import load_district_table
 from sim.model.files import read_text
 from sim.model.geography import Geography
-from sim.model.parameters import ParameterError
+from sim.model.parameters import SCHEMA, ParameterError
 from sim.model.places import Places
 from sim.model.staffing import StaffingPlan
 
@@ -76,15 +78,22 @@ def write_plan(plan: StaffingPlan, geo: Geography, path: str | Path) -> None:
     Path(path).write_text(plan_csv(plan, geo), encoding="utf-8-sig", newline="")
 
 
+def staff_limit(column: str) -> int:
+    """The most staff of one kind a plan may hold, in one unit or in all: the schema's upper
+    bound on the district's total (``grid_workers.total``, ``volunteer_police.total``)."""
+    high = SCHEMA[f"{column}.total"].high
+    return int(high) if high is not None else 0
+
+
 def _whole(text: str, where: str, column: str) -> int:
+    limit = staff_limit(column)
+    expected = f"expected a whole number from 0 to {limit:,}"
     try:
         number = float(text)
     except ValueError:
-        raise ParameterError(f"{where}: {column}: expected a whole number, got {text!r}") from None
-    if number != int(number) or number < 0:
-        raise ParameterError(
-            f"{where}: {column}: expected a whole number, at least 0, got {text!r}"
-        )
+        raise ParameterError(f"{where}: {column}: {expected}, got {text!r}") from None
+    if not math.isfinite(number) or number != int(number) or not 0 <= number <= limit:
+        raise ParameterError(f"{where}: {column}: {expected}, got {text!r}")
     return int(number)
 
 
@@ -100,12 +109,32 @@ def read_plan(path: str | Path, geo: Geography) -> StaffingPlan:
     file, the row and the reason) if it cannot be used."""
     where = f"staffing.plan: {path}"
     text = read_text(path, what="plan file", error=ParameterError, where=where)
+    try:
+        return _read_rows(text, where, geo)
+    except csv.Error as exc:  # a NUL byte, a field too large, a stray quote
+        raise ParameterError(f"{where}: not a readable CSV file ({exc})") from None
+
+
+def _columns(header: list[str], where: str) -> None:
+    """Refuse a header without the columns a plan needs, naming the likely cause."""
+    missing = [c for c in ("code", *STAFF_COLUMNS) if c not in header]
+    if not missing:
+        return
+    first = ",".join(header)
+    for separator, name in ((";", "semicolon"), ("\t", "tab")):
+        if separator in first and "code" in first:
+            raise ParameterError(
+                f"{where}: the file looks {name}-separated (as Excel saves CSV in some "
+                "regions): save it as comma-separated CSV (CSV UTF-8), or write it with govsim plan"
+            )
+    columns = ", ".join((*INFO_COLUMNS, *STAFF_COLUMNS))
+    raise ParameterError(f"{where}: no {missing[0]!r} column (a plan has {columns})")
+
+
+def _read_rows(text: str, where: str, geo: Geography) -> StaffingPlan:
     reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ("code", *STAFF_COLUMNS) if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ParameterError(
-            f"{where}: no {missing[0]!r} column (a plan has {', '.join((*INFO_COLUMNS, *STAFF_COLUMNS))})"
-        )
+    _columns([str(c).strip() for c in reader.fieldnames or []], where)
+    reader.fieldnames = [str(c).strip() for c in reader.fieldnames or []]
     places = Places(geo)
     staff = {
         c: np.zeros(
@@ -140,4 +169,10 @@ def read_plan(path: str | Path, geo: Geography) -> StaffingPlan:
             + (f" and {len(absent) - 1} other units" if len(absent) > 1 else "")
             + "; a plan has a row for every unit of the map (govsim plan writes one)"
         )
+    for column in ("grid_workers", "volunteer_police"):
+        total, limit = int(staff[column].sum()), staff_limit(column)
+        if total > limit:
+            raise ParameterError(
+                f"{where}: {column}: {total:,} in all, more than the {limit:,} a plan may hold"
+            )
     return StaffingPlan(**staff)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+MAX_SEED = 2**63 - 1  # the largest seed a run takes (--seed, sim.run, a study's seed)
+
 
 @dataclass(frozen=True)
 class Streams:

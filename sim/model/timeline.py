@@ -38,6 +38,7 @@ from mesa import Model
 from sim.model.geography import town_set
 from sim.model.parameters import SCHEMA, TOWN_LIST, Parameter, ParameterError, flatten
 
+MAX_DAYS = 36_500  # measured days of one run: a century, beyond any policy question
 FIXED_SECTIONS = ("population", "map", "run")  # built once: an intervention cannot change them
 
 EVENT_KINDS = {
@@ -52,7 +53,7 @@ def _field(key, default, unit, doc, low=None, high=None, *, kind="") -> Paramete
 
 # Fields of an [[events]] entry; defaults per kind below. [assumption] all of them.
 _EVENT_FIELDS = (
-    _field("day", 0, "day", "day the event starts (after this many simulated days)", 0, 36500),
+    _field("day", 0, "day", "day the event starts (after this many simulated days)", 0, MAX_DAYS),
     _field("days", 3, "days", "how long staff are diverted", 1, 3650),
     _field("towns", "all", "towns", 'towns hit ("all" or a list of names)', kind=TOWN_LIST),
     _field("grid_worker_share", 0.5, "share", "share of grid workers diverted", 0.0, 1.0),

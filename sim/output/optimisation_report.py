@@ -252,6 +252,12 @@ def today_rank_text(result: OptimisationResult, t: Callable[[str], str]) -> str:
     """Where today's plan ranked in the search, in words."""
     rank = result.today_rank
     if rank is None:
+        table = result.trials
+        today = table[table["today"]] if "today" in table else table.iloc[:0]
+        if not table["feasible"].any():
+            return t("cli_optimise_none")
+        if len(today) and not today["feasible"].any():
+            return t("opt_today_infeasible")
         return t("opt_today_not_a_trial")
     feasible = int(result.trials.drop_duplicates(subset="settings")["feasible"].sum())
     return t("opt_today_best" if rank == 1 else "opt_today_ranked").format(rank=rank, of=feasible)

@@ -9,6 +9,7 @@ builds its model on this process's spare residents when their map and scale matc
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import time
@@ -23,12 +24,32 @@ from tqdm import tqdm
 
 from sim.labels import label
 from sim.model.agents import Resident
+from sim.model.checks import plain
 from sim.model.governance import GovernanceModel
 from sim.model.metrics import METRICS, grid_outcomes, yearly
-from sim.model.timeline import Timeline
+from sim.model.parameters import ParameterError
+from sim.model.streams import MAX_SEED
+from sim.model.timeline import MAX_DAYS, Timeline
 from sim.runs import warm
 from sim.runs.executors import check_not_bootstrapping
 from sim.runs.places import petition_table, place_tables
+
+
+def whole_argument(name: str, value: Any, *, low: int, high: int) -> int:
+    """``value`` as an int if it is a whole number in ``low..high`` (numpy integers and
+    whole-valued floats included), else a one-line :class:`ParameterError` naming ``name``."""
+    value = plain(value)
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if (
+        not ok
+        or (isinstance(value, float) and not math.isfinite(value))
+        or value != int(value)
+        or not low <= value <= high
+    ):
+        raise ParameterError(
+            f"{name}: expected a whole number from {low} to {high:,}, got {value!r}"
+        )
+    return int(value)
 
 
 def simulate(
@@ -48,8 +69,9 @@ def simulate(
     ``metrics.yearly(model)``, the daily series (unless ``series`` is false) and the grids.
     ``residents``: an earlier model's to take over (:mod:`sim.runs.warm`).
     """
-    if days < 1:
-        raise ValueError(f"days: must be at least 1, got {days}")
+    days = whole_argument("days", days, low=1, high=MAX_DAYS)
+    if seed is not None:
+        seed = whole_argument("seed", seed, low=0, high=MAX_SEED)
     check_not_bootstrapping()
     if timeline:
         timeline.check_days(days)

@@ -16,12 +16,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from sim.model.checks import one_line
 from sim.model.construction import check_against_map
 from sim.model.files import read_text
 from sim.model.geography import MapDataError, map_sha256
@@ -36,7 +38,11 @@ FILE_KEYS = ("map.file", "staffing.plan")  # paths, relative to the scenario fil
 
 
 class ScenarioError(ValueError):
-    """A scenario that cannot be used; the message names the file, the key and the reason."""
+    """A scenario that cannot be used; the message names the file, the key and the reason
+    (always one line)."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(one_line(message))
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,26 @@ def read_toml(path: Path, *, what: str = "scenario file", hint: str = "") -> dic
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: invalid TOML ({exc})") from None
+        raise ScenarioError(f"{path}: invalid TOML ({exc}){toml_hint(text, exc)}") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: invalid TOML (nested too deeply)") from None
+
+
+def toml_hint(text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """The fix for a TOML error whose cause is a common slip: an unquoted Chinese (or other
+    non-ASCII) name as a key, which TOML allows only in quotes."""
+    found = re.search(r"line (\d+), column (\d+)", str(exc))
+    lines = text.splitlines()
+    if not found or not 1 <= int(found[1]) <= len(lines):
+        return ""
+    line = lines[int(found[1]) - 1]
+    name = re.search(r"[^\x00-\x7f]+", line[max(int(found[2]) - 1, 0) :] or line)
+    if not name:
+        return ""
+    bare = name[0].strip()
+    example = line.strip() if len(line.strip()) <= 60 else f"{bare} = ..."
+    quoted = example.replace(bare, f'"{bare}"', 1)
+    return f"; quote Chinese names in TOML: {example} -> {quoted}"
 
 
 def _read(path: Path) -> dict:
@@ -197,7 +222,13 @@ def _chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[list[dict[str, Any]
     if parent is not None:
         if not isinstance(parent, str):
             raise ScenarioError(f"{path}: extends: expected a scenario name, got {parent!r}")
-        layers, top = _chain(_parent_path(path, parent), (*seen, resolved))
+        parent_file = _parent_path(path, parent)
+        if not parent_file.is_file():
+            raise ScenarioError(
+                f"{path}: extends: no scenario {parent!r} ({parent_file} is not a file; "
+                f"known scenarios: {', '.join(list_scenarios())})"
+            )
+        layers, top = _chain(parent_file, (*seen, resolved))
         top.pop("description", None)  # a description speaks for its own file only
         top.pop("description_zh", None)
     for key in ("description", "description_zh", "interventions", "events"):
@@ -243,8 +274,16 @@ def parse_set(assignment: str) -> tuple[str, Any]:
         raise ScenarioError(f"--set {assignment!r}: expected key=value")
     try:
         value = tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except tomllib.TOMLDecodeError as exc:
+        if text.strip()[:1] in ("{", "[", '"', "'"):  # meant as TOML: say what is wrong
+            hint = toml_hint(f"v = {text}", exc)
+            reason = re.sub(r" \(at line \d+, column (\d+)\)", "", str(exc))
+            raise ScenarioError(
+                f"--set {key}: {text!r} is not a TOML value ({reason}){hint.replace('v = ', '')}"
+            ) from None
         value = text
+    except RecursionError:
+        raise ScenarioError(f"--set {key}: the value is nested too deeply") from None
     return key, value
 
 

@@ -54,20 +54,44 @@ def load_spec[Spec: SpecFile](path: Path, *, what: str, parse: Callable[..., Spe
     return replace(spec, path=path)
 
 
-def whole(where: str, value: Any, low: int) -> int:
-    """``value`` if it is a whole number at least ``low``, else a one-line error at ``where``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ParameterError(f"{where}: expected a whole number >= {low}, got {value!r}")
+# Sane magnitudes of a study: generous, but a mistyped number is refused before anything runs
+# rather than hanging or exhausting memory.
+MAX_COUNT = 100_000  # replicates, samples, trials, candidates
+MAX_RUNS = 1_000_000  # runs of one study (design points times replicates)
+
+
+def whole(where: str, value: Any, low: int, high: int = MAX_COUNT) -> int:
+    """``value`` if it is a whole number from ``low`` to ``high``, else a one-line error at
+    ``where``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ParameterError(
+            f"{where}: expected a whole number from {low} to {high:,}, got {value!r}"
+        )
     return value
 
 
-def number(where: str, value: Any, *, low: float | None = None) -> float:
-    """``value`` as a float if it is a finite number (at least ``low``), else a one-line error."""
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
-    if not ok or (low is not None and value < low):
+def number(where: str, value: Any, *, low: float | None = None, high: float | None = None) -> float:
+    """``value`` as a float if it is a finite number (from ``low``, up to ``high``), else a
+    one-line error."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    ok = ok and (isinstance(value, int) or np.isfinite(value))
+    if not ok or (low is not None and value < low) or (high is not None and value > high):
         bound = f" >= {low:g}" if low is not None else ""
+        bound += f" <= {high:g}" if high is not None else ""
         raise ParameterError(f"{where}: expected a finite number{bound}, got {value!r}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise ParameterError(f"{where}: {value!r} is too large") from None
+
+
+def check_runs(where: str, runs: int) -> None:
+    """Refuse a study of more than :data:`MAX_RUNS` runs."""
+    if runs > MAX_RUNS:
+        raise ParameterError(
+            f"{where}: {runs:,} runs, more than the {MAX_RUNS:,} a study may ask for; "
+            "use fewer samples, levels or replicates"
+        )
 
 
 def check_entries(data: Mapping[str, Any], allowed: AbstractSet[str]) -> None:
@@ -100,7 +124,10 @@ def base_scenario(data: Mapping[str, Any], *, base_dir: Path) -> Scenario:
     if not isinstance(base, str):
         raise ParameterError(f"scenario: expected a scenario name or path, got {base!r}")
     local = base_dir / base
-    scenario = load_scenario(local if local.suffix == ".toml" and local.exists() else base)
+    try:
+        scenario = load_scenario(local if local.suffix == ".toml" and local.exists() else base)
+    except ScenarioError as exc:
+        raise ParameterError(f"scenario: {exc}") from None
     try:
         return scenario.with_overrides(fixed_settings(data, base_dir=base_dir))
     except ScenarioError as exc:

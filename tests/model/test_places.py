@@ -214,7 +214,7 @@ def _set(lines, row, column, value):
     [
         (
             lambda ls: _set(ls, 5, "grid_workers", "-3"),
-            "row 5: grid_workers: expected a whole number, at least 0, got '-3'",
+            "row 5: grid_workers: expected a whole number from 0 to 50,000, got '-3'",
         ),
         (
             lambda ls: _set(ls, 7, "trust_room", "maybe"),

@@ -46,12 +46,15 @@ import numpy as np
 
 from sim.model.metrics import METRICS
 from sim.model.parameters import ParameterError, resolve
+from sim.model.streams import MAX_SEED
+from sim.model.timeline import MAX_DAYS
 from sim.runs.scenario import scenario_toml
 from sim.runs.specfile import (
     BASE_ENTRIES,
     SpecFile,
     base_scenario,
     check_entries,
+    check_runs,
     derived_seeds,
     load_spec,
     number,
@@ -128,7 +131,7 @@ def _target(i: int, entry: Any) -> Target:
     if unknown:
         raise ParameterError(f"{where}.{unknown[0]}: unknown field")
     metric = entry.get("metric")
-    if metric not in METRICS:
+    if not isinstance(metric, str) or metric not in METRICS:
         raise ParameterError(f"{where}.metric: expected a metric name, got {metric!r}")
     value = number(f"{where}.value", entry.get("value"))
     interval = entry.get("interval", [value, value])
@@ -137,7 +140,7 @@ def _target(i: int, entry: Any) -> Target:
     low, high = (number(f"{where}.interval", v) for v in interval)
     if not low <= value <= high or low == high:
         raise ParameterError(f"{where}.interval: expected low < high around the value {value}")
-    weight = number(f"{where}.weight", entry.get("weight", 1.0))
+    weight = number(f"{where}.weight", entry.get("weight", 1.0), low=0)
     return Target(metric, value, low, high, weight, str(entry.get("source", "")))
 
 
@@ -169,27 +172,39 @@ def parse_calibration(data: dict[str, Any], *, name: str, base_dir: Path) -> Cal
         raise ParameterError(
             f"search.profile: expected a share of the range in [0, 0.5], got {profile}"
         )
+    days = whole("days", data.get("days", 365), 1, MAX_DAYS)
+    try:
+        scenario.timeline.check_days(days)
+    except ParameterError as exc:
+        raise ParameterError(f"scenario: {exc}: make days longer, or the event earlier") from None
     scale = check.get("scale")
     if scale is not None:
         scale = number("check.scale", scale)
         resolve({"population.scale": scale})
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise ParameterError(f"description: expected a string, got {description!r}")
+    replicates = whole("replicates", data.get("replicates", 2), 1)
+    screen = whole("search.screen", search.get("screen", 32), 2)
+    polish = whole("search.polish", search.get("polish", 30), 0)
+    check_runs("search", (screen + polish) * replicates)
     return Calibration(
         name=name,
         path=None,
         scenario=scenario,
         free=tuple(free),
         targets=tuple(_target(i, t) for i, t in enumerate(targets)),
-        days=whole("days", data.get("days", 365), 1),
-        replicates=whole("replicates", data.get("replicates", 2), 1),
-        seed=whole("seed", data.get("seed", 1), 0),
-        screen=whole("search.screen", search.get("screen", 32), 2),
-        polish=whole("search.polish", search.get("polish", 30), 0),
+        days=days,
+        replicates=replicates,
+        seed=whole("seed", data.get("seed", 1), 0, MAX_SEED),
+        screen=screen,
+        polish=polish,
         good_within=good_within,
         profile=profile,
         check_replicates=whole("check.replicates", check.get("replicates", 5), 2),
         check_scale=scale,
-        check_years=whole("check.years", check.get("years", 1), 1),
-        description=str(data.get("description", "")),
+        check_years=whole("check.years", check.get("years", 1), 1, MAX_DAYS // 365),
+        description=description,
     )
 
 

@@ -51,16 +51,21 @@ one, or several for a frontier.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from sim.model.construction import check_against_map
 from sim.model.geography import simulated_map
-from sim.model.metrics import METRICS
+from sim.model.metrics import METRICS, SHARES
 from sim.model.parameters import SCHEMA, ParameterError, flatten, unknown_key_error
 from sim.model.places import Places
 from sim.model.staffing import PLAN_REPLACES
+from sim.model.streams import MAX_SEED
+from sim.model.timeline import MAX_DAYS
 from sim.runs.optimise.decisions import Bound, Objective, Variable, town_staff
 from sim.runs.scenario import Scenario, scenario_path, with_paths_from
 from sim.runs.specfile import (
@@ -209,7 +214,7 @@ def _variable(
         {"key"},
     )
     key = spec["key"]
-    if key not in SCHEMA:
+    if not isinstance(key, str) or key not in SCHEMA:
         raise ParameterError(f"{where}.{unknown_key_error(key)}")
     _check_options(where, key, spec)
     _check_in_force(where, key, scenario)
@@ -219,7 +224,10 @@ def _variable(
         towns = spec.get("towns", "all")
         if towns == "all":  # the simulated towns: a table entry for another has no effect
             names = tuple(simulated.town_names)
-        elif isinstance(towns, list) and towns:
+        elif isinstance(towns, list) and towns and all(isinstance(t, str) for t in towns):
+            twice = [t for i, t in enumerate(towns) if t in towns[:i]]
+            if twice:
+                raise ParameterError(f"{where}.towns: {twice[0]} is listed twice")
             try:  # names checked as the setting checks them, with "did you mean"
                 check_against_map(scenario.params | {key: dict.fromkeys(towns, 0)})
             except ParameterError as exc:
@@ -227,12 +235,15 @@ def _variable(
             found = [places.find_town(t) for t in towns]
             names = tuple(full.town_names[i] for i in found if i is not None)
         else:
-            raise ParameterError(f'{where}.towns: expected "all" or a list of towns')
-        low = whole(f"{where}.low", spec.get("low", 0), 0)
+            raise ParameterError(
+                f'{where}.towns: expected "all" or a list of town names, got {towns!r}'
+            )
+        most = int(SCHEMA[key].high or 0)  # a town's staff: the schema's bound
+        low = whole(f"{where}.low", spec.get("low", 0), 0, most)
         if "total" in spec:
             if "high" in spec:
                 raise ParameterError(f"{where}: give high or total, not both")
-            total = whole(f"{where}.total", spec["total"], 0)
+            total = whole(f"{where}.total", spec["total"], 0, most)
             if total < low * len(names):
                 raise ParameterError(
                     f"{where}.total: {total} is less than low ({low}) in each of {len(names)} towns"
@@ -242,12 +253,12 @@ def _variable(
                 if (
                     not isinstance(relative, list)
                     or len(relative) != 2
-                    or not all(isinstance(x, int | float) and x > 0 for x in relative)
+                    or not all(_finite(x) and 0 < x <= 1000 for x in relative)
                     or not relative[0] < relative[1]
                 ):
                     raise ParameterError(
                         f"{where}.relative: expected [low, high] factors on "
-                        "today's numbers, 0 < low < high"
+                        f"today's numbers, 0 < low < high <= 1000, got {relative!r}"
                     )
                 relative = (float(relative[0]), float(relative[1]))
             today = town_staff(scenario.params, seed)[key]
@@ -260,7 +271,7 @@ def _variable(
                 relative=relative,
                 today=tuple(today[t] for t in names),
             )
-        high = whole(f"{where}.high", spec.get("high", 0), low + 1)
+        high = whole(f"{where}.high", spec.get("high", 0), low + 1, max(most, low + 1))
         return Variable(key, "towns", low=low, high=high, places=names)
     if key in SUBSETS:
         among = spec.get("among")
@@ -310,23 +321,68 @@ def _simulated(places: Places, name: str, simulated: set[str]) -> bool:
     return any(places.geo.town_names[places.geo.village_town[v]] in simulated for v in units)
 
 
+def _finite(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def read_fits(path: Path, *, where: str) -> pd.DataFrame:
+    """The calibration's good fits in the CSV file at ``path``: the schema's columns, each
+    value checked; a one-line :class:`ParameterError` at ``where`` if the file cannot be used."""
+    try:
+        table = pd.read_csv(path)
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ParameterError(f"{where}: {path}: not a readable CSV file ({reason})") from None
+    keys = [c for c in table.columns if c in SCHEMA]
+    if table.empty or not keys:
+        raise ParameterError(
+            f"{where}: {path}: no rows with parameter columns (expected the good_fits.csv "
+            "that govsim calibrate writes)"
+        )
+    for row in range(len(table)):
+        for key in keys:
+            try:
+                SCHEMA[key].check(table.at[row, key])
+            except ParameterError as exc:
+                raise ParameterError(f"{where}: {path}: row {row + 2}: {exc}") from None
+    return table[keys]
+
+
+def _verify_scale(value: Any) -> float:
+    try:
+        return float(SCHEMA["population.scale"].check(value))
+    except ParameterError as exc:
+        raise ParameterError(f"verify.{exc}") from None
+
+
 def _bound(where: str, spec: Any) -> Bound:
     spec = check_table(where, spec, {"metric", "at_most", "at_least"}, {"metric"})
     metric = spec["metric"]
-    if metric not in METRICS:
+    if not isinstance(metric, str) or metric not in METRICS:
         raise ParameterError(f"{where}.metric: unknown metric {metric!r}")
     if ("at_most" in spec) == ("at_least" in spec):
         raise ParameterError(f"{where}: give one of at_most or at_least")
     side = "at_most" if "at_most" in spec else "at_least"
-    return Bound(metric, **{side: float(number(f"{where}.{side}", spec[side]))})
+    value = number(f"{where}.{side}", spec[side])
+    # Every metric is at least 0, and a share at most 1: a bound beyond that no plan can meet.
+    if side == "at_most" and value < 0:
+        raise ParameterError(
+            f"{where}.at_most: {value:g} is below 0, which {metric} never is: no plan can meet it"
+        )
+    if side == "at_least" and metric in SHARES and value > 1:
+        raise ParameterError(
+            f"{where}.at_least: {value:g} is above 1, which {metric} (a share) never is: "
+            "no plan can meet it; give a share from 0 to 1"
+        )
+    return Bound(metric, **{side: value})
 
 
 def _objective(where: str, spec: Any) -> Objective:
     spec = check_table(where, spec, {"metric", "direction"}, {"metric"})
     metric, direction = spec["metric"], spec.get("direction", "minimise")
-    if metric not in METRICS:
+    if not isinstance(metric, str) or metric not in METRICS:
         raise ParameterError(f"{where}.metric: unknown metric {metric!r}")
-    if direction not in DIRECTIONS:
+    if not isinstance(direction, str) or direction not in DIRECTIONS:
         raise ParameterError(f"{where}.direction: expected minimise or maximise, got {direction!r}")
     return Objective(metric, direction)
 
@@ -343,7 +399,14 @@ def parse_optimisation(data: dict[str, Any], *, name: str, base_dir: Path) -> Op
     check_entries(data, TOP_LEVEL)
     scenario = base_scenario(data, base_dir=base_dir)
     search = check_table("search", data.get("search", {}), SEARCH_KEYS)
-    seed = whole("search.seed", search.get("seed", 1), 0)
+    seed = whole("search.seed", search.get("seed", 1), 0, MAX_SEED)
+    days = whole("search.days", search.get("days", 365), 1, MAX_DAYS)
+    try:  # before the search, not after every trial has failed
+        scenario.timeline.check_days(days)
+    except ParameterError as exc:
+        raise ParameterError(
+            f"scenario: {exc}: make search.days longer, or the event earlier"
+        ) from None
     first_seed = derived_seeds(seed, 1)[0]  # the map of the first run: today's staff on it
     variables = [
         _variable(f"variables[{i}]", v, scenario, first_seed, base_dir=base_dir)
@@ -379,18 +442,19 @@ def parse_optimisation(data: dict[str, Any], *, name: str, base_dir: Path) -> Op
         for key, v in table.items()
     }
     check_table("verify", verify, VERIFY_KEYS)
-    checked = {
+    checked: dict[str, Any] = {
         "replicates": whole("verify.replicates", verify.get("replicates", 8), 2),
-        "population.scale": SCHEMA["population.scale"].check(verify.get("population.scale", 1.0)),
+        "population.scale": _verify_scale(verify.get("population.scale", 1.0)),
         "fits": whole("verify.fits", verify.get("fits", 5), 0),
         "plans": whole("verify.plans", verify.get("plans", 3), 1),
-        "seed": whole("verify.seed", verify.get("seed", 1_000_003), 0),
+        "seed": whole("verify.seed", verify.get("seed", 1_000_003), 0, MAX_SEED),
         "ensemble": None,
     }
     if "ensemble" in verify:
         ensemble = base_dir / str(verify["ensemble"])
         if not ensemble.is_file():
             raise ParameterError(f"verify.ensemble: no such file {ensemble}")
+        read_fits(ensemble, where="verify.ensemble")  # refused now, not after the search
         checked["ensemble"] = ensemble.resolve()
     for text in ("description", "description_zh"):
         if not isinstance(data.get(text, ""), str):
@@ -404,7 +468,7 @@ def parse_optimisation(data: dict[str, Any], *, name: str, base_dir: Path) -> Op
         objectives=tuple(objectives),
         trials=whole("search.trials", search.get("trials", 60), 1),
         replicates=whole("search.replicates", search.get("replicates", 2), 1),
-        days=whole("search.days", search.get("days", 365), 1),
+        days=days,
         seed=seed,
         verify=checked,
         description=data.get("description", ""),

@@ -21,7 +21,7 @@ import pandas as pd
 
 from sim.model.parameters import SCHEMA
 from sim.runs.comparisons import cost_effectiveness, paired_differences, town_differences
-from sim.runs.optimise.spec import Optimisation
+from sim.runs.optimise.spec import Optimisation, read_fits
 from sim.runs.replicates import RunResult, run_scenarios
 from sim.runs.scenario import Scenario
 from sim.runs.statistics import paired_interval
@@ -56,8 +56,8 @@ def good_fits(optimisation: Optimisation) -> list[dict[str, Any]]:
     path, n = optimisation.verify["ensemble"], optimisation.verify["fits"]
     if path is None or n == 0:
         return []
-    table = pd.read_csv(path)
-    keys = [c for c in table.columns if c in SCHEMA]
+    table = read_fits(path, where="verify.ensemble")
+    keys = list(table.columns)
     table = table.drop_duplicates(subset=keys).reset_index(drop=True)
     rows = np.unique(np.linspace(0, len(table) - 1, min(n, len(table))).round().astype(int))
     return [{k: SCHEMA[k].check(table.at[i, k].item()) for k in keys} for i in rows]

@@ -38,6 +38,7 @@ the master seed (common random numbers across the design).
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -49,12 +50,15 @@ from sim.model.construction import check_against_map
 from sim.model.geography import MapDataError
 from sim.model.parameters import SCHEMA, ParameterError, flatten, unknown_key_error
 from sim.model.staffing import PLAN_REPLACES
+from sim.model.streams import MAX_SEED
+from sim.model.timeline import MAX_DAYS
 from sim.runs.scenario import FILE_KEYS, scenario_path, with_paths_from
 from sim.runs.specfile import (
     BASE_ENTRIES,
     SpecFile,
     base_scenario,
     check_entries,
+    check_runs,
     derived_seeds,
     digest,
     load_spec,
@@ -71,6 +75,46 @@ METHOD_OPTIONS = {  # the design options each method reads; another is refused, 
     "sobol": {"samples", "second_order"},
     "morris": {"samples", "levels"},
 }
+
+
+def files_from(base_dir: Path, factor: Factor) -> Factor:
+    """``factor`` with relative file values (``staffing.plan``, ``map.file``) taken from the
+    sweep file's folder ``base_dir``."""
+    if factor.key not in FILE_KEYS:
+        return factor
+    values = tuple(with_paths_from(base_dir, {factor.key: v})[factor.key] for v in factor.values)
+    return replace(factor, values=values)
+
+
+def check_plan_factors(base: dict[str, Any], factors: list[Factor]) -> None:
+    """Refuse a swept staffing setting that a staffing plan replaces in some runs: the plan of
+    the base scenario or ``[settings]``, or a swept ``staffing.plan``."""
+    plans = [base["staffing.plan"]] if base["staffing.plan"] else []
+    for f in factors:
+        if f.key == "staffing.plan":
+            plans += [v for v in f.values if v]
+    if not plans:
+        return
+    for f in factors:
+        if f.key in PLAN_REPLACES:
+            raise ParameterError(
+                f"{SECTION_OF_ROLE.get(f.role, f.role)}.{f.key}: has no effect in the runs with "
+                f"staffing.plan ({plans[0]}), which replaces it; sweep one or the other"
+            )
+
+
+def design_size(
+    factors: list[Factor], *, method: str, samples: int, levels: int, second_order: bool
+) -> int:
+    """How many design points a sweep's design makes (without making them)."""
+    k = len(factors)
+    if method == "grid":
+        return math.prod(len(f.grid(levels)) for f in factors)
+    if method == "sobol":
+        return samples * (2 * k + 2 if second_order else k + 2)
+    if method == "morris":
+        return samples * (k + 1)
+    return samples
 
 
 def unit_problem(keys: list[str]) -> dict[str, Any]:
@@ -282,47 +326,28 @@ def parse_sweep(data: dict[str, Any], *, name: str, base_dir: Path) -> Sweep:
     description = data.get("description", "")
     if not isinstance(description, str):
         raise ParameterError(f"description: expected a string, got {description!r}")
+    samples = whole("design.samples", design.get("samples", 16), 1)
+    levels = whole("design.levels", design.get("levels", 4 if method == "morris" else 3), 2, 1000)
+    replicates = whole("replicates", data.get("replicates", 1), 1)
+    points = design_size(
+        factors, method=method, samples=samples, levels=levels, second_order=second_order
+    )
+    check_runs("design", points * replicates)
     return Sweep(
         name=name,
         path=None,
         scenario=scenario,
         factors=tuple(factors),
         method=method,
-        samples=whole("design.samples", design.get("samples", 16), 1),
-        levels=whole("design.levels", design.get("levels", 4 if method == "morris" else 3), 2),
+        samples=samples,
+        levels=levels,
         second_order=second_order,
-        days=whole("days", data.get("days", 365), 1),
-        replicates=whole("replicates", data.get("replicates", 1), 1),
-        seed=whole("seed", data.get("seed", 1), 0),
+        days=whole("days", data.get("days", 365), 1, MAX_DAYS),
+        replicates=replicates,
+        seed=whole("seed", data.get("seed", 1), 0, MAX_SEED),
         description=description,
         spec=data,
     )
-
-
-def files_from(base_dir: Path, factor: Factor) -> Factor:
-    """``factor`` with relative file values (``staffing.plan``, ``map.file``) taken from the
-    sweep file's folder ``base_dir``."""
-    if factor.key not in FILE_KEYS:
-        return factor
-    values = tuple(with_paths_from(base_dir, {factor.key: v})[factor.key] for v in factor.values)
-    return replace(factor, values=values)
-
-
-def check_plan_factors(base: dict[str, Any], factors: list[Factor]) -> None:
-    """Refuse a swept staffing setting that a staffing plan replaces in some runs: the plan of
-    the base scenario or ``[settings]``, or a swept ``staffing.plan``."""
-    plans = [base["staffing.plan"]] if base["staffing.plan"] else []
-    for f in factors:
-        if f.key == "staffing.plan":
-            plans += [v for v in f.values if v]
-    if not plans:
-        return
-    for f in factors:
-        if f.key in PLAN_REPLACES:
-            raise ParameterError(
-                f"{SECTION_OF_ROLE.get(f.role, f.role)}.{f.key}: has no effect in the runs with "
-                f"staffing.plan ({plans[0]}), which replaces it; sweep one or the other"
-            )
 
 
 def _factor_specs(where: str, table: dict[str, Any]) -> list[tuple[str, Any]]:
