@@ -54,7 +54,7 @@ def _field(rc, key: str):
 
 def test_the_trust_room_slider_ends_at_the_maps_units():
     assert map_bounds(Policy().params()) == {"mediation.trust_rooms": UNITS}
-    assert UNITS < SCHEMA["mediation.trust_rooms"].high
+    assert SCHEMA["mediation.trust_rooms"].high > UNITS
     changed, box, rc = _controls()
     slider = _control(rc, "mediation.trust_rooms", v.Slider)
     assert (slider.min, slider.max) == (0, UNITS)
