@@ -4,7 +4,8 @@ Metrics count what happened in the measured days (after ``run.warmup_days``).
 Rates and means count events in the window (flows). Every share is a part of
 a whole over one cohort, so it stays in [0, 1] over a window of any length:
 the people's-mediation shares follow the disputes between residents that
-arose in the window (``detected_share``: of them, those detected; the
+arose in the window (``detected_share``: of those whose detection is settled
+at its end, those detected; the
 ``resolved_in_*``, ``escalation_rate`` and ``passed_up_share``: of those
 detected, the ones that reached that end by the window's end), and the
 ``claims_*`` shares the direct claims that arose in it (:class:`Cohort`).
@@ -66,14 +67,17 @@ class Cohort:
     """The cases that arose in a window [start, end), as masks over the dispute book.
 
     ``arose``: disputes between residents that arose in the window; ``detected``: of
-    them, those detected before ``end``; ``claims`` and ``claims_detected`` the same
-    for direct claims. Each share's numerator is a subset of its denominator, both
-    from one cohort, so that a share cannot exceed 1 (a flow of detections in a window
-    may include cases that arose before it; a flow of arrivals does not).
+    them, those detected before ``end``; ``settled``: of them, those whose detection is
+    settled at ``end`` (detected, or no longer latent: faded, lapsed); ``claims`` and
+    ``claims_detected`` the same for direct claims. Each share's numerator is a subset
+    of its denominator, both from one cohort, so that a share cannot exceed 1 (a flow
+    of detections in a window may include cases that arose before it; a flow of
+    arrivals does not). ``end`` is the end of today: the book's states are read as now.
     """
 
     arose: np.ndarray
     detected: np.ndarray
+    settled: np.ndarray
     claims: np.ndarray
     claims_detected: np.ndarray
 
@@ -83,7 +87,14 @@ class Cohort:
         arose = (arrived >= start) & (arrived < end)
         detected = arose & (book.view("detected") < end)  # NaN (never detected) is False
         dispute = book.view("origin") == Origin.DISPUTE
-        return cls(arose & dispute, detected & dispute, arose & ~dispute, detected & ~dispute)
+        settled = detected | (arose & (book.view("state") != State.LATENT))
+        return cls(
+            arose & dispute,
+            detected & dispute,
+            settled & dispute,
+            arose & ~dispute,
+            detected & ~dispute,
+        )
 
 
 def compute(model: ModelState, *, start: float, since: Tally | None = None) -> dict[str, float]:
@@ -122,7 +133,7 @@ def compute(model: ModelState, *, start: float, since: Tally | None = None) -> d
     lag = (book.view("detected") - book.view("arrived"))[found]
     values = {
         "disputes_per_1k": cohort.arose.sum() / residents * 1000 / years,
-        "detected_share": share(n_detected, cohort.arose.sum()),
+        "detected_share": share(n_detected, int(cohort.settled.sum())),
         "resolved_in_grid_share": share(
             (cohort_resolved & (level == Level.GRID)).sum(), n_detected
         ),
