@@ -258,7 +258,8 @@ def grid_outcomes(model: ModelState) -> dict[str, np.ndarray]:
     n = geo.n_grids
     grid, state = book.view("grid"), book.view("state")
     open_ = IS_OPEN[state]
-    escalated = book.view("reached_town") >= model.measured.start
+    cohort = Cohort.of(book, start=model.measured.start, end=model.today + 1.0)
+    escalated = cohort.detected & ~np.isnan(book.view("reached_town"))  # as place_counts
     residents = np.maximum(model.residents_per_grid, 1)
     return {
         "residents": model.residents_per_grid,

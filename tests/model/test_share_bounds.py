@@ -96,3 +96,9 @@ def test_place_counts_give_the_district_escalation_rate(muzhou):
     assert np.isclose(
         values["escalation_rate"], counts["escalations"].sum() / counts["detected"].sum()
     )
+
+
+def test_the_maps_escalations_add_up_to_the_places_escalations(muzhou):
+    model, _ = muzhou
+    by_grid = metrics.grid_outcomes(model)["escalations"]
+    assert (by_grid == place_counts(model)["escalations"]).all()
