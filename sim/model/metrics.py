@@ -1,21 +1,28 @@
 """Outcome metrics (design section 3; the names are a contract) and per-grid arrays for the map.
 
-Metrics count what happened in the measured days (after ``run.warmup_days``):
-the disputes and claims that arose, were detected, settled, escalated or
-ended in an incident in them. The people's-mediation shares are over the
-disputes between residents detected in those days (``detected_share`` over
-those that arose); the ``claims_*`` and ``petition_*`` metrics, satisfaction
-and incidents count direct claims too. Rates are per resident per year, so
-they do not depend on ``population.scale`` or on the length of the run.
+Metrics count what happened in the measured days (after ``run.warmup_days``).
+Rates and means count events in the window (flows). Every share is a part of
+a whole over one cohort, so it stays in [0, 1] over a window of any length:
+the people's-mediation shares follow the disputes between residents that
+arose in the window (``detected_share``: of those whose detection is settled
+at its end, those detected; the
+``resolved_in_*``, ``escalation_rate`` and ``passed_up_share``: of those
+detected, the ones that reached that end by the window's end), and the
+``claims_*`` shares the direct claims that arose in it (:class:`Cohort`).
+Rates are per resident per year, so they do not depend on
+``population.scale`` or on the length of the run.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from sim.model.disputes import (
     DISPUTE_TYPES,
     IS_OPEN,
+    DisputeBook,
     Level,
     Origin,
     State,
@@ -55,6 +62,41 @@ SHARES = frozenset(
 SERIES = ("day", "open_disputes", *METRICS)  # columns of the daily time series
 
 
+@dataclass(frozen=True)
+class Cohort:
+    """The cases that arose in a window [start, end), as masks over the dispute book.
+
+    ``arose``: disputes between residents that arose in the window; ``detected``: of
+    them, those detected before ``end``; ``settled``: of them, those whose detection is
+    settled at ``end`` (detected, or no longer latent: faded, lapsed); ``claims`` and
+    ``claims_detected`` the same for direct claims. Each share's numerator is a subset
+    of its denominator, both from one cohort, so that a share cannot exceed 1 (a flow
+    of detections in a window may include cases that arose before it; a flow of
+    arrivals does not). ``end`` is the end of today: the book's states are read as now.
+    """
+
+    arose: np.ndarray
+    detected: np.ndarray
+    settled: np.ndarray
+    claims: np.ndarray
+    claims_detected: np.ndarray
+
+    @classmethod
+    def of(cls, book: DisputeBook, *, start: float, end: float) -> Cohort:
+        arrived = book.view("arrived")
+        arose = (arrived >= start) & (arrived < end)
+        detected = arose & (book.view("detected") < end)  # NaN (never detected) is False
+        dispute = book.view("origin") == Origin.DISPUTE
+        settled = detected | (arose & (book.view("state") != State.LATENT))
+        return cls(
+            arose & dispute,
+            detected & dispute,
+            settled & dispute,
+            arose & ~dispute,
+            detected & ~dispute,
+        )
+
+
 def compute(model: ModelState, *, start: float, since: Tally | None = None) -> dict[str, float]:
     """Every outcome metric over the days from ``start`` to the end of today, plus the day.
 
@@ -77,24 +119,34 @@ def compute(model: ModelState, *, start: float, since: Tally | None = None) -> d
     dispute = book.view("origin") == Origin.DISPUTE
     claim = ~dispute
     state, level = book.view("state"), book.view("level")
-    arose, found = within("arrived"), within("detected")
-    arrived, detected = arose & dispute, found & dispute
-    closed = within("closed")
+    cohort = Cohort.of(book, start=start, end=end)
+    closed = within("closed")  # flows: cases closed in the window, whenever they arose
     incidents = closed & (state == State.INCIDENT)
     resolved = closed & (state == State.RESOLVED)
-    settled = resolved & dispute
     petitions = within("reached_district")
-    n_detected = int(detected.sum())
-    took = (book.view("closed") - book.view("arrived"))[settled]
-    lag = (book.view("detected") - book.view("arrived"))[detected]
+    # the cohort's ends by the end of the window (its cases arose in it, so closed >= start)
+    detected, n_detected = cohort.detected, int(cohort.detected.sum())
+    ended = detected & closed
+    cohort_resolved = ended & (state == State.RESOLVED)
+    took = (book.view("closed") - book.view("arrived"))[resolved & dispute]
+    found = within("detected") & dispute
+    lag = (book.view("detected") - book.view("arrived"))[found]
     values = {
-        "disputes_per_1k": arrived.sum() / residents * 1000 / years,
-        "detected_share": share(n_detected, arrived.sum()),
-        "resolved_in_grid_share": share((settled & (level == Level.GRID)).sum(), n_detected),
-        "resolved_in_village_share": share((settled & (level <= Level.VILLAGE)).sum(), n_detected),
-        "resolved_in_town_share": share((settled & (level <= Level.TOWN)).sum(), n_detected),
-        "escalation_rate": share((within("reached_town") & dispute).sum(), n_detected),
-        "passed_up_share": share((closed & dispute & (state == State.PASSED_UP)).sum(), n_detected),
+        "disputes_per_1k": cohort.arose.sum() / residents * 1000 / years,
+        "detected_share": share(n_detected, int(cohort.settled.sum())),
+        "resolved_in_grid_share": share(
+            (cohort_resolved & (level == Level.GRID)).sum(), n_detected
+        ),
+        "resolved_in_village_share": share(
+            (cohort_resolved & (level <= Level.VILLAGE)).sum(), n_detected
+        ),
+        "resolved_in_town_share": share(
+            (cohort_resolved & (level <= Level.TOWN)).sum(), n_detected
+        ),
+        "escalation_rate": share(
+            int((detected & (book.view("reached_town") < end)).sum()), n_detected
+        ),
+        "passed_up_share": share((ended & (state == State.PASSED_UP)).sum(), n_detected),
         "petitions_per_10k": petitions.sum() / residents * 10_000 / years,
         "petition_one_time_resolution_rate": share(
             tally.petition_first_agreements, tally.petition_first_sessions
@@ -110,12 +162,13 @@ def compute(model: ModelState, *, start: float, since: Tally | None = None) -> d
         "mediated_per_1k": (within("mediated") & dispute).sum() / residents * 1000 / years,
         "land_failure_ratio": tally.land_failure_ratio(),
     }
-    claims_found = found & claim
+    claims_found = cohort.claims_detected
     values |= {
-        "claims_per_10k": (arose & claim).sum() / residents * 10_000 / years,
+        "claims_per_10k": (within("arrived") & claim).sum() / residents * 10_000 / years,
         "petition_claim_share": share((petitions & claim).sum(), petitions.sum()),
         "claims_resolved_in_town_share": share(
-            (resolved & claim & (level <= Level.TOWN)).sum(), claims_found.sum()
+            (claims_found & closed & (state == State.RESOLVED) & (level <= Level.TOWN)).sum(),
+            claims_found.sum(),
         ),
         "claims_found_by_staff_share": share(
             (claims_found & book.view("found_by_staff")).sum(), claims_found.sum()
@@ -174,12 +227,14 @@ def place_counts(model: ModelState) -> dict[str, np.ndarray]:
     """Per grid, what happened in the measured period (counts, for results by place).
 
     ``disputes`` (between residents, arisen), ``detected`` (of them),
-    ``escalations`` (of them, reaching L3), ``claims`` (arisen), ``petitions``
+    ``escalations`` (of those detected, reaching L3): the :class:`Cohort` of the
+    measured period, so that a place's ``escalations / detected`` is the district's
+    ``escalation_rate`` over that place; ``claims`` (arisen), ``petitions``
     (cases reaching L4) and ``incidents`` (cases ending in one).
     """
     book, n, start = model.book, model.geography.n_grids, model.measured.start
     grid = book.view("grid")
-    dispute = book.view("origin") == Origin.DISPUTE
+    cohort = Cohort.of(book, start=start, end=model.today + 1.0)
 
     def count(mask: np.ndarray) -> np.ndarray:
         return np.bincount(grid[mask], minlength=n)
@@ -188,10 +243,10 @@ def place_counts(model: ModelState) -> dict[str, np.ndarray]:
         return book.view(column) >= start
 
     return {
-        "disputes": count(since("arrived") & dispute),
-        "detected": count(since("detected") & dispute),
-        "escalations": count(since("reached_town") & dispute),
-        "claims": count(since("arrived") & ~dispute),
+        "disputes": count(cohort.arose),
+        "detected": count(cohort.detected),
+        "escalations": count(cohort.detected & ~np.isnan(book.view("reached_town"))),
+        "claims": count(cohort.claims),
         "petitions": count(since("reached_district")),
         "incidents": count(since("closed") & (book.view("state") == State.INCIDENT)),
     }
@@ -203,7 +258,8 @@ def grid_outcomes(model: ModelState) -> dict[str, np.ndarray]:
     n = geo.n_grids
     grid, state = book.view("grid"), book.view("state")
     open_ = IS_OPEN[state]
-    escalated = book.view("reached_town") >= model.measured.start
+    cohort = Cohort.of(book, start=model.measured.start, end=model.today + 1.0)
+    escalated = cohort.detected & ~np.isnan(book.view("reached_town"))  # as place_counts
     residents = np.maximum(model.residents_per_grid, 1)
     return {
         "residents": model.residents_per_grid,

@@ -3,7 +3,12 @@
 Nothing here repeats a default or a bound: a control shows the value of the
 chosen scenario (defaults from :data:`sim.model.parameters.SCHEMA`, overridden by
 the scenario file and the user's changes), its range is the schema's
-``low``..``high``, and every value is checked by ``Parameter.check``. In
+``low``..``high``, narrowed by the map where the map bounds a count
+(:func:`map_bounds`), and every value is checked where it is typed: by
+``Parameter.check``, then the whole policy as a run would resolve it (the
+scenario, the map: :func:`sim.model.construction.check_against_map`), so the
+app refuses what the command line refuses. A refused value never reaches the
+run; its one-line reason shows under the control, in the chosen language. In
 Chinese a control's name and its choices come from the label table; the
 values sent to the model are always the schema's codes.
 """
@@ -19,7 +24,9 @@ from typing import Any
 import solara
 
 from sim.labels import label as table_label
+from sim.labels import translate
 from sim.model.geography import load_district_table, load_geography
+from sim.model.mapfile import MapDataError
 from sim.model.parameters import (
     PLACE_LIST,
     SCHEMA,
@@ -62,11 +69,13 @@ NO_NONE = {"map.towns"}  # a map needs at least one town
 SLIDER_MAX_SPAN = 2000  # integer ranges up to this wide get a slider; wider ones a number field
 
 
-def label(p: Parameter, lang: str = DEFAULT_LANGUAGE) -> str:
-    """The control's label: the schema's doc (the table's name in Chinese), unit and range."""
+def label(p: Parameter, lang: str = DEFAULT_LANGUAGE, *, high: float | None = None) -> str:
+    """The control's label: the schema's doc (the table's name in Chinese), unit and range
+    (up to ``high`` when the map bounds it below the schema's)."""
     bounds = ""
-    if p.low is not None and p.high is not None:
-        bounds = f", {p.low:g}-{p.high:g}"
+    top = p.high if high is None else high
+    if p.low is not None and top is not None:
+        bounds = f", {p.low:g}-{top:g}"
     return f"{shown('parameter', p.key, lang, english=p.doc)} ({table_label('unit', p.unit, lang)}{bounds})"
 
 
@@ -130,6 +139,22 @@ def read_place_text(key: str, text: str) -> Any:
     return value
 
 
+def map_bounds(params: dict[str, Any]) -> dict[str, int]:
+    """The highest value of each count the map bounds, for the map of ``params``
+    (``map.file``): trust rooms at most the map's villages and communities, as
+    :func:`sim.model.construction.check_against_map` checks them."""
+    return {"mediation.trust_rooms": load_geography(params["map.file"] or None).n_villages}
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as one line for the page: its message's first line, never a traceback."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+REFUSED = (ParameterError, ScenarioError, MapDataError, OSError, ValueError, KeyError, TypeError)
+
+
 def widget_kind(p: Parameter) -> str:
     """Which control a parameter gets: switch, select, towns, places (a TOML value typed in,
     e.g. ``{Huicheng = 200}``), slider or number."""
@@ -149,22 +174,36 @@ def widget_kind(p: Parameter) -> str:
 
 @solara.component
 def ParameterControl(
-    *, key: str, value: Any, on_value: Callable[[str, Any], None], lang: str = DEFAULT_LANGUAGE
+    *,
+    key: str,
+    value: Any,
+    on_value: Callable[[str, Any], None],
+    lang: str = DEFAULT_LANGUAGE,
+    high: int | None = None,
 ) -> solara.Element:
-    """One control for the schema parameter ``key``; calls ``on_value(key, value)`` when changed."""
+    """One control for the schema parameter ``key``; calls ``on_value(key, value)`` when changed.
+
+    ``high``: the map's bound on the value, when lower than the schema's (a slider ends
+    there). A value the schema refuses, or that ``on_value`` refuses by raising (a
+    :class:`ParameterError`: the whole policy does not resolve), is not passed on: its
+    reason shows under the control, in ``lang``.
+    """
     p = SCHEMA[key]
     error, set_error = solara.use_state("")
     kind = widget_kind(p)
-    text = label(p, lang)
+    top = p.high if high is None or p.high is None else min(p.high, high)
+    text = label(p, lang, high=top)
 
-    def submit(new: Any) -> None:
+    def apply(read: Callable[[], Any]) -> None:
         try:
-            checked = p.check(new)
-        except ParameterError as exc:
-            set_error(str(exc))
+            on_value(key, read())
+        except REFUSED as exc:  # refused where it is typed: one line, and the run goes on
+            set_error(one_line(exc))
             return
         set_error("")
-        on_value(key, checked)
+
+    def submit(new: Any) -> None:
+        apply(lambda: p.check(new))
 
     with solara.Div(classes=["govsim-control", f"govsim-control-{key.replace('.', '-')}"]) as div:
         if kind == "switch":
@@ -186,24 +225,18 @@ def ParameterControl(
                 on_value=lambda name: submit(options.get(name, value)),
             )
         elif kind == "places":
-
-            def typed(text: str) -> None:
-                try:
-                    value = read_place_text(key, text)
-                except ParameterError as exc:
-                    set_error(str(exc))
-                    return
-                set_error("")
-                on_value(key, value)
-
-            solara.InputText(label=text, value=place_text(value), on_value=typed)
-        elif kind == "slider" and p.low is not None and p.high is not None:
+            solara.InputText(
+                label=text,
+                value=place_text(value),
+                on_value=lambda typed: apply(lambda: read_place_text(key, typed)),
+            )
+        elif kind == "slider" and p.low is not None and top is not None:
             solara.Text(f"{text}: {value}", style={"font-size": "12px", "color": "rgba(0,0,0,.6)"})
             solara.SliderInt(
                 label="",
                 value=int(value),
                 min=int(p.low),
-                max=int(p.high),
+                max=int(top),
                 on_value=submit,
                 thumb_label=True,
             )
@@ -212,7 +245,11 @@ def ParameterControl(
         else:
             solara.InputFloat(label=text, value=float(value), on_value=submit)
         if error:
-            solara.Text(error, style={"color": "#b00020", "font-size": "12px"})
+            solara.Text(
+                translate(error, lang),
+                classes=["govsim-control-error"],
+                style={"color": "#b00020", "font-size": "12px"},
+            )
     return div
 
 
@@ -229,12 +266,22 @@ def PolicyControls(
 
     def set_scenario(scenario: str) -> None:
         # Keep the interactive scale for the whole district; a town alone runs at its own scale.
-        whole = load_scenario(scenario).params["map.towns"] == "all"
+        try:
+            whole = load_scenario(scenario).params["map.towns"] == "all"
+        except ScenarioError:
+            whole = False  # the card says why the scenario cannot run
         keep = {k: v for k, v in policy.overrides.items() if k == "population.scale" and whole}
         on_policy(replace(policy, scenario=scenario, overrides=keep))
 
     def set_value(key: str, value: Any) -> None:
-        on_policy(replace(policy, overrides=policy.overrides | {key: value}))
+        """The policy with ``value``, if the whole policy resolves as a run would resolve it;
+        else a :class:`ParameterError` naming the key, for the control to show."""
+        changed = replace(policy, overrides=policy.overrides | {key: value})
+        try:
+            changed.resolved()
+        except ScenarioError as exc:
+            raise ParameterError(one_line(exc).removeprefix("--set ")) from None
+        on_policy(changed)
 
     def set_seed(seed: int) -> None:
         if seed >= 0:
@@ -249,9 +296,16 @@ def PolicyControls(
             on_value=set_scenario,
         )
         if problem:
-            solara.Error(problem)
+            solara.Error(translate(one_line(Exception(problem)), lang))
+        bounds = map_bounds(params) if params else {}
         for key in CONTROL_KEYS:
             if key in params:
-                ParameterControl(key=key, value=params[key], on_value=set_value, lang=lang)
+                ParameterControl(
+                    key=key,
+                    value=params[key],
+                    on_value=set_value,
+                    lang=lang,
+                    high=bounds.get(key),
+                )
         solara.InputInt(label=app_text("seed", lang), value=policy.seed, on_value=set_seed)
     return card

@@ -7,11 +7,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import cast
 
 import solara
 
+from sim.labels import translate
 from sim.output.figures import shared_limits
-from sim.viz.controls import PolicyControls
+from sim.viz.controls import PolicyControls, one_line
 from sim.viz.language import DEFAULT_LANGUAGE, LANGUAGES, app_text
 from sim.viz.map import GridDetails, GridMap, PlaceDetails, map_metric_name
 from sim.viz.plots import CostTable, DifferencesTable, KpiCards, MetricPlots, YearTable
@@ -49,10 +51,17 @@ def RunButtons(
     on_reset: Callable[[], None],
     lang: str = DEFAULT_LANGUAGE,
 ) -> solara.Element:
-    """Step, run 30 days, play/pause, speed, reset, and the ``day`` reached."""
+    """Step, run 30 days, play/pause, speed, reset, and the ``day`` reached. A step that fails
+    says so in one line under the buttons; the page and the days run stay."""
+    failed, set_failed = solara.use_state("")
 
     def step(days: int) -> None:
-        session.step(days)
+        try:
+            session.step(days)
+        except Exception as exc:  # the error boundary of a step: one line, never a traceback
+            set_failed(one_line(exc))
+        else:
+            set_failed("")
         redraw()
 
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}) as row:
@@ -74,6 +83,8 @@ def RunButtons(
         solara.Text(
             app_text("day", lang, day=day), classes=["govsim-day"], style={"font-size": "20px"}
         )
+        if failed:
+            solara.Error(translate(failed, lang), classes=["govsim-run-error"])
     return row
 
 
@@ -180,18 +191,29 @@ def Page() -> None:
     resets, set_resets = solara.use_state(0)
     version, set_version = solara.use_state(0)
 
-    def build() -> Session:
-        policies = [policy_a.value, policy_b.value] if compare.value else [policy_a.value]
-        return Session(policies)
+    last = solara.use_ref(cast(Session | None, None))  # the last session that could be built
 
-    session = solara.use_memo(build, [policy_a.value, policy_b.value, compare.value, resets])
+    def build() -> tuple[Session | None, str]:
+        policies = [policy_a.value, policy_b.value] if compare.value else [policy_a.value]
+        try:
+            return Session(policies), ""
+        except Exception as exc:  # the error boundary of a run: one line, never a traceback
+            return None, one_line(exc)
+
+    built, problem = solara.use_memo(build, [policy_a.value, policy_b.value, compare.value, resets])
+    if built is not None:
+        last.current = built
+    session = last.current or Session([Policy()])
 
     def redraw() -> None:
         set_version(lambda v: v + 1)
 
     def loop(cancel: threading.Event) -> None:
         if playing.value:
-            play_loop(session=session, speed=speed.value, cancel=cancel, redraw=redraw)
+            try:
+                play_loop(session=session, speed=speed.value, cancel=cancel, redraw=redraw)
+            except Exception:  # a failing day stops the play; Step then says why in one line
+                playing.set(False)
 
     solara.use_thread(
         loop, dependencies=[playing.value, speed.value, session], intrusive_cancel=False
@@ -228,6 +250,8 @@ def Page() -> None:
         StudyPicker(like=policy_a.value, on_policies=run_plan, lang=language).key("study")
     with solara.Column(style={"padding": "8px"}):
         solara.Markdown(app_text("intro", language))
+        if problem:
+            solara.Error(translate(problem, language), classes=["govsim-run-error"])
         RunButtons(
             session=session,
             day=session.day,

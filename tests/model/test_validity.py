@@ -48,15 +48,20 @@ def test_the_baseline_is_stationary_over_five_years():
 
 
 def test_a_120_day_run_and_a_year_measure_the_same_district():
-    # After the warm-up, rates and shares of a 120-day run agree with those of a 365-day run
-    # within 3 standard errors of their difference (12 seeds each, independent seeds; with 8,
-    # one unlucky draw of seeds put petitions 3.7 standard errors apart, and 16 other seeds 0.0
-    # and 0.9 apart). Measured: largest gap 2.2 standard errors (escalation_rate).
+    # After the warm-up, the rates of a 120-day run agree with those of a 365-day run within 3
+    # standard errors of their difference (12 seeds each, independent seeds; with 8, one unlucky
+    # draw of seeds put petitions 3.7 standard errors apart, and 16 other seeds 0.0 and 0.9
+    # apart). Measured: largest gap 2.2 standard errors (escalation_rate). Shares follow the
+    # cohort that arose in the window (docs/ODD.md 7.12), so a short window has had less time
+    # to settle it: a share is compared with the long runs' share over their first 120 days
+    # (the time series), the same window on other seeds.
     short = [sim.run({"population.scale": 0.2}, days=120, seed=s) for s in range(1, 13)]
-    long = [sim.run({"population.scale": 0.2}, days=365, seed=s) for s in range(101, 113)]
+    models = [sim.simulate({"population.scale": 0.2}, days=365, seed=s) for s in range(101, 113)]
+    long = [metrics.measure(m) for m in models]
+    first = [m.datacollector.get_model_vars_dataframe().iloc[119].to_dict() for m in models]
     for name in STEADY:
         a = np.array([r[name] for r in short])
-        b = np.array([r[name] for r in long])
+        b = np.array([r[name] for r in (first if name in metrics.SHARES else long)])
         se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
         assert abs(a.mean() - b.mean()) <= 3 * se, f"{name}: {a.mean():.4g} vs {b.mean():.4g}"
 

@@ -198,7 +198,7 @@ def test_same_policy_and_seed_give_the_same_run_and_more_workers_change_it():
     a, b = (r.current() for r in same.runs)
     assert a["escalation_rate"] == b["escalation_rate"] and a["day"] == 40
     more = Session([Policy(overrides=SMALL), Policy(overrides=SMALL | {"grid_workers.total": 0})])
-    more.step(40)
+    more.step(120)  # detected_share counts disputes found or faded: 40 days at 2% settle ~10
     diff = more.differences().set_index("metric")["B - A"]
     assert diff["detected_share"] < 0  # no grid workers: fewer disputes found
     assert diff["resolved_in_village_share"] < 0
