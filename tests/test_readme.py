@@ -133,3 +133,19 @@ def test_the_chinese_readme_keeps_in_step_with_the_english_one():
         assert (ROOT / picture).is_file(), picture
     assert "docs/img/app_zh.png" in chinese and "docs/img/report_zh.png" in chinese
     assert "[中文](README.zh.md)" in README
+
+
+def test_every_promise_of_what_govsim_never_does_points_to_a_test_that_exists():
+    for name, heading in (
+        ("README.md", "## What govsim never does"),
+        ("README.zh.md", "## govsim 绝不会做的事"),
+    ):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        section = text.split(heading, 1)[1].split("\n## ", 1)[0]
+        rows = [line for line in section.splitlines() if line.startswith("| ") and "tests/" in line]
+        assert len(rows) == 7, name
+        for row in rows:
+            paths = re.findall(r"`(tests/[^`]+\.py)`", row)
+            assert paths, row
+            for path in paths:
+                assert (ROOT / path).is_file(), f"{name}: {path} does not exist"
