@@ -47,7 +47,7 @@ def test_run_in_chinese_prints_a_chinese_table_and_closing_line(tmp_path, capsys
         (["run", "nowhere"], "nowhere.toml", "找不到情景文件"),
         (["run", "muzhou", "--set", "grid_workers.totl=3"], "grid_workers.totl", "未知参数"),
         (["run", "muzhou", "--set", "grid_workers.total=2.5"], "2.5", "应为整数"),
-        (["run", "muzhou", "--days", "0"], "--days", "必须至少为"),
+        (["run", "muzhou", "--days", "0"], "--days", "必须是整数，取值从 1 至"),
         (
             ["validate", "baseline", "--set", "grid_workers.add={Huichen = 9}"],
             "'Huicheng'",

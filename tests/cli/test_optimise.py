@@ -94,7 +94,7 @@ def test_a_killed_optimisation_resumes_losing_and_repeating_no_trial(tmp_path):
         try:
             if (out / "study.db").exists() and len(completed(out)) >= 2:
                 break
-        except sqlalchemy.exc.OperationalError:  # read while the child creates the tables
+        except sqlalchemy.exc.SQLAlchemyError:  # read while the child creates the tables
             continue
     os.killpg(first.pid, signal.SIGKILL)  # no clean-up at all
     first.wait()

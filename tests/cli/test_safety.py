@@ -332,7 +332,7 @@ def test_a_district_total_that_leaves_a_town_no_grid_workers_says_so():
     import sim
 
     with pytest.warns(UserWarning, match="rounds to 0 grid workers"):
-        metrics = sim.run({"map.towns": ["Muzhou"], "grid_workers.total": 100}, days=5, seed=1)
+        metrics = sim.run({"map.towns": ["Muzhou"], "grid_workers.total": 100}, days=60, seed=1)
     assert metrics["resolved_in_grid_share"] == 0.0
 
 

@@ -96,12 +96,14 @@ def test_each_metric_counts_its_cases_over_its_own_denominator():
     m = compute(build_model(), start=10.0)
     expected = {
         "disputes_per_1k": 6 / RESIDENTS * 1000 * PER_YEAR,  # arose in the window: 1-5, 10
-        "detected_share": 5 / 6,  # detected in it: 0, 1, 2, 3, 5
-        "resolved_in_grid_share": 1 / 5,  # 0
-        "resolved_in_village_share": 2 / 5,  # 0, 1
-        "resolved_in_town_share": 3 / 5,  # 0, 1, 2
-        "escalation_rate": 2 / 5,  # reached L3 in the window: 2, 3
-        "passed_up_share": 1 / 5,  # 3
+        # Shares count one cohort: the disputes that arose in the window (1-5, 10); of them
+        # 1, 2, 3, 5 were found, and 4 and 10 are still latent at the end (left out).
+        "detected_share": 4 / 4,
+        "resolved_in_grid_share": 0 / 4,  # of the found 1, 2, 3, 5: none settled at L1
+        "resolved_in_village_share": 1 / 4,  # 1
+        "resolved_in_town_share": 2 / 4,  # 1, 2
+        "escalation_rate": 2 / 4,  # reached L3: 2, 3
+        "passed_up_share": 1 / 4,  # 3
         "petitions_per_10k": 2 / RESIDENTS * 10_000 * PER_YEAR,  # 3 and claim 7
         "petition_one_time_resolution_rate": 1 / 4,
         "satisfaction_rate": 3 / 4,  # resolved 0, 1, 2 and claim 6; satisfied 0, 2, 6
@@ -142,7 +144,9 @@ def test_the_window_bounds_include_the_start_and_exclude_the_end():
     assert whole["disputes_per_1k"] == pytest.approx(9 / RESIDENTS * 1000 * 365 / 20)
     tight = compute(build_model(), start=12.0)  # 1 arrived at 12.0: in; 0 detected at 11: out
     assert tight["disputes_per_1k"] == pytest.approx(6 / RESIDENTS * 1000 * 365 / 8)
-    assert tight["detected_share"] == pytest.approx(4 / 6)  # 1, 2, 3, 5 of 1, 2, 3, 4, 5, 10
+    # Arose in [12, 20): 1, 2, 3, 4, 5, 10; found 1, 2, 3, 5; 4 and 10 still latent: left out.
+    assert tight["detected_share"] == pytest.approx(4 / 4)
+    assert compute(build_model(), start=14.5)["detected_share"] == pytest.approx(1 / 1)  # 5
 
 
 def test_metrics_of_an_empty_window_are_not_numbers_not_errors():
@@ -302,16 +306,17 @@ def test_yearly_adds_the_partial_year():
 def test_place_counts_per_grid_since_the_measured_start():
     model = build_model()
     counts = place_counts(model)
-    # No end bound: 8 arrived at 20, after the start.
-    assert counts["disputes"].tolist() == [2, 2, 3]  # arrived from 10: 1, 10 | 2, 3 | 4, 5, 8
-    assert counts["detected"].tolist() == [2, 2, 1]  # 0, 1 | 2, 3 | 5
+    # The cohort of the measured period: arose in [10, 20) (8 arrived at 20, the window's end).
+    assert counts["disputes"].tolist() == [2, 2, 2]  # 1, 10 | 2, 3 | 4, 5
+    assert counts["detected"].tolist() == [1, 2, 1]  # of them found: 1 | 2, 3 | 5
     assert counts["escalations"].tolist() == [0, 2, 0]
     assert counts["claims"].tolist() == [1, 1, 1]
     assert counts["petitions"].tolist() == [0, 2, 0]  # 3 and claim 7
     assert counts["incidents"].tolist() == [0, 1, 1]  # 12 | 5
     model.measured = Period(12.0, Tally.empty(3))  # from the start itself: 1 arrived at 12.0
-    assert place_counts(model)["disputes"].tolist() == [2, 2, 3]
+    assert place_counts(model)["disputes"].tolist() == [2, 2, 2]
     assert place_counts(model)["escalations"].tolist() == [0, 2, 0]
+    assert place_counts(model)["claims"].tolist() == [0, 1, 1]  # claim 6 arrived at 11.0: out
 
 
 def test_petitions_by_type_counts_the_cases_reaching_l4():
@@ -340,13 +345,14 @@ def test_grid_outcomes_per_grid_for_the_map():
     out = grid_outcomes(model)
     assert out["residents"].tolist() == [2, 1, 0]
     assert out["open_disputes"].tolist() == [1, 1, 3]  # 10 | 7 | 4, 8, 11
-    assert out["escalations"].tolist() == [1, 3, 1]  # reached L3 from 10: 6 | 2, 3, 7 | 11
+    # As the places' tables count them: disputes of the cohort found and reaching L3 (2, 3)
+    assert out["escalations"].tolist() == [0, 2, 0]
     assert out["incidents"].tolist() == [2, 1, 2]  # since the measured start
     assert out["grid_workers"].tolist() == [1, 2, 0]
     assert out["volunteer_police"].tolist() == [2, 0, 1]
     assert out["staff_per_1k"].tolist() == pytest.approx([15.0, 10.0, 1000.0])
     assert out["trust"].tolist() == pytest.approx([0.3, 0.9, 0.0])
-    model.measured = Period(12.0, model.measured.tally)  # claim 6 reached L3 at 12.0: counted
-    assert grid_outcomes(model)["escalations"].tolist() == [1, 3, 1]
-    model.measured = Period(12.5, model.measured.tally)
-    assert grid_outcomes(model)["escalations"].tolist() == [0, 3, 1]
+    model.measured = Period(13.0, model.measured.tally)  # 2 arose at 13.0: in
+    assert grid_outcomes(model)["escalations"].tolist() == [0, 2, 0]
+    model.measured = Period(13.5, model.measured.tally)  # 2 arose before the start: out
+    assert grid_outcomes(model)["escalations"].tolist() == [0, 1, 0]
