@@ -15,25 +15,9 @@ from sim.model.staffing import PLAN_REPLACES
 from sim.runs.optimise.decisions import Variable, town_staff
 from sim.runs.scenario import Scenario, with_paths_from
 from sim.runs.specfile import (
-    BASE_ENTRIES,
     check_table,
     whole,
 )
-
-OPTIMISE_DIR = Path(__file__).resolve().parents[3] / "scenarios" / "optimise"
-TOP_LEVEL = BASE_ENTRIES | {
-    "description_zh",
-    "search",
-    "variables",
-    "constraints",
-    "objectives",
-    "verify",
-}
-SEARCH_KEYS = {"trials", "replicates", "days", "seed"}
-VERIFY_KEYS = {"replicates", "population.scale", "ensemble", "fits", "plans", "seed"}
-TOWN_TABLES = ("grid_workers.by_town", "volunteer_police.by_town")
-SUBSETS = ("police.village_offices", "mediation.trust_room_villages")
-DIRECTIONS = {"minimise": "minimize", "maximise": "maximize"}
 
 TOWN_TABLES = ("grid_workers.by_town", "volunteer_police.by_town")
 SUBSETS = ("police.village_offices", "mediation.trust_room_villages")
