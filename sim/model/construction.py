@@ -289,16 +289,12 @@ def _yi_police(
 def _police(
     model: ModelState, full: Geography, keep: np.ndarray, plan: StaffingPlan
 ) -> tuple[AgentSet, np.ndarray]:
-    """Community police: ``police.officers_per_town`` at each town's station (its most
-    populous grid, as in the map's travel times, :mod:`sim.model.geography`), and one in
+    """Community police: ``police.officers_per_town`` at each town's station
+    (``Geography.station``, from which the map's travel times are measured), and one in
     each village with a village office; and the offices."""
     p, geo = model.p, model.geography
-    station = [
-        np.flatnonzero(geo.grid_town == t)[np.argmax(geo.grid_population[geo.grid_town == t])]
-        for t in range(geo.n_towns)
-    ]
     officers = [
-        PoliceOfficer(model, cell=model.space[station[t]], town=t)
+        PoliceOfficer(model, cell=model.space[int(geo.station[t])], town=t)
         for t in range(geo.n_towns)
         for _ in range(p["police.officers_per_town"])
     ]

@@ -107,6 +107,7 @@ class Geography:
     grid_area_km2: np.ndarray
     centroids: np.ndarray  # (n_grids, 2) lon, lat
     travel_hours: np.ndarray  # police travel from the town station to the grid (road + ferry)
+    station: np.ndarray  # per town: the grid of its police station (``police_stations``)
     edges: list[tuple[int, int]]
     polygons: list[list[np.ndarray]] = field(repr=False)  # exterior rings per grid (lon, lat)
     source: str = ""
@@ -172,10 +173,22 @@ class Geography:
             grid_area_km2=self.grid_area_km2[grid_keep],
             centroids=self.centroids[grid_keep],
             travel_hours=self.travel_hours[grid_keep],
+            station=grid_map[self.station[town_keep]],
             edges=edges,
             polygons=[self.polygons[i] for i in grid_keep],
             source=self.source,
         )
+
+
+def police_stations(grid_town: np.ndarray, population: np.ndarray, n_towns: int) -> np.ndarray:
+    """Each town's police station: the grid index of its most populous grid (the first of ties)."""
+    return np.array(
+        [
+            np.flatnonzero(grid_town == t)[np.argmax(population[grid_town == t])]
+            for t in range(n_towns)
+        ],
+        dtype=np.int64,
+    )
 
 
 @cache
@@ -209,16 +222,10 @@ def _load(path: Path) -> Geography:
     areas = shapely.area(metric) / 1e6  # km²
     centres_m = shapely.get_coordinates(shapely.centroid(metric))
 
-    # The police station sits in the most populous grid of each town.
     population = np.array([int(p["population"]) for p in props], dtype=np.int64)
     check_population(path, population)
     ferry = np.array([float(p.get("ferry_hours", 0.0)) for p in props])
-    station = np.array(
-        [
-            np.flatnonzero(grid_town == t)[np.argmax(population[grid_town == t])]
-            for t in range(len(town_names))
-        ]
-    )
+    station = police_stations(grid_town, population, len(town_names))
     delta = (centres_m - centres_m[station[grid_town]]) / 1000  # km
     travel = np.hypot(delta[:, 0], delta[:, 1]) / ROAD_KMH + ferry
 
@@ -244,6 +251,7 @@ def _load(path: Path) -> Geography:
         grid_area_km2=areas,
         centroids=centroids,
         travel_hours=travel,
+        station=station,
         edges=edges,
         polygons=[rings(g) for g in geoms],
         source=str(path),

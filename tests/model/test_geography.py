@@ -11,6 +11,7 @@ from sim.model.geography import (
     load_district_table,
     load_geography,
 )
+from sim.model.governance import GovernanceModel
 
 
 @pytest.fixture(scope="module")
@@ -207,3 +208,25 @@ def test_a_shapefile_or_geopackage_in_metres_loads_as_the_same_district(tmp_path
         assert np.allclose(loaded.grid_area_km2, original.grid_area_km2, rtol=1e-3)
         assert (loaded.village_is_community == original.village_is_community).all()
         assert np.allclose(loaded.travel_hours, original.travel_hours, atol=1e-3)  # ferries kept
+
+
+def test_each_town_station_is_its_most_populous_grid(geo):
+    for t in range(geo.n_towns):
+        grids = np.flatnonzero(geo.grid_town == t)
+        assert geo.station[t] == grids[np.argmax(geo.grid_population[grids])]
+    # Travel is measured from the station: no road time to the station's own grid (a ferry
+    # may remain where the station's grid lies across the water from the road).
+    assert np.count_nonzero(geo.travel_hours[geo.station]) < geo.n_towns / 2
+    # A map of some towns keeps each town's station, renumbered.
+    part = geo.subset(["Muzhou", "Huicheng"])
+    for name in part.town_names:
+        whole, sub = geo.town_names.index(name), part.town_names.index(name)
+        assert part.grid_ids[part.station[sub]] == geo.grid_ids[geo.station[whole]]
+
+
+def test_police_officers_sit_at_their_town_station():
+    model = GovernanceModel({"population.scale": 0.01, "map.towns": ["Muzhou"]}, rng=1)
+    geo = model.geography
+    at_station = [o for o in model.police if o.village == -1]
+    assert at_station
+    assert {o.cell.coordinate for o in at_station} == {int(geo.station[0])}

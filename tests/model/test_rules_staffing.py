@@ -46,6 +46,7 @@ def small_map() -> Geography:
             [[0.0, 1.0], [1.0, 0.0], [0.0, -1.0], [10.0, 1.0], [11.0, 0.0], [10.0, -1.0]]
         ),
         travel_hours=np.zeros(6),
+        station=np.array([1, 3]),
         edges=[(0, 1), (1, 2), (3, 4), (4, 5)],
         polygons=[[] for _ in range(6)],
         village_names_zh=["", "", "", ""],
