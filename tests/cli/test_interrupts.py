@@ -169,3 +169,21 @@ def test_sigterm_of_a_calibration_leaves_its_earlier_folder_whole(tmp_path):
     err = stop(process, signal.SIGTERM)
     assert "left as it was" in err and not lock_of(out).exists()
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def catches(pid: int, signum: int) -> bool:
+    """Whether process ``pid`` has a handler of its own for ``signum`` (Linux: /proc's SigCgt)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    return False
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_a_signal_while_govsim_starts_gives_one_line_and_writes_nothing(signum, tmp_path):
+    out = tmp_path / "out"
+    process = start(["run", "muzhou", "--days", "30", "--quiet", "--out", str(out)])
+    # The first moment govsim can answer: its handler is in place (the model still loading).
+    wait_for(lambda: catches(process.pid, signum), seconds=60)
+    err = stop(process, signum)
+    assert not out.exists(), err
