@@ -3,19 +3,23 @@
 Residents are Mesa agents but hold their state in the model's
 :class:`Population` arrays and never step: they act only when party to a
 dispute (event-driven), which keeps a 909,277-resident district fast. Staff
-agents (a few thousand) sit on the grid cells; their day's work is computed
-grid by grid in arrays (visits, patrols), with each agent's own state (its
-emergency duty, a volunteer's last grid) in the model's arrays at its index.
+agents (a few thousand) sit on the grid cells and do not step either: their
+day's work is computed grid by grid in arrays (visits, patrols). Where a grid
+worker or a volunteer is, and its emergency duty, live in its :class:`Roster`
+at its index; its ``cell`` reads and writes that entry, so moving the agent
+the Mesa way changes where it works.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from random import Random
 
 import numpy as np
 from mesa import Agent, Model
-from mesa.discrete_space import CellAgent, FixedAgent
+from mesa.agentset import AgentSet
+from mesa.discrete_space import Cell, CellAgent, FixedAgent, Network
 
 from sim.model.disputes import Level, State, act_out_chance, beta_mean_sd
 
@@ -84,7 +88,20 @@ class Response(Enum):
 
 
 class Resident(Agent):
-    """A resident of a grid. State lives in ``model.population`` at ``index``."""
+    """A resident of a grid: a party to disputes, who chooses what to do after a failed mediation.
+
+    One agent per simulated resident (909,277 at full scale; ``population.scale`` samples
+    fewer). Its state (home grid, household, trust, risk aversion) lives in
+    ``model.population`` at ``index``, drawn afresh by every model, and the daily phases read
+    those arrays for all residents at once; the agent is where a party's own choice is made
+    (:meth:`respond_to_failure`, in ``escalate``) and what a Mesa user sees of the residents
+    (``model.agents_by_type[Resident]``, ``model.residents[i]``, ``resident.trust``).
+    Residents never step and sit on no cell: they do not move, and cells listing some
+    1,400 residents each would cost at every staff move; the home grid is ``grid``.
+    They are entered in Mesa's registry in one batch, with the ids Mesa would give them
+    (:func:`sim.model.construction.make_residents`), and a warm start hands them on to the
+    next model of the same map and scale.
+    """
 
     def __init__(self, model: Model, index: int) -> None:
         super().__init__(model)
@@ -128,69 +145,165 @@ class Resident(Agent):
         return Response.ESCALATE
 
 
-class GridWorker(FixedAgent):
-    """A grid worker: visits households of one grid each day and mediates small disputes on the spot.
+class Roster:
+    """Staff agents of one kind, by index, and where each of them is: what the daily phases read.
 
-    The day's work of all grid workers is computed grid by grid, in arrays
-    (:func:`sim.model.phases.patrol_and_visit`); an agent's own state (its
-    emergency duty) lives in ``model.staff.worker_diverted_until`` at ``index``.
+    ``grid[i]`` is the grid (the cell ``coordinate``) of agent ``i``, -1 when it is off the
+    map (removed); ``diverted_until[i]`` the time up to which it is on emergency duty. An
+    agent's ``cell`` reads and writes its entry (:meth:`place`), so a move through Mesa
+    (``agent.cell = cell``, ``agent.move_to(cell)``) changes where it works from the next
+    day on; :meth:`move` moves many at once (the day's patrols). Either way the cells' agent
+    lists (``cell.agents``) follow. ``members`` holds the agents on the map.
     """
 
-    def __init__(self, model: Model, *, cell, grid: int, index: int) -> None:
+    def __init__(self, space: Network, grid: np.ndarray, *, random: Random | None) -> None:
+        self.space = space
+        self.n_grids = len(space.all_cells)
+        self.grid = np.array(grid, dtype=np.int64)
+        self.diverted_until = np.full(len(self.grid), -1.0)
+        self.agents: list[StaffAgent] = []  # by index, as they are made
+        self.members = AgentSet([], random=random)
+
+    def __len__(self) -> int:
+        return len(self.grid)
+
+    def cell_of(self, index: int) -> Cell | None:
+        """The cell of agent ``index`` (None: off the map)."""
+        grid = int(self.grid[index])
+        return None if grid < 0 else self.space[grid]
+
+    def available(self, time: float) -> np.ndarray:
+        """Which agents can work at ``time``: on the map and not on emergency duty."""
+        return (self.grid >= 0) & (self.diverted_until < time)
+
+    def per_grid(self, which: np.ndarray | None = None) -> np.ndarray:
+        """How many agents are in each grid (of ``which``, a mask; all on the map by default)."""
+        grid = self.grid if which is None else self.grid[which]
+        return np.bincount(grid[grid >= 0], minlength=self.n_grids)
+
+    def enlist(self, agent: StaffAgent) -> None:
+        """Take on the agent made with the next index, in the cell of its grid."""
+        if agent.index != len(self.agents) or agent.index >= len(self.grid):
+            raise ValueError(
+                f"staff agent {agent.index}: the roster of {len(self.grid)} takes index "
+                f"{len(self.agents)} next (staff come from the plan: change its settings)"
+            )
+        self.agents.append(agent)
+        cell = self.cell_of(agent.index)
+        if cell is not None:
+            cell.add_agent(agent)
+            self.members.add(agent)
+
+    def place(self, index: int, cell: Cell | None) -> None:
+        """Put agent ``index`` in ``cell`` (None: off the map); a cell of another space is refused."""
+        old = self.cell_of(index)
+        if cell is old:
+            return
+        agent = self.agents[index]
+        if cell is not None:
+            where = cell.coordinate
+            if not (isinstance(where, int | np.integer) and 0 <= where < self.n_grids) or (
+                self.space[int(where)] is not cell
+            ):
+                raise ValueError(f"{cell!r} is not a cell of this model's map")
+            cell.add_agent(agent)
+            self.members.add(agent)
+        if old is not None:
+            old.remove_agent(agent)
+        if cell is None:
+            self.members.discard(agent)
+        self.grid[index] = -1 if cell is None else int(cell.coordinate)
+
+    def move(self, index: np.ndarray, to: np.ndarray) -> None:
+        """Agents ``index`` (on the map) to grids ``to``, at once."""
+        moved = to != self.grid[index]
+        index, to = index[moved], to[moved]
+        for i, old, new in zip(index.tolist(), self.grid[index].tolist(), to.tolist(), strict=True):
+            agent = self.agents[i]
+            self.space[new].add_agent(agent)
+            self.space[old].remove_agent(agent)
+        self.grid[index] = to
+
+
+class StaffAgent(CellAgent):
+    """A staff agent whose place and emergency duty are its :class:`Roster`'s entries at ``index``.
+
+    It does not step: the day's work of all staff of its kind is computed grid by grid
+    from the roster's arrays (:func:`sim.model.phases.patrol_and_visit`).
+    """
+
+    def __init__(self, model: Model, *, roster: Roster, index: int) -> None:
         super().__init__(model)
-        self.cell = cell
-        self.grid = grid
-        self.index = index
+        self.roster, self.index = roster, index
+        roster.enlist(self)
+
+    @property
+    def cell(self) -> Cell | None:
+        """The cell of its grid (None: off the map, as after ``remove()``)."""
+        return self.roster.cell_of(self.index)
+
+    @cell.setter
+    def cell(self, cell: Cell | None) -> None:
+        self.roster.place(self.index, cell)
 
     @property
     def diverted_until(self) -> float:
         """On emergency duty (rainstorm, campaign) up to this time."""
-        return float(self.model.staff.worker_diverted_until[self.index])
+        return float(self.roster.diverted_until[self.index])
 
     @diverted_until.setter
     def diverted_until(self, time: float) -> None:
-        self.model.staff.worker_diverted_until[self.index] = time
+        self.roster.diverted_until[self.index] = time
 
 
-class VolunteerPolice(CellAgent):
-    """A Yi Police volunteer: unpaid, in a team that patrols an area of its town some hours a week.
+class GridWorker(StaffAgent):
+    """A grid worker: visits households of its grid each day and mediates small disputes on the spot.
 
-    A patrol walks from the volunteer's last grid to an adjacent grid of the
-    area (or stays), by the patrol strategy (:func:`patrol`). State lives in
-    ``model.staff``'s ``volunteer_*`` arrays at ``index``.
+    Posted in its grid by the staffing plan; moving it (``worker.cell = cell``) posts it in
+    another grid, whose visits and L1 capacity it then adds to (and mutual aid lends from).
     """
 
-    def __init__(self, model: Model, *, cell, team: int, area: np.ndarray, index: int) -> None:
-        super().__init__(model)
-        self.cell = cell
+    @property
+    def grid(self) -> int:
+        """The grid where it is posted (-1: off the map)."""
+        return int(self.roster.grid[self.index])
+
+
+class VolunteerPolice(StaffAgent):
+    """A Yi Police volunteer: unpaid, in a team that patrols an area of its town some hours a week.
+
+    A patrol walks from the volunteer's grid (its home grid, then the grid it last patrolled)
+    to that grid or an adjacent one of the same patrol area, by the patrol strategy
+    (:func:`patrol`), and counts its hours there: detection and deterrence read them. Moving
+    the agent (``volunteer.cell = cell``) makes its next patrol start from that cell.
+    ``area`` (its team's grids) says which events divert it.
+    """
+
+    def __init__(
+        self, model: Model, *, roster: Roster, index: int, team: int, area: np.ndarray
+    ) -> None:
+        super().__init__(model, roster=roster, index=index)
         self.team = team
         self.area = area
-        self.index = index
-
-    @property
-    def diverted_until(self) -> float:
-        return float(self.model.staff.volunteer_diverted_until[self.index])
-
-    @diverted_until.setter
-    def diverted_until(self, time: float) -> None:
-        self.model.staff.volunteer_diverted_until[self.index] = time
 
 
 def patrol(model: Model) -> None:
-    """Today's Yi Police patrols: who goes out, where they walk, the hours they add per grid."""
+    """Today's Yi Police patrols: who goes out, where they walk, the hours they add per grid.
+
+    Each volunteer on the map and not on emergency duty goes out with the chance of a shift;
+    it walks from its grid in ``staff.yi_police`` and is moved (array and cell) where it goes.
+    """
     staff, rng = model.staff, model.streams.staff
+    yi_police = staff.yi_police
     shift_chance = model.p["volunteer_police.patrol_hours_per_week"] / (7 * PATROL_SHIFT_HOURS)
-    n = len(staff.volunteer_grid)
     out = np.flatnonzero(
-        (staff.volunteer_diverted_until < model.time) & (rng.random(n) < shift_chance)
+        yi_police.available(model.time) & (rng.random(len(yi_police)) < shift_chance)
     )
     if not len(out):
         return
-    to = staff.patrol_routes.step(staff.volunteer_grid[out], weights=patrol_weights(model), rng=rng)
-    staff.volunteer_grid[out] = to
+    to = staff.patrol_routes.step(yi_police.grid[out], weights=patrol_weights(model), rng=rng)
+    yi_police.move(out, to)
     np.add.at(model.patrol_hours, to, PATROL_SHIFT_HOURS)
-    for i, grid in zip(out, to, strict=True):
-        staff.volunteers[i].cell = model.space[int(grid)]
 
 
 def patrol_weights(model: Model) -> np.ndarray | None:
@@ -208,7 +321,11 @@ def patrol_weights(model: Model) -> np.ndarray | None:
 
 
 class PoliceOfficer(FixedAgent):
-    """A community police officer, at the town station or (one village one police) in a village office."""
+    """A community police officer, at the town station or (one village one police) in a village office.
+
+    Fixed to its cell (Mesa refuses a move): the police near each grid (``officer_presence``)
+    and the town rung's capacity come from the stations and village offices of the plan.
+    """
 
     def __init__(self, model: Model, *, cell, town: int, village: int = -1) -> None:
         super().__init__(model)

@@ -18,7 +18,7 @@ import numpy as np
 from mesa import Model
 from mesa.agentset import AgentSet
 
-from sim.model.agents import GridWorker, PoliceOfficer, Resident, VolunteerPolice
+from sim.model.agents import GridWorker, PoliceOfficer, Resident, Roster, VolunteerPolice
 from sim.model.disputes import type_difficulty
 from sim.model.geography import Geography, largest_remainder, simulated_map, town_set
 from sim.model.institutions import grid_rung, petition_rung, town_rung, village_rung
@@ -208,15 +208,10 @@ def build_staff(model: ModelState, full: Geography, keep: np.ndarray) -> Staff:
             "simulated towns' share rounds to 0 grid workers",
             stacklevel=2,
         )
-    worker_grid = np.repeat(np.arange(geo.n_grids), workers)
-    grid_workers = AgentSet(
-        [
-            GridWorker(model, cell=model.space[int(g)], grid=int(g), index=i)
-            for i, g in enumerate(worker_grid)
-        ],
-        random=model.random,
-    )
-    volunteers, volunteer_grid, grid_area = _yi_police(model, full, keep, plan)
+    grid_workers = Roster(model.space, np.repeat(np.arange(geo.n_grids), workers), random=model.random)
+    for i in range(len(grid_workers)):
+        GridWorker(model, roster=grid_workers, index=i)
+    yi_police, grid_area = _yi_police(model, full, keep, plan)
     police, village_office = _police(model, full, keep, plan)
 
     # Guardians always near a grid: its village officer, and station officers discounted by travel.
@@ -229,7 +224,7 @@ def build_staff(model: ModelState, full: Geography, keep: np.ndarray) -> Staff:
     trust_room = plan.trust_room[np.unique(full.grid_village[keep])]
     cost = annual_cost(
         grid_workers=len(grid_workers),
-        volunteers=len(volunteers),
+        volunteers=len(yi_police),
         officers=len(police),
         trust_rooms=int(trust_room.sum()),
         supermarket=p["petition.supermarket"],
@@ -238,14 +233,8 @@ def build_staff(model: ModelState, full: Geography, keep: np.ndarray) -> Staff:
     )
     return Staff(
         plan=plan,
-        workers_per_grid=workers,
-        worker_grid=worker_grid,
-        worker_diverted_until=np.full(len(worker_grid), -1.0),
-        grid_workers=grid_workers,
-        volunteers=volunteers,
-        volunteer_grid=volunteer_grid,
-        volunteer_diverted_until=np.full(len(volunteers), -1.0),
-        volunteer_police=AgentSet(volunteers, random=model.random),
+        workers=grid_workers,
+        yi_police=yi_police,
         patrol_routes=PatrolRoutes.within(model.adjacency, grid_area),
         police=police,
         village_office=village_office,
@@ -257,9 +246,9 @@ def build_staff(model: ModelState, full: Geography, keep: np.ndarray) -> Staff:
 
 def _yi_police(
     model: ModelState, full: Geography, keep: np.ndarray, plan: StaffingPlan
-) -> tuple[list[VolunteerPolice], np.ndarray, np.ndarray]:
-    """The Yi Police of the simulated towns, in teams each patrolling an area: the volunteers
-    (by index), their home grids, and each grid's area (named by its first grid; -1: none)."""
+) -> tuple[Roster, np.ndarray]:
+    """The Yi Police of the simulated towns, in teams each patrolling an area: their roster
+    (each volunteer at its home grid) and each grid's area (named by its first grid; -1: none)."""
     p, geo = model.p, model.geography
     sub_index = np.full(full.n_grids, -1)
     sub_index[keep] = np.arange(geo.n_grids)
@@ -272,18 +261,21 @@ def _yi_police(
     )
     teams = [t for t in all_teams if full.town_names[t.town] in geo.town_names]
     grid_area = np.full(geo.n_grids, -1)
-    volunteers: list[VolunteerPolice] = []
-    homes: list[int] = []
-    for number, team in enumerate(teams):
-        area = sub_index[team.area]
+    areas = [sub_index[team.area] for team in teams]
+    for area in areas:
         grid_area[area] = area[0]
-        for h in sub_index[team.homes]:
-            cell = model.space[int(h)]
-            volunteers.append(
-                VolunteerPolice(model, cell=cell, team=number, area=area, index=len(volunteers))
+    homes = [sub_index[team.homes] for team in teams]
+    roster = Roster(
+        model.space,
+        np.concatenate(homes) if homes else np.zeros(0, dtype=np.int64),
+        random=model.random,
+    )
+    for number, (area, home) in enumerate(zip(areas, homes, strict=True)):
+        for _ in home:
+            VolunteerPolice(
+                model, roster=roster, index=len(roster.agents), team=number, area=area
             )
-            homes.append(int(h))
-    return volunteers, np.array(homes, dtype=np.int64), grid_area
+    return roster, grid_area
 
 
 def _police(

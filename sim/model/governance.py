@@ -222,8 +222,7 @@ class GovernanceModel(mesa.Model):
                 raise ParameterError(f"{key}: cannot change during a run")
         self.p = resolve(self.p | dict(settings))
         check_against_map(self.p, during_run=True)  # its plan replaces earlier staffing
-        for agent in [*self.staff.grid_workers, *self.staff.volunteer_police, *self.staff.police]:
-            agent.remove()
+        self.staff.remove_agents()
         self.staff = build_staff(self, self.district, self.keep)
         self.institutions = build_institutions(self)
         for event in self.timeline.active:

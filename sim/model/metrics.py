@@ -267,7 +267,7 @@ def grid_outcomes(model: ModelState) -> dict[str, np.ndarray]:
         "escalations": np.bincount(grid[escalated], minlength=n),
         "incidents": model.tally.incidents_by_grid - model.measured.tally.incidents_by_grid,
         "grid_workers": model.staff.workers_per_grid,
-        "volunteer_police": np.bincount(model.staff.volunteer_grid, minlength=n),
+        "volunteer_police": model.staff.volunteers_per_grid,
         "staff_per_1k": (model.staff.workers_per_grid + model.staff.officer_presence)
         / np.maximum(geo.grid_population, 1)
         * 1000,

@@ -105,7 +105,7 @@ def patrol_and_visit(model: ModelState) -> None:
     are all away is visited by workers of adjacent grids (``space.mutual_aid_share``).
     """
     p, n, staff = model.p, model.geography.n_grids, model.staff
-    on_duty = staff.worker_diverted_until < model.time
+    on_duty = staff.workers.available(model.time)  # on the map, not on emergency duty
     model.workers_available = np.bincount(staff.worker_grid[on_duty], minlength=n).astype(float)
     visits_per_day = p["grid_workers.visits_per_day"]
     capacity = model.workers_available * visits_per_day

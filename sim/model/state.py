@@ -1,6 +1,6 @@
 """The state of a :class:`~sim.model.governance.GovernanceModel`, as typed records.
 
-- :class:`Staff`: grid workers, Yi Police and police, where they are and what they cost
+- :class:`Staff`: grid workers, Yi Police and police, where they are (their rosters) and what they cost
   (made by :func:`sim.model.construction.build_staff`, again at an intervention);
 - :class:`Institutions`: the mediation ladder and the rates of arrival
   (:func:`sim.model.construction.build_institutions`, again at an intervention);
@@ -23,7 +23,7 @@ from mesa.agentset import AgentSet
 from mesa.discrete_space import Network
 from scipy import sparse
 
-from sim.model.agents import Population, Resident, VolunteerPolice
+from sim.model.agents import Population, Resident, Roster, StaffAgent
 from sim.model.disputes import DisputeBook
 from sim.model.geography import Geography
 from sim.model.institutions import Rung
@@ -35,23 +35,72 @@ from sim.model.tally import Period, Tally
 
 @dataclass
 class Staff:
-    """The staff of the simulated towns under the plan in force; agents' own state by index."""
+    """The staff of the simulated towns under the plan in force.
+
+    Where each grid worker and volunteer is, and its emergency duty, live in its roster
+    (:class:`~sim.model.agents.Roster`): the agents' ``cell`` reads and writes it, and the
+    phases read it through the properties below.
+    """
 
     plan: StaffingPlan  # the plan over the whole map
-    workers_per_grid: np.ndarray  # grid workers posted in each grid
-    worker_grid: np.ndarray  # each grid worker's grid (by the worker's index)
-    worker_diverted_until: np.ndarray  # each grid worker on emergency duty up to this time
-    grid_workers: AgentSet  # the GridWorker agents
-    volunteers: list[VolunteerPolice]  # the Yi Police, by index (as the volunteer_* arrays)
-    volunteer_grid: np.ndarray  # the grid where each volunteer last patrolled
-    volunteer_diverted_until: np.ndarray  # each volunteer on emergency duty up to this time
-    volunteer_police: AgentSet  # the same VolunteerPolice agents, as Mesa's AgentSet
+    workers: Roster  # the GridWorker agents by index: where each is posted, its emergency duty
+    yi_police: Roster  # the VolunteerPolice agents by index: where each is (last patrolled), its duty
     patrol_routes: PatrolRoutes  # where a patrol may go next, within its team's area
     police: AgentSet  # the PoliceOfficer agents (town stations and village offices)
     village_office: np.ndarray  # per simulated village unit: one village one police
     officer_presence: np.ndarray  # per grid: police always near (guardians without patrols)
     trust_room: np.ndarray  # per simulated village unit: a trust room
     annual_cost: float  # yearly cost of the plan in the simulated towns, wan yuan
+
+    @property
+    def grid_workers(self) -> AgentSet:
+        """The GridWorker agents on the map."""
+        return self.workers.members
+
+    @property
+    def worker_grid(self) -> np.ndarray:
+        """Each grid worker's grid (by the worker's index; -1: off the map)."""
+        return self.workers.grid
+
+    @property
+    def worker_diverted_until(self) -> np.ndarray:
+        """Each grid worker on emergency duty up to this time."""
+        return self.workers.diverted_until
+
+    @property
+    def workers_per_grid(self) -> np.ndarray:
+        """Grid workers posted in each grid now."""
+        return self.workers.per_grid()
+
+    @property
+    def volunteer_police(self) -> AgentSet:
+        """The VolunteerPolice agents on the map."""
+        return self.yi_police.members
+
+    @property
+    def volunteers(self) -> list[StaffAgent]:
+        """The Yi Police by index (as the ``volunteer_*`` arrays)."""
+        return self.yi_police.agents
+
+    @property
+    def volunteer_grid(self) -> np.ndarray:
+        """The grid of each volunteer: where it last patrolled (-1: off the map)."""
+        return self.yi_police.grid
+
+    @property
+    def volunteer_diverted_until(self) -> np.ndarray:
+        """Each volunteer on emergency duty up to this time."""
+        return self.yi_police.diverted_until
+
+    @property
+    def volunteers_per_grid(self) -> np.ndarray:
+        """Yi Police in each grid now."""
+        return self.yi_police.per_grid()
+
+    def remove_agents(self) -> None:
+        """Take every staff agent off the model and the map (an intervention rebuilds the staff)."""
+        for agent in [*self.workers.agents, *self.yi_police.agents, *self.police]:
+            agent.remove()
 
 
 @dataclass

@@ -293,6 +293,97 @@ def test_yi_police_patrols_add_hours_and_guardians():
     assert (model.patrol_hours == 0).all()
 
 
+def routes_from(model: GovernanceModel, grid: int) -> set[int]:
+    """The grids a patrol at ``grid`` may walk to today (itself and adjacent grids of its area)."""
+    routes = model.staff.patrol_routes
+    return set(routes.indices[routes.indptr[grid] : routes.indptr[grid + 1]].tolist())
+
+
+def test_moving_the_yi_police_agents_moves_their_patrol_hours_detection_and_deterrence():
+    params = {"volunteer_police.towns": ["Muzhou"], "volunteer_police.patrol_hours_per_week": 28.0}
+    params |= {"detection.visit_detect_prob": 0.0, "detection.self_report_per_day": 0.0}
+    params |= {"detection.patrol_detect_prob": 1.0, "detection.households_per_patrol_hour": 1e3}
+    params |= {"behaviour.act_out_threshold": 0.2, "behaviour.act_out_spread": 0.0}
+    params |= {"police.deterrence_k": 1.0, "police.max_arrest_prob": 1.0}
+    probe = build(params)
+    n = probe.geography.n_grids
+    here, far = next((x, y) for x in range(n) for y in range(n)
+                     if not routes_from(probe, x) & routes_from(probe, y))  # fmt: skip
+
+    def day_with_every_volunteer_in(grid: int) -> GovernanceModel:
+        model = build(params)
+        model.staff.officer_presence[:] = 0.0  # guardians are the patrols alone
+        for volunteer in model.volunteer_police:  # as a Mesa user moves an agent
+            volunteer.cell = model.space[grid]
+        pop = model.population
+        a = int(pop.grid_start[here])
+        pop.trust[a], pop.risk_aversion[a] = 0.0, 1.0  # 0.5 * (1 - 0) > 0.2 unless deterred
+        add(model, 50, grid=here, intensity=0.5)
+        patrol_and_visit(model)
+        detect(model)
+        act_out(model)
+        return model
+
+    patrolled, elsewhere = day_with_every_volunteer_in(here), day_with_every_volunteer_in(far)
+    volunteers = len(patrolled.volunteer_police)
+    assert volunteers == 800
+    hours = patrolled.patrol_hours
+    assert hours.sum() == 4.0 * volunteers  # one shift each, all counted around `here`
+    assert set(np.flatnonzero(hours)) <= routes_from(patrolled, here) and hours[here] > 0
+    assert set(np.flatnonzero(elsewhere.patrol_hours)) <= routes_from(elsewhere, far)
+    assert elsewhere.patrol_hours[here] == 0.0
+    assert patrolled.guardians[here] == pytest.approx(hours[here] / phases.ACTIVE_HOURS)
+    assert elsewhere.guardians[here] == 0.0
+    # Detection: patrols in the grid find every latent case; without them nothing does.
+    assert (patrolled.book.found_by_staff[:50]).all() and np.isnan(elsewhere.book.detected).all()
+    # Deterrence: near certain arrest holds the party back; unguarded, it acts out.
+    assert patrolled.tally.incidents_by_grid.sum() == 0
+    assert elsewhere.tally.incidents_by_grid[here] == 50
+
+
+def test_moving_a_grid_worker_moves_its_visits_and_grid_mediation_capacity():
+    params = {"space.mutual_aid_share": 0.0, "grid_workers.visit_cycle_days": 1.0}
+    model, twin = build(params), build(params)
+    a = int(np.flatnonzero(model.workers_per_grid >= 2)[0])
+    b = int(np.flatnonzero(model.workers_per_grid >= 1)[-1])
+    worker = next(w for w in model.grid_workers if w.grid == a)
+    worker.move_to(model.space[b])  # Mesa's API
+    assert worker.grid == b and worker in model.space[b].agents
+    assert worker not in model.space[a].agents
+    change = np.zeros(model.geography.n_grids)
+    change[[a, b]] = -1, 1
+    assert (model.workers_per_grid - twin.workers_per_grid).tolist() == change.tolist()
+    patrol_and_visit(model)
+    patrol_and_visit(twin)
+    assert (model.workers_available - twin.workers_available).tolist() == change.tolist()
+    visits = model.p["grid_workers.visits_per_day"]
+    assert model.visits[b] == pytest.approx(
+        min(twin.visits[b] + visits, model.households[b]), rel=1e-12
+    )
+    assert model.visits[a] == pytest.approx(max(twin.visits[a] - visits, 0.0), abs=1e-9)
+    rate = model.institutions.ladder[0].pool.rate - twin.institutions.ladder[0].pool.rate
+    per_worker = visits / model.p["grid_workers.session_visits"] * model.p["population.scale"]
+    assert rate[[a, b]] == pytest.approx([-per_worker, per_worker])
+
+
+def test_staff_moved_there_and_back_run_as_staff_never_moved():
+    params = {"volunteer_police.towns": ["Muzhou"], "run.warmup_days": 5}
+    still = GovernanceModel(BASE | params, rng=3, series=False)
+    moved = GovernanceModel(BASE | params, rng=3, series=False)
+    for agent in [*moved.grid_workers, *moved.volunteer_police]:
+        home = agent.cell
+        agent.cell = moved.space[0]
+        agent.cell = home
+    for model in (still, moved):
+        model.run_for(30)
+    assert moved.current == pytest.approx(still.current, nan_ok=True, rel=0, abs=0)
+    assert moved.staff.volunteer_grid.tolist() == still.staff.volunteer_grid.tolist()
+    assert len(moved.book) == len(still.book) > 0
+    for column in DisputeBook.columns():
+        assert np.array_equal(moved.book.view(column), still.book.view(column), equal_nan=True)
+    assert (moved.population.trust == still.population.trust).all()
+
+
 # ----------------------------------------------------------------- drift
 def test_latent_disputes_drift_by_type_and_waiting_ones_heat_up():
     params = {"disputes.drift_per_day": 0.01, "disputes.shock_sd": 0.0}

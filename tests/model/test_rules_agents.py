@@ -20,6 +20,7 @@ from sim.model.agents import (
     Population,
     Resident,
     Response,
+    Roster,
     VolunteerPolice,
     beta_draws,
     build_population,
@@ -189,19 +190,21 @@ PATH = sparse.csr_array(
 )  # 0 - 1 - 2 - 3, one patrol area
 
 
-def patrol_model(*, hours_per_week, homes, diverted_until, time=10.0, strategy="random"):
+def patrol_model(*, hours_per_week, homes, diverted_until, time=10.0, strategy="random",
+                 grid_area=(0, 0, 0, 0)):  # fmt: skip
     model = mesa.Model(rng=1)
     model.p = {"volunteer_police.patrol_hours_per_week": hours_per_week,
                "volunteer_police.strategy": strategy}  # fmt: skip
     model.streams = SimpleNamespace(staff=np.random.default_rng(3))
     model.time = time
     model.patrol_hours = np.zeros(4)
-    model.space = [f"cell {g}" for g in range(4)]
+    model.space = Network(nx.path_graph(4), random=model.random)
+    roster = Roster(model.space, np.array(homes), random=model.random)
+    roster.diverted_until[:] = diverted_until
+    for i in range(len(homes)):
+        VolunteerPolice(model, roster=roster, index=i, team=0, area=np.arange(4))
     model.staff = SimpleNamespace(
-        volunteer_grid=np.array(homes, dtype=np.int64),
-        volunteer_diverted_until=np.array(diverted_until, dtype=float),
-        patrol_routes=PatrolRoutes.within(PATH, np.zeros(4, dtype=int)),
-        volunteers=[SimpleNamespace(cell=model.space[g]) for g in homes],
+        yi_police=roster, patrol_routes=PatrolRoutes.within(PATH, np.array(grid_area))
     )
     return model
 
@@ -210,15 +213,19 @@ def test_patrol_sends_every_volunteer_off_duty_when_shifts_fill_the_week():
     # 28 hours a week = one 4-hour shift a day: everyone not diverted goes out.
     m = patrol_model(hours_per_week=7 * PATROL_SHIFT_HOURS, homes=[0, 0, 3, 3, 1],
                      diverted_until=[-1.0, 10.0, 9.9, 11.0, -1.0])  # fmt: skip
-    before = m.staff.volunteer_grid.copy()
+    roster = m.staff.yi_police
+    before = roster.grid.copy()
     patrol(m)
     out = np.array([True, False, True, False, True])  # diverted up to now: still away
     assert m.patrol_hours.sum() == 3 * PATROL_SHIFT_HOURS
-    assert (m.staff.volunteer_grid[~out] == before[~out]).all()
-    assert np.abs(m.staff.volunteer_grid[out] - before[out]).max() <= 1  # stays or one grid along
-    expected = np.bincount(m.staff.volunteer_grid[out], minlength=4) * PATROL_SHIFT_HOURS
+    assert (roster.grid[~out] == before[~out]).all()
+    assert np.abs(roster.grid[out] - before[out]).max() <= 1  # stays or one grid along
+    expected = np.bincount(roster.grid[out], minlength=4) * PATROL_SHIFT_HOURS
     assert m.patrol_hours.tolist() == expected.tolist()
-    assert [v.cell for v in m.staff.volunteers] == [m.space[g] for g in m.staff.volunteer_grid]
+    # The agents moved with the array: each in its grid's cell, and each cell lists its own.
+    assert [v.cell for v in roster.agents] == [m.space[g] for g in roster.grid]
+    for g in range(4):
+        assert set(m.space[g].agents) == {roster.agents[i] for i in np.flatnonzero(roster.grid == g)}
 
 
 def test_patrol_shift_chance_is_hours_per_week_over_a_week_of_shifts():
@@ -229,7 +236,46 @@ def test_patrol_shift_chance_is_hours_per_week_over_a_week_of_shifts():
     assert set(np.flatnonzero(m.patrol_hours)) == {0, 1, 2}
     idle = patrol_model(hours_per_week=0.0, homes=[1, 2], diverted_until=[-1.0, -1.0])
     patrol(idle)
-    assert not idle.patrol_hours.any() and idle.staff.volunteer_grid.tolist() == [1, 2]
+    assert not idle.patrol_hours.any() and idle.staff.yi_police.grid.tolist() == [1, 2]
+
+
+def test_a_volunteer_moved_by_mesa_patrols_from_its_new_cell():
+    # Grid 3 is in no patrol area: a patrol there stays there. Everyone goes out.
+    def day(move=None):
+        m = patrol_model(hours_per_week=28.0, homes=[0, 1, 1], diverted_until=[-1.0] * 3,
+                         grid_area=(0, 0, 0, -1))  # fmt: skip
+        if move is not None:
+            move(m)
+        patrol(m)
+        return m
+
+    still = day()
+    assert still.patrol_hours[3] == 0.0  # from 0 and 1 no route leads to 3
+    moved = day(lambda m: setattr(m.staff.yi_police.agents[1], "cell", m.space[3]))
+    assert moved.patrol_hours[3] == PATROL_SHIFT_HOURS and moved.staff.yi_police.grid[1] == 3
+    # The same draws: only the moved volunteer's shift changed place.
+    change = moved.patrol_hours - still.patrol_hours
+    assert change[3] == PATROL_SHIFT_HOURS and change.sum() == 0.0
+    assert sorted(change.tolist()).count(0.0) == 2  # one grid lost the hours grid 3 gained
+    by_move_to = day(lambda m: m.staff.yi_police.agents[1].move_to(m.space[3]))  # Mesa's API
+    assert by_move_to.patrol_hours.tolist() == moved.patrol_hours.tolist()
+    there_and_back = day(lambda m: [setattr(m.staff.yi_police.agents[1], "cell", m.space[g])
+                                    for g in (3, 1)])  # fmt: skip
+    assert there_and_back.patrol_hours.tolist() == still.patrol_hours.tolist()
+    assert there_and_back.staff.yi_police.grid.tolist() == still.staff.yi_police.grid.tolist()
+
+
+def test_a_volunteer_off_the_map_does_not_patrol():
+    m = patrol_model(hours_per_week=28.0, homes=[0, 1, 2], diverted_until=[-1.0] * 3)
+    roster = m.staff.yi_police
+    gone = roster.agents[1]
+    gone.remove()
+    assert gone.cell is None and roster.grid[1] == -1 and gone not in m.space[1].agents
+    assert gone not in roster.members and len(roster.members) == 2
+    assert roster.available(m.time).tolist() == [True, False, True]
+    assert roster.per_grid().sum() == 2
+    patrol(m)
+    assert m.patrol_hours.sum() == 2 * PATROL_SHIFT_HOURS and roster.grid[1] == -1
 
 
 def _weights_model(strategy):
@@ -263,29 +309,52 @@ def test_patrols_follow_the_weights():
     m.book.add(8, grid=np.full(8, 2), state=np.full(8, State.QUEUED, dtype=np.int8))
     m.geography = SimpleNamespace(n_grids=4)
     patrol(m)
-    share = np.bincount(m.staff.volunteer_grid, minlength=4) / 3000
+    share = np.bincount(m.staff.yi_police.grid, minlength=4) / 3000
     # From grid 1: grids 0, 1, 2 weighted 1, 1, 9.
     assert share[2] == pytest.approx(9 / 11, abs=0.03) and share[3] == 0
 
 
 # ----------------------------------------------------------------- staff agents
-def test_staff_agents_sit_on_their_cell_and_keep_their_state_in_the_models_arrays():
+def test_staff_agents_sit_on_their_cell_and_keep_their_state_in_their_roster():
     model = mesa.Model(rng=1)
-    graph = nx.path_graph(3)
-    space = Network(graph, random=model.random)
-    model.staff = SimpleNamespace(
-        worker_diverted_until=np.array([-1.0, 5.0]), volunteer_diverted_until=np.array([2.0])
-    )
-    worker = GridWorker(model, cell=space[1], grid=1, index=1)
+    space = Network(nx.path_graph(3), random=model.random)
+    workers = Roster(space, np.array([0, 1]), random=model.random)
+    workers.diverted_until[1] = 5.0
+    GridWorker(model, roster=workers, index=0)
+    worker = GridWorker(model, roster=workers, index=1)
     assert (worker.cell, worker.grid, worker.diverted_until) == (space[1], 1, 5.0)
+    assert space[1].agents == [worker] and workers.agents[1] is worker
     worker.diverted_until = 9.0
-    assert model.staff.worker_diverted_until.tolist() == [-1.0, 9.0]
-    volunteer = VolunteerPolice(model, cell=space[2], team=4, area=np.array([1, 2]), index=0)
+    assert workers.diverted_until.tolist() == [-1.0, 9.0]
+    yi_police = Roster(space, np.array([2]), random=model.random)
+    volunteer = VolunteerPolice(model, roster=yi_police, index=0, team=4, area=np.array([1, 2]))
     assert (volunteer.cell, volunteer.team, volunteer.area.tolist()) == (space[2], 4, [1, 2])
-    assert volunteer.diverted_until == 2.0
-    volunteer.diverted_until = 3.0
-    assert model.staff.volunteer_diverted_until.tolist() == [3.0]
+    assert volunteer.diverted_until == -1.0
+    with pytest.raises(ValueError, match="takes index 1 next"):
+        VolunteerPolice(model, roster=yi_police, index=1, team=4, area=np.array([1, 2]))
     station = PoliceOfficer(model, cell=space[0], town=1)
     office = PoliceOfficer(model, cell=space[2], town=1, village=0)
     assert (station.town, station.village, station.in_village_office) == (1, -1, False)
     assert (office.village, office.in_village_office) == (0, True)
+    with pytest.raises(ValueError, match="Cannot move"):  # police stay at their station or office
+        station.cell = space[2]
+
+
+def test_moving_a_grid_worker_reposts_it_in_its_roster_and_the_cells():
+    model = mesa.Model(rng=1)
+    space = Network(nx.path_graph(3), random=model.random)
+    workers = Roster(space, np.array([0, 0, 1]), random=model.random)
+    agents = [GridWorker(model, roster=workers, index=i) for i in range(3)]
+    assert workers.per_grid().tolist() == [2, 1, 0]
+    agents[0].cell = space[2]
+    assert (agents[0].grid, workers.grid.tolist()) == (2, [2, 0, 1])
+    assert workers.per_grid().tolist() == [1, 1, 1]
+    assert space[0].agents == [agents[1]] and space[2].agents == [agents[0]]
+    agents[0].cell = space[2]  # where it is: nothing changes
+    assert space[2].agents == [agents[0]]
+    other = Network(nx.path_graph(3), random=model.random)
+    with pytest.raises(ValueError, match="not a cell of this model's map"):
+        agents[1].cell = other[1]
+    assert agents[1].grid == 0 and space[0].agents == [agents[1]] and other[1].agents == []
+    workers.diverted_until[2] = 20.0
+    assert workers.per_grid(workers.available(10.0)).tolist() == [1, 0, 1]

@@ -337,7 +337,7 @@ def test_grid_outcomes_per_grid_for_the_map():
     model.residents_per_grid = np.array([2, 1, 0])
     model.staff = SimpleNamespace(
         workers_per_grid=np.array([1, 2, 0]),
-        volunteer_grid=np.array([0, 0, 2]),
+        volunteers_per_grid=np.array([2, 0, 1]),
         officer_presence=np.array([0.5, 0.0, 1.0]),
     )
     model.tally.incidents_by_grid = np.array([3, 1, 2])
