@@ -208,7 +208,9 @@ def build_staff(model: ModelState, full: Geography, keep: np.ndarray) -> Staff:
             "simulated towns' share rounds to 0 grid workers",
             stacklevel=2,
         )
-    grid_workers = Roster(model.space, np.repeat(np.arange(geo.n_grids), workers), random=model.random)
+    grid_workers = Roster(
+        model.space, np.repeat(np.arange(geo.n_grids), workers), random=model.random
+    )
     for i in range(len(grid_workers)):
         GridWorker(model, roster=grid_workers, index=i)
     yi_police, grid_area = _yi_police(model, full, keep, plan)
@@ -272,9 +274,7 @@ def _yi_police(
     )
     for number, (area, home) in enumerate(zip(areas, homes, strict=True)):
         for _ in home:
-            VolunteerPolice(
-                model, roster=roster, index=len(roster.agents), team=number, area=area
-            )
+            VolunteerPolice(model, roster=roster, index=len(roster.agents), team=number, area=area)
     return roster, grid_area
 
 

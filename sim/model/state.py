@@ -44,7 +44,7 @@ class Staff:
 
     plan: StaffingPlan  # the plan over the whole map
     workers: Roster  # the GridWorker agents by index: where each is posted, its emergency duty
-    yi_police: Roster  # the VolunteerPolice agents by index: where each is (last patrolled), its duty
+    yi_police: Roster  # the VolunteerPolice agents by index: where each is, its emergency duty
     patrol_routes: PatrolRoutes  # where a patrol may go next, within its team's area
     police: AgentSet  # the PoliceOfficer agents (town stations and village offices)
     village_office: np.ndarray  # per simulated village unit: one village one police

@@ -225,7 +225,9 @@ def test_patrol_sends_every_volunteer_off_duty_when_shifts_fill_the_week():
     # The agents moved with the array: each in its grid's cell, and each cell lists its own.
     assert [v.cell for v in roster.agents] == [m.space[g] for g in roster.grid]
     for g in range(4):
-        assert set(m.space[g].agents) == {roster.agents[i] for i in np.flatnonzero(roster.grid == g)}
+        assert set(m.space[g].agents) == {
+            roster.agents[i] for i in np.flatnonzero(roster.grid == g)
+        }
 
 
 def test_patrol_shift_chance_is_hours_per_week_over_a_week_of_shifts():
