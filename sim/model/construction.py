@@ -146,7 +146,8 @@ def residents_per_grid(geo: Geography, scale: float) -> np.ndarray:
 def make_residents(
     model: Model, n: int, *, take_over: Sequence[Resident] | None = None
 ) -> list[Resident]:
-    """``n`` Resident agents, registered with ``model`` in one batch, or ``take_over``'s.
+    """``n`` Resident agents, registered with ``model`` in one batch, or ``take_over``'s
+    (what they are for: :class:`~sim.model.agents.Resident`).
 
     Mesa registers agents one at a time (``Agent.__init__`` calls
     ``Model.register_agent``, which emits a signal and logs each one): for
@@ -196,7 +197,8 @@ def register_in_batch(model: Model, kind: type, agents: list) -> None:
 
 def build_staff(model: ModelState, full: Geography, keep: np.ndarray) -> Staff:
     """Grid workers, Yi Police and police of the simulated towns under the plan in force
-    (``full``: the whole map; ``keep``: its grids simulated), placed on the model's cells."""
+    (``full``: the whole map; ``keep``: its grids simulated), placed on the model's cells:
+    grid workers and volunteers through their rosters (``Staff.workers``, ``Staff.yi_police``)."""
     p, geo = model.p, model.geography
     plan = staffing_plan(full, p, model.full_grid_risk)
     workers = workers_in_grids(
