@@ -11,7 +11,8 @@ import typing
 import numpy as np
 import pytest
 
-from sim.model import phases
+from sim.model import metrics, phases
+from sim.model.agents import GridWorker, VolunteerPolice
 from sim.model.disputes import TYPE_DRIFT, TYPE_INDEX, DisputeBook, Level, Origin, State
 from sim.model.governance import GovernanceModel
 from sim.model.phases import (
@@ -364,6 +365,26 @@ def test_moving_a_grid_worker_moves_its_visits_and_grid_mediation_capacity():
     rate = model.institutions.ladder[0].pool.rate - twin.institutions.ladder[0].pool.rate
     per_worker = visits / model.p["grid_workers.session_visits"] * model.p["population.scale"]
     assert rate[[a, b]] == pytest.approx([-per_worker, per_worker])
+
+
+def test_staff_removed_by_mesa_do_no_work_until_an_intervention_rebuilds_the_plans_staff():
+    params = {"volunteer_police.towns": ["Muzhou"], "volunteer_police.patrol_hours_per_week": 28.0}
+    model = build(params | {"space.mutual_aid_share": 0.0})
+    volunteer, worker = model.volunteer_police.to_list()[0], model.grid_workers.to_list()[0]
+    grid, posted = worker.grid, int(model.workers_per_grid[worker.grid])
+    volunteer.remove()
+    worker.remove()
+    assert volunteer not in model.agents and volunteer not in model.volunteer_police
+    assert worker.cell is None and worker not in model.space[grid].agents
+    assert model.workers_per_grid[grid] == posted - 1
+    patrol_and_visit(model)
+    assert model.patrol_hours.sum() == 4.0 * 799  # everyone else's shift
+    assert model.workers_available[grid] == posted - 1
+    assert metrics.grid_outcomes(model)["volunteer_police"].sum() == 799
+    model.intervene({"volunteer_police.patrol_hours_per_week": 14.0})
+    assert len(model.volunteer_police) == len(model.agents_by_type[VolunteerPolice]) == 800
+    assert model.workers_per_grid[grid] == posted
+    assert all(w.cell is model.space[w.grid] for w in model.agents_by_type[GridWorker])
 
 
 def test_staff_moved_there_and_back_run_as_staff_never_moved():
