@@ -8,8 +8,9 @@ made of the phases of :mod:`sim.model.phases`, in this order::
 
 Residents do not step; only the parties to a dispute act. Staff work is
 computed grid by grid in ``patrol_and_visit``, from where the staff agents are
-(their rosters, which an agent's ``cell`` reads and writes). Per-grid and per-dispute state
-lives in numpy arrays. The first ``run.warmup_days`` days are not counted.
+(their rosters, which an agent's ``cell`` reads and writes). Per-grid and
+per-dispute state lives in numpy arrays. The first ``run.warmup_days`` days are
+not counted.
 Interventions and events (:mod:`sim.model.timeline`) are scheduled with Mesa's
 ``schedule_event`` and run between days.
 """
