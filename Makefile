@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,dask,gis]"
+	$(PY) -m pip install --quiet -e ".[dev,dask,gis,ema,solaraviz]"
 	$(PY) tools/solara_assets.py || echo "warning: Solara's browser assets not installed; the app needs a CDN"
 	touch $(STAMP)
 
