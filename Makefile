@@ -18,18 +18,18 @@ run: $(STAMP)
 	$(PY) -m sim run baseline --days 365 --out results/baseline
 
 test: $(STAMP)
-	$(PY) -m ruff check sim tests benchmarks tools
-	$(PY) -m ruff format --check sim tests benchmarks tools
+	$(PY) -m ruff check sim tests benchmarks tools examples
+	$(PY) -m ruff format --check sim tests benchmarks tools examples
 	$(VENV)/bin/lint-imports  # the layers of docs/ARCHITECTURE.md
 	$(VENV)/bin/mypy  # the types of sim/ (pyproject.toml [tool.mypy])
 	$(PY) -m pytest -n auto  # pytest-xdist: a worker per core, whole modules (pyproject.toml)
 
 lint: $(STAMP)
-	$(PY) -m ruff check sim tests benchmarks tools
+	$(PY) -m ruff check sim tests benchmarks tools examples
 
 format: $(STAMP)
-	$(PY) -m ruff format sim tests benchmarks tools
-	$(PY) -m ruff check --fix sim tests benchmarks tools
+	$(PY) -m ruff format sim tests benchmarks tools examples
+	$(PY) -m ruff check --fix sim tests benchmarks tools examples
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py

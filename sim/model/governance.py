@@ -30,6 +30,7 @@ from scipy import sparse
 
 from sim.model import metrics
 from sim.model.agents import Population, Resident, build_population
+from sim.model.checks import whole_argument
 from sim.model.construction import (
     build_institutions,
     build_staff,
@@ -40,7 +41,6 @@ from sim.model.construction import (
 )
 from sim.model.disputes import DisputeBook
 from sim.model.geography import Geography, simulated_map
-from sim.model.checks import whole_argument
 from sim.model.parameters import ParameterError, resolve
 from sim.model.phases import PHASES
 from sim.model.space import adjacency_matrix

@@ -26,7 +26,6 @@ from sim.model.agents import Resident
 from sim.model.checks import whole_argument
 from sim.model.governance import GovernanceModel
 from sim.model.metrics import METRICS, grid_outcomes, yearly
-from sim.model.parameters import ParameterError
 from sim.model.streams import MAX_SEED
 from sim.model.timeline import MAX_DAYS, Timeline
 from sim.runs import warm

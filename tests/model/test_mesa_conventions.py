@@ -57,7 +57,9 @@ def test_the_data_collector_holds_the_measured_days_and_not_the_warm_up():
 
 def test_a_timeline_past_the_horizon_is_refused_before_anything_runs():
     late = Timeline.parse(events=[{"kind": "rainstorm", "day": 20, "days": 2, "towns": ["Muzhou"]}])
-    with pytest.raises(ParameterError, match=r"events\[0\]\.day: day 20 is past the end of the run"):
+    with pytest.raises(
+        ParameterError, match=r"events\[0\]\.day: day 20 is past the end of the run"
+    ):
         sim.GovernanceModel(TINY, rng=1, days=20, timeline=late)
     sim.GovernanceModel(TINY, rng=1, days=21, timeline=late)  # within the horizon
 

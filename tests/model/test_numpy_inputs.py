@@ -33,13 +33,23 @@ def keys_of(kind: str) -> list[str]:
 
 def same(a: dict[str, float], b: dict[str, float]) -> bool:
     return a.keys() == b.keys() and all(
-        x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(a.values(), b.values())
+        x == y or (math.isnan(x) and math.isnan(y))
+        for x, y in zip(a.values(), b.values(), strict=True)
     )
 
 
 def test_the_schema_has_every_kind_these_tests_cover():
     kinds = {p.type_name for p in PARAMETERS}
-    assert kinds == {"int", "float", "bool", "str", TOWN_LIST, PLACE_LIST, TOWN_COUNTS, TOWN_AMOUNTS}
+    assert kinds == {
+        "int",
+        "float",
+        "bool",
+        "str",
+        TOWN_LIST,
+        PLACE_LIST,
+        TOWN_COUNTS,
+        TOWN_AMOUNTS,
+    }
 
 
 @pytest.mark.parametrize("numpy_type", [*INTEGERS, *FLOATS, float])

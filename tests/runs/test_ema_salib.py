@@ -122,7 +122,7 @@ def test_optimize_against_a_reference_scenario_averages_the_replicates(tmp_path)
     ]
     reference = Sample("reference", act_out_threshold=0.75, trust_mean=0.5)
 
-    frontier, convergence = optimize(
+    frontier, _ = optimize(
         model,
         nfe=6,
         population_size=3,

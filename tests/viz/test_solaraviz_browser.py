@@ -44,9 +44,9 @@ def page(server, browser):  # noqa: F811 (the imported fixture)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on(
         "response",
-        lambda r: misses.append(f"{r.status} {r.url}")
-        if "/_solara/cdn/" in r.url and not r.ok
-        else None,
+        lambda r: (
+            misses.append(f"{r.status} {r.url}") if "/_solara/cdn/" in r.url and not r.ok else None
+        ),
     )
     page.on("requestfailed", lambda r: misses.append(f"failed {r.url}"))
     page.goto(server)
