@@ -44,7 +44,8 @@ def simulate(
     series: bool = True,
     residents: Sequence[Resident] | None = None,
 ) -> GovernanceModel:
-    """Build a model, run its warm-up (``run.warmup_days``) and then ``days`` measured days.
+    """Build a model for ``days`` measured days, run its warm-up (``run.warmup_days``) and then
+    those days: the model's horizon, so it ends with ``running`` false, as ``run_model()`` would.
 
     Returns the model: ``model.current`` (metrics of the measured days),
     ``metrics.yearly(model)``, the daily series (unless ``series`` is false) and the grids.
