@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,dask,gis]"
+	$(PY) -m pip install --quiet -e ".[dev,dask,gis,ema,solaraviz]"
 	$(PY) tools/solara_assets.py || echo "warning: Solara's browser assets not installed; the app needs a CDN"
 	touch $(STAMP)
 
@@ -18,18 +18,18 @@ run: $(STAMP)
 	$(PY) -m sim run baseline --days 365 --out results/baseline
 
 test: $(STAMP)
-	$(PY) -m ruff check sim tests benchmarks tools
-	$(PY) -m ruff format --check sim tests benchmarks tools
+	$(PY) -m ruff check sim tests benchmarks tools examples
+	$(PY) -m ruff format --check sim tests benchmarks tools examples
 	$(VENV)/bin/lint-imports  # the layers of docs/ARCHITECTURE.md
 	$(VENV)/bin/mypy  # the types of sim/ (pyproject.toml [tool.mypy])
 	$(PY) -m pytest -n auto  # pytest-xdist: a worker per core, whole modules (pyproject.toml)
 
 lint: $(STAMP)
-	$(PY) -m ruff check sim tests benchmarks tools
+	$(PY) -m ruff check sim tests benchmarks tools examples
 
 format: $(STAMP)
-	$(PY) -m ruff format sim tests benchmarks tools
-	$(PY) -m ruff check --fix sim tests benchmarks tools
+	$(PY) -m ruff format sim tests benchmarks tools examples
+	$(PY) -m ruff check --fix sim tests benchmarks tools examples
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py

@@ -26,7 +26,8 @@ NOT_RUN = {  # command prefix -> why not here, and what covers it
     "make test": "it is the command that runs this test",
     "make run": "run by CI's fresh clone; the same `govsim run baseline` runs below",
     "make app": "a server: tests/viz/test_app_browser.py serves and drives the app",
-    "solara run": "a server: tests/viz/test_app_browser.py",
+    "solara run": "a server: tests/viz/test_app_browser.py (app.py), "
+    "tests/viz/test_solaraviz_browser.py (examples/solaraviz.py)",
     "govsim app": "a server: tests/viz/test_app_browser.py; its --port check in tests/cli",
     "dask ": "a cluster: tests/runs/test_sweep.py starts a real scheduler and two workers",
     "govsim calibrate": "ten minutes: tests/runs/test_calibration.py runs a quick calibration",
@@ -133,6 +134,17 @@ def test_the_chinese_readme_keeps_in_step_with_the_english_one():
         assert (ROOT / picture).is_file(), picture
     assert "docs/img/app_zh.png" in chinese and "docs/img/report_zh.png" in chinese
     assert "[中文](README.zh.md)" in README
+
+
+def test_the_chinese_readme_shows_the_tested_python_examples_as_they_are():
+    """README.zh.md's Python examples are the English README's, character for character, so the
+    runs of test_every_python_example_runs cover them too."""
+    chinese = (ROOT / "README.zh.md").read_text(encoding="utf-8")
+    zh_blocks = re.findall(r"^```python\n(.*?)^```", chinese, flags=re.S | re.M)
+    assert len(zh_blocks) >= 3  # Mesa, EMA Workbench, SALib
+    english = blocks("python")
+    for block in zh_blocks:
+        assert block in english, block[:200]
 
 
 def test_every_promise_of_what_govsim_never_does_points_to_a_test_that_exists():

@@ -99,14 +99,17 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
     check_counts(args)
     scenario = load(args.scenario, args)
-    # Building a tiny model checks what the file alone cannot: the map, town names, staff.
-    GovernanceModel(
-        scenario.params | {"population.scale": 0.001}, rng=0, timeline=scenario.timeline
-    )
     try:
         scenario.timeline.check_days(args.days)
     except ParameterError as exc:
         raise CliError(f"{scenario.path}: {exc} (--days {args.days})") from None
+    # Building a tiny model checks what the file alone cannot: the map, town names, staff.
+    GovernanceModel(
+        scenario.params | {"population.scale": 0.001},
+        rng=0,
+        timeline=scenario.timeline,
+        days=args.days,
+    )
     changed = sum(scenario.params[k] != v for k, v in defaults().items())
     timeline = scenario.timeline
     print(

@@ -51,6 +51,24 @@ def plain(value: Any) -> Any:
     return value
 
 
+def whole_argument(name: str, value: Any, *, low: int, high: int) -> int:
+    """``value`` as an int if it is a whole number in ``low..high`` (numpy integers and
+    whole-valued floats included: ``np.int64(3)``, ``np.float64(3.0)``, ``3.0``), else a
+    one-line :class:`ParameterError` naming ``name`` (a fraction, a bool, text, NaN, out of range)."""
+    value = plain(value)
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if (
+        not ok
+        or (isinstance(value, float) and not math.isfinite(value))
+        or value != int(value)
+        or not low <= value <= high
+    ):
+        raise ParameterError(
+            f"{name}: expected a whole number from {low} to {high:,}, got {value!r}"
+        )
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Parameter:
     """One model parameter."""
@@ -79,7 +97,7 @@ class Parameter:
         value = plain(value)
         if kind == TOWN_LIST:
             if value in ("all", "none"):
-                return value
+                return str(value)  # not numpy's str_
             if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
                 return [str(v) for v in value]
             names = "town or village names" if "village" in self.unit else "town names"

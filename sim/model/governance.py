@@ -10,7 +10,8 @@ Residents do not step; only the parties to a dispute act. Staff work is
 computed grid by grid in ``patrol_and_visit``, from where the staff agents are
 (their rosters, which an agent's ``cell`` reads and writes). Per-grid and
 per-dispute state lives in numpy arrays. The first ``run.warmup_days`` days are
-not counted.
+not counted. A model is built for ``days`` measured days: Mesa's ``run_model()``
+runs the warm-up and those days, then stops (``running`` is false).
 Interventions and events (:mod:`sim.model.timeline`) are scheduled with Mesa's
 ``schedule_event`` and run between days.
 """
@@ -30,6 +31,7 @@ from scipy import sparse
 
 from sim.model import metrics
 from sim.model.agents import Population, Resident, build_population
+from sim.model.checks import whole_argument
 from sim.model.construction import (
     build_institutions,
     build_staff,
@@ -45,9 +47,9 @@ from sim.model.phases import PHASES
 from sim.model.space import adjacency_matrix
 from sim.model.staffing import StaffingPlan
 from sim.model.state import Day, Institutions, Staff
-from sim.model.streams import Streams
+from sim.model.streams import MAX_SEED, Streams
 from sim.model.tally import Period, Tally
-from sim.model.timeline import FIXED_SECTIONS, Timeline, TimelinePlayer
+from sim.model.timeline import FIXED_SECTIONS, MAX_DAYS, Timeline, TimelinePlayer
 
 
 class GovernanceModel(mesa.Model):
@@ -56,7 +58,12 @@ class GovernanceModel(mesa.Model):
     Args:
         params: dotted parameter overrides (``{"grid_workers.total": 2000}``); see
             :mod:`sim.model.parameters` for every key, its default and unit.
-        rng: integer seed; ``None`` draws one (kept in ``model.seed``).
+        rng: integer seed (0 to 2**63 - 1; numpy integers and whole-valued floats too);
+            ``None`` draws one (kept in ``model.seed``).
+        days: the measured days the run is built for (1 to 36,500; default 365, as
+            :func:`sim.run`): its horizon is ``warmup + days`` steps, after which
+            ``running`` is false, so Mesa's ``run_model()`` returns there (``step()`` and
+            ``run_for`` go on past it if called). The timeline must fit in these days.
         timeline: interventions and events (:class:`sim.model.timeline.Timeline`) to schedule.
         residents: the Resident agents of an earlier model of the same map and
             ``population.scale`` to take over instead of making new ones (a warm start,
@@ -65,6 +72,10 @@ class GovernanceModel(mesa.Model):
         series: collect the daily time series (``model.datacollector``); ``False`` for
             evaluations that need only the measured period's and each year's metrics
             (``model.current``, ``metrics.yearly``), which are the same either way.
+
+    The warm-up is not observed: ``datacollector`` gets its first row at the end of the first
+    measured day (``day`` 1), and ``model.current`` is empty until then, so after
+    ``run_model()`` the collector holds ``days`` rows, not ``warmup + days``.
 
     Everything the model holds is declared below (besides what Mesa's ``Model`` holds:
     ``agents``, ``time``, ``steps``, ``random``); the phases see it as
@@ -77,6 +88,8 @@ class GovernanceModel(mesa.Model):
     streams: Streams  # one random stream per mechanism
     today: int  # day index of the step in progress (0-based, warm-up included)
     warmup: int  # days run before anything is counted
+    days: int  # measured days the run is built for
+    running: bool  # Mesa's flag: false once the horizon (warmup + days steps) is reached
     # The map
     district: Geography  # the whole map
     keep: np.ndarray  # which of its grids are simulated
@@ -121,14 +134,21 @@ class GovernanceModel(mesa.Model):
         timeline: Timeline | None = None,
         residents: Sequence[Resident] | None = None,
         series: bool = True,
+        days: int = 365,
     ) -> None:
         p = resolve(params)
         check_against_map(p, timeline)
-        seed = int(cast(int, np.random.SeedSequence().entropy) % 2**63) if rng is None else int(rng)
+        days = whole_argument("days", days, low=1, high=MAX_DAYS)
+        if timeline:
+            timeline.check_days(days)
+        if rng is None:
+            seed = int(cast(int, np.random.SeedSequence().entropy) % 2**63)
+        else:
+            seed = whole_argument("rng", rng, low=0, high=MAX_SEED)
         super().__init__(rng=seed)
         self.p, self.seed, self.streams = p, seed, Streams.from_seed(seed)
         self.today = 0
-        self.warmup = p["run.warmup_days"]
+        self.warmup, self.days = p["run.warmup_days"], days
 
         full, geo = simulated_map(p["map.file"], p["map.towns"])
         self.district, self.geography = full, geo
@@ -169,6 +189,11 @@ class GovernanceModel(mesa.Model):
             model_reporters={name: partial(metrics.read, name) for name in metrics.SERIES}
         )
         self.timeline = TimelinePlayer(self, timeline or Timeline())
+
+    @property
+    def horizon(self) -> int:
+        """Steps the run is built for: the warm-up and the measured ``days``."""
+        return self.warmup + self.days
 
     @property
     def current(self) -> dict[str, float]:
@@ -237,3 +262,5 @@ class GovernanceModel(mesa.Model):
         self.day = Day()
         for phase in PHASES:
             phase(self)
+        if self.steps >= self.horizon:
+            self.running = False  # Mesa's run_model() returns here

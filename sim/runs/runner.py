@@ -9,7 +9,6 @@ builds its model on this process's spare residents when their map and scale matc
 
 from __future__ import annotations
 
-import math
 import os
 import socket
 import time
@@ -24,32 +23,14 @@ from tqdm import tqdm
 
 from sim.labels import label
 from sim.model.agents import Resident
-from sim.model.checks import plain
+from sim.model.checks import whole_argument
 from sim.model.governance import GovernanceModel
 from sim.model.metrics import METRICS, grid_outcomes, yearly
-from sim.model.parameters import ParameterError
 from sim.model.streams import MAX_SEED
 from sim.model.timeline import MAX_DAYS, Timeline
 from sim.runs import warm
 from sim.runs.executors import check_not_bootstrapping
 from sim.runs.places import petition_table, place_tables
-
-
-def whole_argument(name: str, value: Any, *, low: int, high: int) -> int:
-    """``value`` as an int if it is a whole number in ``low..high`` (numpy integers and
-    whole-valued floats included), else a one-line :class:`ParameterError` naming ``name``."""
-    value = plain(value)
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if (
-        not ok
-        or (isinstance(value, float) and not math.isfinite(value))
-        or value != int(value)
-        or not low <= value <= high
-    ):
-        raise ParameterError(
-            f"{name}: expected a whole number from {low} to {high:,}, got {value!r}"
-        )
-    return int(value)
 
 
 def simulate(
@@ -63,7 +44,8 @@ def simulate(
     series: bool = True,
     residents: Sequence[Resident] | None = None,
 ) -> GovernanceModel:
-    """Build a model, run its warm-up (``run.warmup_days``) and then ``days`` measured days.
+    """Build a model for ``days`` measured days, run its warm-up (``run.warmup_days``) and then
+    those days: the model's horizon, so it ends with ``running`` false, as ``run_model()`` would.
 
     Returns the model: ``model.current`` (metrics of the measured days),
     ``metrics.yearly(model)``, the daily series (unless ``series`` is false) and the grids.
@@ -73,8 +55,6 @@ def simulate(
     if seed is not None:
         seed = whole_argument("seed", seed, low=0, high=MAX_SEED)
     check_not_bootstrapping()
-    if timeline:
-        timeline.check_days(days)
     with tqdm(
         total=days,
         unit=label("term", "progress_day", lang),
@@ -83,7 +63,7 @@ def simulate(
         desc=label("term", "progress_building", lang),
     ) as bar:
         model = GovernanceModel(
-            params, rng=seed, timeline=timeline, series=series, residents=residents
+            params, rng=seed, timeline=timeline, series=series, residents=residents, days=days
         )
         bar.reset(total=model.warmup + days)
         bar.set_description(label("term", "progress_warming", lang))

@@ -34,15 +34,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_app(*, log: IO[str] | None = None, timeout: float = 90.0) -> Iterator[str]:
+def served_app(
+    *, log: IO[str] | None = None, timeout: float = 90.0, app: Path | None = None
+) -> Iterator[str]:
     """``govsim app`` on 127.0.0.1 and a free port while the block runs; yields the page's URL.
+    ``app``: serve that Solara file instead (``solara run APP``, e.g. ``examples/solaraviz.py``).
 
     Raises :class:`RuntimeError` if the server exits or does not answer within ``timeout``.
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     env = os.environ | {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
-    command = [sys.executable, "-m", "sim", "app", "--host", "127.0.0.1", "--port", str(port)]
+    serve = ["sim", "app"] if app is None else ["solara", "run", str(app), "--production"]
+    command = [sys.executable, "-m", *serve, "--host", "127.0.0.1", "--port", str(port)]
     output = log if log is not None else subprocess.DEVNULL
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:

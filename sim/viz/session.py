@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim.model.governance import GovernanceModel
 from sim.model.metrics import METRICS, SERIES, grid_outcomes
-from sim.model.timeline import Intervention
+from sim.model.timeline import MAX_DAYS, Intervention
 from sim.runs.comparisons import AVERTED
 from sim.runs.places import PLACE_RATES, place_tables
 from sim.runs.runner import year_table
@@ -75,7 +75,9 @@ class Run:
         scenario = policy.resolved()
         self.policy, self.name, self.scenario = policy, name, scenario
         self.lock = lock or threading.RLock()
-        self.model = GovernanceModel(scenario.params, rng=policy.seed, timeline=scenario.timeline)
+        self.model = GovernanceModel(  # open-ended: the app steps it as long as it is asked
+            scenario.params, rng=policy.seed, timeline=scenario.timeline, days=MAX_DAYS
+        )
         if self.model.warmup:
             self.model.run_for(self.model.warmup)
 

@@ -1,0 +1,91 @@
+"""``examples/solaraviz.py`` (GovernanceModel in Mesa's own SolaraViz) in a real browser: Debian's
+chromium driven by Playwright, as ``tests/viz/test_app_browser.py`` drives the app. The example is
+served with ``solara run`` on 127.0.0.1 and a free port; the page must load with no console error
+and no unanswered asset request, and Mesa's Step and Reset must change it.
+
+Skipped with the reason when chromium, Playwright or Solara's asset cache is missing; with
+``GOVSIM_REQUIRE_BROWSER=1`` (set by CI) that is a failure.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from sim.viz.serve import served_app
+from tests.viz.test_app_browser import ARTIFACTS, GRIDS, REASON, browser  # noqa: F401 (a fixture)
+
+EXAMPLE = ARTIFACTS.parent / "examples" / "solaraviz.py"
+WARMUP = 30  # examples/solaraviz.py: run.warmup_days
+
+pytestmark = pytest.mark.skipif(bool(REASON), reason=f"browser tests skipped: {REASON}")
+
+
+@pytest.fixture(scope="module")
+def server():
+    ARTIFACTS.mkdir(exist_ok=True)
+    with (ARTIFACTS / "solaraviz-server.log").open("w") as log:
+        try:
+            with served_app(log=log, app=EXAMPLE) as url:
+                yield url
+        except RuntimeError as exc:
+            pytest.fail(f"{exc}; see {log.name}")
+
+
+@pytest.fixture
+def page(server, browser):  # noqa: F811 (the imported fixture)
+    """The example's page, loaded, failing the test on console errors or asset misses."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    misses: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on(
+        "response",
+        lambda r: (
+            misses.append(f"{r.status} {r.url}") if "/_solara/cdn/" in r.url and not r.ok else None
+        ),
+    )
+    page.on("requestfailed", lambda r: misses.append(f"failed {r.url}"))
+    page.goto(server)
+    page.locator("path.grid-shape").first.wait_for(state="attached", timeout=120_000)
+    yield page
+    context.close()
+    assert misses == [], "asset requests not answered (offline cache incomplete)"
+    assert errors == [], "console errors"
+
+
+def _map_day(page) -> str:
+    return page.locator(".govsim-map").get_attribute("data-day")
+
+
+def test_the_example_shows_the_map_mesas_controls_and_the_chart(page):
+    assert page.locator("path.grid-shape").count() == GRIDS
+    for name in ("Step", "Reset"):
+        assert page.get_by_role("button", name=name, exact=True).is_visible()
+    assert page.get_by_text("Time: 0.0").is_visible()
+    assert page.get_by_text(f"Warm-up, day 0 of {WARMUP}").first.is_visible()
+    assert page.locator("img").count() >= 1  # Mesa's matplotlib chart
+    page.screenshot(path=ARTIFACTS / "solaraviz-loaded.png", full_page=True)
+
+
+def test_step_advances_the_model_and_redraws_the_map_and_reset_starts_again(page):
+    assert _map_day(page) == str(-WARMUP)
+    page.get_by_role("button", name="Step", exact=True).click()
+    page.get_by_text("Time: 1.0").wait_for(timeout=30_000)
+    page.wait_for_function(
+        f"() => document.querySelector('.govsim-map').dataset.day === '{1 - WARMUP}'",
+        timeout=30_000,
+    )
+    assert page.get_by_text(f"Warm-up, day 1 of {WARMUP}").first.is_visible()
+    page.get_by_role("button", name="Step", exact=True).click()
+    page.get_by_text("Time: 2.0").wait_for(timeout=30_000)
+    page.screenshot(path=ARTIFACTS / "solaraviz-stepped.png", full_page=True)
+    page.get_by_role("button", name="Reset", exact=True).click()  # a new GovernanceModel
+    page.get_by_text(re.compile(r"^Time: 0\.0$")).wait_for(timeout=60_000)
+    page.wait_for_function(
+        f"() => document.querySelector('.govsim-map').dataset.day === '{-WARMUP}'",
+        timeout=60_000,
+    )
