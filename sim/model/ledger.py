@@ -1,0 +1,220 @@
+"""What the dispute book's metrics count, and the running counts of the finished cases.
+
+A day's metrics must cost what the live cases cost, not what the history costs. A case is
+*finished* once it is in a final state (resolved, incident, passed up, lapsed): its row never
+changes again. The book hands every finished case over once
+(:meth:`~sim.model.disputes.DisputeBook.take_finished`), and each open measuring window
+(the measured period, the year in progress: :class:`~sim.model.tally.Period`) folds its counts,
+as of the window's own start, into a :class:`Running` record. A window's metrics are then its
+running counts plus the counts of the cases not finished yet
+(:meth:`~sim.model.disputes.DisputeBook.unfinished`, a few thousand), which are the numbers
+that counting every row of the book since day 0 gives (:func:`sim.model.metrics.compute`);
+``tests/model/test_ledger.py`` checks it over seeds and windows.
+
+A case finished before a window starts has all its times before that start, so it counts for
+nothing in the window: a window that starts empty and folds in what finishes after its start
+misses nothing.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from sim.model.disputes import IS_OPEN, DisputeBook, Level, Origin, State
+
+P90 = 0.9  # np.percentile(values, 90) reads the quantile 90 / 100
+
+
+@dataclass
+class Counts:
+    """The whole numbers behind the book's metrics, over some cases, in a window [start, end).
+
+    Cohort counts (of the disputes between residents, or the claims, that arose in the
+    window; :class:`sim.model.metrics.Cohort`) and flows (events in the window).
+    """
+
+    arose: int = 0  # disputes that arose in the window
+    detected: int = 0  # of them, detected before the end
+    settled: int = 0  # of them, detection settled at the end (detected, or no longer latent)
+    resolved_grid: int = 0  # of the detected, resolved at L1
+    resolved_village: int = 0  # ... at L1-L2
+    resolved_town: int = 0  # ... at L1-L3
+    escalated: int = 0  # of the detected, reached L3
+    passed_up: int = 0  # of the detected, passed up (L5)
+    petitions: int = 0  # cases that reached L4 in the window
+    petition_claims: int = 0  # of them, direct claims
+    resolved: int = 0  # cases resolved in the window
+    satisfied: int = 0  # of them, with satisfied parties
+    incidents: int = 0  # cases ended in an incident in the window
+    incidents_unmediated: int = 0  # of them, never mediated
+    mediated: int = 0  # disputes first mediated in the window
+    claims: int = 0  # direct claims that arose in the window
+    claims_detected: int = 0  # of them, detected before the end
+    claims_resolved_in_town: int = 0  # of those, resolved at L1-L3 by the end
+    claims_found_by_staff: int = 0  # of those, found by grid workers or patrols
+    open: int = 0  # cases open (latent or queued) now
+
+    @classmethod
+    def of(
+        cls, book: DisputeBook, rows: np.ndarray | slice, *, start: float, end: float
+    ) -> tuple[Counts, np.ndarray, np.ndarray]:
+        """The counts of the cases ``rows`` (ids, or ``slice(None)`` for all) in [start, end),
+        with the days from arising to resolution of the disputes resolved in the window
+        (``took``) and from arising to detection of those detected in it (``lag``)."""
+
+        def col(name: str) -> np.ndarray:
+            return book.view(name)[rows]
+
+        def within(t: np.ndarray) -> np.ndarray:
+            return (t >= start) & (t < end)
+
+        arrived, detected_at, closed_at = col("arrived"), col("detected"), col("closed")
+        state, level = col("state"), col("level")
+        dispute = col("origin") == Origin.DISPUTE
+        claim = ~dispute
+        arose = within(arrived)
+        detected = arose & (detected_at < end)  # NaN (never detected) is False
+        settled = detected | (arose & (state != State.LATENT))
+        closed = within(closed_at)
+        incidents = closed & (state == State.INCIDENT)
+        resolved = closed & (state == State.RESOLVED)
+        petitions = within(col("reached_district"))
+        cohort = detected & dispute
+        cohort_resolved = cohort & resolved
+        claims_found = detected & claim
+        counts = cls(
+            arose=int((arose & dispute).sum()),
+            detected=int(cohort.sum()),
+            settled=int((settled & dispute).sum()),
+            resolved_grid=int((cohort_resolved & (level == Level.GRID)).sum()),
+            resolved_village=int((cohort_resolved & (level <= Level.VILLAGE)).sum()),
+            resolved_town=int((cohort_resolved & (level <= Level.TOWN)).sum()),
+            escalated=int((cohort & (col("reached_town") < end)).sum()),
+            passed_up=int((cohort & closed & (state == State.PASSED_UP)).sum()),
+            petitions=int(petitions.sum()),
+            petition_claims=int((petitions & claim).sum()),
+            resolved=int(resolved.sum()),
+            satisfied=int(col("satisfied")[resolved].sum()),
+            incidents=int(incidents.sum()),
+            incidents_unmediated=int((incidents & (col("sessions") == 0)).sum()),
+            mediated=int((within(col("mediated")) & dispute).sum()),
+            claims=int((arose & claim).sum()),
+            claims_detected=int(claims_found.sum()),
+            claims_resolved_in_town=int((claims_found & resolved & (level <= Level.TOWN)).sum()),
+            claims_found_by_staff=int((claims_found & col("found_by_staff")).sum()),
+            open=int(IS_OPEN[state].sum()),
+        )
+        took = (closed_at - arrived)[resolved & dispute]
+        lag = (detected_at - arrived)[within(detected_at) & dispute]
+        return counts, took, lag
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+
+
+@dataclass(frozen=True)
+class Summary:
+    """How many values, their mean and (where kept) their 90th percentile; NaN when none."""
+
+    n: int
+    mean: float
+    p90: float = math.nan
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> Summary:
+        if not len(values):
+            return cls(0, math.nan, math.nan)
+        return cls(len(values), float(values.mean()), float(np.percentile(values, 90)))
+
+
+class RunningValues:
+    """Values added batch by batch: their count, their sum (compensated, so that it does
+    not drift over a long run) and, with ``quantile``, their exact 90th percentile, kept in
+    two heaps (the lowest values and the rest) at O(log n) a value."""
+
+    def __init__(self, *, quantile: bool) -> None:
+        self.n, self._sum, self._error = 0, 0.0, 0.0
+        self._quantile = quantile
+        self._low: list[float] = []  # the k + 1 lowest values, negated (a max-heap)
+        self._high: list[float] = []  # the others (a min-heap)
+
+    def add(self, values: np.ndarray) -> None:
+        if not len(values):
+            return
+        self.n += len(values)
+        x = float(values.sum())
+        total = self._sum + x  # Neumaier's compensated sum
+        if abs(self._sum) >= abs(x):
+            self._error += (self._sum - total) + x
+        else:
+            self._error += (x - total) + self._sum
+        self._sum = total
+        if self._quantile:
+            self._insert(values.tolist())
+
+    def _insert(self, values: list[float]) -> None:
+        low, high = self._low, self._high
+        for x in values:
+            if low and x <= -low[0]:
+                heapq.heappush(low, -x)
+            else:
+                heapq.heappush(high, x)
+        keep = math.floor((self.n - 1) * P90) + 1  # the values up to numpy's lower index
+        while len(low) > keep:
+            heapq.heappush(high, -heapq.heappop(low))
+        while len(low) < keep:
+            heapq.heappush(low, -heapq.heappop(high))
+
+    def values(self) -> np.ndarray:
+        """Every value added (in no particular order)."""
+        return np.array([-x for x in self._low] + self._high, dtype=float)
+
+    def p90(self) -> float:
+        """``np.percentile`` of the values at 90 (its linear method, to the last bit)."""
+        if not self.n:
+            return math.nan
+        virtual = (self.n - 1) * P90
+        gamma = virtual - math.floor(virtual)
+        below = -self._low[0]
+        above = self._high[0] if self._high else below
+        diff = above - below
+        return above - diff * (1 - gamma) if gamma >= 0.5 else below + diff * gamma
+
+    def summary(self, extra: np.ndarray) -> Summary:
+        """The summary of the values added and of ``extra`` (not added)."""
+        n = self.n + len(extra)
+        if not n:
+            return Summary(0, math.nan, math.nan)
+        mean = (self._sum + self._error + float(extra.sum())) / n
+        if not self._quantile:
+            return Summary(n, mean)
+        if len(extra):
+            return Summary(n, mean, float(np.percentile(np.concatenate([self.values(), extra]), 90)))
+        return Summary(n, mean, self.p90())
+
+
+@dataclass
+class Running:
+    """A window's running counts of the cases finished since it started."""
+
+    counts: Counts = field(default_factory=Counts)
+    took: RunningValues = field(default_factory=lambda: RunningValues(quantile=True))
+    lag: RunningValues = field(default_factory=lambda: RunningValues(quantile=False))
+
+    def add(self, book: DisputeBook, finished: np.ndarray, *, start: float, end: float) -> None:
+        """Fold in the cases ``finished`` (final, and closed before ``end``)."""
+        counts, took, lag = Counts.of(book, finished, start=start, end=end)
+        self.counts = self.counts + counts
+        self.took.add(took)
+        self.lag.add(lag)
+
+    def with_unfinished(
+        self, book: DisputeBook, *, start: float, end: float
+    ) -> tuple[Counts, Summary, Summary]:
+        """The window's counts and summaries: the finished cases' plus the unfinished ones'."""
+        counts, took, lag = Counts.of(book, book.unfinished(), start=start, end=end)
+        return self.counts + counts, self.took.summary(took), self.lag.summary(lag)
