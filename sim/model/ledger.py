@@ -113,7 +113,9 @@ class Counts:
         return counts, took, lag
 
     def __add__(self, other: Counts) -> Counts:
-        return Counts(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+        return Counts(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
 
 
 @dataclass(frozen=True)
@@ -193,7 +195,9 @@ class RunningValues:
         if not self._quantile:
             return Summary(n, mean)
         if len(extra):
-            return Summary(n, mean, float(np.percentile(np.concatenate([self.values(), extra]), 90)))
+            return Summary(
+                n, mean, float(np.percentile(np.concatenate([self.values(), extra]), 90))
+            )
         return Summary(n, mean, self.p90())
 
 
