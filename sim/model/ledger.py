@@ -118,9 +118,28 @@ class Counts:
         )
 
 
+SCALE = 1200  # exact sums count units of 2**-SCALE (the smallest float64 is 2**-1074)
+
+
+def exact_sum(values: np.ndarray) -> int:
+    """The exact sum of float64 ``values``, as a whole number of units of ``2**-SCALE``: a
+    sum that does not depend on the order or the batches the values come in."""
+    if not len(values):
+        return 0
+    mantissa, exponent = np.frexp(values)  # value = mantissa * 2**exponent, exactly
+    whole = (mantissa * 2.0**53).astype(np.int64)  # exact: 53 bits
+    low = exponent.min()
+    total = 0
+    for bits, part in ((26, whole >> 26), (0, whole & (2**26 - 1))):  # halves sum exactly
+        sums = np.bincount(exponent - low, weights=part)  # whole numbers < 2**53: exact
+        for offset in np.flatnonzero(sums):
+            total += int(sums[offset]) << int(offset + low - 53 + bits + SCALE)
+    return total
+
+
 @dataclass(frozen=True)
 class Summary:
-    """How many values, their mean and (where kept) their 90th percentile; NaN when none."""
+    """How many values, their mean (exact, rounded once) and their 90th percentile; NaN when none."""
 
     n: int
     mean: float
@@ -130,31 +149,26 @@ class Summary:
     def of(cls, values: np.ndarray) -> Summary:
         if not len(values):
             return cls(0, math.nan, math.nan)
-        return cls(len(values), float(values.mean()), float(np.percentile(values, 90)))
+        mean = exact_sum(values) / (len(values) << SCALE)
+        return cls(len(values), mean, float(np.percentile(values, 90)))
 
 
 class RunningValues:
-    """Values added batch by batch: their count, their sum (compensated, so that it does
-    not drift over a long run) and, with ``quantile``, their exact 90th percentile, kept in
-    two heaps (the lowest values and the rest) at O(log n) a value."""
+    """Values added batch by batch: their count, their exact sum (:func:`exact_sum`) and,
+    with ``quantile``, their 90th percentile, kept in two heaps (the lowest values and the
+    rest) at O(log n) a value."""
 
     def __init__(self, *, quantile: bool) -> None:
-        self.n, self._sum, self._error = 0, 0.0, 0.0
+        self.n, self._sum = 0, 0
         self._quantile = quantile
-        self._low: list[float] = []  # the k + 1 lowest values, negated (a max-heap)
+        self._low: list[float] = []  # the lowest values, negated (a max-heap)
         self._high: list[float] = []  # the others (a min-heap)
 
     def add(self, values: np.ndarray) -> None:
         if not len(values):
             return
         self.n += len(values)
-        x = float(values.sum())
-        total = self._sum + x  # Neumaier's compensated sum
-        if abs(self._sum) >= abs(x):
-            self._error += (self._sum - total) + x
-        else:
-            self._error += (x - total) + self._sum
-        self._sum = total
+        self._sum += exact_sum(values)
         if self._quantile:
             self._insert(values.tolist())
 
@@ -191,13 +205,12 @@ class RunningValues:
         n = self.n + len(extra)
         if not n:
             return Summary(0, math.nan, math.nan)
-        mean = (self._sum + self._error + float(extra.sum())) / n
+        mean = (self._sum + exact_sum(extra)) / (n << SCALE)
         if not self._quantile:
             return Summary(n, mean)
         if len(extra):
-            return Summary(
-                n, mean, float(np.percentile(np.concatenate([self.values(), extra]), 90))
-            )
+            every = np.concatenate([self.values(), extra])
+            return Summary(n, mean, float(np.percentile(every, 90)))
         return Summary(n, mean, self.p90())
 
 

@@ -181,12 +181,15 @@ def measure(model: ModelState) -> dict[str, float]:
 
 
 def record_day(model: ModelState) -> None:
-    """After a day: the finished cases folded into the periods' running counts; nothing more
-    during the warm-up; then (with ``model.series``) the day's row of the time series and,
-    each 365 days, a year's metrics (``model.years``)."""
-    settle(model)
+    """After a day: nothing during the warm-up; then (with ``model.series``) the day's row of
+    the time series and, each 365 days, a year's metrics (``model.years``).
+
+    The cases finished are folded into the open periods' running counts when metrics are
+    computed (:func:`window`) and before a period starts: a case that finished before a
+    period's start counts for nothing in it, so the fold can wait."""
     day = model.today + 1 - model.warmup  # measured days completed
     if day == 0:
+        settle(model)
         model.measured = model.year = Period(float(model.warmup), model.tally.copy())
     if day <= 0:
         return
