@@ -75,7 +75,7 @@ def test_the_book_hands_every_finished_case_over_once_and_passed_up_ones_the_nex
 def test_metrics_from_running_counts_equal_a_recount_of_the_whole_book(seed, warmup):
     model = GovernanceModel(MUZHOU | {"run.warmup_days": warmup}, rng=seed)
     checked = 0
-    for day in range(warmup + 400):
+    for _ in range(warmup + 400):
         year = model.year
         model.step()
         measured_day = model.today + 1 - warmup
