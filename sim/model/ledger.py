@@ -29,6 +29,11 @@ from sim.model.disputes import IS_OPEN, DisputeBook, Level, Origin, State
 P90 = 0.9  # np.percentile(values, 90) reads the quantile 90 / 100
 
 
+def count(mask: np.ndarray) -> int:
+    """The cases a mask marks (``np.count_nonzero``: faster than the mask's sum, the same number)."""
+    return int(np.count_nonzero(mask))
+
+
 @dataclass
 class Counts:
     """The whole numbers behind the book's metrics, over some cases, in a window [start, end).
@@ -87,26 +92,26 @@ class Counts:
         cohort_resolved = cohort & resolved
         claims_found = detected & claim
         counts = cls(
-            arose=int((arose & dispute).sum()),
-            detected=int(cohort.sum()),
-            settled=int((settled & dispute).sum()),
-            resolved_grid=int((cohort_resolved & (level == Level.GRID)).sum()),
-            resolved_village=int((cohort_resolved & (level <= Level.VILLAGE)).sum()),
-            resolved_town=int((cohort_resolved & (level <= Level.TOWN)).sum()),
-            escalated=int((cohort & (col("reached_town") < end)).sum()),
-            passed_up=int((cohort & closed & (state == State.PASSED_UP)).sum()),
-            petitions=int(petitions.sum()),
-            petition_claims=int((petitions & claim).sum()),
-            resolved=int(resolved.sum()),
-            satisfied=int(col("satisfied")[resolved].sum()),
-            incidents=int(incidents.sum()),
-            incidents_unmediated=int((incidents & (col("sessions") == 0)).sum()),
-            mediated=int((within(col("mediated")) & dispute).sum()),
-            claims=int((arose & claim).sum()),
-            claims_detected=int(claims_found.sum()),
-            claims_resolved_in_town=int((claims_found & resolved & (level <= Level.TOWN)).sum()),
-            claims_found_by_staff=int((claims_found & col("found_by_staff")).sum()),
-            open=int(IS_OPEN[state].sum()),
+            arose=count(arose & dispute),
+            detected=count(cohort),
+            settled=count(settled & dispute),
+            resolved_grid=count(cohort_resolved & (level == Level.GRID)),
+            resolved_village=count(cohort_resolved & (level <= Level.VILLAGE)),
+            resolved_town=count(cohort_resolved & (level <= Level.TOWN)),
+            escalated=count(cohort & (col("reached_town") < end)),
+            passed_up=count(cohort & closed & (state == State.PASSED_UP)),
+            petitions=count(petitions),
+            petition_claims=count(petitions & claim),
+            resolved=count(resolved),
+            satisfied=count(col("satisfied") & resolved),
+            incidents=count(incidents),
+            incidents_unmediated=count(incidents & (col("sessions") == 0)),
+            mediated=count(within(col("mediated")) & dispute),
+            claims=count(arose & claim),
+            claims_detected=count(claims_found),
+            claims_resolved_in_town=count(claims_found & resolved & (level <= Level.TOWN)),
+            claims_found_by_staff=count(claims_found & col("found_by_staff")),
+            open=count(IS_OPEN[state]),
         )
         took = (closed_at - arrived)[resolved & dispute]
         lag = (detected_at - arrived)[within(detected_at) & dispute]
