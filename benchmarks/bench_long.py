@@ -126,15 +126,20 @@ def main() -> None:
     med = statistics.median
     year_s = [med(run["year_s"][y] for run in runs) for y in range(args.years)]
     peak_mb = [med(run["peak_mb"][y] for run in runs) for y in range(args.years)]
+    cpu_s = [med(run["year_cpu_s"][y] for run in runs) for y in range(args.years)]
     ratios = [run["year_s"][-1] / run["year_s"][0] for run in runs]
+    cpu_ratios = [run["year_cpu_s"][-1] / run["year_cpu_s"][0] for run in runs]
     print(
         f"\n{args.years} measured years of the whole district (seed {args.seed}), median of {len(runs)}:"
     )
-    print("  year   seconds   peak MB")
+    print("  year   seconds   CPU seconds   peak MB")
     for y in range(args.years):
-        print(f"  {y + 1:4d}   {year_s[y]:7.2f}   {peak_mb[y]:7.0f}")
+        print(f"  {y + 1:4d}   {year_s[y]:7.2f}   {cpu_s[y]:11.2f}   {peak_mb[y]:7.0f}")
     print(
         f"  year {args.years} / year 1     {med(ratios):5.2f}   (median of the runs' ratios; target <= 1.10)"
+    )
+    print(
+        f"  the same in CPU time   {med(cpu_ratios):5.2f}   (this process's CPU: less moved by others' load)"
     )
     print(
         f"  peak memory, year {args.years} / year 1  {peak_mb[-1] / peak_mb[0]:5.2f}   (target <= 1.10)"
