@@ -1,4 +1,5 @@
-"""What the dispute book's metrics count, and the running counts of the finished cases.
+"""What the dispute book's metrics count (:class:`Cohort`, :class:`Counts`), and the running
+counts of the finished cases (:class:`Running`).
 
 A day's metrics must cost what the live cases cost, not what the history costs. A case is
 *finished* once it is in a final state (resolved, incident, passed up, lapsed): its row never
@@ -26,6 +27,7 @@ import numpy as np
 
 from sim.model.disputes import IS_OPEN, DisputeBook, Level, Origin, State
 
+ALL = slice(None)  # every row of the book
 P90 = 0.9  # np.percentile(values, 90) reads the quantile 90 / 100
 
 
@@ -34,12 +36,50 @@ def count(mask: np.ndarray) -> int:
     return int(np.count_nonzero(mask))
 
 
+@dataclass(frozen=True)
+class Cohort:
+    """The cases that arose in a window [start, end), as masks over the dispute book.
+
+    ``arose``: disputes between residents that arose in the window; ``detected``: of
+    them, those detected before ``end``; ``settled``: of them, those whose detection is
+    settled at ``end`` (detected, or no longer latent: faded, lapsed); ``claims`` and
+    ``claims_detected`` the same for direct claims. Each share's numerator is a subset
+    of its denominator, both from one cohort, so that a share cannot exceed 1 (a flow
+    of detections in a window may include cases that arose before it; a flow of
+    arrivals does not). ``end`` is the end of today: the book's states are read as now.
+    """
+
+    arose: np.ndarray
+    detected: np.ndarray
+    settled: np.ndarray
+    claims: np.ndarray
+    claims_detected: np.ndarray
+
+    @classmethod
+    def of(
+        cls, book: DisputeBook, *, start: float, end: float, rows: np.ndarray | slice = ALL
+    ) -> Cohort:
+        """The cohort among the cases ``rows`` (ids; all by default), masks over them."""
+        arrived = book.view("arrived")[rows]
+        arose = (arrived >= start) & (arrived < end)
+        detected = arose & (book.view("detected")[rows] < end)  # NaN (never detected) is False
+        dispute = book.view("origin")[rows] == Origin.DISPUTE
+        settled = detected | (arose & (book.view("state")[rows] != State.LATENT))
+        return cls(
+            arose & dispute,
+            detected & dispute,
+            settled & dispute,
+            arose & ~dispute,
+            detected & ~dispute,
+        )
+
+
 @dataclass
 class Counts:
     """The whole numbers behind the book's metrics, over some cases, in a window [start, end).
 
     Cohort counts (of the disputes between residents, or the claims, that arose in the
-    window; :class:`sim.model.metrics.Cohort`) and flows (events in the window).
+    window; :class:`Cohort`) and flows (events in the window).
     """
 
     arose: int = 0  # disputes that arose in the window
@@ -81,20 +121,18 @@ class Counts:
         state, level = col("state"), col("level")
         dispute = col("origin") == Origin.DISPUTE
         claim = ~dispute
-        arose = within(arrived)
-        detected = arose & (detected_at < end)  # NaN (never detected) is False
-        settled = detected | (arose & (state != State.LATENT))
+        of = Cohort.of(book, start=start, end=end, rows=rows)
         closed = within(closed_at)
         incidents = closed & (state == State.INCIDENT)
         resolved = closed & (state == State.RESOLVED)
         petitions = within(col("reached_district"))
-        cohort = detected & dispute
+        cohort = of.detected
         cohort_resolved = cohort & resolved
-        claims_found = detected & claim
+        claims_found = of.claims_detected
         counts = cls(
-            arose=count(arose & dispute),
+            arose=count(of.arose),
             detected=count(cohort),
-            settled=count(settled & dispute),
+            settled=count(of.settled),
             resolved_grid=count(cohort_resolved & (level == Level.GRID)),
             resolved_village=count(cohort_resolved & (level <= Level.VILLAGE)),
             resolved_town=count(cohort_resolved & (level <= Level.TOWN)),
@@ -107,7 +145,7 @@ class Counts:
             incidents=count(incidents),
             incidents_unmediated=count(incidents & (col("sessions") == 0)),
             mediated=count(within(col("mediated")) & dispute),
-            claims=count(arose & claim),
+            claims=count(of.claims),
             claims_detected=count(claims_found),
             claims_resolved_in_town=count(claims_found & resolved & (level <= Level.TOWN)),
             claims_found_by_staff=count(claims_found & col("found_by_staff")),

@@ -15,12 +15,10 @@ Rates are per resident per year, so they do not depend on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from sim.model.disputes import DISPUTE_TYPES, IS_OPEN, DisputeBook, Origin, State
-from sim.model.ledger import Counts, Summary
+from sim.model.disputes import DISPUTE_TYPES, IS_OPEN, State
+from sim.model.ledger import Cohort, Counts, Summary
 from sim.model.state import ModelState
 from sim.model.tally import Period, Tally, share
 
@@ -56,41 +54,6 @@ SHARES = frozenset(
 SERIES = ("day", "open_disputes", *METRICS)  # columns of the daily time series
 
 
-@dataclass(frozen=True)
-class Cohort:
-    """The cases that arose in a window [start, end), as masks over the dispute book.
-
-    ``arose``: disputes between residents that arose in the window; ``detected``: of
-    them, those detected before ``end``; ``settled``: of them, those whose detection is
-    settled at ``end`` (detected, or no longer latent: faded, lapsed); ``claims`` and
-    ``claims_detected`` the same for direct claims. Each share's numerator is a subset
-    of its denominator, both from one cohort, so that a share cannot exceed 1 (a flow
-    of detections in a window may include cases that arose before it; a flow of
-    arrivals does not). ``end`` is the end of today: the book's states are read as now.
-    """
-
-    arose: np.ndarray
-    detected: np.ndarray
-    settled: np.ndarray
-    claims: np.ndarray
-    claims_detected: np.ndarray
-
-    @classmethod
-    def of(cls, book: DisputeBook, *, start: float, end: float) -> Cohort:
-        arrived = book.view("arrived")
-        arose = (arrived >= start) & (arrived < end)
-        detected = arose & (book.view("detected") < end)  # NaN (never detected) is False
-        dispute = book.view("origin") == Origin.DISPUTE
-        settled = detected | (arose & (book.view("state") != State.LATENT))
-        return cls(
-            arose & dispute,
-            detected & dispute,
-            settled & dispute,
-            arose & ~dispute,
-            detected & ~dispute,
-        )
-
-
 def compute(model: ModelState, *, start: float, since: Tally | None = None) -> dict[str, float]:
     """Every outcome metric over the days from ``start`` to the end of today, plus the day,
     counted over every case of the book since day 0 (the reference :func:`window` equals).
@@ -120,8 +83,7 @@ def settle(model: ModelState) -> None:
 def window(model: ModelState, period: Period) -> dict[str, float]:
     """Every metric over ``period`` (from its start to the end of today): its running counts
     of the finished cases plus the unfinished cases' (a day costs what the live cases cost).
-    Equal to ``compute(model, start=period.start, since=period.tally)``, means and sums to
-    the last bits of their rounding."""
+    Equal, to the last bit, to ``compute(model, start=period.start, since=period.tally)``."""
     settle(model)
     start, end = period.start, model.today + 1.0
     counts, took, lag = period.finished.with_unfinished(model.book, start=start, end=end)
