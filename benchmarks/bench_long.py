@@ -63,16 +63,18 @@ def long_run(years: int, seed: int) -> dict:
     model.run_for(model.warmup)
     warm = time.perf_counter()
     memory.reset()
-    seconds, peaks = [], []
+    seconds, cpu, peaks = [], [], []
     for _ in range(years):
-        before = time.perf_counter()
+        before, before_cpu = time.perf_counter(), time.process_time()
         model.run_for(365)
         seconds.append(time.perf_counter() - before)
+        cpu.append(time.process_time() - before_cpu)
         peaks.append(memory.reset())
     return {
         "build_s": built - started,
         "warmup_s": warm - built,
         "year_s": seconds,
+        "year_cpu_s": cpu,
         "peak_mb": peaks,
         "total_s": time.perf_counter() - started,
         "disputes": len(model.book),
