@@ -198,13 +198,15 @@ class DisputeBook:
         The daily phases look only at these, a small part of a long run's book:
         final states are never left, so a dispute found final is not looked at again.
         """
-        ids = np.concatenate([self._live, np.arange(self._live_upto, self.size)])
+        ids = self._live
+        if self._live_upto < self.size:
+            ids = np.concatenate([ids, np.arange(self._live_upto, self.size)])
         live = IS_LIVE[self.state[ids]]
         if not live.all():
             self._finished.append(ids[~live])
-        self._live = ids[live]
-        self._live_upto = self.size
-        return self._live
+            ids = ids[live]
+        self._live, self._live_upto = ids, self.size
+        return ids
 
     def take_finished(self, *, before: float) -> np.ndarray:
         """Ids of the disputes that reached a final state since the last call and closed
