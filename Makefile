@@ -33,6 +33,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
+	$(PY) benchmarks/bench_long.py
 	$(PY) benchmarks/bench_sweep.py
 	$(PY) benchmarks/bench_app.py
 	$(PY) benchmarks/bench_optimise.py

@@ -1,5 +1,4 @@
-"""Building the district for a model: residents, staff (grid workers, Yi Police, police) and
-the institutions of the mediation ladder.
+"""Building the district: residents, staff (grid workers, Yi Police, police), the ladder.
 
 ``build_staff`` and ``build_institutions`` return the model's :class:`~sim.model.state.Staff`
 and :class:`~sim.model.state.Institutions`; they run again when an intervention changes
@@ -173,23 +172,42 @@ def make_residents(
     try:
         if take_over is not None:  # made by this function: ids and indices are already right
             residents = list(take_over)
+            known = _registered(residents)
             for resident in residents:
                 resident.model = model
         else:
+            known = None
             residents = [Resident.__new__(Resident) for _ in range(n)]
             for i, resident in enumerate(residents):
                 resident.__dict__.update(model=model, unique_id=i + 1, pos=None, index=i)
     finally:
         if was_enabled:
             gc.enable()
-    register_in_batch(model, Resident, residents)
+    register_in_batch(model, Resident, residents, known=known)
     return residents
 
 
-def register_in_batch(model: Model, kind: type, agents: list) -> None:
+def _registered(residents: list[Resident]) -> dict | None:
+    """The earlier model's registry of exactly ``residents`` in their order, or None."""
+    earlier = (
+        getattr(residents[0].model, "_agents_by_type", {}).get(Resident) if residents else None
+    )
+    known = getattr(earlier, "_agents", None)
+    if not isinstance(known, dict) or len(known) != len(residents):
+        return None
+    first, last = next(iter(known)), next(reversed(known))
+    return known if first is residents[0] and last is residents[-1] else None
+
+
+def register_in_batch(model: Model, kind: type, agents: list, *, known: dict | None = None) -> None:
     """Enter ``agents`` (ids 1..n, the model's first agents) in Mesa's registry, as
-    ``Model.register_agent`` would one by one (the registry's storage is Mesa's own)."""
-    of_kind = type(model.agents)(agents, random=model.random)
+    ``Model.register_agent`` would one by one (the registry's storage is Mesa's own).
+    ``known``: a registry dict of the same agents in the same order, copied (no rehashing)."""
+    if known is not None:
+        of_kind = type(model.agents)([], random=model.random)
+        of_kind._agents = known.copy()
+    else:
+        of_kind = type(model.agents)(agents, random=model.random)
     model._agents_by_type[kind] = of_kind
     model.agents._agents.update(of_kind._agents)  # a copy of the same keys: no rehashing
     model.agent_id_counter += len(agents)

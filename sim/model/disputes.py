@@ -166,6 +166,7 @@ class DisputeBook:
         self._columns = {name: c.empty(capacity) for name, c in self.columns().items()}
         self._live = np.zeros(0, dtype=np.int64)  # ids that were live when last looked at
         self._live_upto = 0  # ids from here on have not been looked at yet
+        self._finished: list[np.ndarray] = []  # ids found final, not yet taken (take_finished)
 
     def __len__(self) -> int:
         return self.size
@@ -197,17 +198,42 @@ class DisputeBook:
         The daily phases look only at these, a small part of a long run's book:
         final states are never left, so a dispute found final is not looked at again.
         """
-        ids = np.concatenate([self._live, np.arange(self._live_upto, self.size)])
-        self._live = ids[IS_LIVE[self.state[ids]]]
-        self._live_upto = self.size
-        return self._live
+        ids = self._live
+        if self._live_upto < self.size:
+            ids = np.concatenate([ids, np.arange(self._live_upto, self.size)])
+        live = IS_LIVE[self.state[ids]]
+        if not live.all():
+            self._finished.append(ids[~live])
+            ids = ids[live]
+        self._live, self._live_upto = ids, self.size
+        return ids
+
+    def take_finished(self, *, before: float) -> np.ndarray:
+        """Ids of the disputes that reached a final state since the last call and closed
+        before ``before`` (a case passed up today closes tomorrow: it waits for a later call).
+
+        Each finished dispute is handed over once, in the order found; its row never changes
+        again. The running metrics (:mod:`sim.model.ledger`) fold them in as they finish.
+        """
+        self.live()
+        ids = np.concatenate([*self._finished, np.zeros(0, dtype=np.int64)])
+        later = self.closed[ids] >= before  # NaN (lapsed: never closed) is not later
+        self._finished = [ids[later]] if later.any() else []
+        return ids[~later]
+
+    def unfinished(self) -> np.ndarray:
+        """Ids of the disputes not yet handed over by :meth:`take_finished`: the live ones
+        and those finished but not taken yet (ascending within each part)."""
+        return np.concatenate([self.live(), *self._finished])
 
     def in_state(self, *states: State) -> np.ndarray:
         """Ids of the disputes in any of ``states`` (live states only), ascending."""
         if not all(IS_LIVE[s] for s in states):
             raise ValueError(f"in_state: {states} are not all live states")
         ids = self.live()
-        return ids[np.isin(self.state[ids], states)]
+        wanted = np.zeros(len(State), dtype=bool)
+        wanted[list(states)] = True
+        return ids[wanted[self.state[ids]]]
 
     def waiting_at(self, level: Level, day: float) -> np.ndarray:
         """Ids queued at ``level`` and ready for a session by ``day``, oldest first."""

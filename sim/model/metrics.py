@@ -15,18 +15,10 @@ Rates are per resident per year, so they do not depend on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from sim.model.disputes import (
-    DISPUTE_TYPES,
-    IS_OPEN,
-    DisputeBook,
-    Level,
-    Origin,
-    State,
-)
+from sim.model.disputes import DISPUTE_TYPES, IS_OPEN, State
+from sim.model.ledger import Cohort, Counts, Summary
 from sim.model.state import ModelState
 from sim.model.tally import Period, Tally, share
 
@@ -62,144 +54,111 @@ SHARES = frozenset(
 SERIES = ("day", "open_disputes", *METRICS)  # columns of the daily time series
 
 
-@dataclass(frozen=True)
-class Cohort:
-    """The cases that arose in a window [start, end), as masks over the dispute book.
-
-    ``arose``: disputes between residents that arose in the window; ``detected``: of
-    them, those detected before ``end``; ``settled``: of them, those whose detection is
-    settled at ``end`` (detected, or no longer latent: faded, lapsed); ``claims`` and
-    ``claims_detected`` the same for direct claims. Each share's numerator is a subset
-    of its denominator, both from one cohort, so that a share cannot exceed 1 (a flow
-    of detections in a window may include cases that arose before it; a flow of
-    arrivals does not). ``end`` is the end of today: the book's states are read as now.
-    """
-
-    arose: np.ndarray
-    detected: np.ndarray
-    settled: np.ndarray
-    claims: np.ndarray
-    claims_detected: np.ndarray
-
-    @classmethod
-    def of(cls, book: DisputeBook, *, start: float, end: float) -> Cohort:
-        arrived = book.view("arrived")
-        arose = (arrived >= start) & (arrived < end)
-        detected = arose & (book.view("detected") < end)  # NaN (never detected) is False
-        dispute = book.view("origin") == Origin.DISPUTE
-        settled = detected | (arose & (book.view("state") != State.LATENT))
-        return cls(
-            arose & dispute,
-            detected & dispute,
-            settled & dispute,
-            arose & ~dispute,
-            detected & ~dispute,
-        )
-
-
 def compute(model: ModelState, *, start: float, since: Tally | None = None) -> dict[str, float]:
-    """Every outcome metric over the days from ``start`` to the end of today, plus the day.
+    """Every outcome metric over the days from ``start`` to the end of today, plus the day,
+    counted over every case of the book since day 0 (the reference :func:`window` equals).
 
     Metrics count what happened in that window (flows): disputes that arose,
     were detected, resolved, escalated or became incidents in it, so that in a
     steady district a window of any length measures the same rates and
     shares. ``since`` is the :class:`Tally` at ``start`` (None: all of it).
     """
-    book = model.book
+    end = model.today + 1.0
+    counts, took, lag = Counts.of(model.book, slice(None), start=start, end=end)
+    return _metrics(model, counts, Summary.of(took), Summary.of(lag), start=start, since=since)
+
+
+def settle(model: ModelState) -> None:
+    """Fold the cases finished since the last call into the running counts of the open
+    periods (the measured period and the year in progress): :mod:`sim.model.ledger`."""
+    end = model.today + 1.0
+    finished = model.book.take_finished(before=end)
+    if not len(finished):
+        return
+    periods = {id(p): p for p in (model.measured, model.year)}.values()
+    for period in periods:
+        period.finished.add(model.book, finished, start=period.start, end=end)
+
+
+def window(model: ModelState, period: Period) -> dict[str, float]:
+    """Every metric over ``period`` (from its start to the end of today): its running counts
+    of the finished cases plus the unfinished cases' (a day costs what the live cases cost).
+    Equal, to the last bit, to ``compute(model, start=period.start, since=period.tally)``."""
+    settle(model)
+    start, end = period.start, model.today + 1.0
+    counts, took, lag = period.finished.with_unfinished(model.book, start=start, end=end)
+    return _metrics(model, counts, took, lag, start=start, since=period.tally)
+
+
+def _metrics(
+    model: ModelState,
+    c: Counts,
+    took: Summary,
+    lag: Summary,
+    *,
+    start: float,
+    since: Tally | None,
+) -> dict[str, float]:
     tally = model.tally if since is None else model.tally.minus(since)
     end = model.today + 1.0
     days = max(end - start, 1.0)
     years = days / 365.0
     residents = max(len(model.population), 1)
-
-    def within(column: str) -> np.ndarray:
-        t = book.view(column)
-        return (t >= start) & (t < end)
-
-    dispute = book.view("origin") == Origin.DISPUTE
-    claim = ~dispute
-    state, level = book.view("state"), book.view("level")
-    cohort = Cohort.of(book, start=start, end=end)
-    closed = within("closed")  # flows: cases closed in the window, whenever they arose
-    incidents = closed & (state == State.INCIDENT)
-    resolved = closed & (state == State.RESOLVED)
-    petitions = within("reached_district")
-    # the cohort's ends by the end of the window (its cases arose in it, so closed >= start)
-    detected, n_detected = cohort.detected, int(cohort.detected.sum())
-    ended = detected & closed
-    cohort_resolved = ended & (state == State.RESOLVED)
-    took = (book.view("closed") - book.view("arrived"))[resolved & dispute]
-    found = within("detected") & dispute
-    lag = (book.view("detected") - book.view("arrived"))[found]
     values = {
-        "disputes_per_1k": cohort.arose.sum() / residents * 1000 / years,
-        "detected_share": share(n_detected, int(cohort.settled.sum())),
-        "resolved_in_grid_share": share(
-            (cohort_resolved & (level == Level.GRID)).sum(), n_detected
-        ),
-        "resolved_in_village_share": share(
-            (cohort_resolved & (level <= Level.VILLAGE)).sum(), n_detected
-        ),
-        "resolved_in_town_share": share(
-            (cohort_resolved & (level <= Level.TOWN)).sum(), n_detected
-        ),
-        "escalation_rate": share(
-            int((detected & (book.view("reached_town") < end)).sum()), n_detected
-        ),
-        "passed_up_share": share((ended & (state == State.PASSED_UP)).sum(), n_detected),
-        "petitions_per_10k": petitions.sum() / residents * 10_000 / years,
+        "disputes_per_1k": c.arose / residents * 1000 / years,
+        "detected_share": share(c.detected, c.settled),
+        "resolved_in_grid_share": share(c.resolved_grid, c.detected),
+        "resolved_in_village_share": share(c.resolved_village, c.detected),
+        "resolved_in_town_share": share(c.resolved_town, c.detected),
+        "escalation_rate": share(c.escalated, c.detected),
+        "passed_up_share": share(c.passed_up, c.detected),
+        "petitions_per_10k": c.petitions / residents * 10_000 / years,
         "petition_one_time_resolution_rate": share(
             tally.petition_first_agreements, tally.petition_first_sessions
         ),
-        "satisfaction_rate": share(book.view("satisfied")[resolved].sum(), resolved.sum()),
+        "satisfaction_rate": share(c.satisfied, c.resolved),
         "mediation_success_rate": share(tally.agreements, tally.sessions),
-        "incidents_per_100k": incidents.sum() / residents * 100_000 / years,
-        "mean_days_to_resolution": float(took.mean()) if len(took) else float("nan"),
-        "p90_days_to_resolution": float(np.percentile(took, 90)) if len(took) else float("nan"),
-        "mean_days_to_detection": float(lag.mean()) if len(lag) else float("nan"),
+        "incidents_per_100k": c.incidents / residents * 100_000 / years,
+        "mean_days_to_resolution": took.mean,
+        "p90_days_to_resolution": took.p90,
+        "mean_days_to_detection": lag.mean,
         "grid_worker_utilisation": share(tally.worker_busy_visits, tally.worker_capacity_visits),
         "annual_cost_wan_yuan": tally.cost_days / days,
-        "mediated_per_1k": (within("mediated") & dispute).sum() / residents * 1000 / years,
+        "mediated_per_1k": c.mediated / residents * 1000 / years,
         "land_failure_ratio": tally.land_failure_ratio(),
+        "claims_per_10k": c.claims / residents * 10_000 / years,
+        "petition_claim_share": share(c.petition_claims, c.petitions),
+        "claims_resolved_in_town_share": share(c.claims_resolved_in_town, c.claims_detected),
+        "claims_found_by_staff_share": share(c.claims_found_by_staff, c.claims_detected),
+        "incidents_unmediated_share": share(c.incidents_unmediated, c.incidents),
     }
-    claims_found = cohort.claims_detected
-    values |= {
-        "claims_per_10k": (within("arrived") & claim).sum() / residents * 10_000 / years,
-        "petition_claim_share": share((petitions & claim).sum(), petitions.sum()),
-        "claims_resolved_in_town_share": share(
-            (claims_found & closed & (state == State.RESOLVED) & (level <= Level.TOWN)).sum(),
-            claims_found.sum(),
-        ),
-        "claims_found_by_staff_share": share(
-            (claims_found & book.view("found_by_staff")).sum(), claims_found.sum()
-        ),
-        "incidents_unmediated_share": share(
-            (incidents & (book.view("sessions") == 0)).sum(), incidents.sum()
-        ),
-    }
-    open_disputes = int(IS_OPEN[state].sum())
-    return {"day": int(end) - model.warmup, "open_disputes": open_disputes} | {
+    return {"day": int(end) - model.warmup, "open_disputes": c.open} | {
         k: float(v) for k, v in values.items()
     }
 
 
 def measure(model: ModelState) -> dict[str, float]:
     """Every metric over the measured period, from the end of the warm-up to today."""
-    return compute(model, start=model.measured.start, since=model.measured.tally)
+    return window(model, model.measured)
 
 
 def record_day(model: ModelState) -> None:
     """After a day: nothing during the warm-up; then (with ``model.series``) the day's row of
-    the time series and, each 365 days, a year's metrics (``model.years``)."""
+    the time series and, each 365 days, a year's metrics (``model.years``).
+
+    The cases finished are folded into the open periods' running counts when metrics are
+    computed (:func:`window`) and before a period starts: a case that finished before a
+    period's start counts for nothing in it, so the fold can wait."""
     day = model.today + 1 - model.warmup  # measured days completed
     if day == 0:
+        settle(model)
         model.measured = model.year = Period(float(model.warmup), model.tally.copy())
     if day <= 0:
         return
     if model.series:
         model.datacollector.collect(model)
     if day % 365 == 0:
-        model.years.append(compute(model, start=model.year.start, since=model.year.tally))
+        model.years.append(window(model, model.year))
         model.year = Period(model.today + 1.0, model.tally.copy())
 
 
@@ -207,7 +166,7 @@ def yearly(model: ModelState) -> list[dict[str, float]]:
     """The metrics of each simulated year after the warm-up (the last one may be partial)."""
     years = list(model.years)
     if model.today + 1.0 > model.year.start:
-        years.append(compute(model, start=model.year.start, since=model.year.tally))
+        years.append(window(model, model.year))
     return years
 
 

@@ -1,15 +1,17 @@
 """What a run counts beyond the dispute book (:class:`Tally`), and the periods it is measured
-over (:class:`Period`): the state :mod:`sim.model.metrics` computes the outcomes from.
+over (:class:`Period`, with the running counts of the cases finished in it): the state
+:mod:`sim.model.metrics` computes the outcomes from.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from sim.model.disputes import DISPUTE_TYPES, IS_CLAIM_TYPE, TYPE_INDEX
+from sim.model.ledger import Running
 
 
 @dataclass
@@ -102,7 +104,10 @@ def share(part: float, whole: float) -> float:
 
 @dataclass(frozen=True)
 class Period:
-    """A measured period: the time it starts and the tally at that time."""
+    """A measured period: the time it starts, the tally at that time, and the running counts
+    of the cases finished since (:class:`sim.model.ledger.Running`, filled by
+    :func:`sim.model.metrics.settle`)."""
 
     start: float
     tally: Tally
+    finished: Running = field(default_factory=Running, compare=False)

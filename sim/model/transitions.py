@@ -22,6 +22,9 @@ def move(
     tomorrow at L4. The first day a dispute reaches L3 and L4 is recorded.
     """
     book, today = model.book, model.today
+    if len(ids) == 1 and np.ndim(level) == 0:
+        _move_one(model, int(ids[0]), int(level), handoff=handoff)
+        return
     levels = np.broadcast_to(np.asarray(level, dtype=np.int8), ids.shape)
     book.level[ids] = levels
     book.max_level[ids] = np.maximum(book.max_level[ids], levels)
@@ -34,6 +37,26 @@ def move(
     book.state[ids] = np.where(levels >= Level.BEYOND, State.PASSED_UP, State.QUEUED)
     beyond = ids[levels >= Level.BEYOND]
     book.closed[beyond] = today + 1.0
+
+
+def _move_one(model: ModelState, i: int, level: int, *, handoff: bool) -> None:
+    """:func:`move` for one dispute, in Python scalars (the escalation phase moves them one by
+    one): the same values, written without the array machinery."""
+    book, today = model.book, model.today
+    book.level[i] = level
+    book.max_level[i] = max(int(book.max_level[i]), level)
+    if level >= Level.TOWN and np.isnan(book.reached_town[i]):
+        book.reached_town[i] = today
+    if level >= Level.DISTRICT and np.isnan(book.reached_district[i]):
+        book.reached_district[i] = today
+    joint = model.p["mediation.three_tuning"] == "joint"
+    delay = 0.0 if (not handoff or joint) else model.p["mediation.handoff_days"]
+    book.ready[i] = today + (delay if level <= Level.TOWN else 1.0)
+    if level >= Level.BEYOND:
+        book.state[i] = State.PASSED_UP
+        book.closed[i] = today + 1.0
+    else:
+        book.state[i] = State.QUEUED
 
 
 def resolve(model: ModelState, ids: np.ndarray) -> None:
@@ -77,6 +100,14 @@ def incident(model: ModelState, ids: np.ndarray) -> None:
 
 def change_trust(model: ModelState, ids: np.ndarray, delta: float | np.ndarray) -> None:
     """Queue a trust change for both parties of disputes ``ids`` (applied in update_trust)."""
+    if len(ids) == 1 and np.ndim(delta) == 0:  # one dispute (the escalation phase): no arrays
+        i, d = int(ids[0]), float(delta)
+        a, b = int(model.book.party_a[i]), int(model.book.party_b[i])
+        residents, deltas_ = ([a, b], [d, d]) if b >= 0 else ([a], [d])
+        model.day.trust_changes.append(
+            (np.array(residents, dtype=np.int64), np.array(deltas_, dtype=float))
+        )
+        return
     deltas = np.broadcast_to(np.asarray(delta, dtype=float), ids.shape)
     a, b = model.book.party_a[ids], model.book.party_b[ids]
     model.day.trust_changes.append(

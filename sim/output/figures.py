@@ -42,6 +42,7 @@ KEY_METRICS = (
 )
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 SHARED_MARK = "#444444"  # an intervention every scenario has (same day and note)
+YEAR_TICKS = 12  # at most this many year ticks on a time axis
 MARK_CHARACTERS = 32  # intervention labels on a chart are cut to this length
 
 
@@ -295,11 +296,24 @@ def timeseries_figure(
         ax.grid(alpha=0.3)
     for ax in axes[len(metrics) :]:
         ax.set_visible(False)
+    last = max((int(r.timeseries["day"].max()) for r in results if len(r.timeseries)), default=0)
     for ax in axes[-columns:]:
-        ax.set_xlabel(table_label("term", "chart_day", lang))
+        time_axis(ax, last, lang=lang)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncols=min(len(labels), 4), fontsize=9)
     return fig
+
+
+def time_axis(ax, last_day: int, *, lang: str = "en") -> None:
+    """The x axis of a chart by day: in days up to two years; over a longer run, a tick at
+    each year's end labelled with the year (every few years past a dozen)."""
+    if last_day <= 2 * 365:
+        ax.set_xlabel(table_label("term", "chart_day", lang))
+        return
+    step = -(-last_day // (365 * YEAR_TICKS))
+    years = range(0, last_day // 365 + 1, step)
+    ax.set_xticks([365 * y for y in years], [str(y) for y in years])
+    ax.set_xlabel(table_label("term", "chart_year", lang))
 
 
 def relative_differences(differences: pd.DataFrame) -> pd.DataFrame:

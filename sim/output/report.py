@@ -147,6 +147,9 @@ def _summary(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -
     )
 
 
+YEAR_COLUMNS = 5  # a year table with more years turns: a row per year
+
+
 def _year_heading(year: int, days: int, t: Callable[[str], str]) -> str:
     shown = t("year").format(n=year)
     return (
@@ -156,12 +159,28 @@ def _year_heading(year: int, days: int, t: Callable[[str], str]) -> str:
     )
 
 
+def _year_cell(r: RunResult, year: int, name: str, t: Callable[[str], str], lang: str) -> str:
+    values = r.years.loc[r.years["year"] == year, name] if len(r.years) else []
+    found = np.asarray(values, dtype=float)
+    shown = (
+        _mean_interval(found, share=name in SHARES, t=t, percent=lang == "zh")
+        if len(found)
+        else "–"
+    )
+    return f"<td class='num'>{shown}</td>"
+
+
 def _by_year(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -> str:
-    """The key metrics of each simulated year: mean, 95% interval and n over runs, per scenario."""
+    """The key metrics of each simulated year: mean, 95% interval and n over runs, per scenario.
+
+    Up to :data:`YEAR_COLUMNS` years, a column per year; a longer run, a row per year (and
+    scenario) and a column per metric, so that ten years read down the page."""
     tables = [r.years for r in results if len(r.years)]
     if not tables:
         return ""
     lengths = pd.concat(tables).groupby("year")["days"].min()
+    if len(lengths) > YEAR_COLUMNS:
+        return _years_down(results, lengths, t, lang)
     head = "".join(f"<th>{_year_heading(y, d, t)}</th>" for y, d in lengths.items())
     body = ""
     for name in KEY_METRICS:
@@ -171,19 +190,30 @@ def _by_year(results: Sequence[RunResult], t: Callable[[str], str], lang: str) -
             f"<span class='meaning'>{_text(shown)}</span></td>"
         )
         for r in results:
-            cells = ""
-            for year in lengths.index:
-                values = r.years.loc[r.years["year"] == year, name] if len(r.years) else []
-                found = np.asarray(values, dtype=float)
-                shown_value = (
-                    _mean_interval(found, share=name in SHARES, t=t, percent=lang == "zh")
-                    if len(found)
-                    else "–"
-                )
-                cells += f"<td class='num'>{shown_value}</td>"
+            cells = "".join(_year_cell(r, year, name, t, lang) for year in lengths.index)
             body += f"<tr>{first}<td>{_text(r.scenario.name)}</td>{cells}</tr>"
             first = ""
     columns = f"<th>{t('metric')}</th><th>{t('scenario')}</th>{head}"
+    return _section(t("by_year"), t("note_by_year"), "years", columns, body)
+
+
+def _years_down(
+    results: Sequence[RunResult], lengths: pd.Series, t: Callable[[str], str], lang: str
+) -> str:
+    """The year table of a long run: a row per year and scenario, a column per key metric."""
+    head = "".join(
+        f"<th><code>{_text(name)}</code><br><span class='meaning'>"
+        f"{_text(METRICS[name] if lang == 'en' else label('metric', name, lang))}</span></th>"
+        for name in KEY_METRICS
+    )
+    body = ""
+    for year, days in lengths.items():
+        first = f"<td rowspan='{len(results)}'>{_year_heading(int(year), int(days), t)}</td>"
+        for r in results:
+            cells = "".join(_year_cell(r, int(year), name, t, lang) for name in KEY_METRICS)
+            body += f"<tr>{first}<td>{_text(r.scenario.name)}</td>{cells}</tr>"
+            first = ""
+    columns = f"<th>{t('year_column')}</th><th>{t('scenario')}</th>{head}"
     return _section(t("by_year"), t("note_by_year"), "years", columns, body)
 
 

@@ -65,15 +65,14 @@ def simulate(
         model = GovernanceModel(
             params, rng=seed, timeline=timeline, series=series, residents=residents, days=days
         )
-        bar.reset(total=model.warmup + days)
-        bar.set_description(label("term", "progress_warming", lang))
-        for _ in range(model.warmup):
-            model.run_for(1)
-            bar.update()
-        bar.set_description(label("term", "progress_simulating", lang))
-        for _ in range(days):
-            model.run_for(1)
-            bar.update()
+        # A stage at a time: warm-up days collect no metrics and cost less than measured
+        # ones, so each stage's bar gives the time left in that stage from its own pace.
+        for stage, n in (("progress_warming", model.warmup), ("progress_simulating", days)):
+            bar.reset(total=n)
+            bar.set_description(label("term", stage, lang))
+            for _ in range(n):
+                model.run_for(1)
+                bar.update()
     return model
 
 

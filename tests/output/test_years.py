@@ -113,3 +113,26 @@ def test_intervention_marks_and_labels(two_years):
     assert marks == [(100, "hire", COLOURS[1]), (365, "trust rooms in all 234 villages…",
                                                  SHARED_MARK)]  # fmt: skip
     assert intervention_marks([other])[0][2] == COLOURS[0]
+
+
+def test_a_ten_year_run_reads_year_by_year(tmp_path):
+    """Ten measured years (Muzhou at 5%): ten rows of years in the results, the report's year
+    table a row per year (it would be eleven columns wide), the charts' time axis in years."""
+    scenario = load_scenario("muzhou").with_overrides({"population.scale": 0.05,
+                                                       "run.warmup_days": 0})  # fmt: skip
+    result = run_replicates(scenario, days=3650, replicates=1, seed=2, workers=1)
+    assert result.years["year"].tolist() == list(range(1, 11))
+    assert result.years["days"].tolist() == [365] * 10
+    out = tmp_path / "report.html"
+    write_report([result], out)
+    table = re.search(r"<table class='years'>.*?</table>", out.read_text(encoding="utf-8"), re.S)
+    rows = re.findall(r"<tr><td rowspan='1'>year (\d+)</td><td>muzhou</td>", table.group(0))
+    assert rows == [str(y) for y in range(1, 11)]
+    assert "<th><code>escalation_rate</code>" in table.group(0)
+    fig = timeseries_figure([result])
+    bottom = [ax for ax in fig.axes if ax.get_visible()][-1]
+    assert bottom.get_xlabel().startswith("years after the warm-up")
+    assert [tick.get_text() for tick in bottom.get_xticklabels()] == [str(y) for y in range(11)]
+    assert list(bottom.get_xticks()) == [365 * y for y in range(11)]
+    two = timeseries_figure([replace(result, timeseries=result.timeseries[lambda t: t.day <= 700])])
+    assert [ax for ax in two.axes if ax.get_visible()][-1].get_xlabel() == "day"

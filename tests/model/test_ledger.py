@@ -1,0 +1,105 @@
+"""The running counts of finished cases (sim/model/ledger.py): a window's metrics read from
+them equal the metrics recomputed over every case of the book since day 0."""
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from sim.model import metrics
+from sim.model.disputes import IS_LIVE, DisputeBook, State
+from sim.model.governance import GovernanceModel
+from sim.model.ledger import SCALE, RunningValues, Summary, exact_sum
+
+MUZHOU = {"map.towns": ["Muzhou"], "population.scale": 0.25}
+
+
+def same(a: dict, b: dict) -> bool:
+    """Equal to the last bit, not-a-number equal to itself."""
+    return a.keys() == b.keys() and all(
+        a[k] == b[k] or (math.isnan(a[k]) and math.isnan(b[k])) for k in a
+    )
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 11, 101, 2000])
+def test_running_values_give_numpys_percentile_and_the_exact_mean_in_any_batches(n):
+    rng = np.random.default_rng(n)
+    for values in (
+        rng.random(n) * 30,
+        np.floor(rng.random(n) * 20) + rng.random(n) * 1e-9,  # near-ties
+        np.abs(rng.standard_cauchy(n)),  # spread over many binades
+        np.full(n, 2.5),
+    ):
+        exact = sum(Fraction(x) for x in values.tolist())
+        assert Fraction(exact_sum(values), 2**SCALE) == exact
+        for cuts in ([], sorted(rng.integers(0, n + 1, size=5).tolist())):
+            running = RunningValues(quantile=True)
+            for part in np.split(values, cuts):
+                running.add(part)
+            summary = running.summary(np.zeros(0))
+            assert summary.n == n
+            assert summary.p90 == float(np.percentile(values, 90))
+            assert summary.mean == float(exact / n)
+            assert summary.mean == pytest.approx(values.mean(), rel=1e-14)
+            assert summary == Summary.of(values)  # the full recount's summary
+        half = RunningValues(quantile=True)
+        half.add(values[: n // 2])
+        assert half.summary(values[n // 2 :]) == Summary.of(values)  # not yet added: merged
+
+
+def test_the_book_hands_every_finished_case_over_once_and_passed_up_ones_the_next_day():
+    book = DisputeBook(capacity=2)
+    book.add(5, arrived=np.arange(5.0))
+    assert len(book.take_finished(before=10.0)) == 0 and book.unfinished().tolist() == [
+        0,
+        1,
+        2,
+        3,
+        4,
+    ]
+    book.state[[1, 3, 4]] = [State.RESOLVED, State.PASSED_UP, State.LAPSED]
+    book.closed[[1, 3]] = [9.5, 10.0]  # 3 passed up today (day 9): it closes at 10
+    assert book.in_state(State.LATENT).tolist() == [0, 2]
+    assert sorted(book.take_finished(before=10.0).tolist()) == [1, 4]  # lapsed: never closed
+    assert sorted(book.unfinished().tolist()) == [0, 2, 3]
+    assert len(book.take_finished(before=10.0)) == 0  # once
+    assert book.take_finished(before=11.0).tolist() == [3]
+    book.add(1, arrived=np.array([11.0]), state=np.array([State.INCIDENT]), closed=np.array([11.5]))
+    assert book.take_finished(before=12.0).tolist() == [5]  # final when first seen
+    assert sorted(book.unfinished().tolist()) == [0, 2]
+    assert all(IS_LIVE[book.state[i]] for i in book.unfinished())
+
+
+@pytest.mark.parametrize(("seed", "warmup"), [(1, 0), (2, 30), (3, 45)])
+def test_metrics_from_running_counts_equal_a_recount_of_the_whole_book(seed, warmup):
+    model = GovernanceModel(MUZHOU | {"run.warmup_days": warmup}, rng=seed)
+    checked = 0
+    for _ in range(warmup + 400):
+        year = model.year
+        model.step()
+        measured_day = model.today + 1 - warmup
+        if measured_day in (1, 7, 200, 364, 366, 400):
+            recount = metrics.compute(model, start=model.measured.start, since=model.measured.tally)
+            assert same(model.current, recount), measured_day
+            if measured_day >= 200:  # the means and the percentile are compared as numbers
+                assert model.current["p90_days_to_resolution"] > 0
+            checked += 1
+        if measured_day == 365:  # a year closed: its metrics as a recount at that moment
+            recount = metrics.compute(model, start=year.start, since=year.tally)
+            assert same(model.years[0], recount)
+            assert model.year.start == model.today + 1.0
+    assert checked == 6
+    partial = metrics.compute(model, start=model.year.start, since=model.year.tally)
+    assert same(metrics.yearly(model)[1], partial)
+
+
+def test_a_model_read_every_day_and_one_read_once_give_the_same_metrics():
+    daily = GovernanceModel(MUZHOU | {"run.warmup_days": 20}, rng=4)
+    once = GovernanceModel(MUZHOU | {"run.warmup_days": 20}, rng=4, series=False)
+    for _ in range(20 + 380):
+        daily.step()
+        once.step()
+        assert daily.current or daily.today + 1 <= 20  # read daily: folded in day by day
+    assert same(daily.current, once.current)  # folded in at the year's end and now
+    assert all(same(a, b) for a, b in zip(metrics.yearly(daily), metrics.yearly(once), strict=True))
