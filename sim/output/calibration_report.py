@@ -216,9 +216,6 @@ def calibration_files(table_format: str = DEFAULT_FORMAT) -> tuple[str, ...]:
     return (*file_names(CALIBRATION_TABLES, table_format), *OTHER_FILES)
 
 
-CALIBRATION_FILES = calibration_files()
-
-
 def write_calibration(
     calibration: Calibration,
     best: dict[str, Any],

@@ -61,10 +61,6 @@ def run_files(table_format: str = DEFAULT_FORMAT, *, compare: bool = False) -> t
     return (*file_names(COMPARE_TABLES if compare else RUN_TABLES, table_format), *OTHER_FILES)
 
 
-RUN_FILES = run_files()  # in CSV, the default
-COMPARE_FILES = run_files(compare=True)
-
-
 def summary_table(results: Sequence[RunResult]) -> pd.DataFrame:
     """The rows of ``summary``: one per run, over the whole measured period.
 
