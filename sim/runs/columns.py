@@ -152,12 +152,24 @@ def column(name: str) -> Column:
             parts = found.groupdict()
             return Column(
                 name,
-                family.type,
+                _drawn_type(parts["variable"]) if "variable" in parts else family.type,
                 family.unit,
                 family.en.format(**parts),
                 family.zh.format(**parts),
             )
     raise UndeclaredColumn(f"column {name!r} has no declaration (add it to sim/data/columns.csv)")
+
+
+def _drawn_type(variable: str) -> str:
+    """The type of a search variable's drawn value (``param:VARIABLE``): a town's share or
+    count of a town table (``KEY:TOWN``) a number, a place of a subset (``KEY:PLACE``) a
+    flag, else the parameter's own type (a choice is text)."""
+    key, _, place = variable.partition(":")
+    if key not in SCHEMA:
+        return "number"
+    if place:
+        return "number" if isinstance(SCHEMA[key].default, dict) else "boolean"
+    return "string" if SCHEMA[key].choices else _parameter(key).type
 
 
 def declared_names() -> list[str]:

@@ -48,6 +48,9 @@ def typed(table: pd.DataFrame) -> pd.DataFrame:
     for name in table.columns:
         values, kind = table[name], column(str(name)).type
         if kind == "integer":
+            whole = pd.to_numeric(values).dropna()
+            if (whole != whole.round()).any():
+                raise ValueError(f"column {name!r}: declared integer, holds fractions")
             out[name] = values.astype("Int64" if values.isna().any() else "int64")
         elif kind == "number":
             out[name] = pd.to_numeric(values).astype("float64")

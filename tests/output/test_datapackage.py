@@ -191,3 +191,20 @@ def test_every_declaration_has_a_type_a_unit_label_and_chinese():
         assert CJK.search(field["description_zh"]), name
         if declared.unit:  # the unit in Chinese too (the label table's unit rows)
             assert CJK.search(field["unit_zh"]), (name, declared.unit)
+
+
+def test_a_search_variables_drawn_values_keep_their_kind(tmp_path):
+    """Choices stay text, subsets flags, town tables numbers (optimise's trials table)."""
+    table = pd.DataFrame(
+        {
+            "trial": [0, 1],
+            "param:grid_workers.allocation": ["risk", "equal"],
+            "param:mediation.trust_room_villages:Foo": [True, False],
+            "param:grid_workers.by_town:Muzhou": [40, 57],
+        }
+    )
+    write_table(table, tmp_path, "trials", "parquet")
+    types = [str(t) for t in pq.read_schema(tmp_path / "trials.parquet").types]
+    assert types == ["int64", "string", "bool", "double"]
+    with pytest.raises(ValueError, match="declared integer, holds fractions"):
+        write_table(table.assign(trial=[0.5, 1]), tmp_path, "trials", "csv")
