@@ -26,7 +26,7 @@ PLACE_RATES = {  # rate: (count, per residents, or the share of another count)
 def officers_by_grid(model: GovernanceModel) -> np.ndarray:
     """Community police officers posted in each grid: the town stations' officers in the
     station's grid, a village office's officer in its grid (where their cells are)."""
-    grids = [officer.cell.coordinate for officer in model.staff.police]
+    grids = [o.cell.coordinate for o in model.staff.police if o.cell is not None]
     return np.bincount(np.asarray(grids, dtype=np.int64), minlength=model.geography.n_grids)
 
 
