@@ -31,6 +31,8 @@ NOT_RUN = {  # command prefix -> why not here, and what covers it
     "govsim app": "a server: tests/viz/test_app_browser.py; its --port check in tests/cli",
     "dask ": "a cluster: tests/runs/test_sweep.py starts a real scheduler and two workers",
     "govsim calibrate": "ten minutes: tests/runs/test_calibration.py runs a quick calibration",
+    "frictionless validate": "not govsim: tests/output/test_datapackage.py validates the folder of "
+    "every command with frictionless",
     "govsim optimise": "twelve minutes: tests/cli/test_optimise.py runs a tiny search, kills it "
     "and resumes it",
 }

@@ -53,6 +53,7 @@ def cmd_sweep(args: argparse.Namespace) -> None:
         resume=args.resume,
         max_runs=args.max_runs,
         progress=not args.quiet,
+        table_format=args.format,
     )
     if not args.quiet:
         print(
@@ -112,7 +113,7 @@ def cmd_analyze(args: argparse.Namespace) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> None:
-    from sim.output.calibration_report import CALIBRATION_FILES
+    from sim.output.calibration_report import calibration_files
     from sim.runs.calibrate.spec import load_calibration
 
     check_counts(args)
@@ -123,26 +124,11 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
         raise CliError(f"{calibration.path}: {exc}") from None
     out = Path(args.out) if args.out else Path("results") / "calibration" / calibration.name
     with output_folder(
-        out, kind="calibrate", force=args.force, files=CALIBRATION_FILES
+        out, kind="calibrate", force=args.force, files=calibration_files(args.format)
     ) as replaced:
         _calibrate(calibration, out, args)
     if not args.quiet:
-        print(
-            wrote(
-                out,
-                [
-                    "calibrated.toml",
-                    "fit_report.html",
-                    "fit.csv",
-                    "fit.png",
-                    "identification.csv",
-                    "evaluations.csv",
-                    "manifest.json",
-                ],
-                replaced=replaced,
-                lang=args.lang,
-            )
-        )
+        print(wrote(out, list(calibration_files(args.format)), replaced=replaced, lang=args.lang))
 
 
 def _calibrate(calibration: Calibration, out: Path, args: argparse.Namespace) -> pd.DataFrame:
@@ -154,7 +140,14 @@ def _calibrate(calibration: Calibration, out: Path, args: argparse.Namespace) ->
         calibration, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet
     )
     fit = write_calibration(
-        calibration, best, table, check, out, command=command_line(args), force=args.force
+        calibration,
+        best,
+        table,
+        check,
+        out,
+        command=command_line(args),
+        force=args.force,
+        table_format=args.format,
     )
     if not args.quiet:
         print(f"\nbest of {len(table)} candidates (loss {table['loss'].min():.4g}):")
@@ -164,7 +157,7 @@ def _calibrate(calibration: Calibration, out: Path, args: argparse.Namespace) ->
         for row in fit.itertuples():
             mark = "inside" if row.inside else "OUTSIDE"
             print(
-                f"{row.metric:36s} {fmt(row.value):>8s} {f'[{fmt(row.low)}, {fmt(row.high)}]':>17s} "
-                f"{fmt(row.mean):>10s}  [{fmt(row.ci_low)}, {fmt(row.ci_high)}] {mark}"
+                f"{row.metric:36s} {fmt(row.target):>8s} {f'[{fmt(row.low)}, {fmt(row.high)}]':>17s} "
+                f"{fmt(row.mean):>10s}  [{fmt(row.mean_ci_low)}, {fmt(row.mean_ci_high)}] {mark}"
             )
     return fit

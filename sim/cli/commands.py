@@ -11,7 +11,7 @@ from pathlib import Path
 from sim.cli.common import CliError, check_counts, command_line, load, output_folder, wrote
 from sim.labels import label
 from sim.model.parameters import ParameterError, defaults
-from sim.output.results import COMPARE_FILES, RUN_FILES, write_results
+from sim.output.results import run_files, write_results
 from sim.output.tables import (
     COUNTS_PER_1K,
     grid_values,
@@ -28,7 +28,8 @@ def cmd_run(args: argparse.Namespace) -> None:
     check_counts(args)
     scenario = load(args.scenario, args)
     out = Path(args.out) if args.out else Path("results") / scenario.name
-    with output_folder(out, kind="run", force=args.force, files=RUN_FILES) as replaced:
+    files = run_files(args.format)
+    with output_folder(out, kind="run", force=args.force, files=files) as replaced:
         [result] = run_scenarios(
             [scenario],
             days=args.days,
@@ -39,7 +40,12 @@ def cmd_run(args: argparse.Namespace) -> None:
             lang=args.lang,
         )
         written = write_results(
-            [result], out, command=command_line(args), lang=args.lang, force=args.force
+            [result],
+            out,
+            command=command_line(args),
+            lang=args.lang,
+            force=args.force,
+            table_format=args.format,
         )
     if not args.quiet:
         print_summary(result, args.lang)
@@ -64,7 +70,8 @@ def cmd_compare(args: argparse.Namespace) -> None:
             scenario = replace(scenario, name=f"{scenario.name}-{k}")
         scenarios.append(scenario)
     out = Path(args.out) if args.out else Path("results") / "-vs-".join(s.name for s in scenarios)
-    with output_folder(out, kind="compare", force=args.force, files=COMPARE_FILES) as replaced:
+    files = run_files(args.format, compare=True)
+    with output_folder(out, kind="compare", force=args.force, files=files) as replaced:
         results = run_scenarios(
             scenarios,
             days=args.days,
@@ -87,6 +94,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
             command=command_line(args),
             lang=args.lang,
             force=args.force,
+            table_format=args.format,
         )
     if not args.quiet:
         print_differences(differences, args.lang)
@@ -194,10 +202,9 @@ def check_figure_out(out: Path) -> None:
 def cmd_map(args: argparse.Namespace) -> None:
     import json
 
-    import pandas as pd
-
     from sim.model.geography import load_geography, simulated_map
     from sim.output.figures import draw_map
+    from sim.runs.datafiles import read_table
 
     out = Path(args.out)
     check_figure_out(out)
@@ -208,7 +215,7 @@ def cmd_map(args: argparse.Namespace) -> None:
     results = Path(args.results)
     try:
         manifest = json.loads((results / "manifest.json").read_text(encoding="utf-8"))
-        grids = pd.read_csv(results / "grids.csv")
+        grids = read_table(results, "grids")
     except (OSError, ValueError) as exc:
         raise CliError(
             f"{results}: not a results directory of govsim run or compare ({exc})"

@@ -7,6 +7,7 @@ import argparse
 from sim.cli.common import CliError, add_command, check_counts, wrote
 from sim.labels import label
 from sim.output.tables import fmt
+from sim.runs.datafiles import file_names
 
 
 def cmd_optimise(args: argparse.Namespace) -> None:
@@ -31,6 +32,7 @@ def cmd_optimise(args: argparse.Namespace) -> None:
         resume=args.resume,
         progress=not args.quiet,
         lang=args.lang,
+        table_format=args.format,
     )
     written = write_optimisation(result, out, lang=args.lang)
     if args.quiet:
@@ -63,7 +65,12 @@ def cmd_optimise(args: argparse.Namespace) -> None:
     print(
         wrote(
             out,
-            ["trials.csv", "frontier.csv", "study.db", "manifest.json", *written],
+            [
+                *file_names(["trials", "frontier"], args.format),
+                "study.db",
+                "manifest.json",
+                *written,
+            ],
             replaced=False,
             lang=args.lang,
         )

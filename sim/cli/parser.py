@@ -14,6 +14,9 @@
     govsim map [--out FILE.png] [--results DIR [--metric NAME] [--scenario NAME]]
     govsim app [--host 127.0.0.1] [--port 8765]
 
+``run``, ``compare``, ``sweep``, ``calibrate`` and ``optimise`` also take
+``--format csv|parquet|both`` (default csv): how their tables are written; each results
+folder holds ``datapackage.json``, the data dictionary of its tables.
 ``run`` and ``compare`` run replicates in parallel over the local cores
 (``--workers``), print a table and write a results directory with a
 ``report.html``. Bad input prints one line naming the file, key and reason,
@@ -37,11 +40,19 @@ from sim.cli.commands import (
 )
 from sim.cli.common import EXIT_BAD_INPUT, add_command
 from sim.labels import LANGUAGES, translate
+from sim.runs.datafiles import DEFAULT_FORMAT, FORMATS
 
 ERROR_LANGUAGE = ["en"]  # the language of argument errors, set by sim.cli.main before parsing
 FORCE_HELP = (
     "replace a results folder that another govsim command wrote (never a folder of yours or a file)"
 )
+
+
+FORMAT_OPTION: dict = {
+    "choices": list(FORMATS),
+    "default": DEFAULT_FORMAT,
+    "help": "tables as csv, parquet or both (default csv); datapackage.json describes them",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -76,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--seed", type=int, default=1, help="seed of the first replicate (default 1)")
     runs.add_argument("--workers", type=int, help="parallel processes (default: all local cores)")
     runs.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    runs.add_argument("--format", **FORMAT_OPTION)
 
     run = add_command(
         sub, "run", cmd_run, parents=[runs], help="run a scenario and write its results"
@@ -105,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     where = executors.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, help="local processes (default: all cores)")
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="a Dask scheduler")
+    executors.add_argument("--format", **FORMAT_OPTION)
 
     sweep = add_command(
         sub,

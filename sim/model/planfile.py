@@ -32,7 +32,9 @@ from sim.model.parameters import SCHEMA, ParameterError
 from sim.model.places import Places
 from sim.model.staffing import StaffingPlan
 
-INFO_COLUMNS = ("code", "name", "name_zh", "kind", "town", "town_zh", "grids", "residents")
+# "population": the unit's published residents (the map's, at full scale); "residents" in
+# results tables counts the residents simulated.
+INFO_COLUMNS = ("code", "name", "name_zh", "kind", "town", "town_zh", "grids", "population")
 STAFF_COLUMNS = ("grid_workers", "volunteer_police", "trust_room", "village_office")
 FLAGS = {"1": True, "0": False, "true": True, "false": False, "yes": True, "no": False}
 
@@ -41,7 +43,7 @@ def plan_rows(plan: StaffingPlan, geo: Geography) -> list[dict[str, object]]:
     """The rows of a plan file (one per unit of ``geo``, in the map's order)."""
     zh = {t.name: t.name_zh for t in load_district_table()}
     grids = np.bincount(geo.grid_village, minlength=geo.n_villages)
-    residents = np.bincount(geo.grid_village, geo.grid_population, geo.n_villages)
+    population = np.bincount(geo.grid_village, geo.grid_population, geo.n_villages)
     rows = []
     for v in range(geo.n_villages):
         town = geo.town_names[geo.village_town[v]]
@@ -54,7 +56,7 @@ def plan_rows(plan: StaffingPlan, geo: Geography) -> list[dict[str, object]]:
                 "town": town,
                 "town_zh": zh.get(town, ""),
                 "grids": int(grids[v]),
-                "residents": int(residents[v]),
+                "population": int(population[v]),
                 "grid_workers": int(plan.grid_workers[v]),
                 "volunteer_police": int(plan.volunteer_police[v]),
                 "trust_room": int(plan.trust_room[v]),

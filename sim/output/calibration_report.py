@@ -19,7 +19,9 @@ from sim.model.parameters import SCHEMA
 from sim.output.figures import figure_data_uri, new_figure
 from sim.output.tables import fmt
 from sim.runs.calibrate.spec import Calibration, calibrated_toml
-from sim.runs.folders import check_out, replace_dir
+from sim.runs.datafiles import DEFAULT_FORMAT, file_names, write_table
+from sim.runs.datapackage import write_datapackage
+from sim.runs.folders import check_out, files_under, replace_dir
 from sim.runs.statistics import mean_ci, mean_metrics
 
 
@@ -32,13 +34,13 @@ def fit_table(calibration: Calibration, check: list[dict[str, Any]]) -> pd.DataF
         rows.append(
             {
                 "metric": t.metric,
-                "value": t.value,
+                "target": t.value,
                 "low": t.low,
                 "high": t.high,
                 "weight": t.weight,
                 "mean": mean,
-                "ci_low": mean - half,
-                "ci_high": mean + half,
+                "mean_ci_low": mean - half,
+                "mean_ci_high": mean + half,
                 "runs": int(np.isfinite(values).sum()),
                 "inside": bool(t.low <= mean <= t.high),
                 "source": t.source,
@@ -126,18 +128,19 @@ def _fit_figure(fit: pd.DataFrame):
     axes = fig.subplots(len(fit), 1, squeeze=False)[:, 0]
     for ax, row in zip(axes, fit.itertuples(), strict=True):
         ax.axvspan(row.low, row.high, color="#cfe8cf", label="target interval")
-        ax.axvline(row.value, color="#2ca02c", linewidth=1)
+        ax.axvline(row.target, color="#2ca02c", linewidth=1)
         colour = "#1f77b4" if row.inside else "#d62728"
         if np.isfinite(row.mean):
             xerr = (
-                [[row.mean - row.ci_low], [row.ci_high - row.mean]]
-                if np.isfinite(row.ci_low)
+                [[row.mean - row.mean_ci_low], [row.mean_ci_high - row.mean]]
+                if np.isfinite(row.mean_ci_low)
                 else None
             )
             ax.errorbar([row.mean], [0], xerr=xerr, fmt="o", color=colour, capsize=4)
         span = row.high - row.low
-        lows = [row.low - 0.6 * span, row.ci_low if np.isfinite(row.ci_low) else row.low]
-        highs = [row.high + 0.6 * span, row.ci_high if np.isfinite(row.ci_high) else row.high]
+        low, high = row.mean_ci_low, row.mean_ci_high
+        lows = [row.low - 0.6 * span, low if np.isfinite(low) else row.low]
+        highs = [row.high + 0.6 * span, high if np.isfinite(high) else row.high]
         ax.set_xlim(min(lows), max(highs))
         ax.set_yticks([])
         ax.set_ylabel(row.metric, rotation=0, ha="right", va="center", fontsize=8)
@@ -182,7 +185,7 @@ times for {calibration.days} days at population scale
 {calibration.scenario.params["population.scale"]}; best loss {loss:.4g}. The check below ran the best
 set {calibration.check_replicates} times at scale {scale}, each for {calibration.check_years} measured year(s).</p>
 <h2>Targets</h2>
-{_table(meanings, ["metric", "meaning", "value", "low", "high", "mean", "ci_low", "ci_high", "inside", "source"])}
+{_table(meanings, ["metric", "meaning", "target", "low", "high", "mean", "mean_ci_low", "mean_ci_high", "inside", "source"])}
 <img src="{figure_data_uri(_fit_figure(fit))}" alt="targets and simulated values">
 <h2>Calibrated parameters and how well the targets identify them</h2>
 <p class="note">Good fits are the candidates whose loss is within {calibration.good_within:g} of the
@@ -203,18 +206,14 @@ is at most {STEADY_Z:g}.</p>
 """
 
 
-# The files of a calibration folder.
-CALIBRATION_FILES = (
-    "evaluations.csv",
-    "fit.csv",
-    "identification.csv",
-    "stationarity.csv",
-    "good_fits.csv",
-    "calibrated.toml",
-    "fit.png",
-    "fit_report.html",
-    "manifest.json",
-)
+# The tables and other files of a calibration folder.
+CALIBRATION_TABLES = ("evaluations", "fit", "identification", "stationarity", "good_fits")
+OTHER_FILES = ("calibrated.toml", "fit.png", "fit_report.html", "datapackage.json", "manifest.json")
+
+
+def calibration_files(table_format: str = DEFAULT_FORMAT) -> tuple[str, ...]:
+    """The files of a calibration folder written in ``table_format``."""
+    return (*file_names(CALIBRATION_TABLES, table_format), *OTHER_FILES)
 
 
 def write_calibration(
@@ -226,8 +225,12 @@ def write_calibration(
     *,
     command: str = "",
     force: bool = False,
+    table_format: str = DEFAULT_FORMAT,
 ) -> pd.DataFrame:
     """Write the calibration directory atomically; returns the fit table.
+
+    Tables (:data:`CALIBRATION_TABLES`) as CSV, Parquet or both (``table_format``), described in
+    ``datapackage.json`` (:mod:`sim.runs.datapackage`).
 
     ``out`` must be new, empty or an earlier calibration folder (or, with
     ``force``, another results folder): see :func:`sim.runs.folders.check_out`.
@@ -240,13 +243,16 @@ def write_calibration(
     steady = stationarity(calibration, check)
     loss = float(table["loss"].min())
     try:
-        table.to_csv(tmp / "evaluations.csv", index=False, float_format="%.10g")
-        fit.to_csv(tmp / "fit.csv", index=False, float_format="%.10g")
-        ident.to_csv(tmp / "identification.csv", index=False, float_format="%.10g")
-        steady.to_csv(tmp / "stationarity.csv", index=False, float_format="%.10g")
-        good_fits(calibration, table).to_csv(
-            tmp / "good_fits.csv", index=False, float_format="%.10g"
-        )
+        tables = {
+            "evaluations": table,
+            "fit": fit,
+            "identification": ident,
+            "stationarity": steady,
+            "good_fits": good_fits(calibration, table),
+        }
+        for name, frame in tables.items():
+            write_table(frame, tmp, name, table_format)
+        write_datapackage(tmp, files_under(tmp), kind="calibrate")
         (tmp / "calibrated.toml").write_text(
             calibrated_toml(calibration, best, loss=loss, where=out)
         )
@@ -265,6 +271,7 @@ def write_calibration(
             "loss": loss,
             "check_means": mean_metrics(check),
             "seeds": calibration.seeds(),
+            "format": table_format,
             "written": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")

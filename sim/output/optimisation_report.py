@@ -6,6 +6,7 @@ Written into the optimisation's folder beside ``trials.csv`` and ``frontier.csv`
     plans/plan_trial_N.csv    its staffing, one row per village-level unit (govsim plan's format)
     verified/                 the plans against the base on fresh seeds (a govsim compare folder)
     ensemble.csv              each plan against the base under each good fit of the calibration
+    datapackage.json          the data dictionary of every table in the folder
     report.html               the frontier, the plan as a map and a town table against today's,
                               its paired differences, the cost per case averted, the ensemble
 """
@@ -30,6 +31,8 @@ from sim.output.report import CSS
 from sim.output.report_places import costs_section
 from sim.output.results import write_results
 from sim.output.tables import fmt, percent_text
+from sim.runs.datafiles import file_names, write_table
+from sim.runs.datapackage import DATAPACKAGE, write_datapackage
 from sim.runs.folders import check_ours, record_files
 from sim.runs.optimise.command import OptimisationResult, files_of
 from sim.runs.optimise.verification import holds, plan_name
@@ -273,7 +276,8 @@ def write_optimisation(result: OptimisationResult, out: Path, *, lang: str = "en
     names = [
         f"plans/{plan_name(trial)}.{ext}" for trial in result.chosen for ext in ("toml", "csv")
     ]
-    check_ours(out, [*names, "ensemble.csv", "report.html"])  # nothing of the user's replaced
+    tables = file_names(["ensemble"], result.table_format)
+    check_ours(out, [*names, *tables, DATAPACKAGE, "report.html"])  # nothing of the user's replaced
     plans = out / "plans"
     plans.mkdir(exist_ok=True)
     for trial in result.chosen:
@@ -306,10 +310,10 @@ def write_optimisation(result: OptimisationResult, out: Path, *, lang: str = "en
             command=f"govsim optimise {o.name} (verification)",
             lang=lang,
             kind="compare",
+            table_format=result.table_format,
         )
         written += [f"verified/{n}" for n in names]
-        v.ensemble.to_csv(out / "ensemble.csv", index=False, float_format="%.10g")
-        written.append("ensemble.csv")
+        written += write_table(v.ensemble, out, "ensemble", result.table_format)
         parts += [
             _differences(result, t, lang),
             costs_section(v.costs, t),
@@ -326,6 +330,8 @@ def write_optimisation(result: OptimisationResult, out: Path, *, lang: str = "en
     )
     (out / "report.html").write_text(page, encoding="utf-8")
     written.append("report.html")
+    ours = set(files_of(out)) | set(written)
+    written.append(write_datapackage(out, ours, kind="optimise"))
     if (out / "manifest.json").is_file():
-        record_files(out, set(files_of(out)) | set(written))
+        record_files(out, ours | {DATAPACKAGE})
     return written

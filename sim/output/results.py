@@ -13,11 +13,13 @@ from pathlib import Path
 import pandas as pd
 
 from sim.output.report import write_report
-from sim.runs.folders import check_out, manifest_versions, replace_dir
+from sim.runs.datafiles import DEFAULT_FORMAT, file_names, write_table
+from sim.runs.datapackage import write_datapackage
+from sim.runs.folders import check_out, files_under, manifest_versions, replace_dir
 from sim.runs.replicates import RunResult
 
 
-def _manifest(results: Sequence[RunResult], command: str, kind: str) -> dict:
+def _manifest(results: Sequence[RunResult], command: str, kind: str, table_format: str) -> dict:
     versions = manifest_versions()
     first = results[0]
     scenarios = [
@@ -43,47 +45,48 @@ def _manifest(results: Sequence[RunResult], command: str, kind: str) -> dict:
         "scenarios": scenarios,
         "versions": versions,
         "timings": {k: v for k, v in first.timings.items() if k != "run_seconds"},
+        "format": table_format,
         "written": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
-# The files of a results folder of `run`; `compare` adds its tables (COMPARE_FILES).
-RUN_FILES = (
-    "summary.csv",
-    "timeseries.csv",
-    "grids.csv",
-    "petitions.csv",
-    "towns.csv",
-    "villages.csv",
-    "manifest.json",
-    "report.html",
-)
-COMPARE_FILES = (*RUN_FILES, "differences.csv", "cost_effectiveness.csv", "town_differences.csv")
+# The tables of a results folder of `run`; `compare` adds its own (COMPARE_TABLES).
+RUN_TABLES = ("summary", "years", "timeseries", "grids", "petitions", "towns", "villages")
+COMPARE_TABLES = (*RUN_TABLES, "differences", "cost_effectiveness", "town_differences")
+OTHER_FILES = ("datapackage.json", "manifest.json", "report.html")
 
 
-def _csv(table: pd.DataFrame, path: Path) -> None:
-    table.to_csv(path, index=False, float_format="%.10g")
+def run_files(table_format: str = DEFAULT_FORMAT, *, compare: bool = False) -> tuple[str, ...]:
+    """The files a results folder of ``run`` (or ``compare``) holds when written in ``table_format``."""
+    return (*file_names(COMPARE_TABLES if compare else RUN_TABLES, table_format), *OTHER_FILES)
 
 
 def summary_table(results: Sequence[RunResult]) -> pd.DataFrame:
-    """The rows of ``summary.csv``: every run over the whole measured period, then every year.
+    """The rows of ``summary``: one per run, over the whole measured period.
 
-    Columns: ``scenario``, ``run``, ``seed``, ``period`` (``all`` for the whole
-    measured period; ``year 1``, ``year 2``, ... for each simulated year after the
-    warm-up), ``days`` (measured days in the period: a partial last year has
-    fewer than 365) and every metric. The ``all`` rows come first (as
-    ``RunResult.summary``), then the year rows by scenario (in the order given),
-    run and year.
+    Columns: ``scenario``, ``run``, ``seed``, ``period`` (``all``: the whole measured
+    period), ``days`` (measured days) and every metric, by scenario (in the order given)
+    and run. Each year of each run is in :func:`years_table`.
     """
     whole = pd.concat([r.summary for r in results], ignore_index=True)
     whole.insert(3, "period", "all")
     whole.insert(4, "days", [r.days for r in results for _ in range(len(r.summary))])
-    years = [r.years.sort_values(["run", "year"], kind="stable") for r in results if len(r.years)]
-    if not years:
-        return whole
-    years = pd.concat(years, ignore_index=True)
-    years.insert(3, "period", "year " + years.pop("year").astype(str))
-    return pd.concat([whole, years[whole.columns]], ignore_index=True)
+    return whole
+
+
+def years_table(results: Sequence[RunResult]) -> pd.DataFrame:
+    """The rows of ``years``: one per run and simulated year after the warm-up.
+
+    Columns: ``scenario``, ``run``, ``seed``, ``period`` (``year 1``, ``year 2``, ...),
+    ``year`` (1, 2, ...), ``days`` (measured days in the year: a partial last year has
+    fewer than 365) and every metric, by scenario (in the order given), run and year.
+    ``pd.concat([summary, years])`` gives every period of every run.
+    """
+    frames = [r.years.sort_values(["run", "year"], kind="stable") for r in results]
+    years = pd.concat(frames, ignore_index=True)
+    years.insert(3, "period", "year " + years["year"].astype(str))
+    first = ["scenario", "run", "seed", "period", "year", "days"]
+    return years[[*first, *(c for c in years.columns if c not in first)]]
 
 
 def write_results(
@@ -96,20 +99,20 @@ def write_results(
     lang: str = "en",
     kind: str = "",
     force: bool = False,
+    table_format: str = DEFAULT_FORMAT,
 ) -> list[str]:
     """Write the output directory atomically: a temporary directory moved into place.
 
-    Files: ``summary.csv``, ``timeseries.csv``, ``grids.csv``, ``petitions.csv``
-    (petitions by origin and subject: :func:`sim.runs.places.petition_table`),
-    ``towns.csv`` and ``villages.csv`` (results and staff by place:
-    :func:`sim.runs.places.place_tables`; every table has every scenario, a
-    ``scenario`` column), ``differences.csv`` when comparing, and each of ``tables`` as ``NAME.csv``
-    (``compare``: ``cost_effectiveness.csv``, ``town_differences.csv``),
-    ``manifest.json`` and ``report.html``. ``summary.csv`` has a ``period``
-    column after ``seed``: ``all`` on each run's row for the whole measured
-    period, ``year 1``, ``year 2``, ... on its rows for each simulated year (the
-    last may be partial; ``days`` says how long each period is); see
-    :func:`summary_table`. The files go into a temporary folder first and into
+    Tables (each as ``NAME.csv``, ``NAME.parquet`` or both, by ``table_format``: :mod:`sim.runs.datafiles`):
+    ``summary`` (one row per run over the whole measured period: :func:`summary_table`),
+    ``years`` (one row per run and simulated year: :func:`years_table`), ``timeseries``,
+    ``grids``, ``petitions`` (petitions by origin and subject:
+    :func:`sim.runs.places.petition_table`), ``towns`` and ``villages`` (results and staff by
+    place: :func:`sim.runs.places.place_tables`; every table has every scenario, a
+    ``scenario`` column), ``differences`` when comparing, and each of ``tables``
+    (``compare``: ``cost_effectiveness``, ``town_differences``); then ``datapackage.json``
+    (the data dictionary of those tables: :mod:`sim.runs.datapackage`), ``manifest.json``
+    and ``report.html``. The files go into a temporary folder first and into
     ``out`` only once they are complete; only an empty folder or an earlier results
     folder of the same ``kind`` of command (``run``, or ``compare`` when there are
     differences), or of another kind with ``force`` (:func:`sim.runs.folders.check_out`),
@@ -123,17 +126,24 @@ def write_results(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        _csv(summary_table(results), tmp / "summary.csv")
-        _csv(pd.concat([r.timeseries for r in results], ignore_index=True), tmp / "timeseries.csv")
-        _csv(pd.concat([r.grids for r in results], ignore_index=True), tmp / "grids.csv")
-        _csv(pd.concat([r.petitions for r in results], ignore_index=True), tmp / "petitions.csv")
-        _csv(pd.concat([r.towns for r in results], ignore_index=True), tmp / "towns.csv")
-        _csv(pd.concat([r.villages for r in results], ignore_index=True), tmp / "villages.csv")
+        every = {
+            "summary": summary_table(results),
+            "years": years_table(results),
+            "timeseries": pd.concat([r.timeseries for r in results], ignore_index=True),
+            "grids": pd.concat([r.grids for r in results], ignore_index=True),
+            "petitions": pd.concat([r.petitions for r in results], ignore_index=True),
+            "towns": pd.concat([r.towns for r in results], ignore_index=True),
+            "villages": pd.concat([r.villages for r in results], ignore_index=True),
+        }
         if differences is not None:
-            _csv(differences, tmp / "differences.csv")
-        for name, table in (tables or {}).items():
-            _csv(table, tmp / f"{name}.csv")
-        manifest = json.dumps(_manifest(results, command, kind), indent=2, default=str)
+            every["differences"] = differences
+        every |= dict(tables or {})
+        for name, table in every.items():
+            write_table(table, tmp, name, table_format)
+        write_datapackage(tmp, files_under(tmp), kind=kind)
+        manifest = json.dumps(
+            _manifest(results, command, kind, table_format), indent=2, default=str
+        )
         (tmp / "manifest.json").write_text(manifest + "\n", encoding="utf-8")
         try:
             write_report(

@@ -42,7 +42,16 @@ def percent_text(value: float) -> str:
     return "–" if value is None or not np.isfinite(value) else f"{value:.1%}"
 
 
-COUNTS_PER_1K = ("open_disputes", "escalations", "incidents")  # mapped per 1,000 residents
+# Counts of grids.csv, mapped per 1,000 residents of the grid.
+COUNTS_PER_1K = (
+    "disputes",
+    "detected",
+    "escalations",
+    "claims",
+    "petitions",
+    "incidents",
+    "open_disputes",
+)
 
 
 def grid_values(grids: pd.DataFrame, column: str, grid_ids: Sequence[str]) -> np.ndarray:

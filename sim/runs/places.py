@@ -23,6 +23,13 @@ PLACE_RATES = {  # rate: (count, per residents, or the share of another count)
 }
 
 
+def officers_by_grid(model: GovernanceModel) -> np.ndarray:
+    """Community police officers posted in each grid: the town stations' officers in the
+    station's grid, a village office's officer in its grid (where their cells are)."""
+    grids = [o.cell.coordinate for o in model.staff.police if o.cell is not None]
+    return np.bincount(np.asarray(grids, dtype=np.int64), minlength=model.geography.n_grids)
+
+
 def place_tables(
     model: GovernanceModel, ids: Mapping[str, Any] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -31,8 +38,9 @@ def place_tables(
 
     Each row: ``ids``, the unit (town; or code, village, village_zh, town), its
     residents (simulated), grids, staff (grid workers, Yi Police, trust rooms,
-    village police offices; towns also their station officers) and their annual cost
-    in wan yuan (the petition supermarket's shared by population), the counts of
+    village police offices, officers: a village office's and the town station's where the
+    station is) and their annual cost in wan yuan (the petition supermarket's shared by
+    population), the counts of
     :func:`sim.model.metrics.place_counts`, and ``escalation_rate`` (escalations over
     detected disputes), ``disputes_per_1k``, ``petitions_per_10k``, ``incidents_per_100k``
     (a year, per resident).
@@ -40,6 +48,7 @@ def place_tables(
     geo, p, plan = model.geography, model.p, model.plan
     units = np.unique(model.district.grid_village[model.keep])  # on the whole map
     by_grid = metrics.place_counts(model)
+    officers = officers_by_grid(model)
     years = max(model.today + 1.0 - model.measured.start, 1.0) / 365.0
     costs = {k.split(".")[1]: v for k, v in p.items() if k.startswith("costs.")}
     share = geo.grid_population / max(model.district.grid_population.sum(), 1)
@@ -49,6 +58,7 @@ def place_tables(
             "residents": np.bincount(index, model.residents_per_grid, n).astype(np.int64),
             "grids": np.bincount(index, minlength=n),
             "grid_workers": np.bincount(index, model.workers_per_grid, n).astype(np.int64),
+            "officers": np.bincount(index, officers, n).astype(np.int64),
         }
         return staff | {k: np.bincount(index, v, n).astype(np.int64) for k, v in by_grid.items()}
 
@@ -56,12 +66,10 @@ def place_tables(
     village["volunteer_police"] = plan.volunteer_police[units]
     village["trust_rooms"] = model.trust_room.astype(np.int64)
     village["village_offices"] = model.village_office.astype(np.int64)
-    village["officers"] = village["village_offices"]
     village["supermarket_share"] = np.bincount(geo.grid_village, share, geo.n_villages)
     town = pd.DataFrame(sums(geo.grid_town, geo.n_towns))
     for column in ("volunteer_police", "trust_rooms", "village_offices", "supermarket_share"):
         town[column] = np.bincount(geo.village_town, village[column], geo.n_towns)
-    town["officers"] = town["village_offices"] + p["police.officers_per_town"]
     for table in (village, town):
         table["annual_cost_wan_yuan"] = annual_cost(  # the model's cost, place by place
             grid_workers=table["grid_workers"],

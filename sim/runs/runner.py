@@ -25,12 +25,12 @@ from sim.labels import label
 from sim.model.agents import Resident
 from sim.model.checks import whole_argument
 from sim.model.governance import GovernanceModel
-from sim.model.metrics import METRICS, grid_outcomes, yearly
+from sim.model.metrics import METRICS, grid_outcomes, place_counts, yearly
 from sim.model.streams import MAX_SEED
 from sim.model.timeline import MAX_DAYS, Timeline
 from sim.runs import warm
 from sim.runs.executors import check_not_bootstrapping
-from sim.runs.places import petition_table, place_tables
+from sim.runs.places import officers_by_grid, petition_table, place_tables
 
 
 def simulate(
@@ -270,7 +270,11 @@ def run(
 
 
 def grid_table(model: GovernanceModel) -> pd.DataFrame:
-    """A row per grid: ``grid_id``, its town and village, and the per-grid outcomes."""
+    """A row per grid: ``grid_id``, its town and village, its residents, the counts of the
+    measured period (:func:`sim.model.metrics.place_counts`: the same as ``villages.csv``
+    and ``towns.csv``, so they add up), and for the map the open cases, staff (grid workers,
+    officers, ``volunteer_police_last_patrol``: Yi Police whose latest patrol was there;
+    where they live is ``volunteer_police`` by village) and trust at the end of the run."""
     geo = model.geography
     table = pd.DataFrame(
         {
@@ -281,8 +285,16 @@ def grid_table(model: GovernanceModel) -> pd.DataFrame:
             "village_code": [geo.village_codes[v] for v in geo.grid_village],
         }
     )
-    for name, values in grid_outcomes(model).items():
+    outcomes = grid_outcomes(model)
+    table["residents"] = outcomes["residents"]
+    for name, values in place_counts(model).items():
         table[name] = values
+    table["open_disputes"] = outcomes["open_disputes"]
+    table["grid_workers"] = outcomes["grid_workers"]
+    table["officers"] = officers_by_grid(model)
+    table["volunteer_police_last_patrol"] = outcomes["volunteer_police"]
+    for name in ("staff_per_1k", "trust"):
+        table[name] = outcomes[name]
     return table
 
 

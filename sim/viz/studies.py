@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from sim.model.parameters import ParameterError
+from sim.runs.datafiles import has_table, read_table
 from sim.runs.folders import kind_of
 from sim.runs.specfile import fixed_settings
 from sim.viz.session import Policy
@@ -78,12 +79,12 @@ class Study:
 def load_study(folder: Path) -> Study:
     """Read a ``govsim optimise`` folder (ValueError, one line, when it is not one)."""
     folder = Path(folder)
-    if kind_of(folder) != "optimise" or not (folder / "trials.csv").exists():
+    if kind_of(folder) != "optimise" or not has_table(folder, "trials"):
         raise ValueError(f"{folder}: not a folder of govsim optimise (no manifest or trials.csv)")
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    trials = pd.read_csv(folder / "trials.csv")
+    trials = read_table(folder, "trials")
     trials = trials[trials["state"] == "complete"].reset_index(drop=True)
-    frontier = pd.read_csv(folder / "frontier.csv") if (folder / "frontier.csv").exists() else None
+    frontier = read_table(folder, "frontier") if has_table(folder, "frontier") else None
     on_front = (
         tuple(int(t) for t in frontier["trial"]) if frontier is not None and len(frontier) else ()
     )

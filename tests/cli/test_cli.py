@@ -17,10 +17,9 @@ def test_run_writes_the_output_files(tmp_path):
     assert (
         main(["run", "muzhou", "--replicates", "2", "--seed", "7", "--out", str(out), *QUICK]) == 0
     )
-    summary = pd.read_csv(out / "summary.csv")
-    assert summary["period"].tolist() == ["all", "all", "year 1", "year 1"]
-    assert summary["days"].tolist() == [20] * 4
-    summary = summary[summary["period"] == "all"]
+    summary, years = pd.read_csv(out / "summary.csv"), pd.read_csv(out / "years.csv")
+    assert summary["period"].tolist() == ["all", "all"] and summary["days"].tolist() == [20] * 2
+    assert years["period"].tolist() == ["year 1", "year 1"] and years["days"].tolist() == [20] * 2
     assert len(summary) == 2 and set(METRICS) <= set(summary.columns)
     assert summary["seed"].tolist() == [7, 8] and set(summary["scenario"]) == {"muzhou"}
     series = pd.read_csv(out / "timeseries.csv")
@@ -60,10 +59,11 @@ def test_compare_end_to_end(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "double_grid_workers against baseline" in printed and "escalation_rate" in printed
     written = {f.name for f in out.iterdir()}
-    assert written == {"summary.csv", "timeseries.csv", "grids.csv", "differences.csv",
-                       "petitions.csv", "towns.csv", "villages.csv", "manifest.json",
-                       "report.html", "cost_effectiveness.csv", "town_differences.csv"}  # fmt: skip
-    summary = pd.read_csv(out / "summary.csv").query("period == 'all'")
+    assert written == {"summary.csv", "years.csv", "timeseries.csv", "grids.csv",
+                       "differences.csv", "petitions.csv", "towns.csv", "villages.csv",
+                       "manifest.json", "report.html", "cost_effectiveness.csv",
+                       "town_differences.csv", "datapackage.json"}  # fmt: skip
+    summary = pd.read_csv(out / "summary.csv")
     assert summary.groupby("scenario")["seed"].apply(list).to_dict() == {
         "baseline": [1, 2, 3, 4], "double_grid_workers": [1, 2, 3, 4]
     }  # fmt: skip

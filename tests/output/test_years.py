@@ -1,4 +1,4 @@
-"""Results year by year: summary.csv's ``period`` rows, the report's table, interventions marked."""
+"""Results year by year: years.csv beside summary.csv, the report's table, interventions marked."""
 
 from __future__ import annotations
 
@@ -49,19 +49,19 @@ def test_result_years_has_a_row_per_run_and_year(two_years):
     assert len(two_years.summary) == 2 and "year" not in two_years.summary  # as before
 
 
-def test_summary_csv_has_the_whole_period_then_each_year(folder, two_years):
-    summary = pd.read_csv(folder / "summary.csv")
+def test_summary_csv_has_the_whole_period_and_years_csv_each_year(folder, two_years):
+    summary, years = pd.read_csv(folder / "summary.csv"), pd.read_csv(folder / "years.csv")
     assert list(summary.columns[:5]) == ["scenario", "run", "seed", "period", "days"]
-    assert summary["period"].tolist() == ["all", "all", "year 1", "year 2", "year 1", "year 2"]
-    assert summary["days"].tolist() == [730, 730, 365, 365, 365, 365]
-    whole = summary[summary["period"] == "all"]
-    assert whole["disputes_per_1k"].to_numpy() == pytest.approx(
+    assert summary["period"].tolist() == ["all", "all"] and summary["days"].tolist() == [730, 730]
+    assert list(years.columns[:6]) == ["scenario", "run", "seed", "period", "year", "days"]
+    assert years["period"].tolist() == ["year 1", "year 2", "year 1", "year 2"]
+    assert years["year"].tolist() == [1, 2, 1, 2] and years["days"].tolist() == [365] * 4
+    assert summary["disputes_per_1k"].to_numpy() == pytest.approx(
         two_years.summary["disputes_per_1k"].to_numpy()
     )
-    for run, rows in summary.groupby("run"):
-        every = rows.loc[rows["period"] == "all", "disputes_per_1k"].item()
-        yearly = rows.loc[rows["period"] != "all", "disputes_per_1k"].mean()
-        assert yearly == pytest.approx(every, rel=0.15), run
+    for run, rows in years.groupby("run"):
+        every = summary.loc[summary["run"] == run, "disputes_per_1k"].item()
+        assert rows["disputes_per_1k"].mean() == pytest.approx(every, rel=0.15), run
 
 
 def test_report_has_a_table_by_year(folder):

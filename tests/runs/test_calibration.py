@@ -120,7 +120,7 @@ def test_calibrate_command_writes_a_scenario_and_a_fit_report(tmp_path, capsys):
     written = {f.name for f in out.iterdir()}
     assert written == {"calibrated.toml", "fit_report.html", "fit.csv", "fit.png",
                        "identification.csv", "evaluations.csv", "manifest.json",
-                       "stationarity.csv", "good_fits.csv"}  # fmt: skip
+                       "stationarity.csv", "good_fits.csv", "datapackage.json"}  # fmt: skip
     calibrated = load_scenario(out / "calibrated.toml")
     manifest = json.loads((out / "manifest.json").read_text())
     for key, value in manifest["best"].items():

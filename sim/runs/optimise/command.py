@@ -19,12 +19,12 @@ from typing import Any
 
 import pandas as pd
 
+from sim.runs.datafiles import DEFAULT_FORMAT, SUFFIXES, file_names, write_table
 from sim.runs.folders import (
     check_resumable,
     listed_files,
     locked,
     manifest_versions,
-    write_atomic,
     write_manifest,
 )
 from sim.runs.optimise.search import open_study, runs_of, search
@@ -41,7 +41,8 @@ from sim.runs.runner import execute
 from sim.runs.statistics import mean_metrics
 
 KIND = "optimise"
-SEARCH_FILES = ("study.db", "trials.csv", "frontier.csv")  # what the search writes in place
+# What the search writes in place: its study, and its tables in any format.
+SEARCH_FILES = ("study.db", *file_names(("trials", "frontier"), "both"))
 
 
 def files_of(out: Path) -> list[str]:
@@ -63,6 +64,7 @@ class OptimisationResult:
     seconds: dict[str, float]
     base: dict[str, float]  # the base scenario's metric means on the search's seeds
     today_rank: int | None  # where today's plan ranked among the feasible trials (1: best)
+    table_format: str = DEFAULT_FORMAT  # the format of its tables
 
 
 def _manifest(
@@ -128,20 +130,28 @@ def optimise(
     verify_plans: bool = True,
     progress: bool = False,
     lang: str = "en",
+    table_format: str = DEFAULT_FORMAT,
 ) -> OptimisationResult:
-    """Search and verify into ``out``; see the module's docstring."""
+    """Search and verify into ``out``; see the module's docstring. Tables in ``table_format``
+    (``csv``, ``parquet``, ``both``); a table of an earlier session in another format that
+    govsim wrote is removed, so the folder holds one version of each."""
     out = Path(out)
     check_folder(optimisation, out, resume=resume)
     where = scheduler or f"local process pool ({workers or 'default'} workers)"
     with locked(out, resumable=True):
         out.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
+        ours = listed_files(out) or set()
+        for name in SEARCH_FILES[1:]:
+            if Path(name).suffix not in SUFFIXES[table_format] and name in ours:
+                (out / name).unlink(missing_ok=True)
 
         def write(study: Any, status: str) -> pd.DataFrame:
             table = trials_table(study, optimisation)
-            write_atomic(out / "trials.csv", table.to_csv(index=False, float_format="%.10g"))
+            write_table(table, out, "trials", table_format)
             counts = table["state"].value_counts().to_dict() if not table.empty else {}
             manifest = _manifest(optimisation, status=status, counts=counts, executor=where)
+            manifest["format"] = table_format
             write_manifest(out, manifest | {"files": files_of(out)})
             return table
 
@@ -167,7 +177,7 @@ def optimise(
         base = base_on_search_seeds(optimisation)
         metrics, signs = frontier_axes(optimisation)
         front = frontier(table, metrics, signs)
-        write_atomic(out / "frontier.csv", front.to_csv(index=False, float_format="%.10g"))
+        write_table(front, out, "frontier", table_format)
         # Plans to recommend: the best of the others (today's own plan is the reference).
         others = frontier(table[~table["today"]], metrics, signs)
         chosen = recommended(others, metrics, signs, optimisation.verify["plans"])
@@ -184,6 +194,7 @@ def optimise(
         verification=verification,
         base=base,
         today_rank=rank_of_today(table, optimisation),
+        table_format=table_format,
         seconds={
             "search": round(searched - started, 1),
             "verify": round(time.perf_counter() - searched, 1),

@@ -121,8 +121,23 @@ def verify(
         differences=paired_differences(results),
         costs=cost_effectiveness(results),
         towns=town_differences(results),
-        ensemble=pd.DataFrame(rows),
+        ensemble=pd.DataFrame(rows) if rows else pd.DataFrame(columns=list(ENSEMBLE_COLUMNS)),
     )
+
+
+# The columns of the ensemble table (then ``fit:KEY``, each good fit's parameters).
+ENSEMBLE_COLUMNS = (
+    "fit",
+    "plan",
+    "metric",
+    "base",
+    "mean",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "better",
+    "runs",
+)
 
 
 def holds(verification: Verification, plan: str) -> tuple[int, int]:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.metrics import METRICS
+from sim.runs.datafiles import has_table, read_table
 from sim.runs.scenario import ScenarioError
 from sim.runs.statistics import mean_ci
 from sim.runs.sweep.spec import Factor, unit_problem
@@ -91,12 +92,12 @@ def load_sweep_results(folder: str | Path) -> SweepResults:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         if not isinstance(manifest, dict) or not set(manifest) >= SWEEP_KEYS:
             raise ValueError(f"manifest.json lacks {', '.join(sorted(SWEEP_KEYS))}")
-        design = pd.read_csv(folder / "design.csv").sort_values("design_row", ignore_index=True)
+        design = read_table(folder, "design").sort_values("design_row", ignore_index=True)
     except (OSError, ValueError, KeyError) as exc:
         raise ScenarioError(f"{folder}: not a sweep directory of govsim sweep ({exc})") from None
-    if not (folder / "runs.csv").exists():
+    if not has_table(folder, "runs"):
         raise ScenarioError(f"{folder}: no run has finished yet (no runs.csv)")
-    runs = pd.read_csv(folder / "runs.csv")
+    runs = read_table(folder, "runs")
     ok = runs["status"] == "ok"
     if not ok.any():
         raise ScenarioError(

@@ -14,7 +14,9 @@ Layout of a sweep directory::
     design.csv         one row per design point
     runs/part-NNNN.jsonl   finished runs, as they came (one part per session, rolled)
     runs.csv           the tidy table: one row per run, every parameter and metric
-    runs.parquet       the same, where pyarrow is installed
+                       (runs.parquet with --format parquet, both with --format both;
+                       design.csv likewise)
+    datapackage.json   the data dictionary of design and runs (sim.runs.datapackage)
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import json
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from importlib.util import find_spec
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,13 +34,15 @@ from tqdm import tqdm
 
 from sim.model.metrics import METRICS
 from sim.model.parameters import resolve
+from sim.runs.datafiles import DEFAULT_FORMAT, SUFFIXES, write_table
+from sim.runs.datapackage import write_datapackage
 from sim.runs.executors import default_workers, executor_for
 from sim.runs.fanout import FanOut
 from sim.runs.folders import (
     check_resumable,
+    listed_files,
     locked,
     manifest_versions,
-    write_atomic,
     write_manifest,
 )
 from sim.runs.runner import RunRecord, RunSpec, point_runs
@@ -186,11 +189,28 @@ def _manifest(
     }
 
 
+TABLES = ("design", "runs")
+
+
 def _files(out: Path) -> list[str]:
     """The files a sweep writes that are in ``out`` (for the manifest's ``files``)."""
-    names = ["manifest.json", "design.csv", "runs.csv", "runs.parquet"]
+    tables = [
+        f"{t}{x}" for t in TABLES for x in (".csv", ".parquet") if (out / f"{t}{x}").is_file()
+    ]
     parts = sorted(f"runs/{p.name}" for p in (out / "runs").glob("part-*.jsonl"))
-    return [n for n in names[1:] if (out / n).is_file()] + parts + names[:1]
+    extra = ["datapackage.json"] if (out / "datapackage.json").is_file() else []
+    return tables + parts + extra + ["manifest.json"]
+
+
+def _drop_other_formats(out: Path, table_format: str) -> None:
+    """Remove the sweep's own tables in a format not asked for now (a --resume in another
+    format): a table govsim wrote there, as the manifest lists it; never a user's file."""
+    ours = listed_files(out) or set()
+    for table in TABLES:
+        for suffix in (".csv", ".parquet"):
+            name = f"{table}{suffix}"
+            if suffix not in SUFFIXES[table_format] and name in ours:
+                (out / name).unlink(missing_ok=True)
 
 
 def _check_out(sweep: Sweep, out: Path, *, resume: bool) -> None:
@@ -214,8 +234,10 @@ def run_sweep(
     resume: bool = False,
     max_runs: int | None = None,
     progress: bool = False,
+    table_format: str = DEFAULT_FORMAT,
 ) -> dict[str, int]:
     """Run the sweep into ``out``; returns counts (``ok``, ``failed``, ``skipped``, ``left``).
+    Tables in ``table_format`` (``csv``, ``parquet``, ``both``), described in ``datapackage.json``.
 
     Raises :class:`KeyboardInterrupt` after recording every run that finished
     when interrupted (Ctrl-C, or SIGTERM routed to it by the caller).
@@ -226,7 +248,13 @@ def run_sweep(
         out, resumable=True
     ):  # a second sweep (or --resume) into the same folder is refused
         return _run_sweep(
-            sweep, out, workers=workers, scheduler=scheduler, max_runs=max_runs, progress=progress
+            sweep,
+            out,
+            workers=workers,
+            scheduler=scheduler,
+            max_runs=max_runs,
+            progress=progress,
+            table_format=table_format,
         )
 
 
@@ -238,10 +266,12 @@ def _run_sweep(
     scheduler: str | None,
     max_runs: int | None,
     progress: bool,
+    table_format: str,
 ) -> dict[str, int]:
     out.mkdir(parents=True, exist_ok=True)
+    _drop_other_formats(out, table_format)
     design = sweep.design()
-    write_atomic(out / "design.csv", _cells(design).to_csv(index=False, float_format="%.10g"))
+    write_table(_cells(design), out, "design", table_format)
     store = RunStore(out)
     done = store.done()
     chosen = trial_runs(len(design) * sweep.replicates, max_runs)
@@ -259,12 +289,11 @@ def _run_sweep(
         store.close()
         table = store.table(sweep, design)
         if not table.empty:
-            write_atomic(out / "runs.csv", table.to_csv(index=False, float_format="%.10g"))
-            if find_spec("pyarrow") is not None:  # runs.parquet too, where pyarrow is installed
-                tmp = out / ".runs.parquet.tmp"
-                table.to_parquet(tmp, index=False)
-                os.replace(tmp, out / "runs.parquet")
-        manifest = _manifest(sweep, status=status, counts=counts, executor=where)
+            write_table(table, out, "runs", table_format)
+        write_datapackage(out, _files(out), kind="sweep")
+        manifest = _manifest(sweep, status=status, counts=counts, executor=where) | {
+            "format": table_format
+        }
         write_manifest(out, manifest | {"files": _files(out)})
 
     finish("running")
