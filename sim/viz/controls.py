@@ -261,8 +261,8 @@ def PolicyControls(
     try:
         params = policy.params()
         problem = ""
-    except ScenarioError as exc:
-        params, problem = {}, str(exc)
+    except ScenarioError as exc:  # the app has no --set: the key alone names the setting
+        params, problem = {}, one_line(exc).removeprefix("--set ")
 
     def set_scenario(scenario: str) -> None:
         # Keep the interactive scale for the whole district; a town alone runs at its own scale.
@@ -296,7 +296,7 @@ def PolicyControls(
             on_value=set_scenario,
         )
         if problem:
-            solara.Error(translate(one_line(Exception(problem)), lang))
+            solara.Error(translate(problem, lang))
         bounds = map_bounds(params) if params else {}
         for key in CONTROL_KEYS:
             if key in params:

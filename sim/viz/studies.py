@@ -75,15 +75,51 @@ class Study:
         return base, replace(base, overrides=self.fixed | scale | self.settings(trial))
 
 
+TRIAL_COLUMNS = ("trial", "state", "settings", "feasible", X, Y)
+
+
+def _table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A CSV file of the search with ``columns``, whole-numbered ``trial``; else ValueError."""
+    try:
+        table = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+        raise ValueError(f"{path}: not a readable CSV file") from None
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"{path}: no column {missing[0]!r} (not written by govsim optimise)")
+    if not pd.api.types.is_integer_dtype(table["trial"]):
+        raise ValueError(f"{path}: trial: expected whole numbers")
+    return table
+
+
+def _complete_trials(path: Path) -> pd.DataFrame:
+    """The complete trials of ``trials.csv``, checked: a file edited by hand or by another
+    program is one line (ValueError), never an error in the page."""
+    table = _table(path, TRIAL_COLUMNS)
+    trials = table[table["state"] == "complete"].reset_index(drop=True)
+    for column in (X, Y):
+        if not pd.api.types.is_numeric_dtype(trials[column]):
+            raise ValueError(f"{path}: {column}: expected numbers")
+    if not trials["feasible"].isin([True, False]).all():
+        raise ValueError(f"{path}: feasible: expected True or False")
+    for row, text in zip(trials["trial"], trials["settings"], strict=True):
+        try:
+            settings = json.loads(text)
+        except (TypeError, ValueError):
+            settings = None
+        if not isinstance(settings, dict):
+            raise ValueError(f"{path}: trial {row}: settings: expected a JSON table")
+    return trials
+
+
 def load_study(folder: Path) -> Study:
     """Read a ``govsim optimise`` folder (ValueError, one line, when it is not one)."""
     folder = Path(folder)
     if kind_of(folder) != "optimise" or not (folder / "trials.csv").exists():
         raise ValueError(f"{folder}: not a folder of govsim optimise (no manifest or trials.csv)")
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    trials = pd.read_csv(folder / "trials.csv")
-    trials = trials[trials["state"] == "complete"].reset_index(drop=True)
-    frontier = pd.read_csv(folder / "frontier.csv") if (folder / "frontier.csv").exists() else None
+    trials = _complete_trials(folder / "trials.csv")
+    frontier = _table(folder / "frontier.csv", ("trial",)) if (folder / "frontier.csv").exists() else None
     on_front = (
         tuple(int(t) for t in frontier["trial"]) if frontier is not None and len(frontier) else ()
     )
