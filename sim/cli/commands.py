@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import socket
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -237,8 +238,11 @@ APP = Path(__file__).resolve().parents[2] / "app.py"  # the Solara app at the re
 
 
 def cmd_app(args: argparse.Namespace) -> None:
-    """Replace this process by ``solara run app.py`` (so Ctrl-C and signals reach the server)."""
-    import os
+    """Serve the app: ``solara run app.py`` as a child process, until Ctrl-C or SIGTERM.
+
+    The server runs in a process group of its own, so a Ctrl-C at the terminal reaches govsim
+    alone: govsim stops the server, waits for it, and says so in one line with exit 130 or
+    143, as every command does (the server's own "Aborted." and traceback are not shown)."""
 
     if not 1 <= args.port <= 65535:
         raise CliError(f"--port: expected 1-65535, got {args.port}")
@@ -268,5 +272,16 @@ def cmd_app(args: argparse.Namespace) -> None:
         label("term", "cli_serving", args.lang).format(url=f"http://{args.host}:{args.port}"),
         flush=True,
     )
-    os.chdir(APP.parent)
-    os.execv(sys.executable, command)
+    server = subprocess.Popen(command, cwd=APP.parent, process_group=0)
+    try:
+        code = server.wait()
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM (sim.runs.executors.stop_on_signals)
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        raise
+    if code:
+        raise SystemExit(code)  # the server said why on stderr

@@ -140,3 +140,33 @@ def _items(value):
     elif isinstance(value, list):
         for v in value:
             yield from _items(v)
+
+
+def test_an_optimisation_with_a_plan_in_its_settings_searching_staff_is_refused(folder, tmp_path):
+    """A plan in ``[settings]`` fixes every unit's staff: searching grid workers under it would
+    evaluate identical trials and recommend a plan. Refused before the search, naming both."""
+    path = folder / "search_under_plan.toml"
+    path.write_text(
+        'scenario = "muzhou"\n[settings]\nstaffing.plan = "plan.csv"\n'
+        "[[objectives]]\nmetric = \"escalation_rate\"\n"
+        '[[variables]]\nkey = "grid_workers.by_town"\ntowns = ["Muzhou"]\nhigh = 90\n'
+    )
+    out = tmp_path / "out"
+    done = govsim("optimise", str(path), "--out", str(out), "--workers", "1", cwd=tmp_path)
+    refused(done, str(path), "variables[0].key", "grid_workers.by_town", "staffing.plan")
+    assert not out.exists()
+
+
+def test_a_sweeps_settings_plan_is_read_from_the_sweep_files_folder(folder, tmp_path):
+    """Run from another folder: ``plan.csv`` beside the sweep file is found and runs."""
+    path = folder / "sweep_with_plan.toml"
+    path.write_text(
+        'scenario = "muzhou"\ndays = 2\n[settings]\nstaffing.plan = "plan.csv"\n'
+        "population.scale = 0.02\nrun.warmup_days = 0\n"
+        '[levers]\nmediation.three_tuning = ["joint", "sequential"]\n'
+    )
+    out = tmp_path / "out"
+    done = govsim("sweep", str(path), "--out", str(out), "--workers", "1", "--quiet", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    manifest = (out / "manifest.json").read_text(encoding="utf-8")
+    assert str(folder / "plan.csv") in manifest
