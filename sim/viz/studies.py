@@ -119,7 +119,9 @@ def load_study(folder: Path) -> Study:
         raise ValueError(f"{folder}: not a folder of govsim optimise (no manifest or trials.csv)")
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     trials = _complete_trials(folder / "trials.csv")
-    frontier = _table(folder / "frontier.csv", ("trial",)) if (folder / "frontier.csv").exists() else None
+    frontier = (
+        _table(folder / "frontier.csv", ("trial",)) if (folder / "frontier.csv").exists() else None
+    )
     on_front = (
         tuple(int(t) for t in frontier["trial"]) if frontier is not None and len(frontier) else ()
     )

@@ -284,6 +284,7 @@ def test_events_of_the_base_scenario_past_the_search_days_are_refused_first(tmp_
         ("loss,other\n1,2\n", "no rows with parameter columns"),
         ("disputes.rate_per_1k\nnan\n", "row 2: disputes.rate_per_1k"),
         ("disputes.rate_per_1k\n1e9\n", "out of range"),
+        ("loss;disputes.rate_per_1k\n1;12\n", "looks semicolon-separated"),
     ],
 )
 def test_a_bad_verify_ensemble_is_refused_before_the_search(tmp_path, content, words):

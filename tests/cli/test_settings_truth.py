@@ -148,7 +148,7 @@ def test_an_optimisation_with_a_plan_in_its_settings_searching_staff_is_refused(
     path = folder / "search_under_plan.toml"
     path.write_text(
         'scenario = "muzhou"\n[settings]\nstaffing.plan = "plan.csv"\n'
-        "[[objectives]]\nmetric = \"escalation_rate\"\n"
+        '[[objectives]]\nmetric = "escalation_rate"\n'
         '[[variables]]\nkey = "grid_workers.by_town"\ntowns = ["Muzhou"]\nhigh = 90\n'
     )
     out = tmp_path / "out"

@@ -150,9 +150,7 @@ def test_a_refused_staffing_setting_or_plan_is_said_in_chinese(plan_csv, base, k
     base = {k: plan_csv if v == "PLAN" else v for k, v in base.items()}
     changed: list[Policy] = []
     _box, rc = solara.render(
-        PolicyControls(
-            name="A", policy=Policy(overrides=base), on_policy=changed.append, lang="zh"
-        )
+        PolicyControls(name="A", policy=Policy(overrides=base), on_policy=changed.append, lang="zh")
     )
     kind = widget_kind(SCHEMA[key])
     if kind == "slider":
