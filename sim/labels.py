@@ -4,8 +4,9 @@ Every label the reports, the app and the command line show (metrics, per-grid
 figures, ladder levels, policy levers and their choices, units, case subjects,
 report headings and notes, chart axes, console tables, the glossary) is one row
 of ``sim/data/labels.csv`` (``kind,key,en,zh``), so a translation is one file.
-Rows of kind ``message`` are phrases of error messages: :func:`translate` puts
-them into Chinese and leaves the file names, keys and values as they are. The
+Rows of kind ``message`` are phrases of error messages, or whole sentences with
+``{name}`` slots where Chinese puts the words in another order: :func:`translate`
+puts them into Chinese and leaves the file names, keys and values as they are. The
 command line speaks Chinese with ``--lang zh`` or a ``zh_*`` locale
 (:func:`default_language`). Town names come from the district table (``sim/data/district.csv``,
 column ``name_zh``), where their sources are.

@@ -200,6 +200,12 @@ def cmd_map(args: argparse.Namespace) -> None:
     out = Path(args.out)
     check_figure_out(out)
     if args.results is None:
+        for option, value in (("--metric", args.metric), ("--scenario", args.scenario)):
+            if value is not None:  # it would colour nothing: the map is drawn by town
+                raise CliError(
+                    f"{option} {value}: has no effect without --results DIR (the results to "
+                    "colour the map by)"
+                )
         draw_map(load_geography(args.map_file), out, lang=args.lang)
         print(label("term", "cli_wrote_file", args.lang).format(out=out))
         return
@@ -216,6 +222,7 @@ def cmd_map(args: argparse.Namespace) -> None:
     if name not in names:
         raise CliError(f"--scenario: {name!r} is not in {results} (it has {', '.join(names)})")
     columns = [c for c in grids.columns if c not in GRID_KEYS]
+    args.metric = args.metric or "escalations"
     if args.metric not in columns:
         raise CliError(
             f"--metric: unknown grid metric {args.metric!r}; expected one of {', '.join(columns)}"
