@@ -195,3 +195,18 @@ def test_a_staffing_plan_that_cannot_be_read_is_said_in_chinese(tmp_path, plan_c
 def test_english_left_finds_the_words_a_translation_missed():
     assert english_left("grid_workers.add.Huicheng: -600 将使 Huicheng with -31 网格员") == ["with"]
     assert english_left("staffing.plan: /tmp/x/p.csv: 第 2 行: 'Daze' 超出范围 [0, 5]") == []
+
+
+def test_a_seed_no_run_takes_is_refused_under_the_field_not_ignored():
+    """A negative seed was once dropped without a word (the run kept its old seed)."""
+    changed, _box, rc = _controls("zh")
+    field = _field(rc, "seed")
+    for typed in ("-5", str(2**63)):
+        field.v_model = typed
+        field.fire_event("keyup.enter")
+        assert changed == []
+        [error] = _errors(rc)
+        assert error.startswith("seed: 必须是 0 到 2**63 - 1 之间的整数"), error
+    field.v_model = "7"
+    field.fire_event("keyup.enter")
+    assert changed[-1].seed == 7 and _errors(rc) == []
