@@ -98,7 +98,8 @@ def test_compare_into_earlier_results_keeps_them_whole(tmp_path):
     assert not lock_of(out).exists()
 
 
-def test_an_interrupted_search_resumes_and_keeps_todays_plan_as_its_reference(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
+def test_an_interrupted_search_resumes_and_keeps_todays_plan_as_its_reference(tmp_path, signum):
     path = tiny_file(tmp_path, trials=6, **{"days = 20": "days = 60"})
     out = tmp_path / "out"
     argv = ["optimise", str(path), "--out", str(out), "--workers", "2", "--quiet"]
@@ -110,7 +111,7 @@ def test_an_interrupted_search_resumes_and_keeps_todays_plan_as_its_reference(tm
 
     wait_for(started)
     time.sleep(1)
-    err = stop(process, signal.SIGINT)
+    err = stop(process, signum)
     assert "--resume" in err and not lock_of(out).exists()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "interrupted" and "study.db" in manifest["files"]
@@ -134,7 +135,8 @@ def test_todays_plan_left_running_by_an_interrupt_is_queued_again_as_todays(tmp_
     assert waiting[0].params == running.params
 
 
-def test_ctrl_c_of_a_sweep_keeps_its_runs_and_resume_finishes_it(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
+def test_ctrl_c_of_a_sweep_keeps_its_runs_and_resume_finishes_it(tmp_path, signum):
     from tests.runs.test_sweep import sweep_file
 
     path, out = sweep_file(tmp_path, days=40, samples=6), tmp_path / "out"
@@ -142,7 +144,7 @@ def test_ctrl_c_of_a_sweep_keeps_its_runs_and_resume_finishes_it(tmp_path):
     process = start(argv)
     part = out / "runs" / "part-0000.jsonl"
     wait_for(lambda: part.exists() and len(part.read_text().splitlines()) >= 2)
-    err = stop(process, signal.SIGINT)
+    err = stop(process, signum)
     assert "--resume" in err and not lock_of(out).exists()
     assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
     assert subprocess.run([*GOVSIM, *argv, "--resume"]).returncode == 0
