@@ -4,8 +4,9 @@ Every label the reports, the app and the command line show (metrics, per-grid
 figures, ladder levels, policy levers and their choices, units, case subjects,
 report headings and notes, chart axes, console tables, the glossary) is one row
 of ``sim/data/labels.csv`` (``kind,key,en,zh``), so a translation is one file.
-Rows of kind ``message`` are phrases of error messages: :func:`translate` puts
-them into Chinese and leaves the file names, keys and values as they are. The
+Rows of kind ``message`` are phrases of error messages, or whole sentences with
+``{name}`` slots where Chinese puts the words in another order: :func:`translate`
+puts them into Chinese and leaves the file names, keys and values as they are. The
 command line speaks Chinese with ``--lang zh`` or a ``zh_*`` locale
 (:func:`default_language`). Town names come from the district table (``sim/data/district.csv``,
 column ``name_zh``), where their sources are.
@@ -19,6 +20,7 @@ column ``name_zh``), where their sources are.
 from __future__ import annotations
 
 import csv
+import re
 from functools import cache
 from importlib import resources
 
@@ -78,19 +80,48 @@ def default_language(environ: dict[str, str] | None = None) -> str:
 
 @cache
 def _phrases(lang: str) -> list[tuple[str, str]]:
-    """The ``message`` rows of the label table, longest English phrase first."""
-    rows = [(key, entry[lang]) for (kind, key), entry in _table().items() if kind == "message"]
+    """The ``message`` rows of the label table without a ``{name}`` slot, longest English
+    phrase first."""
+    rows = [
+        (key, entry[lang])
+        for (kind, key), entry in _table().items()
+        if kind == "message" and "{" not in key
+    ]
     return sorted(rows, key=lambda row: -len(row[0]))
 
 
-def translate(message: str, lang: str = "en") -> str:
-    """A message (an error, a progress line) in ``lang``: each English phrase of the label
-    table's ``message`` rows replaced by its translation. File names, keys, values and names
-    stay as they are, so the line still says which file, key and value."""
-    import re
+@cache
+def _templates(lang: str) -> list[tuple[re.Pattern[str], str]]:
+    """The ``message`` rows with ``{name}`` slots (a sentence whose words come in another
+    order in ``lang``), as a pattern and its replacement, longest first. A slot stands for
+    the text between the fixed words around it (a town, a number, a file)."""
+    rows = sorted(
+        (
+            (key, entry[lang])
+            for (kind, key), entry in _table().items()
+            if kind == "message" and "{" in key
+        ),
+        key=lambda row: -len(row[0]),
+    )
+    found = []
+    for english, translated in rows:
+        parts = re.split(r"\{(\w+)\}", english)
+        pattern = "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+        ) + ("$" if english.endswith("}") else "")  # a slot at the end: the rest of the line
+        found.append((re.compile(pattern), re.sub(r"\{(\w+)\}", r"\\g<\1>", translated)))
+    return found
 
+
+def translate(message: str, lang: str = "en") -> str:
+    """A message (an error, a progress line) in ``lang``: each English sentence or phrase of
+    the label table's ``message`` rows replaced by its translation (sentences with ``{name}``
+    slots first, their slots kept). File names, keys, values and names stay as they are, so
+    the line still says which file, key and value."""
     if check_language(lang) == "en":
         return message
+    for pattern, translated in _templates(lang):
+        message = pattern.sub(translated, message)
     for english, translated in _phrases(lang):
         message = message.replace(english, translated)
     return re.sub(r"\brow (\d+)\b", r"第 \1 行", message)  # a plan file's row

@@ -28,7 +28,12 @@ if TYPE_CHECKING:
 def cmd_sweep(args: argparse.Namespace) -> None:
     from dataclasses import replace
 
-    from sim.runs.sweep.spec import load_sweep
+    from sim.runs.sweep.spec import (
+        SECTION_OF_ROLE,
+        check_factors_on_map,
+        check_plan_factors,
+        load_sweep,
+    )
     from sim.runs.sweep.store import run_sweep
 
     check_counts(args)
@@ -37,7 +42,17 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     sweep = load_sweep(args.sweep)
     overrides = dict(parse_set(a) for a in args.set or [])
     if overrides:
+        swept = {f.key: f for f in sweep.factors}
+        for key in overrides:
+            if key in swept:  # every run takes the swept value: --set would change nothing
+                section = SECTION_OF_ROLE[swept[key].role]
+                raise CliError(f"--set {key}: also swept in [{section}]; set it in one place")
         sweep = replace(sweep, scenario=sweep.scenario.with_overrides(overrides))
+        try:
+            check_plan_factors(sweep.scenario.params, list(sweep.factors))
+            check_factors_on_map(sweep.scenario.params, list(sweep.factors))
+        except ParameterError as exc:
+            raise CliError(f"{sweep.path}: {exc}") from None
     if args.days is not None:
         sweep = replace(sweep, days=args.days)
     try:

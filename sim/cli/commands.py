@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import socket
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -209,6 +210,12 @@ def cmd_map(args: argparse.Namespace) -> None:
     out = Path(args.out)
     check_figure_out(out)
     if args.results is None:
+        for option, value in (("--metric", args.metric), ("--scenario", args.scenario)):
+            if value is not None:  # it would colour nothing: the map is drawn by town
+                raise CliError(
+                    f"{option} {value}: has no effect without --results DIR (the results to "
+                    "colour the map by)"
+                )
         draw_map(load_geography(args.map_file), out, lang=args.lang)
         print(label("term", "cli_wrote_file", args.lang).format(out=out))
         return
@@ -225,6 +232,7 @@ def cmd_map(args: argparse.Namespace) -> None:
     if name not in names:
         raise CliError(f"--scenario: {name!r} is not in {results} (it has {', '.join(names)})")
     columns = [c for c in grids.columns if c not in GRID_KEYS]
+    args.metric = args.metric or "escalations"
     if args.metric not in columns:
         raise CliError(
             f"--metric: unknown grid metric {args.metric!r}; expected one of {', '.join(columns)}"
@@ -247,8 +255,11 @@ APP = Path(__file__).resolve().parents[2] / "app.py"  # the Solara app at the re
 
 
 def cmd_app(args: argparse.Namespace) -> None:
-    """Replace this process by ``solara run app.py`` (so Ctrl-C and signals reach the server)."""
-    import os
+    """Serve the app: ``solara run app.py`` as a child process, until Ctrl-C or SIGTERM.
+
+    The server runs in a process group of its own, so a Ctrl-C at the terminal reaches govsim
+    alone: govsim stops the server, waits for it, and says so in one line with exit 130 or
+    143, as every command does (the server's own "Aborted." and traceback are not shown)."""
 
     if not 1 <= args.port <= 65535:
         raise CliError(f"--port: expected 1-65535, got {args.port}")
@@ -278,5 +289,16 @@ def cmd_app(args: argparse.Namespace) -> None:
         label("term", "cli_serving", args.lang).format(url=f"http://{args.host}:{args.port}"),
         flush=True,
     )
-    os.chdir(APP.parent)
-    os.execv(sys.executable, command)
+    server = subprocess.Popen(command, cwd=APP.parent, process_group=0)
+    try:
+        code = server.wait()
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM (sim.runs.executors.stop_on_signals)
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        raise
+    if code:
+        raise SystemExit(code)  # the server said why on stderr

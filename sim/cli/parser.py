@@ -221,7 +221,6 @@ def build_parser() -> argparse.ArgumentParser:
     map_.add_argument("--results", help="a results directory of govsim run or compare")
     map_.add_argument(
         "--metric",
-        default="escalations",
         help="per-grid column of grids.csv to colour by (default escalations, per 1,000 residents)",
     )
     map_.add_argument("--scenario", help="which scenario of the results (default the first)")

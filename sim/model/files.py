@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 
@@ -23,3 +24,18 @@ def read_text(
         raise error(f"{where}: cannot read ({exc.strerror or exc})") from None
     except ValueError:  # a NUL character in the path
         raise error(f"{where}: not a valid file name") from None
+
+
+SEPARATORS = ((";", "semicolon"), ("\t", "tab"))
+
+
+def other_separator(header: str, columns: Collection[str]) -> str:
+    """Why a CSV file's first line lacks its columns, when it holds one of ``columns`` split by
+    another separator than the comma (as Excel saves CSV in some regions); else ""."""
+    for separator, name in SEPARATORS:
+        if separator in header and set(header.split(separator)) & set(columns):
+            return (
+                f"the file looks {name}-separated (as Excel saves CSV in some regions): "
+                "save it as comma-separated CSV (CSV UTF-8)"
+            )
+    return ""

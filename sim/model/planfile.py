@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.model.district import load_district_table
-from sim.model.files import read_text
+from sim.model.files import other_separator, read_text
 from sim.model.geography import Geography
 from sim.model.parameters import SCHEMA, ParameterError
 from sim.model.places import Places
@@ -122,13 +122,9 @@ def _columns(header: list[str], where: str) -> None:
     missing = [c for c in ("code", *STAFF_COLUMNS) if c not in header]
     if not missing:
         return
-    first = ",".join(header)
-    for separator, name in ((";", "semicolon"), ("\t", "tab")):
-        if separator in first and "code" in first:
-            raise ParameterError(
-                f"{where}: the file looks {name}-separated (as Excel saves CSV in some "
-                "regions): save it as comma-separated CSV (CSV UTF-8), or write it with govsim plan"
-            )
+    cause = other_separator(",".join(header), {"code"})
+    if cause:
+        raise ParameterError(f"{where}: {cause}, or write it with govsim plan")
     columns = ", ".join((*INFO_COLUMNS, *STAFF_COLUMNS))
     raise ParameterError(f"{where}: no {missing[0]!r} column (a plan has {columns})")
 

@@ -151,7 +151,10 @@ def _entries(name: str, value: Any) -> list[dict]:
 def _day(where: str, entry: dict) -> int:
     if "day" not in entry:
         raise ParameterError(f"{where}.day: missing (the day it happens)")
-    return EVENT_FIELDS["day"].check(entry["day"])
+    try:
+        return EVENT_FIELDS["day"].check(entry["day"])
+    except ParameterError as exc:
+        raise ParameterError(f"{where}.{exc}") from None
 
 
 def _intervention(i: int, entry: dict) -> Intervention:

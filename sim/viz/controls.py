@@ -37,6 +37,7 @@ from sim.model.parameters import (
     ParameterError,
 )
 from sim.model.places import Places
+from sim.model.streams import MAX_SEED
 from sim.runs.scenario import ScenarioError, list_scenarios, load_scenario
 from sim.viz.language import DEFAULT_LANGUAGE, app_text, shown
 from sim.viz.session import Policy
@@ -261,8 +262,8 @@ def PolicyControls(
     try:
         params = policy.params()
         problem = ""
-    except ScenarioError as exc:
-        params, problem = {}, str(exc)
+    except ScenarioError as exc:  # the app has no --set: the key alone names the setting
+        params, problem = {}, one_line(exc).removeprefix("--set ")
 
     def set_scenario(scenario: str) -> None:
         # Keep the interactive scale for the whole district; a town alone runs at its own scale.
@@ -284,8 +285,10 @@ def PolicyControls(
         on_policy(changed)
 
     def set_seed(seed: int) -> None:
-        if seed >= 0:
-            on_policy(replace(policy, seed=int(seed)))
+        """A seed a run takes, else a :class:`ParameterError` for the control to show."""
+        if not 0 <= seed <= MAX_SEED:
+            raise ParameterError(f"seed: must be a whole number from 0 to 2**63 - 1, got {seed}")
+        on_policy(replace(policy, seed=int(seed)))
 
     title = app_text("policy", lang, name=name)
     with solara.Card(title=title, classes=[f"govsim-policy-{name}"]) as card:
@@ -296,7 +299,7 @@ def PolicyControls(
             on_value=set_scenario,
         )
         if problem:
-            solara.Error(translate(one_line(Exception(problem)), lang))
+            solara.Error(translate(problem, lang))
         bounds = map_bounds(params) if params else {}
         for key in CONTROL_KEYS:
             if key in params:
@@ -307,5 +310,31 @@ def PolicyControls(
                     lang=lang,
                     high=bounds.get(key),
                 )
-        solara.InputInt(label=app_text("seed", lang), value=policy.seed, on_value=set_seed)
+        SeedControl(seed=policy.seed, on_seed=set_seed, lang=lang)
     return card
+
+
+@solara.component
+def SeedControl(
+    *, seed: int, on_seed: Callable[[int], None], lang: str = DEFAULT_LANGUAGE
+) -> solara.Element:
+    """The seed of a policy; a seed no run takes is refused under the field, in ``lang``."""
+    error, set_error = solara.use_state("")
+
+    def submit(value: int) -> None:
+        try:
+            on_seed(value)
+        except ParameterError as exc:
+            set_error(one_line(exc))
+            return
+        set_error("")
+
+    with solara.Div(classes=["govsim-control", "govsim-control-seed"]) as div:
+        solara.InputInt(label=app_text("seed", lang), value=seed, on_value=submit)
+        if error:
+            solara.Text(
+                translate(error, lang),
+                classes=["govsim-control-error"],
+                style={"color": "#b00020", "font-size": "12px"},
+            )
+    return div

@@ -76,15 +76,65 @@ class Study:
         return base, replace(base, overrides=self.fixed | scale | self.settings(trial))
 
 
+TRIAL_COLUMNS = ("trial", "state", "settings", "feasible", X, Y)
+
+
+def _file(folder: Path, stem: str) -> Path:
+    """The file of the table ``stem`` that :func:`read_table` reads (its CSV, else Parquet)."""
+    return folder / (f"{stem}.csv" if (folder / f"{stem}.csv").is_file() else f"{stem}.parquet")
+
+
+def _table(folder: Path, stem: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    """The search's table ``stem`` (CSV or Parquet) with ``columns``, whole-numbered ``trial``;
+    else ValueError, one line naming the file."""
+    path = _file(folder, stem)
+    try:
+        table = read_table(folder, stem)
+    except (
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        UnicodeDecodeError,
+        ValueError,
+        OSError,
+    ):
+        raise ValueError(f"{path}: not a readable table") from None
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"{path}: no column {missing[0]!r} (not written by govsim optimise)")
+    if not pd.api.types.is_integer_dtype(table["trial"]):
+        raise ValueError(f"{path}: trial: expected whole numbers")
+    return table
+
+
+def _complete_trials(folder: Path) -> pd.DataFrame:
+    """The complete trials of the search's ``trials`` table, checked: a file edited by hand or
+    by another program is one line (ValueError), never an error in the page."""
+    table = _table(folder, "trials", TRIAL_COLUMNS)
+    path = _file(folder, "trials")
+    trials = table[table["state"] == "complete"].reset_index(drop=True)
+    for column in (X, Y):
+        if not pd.api.types.is_numeric_dtype(trials[column]):
+            raise ValueError(f"{path}: {column}: expected numbers")
+    if not trials["feasible"].isin([True, False]).all():
+        raise ValueError(f"{path}: feasible: expected True or False")
+    for row, text in zip(trials["trial"], trials["settings"], strict=True):
+        try:
+            settings = json.loads(text)
+        except (TypeError, ValueError):
+            settings = None
+        if not isinstance(settings, dict):
+            raise ValueError(f"{path}: trial {row}: settings: expected a JSON table")
+    return trials
+
+
 def load_study(folder: Path) -> Study:
     """Read a ``govsim optimise`` folder (ValueError, one line, when it is not one)."""
     folder = Path(folder)
     if kind_of(folder) != "optimise" or not has_table(folder, "trials"):
         raise ValueError(f"{folder}: not a folder of govsim optimise (no manifest or trials.csv)")
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    trials = read_table(folder, "trials")
-    trials = trials[trials["state"] == "complete"].reset_index(drop=True)
-    frontier = read_table(folder, "frontier") if has_table(folder, "frontier") else None
+    trials = _complete_trials(folder)
+    frontier = _table(folder, "frontier", ("trial",)) if has_table(folder, "frontier") else None
     on_front = (
         tuple(int(t) for t in frontier["trial"]) if frontier is not None and len(frontier) else ()
     )

@@ -284,6 +284,7 @@ def test_events_of_the_base_scenario_past_the_search_days_are_refused_first(tmp_
         ("loss,other\n1,2\n", "no rows with parameter columns"),
         ("disputes.rate_per_1k\nnan\n", "row 2: disputes.rate_per_1k"),
         ("disputes.rate_per_1k\n1e9\n", "out of range"),
+        ("loss;disputes.rate_per_1k\n1;12\n", "looks semicolon-separated"),
     ],
 )
 def test_a_bad_verify_ensemble_is_refused_before_the_search(tmp_path, content, words):
@@ -371,3 +372,33 @@ def test_sim_run_refuses_bad_days_and_seeds_in_one_line(days, seed, words):
 
 def test_a_number_of_days_no_run_could_finish_is_refused_at_once():
     govsim_fails("validate", "baseline", "--days", "999999999", expected=("--days", "1 to 36,500"))
+
+
+@pytest.mark.parametrize(
+    ("command", "setting"),
+    [
+        ("validate", "grid_workers.by_town={Muzhou=99999999999}"),
+        ("run", "grid_workers.by_town={Muzhou=99999999999}"),
+        ("run", "grid_workers.add={Muzhou=99999999999}"),
+        ("run", "volunteer_police.total=99999999999"),
+    ],
+)
+def test_staff_no_machine_could_hold_are_refused_before_the_run(tmp_path, command, setting):
+    """``validate`` once said ok to 99,999,999,999 grid workers; ``run`` then died allocating
+    745 GiB. Both refuse them at once, naming the setting and its bound."""
+    out = tmp_path / "out"
+    extra = ["--out", str(out), "--days", "2"] if command == "run" else []
+    key = setting.split("=")[0]
+    govsim_fails(command, "muzhou", "--set", setting, *extra, expected=(key, "out of range"))
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("entry", "named"), [
+    ('[[events]]\nkind = "rainstorm"\nday = nan\ntowns = ["Muzhou"]', "events[0].day"),
+    ("[[interventions]]\nday = inf\ngrid_workers.total = 5", "interventions[0].day"),
+    ('[[events]]\nkind = "rainstorm"\nday = 1e300\ntowns = ["Muzhou"]', "events[0].day"),
+])  # fmt: skip
+def test_a_day_that_is_not_a_finite_whole_number_names_its_entry(tmp_path, entry, named):
+    path = tmp_path / "timeline.toml"
+    path.write_text(f'extends = "muzhou"\n{entry}\n', encoding="utf-8")
+    govsim_fails("validate", str(path), expected=(str(path), named))

@@ -6,10 +6,12 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import optuna
 import pandas as pd
+import pytest
 import sqlalchemy.exc
 
 from sim.cli import main
@@ -116,3 +118,74 @@ def test_one_worker_and_the_same_seed_reproduce_the_trials(tmp_path):
         result = optimise(optimisation, tmp_path / name, workers=1, verify_plans=False)
         tables.append(result.trials.drop(columns=["seconds"]))
     pd.testing.assert_frame_equal(*tables)
+
+
+ROUND_TRIP = """
+scenario = "muzhou"
+[settings]
+population.scale = 0.05
+run.warmup_days = 10
+grid_workers.add = { Muzhou = 5 }
+mediation.three_tuning = "joint"
+[search]
+trials = 3
+replicates = 1
+days = 30
+seed = 3
+[[variables]]
+key = "mediation.trust_rooms"
+low = 0
+high = 15
+[[objectives]]
+metric = "disputes_per_1k"
+[[objectives]]
+metric = "annual_cost_wan_yuan"
+[verify]
+replicates = 2
+population.scale = 0.05
+fits = 0
+plans = 1
+"""
+
+
+def test_a_written_plan_reruns_from_the_command_as_its_trial_ran(tmp_path):
+    """The search's [settings] are in its plan files: ``govsim run plans/plan_trial_N.toml``,
+    and the plan ``.csv`` with the settings a plan does not replace, give the trial's
+    numbers; trial 0 is today's plan under those settings."""
+    env = os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+
+    def govsim(*argv: str) -> None:
+        done = subprocess.run([sys.executable, "-m", "sim", *argv], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=900)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+
+    (tmp_path / "search.toml").write_text(ROUND_TRIP, encoding="utf-8")
+    govsim("optimise", "search.toml", "--out", "out", "--workers", "1", "--quiet")
+    trials = pd.read_csv(tmp_path / "out" / "trials.csv").set_index("trial")
+    [toml] = sorted((tmp_path / "out" / "plans").glob("plan_trial_*.toml"))
+    trial = int(toml.stem.rsplit("_", 1)[1])
+    [seed] = json.loads(trials.at[trial, "seeds"])
+    quick = ["--days", "30", "--seed", str(seed), "--replicates", "1", "--quiet"]
+    govsim("run", str(toml), *quick, "--out", "from_toml")
+    fixed = ["population.scale=0.05", "run.warmup_days=10", "mediation.three_tuning=joint"]
+    sets = [word for s in fixed for word in ("--set", s)]
+    plan = toml.with_suffix(".csv")
+    govsim("run", "muzhou", *sets, "--set", f"staffing.plan={plan}", *quick, "--out", "from_csv")
+    for folder in ("from_toml", "from_csv"):
+        summary = pd.read_csv(tmp_path / folder / "summary.csv")
+        ran = summary[summary["period"] == "all"].iloc[0]
+        for metric in ("disputes_per_1k", "escalation_rate", "annual_cost_wan_yuan"):
+            assert ran[metric] == pytest.approx(trials.at[trial, metric], rel=1e-8, nan_ok=True), (
+                folder, metric)  # fmt: skip
+    written = tomllib.loads(toml.read_text(encoding="utf-8"))
+    assert written["grid_workers"]["add"] == {"Muzhou": 5}
+    today = trials[trials["today"]]
+    assert len(today) == 1 and json.loads(today["settings"].iloc[0]) == {
+        "mediation.trust_rooms": load_scenario_trust_rooms()
+    }
+
+
+def load_scenario_trust_rooms() -> int:
+    from sim.runs.scenario import load_scenario
+
+    return load_scenario("muzhou").params["mediation.trust_rooms"]

@@ -140,3 +140,85 @@ def _items(value):
     elif isinstance(value, list):
         for v in value:
             yield from _items(v)
+
+
+def test_an_optimisation_with_a_plan_in_its_settings_searching_staff_is_refused(folder, tmp_path):
+    """A plan in ``[settings]`` fixes every unit's staff: searching grid workers under it would
+    evaluate identical trials and recommend a plan. Refused before the search, naming both."""
+    path = folder / "search_under_plan.toml"
+    path.write_text(
+        'scenario = "muzhou"\n[settings]\nstaffing.plan = "plan.csv"\n'
+        '[[objectives]]\nmetric = "escalation_rate"\n'
+        '[[variables]]\nkey = "grid_workers.by_town"\ntowns = ["Muzhou"]\nhigh = 90\n'
+    )
+    out = tmp_path / "out"
+    done = govsim("optimise", str(path), "--out", str(out), "--workers", "1", cwd=tmp_path)
+    refused(done, str(path), "variables[0].key", "grid_workers.by_town", "staffing.plan")
+    assert not out.exists()
+
+
+def test_a_sweeps_settings_plan_is_read_from_the_sweep_files_folder(folder, tmp_path):
+    """Run from another folder: ``plan.csv`` beside the sweep file is found and runs."""
+    path = folder / "sweep_with_plan.toml"
+    path.write_text(
+        'scenario = "muzhou"\ndays = 2\n[settings]\nstaffing.plan = "plan.csv"\n'
+        "population.scale = 0.02\nrun.warmup_days = 0\n"
+        '[levers]\nmediation.three_tuning = ["joint", "sequential"]\n'
+    )
+    out = tmp_path / "out"
+    done = govsim("sweep", str(path), "--out", str(out), "--workers", "1", "--quiet", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    manifest = (out / "manifest.json").read_text(encoding="utf-8")
+    assert str(folder / "plan.csv") in manifest
+
+
+SWEEP = (
+    'scenario = "{scenario}"\ndays = 2\n[settings]\npopulation.scale = 0.02\n[levers]\n{lever}\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "lever", "setting", "named"),
+    [
+        ("muzhou", "mediation.trust_rooms = [1, 2]", "mediation.trust_rooms=3",
+         "--set mediation.trust_rooms: also swept in [levers]"),
+        ("baseline", "grid_workers.add = [{ Huicheng = 5 }, { Daze = 5 }]", 'map.towns=["Muzhou"]',
+         "levers.grid_workers.add.Huicheng: has no effect"),
+        ("muzhou", "mediation.trust_rooms = [1, 2]", "staffing.plan=PLAN",
+         "levers.mediation.trust_rooms: has no effect in the runs with staffing.plan"),
+    ],
+)  # fmt: skip
+def test_a_sweeps_set_that_a_lever_overrides_or_undoes_is_refused(
+    folder, tmp_path, scenario, lever, setting, named
+):
+    """``govsim sweep --set`` is checked as the file's [settings] are: a swept key, a map
+    that leaves a lever's town out, a plan that replaces a lever."""
+    path = tmp_path / "sweep.toml"
+    path.write_text(SWEEP.format(scenario=scenario, lever=lever))
+    setting = setting.replace("PLAN", str(folder / "plan.csv"))
+    out = tmp_path / "out"
+    done = govsim("sweep", str(path), "--set", setting, "--out", str(out), "--workers", "1",
+                  cwd=tmp_path)  # fmt: skip
+    refused(done, named)
+    assert not out.exists()
+
+
+def test_a_calibrations_setting_that_is_also_free_is_refused(tmp_path):
+    path = tmp_path / "fit.toml"
+    path.write_text(
+        'scenario = "muzhou"\n[settings]\ngrid_workers.total = 1500\n'
+        "[free]\ngrid_workers.total = { low = 500, high = 2000 }\n"
+        '[[targets]]\nmetric = "disputes_per_1k"\nvalue = 12.0\ninterval = [11.0, 13.0]\n'
+    )
+    out = tmp_path / "out"
+    done = govsim("calibrate", str(path), "--out", str(out), "--workers", "1", cwd=tmp_path)
+    refused(done, str(path), "settings.grid_workers.total", "also free")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("option", [["--metric", "incidents"], ["--scenario", "muzhou"]])
+def test_a_map_option_without_results_to_colour_by_is_refused(tmp_path, option):
+    out = tmp_path / "map.png"
+    done = govsim("map", *option, "--out", str(out), cwd=tmp_path)
+    refused(done, option[0], "without --results")
+    assert not out.exists()

@@ -9,6 +9,9 @@ write, is refused with one line and exit 2, and nothing is touched.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,7 @@ import pytest
 from sim.cli import main
 from sim.runs.folders import OutputFolderError, files_under, listed_files, replace_dir
 
+ROOT = Path(__file__).resolve().parents[2]
 QUICK = ["--days", "5", "--set", "population.scale=0.05", "--quiet"]
 
 
@@ -160,3 +164,38 @@ def test_a_name_taken_by_a_users_file_is_refused_before_any_run(tmp_path, capsys
     err = capsys.readouterr().err
     assert "towns.csv is not a file govsim wrote" in err and err.count("\n") == 1
     assert snapshot(out) == before
+
+
+def govsim(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``govsim argv`` as a user runs it: a process of its own."""
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *argv], cwd=cwd, env=env, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+
+
+def test_a_rerun_from_the_command_keeps_the_users_notes_and_figures(tmp_path):
+    out = tmp_path / "out"
+    assert govsim("run", "muzhou", *QUICK, "--out", str(out), cwd=tmp_path).returncode == 0
+    (out / "my_notes.md").write_text("my notes")
+    (out / "my_figs").mkdir()
+    (out / "my_figs" / "figure.png").write_bytes(b"\x89PNG mine")
+    done = govsim("run", "muzhou", *QUICK, "--seed", "7", "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (out / "my_notes.md").read_text() == "my notes"
+    assert (out / "my_figs" / "figure.png").read_bytes() == b"\x89PNG mine"
+    assert json.loads((out / "manifest.json").read_text())["seeds"] == [7]
+
+
+@pytest.mark.parametrize("name", ["figure.png", "map.png"])
+def test_govsim_map_onto_a_users_file_is_one_line_and_the_file_kept(tmp_path, name):
+    """``--out figure.png``, and the default ``map.png`` in the current folder."""
+    figure = tmp_path / name
+    figure.write_bytes(b"\x89PNG my own figure")
+    argv = ["map", "--out", str(figure)] if name != "map.png" else ["map"]
+    done = govsim(*argv, cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "govsim did not draw it" in done.stderr and "Traceback" not in done.stderr
+    assert figure.read_bytes() == b"\x89PNG my own figure"
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # nothing else written

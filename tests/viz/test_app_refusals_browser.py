@@ -87,5 +87,7 @@ def test_the_message_is_in_chinese_when_the_page_is(page):
     field.press("Enter")
     error = control.locator(".govsim-control-error")
     error.wait_for(timeout=30_000)
-    assert "将使" in error.inner_text() and "义警" in error.inner_text()
+    said = error.inner_text()  # the whole sentence in Chinese, its words in Chinese order
+    assert "volunteer_police.add.Muzhou: -900 将使 Muzhou 的义警变为 -100（现有 800）" in said, said
+    assert "with" not in said and "it has" not in said
     _no_traceback(page)

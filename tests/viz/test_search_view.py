@@ -70,3 +70,23 @@ def test_the_page_switches_to_compare_with_the_clicked_plan(study_folder, monkey
     assert rc.find(v.CardTitle, children=["Policy B"]).widgets  # B's controls are shown
     shown = "Trial 1 runs as policy B beside the base scenario muzhou as A."
     assert rc.find(children=[shown]).widgets
+
+
+@pytest.mark.parametrize(
+    "trials",
+    [
+        "",
+        "a,b\n1,2\n",
+        "trial,state,settings,annual_cost_wan_yuan,escalation_rate,feasible\n0,complete,{bad,1,0.1,True\n",
+        "trial,state,settings,annual_cost_wan_yuan,escalation_rate,feasible\n0,complete,{},x,y,True\n",
+        "trial,state,settings,annual_cost_wan_yuan,escalation_rate,feasible\n0,complete,{},1,0.1,maybe\n",
+    ],
+)
+def test_a_trials_table_govsim_did_not_write_is_one_line(tmp_path, trials):
+    """A search folder edited by hand, or left by another version: the picker says why in one
+    line (ValueError, shown under the folder field), never an error in the page."""
+    (tmp_path / "manifest.json").write_text('{"kind": "optimise"}')
+    (tmp_path / "trials.csv").write_text(trials)
+    with pytest.raises(ValueError) as caught:
+        load_study(tmp_path)
+    assert "\n" not in str(caught.value) and "trials.csv" in str(caught.value)

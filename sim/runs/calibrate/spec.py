@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from sim.model.metrics import METRICS
-from sim.model.parameters import ParameterError, resolve
+from sim.model.parameters import ParameterError, flatten, resolve
 from sim.model.streams import MAX_SEED
 from sim.model.timeline import MAX_DAYS
 from sim.runs.scenario import scenario_toml
@@ -150,6 +150,10 @@ def parse_calibration(data: dict[str, Any], *, name: str, base_dir: Path) -> Cal
     scenario = base_scenario(data, base_dir=base_dir)
     free = parse_factors(data, (("free", "free"),))
     check_plan_factors(scenario.params, free)
+    fixed = set(flatten(data.get("settings", {})))
+    for f in free:
+        if f.key in fixed:  # the fit sets it in every run: the setting would change nothing
+            raise ParameterError(f"settings.{f.key}: also free in [free]; set it in one place")
     if not free or any(not f.is_range for f in free):
         raise ParameterError("free: give each free parameter a range { low = ..., high = ... }")
     targets = data.get("targets", [])

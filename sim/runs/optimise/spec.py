@@ -57,6 +57,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.model.files import other_separator
 from sim.model.metrics import METRICS, SHARES
 from sim.model.parameters import SCHEMA, ParameterError, flatten
 from sim.model.staffing import PLAN_REPLACES
@@ -159,6 +160,9 @@ def read_fits(path: Path, *, where: str) -> pd.DataFrame:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ParameterError(f"{where}: {path}: not a readable CSV file ({reason})") from None
     keys = [c for c in table.columns if c in SCHEMA]
+    cause = "" if keys else other_separator(",".join(map(str, table.columns)), SCHEMA)
+    if cause:
+        raise ParameterError(f"{where}: {path}: {cause}")
     if table.empty or not keys:
         raise ParameterError(
             f"{where}: {path}: no rows with parameter columns (expected the good_fits.csv "

@@ -281,6 +281,18 @@ def parse_factors(data: dict[str, Any], sections: tuple[tuple[str, str], ...]) -
 SECTION_OF_ROLE = {"lever": "levers", "uncertainty": "uncertainties"}
 
 
+def check_factors_on_map(base: dict[str, Any], factors: list[Factor]) -> None:
+    """Every value of every factor on the base settings, against the map too: place names,
+    counts, plan files (a one-line :class:`ParameterError` naming the factor)."""
+    for f in factors:
+        for value in f.values or (f.low, f.high):
+            try:
+                check_against_map(base | {f.key: value})
+            except (ParameterError, MapDataError) as exc:
+                said = str(exc) if str(exc).startswith(f.key) else f"{f.key}: {exc}"
+                raise ParameterError(f"{SECTION_OF_ROLE[f.role]}.{said}") from None
+
+
 def parse_sweep(data: dict[str, Any], *, name: str, base_dir: Path) -> Sweep:
     """A :class:`Sweep` from a sweep file's contents; :class:`ParameterError` names the key."""
     check_entries(data, TOP_LEVEL)
@@ -311,13 +323,7 @@ def parse_sweep(data: dict[str, Any], *, name: str, base_dir: Path) -> Sweep:
             raise ParameterError(
                 f"settings.{f.key}: also swept in [{SECTION_OF_ROLE[f.role]}]; set it in one place"
             )
-    for f in factors:  # every value against the map too: place names, counts, plan files
-        for value in f.values or (f.low, f.high):
-            try:
-                check_against_map(scenario.params | {f.key: value})
-            except (ParameterError, MapDataError) as exc:
-                said = str(exc) if str(exc).startswith(f.key) else f"{f.key}: {exc}"
-                raise ParameterError(f"{SECTION_OF_ROLE[f.role]}.{said}") from None
+    check_factors_on_map(scenario.params, factors)
     if method in ("sobol", "morris") and len(factors) < 2:
         raise ParameterError(f"design.method: {method} needs at least two factors")
     second_order = design.get("second_order", False)
