@@ -33,7 +33,7 @@ from sim.model.disputes import (
 from sim.model.institutions import triage
 from sim.model.space import mutual_aid
 from sim.model.state import ModelState
-from sim.model.transitions import change_trust, incident, move, resolve
+from sim.model.transitions import change_trust, drop, incident, move, resolve
 
 ACTIVE_HOURS = 12.0  # [assumption] hours a day in which a patrol deters
 TRUST_FADE_EVERY = 30  # days between fadings of trust (exact for any interval)
@@ -148,7 +148,8 @@ def drift(model: ModelState) -> None:
 
 
 def detect(model: ModelState) -> None:
-    """Visits, patrols, reports and filings uncover latent cases; the command centre triages them."""
+    """Visits, patrols, a village officer, reports and filings uncover latent cases; the
+    command centre triages them."""
     p, book, pop, rng = model.p, model.book, model.population, model.streams.detection
     ids = book.in_state(State.LATENT)
     if not len(ids):
@@ -162,8 +163,10 @@ def detect(model: ModelState) -> None:
         model.patrol_hours[g] * p["detection.households_per_patrol_hour"] / model.households[g]
     )
     seen_on_patrol = np.minimum(patrolled, 1.0) * p["detection.patrol_detect_prob"]
+    village = model.geography.grid_village[g]
+    heard_by_officer = model.staff.village_office[village] * p["police.village_detect_per_day"]
     room = np.where(
-        model.staff.trust_room[model.geography.grid_village[g]],
+        model.staff.trust_room[village],
         p["mediation.trust_room_report_factor"],
         1.0,
     )
@@ -177,7 +180,9 @@ def detect(model: ModelState) -> None:
         * (0.5 + intensity)
         * room,
     )
-    by_staff = 1 - (1 - seen_by_worker) ** reach * (1 - seen_on_patrol) ** reach
+    by_staff = 1 - (1 - seen_by_worker) ** reach * (1 - seen_on_patrol) ** reach * (
+        1 - heard_by_officer
+    )
     draw = rng.random(len(ids))
     seen = draw < 1 - (1 - by_staff) * (1 - np.minimum(reports, 1.0))
     found, by_staff, claim = ids[seen], (draw < by_staff)[seen], claim[seen]
@@ -235,6 +240,8 @@ def mediate(model: ModelState) -> None:
         )
         book.sessions[served] += 1
         book.mediated[served] = np.fmin(book.mediated[served], today)
+        if rung.level in (Level.VILLAGE, Level.TOWN):  # committees, trust rooms, town, police
+            book.formal_mediated[served] = np.fmin(book.formal_mediated[served], today)
         if petition:
             book.petition_sessions[served] += 1
         if rung.level == Level.GRID:
@@ -256,6 +263,7 @@ def escalate(model: ModelState) -> None:
             book.n_parties[i],
             k=p["police.deterrence_k"],
             ceiling=p["police.max_arrest_prob"],
+            form=p["police.deterrence_form"],
         )
         response = model.residents[book.party_a[i]].respond_to_failure(
             intensity=float(book.intensity[i]), level=level, arrest_prob=float(guard)
@@ -263,7 +271,7 @@ def escalate(model: ModelState) -> None:
         if response is Response.ACT_OUT:
             incident(model, np.array([i]))
         elif response is Response.DROP:
-            book.state[i] = State.DORMANT
+            drop(model, i)
         elif response is Response.LITIGATE:
             move(model, np.array([i]), Level.BEYOND)
         elif response is Response.SKIP:
@@ -294,6 +302,7 @@ def act_out(model: ModelState) -> None:
             book.n_parties[ids],
             k=p["police.deterrence_k"],
             ceiling=p["police.max_arrest_prob"],
+            form=p["police.deterrence_form"],
         ),
         threshold=p["behaviour.act_out_threshold"],
         spread=p["behaviour.act_out_spread"],
@@ -332,7 +341,7 @@ def _after_petition_failure(model: ModelState, i: int) -> None:
     elif book.petition_sessions[i] < MAX_PETITION_SESSIONS:
         move(model, np.array([i]), Level.DISTRICT)
     else:
-        book.state[i] = State.DORMANT
+        drop(model, i)
 
 
 PHASES = (

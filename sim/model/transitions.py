@@ -37,6 +37,7 @@ def move(
     book.state[ids] = np.where(levels >= Level.BEYOND, State.PASSED_UP, State.QUEUED)
     beyond = ids[levels >= Level.BEYOND]
     book.closed[beyond] = today + 1.0
+    conclude_petitions(model, beyond, book.closed[beyond])
 
 
 def _move_one(model: ModelState, i: int, level: int, *, handoff: bool) -> None:
@@ -55,6 +56,7 @@ def _move_one(model: ModelState, i: int, level: int, *, handoff: bool) -> None:
     if level >= Level.BEYOND:
         book.state[i] = State.PASSED_UP
         book.closed[i] = today + 1.0
+        conclude_petitions(model, np.array([i]), today + 1.0)
     else:
         book.state[i] = State.QUEUED
 
@@ -74,6 +76,7 @@ def resolve(model: ModelState, ids: np.ndarray) -> None:
         days_open=book.closed[ids] - book.arrived[ids],
     )
     book.satisfied[ids] = rng.random(len(ids)) < chance
+    conclude_petitions(model, ids, book.closed[ids])
     gain = model.p["behaviour.trust_gain"]
     change_trust(model, ids, np.where(book.satisfied[ids], gain, -gain / 2))
 
@@ -86,6 +89,7 @@ def incident(model: ModelState, ids: np.ndarray) -> None:
     book, p = model.book, model.p
     book.state[ids] = State.INCIDENT
     book.closed[ids] = model.today + 0.5
+    conclude_petitions(model, ids, model.today + 0.5)
     incidents = np.bincount(book.grid[ids], minlength=model.geography.n_grids)
     model.tally.incidents_by_grid += incidents
     model.tension = spread_tension(
@@ -96,6 +100,22 @@ def incident(model: ModelState, ids: np.ndarray) -> None:
         spread=p["space.tension_spread"],
         ceiling=p["space.max_tension"],
     )
+
+
+def drop(model: ModelState, i: int) -> None:
+    """The party of dispute ``i`` drops it for now (dormant: it may flare up): a petition
+    among them is concluded at midday."""
+    model.book.state[i] = State.DORMANT
+    conclude_petitions(model, np.array([i]), model.today + 0.5)
+
+
+def conclude_petitions(model: ModelState, ids: np.ndarray, when: float | np.ndarray) -> None:
+    """Of the cases ``ids`` leaving the ladder (resolved, incident, passed up, dropped), those
+    that had reached the district (L4) and were not concluded yet are concluded at ``when``."""
+    book = model.book
+    whens = np.broadcast_to(np.asarray(when, dtype=float), ids.shape)
+    first = ~np.isnan(book.reached_district[ids]) & np.isnan(book.petition_concluded[ids])
+    book.petition_concluded[ids[first]] = whens[first]
 
 
 def change_trust(model: ModelState, ids: np.ndarray, delta: float | np.ndarray) -> None:
