@@ -200,6 +200,11 @@ def detect(model: ModelState) -> None:
         claim_route(by_staff, to_district_share=p["claims.to_district_share"], rng=rng),
         triage(book.intensity[found], red=p["detection.red_intensity"]),
     )
+    # A village officer takes some red disputes to the village committee (L2) instead of the
+    # town; drawn for every case found, office or not, so that paired runs stay in step.
+    officer_here = model.staff.village_office[model.geography.grid_village[book.grid[found]]]
+    local = rng.random(len(found)) < p["police.village_red_share"]
+    level[~claim & (level == Level.TOWN) & officer_here & local] = Level.VILLAGE
     move(model, found, level, handoff=False)
 
 

@@ -115,7 +115,8 @@ def test_village_rung_capacity_per_village_and_trust_room_and_joint_bonuses():
     rung = village_rung(
         grid_village=np.array([0, 0, 1, 2]), n_villages=3, sessions_per_day=4.0, scale=0.5,
         skill=0.6, base=4.2, trust_room=np.array([True, False, True]), trust_room_bonus=0.8,
-        joint_bonus=0.6,
+        joint_bonus=0.6, village_office=np.zeros(3, bool), police_sessions_per_day=2.0,
+        police_bonus=0.5,
     )  # fmt: skip
     assert rung.level == Level.VILLAGE and rung.skill == 0.6 and rung.base == 4.2
     assert rung.unit_of_grid.tolist() == [0, 0, 1, 2]
@@ -126,11 +127,22 @@ def test_village_rung_capacity_per_village_and_trust_room_and_joint_bonuses():
     assert rung.cost_of_grid is None and rung.claim_cost == 1.0
 
 
+def test_a_village_officer_adds_police_mediation_sessions_and_a_bonus_in_its_village_only():
+    rung = village_rung(
+        grid_village=np.array([0, 0, 1, 2]), n_villages=3, sessions_per_day=4.0, scale=0.5,
+        skill=0.6, base=4.2, trust_room=np.array([True, False, True]), trust_room_bonus=0.8,
+        joint_bonus=0.6, village_office=np.array([False, True, True]),
+        police_sessions_per_day=2.0, police_bonus=0.5,
+    )  # fmt: skip
+    assert rung.pool.rate.tolist() == [2.0, 3.0, 3.0]  # (4 + 2 police) sessions at half scale
+    assert rung.bonus_of_grid.tolist() == pytest.approx([1.4, 1.4, 1.1, 1.9])
+
+
 def test_town_rung_police_travel_costs_hours_unless_a_village_office_is_there():
     rung = town_rung(
         grid_town=np.array([0, 0, 1]), hours_per_day=np.array([20.0, 8.0]), scale=0.5,
         skill=0.7, base=1.3, session_hours=3.0, travel_hours=np.array([0.5, 1.5, 1.0]),
-        village_office=np.array([False, True, False]), joint_bonus=0.6,
+        village_office=np.array([False, True, False]), response_hours=0.0, joint_bonus=0.6,
     )  # fmt: skip
     assert rung.level == Level.TOWN and rung.skill == 0.7 and rung.base == 1.3
     assert rung.unit_of_grid.tolist() == [0, 0, 1]
@@ -145,16 +157,22 @@ def test_town_rung_police_travel_costs_hours_unless_a_village_office_is_there():
     empty = town_rung(
         grid_town=np.array([], dtype=int), hours_per_day=np.array([1.0]), scale=1.0, skill=0.7,
         base=1.3, session_hours=3.0, travel_hours=np.array([]), village_office=np.array([], bool),
-        joint_bonus=0.0,
+        response_hours=0.1, joint_bonus=0.0,
     )  # fmt: skip
     assert empty.pool.max_cost == 3.0
+    near = town_rung(
+        grid_town=np.array([0, 0]), hours_per_day=np.array([8.0]), scale=1.0, skill=0.7,
+        base=1.3, session_hours=3.0, travel_hours=np.array([1.5, 1.5]),
+        village_office=np.array([True, False]), response_hours=0.25, joint_bonus=0.0,
+    )  # fmt: skip
+    assert near.cost_of_grid.tolist() == [3.5, 6.0]  # the village officer's minutes, not the ferry
 
 
 def test_town_rung_serves_by_hours_left():
     rung = town_rung(
         grid_town=np.array([0, 0]), hours_per_day=np.array([8.0]), scale=1.0, skill=0.7,
         base=1.3, session_hours=3.0, travel_hours=np.array([0.0, 1.0]),
-        village_office=np.array([False, False]), joint_bonus=0.0,
+        village_office=np.array([False, False]), response_hours=0.1, joint_bonus=0.0,
     )  # fmt: skip
     ids, grids = np.array([1, 2, 3]), np.array([1, 0, 0])
     assert rung.serve(ids, grids, claim=np.zeros(3, bool)).tolist() == [1, 2]  # 5 + 3 = 8
