@@ -153,7 +153,9 @@ class DisputeBook:
     mediated = Column(np.float64, np.nan)  # time of the first mediation session
     reached_town = Column(np.float64, np.nan)  # time it first reached L3
     reached_district = Column(np.float64, np.nan)  # time it first reached L4 (a petition)
-    found_by_staff = Column(np.bool_, False)  # detected by a grid worker, patrol or officer (not reported)
+    found_by_staff = Column(
+        np.bool_, False
+    )  # detected by a grid worker, patrol or officer (not reported)
     formal_mediated = Column(np.float64, np.nan)  # time of the first session at L2-L3 (formal)
     petition_concluded = Column(np.float64, np.nan)  # time its petition (L4) handling concluded
 
@@ -261,33 +263,6 @@ def logistic(x: np.ndarray) -> np.ndarray: ...
 def logistic(x: float) -> float: ...
 def logistic(x: Values) -> Values:
     return 1.0 / (1.0 + np.exp(-x))
-
-
-DETERRENCE_FORMS = ("saturating", "exponential")
-
-
-def arrest_probability(
-    guardians: np.ndarray,
-    parties: np.ndarray,
-    *,
-    k: float,
-    ceiling: float,
-    form: str = "saturating",
-) -> np.ndarray:
-    """Perceived arrest probability from the guardians near, per party: ``x = k * guardians / parties``.
-
-    ``saturating`` (the default): ``P = ceiling * x / (1 + x)``, diminishing but never zero
-    returns: each added guardian raises P by ``ceiling * k / parties / (1 + x)**2`` > 0, so a
-    second guardian still counts where the first already patrols (hot-spot patrols deter
-    less per added minute, Koper 1995, but more presence still deters, Braga et al. 2019).
-    ``exponential``: Epstein's ``P = ceiling * (1 - exp(-x))``, whose returns vanish (at
-    x = 10 the next guardian adds 1e-5). ``ceiling`` < 1 is the asymptote, never reached:
-    however many guardians are near, some parties think they will get away with it.
-    """
-    x = k * guardians / np.maximum(parties, 1)
-    if form == "exponential":
-        return ceiling * (1.0 - np.exp(-x))
-    return ceiling * x / (1.0 + x)
 
 
 def act_out_chance(

@@ -103,7 +103,9 @@ class Counts:
     claims_found_by_staff: int = 0  # of those, found by grid workers or patrols
     formal_mediated: int = 0  # disputes first mediated at L2-L3 (formal mediation) in the window
     formal_resolved: int = 0  # of them, resolved at L2-L3 before the end
-    petitions_due: int = 0  # cases that reached L4 in the window, concluded or past the limit at the end
+    petitions_due: int = (
+        0  # cases that reached L4 in the window, concluded or past the limit at the end
+    )
     petitions_on_time: int = 0  # of them, concluded within the limit of reaching L4
     open: int = 0  # cases open (latent or queued) now
 
@@ -169,7 +171,9 @@ class Counts:
                 formal & resolved_by(closed_at, state, end) & (level >= Level.VILLAGE)
             ),
             petitions_due=count(due),
-            petitions_on_time=count(due & concluded_by_end & (concluded - reached <= petition_limit)),
+            petitions_on_time=count(
+                due & concluded_by_end & (concluded - reached <= petition_limit)
+            ),
             open=count(IS_OPEN[state]),
         )
         took = (closed_at - arrived)[resolved & dispute]

@@ -19,6 +19,7 @@ import numpy as np
 from sim.model import metrics
 from sim.model.agents import Response, patrol
 from sim.model.claims import claim_route, draw_claims
+from sim.model.deterrence import arrest_probability
 from sim.model.disputes import (
     TYPE_DRIFT,
     TYPE_INDEX,
@@ -26,7 +27,6 @@ from sim.model.disputes import (
     Origin,
     State,
     act_out_chance,
-    arrest_probability,
     draw_disputes,
     success_probability,
 )
@@ -163,10 +163,9 @@ def detect(model: ModelState) -> None:
         model.patrol_hours[g] * p["detection.households_per_patrol_hour"] / model.households[g]
     )
     seen_on_patrol = np.minimum(patrolled, 1.0) * p["detection.patrol_detect_prob"]
-    village = model.geography.grid_village[g]
-    heard_by_officer = model.staff.village_office[village] * p["police.village_detect_per_day"]
+    heard_by_officer = officer_hears(model, g)
     room = np.where(
-        model.staff.trust_room[village],
+        model.staff.trust_room[model.geography.grid_village[g]],
         p["mediation.trust_room_report_factor"],
         1.0,
     )
@@ -206,6 +205,13 @@ def detect(model: ModelState) -> None:
     local = rng.random(len(found)) < p["police.village_red_share"]
     level[~claim & (level == Level.TOWN) & officer_here & local] = Level.VILLAGE
     move(model, found, level, handoff=False)
+
+
+def officer_hears(model: ModelState, grids: np.ndarray) -> np.ndarray:
+    """Daily chance that a village officer hears of a latent case in each of ``grids``:
+    ``police.village_detect_per_day`` in a village with an office, 0 elsewhere."""
+    office = model.staff.village_office[model.geography.grid_village[grids]]
+    return office * model.p["police.village_detect_per_day"]
 
 
 def mediate(model: ModelState) -> None:

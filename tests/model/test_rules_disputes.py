@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 
+from sim.model.deterrence import arrest_probability
 from sim.model.disputes import (
     DISPUTE_TYPES,
     FAMILY,
@@ -21,7 +22,6 @@ from sim.model.disputes import (
     Level,
     State,
     act_out_chance,
-    arrest_probability,
     beta_mean_sd,
     draw_disputes,
     logistic,
