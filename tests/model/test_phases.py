@@ -35,6 +35,8 @@ BASE = {
     "population.scale": 0.05,
     "run.warmup_days": 0,
     "volunteer_police.towns": "none",  # no patrols unless a test asks for them
+    "police.village_detect_per_day": 0.0,  # village officers find nothing, and
+    "police.village_red_share": 0.0,  # send red disputes to the town, unless a test asks
 }
 NEIGHBOUR, LAND, DAMAGES = TYPE_INDEX["neighbour"], TYPE_INDEX["land"], TYPE_INDEX["damages"]
 # A failed party goes one level up: no acting out, dropping, suing or skipping.
@@ -306,6 +308,7 @@ def test_moving_the_yi_police_agents_moves_their_patrol_hours_detection_and_dete
     params |= {"detection.patrol_detect_prob": 1.0, "detection.households_per_patrol_hour": 1e3}
     params |= {"behaviour.act_out_threshold": 0.2, "behaviour.act_out_spread": 0.0}
     params |= {"police.deterrence_k": 1.0, "police.max_arrest_prob": 1.0}
+    params |= {"police.deterrence_form": "exponential"}  # 800 patrols: arrest near certain
     probe = build(params)
     n = probe.geography.n_grids
     here, far = next((x, y) for x in range(n) for y in range(n)
@@ -584,6 +587,25 @@ def test_parties_report_more_with_trust_intensity_and_a_trust_room():
         assert not model.book.found_by_staff[ids].any()
 
 
+def test_a_village_officer_finds_latent_cases_in_its_village_only():
+    params = {"detection.visit_detect_prob": 0.0, "detection.patrol_detect_prob": 0.0}
+    params |= {"detection.self_report_per_day": 0.0, "claims.filing_per_day": 0.0}
+    params |= {"police.village_detect_per_day": 0.3}
+    model = build(params)
+    geo, office = model.geography, model.staff.village_office
+    in_office = int(np.flatnonzero(office[geo.grid_village])[0])
+    a = add(model, 4000, grid=in_office)
+    b = add(model, 4000, grid=in_office, origin=Origin.CLAIM, party_b=-1, n_parties=1)
+    detect(model)
+    for ids in (a, b):  # disputes and claims alike, found by staff
+        assert seen_share(model, ids) == pytest.approx(0.3, abs=margin(0.3, 4000))
+        assert model.book.found_by_staff[ids][~np.isnan(model.book.detected[ids])].all()
+    bare = build(params | {"police.village_offices": "none"})
+    c = add(bare, 4000, grid=in_office)
+    detect(bare)
+    assert seen_share(bare, c) == 0.0
+
+
 def test_claims_are_filed_at_their_own_rate_whatever_the_trust():
     params = {"detection.visit_detect_prob": 0.0, "detection.patrol_detect_prob": 0.0}
     model = build(params | {"detection.self_report_per_day": 0.0, "claims.filing_per_day": 0.3})
@@ -628,6 +650,19 @@ def test_triage_sends_red_disputes_to_the_town_and_the_rest_to_the_grid_without_
     assert np.isnan(book.reached_town[ids[0]]) and (book.reached_town[ids[1:]] == 40.0).all()
     assert np.isnan(book.reached_district[ids]).all()
     assert book.found_by_staff[ids].all()
+
+
+def test_a_village_officer_takes_red_disputes_to_the_village_committee():
+    params = {"detection.visit_detect_prob": 1.0, "detection.red_intensity": 0.75}
+    params |= {"police.village_red_share": 1.0}
+    for offices, red in (("all", Level.VILLAGE), ("none", Level.TOWN)):
+        model = build(params | {"police.village_offices": offices})
+        model.visits = model.households.copy()
+        ids = add(model, 2, intensity=[0.5, 0.9])
+        claim = add(model, 1, intensity=0.9, origin=Origin.CLAIM, party_b=-1, n_parties=1)
+        detect(model)
+        assert model.book.level[ids].tolist() == [Level.GRID, red], offices
+        assert model.book.level[claim][0] == Level.TOWN  # a claim found by staff: the centre
 
 
 @pytest.mark.parametrize(("to_district", "filed_level"), [(1.0, Level.DISTRICT), (0.0, Level.TOWN)])
