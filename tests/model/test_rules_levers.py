@@ -22,8 +22,9 @@ def in_town(model: GovernanceModel, name: str) -> np.ndarray:
 
 def test_a_village_officers_channels_act_in_its_villages_and_nowhere_else():
     p = {"population.scale": 0.1}
-    with_, without = GovernanceModel(TWO_TOWNS | p | OFFICES, rng=1), GovernanceModel(
-        TWO_TOWNS | p | NONE, rng=1
+    with_, without = (
+        GovernanceModel(TWO_TOWNS | p | OFFICES, rng=1),
+        GovernanceModel(TWO_TOWNS | p | NONE, rng=1),
     )
     geo = with_.geography
     muzhou, office = in_town(with_, "Muzhou"), with_.staff.village_office[geo.grid_village]
