@@ -168,7 +168,9 @@ class Counts:
             claims_found_by_staff=count(claims_found & col("found_by_staff")),
             formal_mediated=count(formal),
             formal_resolved=count(
-                formal & resolved_by(closed_at, state, end) & (level >= Level.VILLAGE)
+                formal
+                & resolved_by(closed_at, state, end)
+                & ((level == Level.VILLAGE) | (level == Level.TOWN))
             ),
             petitions_due=count(due),
             petitions_on_time=count(

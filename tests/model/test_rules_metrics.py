@@ -146,6 +146,8 @@ def test_formal_mediation_counts_sessions_at_l2_l3_and_their_agreements():
     assert m["formal_mediation_success_rate"] == pytest.approx(2 / 3)  # 1, 2 of 1, 2, 3
     model.book.level[1] = Level.GRID  # settled back at the grid: not by formal mediation
     assert compute(model, start=10.0)["formal_mediation_success_rate"] == pytest.approx(1 / 3)
+    model.book.level[2] = Level.DISTRICT  # settled by a petition: not by formal mediation
+    assert compute(model, start=10.0)["formal_mediation_success_rate"] == 0.0
 
 
 def test_petitions_on_time_are_concluded_within_the_deadline_and_extension():
