@@ -494,7 +494,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p(
         "police.village_detect_per_day",
         0.02,
-        "probability per day",
+        "per day",
         "chance a village officer hears of a latent dispute or claim in the village, each day",
         0.0,
         1.0,
