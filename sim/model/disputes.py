@@ -237,13 +237,15 @@ class DisputeBook:
 
     def waiting_at(self, level: Level, day: float) -> np.ndarray:
         """Ids queued at ``level`` and ready for a session by ``day``, oldest first."""
+        return self.waiting(day)[level]
+
+    def waiting(self, day: float) -> dict[Level, np.ndarray]:
+        """:meth:`waiting_at` of every level, from one look at the live cases."""
         ids = self.live()
-        ids = ids[
-            (self.state[ids] == State.QUEUED)
-            & (self.level[ids] == level)
-            & (self.ready[ids] <= day)
-        ]
-        return ids[np.argsort(self.ready[ids], kind="stable")]
+        ids = ids[(self.state[ids] == State.QUEUED) & (self.ready[ids] <= day)]
+        ids = ids[np.argsort(self.ready[ids], kind="stable")]  # ties: ascending ids
+        levels = self.level[ids]
+        return {level: ids[levels == level] for level in Level}
 
 
 def beta_mean_sd(mean: float, sd: float) -> tuple[float, float]:
