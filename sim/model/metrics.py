@@ -69,15 +69,15 @@ def compute(model: ModelState, *, start: float, since: Tally | None = None) -> d
 
 
 def settle(model: ModelState) -> None:
-    """Fold the cases finished since the last call into the running counts of the open
-    periods (the measured period and the year in progress): :mod:`sim.model.ledger`."""
-    end = model.today + 1.0
-    finished = model.book.take_finished(before=end)
+    """Hand the cases finished since the last call to the running counts of the open
+    periods (the measured period and the year in progress), which fold them in when the
+    period is read: :mod:`sim.model.ledger`."""
+    finished = model.book.take_finished(before=model.today + 1.0)
     if not len(finished):
         return
     periods = {id(p): p for p in (model.measured, model.year)}.values()
     for period in periods:
-        period.finished.add(model.book, finished, start=period.start, end=end)
+        period.finished.add(finished)
 
 
 def window(model: ModelState, period: Period) -> dict[str, float]:
