@@ -98,12 +98,13 @@ def incident(model: ModelState, ids: np.ndarray) -> None:
     )
 
 
-def change_trust(model: ModelState, ids: np.ndarray, delta: float | np.ndarray) -> None:
-    """Queue a trust change for both parties of disputes ``ids`` (applied in update_trust)."""
-    deltas = np.broadcast_to(np.asarray(delta, dtype=float), ids.shape)
-    a, b = model.book.party_a[ids], model.book.party_b[ids]
+def change_trust(model: ModelState, ids: np.ndarray, deltas: np.ndarray) -> None:
+    """Queue trust changes ``deltas`` (one per dispute) for both parties of disputes ``ids``
+    (applied in update_trust): the parties a, then the parties b."""
+    b = model.book.party_b[ids]
+    has_b = b >= 0
     model.day.trust_changes.append(
-        (np.concatenate([a, b[b >= 0]]), np.concatenate([deltas, deltas[b >= 0]]))
+        (np.concatenate([model.book.party_a[ids], b[has_b]]), np.concatenate([deltas, deltas[has_b]]))
     )
 
 
