@@ -88,6 +88,23 @@ CLAIM_SHARES = np.array([t.claim_share for t in DISPUTE_TYPES]) / sum(
     t.claim_share for t in DISPUTE_TYPES
 )
 IS_CLAIM_TYPE = CLAIM_SHARES > 0
+
+
+def cumulative(shares: np.ndarray) -> np.ndarray:
+    """Cumulative shares for :func:`draw_by_shares`, made as ``Generator.choice`` makes them."""
+    cdf = shares.cumsum()
+    cdf /= cdf[-1]
+    return cdf
+
+
+def draw_by_shares(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
+    """``n`` categories drawn by the cumulative shares ``cdf``: the draws (one uniform each) and
+    the numbers of ``rng.choice(len(shares), size=n, p=shares)``, without checking the shares
+    again on every call (tests/model/test_rules_disputes.py compares them)."""
+    return np.searchsorted(cdf, rng.random(n), side="right")
+
+
+TYPE_CDF, CLAIM_CDF = cumulative(TYPE_SHARES), cumulative(CLAIM_SHARES)
 TYPE_DRIFT = np.array([t.drift for t in DISPUTE_TYPES])
 GROUP_TYPES = np.array(
     [TYPE_INDEX["land"], TYPE_INDEX["business"]]
@@ -356,7 +373,7 @@ def draw_disputes(
     grids = np.repeat(np.arange(len(counts)), counts)
     if kind is None:
         is_group = rng.random(n) < group_share
-        kinds = rng.choice(len(DISPUTE_TYPES), size=n, p=TYPE_SHARES)
+        kinds = draw_by_shares(rng, TYPE_CDF, n)
         kinds[is_group] = rng.choice(GROUP_TYPES, size=int(is_group.sum()))
     else:
         is_group, kinds = np.zeros(n, dtype=bool), np.full(n, kind)

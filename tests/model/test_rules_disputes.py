@@ -10,10 +10,13 @@ import numpy as np
 import pytest
 
 from sim.model.disputes import (
+    CLAIM_CDF,
+    CLAIM_SHARES,
     DISPUTE_TYPES,
     FAMILY,
     GROUP_TYPES,
     IS_CLAIM_TYPE,
+    TYPE_CDF,
     TYPE_DRIFT,
     TYPE_INDEX,
     TYPE_SHARES,
@@ -23,6 +26,7 @@ from sim.model.disputes import (
     act_out_chance,
     arrest_probability,
     beta_mean_sd,
+    draw_by_shares,
     draw_disputes,
     logistic,
     satisfaction_probability,
@@ -358,3 +362,17 @@ def test_group_disputes_are_land_or_wage_cases_with_three_or_more_parties():
         group_size_mean=3, initial_intensity=0.25, today=0,
     )  # fmt: skip
     assert threes["is_group"].any() and (threes["n_parties"][threes["is_group"]] == 3).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 2024])
+@pytest.mark.parametrize("n", [0, 1, 5, 300])
+def test_draw_by_shares_draws_what_generator_choice_draws(seed, n):
+    """The same categories, from the same uniforms: the stream is where choice leaves it."""
+    for cdf, shares in ((TYPE_CDF, TYPE_SHARES), (CLAIM_CDF, CLAIM_SHARES)):
+        ours, numpys = np.random.default_rng(seed), np.random.default_rng(seed)
+        drawn = draw_by_shares(ours, cdf, n)
+        expected = numpys.choice(len(shares), size=n, p=shares)
+        assert drawn.dtype == expected.dtype
+        assert drawn.tolist() == expected.tolist()
+        assert ours.random() == numpys.random()
+        assert drawn.max(initial=0) < len(shares)
