@@ -9,6 +9,7 @@ the model's phases and by the residents' own decisions.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from enum import IntEnum
 from typing import overload
 
@@ -245,12 +246,8 @@ class DisputeBook:
 
     def in_state(self, *states: State) -> np.ndarray:
         """Ids of the disputes in any of ``states`` (live states only), ascending."""
-        if not all(IS_LIVE[s] for s in states):
-            raise ValueError(f"in_state: {states} are not all live states")
         ids = self.live()
-        wanted = np.zeros(len(State), dtype=bool)
-        wanted[list(states)] = True
-        return ids[wanted[self.state[ids]]]
+        return ids[_live_states(states)[self.state[ids]]]
 
     def waiting_at(self, level: Level, day: float) -> np.ndarray:
         """Ids queued at ``level`` and ready for a session by ``day``, oldest first."""
@@ -263,6 +260,16 @@ class DisputeBook:
         ids = ids[np.argsort(self.ready[ids], kind="stable")]  # ties: ascending ids
         levels = self.level[ids]
         return {level: ids[levels == level] for level in Level}
+
+
+@cache
+def _live_states(states: tuple[State, ...]) -> np.ndarray:
+    """A mask over the states marking ``states`` (live ones only), made once for each set."""
+    if not all(IS_LIVE[s] for s in states):
+        raise ValueError(f"in_state: {states} are not all live states")
+    wanted = np.zeros(len(State), dtype=bool)
+    wanted[list(states)] = True
+    return wanted
 
 
 def beta_mean_sd(mean: float, sd: float) -> tuple[float, float]:

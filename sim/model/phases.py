@@ -330,7 +330,9 @@ def update_trust(model: ModelState) -> None:
         trust[touched] = np.clip(trust[touched], 0.0, 1.0)
     if (model.today + 1) % TRUST_FADE_EVERY == 0:
         keep = np.exp(-TRUST_FADE_EVERY / model.p["population.trust_memory_days"])
-        trust[:] = pop.trust_base + (trust - pop.trust_base) * keep
+        trust -= pop.trust_base  # in place, for every resident: base + (trust - base) * keep
+        trust *= keep
+        trust += pop.trust_base
 
 
 def record(model: ModelState) -> None:

@@ -25,7 +25,11 @@ def move(
     if len(ids) == 1 and np.ndim(level) == 0:
         _move_one(model, int(ids[0]), int(level), handoff=handoff)
         return
-    levels = np.broadcast_to(np.asarray(level, dtype=np.int8), ids.shape)
+    levels = (
+        np.full(len(ids), level, dtype=np.int8)
+        if np.ndim(level) == 0
+        else np.asarray(level, dtype=np.int8)
+    )
     book.level[ids] = levels
     book.max_level[ids] = np.maximum(book.max_level[ids], levels)
     for column, rung in ((book.reached_town, Level.TOWN), (book.reached_district, Level.DISTRICT)):
