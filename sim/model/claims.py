@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.disputes import CLAIM_CDF, Level, Origin, beta_mean_sd, draw_by_shares
+from sim.model.disputes import CLAIM_CDF, Level, Origin, beta_mean_sd
+from sim.model.streams import draw_by_shares
 
 
 def draw_claims(

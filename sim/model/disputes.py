@@ -9,11 +9,13 @@ the model's phases and by the residents' own decisions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from enum import IntEnum
+from functools import cache
 from typing import overload
 
 import numpy as np
+
+from sim.model.streams import cumulative, draw_by_shares
 
 
 class Level(IntEnum):
@@ -89,20 +91,6 @@ CLAIM_SHARES = np.array([t.claim_share for t in DISPUTE_TYPES]) / sum(
     t.claim_share for t in DISPUTE_TYPES
 )
 IS_CLAIM_TYPE = CLAIM_SHARES > 0
-
-
-def cumulative(shares: np.ndarray) -> np.ndarray:
-    """Cumulative shares for :func:`draw_by_shares`, made as ``Generator.choice`` makes them."""
-    cdf = shares.cumsum()
-    cdf /= cdf[-1]
-    return cdf
-
-
-def draw_by_shares(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
-    """``n`` categories drawn by the cumulative shares ``cdf``: the draws (one uniform each) and
-    the numbers of ``rng.choice(len(shares), size=n, p=shares)``, without checking the shares
-    again on every call (tests/model/test_rules_disputes.py compares them)."""
-    return np.searchsorted(cdf, rng.random(n), side="right")
 
 
 TYPE_CDF, CLAIM_CDF = cumulative(TYPE_SHARES), cumulative(CLAIM_SHARES)
@@ -249,12 +237,8 @@ class DisputeBook:
         ids = self.live()
         return ids[_live_states(states)[self.state[ids]]]
 
-    def waiting_at(self, level: Level, day: float) -> np.ndarray:
-        """Ids queued at ``level`` and ready for a session by ``day``, oldest first."""
-        return self.waiting(day)[level]
-
     def waiting(self, day: float) -> dict[Level, np.ndarray]:
-        """:meth:`waiting_at` of every level, from one look at the live cases."""
+        """Ids queued at each level and ready for a session by ``day``, oldest first."""
         ids = self.live()
         ids = ids[(self.state[ids] == State.QUEUED) & (self.ready[ids] <= day)]
         ids = ids[np.argsort(self.ready[ids], kind="stable")]  # ties: ascending ids
@@ -267,9 +251,7 @@ def _live_states(states: tuple[State, ...]) -> np.ndarray:
     """A mask over the states marking ``states`` (live ones only), made once for each set."""
     if not all(IS_LIVE[s] for s in states):
         raise ValueError(f"in_state: {states} are not all live states")
-    wanted = np.zeros(len(State), dtype=bool)
-    wanted[list(states)] = True
-    return wanted
+    return np.isin(np.arange(len(State)), states)
 
 
 def beta_mean_sd(mean: float, sd: float) -> tuple[float, float]:

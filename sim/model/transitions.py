@@ -108,7 +108,10 @@ def change_trust(model: ModelState, ids: np.ndarray, deltas: np.ndarray) -> None
     b = model.book.party_b[ids]
     has_b = b >= 0
     model.day.trust_changes.append(
-        (np.concatenate([model.book.party_a[ids], b[has_b]]), np.concatenate([deltas, deltas[has_b]]))
+        (
+            np.concatenate([model.book.party_a[ids], b[has_b]]),
+            np.concatenate([deltas, deltas[has_b]]),
+        )
     )
 
 

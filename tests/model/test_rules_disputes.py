@@ -26,13 +26,13 @@ from sim.model.disputes import (
     act_out_chance,
     arrest_probability,
     beta_mean_sd,
-    draw_by_shares,
     draw_disputes,
     logistic,
     satisfaction_probability,
     success_probability,
     type_difficulty,
 )
+from sim.model.streams import draw_by_shares
 
 COEF = {"skill": 1.5, "trust": 2.0, "intensity": 4.0, "wait": 1.0}
 
@@ -221,27 +221,27 @@ def test_in_state_gives_the_ids_in_any_of_the_states_ascending():
         book.in_state(S.QUEUED, S.PASSED_UP)
 
 
-def test_waiting_at_lists_queued_cases_at_the_level_ready_by_the_day_oldest_first():
+def test_waiting_lists_queued_cases_at_the_level_ready_by_the_day_oldest_first():
     S, L = State, Level
     book = _book(
         states=[S.QUEUED, S.QUEUED, S.QUEUED, S.LATENT, S.QUEUED, S.QUEUED, S.DORMANT],
         levels=[L.VILLAGE, L.VILLAGE, L.TOWN, L.VILLAGE, L.VILLAGE, L.VILLAGE, L.VILLAGE],
         ready=[5.0, 3.0, 1.0, 1.0, 6.0, 3.0, 1.0],
     )
-    assert book.waiting_at(L.VILLAGE, 5.0).tolist() == [1, 5, 0]  # ready 3, 3 (stable), 5
-    assert book.waiting_at(L.VILLAGE, 4.0).tolist() == [1, 5]
-    assert book.waiting_at(L.VILLAGE, 6.0).tolist() == [1, 5, 0, 4]
-    assert book.waiting_at(L.TOWN, 1.0).tolist() == [2]
-    assert book.waiting_at(L.TOWN, 0.5).tolist() == []
-    assert book.waiting_at(L.GRID, 9.0).tolist() == []
+    assert book.waiting(5.0)[L.VILLAGE].tolist() == [1, 5, 0]  # ready 3, 3 (stable), 5
+    assert book.waiting(4.0)[L.VILLAGE].tolist() == [1, 5]
+    assert book.waiting(6.0)[L.VILLAGE].tolist() == [1, 5, 0, 4]
+    assert book.waiting(1.0)[L.TOWN].tolist() == [2]
+    assert book.waiting(0.5)[L.TOWN].tolist() == []
+    assert book.waiting(9.0)[L.GRID].tolist() == []
 
 
-def test_waiting_at_keeps_cases_ready_the_same_day_in_the_order_they_came():
+def test_waiting_keeps_cases_ready_the_same_day_in_the_order_they_came():
     rng = np.random.default_rng(1)
     n = 500
     ready = rng.integers(0, 5, n).astype(float)  # many ties
     book = _book([State.QUEUED] * n, [Level.TOWN] * n, ready)
-    waiting = book.waiting_at(Level.TOWN, 10.0)
+    waiting = book.waiting(10.0)[Level.TOWN]
     assert waiting.tolist() == sorted(range(n), key=lambda i: (ready[i], i))
 
 
