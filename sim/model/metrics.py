@@ -146,9 +146,10 @@ def record_day(model: ModelState) -> None:
     """After a day: nothing during the warm-up; then (with ``model.series``) the day's row of
     the time series and, each 365 days, a year's metrics (``model.years``).
 
-    The cases finished are folded into the open periods' running counts when metrics are
-    computed (:func:`window`) and before a period starts: a case that finished before a
-    period's start counts for nothing in it, so the fold can wait."""
+    The cases finished are handed to the open periods when metrics are computed
+    (:func:`window`) and before a period starts, and each period folds them into its running
+    counts when it is read: a case that finished before a period's start counts for nothing
+    in it, and a finished case's counts do not change, so the fold can wait."""
     day = model.today + 1 - model.warmup  # measured days completed
     if day == 0:
         settle(model)
