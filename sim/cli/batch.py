@@ -121,7 +121,13 @@ def cmd_analyze(args: argparse.Namespace) -> None:
             f"{results.failed} failed, {missing} not run"
         )
     written = write_analysis(
-        results, out, metrics=args.metric, lever=args.lever, echo=not args.quiet, lang=args.lang
+        results,
+        out,
+        metrics=args.metric,
+        lever=args.lever,
+        echo=not args.quiet,
+        lang=args.lang,
+        table_format=args.format,
     )
     if not args.quiet:
         print("\n" + wrote(out, [p.name for p in written], replaced=False, lang=args.lang))

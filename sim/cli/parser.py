@@ -4,7 +4,7 @@
     govsim compare SCENARIO SCENARIO... [--replicates R] [--days N] [--seed S] [--set ...] [--out DIR]
     govsim sweep SWEEP.toml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR] [--resume]
                  [--days N] [--set key=value ...] [--max-runs N]
-    govsim analyze SWEEP_DIR [--metric NAME ...] [--lever KEY] [--out DIR] [--quiet]
+    govsim analyze SWEEP_DIR [--metric NAME ...] [--lever KEY] [--out DIR] [--format F] [--quiet]
     govsim calibrate CALIBRATION.toml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR]
     govsim optimise FILE.toml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR] [--resume]
                     [--trials N]
@@ -161,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("--lever", metavar="KEY", help="show --metric against this factor")
     analyze.add_argument("--out", help="output directory (default SWEEP_DIR/analysis)")
+    analyze.add_argument("--format", **FORMAT_OPTION)
     analyze.add_argument("--quiet", action="store_true", help="no tables")
 
     calibrate = add_command(

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.disputes import CLAIM_SHARES, Level, Origin, beta_mean_sd
+from sim.model.disputes import CLAIM_CDF, Level, Origin, beta_mean_sd
+from sim.model.streams import draw_by_shares
 
 
 def draw_claims(
@@ -38,7 +39,7 @@ def draw_claims(
     """
     n = int(counts.sum())
     grids = np.repeat(np.arange(len(counts)), counts)
-    kinds = rng.choice(len(CLAIM_SHARES), size=n, p=CLAIM_SHARES)
+    kinds = draw_by_shares(rng, CLAIM_CDF, n)
     is_group = rng.random(n) < group_share
     claimant = grid_start[grids] + (rng.random(n) * residents_per_grid[grids]).astype(np.int64)
     n_parties = np.where(is_group, 3 + rng.poisson(max(group_size_mean - 3, 0), n), 1)

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import cache
 from typing import overload
 
 import numpy as np
+
+from sim.model.streams import cumulative, draw_by_shares
 
 
 class Level(IntEnum):
@@ -88,6 +91,9 @@ CLAIM_SHARES = np.array([t.claim_share for t in DISPUTE_TYPES]) / sum(
     t.claim_share for t in DISPUTE_TYPES
 )
 IS_CLAIM_TYPE = CLAIM_SHARES > 0
+
+
+TYPE_CDF, CLAIM_CDF = cumulative(TYPE_SHARES), cumulative(CLAIM_SHARES)
 TYPE_DRIFT = np.array([t.drift for t in DISPUTE_TYPES])
 GROUP_TYPES = np.array(
     [TYPE_INDEX["land"], TYPE_INDEX["business"]]
@@ -232,22 +238,24 @@ class DisputeBook:
 
     def in_state(self, *states: State) -> np.ndarray:
         """Ids of the disputes in any of ``states`` (live states only), ascending."""
-        if not all(IS_LIVE[s] for s in states):
-            raise ValueError(f"in_state: {states} are not all live states")
         ids = self.live()
-        wanted = np.zeros(len(State), dtype=bool)
-        wanted[list(states)] = True
-        return ids[wanted[self.state[ids]]]
+        return ids[_live_states(states)[self.state[ids]]]
 
-    def waiting_at(self, level: Level, day: float) -> np.ndarray:
-        """Ids queued at ``level`` and ready for a session by ``day``, oldest first."""
+    def waiting(self, day: float) -> dict[Level, np.ndarray]:
+        """Ids queued at each level and ready for a session by ``day``, oldest first."""
         ids = self.live()
-        ids = ids[
-            (self.state[ids] == State.QUEUED)
-            & (self.level[ids] == level)
-            & (self.ready[ids] <= day)
-        ]
-        return ids[np.argsort(self.ready[ids], kind="stable")]
+        ids = ids[(self.state[ids] == State.QUEUED) & (self.ready[ids] <= day)]
+        ids = ids[np.argsort(self.ready[ids], kind="stable")]  # ties: ascending ids
+        levels = self.level[ids]
+        return {level: ids[levels == level] for level in Level}
+
+
+@cache
+def _live_states(states: tuple[State, ...]) -> np.ndarray:
+    """A mask over the states marking ``states`` (live ones only), made once for each set."""
+    if not all(IS_LIVE[s] for s in states):
+        raise ValueError(f"in_state: {states} are not all live states")
+    return np.isin(np.arange(len(State)), states)
 
 
 def beta_mean_sd(mean: float, sd: float) -> tuple[float, float]:
@@ -347,7 +355,7 @@ def draw_disputes(
     grids = np.repeat(np.arange(len(counts)), counts)
     if kind is None:
         is_group = rng.random(n) < group_share
-        kinds = rng.choice(len(DISPUTE_TYPES), size=n, p=TYPE_SHARES)
+        kinds = draw_by_shares(rng, TYPE_CDF, n)
         kinds[is_group] = rng.choice(GROUP_TYPES, size=int(is_group.sum()))
     else:
         is_group, kinds = np.zeros(n, dtype=bool), np.full(n, kind)

@@ -60,13 +60,15 @@ class Rung:
         units = self.unit_of_grid[grids]
         costs = np.ones(len(ids)) if self.cost_of_grid is None else self.cost_of_grid[grids]
         costs = np.where(claim, self.claim_cost, costs)
-        credit = self.pool.credit.tolist()  # Python floats: the same arithmetic, faster per case
+        # The credit of the units serving these cases, as Python floats: the same arithmetic,
+        # faster per case (and no conversion of the units without a case today).
+        credit = dict(zip(units.tolist(), self.pool.credit[units].tolist(), strict=True))
         served = []
         for i, u, c in zip(ids.tolist(), units.tolist(), costs.tolist(), strict=True):
             if credit[u] >= c:  # as CapacityPool.try_use, case by case, oldest first
                 credit[u] -= c
                 served.append(i)
-        self.pool.credit = np.array(credit, dtype=float)
+        self.pool.credit[list(credit)] = list(credit.values())
         return np.array(served, dtype=np.int64)
 
 

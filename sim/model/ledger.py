@@ -4,9 +4,11 @@ counts of the finished cases (:class:`Running`).
 A day's metrics must cost what the live cases cost, not what the history costs. A case is
 *finished* once it is in a final state (resolved, incident, passed up, lapsed): its row never
 changes again. The book hands every finished case over once
-(:meth:`~sim.model.disputes.DisputeBook.take_finished`), and each open measuring window
-(the measured period, the year in progress: :class:`~sim.model.tally.Period`) folds its counts,
-as of the window's own start, into a :class:`Running` record. A window's metrics are then its
+(:meth:`~sim.model.disputes.DisputeBook.take_finished`) to each open measuring window
+(the measured period, the year in progress: :class:`~sim.model.tally.Period`), whose
+:class:`Running` record folds their counts, as of the window's own start, in when the window is
+next read (a finished case's counts do not depend on when they are made: its times all lie
+before the end of the day it was handed over). A window's metrics are then its
 running counts plus the counts of the cases not finished yet
 (:meth:`~sim.model.disputes.DisputeBook.unfinished`, about a thousand in the whole district), the numbers
 that counting every row of the book since day 0 gives (:func:`sim.model.metrics.compute`);
@@ -302,17 +304,18 @@ class Running:
     counts: Counts = field(default_factory=Counts)
     took: RunningValues = field(default_factory=lambda: RunningValues(quantile=True))
     lag: RunningValues = field(default_factory=lambda: RunningValues(quantile=False))
+    waiting: list[np.ndarray] = field(default_factory=list)  # finished ids not folded in yet
 
-    def add(
-        self,
-        book: DisputeBook,
-        finished: np.ndarray,
-        *,
-        start: float,
-        end: float,
-        petition_limit: float,
-    ) -> None:
-        """Fold in the cases ``finished`` (final, and closed before ``end``)."""
+    def add(self, finished: np.ndarray) -> None:
+        """Take the cases ``finished`` (final, and closed before the end of today); they are
+        folded in at the next :meth:`with_unfinished` (a year's window: once, at its end)."""
+        self.waiting.append(finished)
+
+    def _fold(self, book: DisputeBook, *, start: float, end: float, petition_limit: float) -> None:
+        """Fold in the cases taken since the last fold, in one batch."""
+        if not self.waiting:
+            return
+        finished, self.waiting = np.concatenate(self.waiting), []
         counts, took, lag = Counts.of(
             book, finished, start=start, end=end, petition_limit=petition_limit
         )
@@ -324,6 +327,7 @@ class Running:
         self, book: DisputeBook, *, start: float, end: float, petition_limit: float
     ) -> tuple[Counts, Summary, Summary]:
         """The window's counts and summaries: the finished cases' plus the unfinished ones'."""
+        self._fold(book, start=start, end=end, petition_limit=petition_limit)
         counts, took, lag = Counts.of(
             book, book.unfinished(), start=start, end=end, petition_limit=petition_limit
         )

@@ -74,17 +74,15 @@ def compute(model: ModelState, *, start: float, since: Tally | None = None) -> d
 
 
 def settle(model: ModelState) -> None:
-    """Fold the cases finished since the last call into the running counts of the open
-    periods (the measured period and the year in progress): :mod:`sim.model.ledger`."""
-    end = model.today + 1.0
-    finished = model.book.take_finished(before=end)
+    """Hand the cases finished since the last call to the running counts of the open
+    periods (the measured period and the year in progress), which fold them in when the
+    period is read: :mod:`sim.model.ledger`."""
+    finished = model.book.take_finished(before=model.today + 1.0)
     if not len(finished):
         return
     periods = {id(p): p for p in (model.measured, model.year)}.values()
     for period in periods:
-        period.finished.add(
-            model.book, finished, start=period.start, end=end, petition_limit=petition_limit(model)
-        )
+        period.finished.add(finished)
 
 
 def window(model: ModelState, period: Period) -> dict[str, float]:
@@ -164,9 +162,10 @@ def record_day(model: ModelState) -> None:
     """After a day: nothing during the warm-up; then (with ``model.series``) the day's row of
     the time series and, each 365 days, a year's metrics (``model.years``).
 
-    The cases finished are folded into the open periods' running counts when metrics are
-    computed (:func:`window`) and before a period starts: a case that finished before a
-    period's start counts for nothing in it, so the fold can wait."""
+    The cases finished are handed to the open periods when metrics are computed
+    (:func:`window`) and before a period starts, and each period folds them into its running
+    counts when it is read: a case that finished before a period's start counts for nothing
+    in it, and a finished case's counts do not change, so the fold can wait."""
     day = model.today + 1 - model.warmup  # measured days completed
     if day == 0:
         settle(model)

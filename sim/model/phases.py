@@ -33,7 +33,7 @@ from sim.model.disputes import (
 from sim.model.institutions import triage
 from sim.model.space import mutual_aid
 from sim.model.state import ModelState
-from sim.model.transitions import change_trust, drop, incident, move, resolve
+from sim.model.transitions import change_trust_in_turn, drop, incident, move, resolve
 
 ACTIVE_HOURS = 12.0  # [assumption] hours a day in which a patrol deters
 TRUST_FADE_EVERY = 30  # days between fadings of trust (exact for any interval)
@@ -218,8 +218,11 @@ def mediate(model: ModelState) -> None:
     """Each rung of the ladder holds the sessions its capacity allows; agreements resolve disputes."""
     book, pop, rng, today = model.book, model.population, model.streams.mediation, model.today
     institutions = model.institutions
+    # A rung's sessions change only its own cases (resolved, or failed and still queued at
+    # its level until escalate): every rung's queue can be read before the first session.
+    queues = book.waiting(today)
     for rung in institutions.ladder:
-        waiting = book.waiting_at(rung.level, today)
+        waiting = queues[rung.level]
         if not len(waiting):
             continue
         served = rung.serve(waiting, book.grid[waiting], claim=book.origin[waiting] == Origin.CLAIM)
@@ -265,36 +268,51 @@ def mediate(model: ModelState) -> None:
 def escalate(model: ModelState) -> None:
     """Parties whose mediation failed choose: act out, drop it, sue, skip levels or go one up."""
     p, book = model.p, model.book
-    for i in model.day.failed:
-        book.intensity[i] = min(book.intensity[i] + p["behaviour.fail_intensity"], 1.0)
-        change_trust(model, np.array([i]), -p["behaviour.trust_loss"])
-        level = Level(book.level[i])
+    failed = np.array(model.day.failed, dtype=np.int64)
+    if len(failed):
+        book.intensity[failed] = np.minimum(
+            book.intensity[failed] + p["behaviour.fail_intensity"], 1.0
+        )
+        change_trust_in_turn(model, failed, -p["behaviour.trust_loss"])
         guard = arrest_probability(
-            model.guardians[book.grid[i]],
-            book.n_parties[i],
+            model.guardians[book.grid[failed]],
+            book.n_parties[failed],
             k=p["police.deterrence_k"],
             ceiling=p["police.max_arrest_prob"],
             form=p["police.deterrence_form"],
         )
-        response = model.residents[book.party_a[i]].respond_to_failure(
-            intensity=float(book.intensity[i]), level=level, arrest_prob=float(guard)
-        )
-        if response is Response.ACT_OUT:
-            incident(model, np.array([i]))
-        elif response is Response.DROP:
-            drop(model, i)
-        elif response is Response.LITIGATE:
-            move(model, np.array([i]), Level.BEYOND)
-        elif response is Response.SKIP:
-            move(model, np.array([i]), Level.DISTRICT)
-        elif level == Level.DISTRICT:
-            _after_petition_failure(model, i)
-        else:
-            move(model, np.array([i]), level + 1)
-    for i in model.day.impatient:  # waited longer than their patience: one level up (no session)
-        if book.state[i] == State.QUEUED:
-            change_trust(model, np.array([i]), -p["behaviour.trust_loss"] / 2)
-            move(model, np.array([i]), min(book.level[i] + 1, Level.BEYOND))
+        moves: list[tuple[int, int]] = []  # (dispute, level): queued all at once after the choices
+        for i, party, level, intensity, arrest_prob in zip(
+            failed.tolist(),
+            book.party_a[failed].tolist(),
+            book.level[failed].tolist(),
+            book.intensity[failed].tolist(),
+            guard.tolist(),
+            strict=True,
+        ):
+            response = model.residents[party].respond_to_failure(
+                intensity=intensity, level=Level(level), arrest_prob=arrest_prob
+            )
+            if response is Response.ACT_OUT:
+                incident(model, np.array([i]))
+            elif response is Response.DROP:
+                drop(model, i)
+            elif response is Response.LITIGATE:
+                moves.append((i, Level.BEYOND))
+            elif response is Response.SKIP:
+                moves.append((i, Level.DISTRICT))
+            elif level == Level.DISTRICT:
+                _after_petition_failure(model, i)
+            else:
+                moves.append((i, level + 1))
+        if moves:
+            ids, levels = zip(*moves, strict=True)
+            move(model, np.array(ids, dtype=np.int64), np.array(levels, dtype=np.int8))
+    # Waited longer than their patience (and still queued): one level up, without a session.
+    impatient = model.day.impatient[book.state[model.day.impatient] == State.QUEUED]
+    if len(impatient):
+        change_trust_in_turn(model, impatient, -p["behaviour.trust_loss"] / 2)
+        move(model, impatient, np.minimum(book.level[impatient] + 1, Level.BEYOND))
 
 
 def act_out(model: ModelState) -> None:
@@ -325,15 +343,16 @@ def update_trust(model: ModelState) -> None:
     """Apply today's trust changes of the parties (contacts with mediators, waiting); every
     ``TRUST_FADE_EVERY`` days, experiences fade: trust moves back towards each resident's own."""
     pop = model.population
-    trust = pop.trust
-    for residents, delta in model.day.trust_changes:
-        np.add.at(trust, residents, delta)
-    if model.day.trust_changes:
-        touched = np.concatenate([r for r, _ in model.day.trust_changes])
+    trust, changes = pop.trust, model.day.trust_changes
+    if changes:  # one np.add.at adds them in the order they were queued
+        touched = np.concatenate([r for r, _ in changes])
+        np.add.at(trust, touched, np.concatenate([d for _, d in changes]))
         trust[touched] = np.clip(trust[touched], 0.0, 1.0)
     if (model.today + 1) % TRUST_FADE_EVERY == 0:
         keep = np.exp(-TRUST_FADE_EVERY / model.p["population.trust_memory_days"])
-        trust[:] = pop.trust_base + (trust - pop.trust_base) * keep
+        trust -= pop.trust_base  # in place, for every resident: base + (trust - base) * keep
+        trust *= keep
+        trust += pop.trust_base
 
 
 def record(model: ModelState) -> None:

@@ -35,3 +35,17 @@ class Streams:
     def from_seed(cls, seed: int) -> Streams:
         children = np.random.SeedSequence(seed).spawn(len(fields(cls)))
         return cls(*(np.random.default_rng(s) for s in children))
+
+
+def cumulative(shares: np.ndarray) -> np.ndarray:
+    """Cumulative shares for :func:`draw_by_shares`, made as ``Generator.choice`` makes them."""
+    cdf = shares.cumsum()
+    cdf /= cdf[-1]
+    return cdf
+
+
+def draw_by_shares(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
+    """``n`` categories drawn by the cumulative shares ``cdf``: the draws (one uniform each) and
+    the numbers of ``rng.choice(len(shares), size=n, p=shares)``, without checking the shares
+    again on every call (tests/model/test_rules_disputes.py compares them)."""
+    return np.searchsorted(cdf, rng.random(n), side="right")

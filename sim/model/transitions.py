@@ -25,7 +25,11 @@ def move(
     if len(ids) == 1 and np.ndim(level) == 0:
         _move_one(model, int(ids[0]), int(level), handoff=handoff)
         return
-    levels = np.broadcast_to(np.asarray(level, dtype=np.int8), ids.shape)
+    levels = (
+        np.full(len(ids), level, dtype=np.int8)
+        if np.ndim(level) == 0
+        else np.asarray(level, dtype=np.int8)
+    )
     book.level[ids] = levels
     book.max_level[ids] = np.maximum(book.max_level[ids], levels)
     for column, rung in ((book.reached_town, Level.TOWN), (book.reached_district, Level.DISTRICT)):
@@ -118,18 +122,22 @@ def conclude_petitions(model: ModelState, ids: np.ndarray, when: float | np.ndar
     book.petition_concluded[ids[first]] = whens[first]
 
 
-def change_trust(model: ModelState, ids: np.ndarray, delta: float | np.ndarray) -> None:
-    """Queue a trust change for both parties of disputes ``ids`` (applied in update_trust)."""
-    if len(ids) == 1 and np.ndim(delta) == 0:  # one dispute (the escalation phase): no arrays
-        i, d = int(ids[0]), float(delta)
-        a, b = int(model.book.party_a[i]), int(model.book.party_b[i])
-        residents, deltas_ = ([a, b], [d, d]) if b >= 0 else ([a], [d])
-        model.day.trust_changes.append(
-            (np.array(residents, dtype=np.int64), np.array(deltas_, dtype=float))
-        )
-        return
-    deltas = np.broadcast_to(np.asarray(delta, dtype=float), ids.shape)
-    a, b = model.book.party_a[ids], model.book.party_b[ids]
+def change_trust(model: ModelState, ids: np.ndarray, deltas: np.ndarray) -> None:
+    """Queue trust changes ``deltas`` (one per dispute) for both parties of disputes ``ids``
+    (applied in update_trust): the parties a, then the parties b."""
+    b = model.book.party_b[ids]
+    has_b = b >= 0
     model.day.trust_changes.append(
-        (np.concatenate([a, b[b >= 0]]), np.concatenate([deltas, deltas[b >= 0]]))
+        (
+            np.concatenate([model.book.party_a[ids], b[has_b]]),
+            np.concatenate([deltas, deltas[has_b]]),
+        )
     )
+
+
+def change_trust_in_turn(model: ModelState, ids: np.ndarray, delta: float) -> None:
+    """:func:`change_trust` of each dispute ``ids`` in turn: its parties' changes in the
+    order one call per dispute queues them (party a, then b), so that they add up the same."""
+    parties = np.stack([model.book.party_a[ids], model.book.party_b[ids]], axis=1).ravel()
+    parties = parties[parties >= 0]
+    model.day.trust_changes.append((parties, np.full(len(parties), float(delta))))

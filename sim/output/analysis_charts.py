@@ -16,6 +16,8 @@ from sim.labels import label
 from sim.model.metrics import METRICS
 from sim.output.figures import COLOURS, metric_name, new_figure, plain, wrap_text
 from sim.output.tables import fmt
+from sim.runs.datafiles import DEFAULT_FORMAT, write_table
+from sim.runs.datapackage import tables_among, write_datapackage
 from sim.runs.folders import check_out, replace_dir
 from sim.runs.scenario import ScenarioError
 from sim.runs.sweep.analysis import IMPORTANCE, SweepResults, lever_effect, sensitivity
@@ -37,20 +39,20 @@ def lever_figure(results: SweepResults, *, lever: str, metric: str, lang: str = 
     ax = fig.add_subplot()
     rng = np.random.default_rng(0)  # the jitter only spreads points: a fixed stream
     if "bin_low" in table:
-        x, means_x = runs[lever].to_numpy(dtype=float), table["value"].to_numpy(dtype=float)
+        x, means_x = runs[lever].to_numpy(dtype=float), table[lever].to_numpy(dtype=float)
     else:
-        numeric = _numeric(table["value"])
-        means_x = table["value"].to_numpy(dtype=float) if numeric else np.arange(len(table))
-        where = dict(zip(table["value"], means_x, strict=True))
+        numeric = _numeric(table[lever])
+        means_x = table[lever].to_numpy(dtype=float) if numeric else np.arange(len(table))
+        where = dict(zip(table[lever], means_x, strict=True))
         x = runs[lever].map(where).to_numpy(dtype=float)
         step = np.diff(means_x).min() if len(means_x) > 1 else 1.0
         x = x + rng.uniform(-0.12, 0.12, len(x)) * step
         if not numeric:
-            ax.set_xticks(means_x, [plain(v) for v in table["value"]])
+            ax.set_xticks(means_x, [plain(v) for v in table[lever]])
     ax.scatter(x, runs[metric], s=14, color=COLOURS[0], alpha=0.45, lw=0, label=t("chart_a_run"))
-    half = np.nan_to_num((table["ci_high"] - table["mean"]).to_numpy(dtype=float))
+    half = np.nan_to_num((table["mean_ci_high"] - table["mean"]).to_numpy(dtype=float))
     width = (table["bin_high"] - table["bin_low"]) / 2 if "bin_low" in table else None
-    line = "bin_low" in table or _numeric(table["value"])  # no line between categories
+    line = "bin_low" in table or _numeric(table[lever])  # no line between categories
     ax.errorbar(
         means_x,
         table["mean"],
@@ -84,7 +86,7 @@ def sensitivity_figure(table: pd.DataFrame, *, metric: str, lang: str = "en") ->
     if part.empty:
         raise ScenarioError(f"{metric}: no sensitivity indices in the table")
     method = "sobol" if "ST" in set(part["index"]) else "morris"
-    wide = part.pivot(index="factor", columns="index", values="value")
+    wide = part.pivot(index="factor", columns="index", values="estimate")
     conf = part.pivot(index="factor", columns="index", values="conf").fillna(0.0)
     wide = wide.sort_values(IMPORTANCE[method], ascending=False)
     roles = part.drop_duplicates("factor").set_index("factor")["role"].reindex(wide.index)
@@ -152,11 +154,11 @@ def print_sensitivity(table: pd.DataFrame) -> None:
         print(f"\n{metric}: {METRICS.get(metric, '')}")
         print(f"{'factor':34s} {'role':12s}" + "".join(f" {i:>20s}" for i in shown))
         wide = part.set_index(["factor", "index"])
-        order = part[part["index"] == IMPORTANCE[method]].sort_values("value", ascending=False)
+        order = part[part["index"] == IMPORTANCE[method]].sort_values("estimate", ascending=False)
         for row in order.itertuples():
             cells = []
             for index in shown:
-                value, conf = wide.loc[(row.factor, index), ["value", "conf"]]
+                value, conf = wide.loc[(row.factor, index), ["estimate", "conf"]]
                 ci = f" ±{fmt(conf)}" if np.isfinite(conf) else ""
                 cells.append(f" {fmt(value) + ci:>20s}")
             print(f"{row.factor:34s} {row.role:12s}" + "".join(cells))
@@ -168,10 +170,15 @@ def print_lever_effect(table: pd.DataFrame, *, lever: str, metric: str) -> None:
     """The metric's mean and 95% CI at each value (or bin) of the lever."""
     print(f"\n{metric} by {lever} (mean over runs, 95% CI): {METRICS.get(metric, '')}")
     print(f"{lever[:28]:>28s} {'runs':>6s} {'mean':>12s}  95% CI")
-    for row in table.itertuples():
-        where = f"{fmt(row.bin_low)}..{fmt(row.bin_high)}" if "bin_low" in table else str(row.value)
-        ci = f"[{fmt(row.ci_low)}, {fmt(row.ci_high)}]" if np.isfinite(row.ci_low) else ""
-        print(f"{where[:28]:>28s} {row.n:6d} {fmt(row.mean):>12s}  {ci}")
+    for row in table.to_dict("records"):
+        where = (
+            f"{fmt(row['bin_low'])}..{fmt(row['bin_high'])}"
+            if "bin_low" in row
+            else str(row[lever])
+        )
+        low, high = row["mean_ci_low"], row["mean_ci_high"]
+        ci = f"[{fmt(low)}, {fmt(high)}]" if np.isfinite(low) else ""
+        print(f"{where[:28]:>28s} {row['n_runs']:6d} {fmt(row['mean']):>12s}  {ci}")
 
 
 def write_analysis(
@@ -183,14 +190,16 @@ def write_analysis(
     metric: str | None = None,
     echo: bool = False,
     lang: str = "en",
+    table_format: str = DEFAULT_FORMAT,
 ) -> list[Path]:
     """Write the analysis to ``out_folder``; ``echo`` also prints the tables. Returns the files.
 
     Without ``lever``: ``sensitivity.csv`` and ``sensitivity_<metric>.png`` per
     metric (Sobol' and Morris designs). With ``lever``: ``<metric>_by_<lever>.csv``
-    and ``.png`` for ``metric`` (or each of ``metrics``). ``out_folder`` must be
-    new, empty or an earlier analysis folder (its ``manifest.json`` says so); the
-    files of several analyses live side by side in it.
+    and ``.png`` for ``metric`` (or each of ``metrics``). Tables in ``table_format``
+    (``csv``, ``parquet``, ``both``). ``out_folder`` must be new, empty or an earlier
+    analysis folder (its ``manifest.json`` says so); the files of several analyses live
+    side by side in it, and ``datapackage.json`` describes the tables of all of them.
     """
     out = Path(out_folder)
     check_out(out, kind="analyze")
@@ -198,12 +207,31 @@ def write_analysis(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         names = _write_analysis(
-            results, tmp, metrics=metrics, lever=lever, metric=metric, echo=echo, lang=lang
+            results,
+            tmp,
+            metrics=metrics,
+            lever=lever,
+            metric=metric,
+            echo=echo,
+            lang=lang,
+            table_format=table_format,
         )
+        earlier = _tables_described(out)
         replace_dir(tmp, out, keep_earlier=True)  # earlier analyses stay beside this one
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    tables = [t for t in sorted({*earlier, *tables_among(names)}) if (out / t).is_file()]
+    names.append(write_datapackage(out, tables, kind="analyze"))
     return [out / name for name in names]
+
+
+def _tables_described(folder: Path) -> list[str]:
+    """The tables an earlier analysis in ``folder`` wrote (its ``datapackage.json``)."""
+    try:
+        package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+        return [str(r["path"]) for r in package["resources"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def _write_analysis(
@@ -215,6 +243,7 @@ def _write_analysis(
     metric: str | None,
     echo: bool,
     lang: str,
+    table_format: str,
 ) -> list[str]:
     manifest = {
         "kind": "analyze",
@@ -225,8 +254,7 @@ def _write_analysis(
     written: list[Path] = []
     if lever is None:
         table = sensitivity(results, metrics)
-        written.append(out / "sensitivity.csv")
-        table.to_csv(written[-1], index=False, float_format="%.6g")
+        written += [out / name for name in write_table(table, out, "sensitivity", table_format)]
         for name in table["metric"].unique():
             written.append(out / f"sensitivity_{name}.png")
             sensitivity_figure(table, metric=name, lang=lang).savefig(written[-1], dpi=110)
@@ -238,8 +266,7 @@ def _write_analysis(
         raise ScenarioError(f"--lever {lever}: name a metric ({', '.join(METRICS)})")
     for name in chosen:
         table = lever_effect(results, lever=lever, metric=name)
-        written.append(out / f"{name}_by_{lever}.csv")
-        table.to_csv(written[-1], index=False, float_format="%.6g")
+        written += [out / n for n in write_table(table, out, f"{name}_by_{lever}", table_format)]
         written.append(out / f"{name}_by_{lever}.png")
         lever_figure(results, lever=lever, metric=name, lang=lang).savefig(written[-1], dpi=110)
         if echo:

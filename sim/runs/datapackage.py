@@ -39,6 +39,7 @@ TITLES = {
     "sweep": ("a sweep of govsim", "govsim 参数扫描"),
     "calibrate": ("a calibration of govsim", "govsim 校准"),
     "optimise": ("a policy search of govsim", "govsim 政策搜索"),
+    "analyze": ("an analysis of a govsim sweep", "govsim 参数扫描的分析"),
 }
 
 

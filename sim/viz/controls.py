@@ -173,6 +173,17 @@ def widget_kind(p: Parameter) -> str:
     return "number"
 
 
+def refusal_under_control(error: str, lang: str) -> None:
+    """The reason a typed value is refused, under its control in the page's language (nothing
+    when there is none)."""
+    if error:
+        solara.Text(
+            translate(error, lang),
+            classes=["govsim-control-error"],
+            style={"color": "#b00020", "font-size": "12px"},
+        )
+
+
 @solara.component
 def ParameterControl(
     *,
@@ -245,12 +256,7 @@ def ParameterControl(
             solara.InputInt(label=text, value=int(value), on_value=submit)
         else:
             solara.InputFloat(label=text, value=float(value), on_value=submit)
-        if error:
-            solara.Text(
-                translate(error, lang),
-                classes=["govsim-control-error"],
-                style={"color": "#b00020", "font-size": "12px"},
-            )
+        refusal_under_control(error, lang)
     return div
 
 
@@ -331,10 +337,5 @@ def SeedControl(
 
     with solara.Div(classes=["govsim-control", "govsim-control-seed"]) as div:
         solara.InputInt(label=app_text("seed", lang), value=seed, on_value=submit)
-        if error:
-            solara.Text(
-                translate(error, lang),
-                classes=["govsim-control-error"],
-                style={"color": "#b00020", "font-size": "12px"},
-            )
+        refusal_under_control(error, lang)
     return div

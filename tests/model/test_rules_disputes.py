@@ -11,10 +11,13 @@ import pytest
 
 from sim.model.deterrence import arrest_probability
 from sim.model.disputes import (
+    CLAIM_CDF,
+    CLAIM_SHARES,
     DISPUTE_TYPES,
     FAMILY,
     GROUP_TYPES,
     IS_CLAIM_TYPE,
+    TYPE_CDF,
     TYPE_DRIFT,
     TYPE_INDEX,
     TYPE_SHARES,
@@ -29,6 +32,7 @@ from sim.model.disputes import (
     success_probability,
     type_difficulty,
 )
+from sim.model.streams import draw_by_shares
 
 COEF = {"skill": 1.5, "trust": 2.0, "intensity": 4.0, "wait": 1.0}
 
@@ -237,27 +241,27 @@ def test_in_state_gives_the_ids_in_any_of_the_states_ascending():
         book.in_state(S.QUEUED, S.PASSED_UP)
 
 
-def test_waiting_at_lists_queued_cases_at_the_level_ready_by_the_day_oldest_first():
+def test_waiting_lists_queued_cases_at_the_level_ready_by_the_day_oldest_first():
     S, L = State, Level
     book = _book(
         states=[S.QUEUED, S.QUEUED, S.QUEUED, S.LATENT, S.QUEUED, S.QUEUED, S.DORMANT],
         levels=[L.VILLAGE, L.VILLAGE, L.TOWN, L.VILLAGE, L.VILLAGE, L.VILLAGE, L.VILLAGE],
         ready=[5.0, 3.0, 1.0, 1.0, 6.0, 3.0, 1.0],
     )
-    assert book.waiting_at(L.VILLAGE, 5.0).tolist() == [1, 5, 0]  # ready 3, 3 (stable), 5
-    assert book.waiting_at(L.VILLAGE, 4.0).tolist() == [1, 5]
-    assert book.waiting_at(L.VILLAGE, 6.0).tolist() == [1, 5, 0, 4]
-    assert book.waiting_at(L.TOWN, 1.0).tolist() == [2]
-    assert book.waiting_at(L.TOWN, 0.5).tolist() == []
-    assert book.waiting_at(L.GRID, 9.0).tolist() == []
+    assert book.waiting(5.0)[L.VILLAGE].tolist() == [1, 5, 0]  # ready 3, 3 (stable), 5
+    assert book.waiting(4.0)[L.VILLAGE].tolist() == [1, 5]
+    assert book.waiting(6.0)[L.VILLAGE].tolist() == [1, 5, 0, 4]
+    assert book.waiting(1.0)[L.TOWN].tolist() == [2]
+    assert book.waiting(0.5)[L.TOWN].tolist() == []
+    assert book.waiting(9.0)[L.GRID].tolist() == []
 
 
-def test_waiting_at_keeps_cases_ready_the_same_day_in_the_order_they_came():
+def test_waiting_keeps_cases_ready_the_same_day_in_the_order_they_came():
     rng = np.random.default_rng(1)
     n = 500
     ready = rng.integers(0, 5, n).astype(float)  # many ties
     book = _book([State.QUEUED] * n, [Level.TOWN] * n, ready)
-    waiting = book.waiting_at(Level.TOWN, 10.0)
+    waiting = book.waiting(10.0)[Level.TOWN]
     assert waiting.tolist() == sorted(range(n), key=lambda i: (ready[i], i))
 
 
@@ -378,3 +382,17 @@ def test_group_disputes_are_land_or_wage_cases_with_three_or_more_parties():
         group_size_mean=3, initial_intensity=0.25, today=0,
     )  # fmt: skip
     assert threes["is_group"].any() and (threes["n_parties"][threes["is_group"]] == 3).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 2024])
+@pytest.mark.parametrize("n", [0, 1, 5, 300])
+def test_draw_by_shares_draws_what_generator_choice_draws(seed, n):
+    """The same categories, from the same uniforms: the stream is where choice leaves it."""
+    for cdf, shares in ((TYPE_CDF, TYPE_SHARES), (CLAIM_CDF, CLAIM_SHARES)):
+        ours, numpys = np.random.default_rng(seed), np.random.default_rng(seed)
+        drawn = draw_by_shares(ours, cdf, n)
+        expected = numpys.choice(len(shares), size=n, p=shares)
+        assert drawn.dtype == expected.dtype
+        assert drawn.tolist() == expected.tolist()
+        assert ours.random() == numpys.random()
+        assert drawn.max(initial=0) < len(shares)

@@ -87,7 +87,7 @@ def test_the_analysis_charts_speak_chinese_too():
 
     from sim.output.analysis_charts import sensitivity_figure
 
-    rows = [{"metric": "escalation_rate", "factor": f, "role": role, "index": i, "value": v, "conf": 0.05}
+    rows = [{"metric": "escalation_rate", "factor": f, "role": role, "index": i, "estimate": v, "conf": 0.05}
             for f, role in (("grid_workers.total", "lever"), ("disputes.rate_per_1k", "uncertainty"))
             for i, v in (("S1", 0.3), ("ST", 0.4))]  # fmt: skip
     fig = sensitivity_figure(pd.DataFrame(rows), metric="escalation_rate", lang="zh")

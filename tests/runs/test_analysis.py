@@ -107,7 +107,7 @@ def synthetic(folder: Path, *, method: str, samples: int, second_order: bool = F
 def index_of(table: pd.DataFrame, factor: str, index: str, metric="escalation_rate") -> float:
     row = table[(table.metric == metric) & (table.factor == factor) & (table["index"] == index)]
     assert len(row) == 1
-    return float(row["value"].iloc[0])
+    return float(row["estimate"].iloc[0])
 
 
 def test_morris_recovers_a_known_linear_effect(tmp_path):
@@ -132,7 +132,7 @@ def test_sobol_recovers_a_known_linear_effect(tmp_path, second_order):
     assert abs(index_of(table, TRUST, "S1")) < 0.05
     assert index_of(table, TRUST, "ST") == pytest.approx(0.0, abs=1e-9)
     row = table[(table.factor == RATE) & (table["index"] == "ST")].iloc[0]
-    assert row.conf_low <= row.value <= row.conf_high and row.conf > 0
+    assert row.conf_low <= row.estimate <= row.conf_high and row.conf > 0
     assert ("S2" in set(table["index"])) == second_order
 
 
@@ -144,7 +144,7 @@ def test_partial_sweep_is_refused_with_the_count_missing(tmp_path):
     with pytest.raises(ScenarioError, match=r"2 of 12 design points .* --resume"):
         sensitivity(results)
     # A metric against a factor needs no whole design: the runs there are used.
-    assert lever_effect(results, lever=RATE, metric="escalation_rate")["n"].sum() == 10
+    assert lever_effect(results, lever=RATE, metric="escalation_rate")["n_runs"].sum() == 10
 
 
 def test_loading_errors_are_one_line(tmp_path):
@@ -165,12 +165,13 @@ def test_loading_errors_are_one_line(tmp_path):
 def test_a_continuous_factor_is_binned_and_follows_the_function(tmp_path):
     results = load_sweep_results(synthetic(tmp_path / "s", method="sobol", samples=64))
     table = lever_effect(results, lever=RATE, metric="escalation_rate")
-    assert len(table) == 8 and table["n"].sum() == len(results.runs)
+    assert len(table) == 8 and table["n_runs"].sum() == len(results.runs)
     assert table["bin_low"].iloc[0] == 8.0 and table["bin_high"].iloc[-1] == 20.0
     # Y = 3 u: the mean in each bin is near 3 * the bin's middle in unit coordinates.
-    expected = 3 * (table["value"] - 8.0) / 12.0
+    expected = 3 * (table[RATE] - 8.0) / 12.0
     assert np.allclose(table["mean"], expected, atol=0.1)
-    assert (table["ci_low"] <= table["mean"]).all() and (table["mean"] <= table["ci_high"]).all()
+    assert (table["mean_ci_low"] <= table["mean"]).all()
+    assert (table["mean"] <= table["mean_ci_high"]).all()
     fig = lever_figure(results, lever=RATE, metric="escalation_rate")
     [ax] = fig.axes
     assert ax.get_ylabel().replace("\n", " ") == METRICS["escalation_rate"]
@@ -180,8 +181,8 @@ def test_a_continuous_factor_is_binned_and_follows_the_function(tmp_path):
 def test_grid_lever_effect_pools_replicates_per_value(sweeps):
     results = load_sweep_results(sweeps["grid"])
     table = lever_effect(results, lever="grid_workers.allocation", metric="escalation_rate")
-    assert table["value"].tolist() == ["equal", "risk"]
-    assert table["n"].tolist() == [4, 4]  # 2 dispute rates x 2 replicates
+    assert table["grid_workers.allocation"].tolist() == ["equal", "risk"]
+    assert table["n_runs"].tolist() == [4, 4]  # 2 dispute rates x 2 replicates
     by_hand = results.runs.groupby("grid_workers.allocation")["escalation_rate"].agg(
         ["mean", "std"]
     )
@@ -209,19 +210,20 @@ def test_write_analysis_writes_the_files(sweeps, tmp_path):
     written = write_analysis(results, tmp_path / "a", metrics=chosen)
     assert {p.name for p in written} == {
         "sensitivity.csv", "sensitivity_mean_days_to_detection.png",
-        "sensitivity_disputes_per_1k.png",
+        "sensitivity_disputes_per_1k.png", "datapackage.json",
     }  # fmt: skip
     assert all(p.stat().st_size > 5000 for p in written if p.suffix == ".png")
     csv = pd.read_csv(tmp_path / "a" / "sensitivity.csv")
     assert set(csv["index"]) == {"mu_star", "mu", "sigma"} and len(csv) == 2 * 2 * 3
-    assert set(csv["factor"]) == {RATE, TRUST} and csv["value"].notna().all()
+    assert set(csv["factor"]) == {RATE, TRUST} and csv["estimate"].notna().all()
     written = write_analysis(results, tmp_path / "b", lever=TRUST, metric="disputes_per_1k")
     assert [p.name for p in written] == [
         f"disputes_per_1k_by_{TRUST}.csv",
         f"disputes_per_1k_by_{TRUST}.png",
+        "datapackage.json",
     ]
     effect = pd.read_csv(written[0])
-    assert effect["n"].sum() == 12 and len(effect) <= 4  # Morris: 4 levels, 2 replicates
+    assert effect["n_runs"].sum() == 12 and len(effect) <= 4  # Morris: 4 levels, 2 replicates
 
 
 def test_cli_analyze_writes_and_reports_bad_names(sweeps, tmp_path, capsys):
@@ -250,3 +252,32 @@ def test_cli_analyze_writes_and_reports_bad_names(sweeps, tmp_path, capsys):
         assert main(["analyze", str(sweeps["grid"]), *bad]) == 2
         err = capsys.readouterr().err
         assert expected in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_analyses_in_any_format_are_described_in_one_data_dictionary(sweeps, tmp_path):
+    """Two analyses side by side (indices as Parquet, a lever in both formats): the folder's
+    datapackage.json describes every table of both, every column with its type, and
+    Frictionless finds the files valid; Parquet holds the CSV's values."""
+    import frictionless
+
+    from sim.runs.datafiles import header
+
+    out = tmp_path / "analysis"
+    write_analysis(load_sweep_results(sweeps["morris"]), out, table_format="parquet")
+    lever = "grid_workers.allocation"
+    results = load_sweep_results(sweeps["grid"])
+    write_analysis(results, out, lever=lever, metric="escalation_rate", table_format="both")
+    package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    stem = f"escalation_rate_by_{lever}"
+    assert [r["path"] for r in package["resources"]] == [
+        f"{stem}.csv", f"{stem}.parquet", "sensitivity.parquet",
+    ]  # fmt: skip
+    for resource in package["resources"]:
+        fields = resource["schema"]["fields"]
+        assert [f["name"] for f in fields] == header(out / resource["path"])
+        assert all(f["description"] and f["description_zh"] for f in fields)
+    report = frictionless.validate(out / "datapackage.json")
+    assert report.valid, [e.message for t in report.tasks for e in t.errors][:3]
+    csv, parquet = pd.read_csv(out / f"{stem}.csv"), pd.read_parquet(out / f"{stem}.parquet")
+    pd.testing.assert_frame_equal(csv, parquet, check_dtype=False)
+    assert pd.read_parquet(out / "sensitivity.parquet")["estimate"].notna().all()

@@ -126,7 +126,7 @@ def _check_metrics(results: SweepResults, metrics: list[str] | None) -> list[str
 def sensitivity(results: SweepResults, metrics: list[str] | None = None) -> pd.DataFrame:
     """Sensitivity indices of each metric to each factor: a tidy table.
 
-    Columns ``metric, factor, role, index, value, conf, conf_low, conf_high``
+    Columns ``metric, factor, role, index, estimate, conf, conf_low, conf_high``
     (``conf`` is the half-width of the 95% bootstrap interval; nan for Morris'
     mu and sigma). Metrics that cannot be analysed (a design point without a
     value, or the same value everywhere) are left out and listed, with the
@@ -190,9 +190,9 @@ def sensitivity(results: SweepResults, metrics: list[str] | None = None) -> pd.D
                         float(si["S2_conf"][i, j]),
                     )
                 )
-    table = pd.DataFrame(rows, columns=["metric", "factor", "role", "index", "value", "conf"])
-    table["conf_low"] = table["value"] - table["conf"]
-    table["conf_high"] = table["value"] + table["conf"]
+    table = pd.DataFrame(rows, columns=["metric", "factor", "role", "index", "estimate", "conf"])
+    table["conf_low"] = table["estimate"] - table["conf"]
+    table["conf_high"] = table["estimate"] + table["conf"]
     table.attrs["method"], table.attrs["skipped"] = method, skipped
     return table
 
@@ -202,8 +202,9 @@ def lever_effect(results: SweepResults, *, lever: str, metric: str) -> pd.DataFr
 
     Listed values, grid designs and samples with at most 8 distinct values
     give a row per value; other sampled ranges 8 equal-width bins (columns
-    ``bin_low``, ``bin_high``; ``value`` is the bin's middle). Columns
-    ``value, n, mean, sd, ci_low, ci_high`` (95% t interval over runs).
+    ``bin_low``, ``bin_high``; the lever's column holds the bin's middle). Columns: the
+    lever's key (its value), ``n_runs, mean, sd, mean_ci_low, mean_ci_high`` (95% t interval
+    over runs).
     """
     factor = results.factor(lever)
     _check_metrics(results, [metric])
@@ -213,7 +214,7 @@ def lever_effect(results: SweepResults, *, lever: str, metric: str) -> pd.DataFr
         order = {str(v): i for i, v in enumerate(factor.values)}
         values = sorted(distinct, key=lambda v: (order.get(str(v), len(order)), v))
         groups = [(v, runs[runs[lever] == v][metric]) for v in values]
-        table = pd.DataFrame({"value": values})
+        table = pd.DataFrame({lever: values})
     else:
         edges = np.linspace(*factor.bounds, BINS + 1)
         which = np.clip(np.searchsorted(edges, runs[lever], side="right") - 1, 0, BINS - 1)
@@ -221,11 +222,13 @@ def lever_effect(results: SweepResults, *, lever: str, metric: str) -> pd.DataFr
         groups = [((edges[b] + edges[b + 1]) / 2, runs[metric][which == b]) for b in kept]
         table = pd.DataFrame(
             {
-                "value": [g[0] for g in groups],
+                lever: [g[0] for g in groups],
                 "bin_low": edges[kept],
                 "bin_high": edges[np.add(kept, 1)],
             }
         )
     stats = [(len(y), *mean_ci(y.to_numpy(), CONF_LEVEL), y.std(ddof=1)) for _, y in groups]
     n, mean, half, sd = (np.array(c, dtype=float) for c in zip(*stats, strict=True))
-    return table.assign(n=n.astype(int), mean=mean, sd=sd, ci_low=mean - half, ci_high=mean + half)
+    return table.assign(
+        n_runs=n.astype(int), mean=mean, sd=sd, mean_ci_low=mean - half, mean_ci_high=mean + half
+    )
