@@ -159,11 +159,10 @@ class DisputeBook:
     mediated = Column(np.float64, np.nan)  # time of the first mediation session
     reached_town = Column(np.float64, np.nan)  # time it first reached L3
     reached_district = Column(np.float64, np.nan)  # time it first reached L4 (a petition)
-    found_by_staff = Column(
-        np.bool_, False
-    )  # detected by a grid worker, patrol or officer (not reported)
-    formal_mediated = Column(np.float64, np.nan)  # time of the first session at L2-L3 (formal)
-    petition_concluded = Column(np.float64, np.nan)  # time its petition (L4) handling concluded
+    found_by_staff = Column(np.bool_, False)  # found by a grid worker, patrol or officer
+    formal_mediated = Column(np.float64, np.nan)  # time of its first session at L2-L4
+    petition_concluded = Column(np.float64, np.nan)  # first L4 session, or left L4 before one
+    petition_unanswered = Column(np.bool_, False)  # left L4 before its first session there
 
     @classmethod
     def columns(cls) -> dict[str, Column]:

@@ -150,3 +150,30 @@ def triage(intensity: np.ndarray, *, red: float) -> np.ndarray:
     (L3) now; the rest (orange, yellow) start with the grid worker (L1).
     """
     return np.where(intensity >= red, Level.TOWN, Level.GRID).astype(np.int8)
+
+
+def village_first(
+    level: np.ndarray,
+    *,
+    claim: np.ndarray,
+    reported: np.ndarray,
+    heard: np.ndarray,
+    officer_here: np.ndarray,
+    draw: np.ndarray,
+    red_share: float,
+    report_share: float,
+) -> np.ndarray:
+    """``level`` (the triage's) with the detected disputes that the village committee (L2)
+    takes first, instead of the grid worker or the town: a yellow dispute its village
+    officer heard of (``heard``: he mediates it with the committee), or that a party
+    reported itself (``reported``) if ``draw < report_share`` (villagers take it to the
+    committee or its trust room); a red dispute where a village officer works if
+    ``draw < red_share`` (he mediates it with the committee instead of at the town). One
+    uniform ``draw`` per case serves both draws: they apply to disjoint cases. Claims keep
+    their route."""
+    level = level.copy()
+    dispute = ~claim
+    red = dispute & (level == Level.TOWN) & officer_here & (draw < red_share)
+    brought = heard | (reported & (draw < report_share))
+    level[red | (dispute & (level == Level.GRID) & brought)] = Level.VILLAGE
+    return level

@@ -103,12 +103,10 @@ class Counts:
     claims_detected: int = 0  # of them, detected before the end
     claims_resolved_in_town: int = 0  # of those, resolved at L1-L3 by the end
     claims_found_by_staff: int = 0  # of those, found by grid workers or patrols
-    formal_mediated: int = 0  # disputes first mediated at L2-L3 (formal mediation) in the window
-    formal_resolved: int = 0  # of them, resolved at L2-L3 before the end
-    petitions_due: int = (
-        0  # cases that reached L4 in the window, concluded or past the limit at the end
-    )
-    petitions_on_time: int = 0  # of them, concluded within the limit of reaching L4
+    formal_mediated: int = 0  # disputes first mediated at L2-L4 (people's mediation) in the window
+    formal_resolved: int = 0  # of them, resolved at L2-L4 before the end
+    petitions_due: int = 0  # cases that reached L4 in the window, concluded or overdue at the end
+    petitions_on_time: int = 0  # of them, answered within the limit of reaching L4
     open: int = 0  # cases open (latent or queued) now
 
     @classmethod
@@ -172,11 +170,15 @@ class Counts:
             formal_resolved=count(
                 formal
                 & resolved_by(closed_at, state, end)
-                & ((level == Level.VILLAGE) | (level == Level.TOWN))
+                & (level >= Level.VILLAGE)
+                & (level <= Level.DISTRICT)
             ),
             petitions_due=count(due),
             petitions_on_time=count(
-                due & concluded_by_end & (concluded - reached <= petition_limit)
+                due
+                & concluded_by_end
+                & ~col("petition_unanswered")
+                & (concluded - reached <= petition_limit)
             ),
             open=count(IS_OPEN[state]),
         )

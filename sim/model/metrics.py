@@ -47,9 +47,9 @@ METRICS: dict[str, str] = {
     "claims_resolved_in_town_share": "share of detected direct claims settled at the town centre or below",
     "claims_found_by_staff_share": "share of detected direct claims that grid workers or patrols found before they were filed",
     "incidents_unmediated_share": "share of incidents whose case never had a mediation session",
-    "formal_mediated_per_1k": "disputes with a formal mediation session (village committee or trust room, town centre or police: L2-L3; not grid workers' talks) per 1,000 residents per year, as official people's-mediation statistics count",
-    "formal_mediation_success_rate": "share of formally mediated disputes resolved by formal mediation (at L2-L3)",
-    "petition_on_time_rate": "share of petitions (L4 cases) concluded within the time limit of reaching L4 (petition.deadline_days plus petition.extension_days)",
+    "formal_mediated_per_1k": "disputes with a people's-mediation session (village committee or trust room, town centre or police, the petition supermarket's mediation room: L2-L4; not grid workers' talks) per 1,000 residents per year, as official people's-mediation statistics count",
+    "formal_mediation_success_rate": "share of formally mediated disputes resolved by formal mediation (at L2-L4)",
+    "petition_on_time_rate": "share of petitions (L4 cases) the district answers (its first session on them) within the time limit of reaching L4 (petition.deadline_days plus petition.extension_days); one left before an answer is not on time",
 }
 SHARES = frozenset(
     name for name in METRICS if name.endswith(("_share", "_rate")) or name.endswith("utilisation")

@@ -278,6 +278,17 @@ PARAMETERS: tuple[Parameter, ...] = (
         1.0,
         source="design: red / orange / yellow triage",
     ),
+    _p(
+        "detection.report_to_village_share",
+        1.0,
+        "share",
+        "share of the disputes a party reports itself (not found by staff) that go first to the "
+        "village mediation committee or its trust room (L2) instead of the grid worker (L1)",
+        0.0,
+        1.0,
+        source="People's Mediation Law 2010, art. 17 (a party applies to a people's mediation "
+        "committee); article: villagers bring disputes to the trust rooms; share [assumption]",
+    ),
     # --- grid workers
     _p(
         "grid_workers.total",

@@ -30,7 +30,7 @@ from sim.model.disputes import (
     draw_disputes,
     success_probability,
 )
-from sim.model.institutions import triage
+from sim.model.institutions import triage, village_first
 from sim.model.space import mutual_aid
 from sim.model.state import ModelState
 from sim.model.transitions import change_trust_in_turn, drop, incident, move, resolve
@@ -185,6 +185,7 @@ def detect(model: ModelState) -> None:
     draw = rng.random(len(ids))
     seen = draw < 1 - (1 - by_staff) * (1 - np.minimum(reports, 1.0))
     found, by_staff, claim = ids[seen], (draw < by_staff)[seen], claim[seen]
+    heard = (draw < heard_by_officer)[seen]  # of the staff's finds, the officer's
     if not len(found):
         return
     arrived = book.arrived[found]
@@ -199,11 +200,17 @@ def detect(model: ModelState) -> None:
         claim_route(by_staff, to_district_share=p["claims.to_district_share"], rng=rng),
         triage(book.intensity[found], red=p["detection.red_intensity"]),
     )
-    # A village officer takes some red disputes to the village committee (L2) instead of the
-    # town; drawn for every case found, office or not, so that paired runs stay in step.
-    officer_here = model.staff.village_office[model.geography.grid_village[book.grid[found]]]
-    local = rng.random(len(found)) < p["police.village_red_share"]
-    level[~claim & (level == Level.TOWN) & officer_here & local] = Level.VILLAGE
+    # Drawn for every case found, office or not, so that paired runs stay in step.
+    level = village_first(
+        level,
+        claim=claim,
+        reported=~by_staff,
+        heard=heard,
+        officer_here=model.staff.village_office[model.geography.grid_village[book.grid[found]]],
+        draw=rng.random(len(found)),
+        red_share=p["police.village_red_share"],
+        report_share=p["detection.report_to_village_share"],
+    )
     move(model, found, level, handoff=False)
 
 
@@ -254,9 +261,10 @@ def mediate(model: ModelState) -> None:
         )
         book.sessions[served] += 1
         book.mediated[served] = np.fmin(book.mediated[served], today)
-        if rung.level in (Level.VILLAGE, Level.TOWN):  # committees, trust rooms, town, police
+        if rung.level >= Level.VILLAGE:  # people's mediation: committees, town, police, L4
             book.formal_mediated[served] = np.fmin(book.formal_mediated[served], today)
-        if petition:
+        if petition:  # its first session concludes the district's handling
+            book.petition_concluded[served] = np.fmin(book.petition_concluded[served], today)
             book.petition_sessions[served] += 1
         if rung.level == Level.GRID:
             cost = model.p["grid_workers.session_visits"] / model.p["population.scale"]

@@ -73,8 +73,11 @@ def test_the_book_hands_every_finished_case_over_once_and_passed_up_ones_the_nex
 
 @pytest.mark.parametrize(("seed", "warmup", "deadline"), [(1, 0, 60), (2, 30, 60), (3, 45, 2)])
 def test_metrics_from_running_counts_equal_a_recount_of_the_whole_book(seed, warmup, deadline):
-    # deadline 2 (no extension): petitions fall due while open, and some conclude late.
+    # deadline 2 (no extension) and one counter: petitions wait, fall due while open, some are
+    # answered late and some leave unanswered.
     limits = {"petition.deadline_days": deadline, "petition.extension_days": 30 * (deadline > 2)}
+    if deadline == 2:
+        limits |= {"petition.counters": 1, "petition.sessions_per_counter": 1.0}
     model = GovernanceModel(MUZHOU | {"run.warmup_days": warmup} | limits, rng=seed)
     checked = 0
     for _ in range(warmup + 400):

@@ -665,6 +665,31 @@ def test_a_village_officer_takes_red_disputes_to_the_village_committee():
         assert model.book.level[claim][0] == Level.TOWN  # a claim found by staff: the centre
 
 
+@pytest.mark.parametrize("share", [1.0, 0.0])
+def test_a_dispute_its_party_reports_goes_to_the_village_committee(share):
+    """Nobody visits or patrols: every dispute found is reported by a party, and goes to the
+    village committee (L2) with ``detection.report_to_village_share``; a red one still to
+    the town; one found on a visit starts with the grid worker."""
+    params = {"detection.visit_detect_prob": 0.0, "detection.self_report_per_day": 1.0}
+    model = build(params | {"detection.report_to_village_share": share})
+    model.population.trust[int(model.population.grid_start[0])] = 1.0  # reports surely
+    ids = add(model, 2, intensity=[0.5, 0.9])
+    detect(model)
+    book = model.book
+    assert not book.found_by_staff[ids].any()
+    assert book.level[ids].tolist() == [Level.VILLAGE if share else Level.GRID, Level.TOWN]
+    assert (book.ready[ids] == 40.0).all()  # no hand-off delay after detection
+    visited = build(
+        {"detection.visit_detect_prob": 1.0, "detection.self_report_per_day": 0.0}
+        | {"detection.report_to_village_share": share}
+    )
+    visited.visits = visited.households.copy()
+    found = add(visited, 1, intensity=0.3)
+    detect(visited)
+    assert visited.book.found_by_staff[found][0]
+    assert visited.book.level[found][0] == Level.GRID
+
+
 @pytest.mark.parametrize(("to_district", "filed_level"), [(1.0, Level.DISTRICT), (0.0, Level.TOWN)])
 def test_claims_go_to_the_town_centre_or_the_district(to_district, filed_level):
     params = {"detection.visit_detect_prob": 1.0, "detection.patrol_detect_prob": 0.0}
@@ -1015,6 +1040,43 @@ def test_a_failed_petitioner_tries_again_up_to_the_last_session_then_goes_dorman
     assert book.state[ids].tolist() == [State.QUEUED] * 2 + [State.DORMANT] * 2
     assert book.level[ids].tolist() == [Level.DISTRICT] * 4
     assert book.ready[ids[:2]].tolist() == [41.0, 41.0]
+
+
+@pytest.mark.parametrize("patience", [30.0, 365.0])
+def test_petitions_are_late_when_the_district_is_short_of_capacity(patience):
+    """Twenty petitions accepted on day 40 at a district that holds one session every ten days
+    (1 counter x 2 sessions x 5% scale), every session an agreement: they are answered first
+    come, first served, about nine of them within the 60 + 30 days. With patience 365 the
+    others wait and are answered late; with patience 30 they leave unanswered after a month
+    of waiting (passed up), which is not on time either. With ample capacity all are on time."""
+    fixed = {
+        "disputes.rate_per_1k": 0.0,
+        "claims.rate_per_10k": 0.0,
+        "mediation.base_petition": 10.0,
+        "petition.counters": 1,
+        "mediation.patience_days": patience,
+    }
+    rate = {}
+    for per_counter in (50.0, 2.0):  # ample, then short (the book checked below)
+        model = build(ONE_UP | fixed | {"petition.sessions_per_counter": per_counter})
+        ids = queued(
+            model, 20, level=Level.DISTRICT, max_level=Level.DISTRICT, reached_district=40.0
+        )
+        for day in range(40, 240):
+            model.today, model.day = day, Day()
+            for phase in (drift, mediate, escalate):
+                phase(model)
+        rate[per_counter] = metrics.compute(model, start=0.0)["petition_on_time_rate"]
+        book = model.book
+        waited = book.petition_concluded[ids] - 40.0
+        on_time = (waited <= 90) & ~book.petition_unanswered[ids]
+        assert rate[per_counter] == on_time.mean()  # the metric is the rule, case by case
+    assert rate[50.0] == 1.0
+    if patience == 365.0:  # answered late: waited past the limit, no case left unanswered
+        assert 0.3 < rate[2.0] < 0.6
+        assert not book.petition_unanswered[ids].any()
+    else:  # unheard: about three answered before the others' patience ran out
+        assert 0.0 < rate[2.0] < 0.3
 
 
 def test_impatient_parties_move_one_level_up_and_lose_some_trust():

@@ -11,6 +11,7 @@ from sim.model.institutions import (
     petition_rung,
     town_rung,
     triage,
+    village_first,
     village_rung,
 )
 
@@ -195,3 +196,26 @@ def test_triage_sends_red_to_the_town_and_the_rest_to_the_grid():
     level = triage(np.array([0.1, 0.74, 0.75, 0.9]), red=0.75)
     assert level.tolist() == [Level.GRID, Level.GRID, Level.TOWN, Level.TOWN]
     assert level.dtype == np.int8
+
+
+def test_village_first_takes_reported_heard_and_an_officers_red_disputes_to_the_committee():
+    g, v, t = Level.GRID, Level.VILLAGE, Level.TOWN
+    # Yellow disputes: reported by a party, found by a grid worker, heard by the village
+    # officer; red ones with and without an officer; a claim sent to the town. The draw
+    # decides the reported one and the red one with an officer.
+    level = np.array([g, g, g, t, t, t], dtype=np.int8)
+    args = {
+        "claim": np.array([False, False, False, False, False, True]),
+        "reported": np.array([True, False, False, False, False, True]),
+        "heard": np.array([False, False, True, False, False, False]),
+        "officer_here": np.array([True, True, True, True, False, True]),
+        "draw": np.array([0.3, 0.0, 0.9, 0.3, 0.0, 0.0]),
+    }
+    routed = village_first(level, red_share=0.5, report_share=0.5, **args)
+    assert routed.tolist() == [v, g, v, v, t, t]
+    assert level.tolist() == [g, g, g, t, t, t]  # the triage's levels are not changed in place
+    same = village_first(level, red_share=0.3, report_share=0.3, **args)
+    assert same.tolist() == [g, g, v, t, t, t]  # a draw equal to the share stays
+    assert village_first(level, red_share=0.0, report_share=1.0, **args).tolist() == [
+        v, g, v, t, t, t,
+    ]  # fmt: skip

@@ -5,9 +5,10 @@ two towns with offices in one of them, and played over a few seeds."""
 import numpy as np
 import pytest
 
-from sim.model.disputes import TYPE_INDEX, Level, Origin
+from sim.model.deterrence import arrest_probability
+from sim.model.disputes import TYPE_INDEX, Level, Origin, State
 from sim.model.governance import GovernanceModel
-from sim.model.phases import officer_hears
+from sim.model.phases import act_out, officer_hears, patrol_and_visit
 from sim.model.timeline import Timeline
 
 TWO_TOWNS = {"map.towns": ["Muzhou", "Shuangshui"], "run.warmup_days": 0}
@@ -109,3 +110,68 @@ def test_a_rainstorms_damage_disputes_fall_with_more_yi_police_on_emergency_duty
     none, half, every = totals[0.0], totals[0.5], totals[1.0]
     assert every < 0.35 * none + (none - 0.35 * none) / 3
     assert every < half < none
+
+
+def test_two_guardians_deter_more_than_one_in_every_grid_of_the_district():
+    """Every grid of the district as a day's patrols leave it (in Muzhou, 800 Yi Police):
+    a party's act-out chance there is lower with two guardians added than with one. Then,
+    in the most patrolled grid, 20,000 open disputes of parties near the threshold act out
+    over four seeds (the same draws with one and with two guardians added): fewer with two,
+    in every seed, by at least half the expected difference (about 90 fewer expected, a
+    Poisson standard deviation of about 10)."""
+    model = GovernanceModel({"run.warmup_days": 0}, rng=1)
+    patrol_and_visit(model)
+    p, guardians = model.p, model.guardians.copy()
+    assert guardians.max() > 3.0  # some grids are crowded with patrols
+    deterrence = {"k": p["police.deterrence_k"], "ceiling": p["police.max_arrest_prob"]}
+    parties = np.full(len(guardians), 2)
+    one = arrest_probability(guardians + 1, parties, **deterrence)
+    two = arrest_probability(guardians + 2, parties, **deterrence)
+    assert (two > one).all()  # every grid, the most patrolled included
+    busiest, n = int(np.argmax(guardians)), 20_000
+    expected = 0.5 * n * (two - one)[busiest]  # chance ~1 near the threshold, risk aversion 0.5
+    assert expected > 50  # a difference the draws can show
+    for seed in (1, 2, 3, 4):
+        incidents = {}
+        for added in (1.0, 2.0):
+            day = GovernanceModel({"map.towns": ["Muzhou"], "population.scale": 0.2}, rng=seed)
+            start = int(day.population.grid_start[0])
+            day.population.trust[start] = 0.0
+            day.population.risk_aversion[start] = 0.5
+            day.book.add(
+                n,
+                grid=np.zeros(n, dtype=np.int64),
+                party_a=np.full(n, start),
+                intensity=np.ones(n),
+                state=np.full(n, State.QUEUED),
+                level=np.full(n, Level.GRID),
+                arrived=np.zeros(n),
+            )
+            day.guardians = np.full(day.geography.n_grids, guardians[busiest] + added)
+            act_out(day)
+            incidents[added] = int((day.book.view("state") == State.INCIDENT).sum())
+        assert incidents[2.0] < incidents[1.0] - expected / 2, (seed, incidents, expected)
+
+
+def test_village_offices_find_and_mediate_more_where_they_are_placed_at_the_defaults():
+    """Muzhou at full scale, a year, three seeds, the channels at their default sizes: with an
+    office in every village, disputes are found sooner (pooled mean days to detection below
+    90% of that without: measured about 80%, each seed's mean within about 0.8 days) and
+    more of them are formally mediated (the officer takes those he hears of to the village
+    committee: pooled at least 1.4 times as many, measured about twice; about 130 cases a
+    seed without offices, so the margin is several Poisson standard deviations)."""
+    lag, formal = {"all": [], "none": []}, {"all": 0, "none": 0}
+    for seed in (1, 2, 3):
+        for offices in ("all", "none"):
+            params = {"map.towns": ["Muzhou"], "run.warmup_days": 0}
+            model = GovernanceModel(params | {"police.village_offices": offices}, rng=seed)
+            for _ in range(365):
+                model.step()
+            book = model.book
+            dispute = book.view("origin") == Origin.DISPUTE
+            found = dispute & ~np.isnan(book.view("detected"))
+            lag[offices].append(book.view("detected")[found] - book.view("arrived")[found])
+            formal[offices] += int((dispute & ~np.isnan(book.view("formal_mediated"))).sum())
+    pooled = {k: np.concatenate(v).mean() for k, v in lag.items()}
+    assert pooled["all"] < 0.9 * pooled["none"], pooled
+    assert formal["all"] > 1.4 * formal["none"], formal

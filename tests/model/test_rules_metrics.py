@@ -121,7 +121,7 @@ def test_each_metric_counts_its_cases_over_its_own_denominator():
         "claims_resolved_in_town_share": 1 / 3,  # 6 of 6, 7, 11
         "claims_found_by_staff_share": 2 / 3,  # 6, 11
         "incidents_unmediated_share": 1 / 2,  # 5 had no session, 12 had two
-        "formal_mediated_per_1k": 0.0,  # no session at L2-L3 in this book (next test)
+        "formal_mediated_per_1k": 0.0,  # no session at L2-L4 in this book (next test)
     }
     assert set(m) == {"day", "open_disputes", *METRICS}
     # No formal mediation; the petitions 3 and 7 neither concluded nor 90 days old.
@@ -134,7 +134,7 @@ def test_each_metric_counts_its_cases_over_its_own_denominator():
     assert all(isinstance(v, float) for k, v in m.items() if k not in ("day", "open_disputes"))
 
 
-def test_formal_mediation_counts_sessions_at_l2_l3_and_their_agreements():
+def test_formal_mediation_counts_sessions_at_l2_l4_and_their_agreements():
     model = build_model()
     # First formal sessions: 1 (resolved at L2), 2 (resolved at L3), 3 (passed up), 6 (a
     # claim: not people's mediation), 12 (before the window).
@@ -146,13 +146,15 @@ def test_formal_mediation_counts_sessions_at_l2_l3_and_their_agreements():
     assert m["formal_mediation_success_rate"] == pytest.approx(2 / 3)  # 1, 2 of 1, 2, 3
     model.book.level[1] = Level.GRID  # settled back at the grid: not by formal mediation
     assert compute(model, start=10.0)["formal_mediation_success_rate"] == pytest.approx(1 / 3)
-    model.book.level[2] = Level.DISTRICT  # settled by a petition: not by formal mediation
+    model.book.level[2] = Level.DISTRICT  # the petition supermarket's mediation room: formal
+    assert compute(model, start=10.0)["formal_mediation_success_rate"] == pytest.approx(1 / 3)
+    model.book.level[2] = Level.BEYOND  # settled beyond the district (a court): not formal
     assert compute(model, start=10.0)["formal_mediation_success_rate"] == 0.0
 
 
-def test_petitions_on_time_are_concluded_within_the_deadline_and_extension():
+def test_petitions_on_time_are_answered_within_the_deadline_and_extension():
     model = build_model()  # petitions: 3 (reached L4 on day 16), 7 (claim, day 13, open)
-    model.book.petition_concluded[3] = 17.0  # passed up the next day
+    model.book.petition_concluded[3] = 17.0  # its first L4 session the next day
     assert compute(model, start=10.0)["petition_on_time_rate"] == 1.0  # 7 not due in 90 days
     model.p = {"petition.deadline_days": 2, "petition.extension_days": 1}  # 3 days in all
     assert compute(model, start=10.0)["petition_on_time_rate"] == 1 / 2  # 7: overdue since 16
@@ -164,6 +166,11 @@ def test_petitions_on_time_are_concluded_within_the_deadline_and_extension():
     assert compute(model, start=10.0)["petition_on_time_rate"] == 1 / 2
     model.p = {"petition.deadline_days": 60, "petition.extension_days": 30}
     assert compute(model, start=10.0)["petition_on_time_rate"] == 1.0  # 3 not due yet: left out
+    # 3 left the L4 queue on day 17 before any session there (the party went on, unheard):
+    # due at once, and not concluded by the district, however early it left.
+    model.book.petition_concluded[3] = 17.0
+    model.book.petition_unanswered[3] = True
+    assert compute(model, start=10.0)["petition_on_time_rate"] == 1 / 2  # 7 answered on day 16
 
 
 def test_incidents_unmediated_are_those_whose_case_had_no_session():
