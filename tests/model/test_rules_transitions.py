@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from sim.model.disputes import Level, State
-from sim.model.transitions import move
-from tests.model.test_phases import build, queued
+from sim.model.transitions import change_trust, change_trust_in_turn, incident, move
+from tests.model.test_phases import add, build, queued
 
 HANDOFF = 2.5
 
@@ -96,3 +96,30 @@ def test_several_disputes_moved_to_different_levels_at_once_each_get_their_own()
     for got, level in zip(written(model, ids), levels, strict=True):
         want = expected(level, start=Level.GRID, handoff=True, joint=False, today=model.today)
         assert same(got, want), (got, want)
+
+
+def test_trust_changes_in_turn_are_queued_as_one_call_per_dispute_queues_them():
+    model = build()
+    ids = add(model, 3)
+    model.book.party_a[ids] = [10, 11, 12]
+    model.book.party_b[ids] = [20, -1, 22]  # a dispute with one party (a claim)
+    change_trust_in_turn(model, ids, 0.25)
+    (parties, deltas), *_ = model.day.trust_changes
+    assert parties.tolist() == [10, 20, 11, 12, 22] and deltas.tolist() == [0.25] * 5
+    model.day.trust_changes.clear()
+    for i in ids:
+        change_trust(model, np.array([i]), np.array([0.25]))
+    assert np.concatenate([p for p, _ in model.day.trust_changes]).tolist() == parties.tolist()
+
+
+def test_incidents_end_their_cases_at_midday_and_add_up_in_their_grids():
+    model = build()
+    first, second = add(model, 2, grid=3), add(model, 1, grid=3)
+    incident(model, first)
+    incident(model, second)
+    incident(model, np.array([], dtype=int))  # none: nothing changes
+    assert model.tally.incidents_by_grid[3] == 3 and model.tally.incidents_by_grid.sum() == 3
+    ids = np.concatenate([first, second])
+    assert (model.book.state[ids] == State.INCIDENT).all()
+    assert (model.book.closed[ids] == model.today + 0.5).all()
+    assert model.tension[3] > 0
