@@ -47,18 +47,16 @@ EVENT_KINDS = {
 }
 
 
-def _field(key, default, unit, doc, low=None, high=None, *, kind="") -> Parameter:
-    return Parameter(key, default, unit, doc, low, high, kind=kind)
-
-
 # Fields of an [[events]] entry; defaults per kind below. [assumption] all of them.
 _EVENT_FIELDS = (
-    _field("day", 0, "day", "day the event starts (after this many simulated days)", 0, MAX_DAYS),
-    _field("days", 3, "days", "how long staff are diverted", 1, 3650),
-    _field("towns", "all", "towns", 'towns hit ("all" or a list of names)', kind=TOWN_LIST),
-    _field("grid_worker_share", 0.5, "share", "share of grid workers diverted", 0.0, 1.0),
-    _field("volunteer_share", 0.7, "share", "share of Yi Police diverted", 0.0, 1.0),
-    _field(
+    Parameter(
+        "day", 0, "day", "day the event starts (after this many simulated days)", 0, MAX_DAYS
+    ),
+    Parameter("days", 3, "days", "how long staff are diverted", 1, 3650),
+    Parameter("towns", "all", "towns", 'towns hit ("all" or a list of names)', kind=TOWN_LIST),
+    Parameter("grid_worker_share", 0.5, "share", "share of grid workers diverted", 0.0, 1.0),
+    Parameter("volunteer_share", 0.7, "share", "share of Yi Police diverted", 0.0, 1.0),
+    Parameter(
         "extra_damage_per_1k",
         0.05,
         "per 1,000 residents per day",
@@ -66,7 +64,7 @@ _EVENT_FIELDS = (
         0.0,
         10.0,
     ),
-    _field("note", "", "text", "what the event stands for"),
+    Parameter("note", "", "text", "what the event stands for"),
 )
 EVENT_FIELDS: dict[str, Parameter] = {p.key: p for p in _EVENT_FIELDS}
 KIND_DEFAULTS = {

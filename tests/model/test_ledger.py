@@ -48,6 +48,17 @@ def test_running_values_give_numpys_percentile_and_the_exact_mean_in_any_batches
         assert half.summary(values[n // 2 :]) == Summary.of(values)  # not yet added: merged
 
 
+def test_no_values_give_a_count_of_zero_and_no_mean_or_percentile():
+    for summary in (Summary.of(np.zeros(0)), RunningValues(quantile=True).summary(np.zeros(0))):
+        assert summary.n == 0 and type(summary.n) is int
+        assert math.isnan(summary.mean) and math.isnan(summary.p90)
+    running = RunningValues(quantile=False)
+    running.add(np.zeros(0))
+    assert running.n == 0
+    one = running.summary(np.array([4.0]))
+    assert (one.n, one.mean) == (1, 4.0) and math.isnan(one.p90)  # no percentile kept
+
+
 def test_the_book_hands_every_finished_case_over_once_and_passed_up_ones_the_next_day():
     book = DisputeBook(capacity=2)
     book.add(5, arrived=np.arange(5.0))

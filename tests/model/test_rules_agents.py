@@ -358,5 +358,10 @@ def test_moving_a_grid_worker_reposts_it_in_its_roster_and_the_cells():
     with pytest.raises(ValueError, match="not a cell of this model's map"):
         agents[1].cell = other[1]
     assert agents[1].grid == 0 and space[0].agents == [agents[1]] and other[1].agents == []
+    larger = Network(nx.path_graph(4), random=model.random)  # a cell past this map's last grid
+    grid_map = mesa.discrete_space.OrthogonalMooreGrid((2, 2), random=model.random)
+    for foreign in (larger[3], grid_map[(0, 1)]):  # ... and one named by a pair, not an index
+        with pytest.raises(ValueError, match="not a cell of this model's map"):
+            agents[1].cell = foreign
     workers.diverted_until[2] = 20.0
     assert workers.per_grid(workers.available(10.0)).tolist() == [1, 0, 1]

@@ -396,3 +396,11 @@ def test_draw_by_shares_draws_what_generator_choice_draws(seed, n):
         assert drawn.tolist() == expected.tolist()
         assert ours.random() == numpys.random()
         assert drawn.max(initial=0) < len(shares)
+
+
+def test_a_whole_column_cannot_be_replaced_only_its_rows():
+    book = DisputeBook()
+    with pytest.raises(
+        AttributeError, match=r"set rows of the column, not the column: book\.level\["
+    ):
+        book.level = np.zeros(3)

@@ -360,6 +360,10 @@ def test_place_counts_per_grid_since_the_measured_start():
     assert place_counts(model)["disputes"].tolist() == [2, 2, 2]
     assert place_counts(model)["escalations"].tolist() == [0, 2, 0]
     assert place_counts(model)["claims"].tolist() == [0, 1, 1]  # claim 6 arrived at 11.0: out
+    model.measured = Period(16.0, Tally.empty(3))  # 3 reached L4 at 16.0: in
+    assert place_counts(model)["petitions"].tolist() == [0, 1, 0]
+    model.measured = Period(17.5, Tally.empty(3))  # 5 ended in an incident at 17.5: in
+    assert place_counts(model)["incidents"].tolist() == [0, 1, 1]
 
 
 def test_petitions_by_type_counts_the_cases_reaching_l4():
@@ -399,3 +403,8 @@ def test_grid_outcomes_per_grid_for_the_map():
     assert grid_outcomes(model)["escalations"].tolist() == [0, 2, 0]
     model.measured = Period(13.5, model.measured.tally)  # 2 arose before the start: out
     assert grid_outcomes(model)["escalations"].tolist() == [0, 1, 0]
+    model.measured = Period(10.0, model.measured.tally)
+    model.today = 14  # the window ends with day 14: 2 and 3 arose and were found in it
+    assert grid_outcomes(model)["escalations"].tolist() == [0, 2, 0]
+    model.today = 13  # 2 found on day 14, 3 arose on day 14: both after the window
+    assert grid_outcomes(model)["escalations"].tolist() == [0, 0, 0]

@@ -5,6 +5,8 @@ villages 0 (grids 0, 1) and 1 (grid 2), Sanjiang villages 2 (grid 3) and 3
 (grids 4, 5), which is a community.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -166,6 +168,10 @@ def test_yi_police_teams_live_in_their_unit_and_split_into_teams_of_about_the_si
 # ----------------------------------------------------------------- trust rooms, offices
 def test_expected_disputes_are_residents_times_risk_per_unit():
     assert expected_disputes(small_map(), RISK).tolist() == [400.0, 400.0, 200.0, 400.0]
+    no_grid_in_the_last = dataclasses.replace(
+        small_map(), grid_village=np.array([0, 0, 1, 2, 2, 2])
+    )
+    assert expected_disputes(no_grid_in_the_last, RISK).tolist() == [400.0, 400.0, 600.0, 0.0]
 
 
 def test_trust_room_order_by_rule():
