@@ -54,7 +54,7 @@ PATHS_SETUP: dict[str, Any] = {
         # low-trust parties skip to a petition, petitioners come back and give up.
         "mediation.base_grid": 1.5,
         "mediation.base_village": 0.0,
-        "mediation.base_petition": -1.5,
+        "mediation.base_petition": -2.5,
         "population.trust_mean": 0.45,
         "behaviour.act_out_threshold": 0.5,
     },

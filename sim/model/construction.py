@@ -239,7 +239,11 @@ def build_staff(model: ModelState, full: Geography, keep: np.ndarray) -> Staff:
     # Guardians always near a grid: its village officer, and station officers discounted by travel.
     grids_in_village = np.bincount(geo.grid_village, minlength=geo.n_villages)
     grids_in_town = np.bincount(geo.grid_town, minlength=geo.n_towns)
-    in_village = village_office[geo.grid_village] / grids_in_village[geo.grid_village]
+    in_village = (
+        village_office[geo.grid_village]
+        * p["police.village_officer_guardians"]
+        / grids_in_village[geo.grid_village]
+    )
     from_station = (
         p["police.officers_per_town"] / grids_in_town[geo.grid_town] * np.exp(-geo.travel_hours)
     )
@@ -356,6 +360,9 @@ def build_institutions(model: ModelState) -> Institutions:
             trust_room=staff.trust_room,
             trust_room_bonus=p["mediation.trust_room_bonus"],
             joint_bonus=joint_bonus,
+            village_office=staff.village_office,
+            police_sessions_per_day=p["police.village_sessions_per_day"],
+            police_bonus=p["police.village_mediation_bonus"],
         ),
         town_rung(
             grid_town=geo.grid_town,
@@ -366,6 +373,7 @@ def build_institutions(model: ModelState) -> Institutions:
             session_hours=p["police.session_hours"],
             travel_hours=geo.travel_hours,
             village_office=staff.village_office[geo.grid_village],
+            response_hours=p["police.village_response_hours"],
             joint_bonus=joint_bonus,
         ),
         petition_rung(

@@ -159,7 +159,10 @@ class DisputeBook:
     mediated = Column(np.float64, np.nan)  # time of the first mediation session
     reached_town = Column(np.float64, np.nan)  # time it first reached L3
     reached_district = Column(np.float64, np.nan)  # time it first reached L4 (a petition)
-    found_by_staff = Column(np.bool_, False)  # detected by a grid worker or a patrol (not reported)
+    found_by_staff = Column(np.bool_, False)  # found by a grid worker, patrol or officer
+    formal_mediated = Column(np.float64, np.nan)  # time of its first session at L2-L4
+    petition_concluded = Column(np.float64, np.nan)  # first L4 session, or left L4 before one
+    petition_unanswered = Column(np.bool_, False)  # left L4 before its first session there
 
     @classmethod
     def columns(cls) -> dict[str, Column]:
@@ -267,17 +270,6 @@ def logistic(x: np.ndarray) -> np.ndarray: ...
 def logistic(x: float) -> float: ...
 def logistic(x: Values) -> Values:
     return 1.0 / (1.0 + np.exp(-x))
-
-
-def arrest_probability(
-    guardians: np.ndarray, parties: np.ndarray, *, k: float, ceiling: float
-) -> np.ndarray:
-    """Perceived arrest probability ``P = ceiling * (1 - exp(-k * guardians / parties))``.
-
-    Epstein's form, capped at ``ceiling`` < 1: however many guardians are near,
-    some parties still think they will get away with it (or do not think at all).
-    """
-    return ceiling * (1.0 - np.exp(-k * guardians / np.maximum(parties, 1)))
 
 
 def act_out_chance(

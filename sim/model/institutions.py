@@ -88,10 +88,19 @@ def village_rung(
     trust_room: np.ndarray,
     trust_room_bonus: float,
     joint_bonus: float,
+    village_office: np.ndarray,
+    police_sessions_per_day: float,
+    police_bonus: float,
 ) -> Rung:
-    """L2: the village people's mediation committee, stronger with a trust room."""
-    pool = CapacityPool(np.full(n_villages, sessions_per_day * scale))
-    bonus = trust_room[grid_village] * trust_room_bonus + joint_bonus
+    """L2: the village people's mediation committee, stronger with a trust room; with one
+    village one police, the village officer mediates with it (more sessions, a bonus)."""
+    rate = sessions_per_day + village_office * police_sessions_per_day
+    pool = CapacityPool(np.asarray(rate, dtype=float) * scale)
+    bonus = (
+        trust_room[grid_village] * trust_room_bonus
+        + village_office[grid_village] * police_bonus
+        + joint_bonus
+    )
     return Rung(Level.VILLAGE, grid_village, pool, skill, base, bonus)
 
 
@@ -105,13 +114,14 @@ def town_rung(
     session_hours: float,
     travel_hours: np.ndarray,
     village_office: np.ndarray,
+    response_hours: float,
     joint_bonus: float,
 ) -> Rung:
     """L3: police mediation and the town centre; police travel (road, ferry) costs hours.
 
-    With one village one police, the village officer is already there: no travel.
+    With one village one police, the village officer is near: ``response_hours`` each way.
     """
-    cost = session_hours + 2.0 * np.where(village_office, 0.0, travel_hours)
+    cost = session_hours + 2.0 * np.where(village_office, response_hours, travel_hours)
     pool = CapacityPool(hours_per_day * scale, max_cost=float(cost.max(initial=session_hours)))
     bonus = np.full(len(grid_town), joint_bonus)
     return Rung(Level.TOWN, grid_town, pool, skill, base, bonus, cost, session_hours)
@@ -140,3 +150,30 @@ def triage(intensity: np.ndarray, *, red: float) -> np.ndarray:
     (L3) now; the rest (orange, yellow) start with the grid worker (L1).
     """
     return np.where(intensity >= red, Level.TOWN, Level.GRID).astype(np.int8)
+
+
+def village_first(
+    level: np.ndarray,
+    *,
+    claim: np.ndarray,
+    reported: np.ndarray,
+    heard: np.ndarray,
+    officer_here: np.ndarray,
+    draw: np.ndarray,
+    red_share: float,
+    report_share: float,
+) -> np.ndarray:
+    """``level`` (the triage's) with the detected disputes that the village committee (L2)
+    takes first, instead of the grid worker or the town: a yellow dispute its village
+    officer heard of (``heard``: he mediates it with the committee), or that a party
+    reported itself (``reported``) if ``draw < report_share`` (villagers take it to the
+    committee or its trust room); a red dispute where a village officer works if
+    ``draw < red_share`` (he mediates it with the committee instead of at the town). One
+    uniform ``draw`` per case serves both draws: they apply to disjoint cases. Claims keep
+    their route."""
+    level = level.copy()
+    dispute = ~claim
+    red = dispute & (level == Level.TOWN) & officer_here & (draw < red_share)
+    brought = heard | (reported & (draw < report_share))
+    level[red | (dispute & (level == Level.GRID) & brought)] = Level.VILLAGE
+    return level

@@ -103,15 +103,26 @@ class Counts:
     claims_detected: int = 0  # of them, detected before the end
     claims_resolved_in_town: int = 0  # of those, resolved at L1-L3 by the end
     claims_found_by_staff: int = 0  # of those, found by grid workers or patrols
+    formal_mediated: int = 0  # disputes first mediated at L2-L4 (people's mediation) in the window
+    formal_resolved: int = 0  # of them, resolved at L2-L4 before the end
+    petitions_due: int = 0  # cases that reached L4 in the window, concluded or overdue at the end
+    petitions_on_time: int = 0  # of them, answered within the limit of reaching L4
     open: int = 0  # cases open (latent or queued) now
 
     @classmethod
     def of(
-        cls, book: DisputeBook, rows: np.ndarray | slice, *, start: float, end: float
+        cls,
+        book: DisputeBook,
+        rows: np.ndarray | slice,
+        *,
+        start: float,
+        end: float,
+        petition_limit: float,
     ) -> tuple[Counts, np.ndarray, np.ndarray]:
         """The counts of the cases ``rows`` (ids, or ``slice(None)`` for all) in [start, end),
         with the days from arising to resolution of the disputes resolved in the window
-        (``took``) and from arising to detection of those detected in it (``lag``)."""
+        (``took``) and from arising to detection of those detected in it (``lag``).
+        ``petition_limit``: days from reaching L4 within which a petition is on time."""
 
         def col(name: str) -> np.ndarray:
             return book.view(name)[rows]
@@ -131,6 +142,10 @@ class Counts:
         cohort = of.detected
         cohort_resolved = cohort & resolved
         claims_found = of.claims_detected
+        formal = within(col("formal_mediated")) & dispute
+        reached, concluded = col("reached_district"), col("petition_concluded")
+        concluded_by_end = concluded < end  # NaN (not concluded) is False
+        due = petitions & (concluded_by_end | (reached + petition_limit < end))
         counts = cls(
             arose=count(of.arose),
             detected=count(cohort),
@@ -151,6 +166,20 @@ class Counts:
             claims_detected=count(claims_found),
             claims_resolved_in_town=count(claims_found & resolved & (level <= Level.TOWN)),
             claims_found_by_staff=count(claims_found & col("found_by_staff")),
+            formal_mediated=count(formal),
+            formal_resolved=count(
+                formal
+                & resolved_by(closed_at, state, end)
+                & (level >= Level.VILLAGE)
+                & (level <= Level.DISTRICT)
+            ),
+            petitions_due=count(due),
+            petitions_on_time=count(
+                due
+                & concluded_by_end
+                & ~col("petition_unanswered")
+                & (concluded - reached <= petition_limit)
+            ),
             open=count(IS_OPEN[state]),
         )
         took = (closed_at - arrived)[resolved & dispute]
@@ -161,6 +190,11 @@ class Counts:
         return Counts(
             **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
         )
+
+
+def resolved_by(closed_at: np.ndarray, state: np.ndarray, end: float) -> np.ndarray:
+    """The cases resolved before ``end``."""
+    return (closed_at < end) & (state == State.RESOLVED)
 
 
 SCALE = 1200  # exact sums count units of 2**-SCALE (the smallest float64 is 2**-1074)
@@ -279,20 +313,24 @@ class Running:
         folded in at the next :meth:`with_unfinished` (a year's window: once, at its end)."""
         self.waiting.append(finished)
 
-    def _fold(self, book: DisputeBook, *, start: float, end: float) -> None:
+    def _fold(self, book: DisputeBook, *, start: float, end: float, petition_limit: float) -> None:
         """Fold in the cases taken since the last fold, in one batch."""
         if not self.waiting:
             return
         finished, self.waiting = np.concatenate(self.waiting), []
-        counts, took, lag = Counts.of(book, finished, start=start, end=end)
+        counts, took, lag = Counts.of(
+            book, finished, start=start, end=end, petition_limit=petition_limit
+        )
         self.counts = self.counts + counts
         self.took.add(took)
         self.lag.add(lag)
 
     def with_unfinished(
-        self, book: DisputeBook, *, start: float, end: float
+        self, book: DisputeBook, *, start: float, end: float, petition_limit: float
     ) -> tuple[Counts, Summary, Summary]:
         """The window's counts and summaries: the finished cases' plus the unfinished ones'."""
-        self._fold(book, start=start, end=end)
-        counts, took, lag = Counts.of(book, book.unfinished(), start=start, end=end)
+        self._fold(book, start=start, end=end, petition_limit=petition_limit)
+        counts, took, lag = Counts.of(
+            book, book.unfinished(), start=start, end=end, petition_limit=petition_limit
+        )
         return self.counts + counts, self.took.summary(took), self.lag.summary(lag)

@@ -40,13 +40,16 @@ METRICS: dict[str, str] = {
     "mean_days_to_detection": "mean days from arising to detection",
     "grid_worker_utilisation": "busy share of grid-worker capacity (visits and mediation)",
     "annual_cost_wan_yuan": "yearly cost of the staffing policy, wan yuan (10,000 yuan)",
-    "mediated_per_1k": "disputes with at least one mediation session per 1,000 residents per year",
+    "mediated_per_1k": "disputes with at least one mediation session at any level (L1-L4, grid workers on-the-spot talks included) per 1,000 residents per year",
     "land_failure_ratio": "failure rate of land and housing sessions over that of all other types",
     "claims_per_10k": "direct claims (against employers, the government, services) per 10,000 residents per year",
     "petition_claim_share": "share of petitions (L4 cases) that are direct claims, not disputes between residents",
     "claims_resolved_in_town_share": "share of detected direct claims settled at the town centre or below",
     "claims_found_by_staff_share": "share of detected direct claims that grid workers or patrols found before they were filed",
     "incidents_unmediated_share": "share of incidents whose case never had a mediation session",
+    "formal_mediated_per_1k": "disputes with a people's-mediation session (village committee or trust room, town centre or police, the petition supermarket's mediation room: L2-L4; not grid workers' talks) per 1,000 residents per year, as official people's-mediation statistics count",
+    "formal_mediation_success_rate": "share of formally mediated disputes resolved by formal mediation (at L2-L4)",
+    "petition_on_time_rate": "share of petitions (L4 cases) the district answers (its first session on them) within the time limit of reaching L4 (petition.deadline_days plus petition.extension_days); one left before an answer is not on time",
 }
 SHARES = frozenset(
     name for name in METRICS if name.endswith(("_share", "_rate")) or name.endswith("utilisation")
@@ -64,7 +67,9 @@ def compute(model: ModelState, *, start: float, since: Tally | None = None) -> d
     shares. ``since`` is the :class:`Tally` at ``start`` (None: all of it).
     """
     end = model.today + 1.0
-    counts, took, lag = Counts.of(model.book, slice(None), start=start, end=end)
+    counts, took, lag = Counts.of(
+        model.book, slice(None), start=start, end=end, petition_limit=petition_limit(model)
+    )
     return _metrics(model, counts, Summary.of(took), Summary.of(lag), start=start, since=since)
 
 
@@ -86,8 +91,16 @@ def window(model: ModelState, period: Period) -> dict[str, float]:
     Equal, to the last bit, to ``compute(model, start=period.start, since=period.tally)``."""
     settle(model)
     start, end = period.start, model.today + 1.0
-    counts, took, lag = period.finished.with_unfinished(model.book, start=start, end=end)
+    counts, took, lag = period.finished.with_unfinished(
+        model.book, start=start, end=end, petition_limit=petition_limit(model)
+    )
     return _metrics(model, counts, took, lag, start=start, since=period.tally)
+
+
+def petition_limit(model: ModelState) -> float:
+    """Days from reaching L4 within which a petition is concluded on time: the deadline
+    plus the longest extension (Regulations on Letters and Visits 2005, art. 33)."""
+    return float(model.p["petition.deadline_days"] + model.p["petition.extension_days"])
 
 
 def _metrics(
@@ -131,6 +144,9 @@ def _metrics(
         "claims_resolved_in_town_share": share(c.claims_resolved_in_town, c.claims_detected),
         "claims_found_by_staff_share": share(c.claims_found_by_staff, c.claims_detected),
         "incidents_unmediated_share": share(c.incidents_unmediated, c.incidents),
+        "formal_mediated_per_1k": c.formal_mediated / residents * 1000 / years,
+        "formal_mediation_success_rate": share(c.formal_resolved, c.formal_mediated),
+        "petition_on_time_rate": share(c.petitions_on_time, c.petitions_due),
     }
     return {"day": int(end) - model.warmup, "open_disputes": c.open} | {
         k: float(v) for k, v in values.items()

@@ -278,6 +278,17 @@ PARAMETERS: tuple[Parameter, ...] = (
         1.0,
         source="design: red / orange / yellow triage",
     ),
+    _p(
+        "detection.report_to_village_share",
+        1.0,
+        "share",
+        "share of the disputes a party reports itself (not found by staff) that go first to the "
+        "village mediation committee or its trust room (L2) instead of the grid worker (L1)",
+        0.0,
+        1.0,
+        source="People's Mediation Law 2010, art. 17 (a party applies to a people's mediation "
+        "committee); article: villagers bring disputes to the trust rooms; share [assumption]",
+    ),
     # --- grid workers
     _p(
         "grid_workers.total",
@@ -422,6 +433,15 @@ PARAMETERS: tuple[Parameter, ...] = (
         0.0,
         5.0,
     ),
+    _p(
+        "volunteer_police.emergency_damage_relief",
+        0.05,
+        "per volunteer per 1,000 residents",
+        "storm damage disputes fall by exp(-relief * Yi Police on emergency duty per 1,000 residents)",
+        0.0,
+        5.0,
+        source="[assumption] Yi Police pump water, cordon and direct traffic in a rainstorm (article)",
+    ),
     # --- police
     _p(
         "police.officers_per_town",
@@ -459,7 +479,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "police.deterrence_k",
         2.3,
         "1",
-        "k in P = 1 - exp(-k * guardians / parties)",
+        "k in P = ceiling * x / (1 + x), x = k * guardians / parties (P is half the ceiling at x = 1; the exponential form: P = ceiling * (1 - exp(-x)))",
         0.0,
         20.0,
         source="Epstein (2002) civil violence model",
@@ -468,10 +488,75 @@ PARAMETERS: tuple[Parameter, ...] = (
         "police.max_arrest_prob",
         0.35,
         "probability",
-        "ceiling of the perceived arrest probability, however many guardians are near",
+        "asymptote of the perceived arrest probability, approached (never reached) as guardians are added",
         0.0,
         1.0,
         source="[assumption] published effects of patrols elsewhere are -5% to -70%, never -100%",
+    ),
+    _p(
+        "police.deterrence_form",
+        "saturating",
+        "rule",
+        "how guardians deter: saturating (diminishing, never zero returns) or exponential (Epstein)",
+        choices=("saturating", "exponential"),
+        source="Koper (1995) and Braga et al. (2019) hot-spot policing: more presence deters "
+        "with diminishing returns; Cohen and Felson (1979) guardianship; the form [assumption]",
+    ),
+    _p(
+        "police.village_detect_per_day",
+        0.02,
+        "per day",
+        "chance a village officer hears of a latent dispute or claim in the village, each day",
+        0.0,
+        1.0,
+        source="[assumption] an officer living among the villagers hears early (article); "
+        "Zhenluo 2020: disputes -20.6% with an officer per village",
+    ),
+    _p(
+        "police.village_sessions_per_day",
+        0.5,
+        "sessions",
+        "police mediations per village office per day, with the village committee (L2)",
+        0.0,
+        20.0,
+        source="[assumption] the police part of three-tuning at village level (article)",
+    ),
+    _p(
+        "police.village_red_share",
+        0.5,
+        "share",
+        "share of red (urgent) disputes in a village with an office that its officer mediates with the village committee (L2) instead of sending them to the town (L3)",
+        0.0,
+        1.0,
+        source="[assumption] the officer mediates on the spot with the village committee "
+        "instead of at the town (article); Nanjing 2017: dispute-to-crime cases -14%",
+    ),
+    _p(
+        "police.village_mediation_bonus",
+        0.3,
+        "logit",
+        "village (L2) mediation success bonus where the village officer sits with the committee",
+        0.0,
+        5.0,
+        source="[assumption] Nanjing 2017 police-mediation link: dispute-to-crime cases -14%",
+    ),
+    _p(
+        "police.village_response_hours",
+        0.1,
+        "hours",
+        "travel of a village officer to the village's grids, each way (the station's: road and ferry)",
+        0.0,
+        24.0,
+        source="[assumption] answers in minutes, not after a ferry (article)",
+    ),
+    _p(
+        "police.village_officer_guardians",
+        1.0,
+        "guardians",
+        "guardians a village officer adds, spread over the village's grids",
+        0.0,
+        10.0,
+        source="[assumption] guardianship (Cohen and Felson 1979)",
     ),
     # --- mediation
     _p(
@@ -698,6 +783,25 @@ PARAMETERS: tuple[Parameter, ...] = (
         "success bonus of the one-stop centre (departments, mediation, legal advice, litigation)",
         0.0,
         10.0,
+    ),
+    _p(
+        "petition.deadline_days",
+        60,
+        "days",
+        "days from acceptance (reaching L4) within which a petition must be concluded",
+        1,
+        3650,
+        source="Regulations on Letters and Visits 2005, art. 33; Regulations on Letters and "
+        "Visits Work 2022: 60 days",
+    ),
+    _p(
+        "petition.extension_days",
+        30,
+        "days",
+        "longest extension of the deadline for a complex petition (on time: within both)",
+        0,
+        3650,
+        source="Regulations on Letters and Visits 2005, art. 33; 2022 regulations: at most 30 days",
     ),
     _p(
         "petition.persistence",

@@ -19,6 +19,7 @@ import numpy as np
 from sim.model import metrics
 from sim.model.agents import Response, patrol
 from sim.model.claims import claim_route, draw_claims
+from sim.model.deterrence import arrest_probability
 from sim.model.disputes import (
     TYPE_DRIFT,
     TYPE_INDEX,
@@ -26,14 +27,13 @@ from sim.model.disputes import (
     Origin,
     State,
     act_out_chance,
-    arrest_probability,
     draw_disputes,
     success_probability,
 )
-from sim.model.institutions import triage
+from sim.model.institutions import triage, village_first
 from sim.model.space import mutual_aid
 from sim.model.state import ModelState
-from sim.model.transitions import change_trust_in_turn, incident, move, resolve
+from sim.model.transitions import change_trust_in_turn, drop, incident, move, resolve
 
 ACTIVE_HOURS = 12.0  # [assumption] hours a day in which a patrol deters
 TRUST_FADE_EVERY = 30  # days between fadings of trust (exact for any interval)
@@ -148,7 +148,8 @@ def drift(model: ModelState) -> None:
 
 
 def detect(model: ModelState) -> None:
-    """Visits, patrols, reports and filings uncover latent cases; the command centre triages them."""
+    """Visits, patrols, a village officer, reports and filings uncover latent cases; the
+    command centre triages them."""
     p, book, pop, rng = model.p, model.book, model.population, model.streams.detection
     ids = book.in_state(State.LATENT)
     if not len(ids):
@@ -162,6 +163,7 @@ def detect(model: ModelState) -> None:
         model.patrol_hours[g] * p["detection.households_per_patrol_hour"] / model.households[g]
     )
     seen_on_patrol = np.minimum(patrolled, 1.0) * p["detection.patrol_detect_prob"]
+    heard_by_officer = officer_hears(model, g)
     room = np.where(
         model.staff.trust_room[model.geography.grid_village[g]],
         p["mediation.trust_room_report_factor"],
@@ -177,10 +179,13 @@ def detect(model: ModelState) -> None:
         * (0.5 + intensity)
         * room,
     )
-    by_staff = 1 - (1 - seen_by_worker) ** reach * (1 - seen_on_patrol) ** reach
+    by_staff = 1 - (1 - seen_by_worker) ** reach * (1 - seen_on_patrol) ** reach * (
+        1 - heard_by_officer
+    )
     draw = rng.random(len(ids))
     seen = draw < 1 - (1 - by_staff) * (1 - np.minimum(reports, 1.0))
     found, by_staff, claim = ids[seen], (draw < by_staff)[seen], claim[seen]
+    heard = (draw < heard_by_officer)[seen]  # of the staff's finds, the officer's
     if not len(found):
         return
     arrived = book.arrived[found]
@@ -195,7 +200,25 @@ def detect(model: ModelState) -> None:
         claim_route(by_staff, to_district_share=p["claims.to_district_share"], rng=rng),
         triage(book.intensity[found], red=p["detection.red_intensity"]),
     )
+    # Drawn for every case found, office or not, so that paired runs stay in step.
+    level = village_first(
+        level,
+        claim=claim,
+        reported=~by_staff,
+        heard=heard,
+        officer_here=model.staff.village_office[model.geography.grid_village[book.grid[found]]],
+        draw=rng.random(len(found)),
+        red_share=p["police.village_red_share"],
+        report_share=p["detection.report_to_village_share"],
+    )
     move(model, found, level, handoff=False)
+
+
+def officer_hears(model: ModelState, grids: np.ndarray) -> np.ndarray:
+    """Daily chance that a village officer hears of a latent case in each of ``grids``:
+    ``police.village_detect_per_day`` in a village with an office, 0 elsewhere."""
+    office = model.staff.village_office[model.geography.grid_village[grids]]
+    return office * model.p["police.village_detect_per_day"]
 
 
 def mediate(model: ModelState) -> None:
@@ -238,7 +261,10 @@ def mediate(model: ModelState) -> None:
         )
         book.sessions[served] += 1
         book.mediated[served] = np.fmin(book.mediated[served], today)
-        if petition:
+        if rung.level >= Level.VILLAGE:  # people's mediation: committees, town, police, L4
+            book.formal_mediated[served] = np.fmin(book.formal_mediated[served], today)
+        if petition:  # its first session concludes the district's handling
+            book.petition_concluded[served] = np.fmin(book.petition_concluded[served], today)
             book.petition_sessions[served] += 1
         if rung.level == Level.GRID:
             cost = model.p["grid_workers.session_visits"] / model.p["population.scale"]
@@ -261,6 +287,7 @@ def escalate(model: ModelState) -> None:
             book.n_parties[failed],
             k=p["police.deterrence_k"],
             ceiling=p["police.max_arrest_prob"],
+            form=p["police.deterrence_form"],
         )
         moves: list[tuple[int, int]] = []  # (dispute, level): queued all at once after the choices
         for i, party, level, intensity, arrest_prob in zip(
@@ -277,7 +304,7 @@ def escalate(model: ModelState) -> None:
             if response is Response.ACT_OUT:
                 incident(model, np.array([i]))
             elif response is Response.DROP:
-                book.state[i] = State.DORMANT
+                drop(model, i)
             elif response is Response.LITIGATE:
                 moves.append((i, Level.BEYOND))
             elif response is Response.SKIP:
@@ -312,6 +339,7 @@ def act_out(model: ModelState) -> None:
             book.n_parties[ids],
             k=p["police.deterrence_k"],
             ceiling=p["police.max_arrest_prob"],
+            form=p["police.deterrence_form"],
         ),
         threshold=p["behaviour.act_out_threshold"],
         spread=p["behaviour.act_out_spread"],
@@ -351,7 +379,7 @@ def _after_petition_failure(model: ModelState, i: int) -> None:
     elif book.petition_sessions[i] < MAX_PETITION_SESSIONS:
         move(model, np.array([i]), Level.DISTRICT)
     else:
-        book.state[i] = State.DORMANT
+        drop(model, i)
 
 
 PHASES = (

@@ -237,7 +237,8 @@ class TimelinePlayer:
         self._set_damage_surge()
 
     def divert(self, event: Event) -> None:
-        """Put the event's share of grid workers and Yi Police in its towns on emergency duty."""
+        """Put the event's share of grid workers and Yi Police in its towns on emergency duty
+        (off patrol; the Yi Police lower the storm's damage: :meth:`_set_damage_surge`)."""
         model, hit = self.model, self._grids(event)
         staff = (
             ([w for w in model.grid_workers if hit[w.grid]], event.grid_worker_share),
@@ -254,9 +255,23 @@ class TimelinePlayer:
         return np.isin(geo.grid_town, [geo.town_names.index(t) for t in towns])
 
     def _set_damage_surge(self) -> None:
-        model = self.model
-        surge = np.zeros(model.geography.n_grids)
-        for event in self.active:
-            per_resident = event.extra_damage_per_1k / 1000
-            surge += self._grids(event) * per_resident * model.residents_per_grid
+        """The extra damage disputes a day of each grid, while events last: the event's rate,
+        lowered in each town by its Yi Police on emergency duty (pumping water, cordons,
+        traffic): times ``exp(-volunteer_police.emergency_damage_relief * on duty per 1,000
+        residents)``."""
+        model, geo = self.model, self.model.geography
+        surge = np.zeros(geo.n_grids)
+        if self.active:
+            relief = model.p["volunteer_police.emergency_damage_relief"]
+            per_town = np.maximum(geo.town_population(), 1) / 1000
+            lowered = np.exp(-relief * self.on_emergency_duty() / per_town)[geo.grid_town]
+            for event in self.active:
+                per_resident = event.extra_damage_per_1k / 1000
+                surge += self._grids(event) * per_resident * model.residents_per_grid * lowered
         model.damage_surge = surge
+
+    def on_emergency_duty(self) -> np.ndarray:
+        """Yi Police on emergency duty now, by the town of their team's area."""
+        model, geo = self.model, self.model.geography
+        areas = [v.area[0] for v in model.volunteer_police if v.diverted_until > model.time]
+        return np.bincount(geo.grid_town[np.array(areas, dtype=np.int64)], minlength=geo.n_towns)

@@ -30,6 +30,8 @@ def move(
         if np.ndim(level) == 0
         else np.asarray(level, dtype=np.int8)
     )
+    beyond = ids[levels >= Level.BEYOND]
+    was_petition = book.level[beyond] == Level.DISTRICT  # queued at L4 before leaving it
     book.level[ids] = levels
     book.max_level[ids] = np.maximum(book.max_level[ids], levels)
     for column, rung in ((book.reached_town, Level.TOWN), (book.reached_district, Level.DISTRICT)):
@@ -39,14 +41,15 @@ def move(
     delay = 0.0 if (not handoff or joint) else model.p["mediation.handoff_days"]
     book.ready[ids] = today + np.where(levels <= Level.TOWN, delay, 1.0)
     book.state[ids] = np.where(levels >= Level.BEYOND, State.PASSED_UP, State.QUEUED)
-    beyond = ids[levels >= Level.BEYOND]
     book.closed[beyond] = today + 1.0
+    conclude_petitions(model, beyond, today + 1.0, unanswered=was_petition)
 
 
 def _move_one(model: ModelState, i: int, level: int, *, handoff: bool) -> None:
     """:func:`move` for one dispute, in Python scalars (the escalation phase moves them one by
     one): the same values, written without the array machinery."""
     book, today = model.book, model.today
+    was_petition = book.level[i] == Level.DISTRICT
     book.level[i] = level
     book.max_level[i] = max(int(book.max_level[i]), level)
     if level >= Level.TOWN and np.isnan(book.reached_town[i]):
@@ -59,6 +62,7 @@ def _move_one(model: ModelState, i: int, level: int, *, handoff: bool) -> None:
     if level >= Level.BEYOND:
         book.state[i] = State.PASSED_UP
         book.closed[i] = today + 1.0
+        conclude_petitions(model, np.array([i]), today + 1.0, unanswered=was_petition)
     else:
         book.state[i] = State.QUEUED
 
@@ -78,6 +82,7 @@ def resolve(model: ModelState, ids: np.ndarray) -> None:
         days_open=book.closed[ids] - book.arrived[ids],
     )
     book.satisfied[ids] = rng.random(len(ids)) < chance
+    conclude_petitions(model, ids, book.closed[ids])
     gain = model.p["behaviour.trust_gain"]
     change_trust(model, ids, np.where(book.satisfied[ids], gain, -gain / 2))
 
@@ -90,6 +95,7 @@ def incident(model: ModelState, ids: np.ndarray) -> None:
     book, p = model.book, model.p
     book.state[ids] = State.INCIDENT
     book.closed[ids] = model.today + 0.5
+    conclude_petitions(model, ids, model.today + 0.5)
     incidents = np.bincount(book.grid[ids], minlength=model.geography.n_grids)
     model.tally.incidents_by_grid += incidents
     model.tension = spread_tension(
@@ -100,6 +106,35 @@ def incident(model: ModelState, ids: np.ndarray) -> None:
         spread=p["space.tension_spread"],
         ceiling=p["space.max_tension"],
     )
+
+
+def drop(model: ModelState, i: int) -> None:
+    """The party of dispute ``i`` drops it for now (dormant: it may flare up): a petition
+    among them is concluded at midday."""
+    model.book.state[i] = State.DORMANT
+    conclude_petitions(model, np.array([i]), model.today + 0.5)
+
+
+def conclude_petitions(
+    model: ModelState,
+    ids: np.ndarray,
+    when: float | np.ndarray,
+    *,
+    unanswered: bool | np.ndarray | None = None,
+) -> None:
+    """Of the cases ``ids`` leaving the ladder (resolved, incident, passed up, dropped), those
+    that had reached the district (L4) and whose handling there is not concluded yet (their
+    first L4 session concludes it: ``mediate``) are concluded at ``when``: *unanswered* if
+    they leave from the L4 queue (``unanswered``: by default, those whose level is L4 now),
+    not if they never waited there (a party going to court straight from L3)."""
+    book = model.book
+    if unanswered is None:
+        unanswered = book.level[ids] == Level.DISTRICT
+    whens = np.broadcast_to(np.asarray(when, dtype=float), ids.shape)
+    flags = np.broadcast_to(np.asarray(unanswered, dtype=bool), ids.shape)
+    first = ~np.isnan(book.reached_district[ids]) & np.isnan(book.petition_concluded[ids])
+    book.petition_concluded[ids[first]] = whens[first]
+    book.petition_unanswered[ids[first]] = flags[first]
 
 
 def change_trust(model: ModelState, ids: np.ndarray, deltas: np.ndarray) -> None:

@@ -3,6 +3,7 @@ import pytest
 
 import sim
 from sim.model.agents import GridWorker, PoliceOfficer, Resident, VolunteerPolice
+from sim.model.deterrence import arrest_probability
 from sim.model.disputes import (
     IS_CLAIM_TYPE,
     TYPE_INDEX,
@@ -10,7 +11,6 @@ from sim.model.disputes import (
     Origin,
     State,
     act_out_chance,
-    arrest_probability,
 )
 from sim.model.metrics import METRICS, SERIES
 

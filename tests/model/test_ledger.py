@@ -82,9 +82,14 @@ def test_the_book_hands_every_finished_case_over_once_and_passed_up_ones_the_nex
     assert all(IS_LIVE[book.state[i]] for i in book.unfinished())
 
 
-@pytest.mark.parametrize(("seed", "warmup"), [(1, 0), (2, 30), (3, 45)])
-def test_metrics_from_running_counts_equal_a_recount_of_the_whole_book(seed, warmup):
-    model = GovernanceModel(MUZHOU | {"run.warmup_days": warmup}, rng=seed)
+@pytest.mark.parametrize(("seed", "warmup", "deadline"), [(1, 0, 60), (2, 30, 60), (3, 45, 2)])
+def test_metrics_from_running_counts_equal_a_recount_of_the_whole_book(seed, warmup, deadline):
+    # deadline 2 (no extension) and one counter: petitions wait, fall due while open, some are
+    # answered late and some leave unanswered.
+    limits = {"petition.deadline_days": deadline, "petition.extension_days": 30 * (deadline > 2)}
+    if deadline == 2:
+        limits |= {"petition.counters": 1, "petition.sessions_per_counter": 1.0}
+    model = GovernanceModel(MUZHOU | {"run.warmup_days": warmup} | limits, rng=seed)
     checked = 0
     for _ in range(warmup + 400):
         year = model.year
@@ -95,6 +100,9 @@ def test_metrics_from_running_counts_equal_a_recount_of_the_whole_book(seed, war
             assert same(model.current, recount), measured_day
             if measured_day >= 200:  # the means and the percentile are compared as numbers
                 assert model.current["p90_days_to_resolution"] > 0
+                assert model.current["formal_mediated_per_1k"] >= 0  # a few cases a year here
+                on_time = model.current["petition_on_time_rate"]
+                assert 0 < on_time < 1 if deadline == 2 else 0 < on_time <= 1
             checked += 1
         if measured_day == 365:  # a year closed: its metrics as a recount at that moment
             recount = metrics.compute(model, start=year.start, since=year.tally)

@@ -35,6 +35,8 @@ BASE = {
     "population.scale": 0.05,
     "run.warmup_days": 0,
     "volunteer_police.towns": "none",  # no patrols unless a test asks for them
+    "police.village_detect_per_day": 0.0,  # village officers find nothing, and
+    "police.village_red_share": 0.0,  # send red disputes to the town, unless a test asks
 }
 NEIGHBOUR, LAND, DAMAGES = TYPE_INDEX["neighbour"], TYPE_INDEX["land"], TYPE_INDEX["damages"]
 # A failed party goes one level up: no acting out, dropping, suing or skipping.
@@ -306,6 +308,7 @@ def test_moving_the_yi_police_agents_moves_their_patrol_hours_detection_and_dete
     params |= {"detection.patrol_detect_prob": 1.0, "detection.households_per_patrol_hour": 1e3}
     params |= {"behaviour.act_out_threshold": 0.2, "behaviour.act_out_spread": 0.0}
     params |= {"police.deterrence_k": 1.0, "police.max_arrest_prob": 1.0}
+    params |= {"police.deterrence_form": "exponential"}  # 800 patrols: arrest near certain
     probe = build(params)
     n = probe.geography.n_grids
     here, far = next((x, y) for x in range(n) for y in range(n)
@@ -584,6 +587,25 @@ def test_parties_report_more_with_trust_intensity_and_a_trust_room():
         assert not model.book.found_by_staff[ids].any()
 
 
+def test_a_village_officer_finds_latent_cases_in_its_village_only():
+    params = {"detection.visit_detect_prob": 0.0, "detection.patrol_detect_prob": 0.0}
+    params |= {"detection.self_report_per_day": 0.0, "claims.filing_per_day": 0.0}
+    params |= {"police.village_detect_per_day": 0.3}
+    model = build(params)
+    geo, office = model.geography, model.staff.village_office
+    in_office = int(np.flatnonzero(office[geo.grid_village])[0])
+    a = add(model, 4000, grid=in_office)
+    b = add(model, 4000, grid=in_office, origin=Origin.CLAIM, party_b=-1, n_parties=1)
+    detect(model)
+    for ids in (a, b):  # disputes and claims alike, found by staff
+        assert seen_share(model, ids) == pytest.approx(0.3, abs=margin(0.3, 4000))
+        assert model.book.found_by_staff[ids][~np.isnan(model.book.detected[ids])].all()
+    bare = build(params | {"police.village_offices": "none"})
+    c = add(bare, 4000, grid=in_office)
+    detect(bare)
+    assert seen_share(bare, c) == 0.0
+
+
 def test_claims_are_filed_at_their_own_rate_whatever_the_trust():
     params = {"detection.visit_detect_prob": 0.0, "detection.patrol_detect_prob": 0.0}
     model = build(params | {"detection.self_report_per_day": 0.0, "claims.filing_per_day": 0.3})
@@ -628,6 +650,44 @@ def test_triage_sends_red_disputes_to_the_town_and_the_rest_to_the_grid_without_
     assert np.isnan(book.reached_town[ids[0]]) and (book.reached_town[ids[1:]] == 40.0).all()
     assert np.isnan(book.reached_district[ids]).all()
     assert book.found_by_staff[ids].all()
+
+
+def test_a_village_officer_takes_red_disputes_to_the_village_committee():
+    params = {"detection.visit_detect_prob": 1.0, "detection.red_intensity": 0.75}
+    params |= {"police.village_red_share": 1.0}
+    for offices, red in (("all", Level.VILLAGE), ("none", Level.TOWN)):
+        model = build(params | {"police.village_offices": offices})
+        model.visits = model.households.copy()
+        ids = add(model, 2, intensity=[0.5, 0.9])
+        claim = add(model, 1, intensity=0.9, origin=Origin.CLAIM, party_b=-1, n_parties=1)
+        detect(model)
+        assert model.book.level[ids].tolist() == [Level.GRID, red], offices
+        assert model.book.level[claim][0] == Level.TOWN  # a claim found by staff: the centre
+
+
+@pytest.mark.parametrize("share", [1.0, 0.0])
+def test_a_dispute_its_party_reports_goes_to_the_village_committee(share):
+    """Nobody visits or patrols: every dispute found is reported by a party, and goes to the
+    village committee (L2) with ``detection.report_to_village_share``; a red one still to
+    the town; one found on a visit starts with the grid worker."""
+    params = {"detection.visit_detect_prob": 0.0, "detection.self_report_per_day": 1.0}
+    model = build(params | {"detection.report_to_village_share": share})
+    model.population.trust[int(model.population.grid_start[0])] = 1.0  # reports surely
+    ids = add(model, 2, intensity=[0.5, 0.9])
+    detect(model)
+    book = model.book
+    assert not book.found_by_staff[ids].any()
+    assert book.level[ids].tolist() == [Level.VILLAGE if share else Level.GRID, Level.TOWN]
+    assert (book.ready[ids] == 40.0).all()  # no hand-off delay after detection
+    visited = build(
+        {"detection.visit_detect_prob": 1.0, "detection.self_report_per_day": 0.0}
+        | {"detection.report_to_village_share": share}
+    )
+    visited.visits = visited.households.copy()
+    found = add(visited, 1, intensity=0.3)
+    detect(visited)
+    assert visited.book.found_by_staff[found][0]
+    assert visited.book.level[found][0] == Level.GRID
 
 
 @pytest.mark.parametrize(("to_district", "filed_level"), [(1.0, Level.DISTRICT), (0.0, Level.TOWN)])
@@ -980,6 +1040,43 @@ def test_a_failed_petitioner_tries_again_up_to_the_last_session_then_goes_dorman
     assert book.state[ids].tolist() == [State.QUEUED] * 2 + [State.DORMANT] * 2
     assert book.level[ids].tolist() == [Level.DISTRICT] * 4
     assert book.ready[ids[:2]].tolist() == [41.0, 41.0]
+
+
+@pytest.mark.parametrize("patience", [30.0, 365.0])
+def test_petitions_are_late_when_the_district_is_short_of_capacity(patience):
+    """Twenty petitions accepted on day 40 at a district that holds one session every ten days
+    (1 counter x 2 sessions x 5% scale), every session an agreement: they are answered first
+    come, first served, about nine of them within the 60 + 30 days. With patience 365 the
+    others wait and are answered late; with patience 30 they leave unanswered after a month
+    of waiting (passed up), which is not on time either. With ample capacity all are on time."""
+    fixed = {
+        "disputes.rate_per_1k": 0.0,
+        "claims.rate_per_10k": 0.0,
+        "mediation.base_petition": 10.0,
+        "petition.counters": 1,
+        "mediation.patience_days": patience,
+    }
+    rate = {}
+    for per_counter in (50.0, 2.0):  # ample, then short (the book checked below)
+        model = build(ONE_UP | fixed | {"petition.sessions_per_counter": per_counter})
+        ids = queued(
+            model, 20, level=Level.DISTRICT, max_level=Level.DISTRICT, reached_district=40.0
+        )
+        for day in range(40, 240):
+            model.today, model.day = day, Day()
+            for phase in (drift, mediate, escalate):
+                phase(model)
+        rate[per_counter] = metrics.compute(model, start=0.0)["petition_on_time_rate"]
+        book = model.book
+        waited = book.petition_concluded[ids] - 40.0
+        on_time = (waited <= 90) & ~book.petition_unanswered[ids]
+        assert rate[per_counter] == on_time.mean()  # the metric is the rule, case by case
+    assert rate[50.0] == 1.0
+    if patience == 365.0:  # answered late: waited past the limit, no case left unanswered
+        assert 0.3 < rate[2.0] < 0.6
+        assert not book.petition_unanswered[ids].any()
+    else:  # unheard: about three answered before the others' patience ran out
+        assert 0.0 < rate[2.0] < 0.3
 
 
 def test_impatient_parties_move_one_level_up_and_lose_some_trust():

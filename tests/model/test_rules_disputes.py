@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 
+from sim.model.deterrence import arrest_probability
 from sim.model.disputes import (
     CLAIM_CDF,
     CLAIM_SHARES,
@@ -24,7 +25,6 @@ from sim.model.disputes import (
     Level,
     State,
     act_out_chance,
-    arrest_probability,
     beta_mean_sd,
     draw_disputes,
     logistic,
@@ -115,19 +115,39 @@ def test_satisfaction_rises_with_trust_and_falls_with_intensity_and_days_open():
     assert chance(0.5, 0.0, 120.0) == pytest.approx(sigmoid(-1.0))
 
 
-def test_arrest_probability_is_epsteins_form_capped_and_per_party():
+def test_arrest_probability_saturates_per_party_towards_the_ceiling():
     p = arrest_probability(
         np.array([0.0, 1.0, 2.0, 1.0, 3.0]), np.array([2, 2, 2, 0, 1]), k=2.3, ceiling=0.35
     )
-    expected = [
-        0.0,
-        0.35 * (1 - math.exp(-2.3 * 1 / 2)),
-        0.35 * (1 - math.exp(-2.3 * 2 / 2)),
-        0.35 * (1 - math.exp(-2.3 * 1 / 1)),  # no parties counts as one
-        0.35 * (1 - math.exp(-2.3 * 3 / 1)),
-    ]
+    expected = [0.0, 0.35 * 1.15 / 2.15, 0.35 * 2.3 / 3.3, 0.35 * 2.3 / 3.3, 0.35 * 6.9 / 7.9]
+    assert p.tolist() == pytest.approx(expected, rel=1e-12)  # no parties counts as one
+    assert 0.49 < arrest_probability(np.array([1e6]), np.array([1]), k=1.0, ceiling=0.5)[0] < 0.5
+
+
+def test_arrest_probability_exponential_form_is_epsteins():
+    p = arrest_probability(
+        np.array([0.0, 1.0, 3.0]), np.array([2, 0, 1]), k=2.3, ceiling=0.35, form="exponential"
+    )
+    expected = [0.0, 0.35 * (1 - math.exp(-2.3)), 0.35 * (1 - math.exp(-6.9))]
     assert p.tolist() == pytest.approx(expected, rel=1e-12)
-    assert arrest_probability(np.array([1e6]), np.array([1]), k=1.0, ceiling=0.5)[0] == 0.5
+    assert arrest_probability(np.array([1e6]), np.array([1]), k=1.0, ceiling=0.5)[0] < 0.5
+
+
+def test_a_second_guardian_deters_more_than_one_however_many_already_patrol():
+    # Guardians as a grid sees them: from none to a crowd of patrols (800 Yi Police in one town).
+    already = np.array([0.0, 0.05, 0.5, 1.0, 3.0, 10.0, 50.0, 200.0])
+    for parties in (1, 2, 12):
+        n = np.full(len(already), parties)
+        one = arrest_probability(already + 1, n, k=2.3, ceiling=0.35)
+        two = arrest_probability(already + 2, n, k=2.3, ceiling=0.35)
+        gain = two - one
+        assert (gain > 0).all() and (two < 0.35).all()
+        assert (np.diff(gain) < 0).all()  # diminishing returns
+        assert gain[-1] > 1e-6  # never zero: 3.7e-6 at 200 guardians and one party
+    # Epstein's exponential form has no such tail: the returns vanish at the same presence.
+    flat = arrest_probability(np.array([51.0, 52.0]), np.array([1, 1]), k=2.3, ceiling=0.35,
+                              form="exponential")  # fmt: skip
+    assert flat[1] - flat[0] == 0.0
 
 
 def test_act_out_chance_sharp_rule_at_and_past_the_threshold():

@@ -11,6 +11,7 @@ from sim.model.institutions import (
     petition_rung,
     town_rung,
     triage,
+    village_first,
     village_rung,
 )
 
@@ -115,7 +116,8 @@ def test_village_rung_capacity_per_village_and_trust_room_and_joint_bonuses():
     rung = village_rung(
         grid_village=np.array([0, 0, 1, 2]), n_villages=3, sessions_per_day=4.0, scale=0.5,
         skill=0.6, base=4.2, trust_room=np.array([True, False, True]), trust_room_bonus=0.8,
-        joint_bonus=0.6,
+        joint_bonus=0.6, village_office=np.zeros(3, bool), police_sessions_per_day=2.0,
+        police_bonus=0.5,
     )  # fmt: skip
     assert rung.level == Level.VILLAGE and rung.skill == 0.6 and rung.base == 4.2
     assert rung.unit_of_grid.tolist() == [0, 0, 1, 2]
@@ -126,11 +128,22 @@ def test_village_rung_capacity_per_village_and_trust_room_and_joint_bonuses():
     assert rung.cost_of_grid is None and rung.claim_cost == 1.0
 
 
+def test_a_village_officer_adds_police_mediation_sessions_and_a_bonus_in_its_village_only():
+    rung = village_rung(
+        grid_village=np.array([0, 0, 1, 2]), n_villages=3, sessions_per_day=4.0, scale=0.5,
+        skill=0.6, base=4.2, trust_room=np.array([True, False, True]), trust_room_bonus=0.8,
+        joint_bonus=0.6, village_office=np.array([False, True, True]),
+        police_sessions_per_day=2.0, police_bonus=0.5,
+    )  # fmt: skip
+    assert rung.pool.rate.tolist() == [2.0, 3.0, 3.0]  # (4 + 2 police) sessions at half scale
+    assert rung.bonus_of_grid.tolist() == pytest.approx([1.4, 1.4, 1.1, 1.9])
+
+
 def test_town_rung_police_travel_costs_hours_unless_a_village_office_is_there():
     rung = town_rung(
         grid_town=np.array([0, 0, 1]), hours_per_day=np.array([20.0, 8.0]), scale=0.5,
         skill=0.7, base=1.3, session_hours=3.0, travel_hours=np.array([0.5, 1.5, 1.0]),
-        village_office=np.array([False, True, False]), joint_bonus=0.6,
+        village_office=np.array([False, True, False]), response_hours=0.0, joint_bonus=0.6,
     )  # fmt: skip
     assert rung.level == Level.TOWN and rung.skill == 0.7 and rung.base == 1.3
     assert rung.unit_of_grid.tolist() == [0, 0, 1]
@@ -145,16 +158,22 @@ def test_town_rung_police_travel_costs_hours_unless_a_village_office_is_there():
     empty = town_rung(
         grid_town=np.array([], dtype=int), hours_per_day=np.array([1.0]), scale=1.0, skill=0.7,
         base=1.3, session_hours=3.0, travel_hours=np.array([]), village_office=np.array([], bool),
-        joint_bonus=0.0,
+        response_hours=0.1, joint_bonus=0.0,
     )  # fmt: skip
     assert empty.pool.max_cost == 3.0
+    near = town_rung(
+        grid_town=np.array([0, 0]), hours_per_day=np.array([8.0]), scale=1.0, skill=0.7,
+        base=1.3, session_hours=3.0, travel_hours=np.array([1.5, 1.5]),
+        village_office=np.array([True, False]), response_hours=0.25, joint_bonus=0.0,
+    )  # fmt: skip
+    assert near.cost_of_grid.tolist() == [3.5, 6.0]  # the village officer's minutes, not the ferry
 
 
 def test_town_rung_serves_by_hours_left():
     rung = town_rung(
         grid_town=np.array([0, 0]), hours_per_day=np.array([8.0]), scale=1.0, skill=0.7,
         base=1.3, session_hours=3.0, travel_hours=np.array([0.0, 1.0]),
-        village_office=np.array([False, False]), joint_bonus=0.0,
+        village_office=np.array([False, False]), response_hours=0.1, joint_bonus=0.0,
     )  # fmt: skip
     ids, grids = np.array([1, 2, 3]), np.array([1, 0, 0])
     assert rung.serve(ids, grids, claim=np.zeros(3, bool)).tolist() == [1, 2]  # 5 + 3 = 8
@@ -177,3 +196,26 @@ def test_triage_sends_red_to_the_town_and_the_rest_to_the_grid():
     level = triage(np.array([0.1, 0.74, 0.75, 0.9]), red=0.75)
     assert level.tolist() == [Level.GRID, Level.GRID, Level.TOWN, Level.TOWN]
     assert level.dtype == np.int8
+
+
+def test_village_first_takes_reported_heard_and_an_officers_red_disputes_to_the_committee():
+    g, v, t = Level.GRID, Level.VILLAGE, Level.TOWN
+    # Yellow disputes: reported by a party, found by a grid worker, heard by the village
+    # officer; red ones with and without an officer; a claim sent to the town. The draw
+    # decides the reported one and the red one with an officer.
+    level = np.array([g, g, g, t, t, t], dtype=np.int8)
+    args = {
+        "claim": np.array([False, False, False, False, False, True]),
+        "reported": np.array([True, False, False, False, False, True]),
+        "heard": np.array([False, False, True, False, False, False]),
+        "officer_here": np.array([True, True, True, True, False, True]),
+        "draw": np.array([0.3, 0.0, 0.9, 0.3, 0.0, 0.0]),
+    }
+    routed = village_first(level, red_share=0.5, report_share=0.5, **args)
+    assert routed.tolist() == [v, g, v, v, t, t]
+    assert level.tolist() == [g, g, g, t, t, t]  # the triage's levels are not changed in place
+    same = village_first(level, red_share=0.3, report_share=0.3, **args)
+    assert same.tolist() == [g, g, v, t, t, t]  # a draw equal to the share stays
+    assert village_first(level, red_share=0.0, report_share=1.0, **args).tolist() == [
+        v, g, v, t, t, t,
+    ]  # fmt: skip

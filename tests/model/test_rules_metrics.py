@@ -82,6 +82,7 @@ def build_model(*, today=19, warmup=10, tally=None) -> SimpleNamespace:
         population=np.zeros(RESIDENTS), series=False, years=[],
         geography=SimpleNamespace(n_grids=3),
         measured=Period(float(warmup), Tally.empty(3)), year=Period(float(warmup), Tally.empty(3)),
+        p={"petition.deadline_days": 60, "petition.extension_days": 30},
     )  # fmt: skip
 
 
@@ -120,14 +121,56 @@ def test_each_metric_counts_its_cases_over_its_own_denominator():
         "claims_resolved_in_town_share": 1 / 3,  # 6 of 6, 7, 11
         "claims_found_by_staff_share": 2 / 3,  # 6, 11
         "incidents_unmediated_share": 1 / 2,  # 5 had no session, 12 had two
+        "formal_mediated_per_1k": 0.0,  # no session at L2-L4 in this book (next test)
     }
     assert set(m) == {"day", "open_disputes", *METRICS}
+    # No formal mediation; the petitions 3 and 7 neither concluded nor 90 days old.
+    assert math.isnan(m["formal_mediation_success_rate"]) and math.isnan(m["petition_on_time_rate"])
     for name, value in expected.items():
         assert m[name] == pytest.approx(value, rel=1e-12), name
     assert math.isnan(m["land_failure_ratio"])  # no sessions by type in this tally
     assert m["day"] == 10  # measured days completed
     assert m["open_disputes"] == 5  # latent 4, 8, 10; queued 7, 11
     assert all(isinstance(v, float) for k, v in m.items() if k not in ("day", "open_disputes"))
+
+
+def test_formal_mediation_counts_sessions_at_l2_l4_and_their_agreements():
+    model = build_model()
+    # First formal sessions: 1 (resolved at L2), 2 (resolved at L3), 3 (passed up), 6 (a
+    # claim: not people's mediation), 12 (before the window).
+    for i, t in ((1, 13.0), (2, 15.0), (3, 15.5), (6, 12.5), (12, 4.0)):
+        model.book.formal_mediated[i] = t
+    m = compute(model, start=10.0)
+    assert m["formal_mediated_per_1k"] == pytest.approx(3 / RESIDENTS * 1000 * PER_YEAR)
+    assert m["formal_mediated_per_1k"] < m["mediated_per_1k"]  # grid talks (0) are not formal
+    assert m["formal_mediation_success_rate"] == pytest.approx(2 / 3)  # 1, 2 of 1, 2, 3
+    model.book.level[1] = Level.GRID  # settled back at the grid: not by formal mediation
+    assert compute(model, start=10.0)["formal_mediation_success_rate"] == pytest.approx(1 / 3)
+    model.book.level[2] = Level.DISTRICT  # the petition supermarket's mediation room: formal
+    assert compute(model, start=10.0)["formal_mediation_success_rate"] == pytest.approx(1 / 3)
+    model.book.level[2] = Level.BEYOND  # settled beyond the district (a court): not formal
+    assert compute(model, start=10.0)["formal_mediation_success_rate"] == 0.0
+
+
+def test_petitions_on_time_are_answered_within_the_deadline_and_extension():
+    model = build_model()  # petitions: 3 (reached L4 on day 16), 7 (claim, day 13, open)
+    model.book.petition_concluded[3] = 17.0  # its first L4 session the next day
+    assert compute(model, start=10.0)["petition_on_time_rate"] == 1.0  # 7 not due in 90 days
+    model.p = {"petition.deadline_days": 2, "petition.extension_days": 1}  # 3 days in all
+    assert compute(model, start=10.0)["petition_on_time_rate"] == 1 / 2  # 7: overdue since 16
+    model.book.petition_concluded[7] = 17.5  # concluded, 4.5 days after: late
+    assert compute(model, start=10.0)["petition_on_time_rate"] == 1 / 2
+    model.book.petition_concluded[7] = 16.0  # exactly at the limit: on time
+    assert compute(model, start=10.0)["petition_on_time_rate"] == 1.0
+    model.book.petition_concluded[3] = 20.0  # concluded after the window: overdue at its end
+    assert compute(model, start=10.0)["petition_on_time_rate"] == 1 / 2
+    model.p = {"petition.deadline_days": 60, "petition.extension_days": 30}
+    assert compute(model, start=10.0)["petition_on_time_rate"] == 1.0  # 3 not due yet: left out
+    # 3 left the L4 queue on day 17 before any session there (the party went on, unheard):
+    # due at once, and not concluded by the district, however early it left.
+    model.book.petition_concluded[3] = 17.0
+    model.book.petition_unanswered[3] = True
+    assert compute(model, start=10.0)["petition_on_time_rate"] == 1 / 2  # 7 answered on day 16
 
 
 def test_incidents_unmediated_are_those_whose_case_had_no_session():

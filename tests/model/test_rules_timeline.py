@@ -101,7 +101,8 @@ class StandIn:
 
     def __init__(self, warmup: int = 10) -> None:
         self.warmup = warmup
-        geo = SimpleNamespace(town_names=TOWNS, grid_town=np.array([0, 0, 1]), n_grids=3)
+        geo = SimpleNamespace(town_names=TOWNS, grid_town=np.array([0, 0, 1]), n_grids=3, n_towns=2,
+                              town_population=lambda: np.array([3000, 4000]))  # fmt: skip
         self.geography = self.district = geo
         self.residents_per_grid = np.array([1000, 2000, 4000])
         self.grid_workers = [SimpleNamespace(grid=g, diverted_until=-1.0) for g in
@@ -110,6 +111,8 @@ class StandIn:
                                  for a in [0, 1, 1, 2, 2]]  # fmt: skip
         self.streams = SimpleNamespace(events=np.random.default_rng(1))
         self.damage_surge = np.zeros(3)
+        self.p = {"volunteer_police.emergency_damage_relief": 0.0}
+        self.time = 0.0
         self.scheduled: list[tuple[float, object]] = []
         self.settings: list[dict] = []
 
@@ -187,6 +190,28 @@ def test_a_rainstorm_brings_extra_damage_disputes_while_it_lasts():
     assert model.damage_surge.tolist() == pytest.approx([0.1, 0.2, 0.4])
     player.end(b)
     assert model.damage_surge.tolist() == [0.0, 0.0, 0.0] and player.active == []
+
+
+def test_yi_police_on_emergency_duty_lower_the_storms_damage_disputes():
+    def surge(share: float, relief: float = 0.5) -> np.ndarray:
+        model = StandIn()
+        model.p = {"volunteer_police.emergency_damage_relief": relief}
+        storm = Timeline.parse(events=[{"kind": "rainstorm", "day": 1, "volunteer_share": share,
+                                        "extra_damage_per_1k": 0.5}]).events[0]  # fmt: skip
+        player = TimelinePlayer(model, Timeline(events=(storm,)))
+        player.start(storm)
+        assert player.on_emergency_duty().sum() == round(share * 5)  # of the 5 volunteers
+        return model.damage_surge
+
+    full = [0.5, 1.0, 2.0]  # per 1,000 a day, no relief
+    assert surge(1.0, relief=0.0).tolist() == pytest.approx(full)
+    # Muzhou: 3 volunteers per 3,000 residents (1 per 1,000); Sanjiang: 2 per 4,000.
+    assert surge(1.0).tolist() == pytest.approx(
+        [0.5 * np.exp(-0.5), 1.0 * np.exp(-0.5), 2.0 * np.exp(-0.25)]
+    )
+    assert surge(0.0).tolist() == pytest.approx(full)  # none on duty: no relief
+    less = [surge(share).sum() for share in (0.0, 0.4, 0.7, 1.0)]
+    assert (np.diff(less) < 0).all()
 
 
 def test_an_unknown_town_in_an_event_is_refused_when_played():
