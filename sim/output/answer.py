@@ -23,10 +23,10 @@ import pandas as pd
 
 from sim.labels import label
 from sim.model.metrics import SHARES
-from sim.output.html import text as _text
-from sim.output.tables import fmt
 from sim.output.figures import figure_data_uri
 from sim.output.flow import flow_figure, flow_table
+from sim.output.html import text as _text
+from sim.output.tables import fmt
 from sim.runs.calibrate.spec import Target, load_calibration
 from sim.runs.replicates import RunResult
 from sim.runs.scenario import SCENARIO_DIR
@@ -230,7 +230,7 @@ def _change_sentence(found: list[Effect], n: int, lang: str) -> str:
 
 
 def _headline(found: list[Effect], slots: dict[str, object], lang: str) -> str:
-    """"B against A, over n paired runs of d days: better on 2 of 5 key outcomes (x and y);
+    """ "B against A, over n paired runs of d days: better on 2 of 5 key outcomes (x and y);
     worse on ...; no clear difference on ...": only the groups that have outcomes."""
     t = partial(label, "answer", lang=lang)
     parts = []
@@ -238,7 +238,9 @@ def _headline(found: list[Effect], slots: dict[str, object], lang: str) -> str:
         group = [label("metric", e.metric, lang) for e in found if e.verdict == verdict]
         if group:
             parts.append(
-                t("headline_" + verdict).format(k=len(group), of=slots["of"], which=join(group, lang))
+                t("headline_" + verdict).format(
+                    k=len(group), of=slots["of"], which=join(group, lang)
+                )
             )
     return t("headline").format(**slots) + join(parts, lang, clauses=True) + t("stop")
 
@@ -291,16 +293,16 @@ def single_answer(result: RunResult, targets: Sequence[Target], *, lang: str = "
     a = partial(label, "answer", lang=lang)
     rows, inside, outside = "", 0, []
     for target in targets:
-        found = estimate(result.summary[target.metric].to_numpy(dtype=float), share=target.metric in SHARES)
+        found = estimate(
+            result.summary[target.metric].to_numpy(dtype=float), share=target.metric in SHARES
+        )
         show = partial(value_text, target.metric, lang=lang)
         within = bool(np.isfinite(found.mean) and target.low <= found.mean <= target.high)
         inside += within
         name = label("metric", target.metric, lang)
         if not within:
             outside.append(name)
-        interval = (
-            f" [{show(found.low)}, {show(found.high)}]" if np.isfinite(found.low) else ""
-        )
+        interval = f" [{show(found.low)}, {show(found.high)}]" if np.isfinite(found.low) else ""
         rows += (
             f"<tr><td>{_text(name)}</td><td class='num'>{show(found.mean)}{interval}"
             f" <span class='meaning'>n = {found.n}</span></td>"

@@ -11,7 +11,7 @@ The picture is drawn with matplotlib (Chinese in Noto Sans CJK) for the report a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -50,7 +50,7 @@ def run_flows(result: RunResult) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index", columns=list(FLOW_STAGES))
 
 
-def flow_table(results: list[RunResult] | tuple[RunResult, ...]) -> pd.DataFrame:
+def flow_table(results: Sequence[RunResult]) -> pd.DataFrame:
     """Each scenario's flow: ``scenario``, ``stage``, ``mean``, ``low``, ``high`` (a 95%
     interval over runs; NaN with fewer than three) and ``n`` (runs)."""
     rows = []
