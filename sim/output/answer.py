@@ -42,6 +42,8 @@ OUTCOMES: dict[str, int] = {
     "resolved_in_village_share": 1,
     "mean_days_to_resolution": -1,
 }
+STOP = {"en": ".", "zh": "。"}  # the end of a sentence, and a colon, in each language
+COLON = {"en": ": ", "zh": "："}
 SAME = 1e-9  # paired differences below this share of the reference are rounding: no difference
 MAX_RUNS = 1000  # more runs than this needed to tell a difference: too small to matter here
 
@@ -203,30 +205,35 @@ def _cost_sentence(costs: pd.DataFrame | None, scenario: str, lang: str) -> str:
         else:
             none.append(case)
     if per_case:
-        sentence += t("cost_per_case_lead") + join(per_case, lang) + t("stop")
+        sentence += t("cost_per_case_lead") + join(per_case, lang) + STOP[lang]
     if none:
         sentence += t("cost_not_estimable").format(cases=join(none, lang))
     return sentence
 
 
 def _change_sentence(found: list[Effect], n: int, lang: str) -> str:
+    """What would change the answer: for each outcome not told apart, about how many paired
+    runs would tell a difference of its size from zero (or that none practical would), and
+    the outcomes with too few cases; when every outcome is decided, what could undo it."""
     t = partial(label, "answer", lang=lang)
-    parts = []
+    runs, tiny, few = [], [], []
     for e in found:
         outcome = label("metric", e.metric, lang)
-        if e.verdict == "unclear":
-            runs = e.runs_needed()
-            parts.append(
-                t("change_runs").format(outcome=outcome, runs=fmt(runs))
-                if runs and runs <= MAX_RUNS
-                else t("change_tiny").format(outcome=outcome, most=fmt(MAX_RUNS))
-            )
+        needed = e.runs_needed() if e.verdict == "unclear" else None
+        if needed is not None and needed <= MAX_RUNS:
+            runs.append(t("change_runs_item").format(outcome=outcome, runs=fmt(needed)))
+        elif e.verdict == "unclear":
+            tiny.append(outcome)
         elif e.verdict == "too_few":
-            parts.append(t("change_too_few").format(outcome=outcome))
-    lead = t("change_lead")
-    if parts:
-        return lead + join(parts, lang, clauses=True) + t("stop") + t("seeds_only")
-    return lead + t("change_settled").format(n=n) + t("seeds_only")
+            few.append(outcome)
+    parts = [t("change_runs").format(items=join(runs, lang))] if runs else []
+    if tiny:
+        parts.append(t("change_tiny").format(outcomes=join(tiny, lang), most=fmt(MAX_RUNS)))
+    if few:
+        parts.append(t("change_too_few").format(outcomes=join(few, lang)))
+    if not parts:
+        parts = [t("change_settled").format(n=n)]
+    return t("change_lead") + join(parts, lang, clauses=True) + STOP[lang]
 
 
 def _headline(found: list[Effect], slots: dict[str, object], lang: str) -> str:
@@ -242,7 +249,7 @@ def _headline(found: list[Effect], slots: dict[str, object], lang: str) -> str:
                     k=len(group), of=slots["of"], which=join(group, lang)
                 )
             )
-    return t("headline").format(**slots) + join(parts, lang, clauses=True) + t("stop")
+    return t("headline").format(**slots) + join(parts, lang, clauses=True) + STOP[lang]
 
 
 def comparison_answer(
@@ -262,7 +269,7 @@ def comparison_answer(
         sure = t("sure_lead").format(**names) + join(
             [
                 label("metric", e.metric, lang)
-                + t("colon")
+                + COLON[lang]
                 + certainty_clause(e.diffs, lower_is_better=OUTCOMES[e.metric] < 0, lang=lang)
                 for e in decided
             ]
@@ -270,7 +277,7 @@ def comparison_answer(
             lang,
             clauses=True,
         )
-        sure += t("stop")
+        sure += STOP[lang] + t("seeds_only")
         cost = _cost_sentence(costs, other.scenario.name, lang)
         parts.append(
             f"<p class='answer-headline'><b>{_text(headline)}</b></p>"

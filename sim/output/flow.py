@@ -75,7 +75,7 @@ def flow_figure(table: pd.DataFrame, *, lang: str = "en") -> Figure:
     """The flow picture of :func:`flow_table`: a row per stage (arisen, detected, then where
     the cases stand), a bar per scenario with its value and its 95% interval over runs."""
     names = list(dict.fromkeys(table["scenario"]))
-    fig = new_figure(figsize=(6.5, 0.22 * len(FLOW_STAGES) * max(len(names), 1.5) + 1.1))
+    fig = new_figure(figsize=(5.4, 0.2 * len(FLOW_STAGES) * max(len(names), 1.5) + 1.2))
     ax = fig.subplots()
     height = 0.8 / max(len(names), 1)
     top = float(np.nanmax(table["high"].fillna(table["mean"]))) if len(table) else 1.0
@@ -98,7 +98,7 @@ def flow_figure(table: pd.DataFrame, *, lang: str = "en") -> Figure:
     ax.axhline(1.5, color="#999", lw=0.8, ls="--")  # arisen and detected above, the ends below
     ax.set_xlim(0, top * 1.22 if np.isfinite(top) and top > 0 else 1.0)
     ax.set_xlabel(label("flow", "axis", lang), fontsize=9)
-    ax.set_title(label("flow", "title", lang), fontsize=10)
+    fig.suptitle(label("flow", "title", lang), fontsize=10)
     ax.tick_params(axis="x", labelsize=8)
     ax.grid(axis="x", alpha=0.3)
     if len(names) > 1:

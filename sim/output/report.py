@@ -66,9 +66,11 @@ tr.significant { background: #fff3cd; font-weight: 600; }
 .maps { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 1em; }
 img { max-width: 100%; height: auto; }
 section.answer { background: #f6f9fc; border: 1px solid #d7e3ef; padding: 0.2em 1.2em 0.8em; }
-section.answer h2 { margin-top: 0.6em; } .answer-headline { font-size: 1.1em; }
+section.answer h2 { margin-top: 0.5em; } .answer-headline { font-size: 1.08em; }
+.answer-words p, .answer-words li { margin: 0.45em 0; }
 ul.answer-outcomes li { margin: 0.2em 0; } ul.answer-outcomes { padding-left: 1.2em; }
-.answer-body { display: grid; grid-template-columns: minmax(0, 1.15fr) minmax(0, 1fr); gap: 1.2em; }
+.answer-body { display: grid; grid-template-columns: minmax(0, 1.45fr) minmax(0, 1fr); gap: 1.2em; }
+.answer-words { font-size: 0.95em; }
 @media (max-width: 900px) { .answer-body { grid-template-columns: 1fr; } }
 figure.flow { margin: 0.5em 0; } figure.flow .note { font-size: 0.85em; }
 """

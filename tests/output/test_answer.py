@@ -101,13 +101,14 @@ def test_the_certainty_clause_counts_the_runs_where_the_scenario_was_better():
 
 def test_the_comparison_answer_says_who_is_better_by_how_much_and_what_would_change_it():
     text = re.sub(r"<[^>]+>", " ", comparison_answer([A, B], lang="en"))
-    assert "plan against today, over 5 paired runs of 90 days" in text
+    assert "plan against today (from today to plan), over 5 paired runs of 90 days" in text
     assert "better on 1 of 5 key outcomes (escalation beyond the village)" in text
-    assert "Better on escalation beyond the village: from 10.4% (today) to 8.2% (plan)" in text
+    assert "Better on escalation beyond the village: from 10.4% to 8.2%" in text
     assert "a change of −2.2 percentage points (95% interval −3.2 to −1.2 percentage points" in text
     assert "better in 5 of 5 paired runs" in text
     runs = {e.metric: e for e in effects(A, B)}["petitions_per_10k"].runs_needed()
-    assert f"about {runs} paired runs would tell a difference" in text
+    assert "more paired runs would tell a difference of the size seen from zero" in text
+    assert f"about {runs} for petitions per 10,000 residents a year" in text
     assert "for one set of parameter values" in text  # over seeds only, and it says so
     chinese = comparison_answer([A, B], lang="zh")
     assert "出村升级率更好" in chinese and "5 对配对运行中 5 对更好" in chinese
@@ -194,10 +195,12 @@ def test_the_report_answer_comes_first_with_the_flow_picture(small):
     costs = cost_effectiveness(small)
     english = answer_section(small, costs=costs, lang="en")
     assert english.startswith("<section class='answer'><h2>The answer</h2>")
-    assert "more_workers against muzhou, over 3 paired runs of 30 days" in english
+    assert "more_workers against muzhou (from muzhou to more_workers), over 3 paired" in english
     assert "class='flow-picture' src='data:image/png;base64," in english
     assert not CJK.search(re.sub(r"base64,[^']+", "", english))
     chinese = answer_section(small, costs=costs, lang="zh")
-    assert "<h2>结论</h2>" in chinese and "more_workers对比muzhou" in chinese
+    assert (
+        "<h2>结论</h2>" in chinese and "more_workers对比muzhou（由muzhou到more_workers" in chinese
+    )
     one = answer_section(small[:1], lang="en")
     assert "muzhou over 3 runs of 30 days" in one and "published (range)" in one
