@@ -298,32 +298,38 @@ def single_answer(result: RunResult, targets: Sequence[Target], *, lang: str = "
     """The answer's HTML for one scenario: its key figures beside the published ones
     (``targets``), with a sentence on how many fall inside the published ranges."""
     a = partial(label, "answer", lang=lang)
-    rows, inside, outside = "", 0, []
+    rows, inside, outside, missing = "", 0, [], []
     for target in targets:
         found = estimate(
             result.summary[target.metric].to_numpy(dtype=float), share=target.metric in SHARES
         )
         show = partial(value_text, target.metric, lang=lang)
-        within = bool(np.isfinite(found.mean) and target.low <= found.mean <= target.high)
-        inside += within
         name = label("metric", target.metric, lang)
-        if not within:
+        within = bool(target.low <= found.mean <= target.high)  # False for no value (NaN)
+        if not np.isfinite(found.mean):
+            missing.append(name)
+        elif within:
+            inside += 1
+        else:
             outside.append(name)
+        mark = "–" if not np.isfinite(found.mean) else "✔" if within else "✘"
         interval = f" [{show(found.low)}, {show(found.high)}]" if np.isfinite(found.low) else ""
         rows += (
             f"<tr><td>{_text(name)}</td><td class='num'>{show(found.mean)}{interval}"
             f" <span class='meaning'>n = {found.n}</span></td>"
             f"<td class='num'>{show(target.value)} ({show(target.low)}–{show(target.high)})</td>"
-            f"<td>{'✔' if within else '✘'}</td><td class='meaning'>{_text(target.source)}</td></tr>"
+            f"<td>{mark}</td><td class='meaning'>{_text(target.source)}</td></tr>"
         )
     headline = a("single_headline").format(
         scenario=result.scenario.name,
         runs=len(result.seeds),
         days=result.days,
         inside=inside,
-        of=len(targets),
+        of=len(targets) - len(missing),
         outside=join(outside, lang) or a("none"),
     )
+    if missing:
+        headline += a("single_no_cases").format(which=join(missing, lang))
     head = "".join(
         f"<th>{a(k)}</th>" for k in ("figure", "this_run", "published", "inside", "source")
     )

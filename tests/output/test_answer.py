@@ -139,9 +139,16 @@ def test_the_single_answer_sets_the_key_figures_beside_the_published_ones():
         Target("petitions_per_10k", 20.0, 25.0, 28.0, source="a yearbook"),  # 30.4: outside
     ]
     html = single_answer(A, targets, lang="en")
-    assert "today over 5 runs of 90 days: 1 of 2 key figures fall inside" in html
+    assert "today over 5 runs of 90 days: 1 of 2 key figures with a value fall inside" in html
     assert "outside: petitions per 10,000 residents a year." in html
     assert html.count("✔") == 1 and html.count("✘") == 1
+    # A figure without cases in any run is neither inside nor outside: it is said to be missing.
+    empty = fake("today", escalation_rate=[np.nan] * 5,
+                 petitions_per_10k=[30.0, 31.0, 29.0, 30.0, 32.0])  # fmt: skip
+    html = single_answer(empty, targets, lang="en")
+    assert "0 of 1 key figures with a value" in html and "✘" in html
+    assert "No value, for want of cases: escalation beyond the village." in html
+    assert "因案件不足而无数值：出村升级率。" in single_answer(empty, targets, lang="zh")
     assert {t.metric for t in published_targets()} <= set(METRICS)
     assert len(published_targets()) >= 5
 
