@@ -127,7 +127,7 @@ def test_the_cost_sentence_uses_the_cost_per_case_averted_when_it_can_be_estimat
     )  # fmt: skip
     text = comparison_answer([A, B], costs=costs, lang="en")
     assert "It costs 120 wan yuan a year more." in text
-    assert "3 wan yuan per escalations (95% interval 2 to 4.5)" in text
+    assert "Per case averted: 3 wan yuan for escalations (95% interval 2 to 4.5)." in text
     assert "For incidents the cost per case averted cannot be estimated" in text
     same = costs.assign(cost_change_wan_yuan=0.0)
     assert "Both cost the same each year." in comparison_answer([A, B], costs=same, lang="en")
