@@ -51,12 +51,10 @@ MAX_RUNS = 1000  # more runs than this needed to tell a difference: too small to
 @dataclass(frozen=True)
 class ParameterSets:
     """How an effect fares over plausible parameter sets (a posterior ensemble): in how many of
-    them the scenario is better, and the effect's interval over seeds and sets together."""
+    them the scenario is better."""
 
     better: int
     total: int
-    low: float = math.nan
-    high: float = math.nan
 
 
 @dataclass(frozen=True)
