@@ -15,9 +15,11 @@ Rates are per resident per year, so they do not depend on
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from sim.model.disputes import DISPUTE_TYPES, IS_OPEN, State
+from sim.model.disputes import DISPUTE_TYPES, IS_OPEN, Level, State
 from sim.model.ledger import Cohort, Counts, Summary
 from sim.model.state import ModelState
 from sim.model.tally import Period, Tally, share
@@ -205,8 +207,9 @@ def place_counts(model: ModelState) -> dict[str, np.ndarray]:
     ``disputes`` (between residents, arisen), ``detected`` (of them),
     ``escalations`` (of those detected, reaching L3): the :class:`Cohort` of the
     measured period, so that a place's ``escalations / detected`` is the district's
-    ``escalation_rate`` over that place; ``claims`` (arisen), ``petitions``
-    (cases reaching L4) and ``incidents`` (cases ending in one).
+    ``escalation_rate`` over that place; ``claims`` (arisen) and ``claims_detected`` (of
+    them), ``petitions`` (cases reaching L4) and ``incidents`` (cases ending in one); and
+    where the cohort's cases stand at the end (:func:`flow_counts`: the flow through the ladder).
     """
     book, n, start = model.book, model.geography.n_grids, model.measured.start
     grid = book.view("grid")
@@ -225,6 +228,47 @@ def place_counts(model: ModelState) -> dict[str, np.ndarray]:
         "claims": count(cohort.claims),
         "petitions": count(since("reached_district")),
         "incidents": count(since("closed") & (book.view("state") == State.INCIDENT)),
+        "claims_detected": count(cohort.claims_detected),
+    } | flow_counts(model, count=count, cohort=cohort)
+
+
+# Where the cases of the measured period's cohort stand at its end (the flow through the
+# ladder): each case that arose in the window is in exactly one of these.
+FLOW_ENDS = (
+    "settled_in_grid",
+    "settled_in_village",
+    "settled_in_town",
+    "settled_at_petition",
+    "passed_up",
+    "ended_in_incident",
+    "dropped",
+    "still_open",
+)
+SETTLED_AT = {  # the end columns of a resolved case, by the level it was resolved at
+    Level.GRID: "settled_in_grid",
+    Level.VILLAGE: "settled_in_village",
+    Level.TOWN: "settled_in_town",
+    Level.DISTRICT: "settled_at_petition",
+}
+
+
+def flow_counts(
+    model: ModelState, *, count: Callable[[np.ndarray], np.ndarray], cohort: Cohort
+) -> dict[str, np.ndarray]:
+    """Of the cases (disputes between residents and direct claims) of ``cohort``, counted by
+    ``count``, where each stands at the end of today (:data:`FLOW_ENDS`): resolved at L1, L2,
+    L3 or L4, passed up (L5), ended in an incident, dropped (dormant or lapsed, detected or
+    not) or still open (latent or queued). The ends add up to ``disputes + claims``."""
+    book = model.book
+    arose = cohort.arose | cohort.claims
+    state, level = book.view("state"), book.view("level")
+    resolved = arose & (state == State.RESOLVED)
+    ends = {name: count(resolved & (level == at)) for at, name in SETTLED_AT.items()}
+    return ends | {
+        "passed_up": count(arose & (state == State.PASSED_UP)),
+        "ended_in_incident": count(arose & (state == State.INCIDENT)),
+        "dropped": count(arose & ((state == State.DORMANT) | (state == State.LAPSED))),
+        "still_open": count(arose & IS_OPEN[state]),
     }
 
 

@@ -1,6 +1,9 @@
 """``report.html``: one self-contained page of results for a planner (no Python needed to read it).
 
-The page holds where the numbers come from (scenarios, settings, seeds,
+The page opens with the answer (:mod:`sim.output.answer`: sentences on which scenario does
+better, by how much, how sure, at what cost and what would change it, or for one scenario
+its key figures beside the published ones) and the flow of the cases through the ladder
+(:mod:`sim.output.flow`). Below it are where the numbers come from (scenarios, settings, seeds,
 versions), the summary table with 95% confidence intervals, the key metrics
 year by year, petitions by origin and subject, town by town, the villages
 where escalations and incidents concentrate, the differences between scenarios when given, the daily metrics
@@ -25,6 +28,7 @@ from sim.labels import check_language, label
 from sim.model.geography import Geography, simulated_map
 from sim.model.metrics import METRICS, SHARES
 from sim.model.parameters import SCHEMA, defaults
+from sim.output.answer import answer_section
 from sim.output.figures import (
     KEY_METRICS,
     differences_figure,
@@ -61,6 +65,14 @@ tr.significant { background: #fff3cd; font-weight: 600; }
 .note { color: #555; max-width: 60em; }
 .maps { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 1em; }
 img { max-width: 100%; height: auto; }
+section.answer { background: #f6f9fc; border: 1px solid #d7e3ef; padding: 0.2em 1.2em 0.8em; }
+section.answer h2 { margin-top: 0.5em; } .answer-headline { font-size: 1.08em; }
+.answer-words p, .answer-words li { margin: 0.45em 0; }
+ul.answer-outcomes li { margin: 0.2em 0; } ul.answer-outcomes { padding-left: 1.2em; }
+.answer-body { display: grid; grid-template-columns: minmax(0, 1.45fr) minmax(0, 1fr); gap: 1.2em; }
+.answer-words { font-size: 0.95em; }
+@media (max-width: 900px) { .answer-body { grid-template-columns: 1fr; } }
+figure.flow { margin: 0.5em 0; } figure.flow .note { font-size: 0.85em; }
 """
 
 
@@ -311,6 +323,7 @@ def write_report(
     series = figure_data_uri(timeseries_figure(results, lang=lang))
     parts = [
         f"<h1>{t('title')}: {_text(names)}</h1>",
+        answer_section(results, costs=costs, lang=lang),
         _provenance(results, t, lang),
         _summary(results, t, lang),
         _by_year(results, t, lang),

@@ -15,7 +15,16 @@ from sim.model.district import load_district_table
 from sim.model.governance import GovernanceModel
 from sim.model.staffing import annual_cost
 
-PLACE_COUNTS = ("disputes", "detected", "escalations", "claims", "petitions", "incidents")
+PLACE_COUNTS = (
+    "disputes",
+    "detected",
+    "escalations",
+    "claims",
+    "claims_detected",
+    "petitions",
+    "incidents",
+    *metrics.FLOW_ENDS,
+)
 PLACE_RATES = {  # rate: (count, per residents, or the share of another count)
     "disputes_per_1k": ("disputes", 1_000),
     "petitions_per_10k": ("petitions", 10_000),

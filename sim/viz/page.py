@@ -1,5 +1,5 @@
-"""The app's page: controls, run buttons, KPI cards, years, live map(s), curves, differences,
-exports."""
+"""The app's page: controls, run buttons, KPI cards, years, the flow of the cases through the
+ladder, live map(s), curves, differences, exports."""
 
 from __future__ import annotations
 
@@ -16,7 +16,14 @@ from sim.output.figures import shared_limits
 from sim.viz.controls import PolicyControls, one_line
 from sim.viz.language import DEFAULT_LANGUAGE, LANGUAGES, app_text
 from sim.viz.map import GridDetails, GridMap, PlaceDetails, map_metric_name
-from sim.viz.plots import CostTable, DifferencesTable, KpiCards, MetricPlots, YearTable
+from sim.viz.plots import (
+    CostTable,
+    DifferencesTable,
+    FlowPicture,
+    KpiCards,
+    MetricPlots,
+    YearTable,
+)
 from sim.viz.search import StudyPicker
 from sim.viz.session import MAP_METRICS, Policy, Session, csv_bytes
 from sim.viz.shapes import shapes_for
@@ -264,6 +271,7 @@ def Page() -> None:
         current = {run.name: run.current() for run in session.runs}
         KpiCards(current=current, lang=language)
         YearTable(years={run.name: run.years() for run in session.runs}, lang=language)
+        FlowPicture(session=session, day=session.day, playing=playing.value, lang=language)
         names = {map_metric_name(key, language): key for key in MAP_METRICS}
         solara.Select(
             label=app_text("map_colour", language),

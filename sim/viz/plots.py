@@ -16,7 +16,7 @@ from sim.model.timeline import Intervention
 from sim.output.figures import SHARED_MARK, intervention_label
 from sim.output.tables import fmt
 from sim.viz.language import DEFAULT_LANGUAGE, app_text, shown
-from sim.viz.session import KEY_METRICS
+from sim.viz.session import KEY_METRICS, Session
 
 RUN_STYLE = {"A": ("#1f77b4", ""), "B": ("#d62728", "5,3")}  # colour, dash of each policy
 MAX_POINTS = 400  # points per curve sent to the browser (longer runs are thinned)
@@ -233,4 +233,39 @@ def CostTable(*, costs: pd.DataFrame, lang: str = DEFAULT_LANGUAGE) -> solara.El
             app_text("costs_note", lang, change=f"{change:+,.0f}"),
             style={"font-size": "12px", "color": "#666"},
         )
+    return div
+
+
+def flow_png(flows: pd.DataFrame, *, lang: str = DEFAULT_LANGUAGE) -> bytes:
+    """The flow picture of the report (:func:`sim.output.flow.flow_figure`) as a PNG."""
+    import io
+
+    from sim.output.flow import flow_figure
+
+    buffer = io.BytesIO()
+    flow_figure(flows, lang=lang).savefig(buffer, format="png", dpi=90)
+    return buffer.getvalue()
+
+
+FLOW_EVERY = 10  # while a run plays, the flow picture is drawn again every this many days
+
+
+@solara.component
+def FlowPicture(
+    *, session: Session, day: int, playing: bool = False, lang: str = DEFAULT_LANGUAGE
+) -> solara.Element:
+    """Where the cases of the measured days so far stand: arisen, detected, settled at each
+    rung, passed up, incidents, dropped, still open; A beside B in compare mode. Drawing takes
+    a good part of a second, so while the run plays it is drawn every :data:`FLOW_EVERY` days."""
+    shown_day = day - day % FLOW_EVERY if playing else day
+
+    def draw() -> bytes | None:
+        flows = session.flows()
+        return flow_png(flows, lang=lang) if flows["mean"].notna().any() else None
+
+    png = solara.use_memo(draw, [session, shown_day, lang])
+    with solara.Div(classes=["govsim-flow"], style={"max-width": "720px"}) as div:
+        if png is not None:
+            solara.Image(png, classes=["govsim-flow-picture"])
+        solara.Text(app_text("flow_note", lang), style={"font-size": "12px", "color": "#666"})
     return div

@@ -138,6 +138,18 @@ class Run:
         }
         return {k: {f: float(row[f]) for f in PLACE_FIGURES} for k, row in rows.items()}
 
+    def flow(self) -> dict[str, float]:
+        """The flow of the cases through the ladder so far (:mod:`sim.output.flow`): each stage
+        per 1,000 residents a year, over the measured days (NaN on day 0)."""
+        from sim.output.flow import COUNTS, FLOW_STAGES, stage_rates
+
+        with self.lock:
+            if self.day == 0:
+                return dict.fromkeys(FLOW_STAGES, float("nan"))
+            towns, _ = place_tables(self.model)
+            days = self.day
+        return stage_rates(towns[list(COUNTS)].sum(), days=days)
+
     def grids(self) -> dict[str, np.ndarray]:
         """Per-grid outcomes, with counts per 1,000 simulated residents."""
         with self.lock:
@@ -239,6 +251,17 @@ class Session:
                 for m in METRICS
             ]
         )
+
+    def flows(self) -> pd.DataFrame:
+        """Each run's flow (:meth:`Run.flow`) as :func:`sim.output.flow.flow_table` gives it:
+        ``scenario`` (the policy, A or B), ``stage``, ``mean``; one run: no interval."""
+        with self.lock:
+            rows = [
+                {"scenario": r.name, "stage": stage, "mean": value, "n": 1}
+                for r in self.runs
+                for stage, value in r.flow().items()
+            ]
+        return pd.DataFrame(rows).assign(low=np.nan, high=np.nan)
 
     def costs(self) -> pd.DataFrame:
         """Compare mode: for escalations, incidents and petitions, the cases a year under A and B

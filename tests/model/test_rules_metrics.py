@@ -14,6 +14,7 @@ import pytest
 
 from sim.model.disputes import DISPUTE_TYPES, TYPE_INDEX, DisputeBook, Level, Origin, State
 from sim.model.metrics import (
+    FLOW_ENDS,
     METRICS,
     SERIES,
     SHARES,
@@ -346,6 +347,33 @@ def test_yearly_adds_the_partial_year():
 
 
 # ----------------------------------------------------------------- by place and type
+def test_the_flow_puts_each_case_of_the_cohort_in_exactly_one_end_by_grid():
+    model = build_model()
+    counts = place_counts(model)
+    # The cohort arose in [10, 20): grid 0: 1 (L2), 10 (latent), claim 6 (L3); grid 1: 2 (L3),
+    # 3 (passed up), claim 7 (queued at L4); grid 2: 4 (latent), 5 (incident), claim 11 (queued).
+    assert counts["claims_detected"].tolist() == [1, 1, 1]  # claims 6, 7, 11
+    expected = {
+        "settled_in_grid": [0, 0, 0],  # 0 and 9 were settled at L1, but arose before the window
+        "settled_in_village": [1, 0, 0],
+        "settled_in_town": [1, 1, 0],
+        "settled_at_petition": [0, 0, 0],
+        "passed_up": [0, 1, 0],
+        "ended_in_incident": [0, 0, 1],  # 5; 12 ended in one too, but arose on day 1
+        "dropped": [0, 0, 0],
+        "still_open": [1, 1, 2],
+    }
+    assert {k: counts[k].tolist() for k in FLOW_ENDS} == expected
+    model.book.state[[10, 4]] = [S.DORMANT, S.LAPSED]  # dropped, detected or not
+    model.book.state[7] = S.RESOLVED  # claim 7 settled at the petition level (L4)
+    counts = place_counts(model)
+    assert counts["dropped"].tolist() == [1, 0, 1]
+    assert counts["still_open"].tolist() == [0, 0, 1]
+    assert counts["settled_at_petition"].tolist() == [0, 1, 0]
+    ends = sum(counts[k] for k in FLOW_ENDS)
+    assert (ends == counts["disputes"] + counts["claims"]).all()
+
+
 def test_place_counts_per_grid_since_the_measured_start():
     model = build_model()
     counts = place_counts(model)

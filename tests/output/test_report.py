@@ -86,16 +86,16 @@ def test_report_is_self_contained(comparison):
 
 
 def test_one_png_per_figure(comparison, results, tmp_path):
-    # time series + differences + a map per scenario
-    assert comparison.count(PNG) == 1 + 1 + 2
+    # the flow of the cases + time series + differences + a map per scenario
+    assert comparison.count(PNG) == 1 + 1 + 1 + 2
     a, _ = results
     out = tmp_path / "single.html"
     write_report([a], out)
-    assert out.read_text(encoding="utf-8").count(PNG) == 1 + 1
+    assert out.read_text(encoding="utf-8").count(PNG) == 1 + 1 + 1
     many = [replace(a, scenario=replace(a.scenario, name=f"copy {i}")) for i in range(5)]
     write_report(many, out)
     page = out.read_text(encoding="utf-8")
-    assert page.count(PNG) == 1 + 4  # at most 4 maps
+    assert page.count(PNG) == 1 + 1 + 4  # one flow picture, at most 4 maps
     assert "first 4 of 5 scenarios" in page
 
 

@@ -196,6 +196,38 @@ def test_compare_mode_shows_both_policies(page):
     page.screenshot(path=ARTIFACTS / "app-compare.png", full_page=True)
 
 
+def _flow_picture_width(page) -> int:
+    """The natural width of the flow picture once it has loaded (0 while it has none)."""
+    picture = page.locator(".govsim-flow img")
+    if picture.count() == 0:
+        return 0
+    picture.first.wait_for(timeout=30_000)
+    page.wait_for_function(
+        "() => { const i = document.querySelector('.govsim-flow img'); "
+        "return i && i.complete && i.naturalWidth > 0; }",
+        timeout=30_000,
+    )
+    return page.eval_on_selector(".govsim-flow img", "i => i.naturalWidth")
+
+
+def test_the_flow_picture_appears_after_a_day_and_shows_a_beside_b_in_both_languages(page):
+    assert _flow_picture_width(page) == 0  # day 0: no case has arisen yet, no picture
+    page.get_by_text("compare two policies (A and B)").click()
+    page.locator(".govsim-policy-B").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Run 30 days").click()
+    _wait_day(page, 30)
+    page.locator(".govsim-flow img").wait_for(timeout=30_000)
+    assert _flow_picture_width(page) > 300
+    flow = page.locator(".govsim-flow")
+    assert "Where the cases that arose since day 0 stand now" in flow.inner_text()
+    flow.scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / "app-flow.png", full_page=True)
+    page.locator(".govsim-language").get_by_role("button", name="中文").click()
+    page.locator(".govsim-flow", has_text="第 0 天以来新发生的案件").wait_for(timeout=30_000)
+    assert _flow_picture_width(page) > 300
+    page.screenshot(path=ARTIFACTS / "app-flow-zh.png", full_page=True)
+
+
 def test_export_downloads_the_time_series_as_csv(page):
     page.get_by_role("button", name="Run 30 days").click()
     _wait_day(page, 30)

@@ -259,6 +259,24 @@ def test_years_so_far_of_each_run():
     assert "<td>第 1 年</td>" in _markdown(rc) and "<td>A</td>" not in _markdown(rc)
 
 
+def test_the_flow_of_each_policy_adds_up_and_follows_the_same_seed():
+    from sim.model.metrics import FLOW_ENDS
+    from sim.output.flow import FLOW_STAGES
+
+    session = Session([Policy(overrides=SMALL), Policy(overrides=SMALL)])
+    assert session.flows()["mean"].isna().all()  # day 0: nothing has arisen
+    session.step(40)
+    flows = session.flows()
+    assert flows.groupby("scenario").size().to_dict() == {"A": 10, "B": 10}
+    for name in ("A", "B"):
+        rows = flows[flows["scenario"] == name].set_index("stage")["mean"]
+        assert list(rows.index) == list(FLOW_STAGES) and rows["arisen"] > 0
+        assert rows[list(FLOW_ENDS)].sum() == pytest.approx(rows["arisen"])
+        assert rows["detected"] <= rows["arisen"]
+    same = flows.pivot(index="stage", columns="scenario", values="mean")
+    assert (same["A"] == same["B"]).all()  # the same policy on the same seed
+
+
 def test_curves_mark_the_interventions():
     hire, rooms = (
         Intervention(90, {}, "hire"),
