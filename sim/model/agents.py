@@ -159,6 +159,7 @@ class Roster:
     def __init__(self, space: Network, grid: np.ndarray, *, random: Random | None) -> None:
         self.space = space
         self.n_grids = len(space.all_cells)
+        self._cells = [space[g] for g in range(self.n_grids)]  # the cell of each grid, by index
         self.grid = np.array(grid, dtype=np.int64)
         self.diverted_until = np.full(len(self.grid), -1.0)
         self.agents: list[StaffAgent] = []  # by index, as they are made
@@ -170,7 +171,7 @@ class Roster:
     def cell_of(self, index: int) -> Cell | None:
         """The cell of agent ``index`` (None: off the map)."""
         grid = int(self.grid[index])
-        return None if grid < 0 else self.space[grid]
+        return None if grid < 0 else self._cells[grid]
 
     def available(self, time: float) -> np.ndarray:
         """Which agents can work at ``time``: on the map and not on emergency duty."""
@@ -218,10 +219,11 @@ class Roster:
         """Agents ``index`` (on the map) to grids ``to``, at once."""
         moved = to != self.grid[index]
         index, to = index[moved], to[moved]
+        cells, agents = self._cells, self.agents
         for i, old, new in zip(index.tolist(), self.grid[index].tolist(), to.tolist(), strict=True):
-            agent = self.agents[i]
-            self.space[new].add_agent(agent)
-            self.space[old].remove_agent(agent)
+            agent = agents[i]
+            cells[new].add_agent(agent)
+            cells[old].remove_agent(agent)
         self.grid[index] = to
 
 

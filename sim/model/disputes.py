@@ -204,14 +204,11 @@ class DisputeBook:
         The daily phases look only at these, a small part of a long run's book:
         final states are never left, so a dispute found final is not looked at again.
         """
-        ids = self._live
-        if self._live_upto < self.size:
-            ids = np.concatenate([ids, np.arange(self._live_upto, self.size)])
+        ids = self._candidates()
         live = IS_LIVE[self.state[ids]]
-        if not live.all():
+        if np.count_nonzero(live) < len(ids):
             self._finished.append(ids[~live])
-            ids = ids[live]
-        self._live, self._live_upto = ids, self.size
+            ids = self._live = ids[live]
         return ids
 
     def take_finished(self, *, before: float) -> np.ndarray:
@@ -232,9 +229,17 @@ class DisputeBook:
         and those finished but not taken yet (ascending within each part)."""
         return np.concatenate([self.live(), *self._finished])
 
+    def _candidates(self) -> np.ndarray:
+        """The ids last found live and those added since, ascending: every live dispute and
+        perhaps some finished since (a caller selecting live states needs no fresher list)."""
+        if self._live_upto < self.size:
+            self._live = np.concatenate([self._live, np.arange(self._live_upto, self.size)])
+            self._live_upto = self.size
+        return self._live
+
     def in_state(self, *states: State) -> np.ndarray:
         """Ids of the disputes in any of ``states`` (live states only), ascending."""
-        ids = self.live()
+        ids = self._candidates()
         return ids[_live_states(states)[self.state[ids]]]
 
     def waiting(self, day: float) -> dict[Level, np.ndarray]:
@@ -243,7 +248,9 @@ class DisputeBook:
         ids = ids[(self.state[ids] == State.QUEUED) & (self.ready[ids] <= day)]
         ids = ids[np.argsort(self.ready[ids], kind="stable")]  # ties: ascending ids
         levels = self.level[ids]
-        return {level: ids[levels == level] for level in Level}
+        present = np.bincount(levels, minlength=len(Level))
+        empty = ids[:0]
+        return {level: ids[levels == level] if present[level] else empty for level in Level}
 
 
 @cache
@@ -363,7 +370,9 @@ def draw_disputes(
     if kind is None:
         is_group = rng.random(n) < group_share
         kinds = draw_by_shares(rng, TYPE_CDF, n)
-        kinds[is_group] = rng.choice(GROUP_TYPES, size=int(is_group.sum()))
+        groups = np.count_nonzero(is_group)
+        if groups:  # as rng.choice(GROUP_TYPES, size=groups) draws them, without its checks
+            kinds[is_group] = GROUP_TYPES[rng.integers(0, len(GROUP_TYPES), size=groups)]
     else:
         is_group, kinds = np.zeros(n, dtype=bool), np.full(n, kind)
     start, size = grid_start[grids], residents_per_grid[grids]
