@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from random import Random
 
 import numpy as np
@@ -60,12 +61,9 @@ def build_population(
 ) -> Population:
     """Residents of each grid, grouped into households of about ``household_size``."""
     n = int(residents_per_grid.sum())
-    grid = np.repeat(np.arange(len(residents_per_grid), dtype=np.int32), residents_per_grid)
-    start = np.concatenate([[0], np.cumsum(residents_per_grid)])
-    local = np.arange(n) - start[grid]
-    households_per_grid = np.ceil(residents_per_grid / household_size).astype(np.int64)
-    household_start = np.concatenate([[0], np.cumsum(households_per_grid)])
-    household = household_start[grid] + (local / household_size).astype(np.int64)
+    grid, household, start = _layout(
+        np.asarray(residents_per_grid, dtype=np.int64).tobytes(), float(household_size)
+    )
     return Population(
         grid=grid,
         household=household,
@@ -75,6 +73,24 @@ def build_population(
         grievances=np.zeros(n, dtype=np.int16),
         grid_start=start,
     )
+
+
+@lru_cache(maxsize=2)
+def _layout(counts: bytes, household_size: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The home grid and household of each resident, and where each grid's residents start,
+    for ``counts`` residents per grid (int64 bytes): the same for every model of a map and
+    scale, so made once (read only: the models of a process share them)."""
+    residents_per_grid = np.frombuffer(counts, dtype=np.int64)
+    n = int(residents_per_grid.sum())
+    grid = np.repeat(np.arange(len(residents_per_grid), dtype=np.int32), residents_per_grid)
+    start = np.concatenate([[0], np.cumsum(residents_per_grid)])
+    local = np.arange(n) - start[grid]
+    households_per_grid = np.ceil(residents_per_grid / household_size).astype(np.int64)
+    household_start = np.concatenate([[0], np.cumsum(households_per_grid)])
+    household = household_start[grid] + (local / household_size).astype(np.int64)
+    for array in (grid, household, start):
+        array.flags.writeable = False
+    return grid, household, start
 
 
 class Response(Enum):
