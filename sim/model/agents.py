@@ -321,7 +321,7 @@ def patrol(model: Model) -> None:
         return
     to = staff.patrol_routes.step(yi_police.grid[out], weights=patrol_weights(model), rng=rng)
     yi_police.move(out, to)
-    np.add.at(model.patrol_hours, to, PATROL_SHIFT_HOURS)
+    model.patrol_hours += np.bincount(to, minlength=len(model.patrol_hours)) * PATROL_SHIFT_HOURS
 
 
 def patrol_weights(model: Model) -> np.ndarray | None:

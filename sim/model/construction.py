@@ -172,13 +172,9 @@ def make_residents(
     try:
         if take_over is not None:  # made by this function: ids and indices are already right
             residents = list(take_over)
-            earlier = residents[0].model if residents else None
             known = _registered(residents)
             for resident in residents:
                 resident.model = model
-            if known is not None and isinstance(earlier, Model):
-                _take_registry(model, earlier, residents, known)
-                return residents
         else:
             known = None
             residents = [Resident.__new__(Resident) for _ in range(n)]
@@ -203,27 +199,14 @@ def _registered(residents: list[Resident]) -> dict | None:
     return known if first is residents[0] and last is residents[-1] else None
 
 
-def _take_registry(model: Model, earlier: Model, residents: list[Resident], known: dict) -> None:
-    """Enter ``residents`` in the registry of ``model`` (which has no agents yet), moving the
-    earlier model's registry of them (``known``) into it rather than copying it: the earlier
-    model is left without them. Its registry of every agent gets them as ``register_in_batch``
-    enters them."""
-    kind = type(model.agents)
-    of_kind = kind([], random=model.random)
-    of_kind._agents = known
-    model._agents_by_type[Resident] = of_kind
-    earlier._agents_by_type[Resident] = kind([], random=earlier.random)
-    model.agents._agents.update(known)  # a copy of the same keys: no rehashing
-    model.agent_id_counter += len(residents)
-
-
 def register_in_batch(model: Model, kind: type, agents: list, *, known: dict | None = None) -> None:
     """Enter ``agents`` (ids 1..n, the model's first agents) in Mesa's registry, as
     ``Model.register_agent`` would one by one (the registry's storage is Mesa's own).
-    ``known``: a registry dict of the same agents in the same order, copied (no rehashing)."""
+    ``known``: a registry dict of the same agents in the same order (an earlier model's, which
+    is not used again), taken over rather than copied."""
     if known is not None:
         of_kind = type(model.agents)([], random=model.random)
-        of_kind._agents = known.copy()
+        of_kind._agents = known
     else:
         of_kind = type(model.agents)(agents, random=model.random)
     model._agents_by_type[kind] = of_kind

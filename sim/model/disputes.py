@@ -181,11 +181,11 @@ class DisputeBook:
         """Append ``n`` disputes with the given column values; returns their ids."""
         if self.size + n > self._capacity:
             self._grow(max(2 * self._capacity, self.size + n))
-        ids = np.arange(self.size, self.size + n)
+        rows = slice(self.size, self.size + n)
         for name, values in columns.items():
-            self._columns[name][ids] = values
+            self._columns[name][rows] = values
         self.size += n
-        return ids
+        return np.arange(rows.start, rows.stop)
 
     def _grow(self, capacity: int) -> None:
         for name, column in self.columns().items():
