@@ -176,6 +176,10 @@ class Roster:
         self.space = space
         self.n_grids = len(space.all_cells)
         self._cells = [space[g] for g in range(self.n_grids)]  # the cell of each grid, by index
+        # Cells without a capacity hold their agents in a plain list (Mesa's Cell._agents)
+        self._unbounded = all(
+            c.capacity is None and isinstance(c._agents, list) for c in self._cells
+        )
         self.grid = np.array(grid, dtype=np.int64)
         self.diverted_until = np.full(len(self.grid), -1.0)
         self.agents: list[StaffAgent] = []  # by index, as they are made
@@ -236,10 +240,20 @@ class Roster:
         moved = to != self.grid[index]
         index, to = index[moved], to[moved]
         cells, agents = self._cells, self.agents
-        for i, old, new in zip(index.tolist(), self.grid[index].tolist(), to.tolist(), strict=True):
-            agent = agents[i]
-            cells[new].add_agent(agent)
-            cells[old].remove_agent(agent)
+        moves = zip(index.tolist(), self.grid[index].tolist(), to.tolist(), strict=True)
+        if self._unbounded:  # Cell.add_agent and remove_agent without a capacity, inlined
+            for i, old, new in moves:
+                agent = agents[i]
+                cells[new]._agents.append(agent)
+                cells[new].empty = False
+                lost = cells[old]._agents
+                lost.remove(agent)
+                cells[old].empty = not lost
+        else:
+            for i, old, new in moves:
+                agent = agents[i]
+                cells[new].add_agent(agent)
+                cells[old].remove_agent(agent)
         self.grid[index] = to
 
 
