@@ -110,7 +110,8 @@ def type_difficulty(land_difficulty: float, claim_difficulty: float = 0.0) -> np
 class Column:
     """A column of the :class:`DisputeBook`, declared in its class body: the dtype and the
     value a row holds until it is set. ``book.<name>`` is the whole array (its capacity);
-    ``book.view(name)`` the filled part."""
+    ``book.view(name)`` the filled part. The book keeps each array in its own attributes too,
+    so that reading a column is a plain attribute read (the book refuses to replace one)."""
 
     def __init__(self, dtype: type[np.generic], fill: float) -> None:
         self.dtype, self.fill, self.name = dtype, fill, ""
@@ -124,9 +125,6 @@ class Column:
     def __get__(self, book: DisputeBook, owner: type) -> np.ndarray: ...
     def __get__(self, book: DisputeBook | None, owner: type) -> Column | np.ndarray:
         return self if book is None else book._columns[self.name]
-
-    def __set__(self, book: DisputeBook, values: np.ndarray) -> None:
-        raise AttributeError(f"set rows of the column, not the column: book.{self.name}[ids] = ...")
 
     def empty(self, capacity: int) -> np.ndarray:
         return np.full(capacity, self.fill, dtype=self.dtype)
@@ -170,12 +168,18 @@ class DisputeBook:
         self.size = 0
         self._capacity = capacity
         self._columns = {name: c.empty(capacity) for name, c in self.columns().items()}
+        self.__dict__.update(self._columns)
         self._live = np.zeros(0, dtype=np.int64)  # ids that were live when last looked at
         self._live_upto = 0  # ids from here on have not been looked at yet
         self._finished: list[np.ndarray] = []  # ids found final, not yet taken (take_finished)
 
     def __len__(self) -> int:
         return self.size
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in _COLUMN_NAMES:
+            raise AttributeError(f"set rows of the column, not the column: book.{name}[ids] = ...")
+        object.__setattr__(self, name, value)
 
     def add(self, n: int, **columns: np.ndarray) -> np.ndarray:
         """Append ``n`` disputes with the given column values; returns their ids."""
@@ -192,6 +196,7 @@ class DisputeBook:
             new = column.empty(capacity)
             new[: self.size] = self._columns[name][: self.size]
             self._columns[name] = new
+        self.__dict__.update(self._columns)
         self._capacity = capacity
 
     def view(self, name: str) -> np.ndarray:
@@ -251,6 +256,9 @@ class DisputeBook:
         present = np.bincount(levels, minlength=len(Level))
         empty = ids[:0]
         return {level: ids[levels == level] if present[level] else empty for level in Level}
+
+
+_COLUMN_NAMES = frozenset(DisputeBook.columns())
 
 
 @cache
