@@ -95,9 +95,7 @@ IS_CLAIM_TYPE = CLAIM_SHARES > 0
 
 TYPE_CDF, CLAIM_CDF = cumulative(TYPE_SHARES), cumulative(CLAIM_SHARES)
 TYPE_DRIFT = np.array([t.drift for t in DISPUTE_TYPES])
-GROUP_TYPES = np.array(
-    [TYPE_INDEX["land"], TYPE_INDEX["business"]]
-)  # land acquisition, wage arrears
+GROUP_TYPES = np.array([TYPE_INDEX["land"], TYPE_INDEX["business"]])  # land acq., wage arrears
 FAMILY = TYPE_INDEX["family"]
 
 
@@ -110,8 +108,7 @@ def type_difficulty(land_difficulty: float, claim_difficulty: float = 0.0) -> np
 class Column:
     """A column of the :class:`DisputeBook`, declared in its class body: the dtype and the
     value a row holds until it is set. ``book.<name>`` is the whole array (its capacity);
-    ``book.view(name)`` the filled part. The book keeps each array in its own attributes too,
-    so that reading a column is a plain attribute read (the book refuses to replace one)."""
+    ``book.view(name)`` the filled part (an attribute of the book itself: a plain read)."""
 
     def __init__(self, dtype: type[np.generic], fill: float) -> None:
         self.dtype, self.fill, self.name = dtype, fill, ""
@@ -124,7 +121,7 @@ class Column:
     @overload
     def __get__(self, book: DisputeBook, owner: type) -> np.ndarray: ...
     def __get__(self, book: DisputeBook | None, owner: type) -> Column | np.ndarray:
-        return self if book is None else book._columns[self.name]
+        return self if book is None else book.__dict__[self.name]
 
     def empty(self, capacity: int) -> np.ndarray:
         return np.full(capacity, self.fill, dtype=self.dtype)
@@ -167,8 +164,7 @@ class DisputeBook:
     def __init__(self, capacity: int = 1024) -> None:
         self.size = 0
         self._capacity = capacity
-        self._columns = {name: c.empty(capacity) for name, c in self.columns().items()}
-        self.__dict__.update(self._columns)
+        self.__dict__.update({name: c.empty(capacity) for name, c in self.columns().items()})
         self._live = np.zeros(0, dtype=np.int64)  # ids that were live when last looked at
         self._live_upto = 0  # ids from here on have not been looked at yet
         self._finished: list[np.ndarray] = []  # ids found final, not yet taken (take_finished)
@@ -177,7 +173,7 @@ class DisputeBook:
         return self.size
 
     def __setattr__(self, name: str, value: object) -> None:
-        if name in _COLUMN_NAMES:
+        if isinstance(getattr(DisputeBook, name, None), Column):
             raise AttributeError(f"set rows of the column, not the column: book.{name}[ids] = ...")
         object.__setattr__(self, name, value)
 
@@ -187,31 +183,33 @@ class DisputeBook:
             self._grow(max(2 * self._capacity, self.size + n))
         rows = slice(self.size, self.size + n)
         for name, values in columns.items():
-            self._columns[name][rows] = values
+            getattr(self, name)[rows] = values
         self.size += n
         return np.arange(rows.start, rows.stop)
 
     def _grow(self, capacity: int) -> None:
         for name, column in self.columns().items():
             new = column.empty(capacity)
-            new[: self.size] = self._columns[name][: self.size]
-            self._columns[name] = new
-        self.__dict__.update(self._columns)
+            new[: self.size] = self.__dict__[name][: self.size]
+            self.__dict__[name] = new
         self._capacity = capacity
 
     def view(self, name: str) -> np.ndarray:
         """The filled part of a column."""
-        return self._columns[name][: self.size]
+        return self.__dict__[name][: self.size]
 
-    def live(self) -> np.ndarray:
-        """Ids of the disputes not over yet (latent, queued or dormant), in ascending order.
+    def live(self, *, fresh: bool = True) -> np.ndarray:
+        """Ids of the disputes not over yet (latent, queued or dormant), in ascending order;
+        ``fresh=False``: perhaps with some finished since last looked at (to select live states).
 
         The daily phases look only at these, a small part of a long run's book:
         final states are never left, so a dispute found final is not looked at again.
         """
-        ids = self._candidates()
-        live = IS_LIVE[self.state[ids]]
-        if np.count_nonzero(live) < len(ids):
+        if self._live_upto < self.size:
+            self._live = np.concatenate([self._live, np.arange(self._live_upto, self.size)])
+            self._live_upto = self.size
+        ids = self._live
+        if fresh and np.count_nonzero(live := IS_LIVE[self.state[ids]]) < len(ids):
             self._finished.append(ids[~live])
             ids = self._live = ids[live]
         return ids
@@ -234,17 +232,9 @@ class DisputeBook:
         and those finished but not taken yet (ascending within each part)."""
         return np.concatenate([self.live(), *self._finished])
 
-    def _candidates(self) -> np.ndarray:
-        """The ids last found live and those added since, ascending: every live dispute and
-        perhaps some finished since (a caller selecting live states needs no fresher list)."""
-        if self._live_upto < self.size:
-            self._live = np.concatenate([self._live, np.arange(self._live_upto, self.size)])
-            self._live_upto = self.size
-        return self._live
-
     def in_state(self, *states: State) -> np.ndarray:
         """Ids of the disputes in any of ``states`` (live states only), ascending."""
-        ids = self._candidates()
+        ids = self.live(fresh=False)
         return ids[_live_states(states)[self.state[ids]]]
 
     def waiting(self, day: float) -> dict[Level, np.ndarray]:
@@ -253,12 +243,7 @@ class DisputeBook:
         ids = ids[(self.state[ids] == State.QUEUED) & (self.ready[ids] <= day)]
         ids = ids[np.argsort(self.ready[ids], kind="stable")]  # ties: ascending ids
         levels = self.level[ids]
-        present = np.bincount(levels, minlength=len(Level))
-        empty = ids[:0]
-        return {level: ids[levels == level] if present[level] else empty for level in Level}
-
-
-_COLUMN_NAMES = frozenset(DisputeBook.columns())
+        return {level: ids[levels == level] for level in Level}
 
 
 @cache
@@ -378,8 +363,7 @@ def draw_disputes(
     if kind is None:
         is_group = rng.random(n) < group_share
         kinds = draw_by_shares(rng, TYPE_CDF, n)
-        groups = np.count_nonzero(is_group)
-        if groups:  # as rng.choice(GROUP_TYPES, size=groups) draws them, without its checks
+        if groups := np.count_nonzero(is_group):  # rng.choice(GROUP_TYPES, size=groups)'s draws
             kinds[is_group] = GROUP_TYPES[rng.integers(0, len(GROUP_TYPES), size=groups)]
     else:
         is_group, kinds = np.zeros(n, dtype=bool), np.full(n, kind)

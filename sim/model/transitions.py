@@ -26,9 +26,7 @@ def move(
     if scalar and len(ids) == 1:
         _move_one(model, int(ids[0]), int(level), handoff=handoff)
         return
-    levels = (
-        np.full(len(ids), level, dtype=np.int8) if scalar else np.asarray(level, dtype=np.int8)
-    )
+    levels = np.full(len(ids), level, dtype=np.int8) if scalar else np.asarray(level, dtype=np.int8)
     book.level[ids] = levels
     book.max_level[ids] = np.maximum(book.max_level[ids], levels)
     for column, rung in ((book.reached_town, _TOWN), (book.reached_district, _DISTRICT)):
