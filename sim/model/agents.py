@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from random import Random
 
 import numpy as np
@@ -60,12 +61,9 @@ def build_population(
 ) -> Population:
     """Residents of each grid, grouped into households of about ``household_size``."""
     n = int(residents_per_grid.sum())
-    grid = np.repeat(np.arange(len(residents_per_grid), dtype=np.int32), residents_per_grid)
-    start = np.concatenate([[0], np.cumsum(residents_per_grid)])
-    local = np.arange(n) - start[grid]
-    households_per_grid = np.ceil(residents_per_grid / household_size).astype(np.int64)
-    household_start = np.concatenate([[0], np.cumsum(households_per_grid)])
-    household = household_start[grid] + (local / household_size).astype(np.int64)
+    grid, household, start = _layout(
+        np.asarray(residents_per_grid, dtype=np.int64).tobytes(), float(household_size)
+    )
     return Population(
         grid=grid,
         household=household,
@@ -75,6 +73,24 @@ def build_population(
         grievances=np.zeros(n, dtype=np.int16),
         grid_start=start,
     )
+
+
+@lru_cache(maxsize=2)
+def _layout(counts: bytes, household_size: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The home grid and household of each resident, and where each grid's residents start,
+    for ``counts`` residents per grid (int64 bytes): the same for every model of a map and
+    scale, so made once (read only: the models of a process share them)."""
+    residents_per_grid = np.frombuffer(counts, dtype=np.int64)
+    n = int(residents_per_grid.sum())
+    grid = np.repeat(np.arange(len(residents_per_grid), dtype=np.int32), residents_per_grid)
+    start = np.concatenate([[0], np.cumsum(residents_per_grid)])
+    local = np.arange(n) - start[grid]
+    households_per_grid = np.ceil(residents_per_grid / household_size).astype(np.int64)
+    household_start = np.concatenate([[0], np.cumsum(households_per_grid)])
+    household = household_start[grid] + (local / household_size).astype(np.int64)
+    for array in (grid, household, start):
+        array.flags.writeable = False
+    return grid, household, start
 
 
 class Response(Enum):
@@ -159,6 +175,11 @@ class Roster:
     def __init__(self, space: Network, grid: np.ndarray, *, random: Random | None) -> None:
         self.space = space
         self.n_grids = len(space.all_cells)
+        self._cells = [space[g] for g in range(self.n_grids)]  # the cell of each grid, by index
+        # Cells without a capacity hold their agents in a plain list (Mesa's Cell._agents)
+        self._unbounded = all(
+            c.capacity is None and isinstance(c._agents, list) for c in self._cells
+        )
         self.grid = np.array(grid, dtype=np.int64)
         self.diverted_until = np.full(len(self.grid), -1.0)
         self.agents: list[StaffAgent] = []  # by index, as they are made
@@ -170,7 +191,7 @@ class Roster:
     def cell_of(self, index: int) -> Cell | None:
         """The cell of agent ``index`` (None: off the map)."""
         grid = int(self.grid[index])
-        return None if grid < 0 else self.space[grid]
+        return None if grid < 0 else self._cells[grid]
 
     def available(self, time: float) -> np.ndarray:
         """Which agents can work at ``time``: on the map and not on emergency duty."""
@@ -218,10 +239,21 @@ class Roster:
         """Agents ``index`` (on the map) to grids ``to``, at once."""
         moved = to != self.grid[index]
         index, to = index[moved], to[moved]
-        for i, old, new in zip(index.tolist(), self.grid[index].tolist(), to.tolist(), strict=True):
-            agent = self.agents[i]
-            self.space[new].add_agent(agent)
-            self.space[old].remove_agent(agent)
+        cells, agents = self._cells, self.agents
+        moves = zip(index.tolist(), self.grid[index].tolist(), to.tolist(), strict=True)
+        if self._unbounded:  # Cell.add_agent and remove_agent without a capacity, inlined
+            for i, old, new in moves:
+                agent = agents[i]
+                cells[new]._agents.append(agent)
+                cells[new].empty = False
+                lost = cells[old]._agents
+                lost.remove(agent)
+                cells[old].empty = not lost
+        else:
+            for i, old, new in moves:
+                agent = agents[i]
+                cells[new].add_agent(agent)
+                cells[old].remove_agent(agent)
         self.grid[index] = to
 
 
@@ -303,7 +335,7 @@ def patrol(model: Model) -> None:
         return
     to = staff.patrol_routes.step(yi_police.grid[out], weights=patrol_weights(model), rng=rng)
     yi_police.move(out, to)
-    np.add.at(model.patrol_hours, to, PATROL_SHIFT_HOURS)
+    model.patrol_hours += np.bincount(to, minlength=len(model.patrol_hours)) * PATROL_SHIFT_HOURS
 
 
 def patrol_weights(model: Model) -> np.ndarray | None:

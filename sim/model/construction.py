@@ -202,10 +202,11 @@ def _registered(residents: list[Resident]) -> dict | None:
 def register_in_batch(model: Model, kind: type, agents: list, *, known: dict | None = None) -> None:
     """Enter ``agents`` (ids 1..n, the model's first agents) in Mesa's registry, as
     ``Model.register_agent`` would one by one (the registry's storage is Mesa's own).
-    ``known``: a registry dict of the same agents in the same order, copied (no rehashing)."""
+    ``known``: a registry dict of the same agents in the same order (an earlier model's, which
+    is not used again), taken over rather than copied."""
     if known is not None:
         of_kind = type(model.agents)([], random=model.random)
-        of_kind._agents = known.copy()
+        of_kind._agents = known
     else:
         of_kind = type(model.agents)(agents, random=model.random)
     model._agents_by_type[kind] = of_kind

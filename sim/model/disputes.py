@@ -95,9 +95,7 @@ IS_CLAIM_TYPE = CLAIM_SHARES > 0
 
 TYPE_CDF, CLAIM_CDF = cumulative(TYPE_SHARES), cumulative(CLAIM_SHARES)
 TYPE_DRIFT = np.array([t.drift for t in DISPUTE_TYPES])
-GROUP_TYPES = np.array(
-    [TYPE_INDEX["land"], TYPE_INDEX["business"]]
-)  # land acquisition, wage arrears
+GROUP_TYPES = np.array([TYPE_INDEX["land"], TYPE_INDEX["business"]])  # land acq., wage arrears
 FAMILY = TYPE_INDEX["family"]
 
 
@@ -110,7 +108,7 @@ def type_difficulty(land_difficulty: float, claim_difficulty: float = 0.0) -> np
 class Column:
     """A column of the :class:`DisputeBook`, declared in its class body: the dtype and the
     value a row holds until it is set. ``book.<name>`` is the whole array (its capacity);
-    ``book.view(name)`` the filled part."""
+    ``book.view(name)`` the filled part (an attribute of the book itself: a plain read)."""
 
     def __init__(self, dtype: type[np.generic], fill: float) -> None:
         self.dtype, self.fill, self.name = dtype, fill, ""
@@ -123,10 +121,7 @@ class Column:
     @overload
     def __get__(self, book: DisputeBook, owner: type) -> np.ndarray: ...
     def __get__(self, book: DisputeBook | None, owner: type) -> Column | np.ndarray:
-        return self if book is None else book._columns[self.name]
-
-    def __set__(self, book: DisputeBook, values: np.ndarray) -> None:
-        raise AttributeError(f"set rows of the column, not the column: book.{self.name}[ids] = ...")
+        return self if book is None else book.__dict__[self.name]
 
     def empty(self, capacity: int) -> np.ndarray:
         return np.full(capacity, self.fill, dtype=self.dtype)
@@ -172,7 +167,7 @@ class DisputeBook:
     def __init__(self, capacity: int = 1024) -> None:
         self.size = 0
         self._capacity = capacity
-        self._columns = {name: c.empty(capacity) for name, c in self.columns().items()}
+        self.__dict__.update({name: c.empty(capacity) for name, c in self.columns().items()})
         self._live = np.zeros(0, dtype=np.int64)  # ids that were live when last looked at
         self._live_upto = 0  # ids from here on have not been looked at yet
         self._finished: list[np.ndarray] = []  # ids found final, not yet taken (take_finished)
@@ -180,41 +175,46 @@ class DisputeBook:
     def __len__(self) -> int:
         return self.size
 
+    def __setattr__(self, name: str, value: object) -> None:
+        if isinstance(getattr(DisputeBook, name, None), Column):
+            raise AttributeError(f"set rows of the column, not the column: book.{name}[ids] = ...")
+        object.__setattr__(self, name, value)
+
     def add(self, n: int, **columns: np.ndarray) -> np.ndarray:
         """Append ``n`` disputes with the given column values; returns their ids."""
         if self.size + n > self._capacity:
             self._grow(max(2 * self._capacity, self.size + n))
-        ids = np.arange(self.size, self.size + n)
+        rows = slice(self.size, self.size + n)
         for name, values in columns.items():
-            self._columns[name][ids] = values
+            getattr(self, name)[rows] = values
         self.size += n
-        return ids
+        return np.arange(rows.start, rows.stop)
 
     def _grow(self, capacity: int) -> None:
         for name, column in self.columns().items():
             new = column.empty(capacity)
-            new[: self.size] = self._columns[name][: self.size]
-            self._columns[name] = new
+            new[: self.size] = self.__dict__[name][: self.size]
+            self.__dict__[name] = new
         self._capacity = capacity
 
     def view(self, name: str) -> np.ndarray:
         """The filled part of a column."""
-        return self._columns[name][: self.size]
+        return self.__dict__[name][: self.size]
 
-    def live(self) -> np.ndarray:
-        """Ids of the disputes not over yet (latent, queued or dormant), in ascending order.
+    def live(self, *, fresh: bool = True) -> np.ndarray:
+        """Ids of the disputes not over yet (latent, queued or dormant), in ascending order;
+        ``fresh=False``: perhaps with some finished since last looked at (to select live states).
 
         The daily phases look only at these, a small part of a long run's book:
         final states are never left, so a dispute found final is not looked at again.
         """
-        ids = self._live
         if self._live_upto < self.size:
-            ids = np.concatenate([ids, np.arange(self._live_upto, self.size)])
-        live = IS_LIVE[self.state[ids]]
-        if not live.all():
+            self._live = np.concatenate([self._live, np.arange(self._live_upto, self.size)])
+            self._live_upto = self.size
+        ids = self._live
+        if fresh and np.count_nonzero(live := IS_LIVE[self.state[ids]]) < len(ids):
             self._finished.append(ids[~live])
-            ids = ids[live]
-        self._live, self._live_upto = ids, self.size
+            ids = self._live = ids[live]
         return ids
 
     def take_finished(self, *, before: float) -> np.ndarray:
@@ -237,7 +237,7 @@ class DisputeBook:
 
     def in_state(self, *states: State) -> np.ndarray:
         """Ids of the disputes in any of ``states`` (live states only), ascending."""
-        ids = self.live()
+        ids = self.live(fresh=False)
         return ids[_live_states(states)[self.state[ids]]]
 
     def waiting(self, day: float) -> dict[Level, np.ndarray]:
@@ -355,7 +355,8 @@ def draw_disputes(
     if kind is None:
         is_group = rng.random(n) < group_share
         kinds = draw_by_shares(rng, TYPE_CDF, n)
-        kinds[is_group] = rng.choice(GROUP_TYPES, size=int(is_group.sum()))
+        if groups := np.count_nonzero(is_group):  # rng.choice(GROUP_TYPES, size=groups)'s draws
+            kinds[is_group] = GROUP_TYPES[rng.integers(0, len(GROUP_TYPES), size=groups)]
     else:
         is_group, kinds = np.zeros(n, dtype=bool), np.full(n, kind)
     start, size = grid_start[grids], residents_per_grid[grids]

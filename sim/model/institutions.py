@@ -58,16 +58,23 @@ class Rung:
         """The cases (oldest first) that get a session today, within each unit's capacity."""
         self.pool.refill()
         units = self.unit_of_grid[grids]
-        costs = np.ones(len(ids)) if self.cost_of_grid is None else self.cost_of_grid[grids]
-        costs = np.where(claim, self.claim_cost, costs)
+        unit_list = units.tolist()
         # The credit of the units serving these cases, as Python floats: the same arithmetic,
         # faster per case (and no conversion of the units without a case today).
-        credit = dict(zip(units.tolist(), self.pool.credit[units].tolist(), strict=True))
+        credit = dict(zip(unit_list, self.pool.credit[units].tolist(), strict=True))
         served = []
-        for i, u, c in zip(ids.tolist(), units.tolist(), costs.tolist(), strict=True):
-            if credit[u] >= c:  # as CapacityPool.try_use, case by case, oldest first
-                credit[u] -= c
-                served.append(i)
+        if self.cost_of_grid is None and self.claim_cost == 1.0:  # every session costs 1
+            for i, u in zip(ids.tolist(), unit_list, strict=True):
+                if credit[u] >= 1.0:  # as CapacityPool.try_use, case by case, oldest first
+                    credit[u] -= 1.0
+                    served.append(i)
+        else:
+            costs = np.ones(len(ids)) if self.cost_of_grid is None else self.cost_of_grid[grids]
+            costs = np.where(claim, self.claim_cost, costs)
+            for i, u, c in zip(ids.tolist(), unit_list, costs.tolist(), strict=True):
+                if credit[u] >= c:
+                    credit[u] -= c
+                    served.append(i)
         self.pool.credit[list(credit)] = list(credit.values())
         return np.array(served, dtype=np.int64)
 

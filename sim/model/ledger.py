@@ -130,41 +130,35 @@ class Counts:
         def within(t: np.ndarray) -> np.ndarray:
             return (t >= start) & (t < end)
 
-        arrived, detected_at, closed_at = col("arrived"), col("detected"), col("closed")
-        state, level = col("state"), col("level")
+        arrived, detected_at, closed_at, state = (
+            col("arrived"),
+            col("detected"),
+            col("closed"),
+            col("state"),
+        )
         dispute = col("origin") == Origin.DISPUTE
         claim = ~dispute
-        of = Cohort.of(book, start=start, end=end, rows=rows)
-        closed = within(closed_at)
-        incidents = closed & (state == State.INCIDENT)
-        resolved = closed & (state == State.RESOLVED)
+        # The cohort (Cohort.of), from the columns gathered once.
+        arose = within(arrived)
+        detected = arose & (detected_at < end)  # NaN (never detected) is False
+        cohort = detected & dispute
+        claims_found = detected & claim
         petitions = within(col("reached_district"))
-        cohort = of.detected
-        cohort_resolved = cohort & resolved
-        claims_found = of.claims_detected
         formal = within(col("formal_mediated")) & dispute
         reached, concluded = col("reached_district"), col("petition_concluded")
         concluded_by_end = concluded < end  # NaN (not concluded) is False
         due = petitions & (concluded_by_end | (reached + petition_limit < end))
+        level = col("level")
         counts = cls(
-            arose=count(of.arose),
+            arose=count(arose & dispute),
             detected=count(cohort),
-            settled=count(of.settled),
-            resolved_grid=count(cohort_resolved & (level == Level.GRID)),
-            resolved_village=count(cohort_resolved & (level <= Level.VILLAGE)),
-            resolved_town=count(cohort_resolved & (level <= Level.TOWN)),
+            settled=count((detected | (arose & (state != State.LATENT))) & dispute),
             escalated=count(cohort & (col("reached_town") < end)),
-            passed_up=count(cohort & closed & (state == State.PASSED_UP)),
             petitions=count(petitions),
             petition_claims=count(petitions & claim),
-            resolved=count(resolved),
-            satisfied=count(col("satisfied") & resolved),
-            incidents=count(incidents),
-            incidents_unmediated=count(incidents & (col("sessions") == 0)),
             mediated=count(within(col("mediated")) & dispute),
-            claims=count(of.claims),
+            claims=count(arose & claim),
             claims_detected=count(claims_found),
-            claims_resolved_in_town=count(claims_found & resolved & (level <= Level.TOWN)),
             claims_found_by_staff=count(claims_found & col("found_by_staff")),
             formal_mediated=count(formal),
             formal_resolved=count(
@@ -182,14 +176,33 @@ class Counts:
             ),
             open=count(IS_OPEN[state]),
         )
-        took = (closed_at - arrived)[resolved & dispute]
         lag = (detected_at - arrived)[within(detected_at) & dispute]
+        closed = within(closed_at)
+        if not closed.any():  # nothing ended in the window (the cases not finished yet)
+            return counts, _NO_VALUES, lag
+        incidents = closed & (state == State.INCIDENT)
+        resolved = closed & (state == State.RESOLVED)
+        cohort_resolved = cohort & resolved
+        counts.resolved_grid = count(cohort_resolved & (level == Level.GRID))
+        counts.resolved_village = count(cohort_resolved & (level <= Level.VILLAGE))
+        counts.resolved_town = count(cohort_resolved & (level <= Level.TOWN))
+        counts.passed_up = count(cohort & closed & (state == State.PASSED_UP))
+        counts.resolved = count(resolved)
+        counts.satisfied = count(col("satisfied") & resolved)
+        counts.incidents = count(incidents)
+        counts.incidents_unmediated = count(incidents & (col("sessions") == 0))
+        counts.claims_resolved_in_town = count(claims_found & resolved & (level <= Level.TOWN))
+        took = (closed_at - arrived)[resolved & dispute]
         return counts, took, lag
 
     def __add__(self, other: Counts) -> Counts:
-        return Counts(
-            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
-        )
+        mine, theirs = vars(self), vars(other)
+        return Counts(**{name: mine[name] + theirs[name] for name in _COUNTS})
+
+
+_COUNTS = tuple(f.name for f in fields(Counts))  # the fields of Counts, in their order
+_NO_VALUES = np.zeros(0)  # no days
+_NO_VALUES.flags.writeable = False
 
 
 def resolved_by(closed_at: np.ndarray, state: np.ndarray, end: float) -> np.ndarray:

@@ -46,8 +46,9 @@ def arrive_disputes(model: ModelState) -> None:
     During a rainstorm extra damage disputes arrive (drawn from the events stream).
     """
     p, book, rates, rng = model.p, model.book, model.institutions, model.streams.arrivals
-    _new_disputes(model, rng.poisson(rates.arrival_rate * (1.0 + model.tension)), rng=rng)
-    claims = model.streams.claims.poisson(rates.claim_rate * (1.0 + model.tension))
+    heat = 1.0 + model.tension
+    _new_disputes(model, rng.poisson(rates.arrival_rate * heat), rng=rng)
+    claims = model.streams.claims.poisson(rates.claim_rate * heat)
     if claims.any():
         book.add(
             int(claims.sum()),
@@ -132,7 +133,7 @@ def drift(model: ModelState) -> None:
     rise += (
         rng.normal(0.0, p["disputes.shock_sd"], len(latent)) if p["disputes.shock_sd"] > 0 else 0.0
     )
-    book.intensity[latent] = np.clip(book.intensity[latent] + rise, 0.0, 1.0)
+    book.intensity[latent] = (book.intensity[latent] + rise).clip(0.0, 1.0)
     fade = latent[rng.random(len(latent)) < p["disputes.fade_per_day"]]
     book.state[fade] = State.DORMANT
     queued = book.in_state(State.QUEUED)
@@ -355,7 +356,7 @@ def update_trust(model: ModelState) -> None:
     if changes:  # one np.add.at adds them in the order they were queued
         touched = np.concatenate([r for r, _ in changes])
         np.add.at(trust, touched, np.concatenate([d for _, d in changes]))
-        trust[touched] = np.clip(trust[touched], 0.0, 1.0)
+        trust[touched] = trust[touched].clip(0.0, 1.0)
     if (model.today + 1) % TRUST_FADE_EVERY == 0:
         keep = np.exp(-TRUST_FADE_EVERY / model.p["population.trust_memory_days"])
         trust -= pop.trust_base  # in place, for every resident: base + (trust - base) * keep

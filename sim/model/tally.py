@@ -86,15 +86,15 @@ class Tally:
         """Count sessions and agreements by type; ``sessions`` and ``agreements`` count those
         of disputes between residents (people's mediation), ``first_petition`` marks first L4
         sessions of any case."""
-        self.sessions += int((~claim).sum())
-        self.agreements += int((agreed & ~claim).sum())
+        self.sessions += len(claim) - int(np.count_nonzero(claim))
+        self.agreements += int(np.count_nonzero(agreed & ~claim))
         self.sessions_by_type += np.bincount(kinds, minlength=len(self.sessions_by_type))
         self.agreements_by_type += np.bincount(
             kinds[agreed], minlength=len(self.agreements_by_type)
         )
         if first_petition is not None:
-            self.petition_first_sessions += int(first_petition.sum())
-            self.petition_first_agreements += int((first_petition & agreed).sum())
+            self.petition_first_sessions += int(np.count_nonzero(first_petition))
+            self.petition_first_agreements += int(np.count_nonzero(first_petition & agreed))
 
 
 def share(part: float, whole: float) -> float:

@@ -22,27 +22,29 @@ def move(
     tomorrow at L4. The first day a dispute reaches L3 and L4 is recorded.
     """
     book, today = model.book, model.today
-    if len(ids) == 1 and np.ndim(level) == 0:
+    scalar = not isinstance(level, np.ndarray) or level.ndim == 0
+    if scalar and len(ids) == 1:
         _move_one(model, int(ids[0]), int(level), handoff=handoff)
         return
-    levels = (
-        np.full(len(ids), level, dtype=np.int8)
-        if np.ndim(level) == 0
-        else np.asarray(level, dtype=np.int8)
-    )
-    beyond = ids[levels >= Level.BEYOND]
-    was_petition = book.level[beyond] == Level.DISTRICT  # queued at L4 before leaving it
+    levels = np.full(len(ids), level, dtype=np.int8) if scalar else np.asarray(level, dtype=np.int8)
+    beyond = ids[levels >= _BEYOND]
+    was_petition = book.level[beyond] == _DISTRICT  # queued at L4 before leaving it
     book.level[ids] = levels
     book.max_level[ids] = np.maximum(book.max_level[ids], levels)
-    for column, rung in ((book.reached_town, Level.TOWN), (book.reached_district, Level.DISTRICT)):
+    for column, rung in ((book.reached_town, _TOWN), (book.reached_district, _DISTRICT)):
         first = ids[(levels >= rung) & np.isnan(column[ids])]
         column[first] = today
     joint = model.p["mediation.three_tuning"] == "joint"
     delay = 0.0 if (not handoff or joint) else model.p["mediation.handoff_days"]
-    book.ready[ids] = today + np.where(levels <= Level.TOWN, delay, 1.0)
-    book.state[ids] = np.where(levels >= Level.BEYOND, State.PASSED_UP, State.QUEUED)
+    book.ready[ids] = today + np.where(levels <= _TOWN, delay, 1.0)
+    book.state[ids] = np.where(levels >= _BEYOND, _PASSED_UP, _QUEUED)
     book.closed[beyond] = today + 1.0
     conclude_petitions(model, beyond, today + 1.0, unanswered=was_petition)
+
+
+# The ladder's levels and states as plain integers: compared with arrays without conversion.
+_TOWN, _DISTRICT, _BEYOND = int(Level.TOWN), int(Level.DISTRICT), int(Level.BEYOND)
+_PASSED_UP, _QUEUED = np.int8(State.PASSED_UP), np.int8(State.QUEUED)
 
 
 def _move_one(model: ModelState, i: int, level: int, *, handoff: bool) -> None:
@@ -74,17 +76,20 @@ def resolve(model: ModelState, ids: np.ndarray) -> None:
     if not len(ids):
         return
     book.state[ids] = State.RESOLVED
-    book.closed[ids] = np.maximum(model.today + rng.random(len(ids)), book.detected[ids])
+    closed = np.maximum(model.today + rng.random(len(ids)), book.detected[ids])
+    book.closed[ids] = closed
+    a = book.party_a[ids]
     chance = satisfaction_probability(
         base=model.p["behaviour.satisfaction_base"],
-        trust=pop.trust[book.party_a[ids]],
+        trust=pop.trust[a],
         intensity=book.intensity[ids],
-        days_open=book.closed[ids] - book.arrived[ids],
+        days_open=closed - book.arrived[ids],
     )
-    book.satisfied[ids] = rng.random(len(ids)) < chance
-    conclude_petitions(model, ids, book.closed[ids])
+    satisfied = rng.random(len(ids)) < chance
+    book.satisfied[ids] = satisfied
+    conclude_petitions(model, ids, closed)
     gain = model.p["behaviour.trust_gain"]
-    change_trust(model, ids, np.where(book.satisfied[ids], gain, -gain / 2))
+    _queue_trust(model, a, book.party_b[ids], np.where(satisfied, gain, -gain / 2))
 
 
 def incident(model: ModelState, ids: np.ndarray) -> None:
@@ -140,19 +145,21 @@ def conclude_petitions(
 def change_trust(model: ModelState, ids: np.ndarray, deltas: np.ndarray) -> None:
     """Queue trust changes ``deltas`` (one per dispute) for both parties of disputes ``ids``
     (applied in update_trust): the parties a, then the parties b."""
-    b = model.book.party_b[ids]
+    _queue_trust(model, model.book.party_a[ids], model.book.party_b[ids], deltas)
+
+
+def _queue_trust(model: ModelState, a: np.ndarray, b: np.ndarray, deltas: np.ndarray) -> None:
+    """:func:`change_trust` given the parties a and b (-1: none) of the disputes."""
     has_b = b >= 0
     model.day.trust_changes.append(
-        (
-            np.concatenate([model.book.party_a[ids], b[has_b]]),
-            np.concatenate([deltas, deltas[has_b]]),
-        )
+        (np.concatenate([a, b[has_b]]), np.concatenate([deltas, deltas[has_b]]))
     )
 
 
 def change_trust_in_turn(model: ModelState, ids: np.ndarray, delta: float) -> None:
     """:func:`change_trust` of each dispute ``ids`` in turn: its parties' changes in the
     order one call per dispute queues them (party a, then b), so that they add up the same."""
-    parties = np.stack([model.book.party_a[ids], model.book.party_b[ids]], axis=1).ravel()
+    parties = np.empty(2 * len(ids), dtype=np.int64)  # a0, b0, a1, b1, ...
+    parties[0::2], parties[1::2] = model.book.party_a[ids], model.book.party_b[ids]
     parties = parties[parties >= 0]
     model.day.trust_changes.append((parties, np.full(len(parties), float(delta))))
