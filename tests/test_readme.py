@@ -140,7 +140,7 @@ def test_every_runnable_shell_example_is_in_exactly_one_chain():
         assert any(later in command for command in chain[chain.index(first) + 1 :]), first
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # 10 to 90 s a chain
 @pytest.mark.parametrize(
     "chain",
     shell_chains(),
@@ -168,6 +168,7 @@ def test_every_shell_example_runs(chain, tmp_path):
         assert (tmp_path / "results" / "sweeps" / "staffing" / "runs.csv").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("number", range(len(blocks("python"))))
 def test_every_python_example_runs(number, tmp_path):
     code = blocks("python")[number]
