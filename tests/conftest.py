@@ -29,12 +29,13 @@ SPREAD = ("tests/test_readme.py",)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules with slow tests first, each module kept in one piece. `make test` runs
-    ``pytest -n auto --dist loadfile`` (pytest-xdist): a module goes whole to one worker, with
-    its module-scoped fixtures and cached runs, and a long module handed out last would keep
-    one worker busy while the others have nothing left."""
+    """The order in which `make test` (``pytest -n auto --dist loadfile``, pytest-xdist) hands
+    out its work, longest first so that no worker is left with a long unit while the others
+    have nothing: modules with slow tests (over 30 s), then the other modules, each module kept
+    in one piece (it goes whole to one worker, with its module-scoped fixtures and cached runs);
+    last the tests of the SPREAD modules, one by one, which fill the gaps."""
     slow = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow)
+    items.sort(key=lambda item: (item.nodeid.split("::", 1)[0] in SPREAD, item.path not in slow))
 
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)
