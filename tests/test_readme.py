@@ -64,6 +64,20 @@ def test_the_readme_has_examples():
     assert len(shell_commands()) >= 15 and len(blocks("python")) >= 3
 
 
+@pytest.mark.slow  # before the shell chains, being longer: [0] runs ten years (80 s)
+@pytest.mark.parametrize("number", range(len(blocks("python"))))
+def test_every_python_example_runs(number, tmp_path):
+    code = blocks("python")[number]
+    if any(name in code for name in CLUSTER_PYTHON):
+        pytest.skip("needs a SLURM or Kubernetes cluster (dask-jobqueue, dask-kubernetes)")
+    script = tmp_path / "example.py"
+    script.write_text(code, encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=600)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-1500:]
+    assert "warning" not in out.stderr  # as printed, the example needs no fallback
+
+
 # Where a command writes when it is given no --out (sim/cli: results/SCENARIO, results/A-vs-B,
 # results/sweeps/NAME), so that two commands writing the same folder share a chain.
 DEFAULT_OUT = {
@@ -166,20 +180,6 @@ def test_every_shell_example_runs(chain, tmp_path):
     assert ran and all(shlex.join(runnable(c) or []) in ran for c in chain)  # none skipped
     if any(c.startswith("govsim sweep staffing") for c in chain):
         assert (tmp_path / "results" / "sweeps" / "staffing" / "runs.csv").exists()
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("number", range(len(blocks("python"))))
-def test_every_python_example_runs(number, tmp_path):
-    code = blocks("python")[number]
-    if any(name in code for name in CLUSTER_PYTHON):
-        pytest.skip("needs a SLURM or Kubernetes cluster (dask-jobqueue, dask-kubernetes)")
-    script = tmp_path / "example.py"
-    script.write_text(code, encoding="utf-8")
-    out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=600)  # fmt: skip
-    assert out.returncode == 0, out.stderr[-1500:]
-    assert "warning" not in out.stderr  # as printed, the example needs no fallback
 
 
 def test_every_toml_example_is_a_valid_scenario(tmp_path):
