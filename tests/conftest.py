@@ -22,13 +22,40 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
+# Modules whose tests share nothing (no module-scoped fixture, no cached run) and are long
+# enough that keeping them whole would keep one worker busy after the others have finished:
+# under `--dist loadfile` each of their tests is a unit of its own (see below).
+SPREAD = ("tests/test_readme.py",)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules with slow tests first, each module kept in one piece. `make test` runs
-    ``pytest -n auto --dist loadfile`` (pytest-xdist): a module goes whole to one worker, with
-    its module-scoped fixtures and cached runs, and a long module handed out last would keep
-    one worker busy while the others have nothing left."""
+    """The order in which `make test` (``pytest -n auto --dist loadfile``, pytest-xdist) hands
+    out its work, longest first so that no worker is left with a long unit while the others
+    have nothing: modules with slow tests (over 30 s), then the other modules, each module kept
+    in one piece (it goes whole to one worker, with its module-scoped fixtures and cached runs);
+    last the tests of the SPREAD modules, one by one, which fill the gaps."""
     slow = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow)
+    items.sort(key=lambda item: (item.nodeid.split("::", 1)[0] in SPREAD, item.path not in slow))
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadfile``, except that each test of a SPREAD module is a unit of its own, so
+    that its tests (the README's chains of shell examples, 20 to 100 s each) go to whichever
+    worker is free. Work is handed out in the order of collection (``--no-loadscope-reorder``),
+    slow modules first. (``--dist loadgroup`` would do this with ``xdist_group`` marks, but
+    under pytest 9.2 xdist 3.8 groups nothing: it renames ``item._nodeid``, which pytest no
+    longer reads.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SpreadLoadFileScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return nodeid if path in SPREAD else path
+
+    return SpreadLoadFileScheduling(config, log)
 
 
 SEEDS = (1, 2, 3, 4, 5)

@@ -1,16 +1,21 @@
 """Every shell and Python example of the README runs as printed, so the README cannot drift.
 
-Shell blocks run in order in one fresh folder that sees the repository's ``scenarios/`` (a later
-command may read what an earlier one wrote), each `govsim` command with `--set population.scale=0.02 --days 60
---set run.warmup_days=30` added where it takes them: results are per resident and per year, so the scale and the
-days change only the run time and the noise; the short warm-up (a year by default, most of a 60-day run's time)
-changes the numbers too, but these are checked elsewhere: here, that every example runs as printed. What cannot
-run inside a test is listed in NOT_RUN with the test that covers it instead; anything else that fails, fails here.
+Shell commands run in chains: a chain is the commands that touch the same file or results folder
+(one writes what another reads, or both write it), in the README's order, in one fresh folder that
+sees the repository's ``scenarios/``; commands that share nothing are separate chains, run as
+separate tests so that pytest-xdist spreads them over the workers (tests/conftest.py). Each `govsim`
+command gets `--set population.scale=0.02 --days 60 --set run.warmup_days=30` added where it takes
+them: results are per resident and per year, so the scale and the days change only the run time
+and the noise; the short warm-up (a year by default, most of a 60-day run's time) changes the
+numbers too, but these are checked elsewhere: here, that every example runs as printed. What cannot
+run inside a test is listed in NOT_RUN with the test that covers it instead; anything else that
+fails, fails here.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import shlex
 import subprocess
@@ -59,32 +64,7 @@ def test_the_readme_has_examples():
     assert len(shell_commands()) >= 15 and len(blocks("python")) >= 3
 
 
-def test_every_shell_example_runs(tmp_path):
-    govsim = Path(sys.executable).parent / "govsim"
-    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")  # paths as from the repository's root
-    ran: list[str] = []
-    for command in shell_commands():
-        if any(command.startswith(prefix) for prefix in NOT_RUN):
-            continue
-        argv = shlex.split(command)
-        assert argv[0] == "govsim", f"README command not covered: {command}"
-        if "--scheduler" in argv:  # the same sweep on the local pool (once)
-            i = argv.index("--scheduler")
-            del argv[i : i + 2]
-            if shlex.join(argv) in ran:
-                continue
-        argv += SMALL.get(argv[1], [])
-        out = subprocess.run(
-            [str(govsim), *argv[1:], *(["--quiet"] if argv[1] in ("run", "compare", "sweep") else [])],
-            cwd=tmp_path, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
-        assert out.returncode == 0, f"{command}\n{out.stderr[-1500:]}"
-        assert "Traceback" not in out.stderr, command
-        ran.append(shlex.join(argv[: len(argv) - len(SMALL.get(argv[1], []))]))
-    assert len(ran) >= 12
-    assert (tmp_path / "results" / "sweeps" / "staffing" / "runs.csv").exists()
-
-
+@pytest.mark.slow  # before the shell chains, being longer: [0] runs ten years (80 s)
 @pytest.mark.parametrize("number", range(len(blocks("python"))))
 def test_every_python_example_runs(number, tmp_path):
     code = blocks("python")[number]
@@ -96,6 +76,110 @@ def test_every_python_example_runs(number, tmp_path):
                          text=True, timeout=600)  # fmt: skip
     assert out.returncode == 0, out.stderr[-1500:]
     assert "warning" not in out.stderr  # as printed, the example needs no fallback
+
+
+# Where a command writes when it is given no --out (sim/cli: results/SCENARIO, results/A-vs-B,
+# results/sweeps/NAME), so that two commands writing the same folder share a chain.
+DEFAULT_OUT = {
+    "run": lambda names: f"results/{Path(names[0]).stem}",
+    "compare": lambda names: "results/" + "-vs-".join(Path(n).stem for n in names),
+    "sweep": lambda names: f"results/sweeps/{Path(names[0]).stem}",
+}
+
+
+def runnable(command: str) -> list[str] | None:
+    """The argv of a README command as the test runs it (before SMALL), or None if in NOT_RUN."""
+    if any(command.startswith(prefix) for prefix in NOT_RUN):
+        return None
+    argv = shlex.split(command)
+    assert argv[0] == "govsim", f"README command not covered: {command}"
+    if "--scheduler" in argv:  # the same sweep on the local pool
+        i = argv.index("--scheduler")
+        del argv[i : i + 2]
+    return argv
+
+
+def places(argv: list[str]) -> set[str]:
+    """The files and results folders a command reads or writes (not the shipped scenarios/)."""
+    found = set()
+    for i, word in enumerate(argv[2:], start=2):
+        value = word.split("=", 1)[1] if argv[i - 1] == "--set" else word
+        if ("/" in value or value.endswith((".csv", ".png"))) and not value.startswith(
+            "scenarios/"
+        ):
+            found.add(value.strip("/"))
+    if argv[1] in DEFAULT_OUT and "--out" not in argv:
+        names = list(itertools.takewhile(lambda a: not a.startswith("-"), argv[2:]))
+        found.add(DEFAULT_OUT[argv[1]](names))
+    return found
+
+
+def shell_chains() -> list[list[str]]:
+    """The runnable README commands in chains: two commands are in one chain when a file or
+    folder of one is, or is inside, one of the other's (so that a command reading another's
+    output runs after it, in its folder); each chain keeps the README's order."""
+    commands = [c for c in shell_commands() if runnable(c) is not None]
+    chain = list(range(len(commands)))  # union-find over the commands
+
+    def root(i: int) -> int:
+        while chain[i] != i:
+            i = chain[i]
+        return i
+
+    touched = [places(runnable(c) or []) for c in commands]
+    for i in range(len(commands)):
+        for j in range(i):
+            if any(a == b or a.startswith(b + "/") or b.startswith(a + "/")
+                   for a in touched[i] for b in touched[j]):  # fmt: skip
+                chain[root(i)] = root(j)
+    groups: dict[int, list[str]] = {}
+    for i, command in enumerate(commands):
+        groups.setdefault(root(i), []).append(command)
+    return list(groups.values())
+
+
+def test_every_runnable_shell_example_is_in_exactly_one_chain():
+    chains = shell_chains()
+    runnable_commands = [c for c in shell_commands() if runnable(c) is not None]
+    assert sorted(c for chain in chains for c in chain) == sorted(runnable_commands)
+    assert len(runnable_commands) >= 20 and len(chains) >= 5  # split, and nothing dropped
+    # a command that reads another's output shares its chain
+    together = {
+        "govsim plan huicheng_plus_200_grid_workers --out plan.csv": "staffing.plan=plan.csv",
+        "govsim run baseline --days 365 --replicates 4 --seed 1 --out results/base": "--results results/base",
+        "govsim sweep staffing --max-runs 6": "govsim analyze results/sweeps/staffing",
+    }  # fmt: skip
+    for first, later in together.items():
+        (chain,) = [chain for chain in chains if first in chain]
+        assert any(later in command for command in chain[chain.index(first) + 1 :]), first
+
+
+@pytest.mark.slow  # 10 to 90 s a chain
+@pytest.mark.parametrize(
+    "chain",
+    shell_chains(),
+    ids=lambda chain: re.sub(r"[^\w.]+", "-", chain[0].removeprefix("govsim "))[:60],
+)
+def test_every_shell_example_runs(chain, tmp_path):
+    govsim = Path(sys.executable).parent / "govsim"
+    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")  # paths as from the repository's root
+    ran: list[str] = []
+    for command in chain:
+        argv = runnable(command)
+        assert argv is not None
+        if shlex.join(argv) in ran:  # the sweep given a --scheduler: run once, on the local pool
+            continue
+        small = SMALL.get(argv[1], [])
+        out = subprocess.run(
+            [str(govsim), *argv[1:], *small, *(["--quiet"] if argv[1] in ("run", "compare", "sweep") else [])],
+            cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert out.returncode == 0, f"{command}\n{out.stderr[-1500:]}"
+        assert "Traceback" not in out.stderr, command
+        ran.append(shlex.join(argv))
+    assert ran and all(shlex.join(runnable(c) or []) in ran for c in chain)  # none skipped
+    if any(c.startswith("govsim sweep staffing") for c in chain):
+        assert (tmp_path / "results" / "sweeps" / "staffing" / "runs.csv").exists()
 
 
 def test_every_toml_example_is_a_valid_scenario(tmp_path):

@@ -98,6 +98,7 @@ def test_compare_into_earlier_results_keeps_them_whole(tmp_path):
     assert not lock_of(out).exists()
 
 
+@pytest.mark.slow  # more than 30 s: handed out first (tests/conftest.py)
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
 def test_an_interrupted_search_resumes_and_keeps_todays_plan_as_its_reference(tmp_path, signum):
     path = tiny_file(tmp_path, trials=6, **{"days = 20": "days = 60"})

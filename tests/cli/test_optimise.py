@@ -85,6 +85,7 @@ def completed(out: Path) -> dict[int, tuple]:
             for t in study.get_trials() if t.state.name == "COMPLETE"}  # fmt: skip
 
 
+@pytest.mark.slow  # more than 30 s: handed out first (tests/conftest.py)
 def test_a_killed_optimisation_resumes_losing_and_repeating_no_trial(tmp_path):
     path = tiny_file(tmp_path, trials=8, **{"days = 20": "days = 60"})
     out = tmp_path / "out"
@@ -148,6 +149,7 @@ plans = 1
 """
 
 
+@pytest.mark.slow  # more than 30 s: handed out first (tests/conftest.py)
 def test_a_written_plan_reruns_from_the_command_as_its_trial_ran(tmp_path):
     """The search's [settings] are in its plan files: ``govsim run plans/plan_trial_N.toml``,
     and the plan ``.csv`` with the settings a plan does not replace, give the trial's

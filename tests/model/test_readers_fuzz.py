@@ -129,6 +129,7 @@ LEVERS = st.sampled_from(
 )
 
 
+@pytest.mark.slow  # more than 30 s: handed out first (tests/conftest.py)
 @fuzz(1000)
 @given(
     params=st.dictionaries(LEVERS, VALUES, max_size=3) | st.sampled_from([None, [], "baseline", 5]),

@@ -129,6 +129,7 @@ def test_summary_has_one_row_per_run_and_years_one_per_run_and_year(tmp_path):
     assert set(summary.columns) - {"year"} == set(years.columns) - {"year"}
 
 
+@pytest.mark.slow  # more than 30 s: handed out first (tests/conftest.py)
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "both"])
 def test_compare_sweep_calibrate_and_optimise_describe_every_table(tmp_path, fmt):
     """Each command, tiny, in one format: every table described, nothing else."""
