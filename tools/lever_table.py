@@ -78,10 +78,20 @@ def read_levers(path: Path = LEVERS) -> list[Lever]:
     for e in entries:
         towns = towns_with(e["towns"])
         if not towns:
-            raise SystemExit(f"{path}: lever {e['name']}: no town has {e['towns']} above zero in the district table")
+            raise SystemExit(
+                f"{path}: lever {e['name']}: no town has {e['towns']} above zero in the district table"
+            )
         levers.append(
-            Lever(e["name"], e["label"], towns, e["base"], dict(e.get("set", {})),
-                  e.get("scenario"), e["channel"], e["published"])  # fmt: skip
+            Lever(
+                e["name"],
+                e["label"],
+                towns,
+                e["base"],
+                dict(e.get("set", {})),
+                e.get("scenario"),
+                e["channel"],
+                e["published"],
+            )
         )
     return levers
 
@@ -138,7 +148,9 @@ def rows_for(levers: list[Lever], *, place: str, years: int, replicates: int) ->
 def table(levers: list[Lever], *, places: list[str], years: int, replicates: int) -> str:
     rows = [row for place in places
             for row in rows_for(levers, place=place, years=years, replicates=replicates)]  # fmt: skip
-    header = "| lever | where | " + " | ".join(f"`{m}`" for m in METRICS) + " | published elsewhere |"
+    header = (
+        "| lever | where | " + " | ".join(f"`{m}`" for m in METRICS) + " | published elsewhere |"
+    )
     return "\n".join([header, "|---" * (len(METRICS) + 3) + "|", *rows])
 
 
@@ -146,8 +158,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--replicates", type=int, default=10)
-    parser.add_argument("--places", nargs="+", choices=("town", "district"), default=["town", "district"])
-    parser.add_argument("--levers", nargs="+", default=None, help="names in levers.toml (default: all)")
+    parser.add_argument(
+        "--places", nargs="+", choices=("town", "district"), default=["town", "district"]
+    )
+    parser.add_argument(
+        "--levers", nargs="+", default=None, help="names in levers.toml (default: all)"
+    )
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     levers = read_levers()
