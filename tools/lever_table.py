@@ -8,8 +8,9 @@ switched, run on the same seeds (common random numbers, seeds 500, 501, ...) for
 years after the warm-up at full scale, (a) in the towns where the lever applies (the towns of the
 district table's column the lever names) and (b) in the whole district. Prints a Markdown table of the
 mean paired difference (switched minus base) of each metric with its 95% confidence interval; a star
-marks an interval that excludes zero, ``!`` a rate that is zero in every switched run (and not in the base). ``--write`` puts the
-table into ``docs/EFFECTS.md`` between its markers.
+marks an interval that excludes zero, ``!`` a rate that is zero in every switched run (and not in
+the base), bold the lever's own channel. ``--write`` puts each place's table into ``docs/EFFECTS.md``
+between its markers.
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ from sim.runs.scenario import Scenario, load_scenario
 HERE = Path(__file__).resolve().parent
 LEVERS = HERE / "levers.toml"
 DOC = HERE.parent / "docs" / "EFFECTS.md"
-BEGIN, END = "<!-- lever table: begin -->", "<!-- lever table: end -->"
+MARKERS = {  # where --write puts each place's table in docs/EFFECTS.md
+    "town": ("<!-- lever table: begin -->", "<!-- lever table: end -->"),
+    "district": ("<!-- lever table (district): begin -->", "<!-- lever table (district): end -->"),
+}
 SEED = 500
 METRICS = ("escalation_rate", "incidents_per_100k", "mean_days_to_detection",
            "mean_days_to_resolution", "petitions_per_10k", "formal_mediated_per_1k",
@@ -145,9 +149,8 @@ def rows_for(levers: list[Lever], *, place: str, years: int, replicates: int) ->
     return rows
 
 
-def table(levers: list[Lever], *, places: list[str], years: int, replicates: int) -> str:
-    rows = [row for place in places
-            for row in rows_for(levers, place=place, years=years, replicates=replicates)]  # fmt: skip
+def table(levers: list[Lever], *, place: str, years: int, replicates: int) -> str:
+    rows = rows_for(levers, place=place, years=years, replicates=replicates)
     header = (
         "| lever | where | " + " | ".join(f"`{m}`" for m in METRICS) + " | published elsewhere |"
     )
@@ -172,14 +175,16 @@ def main() -> None:
         if unknown:
             parser.error(f"--levers: unknown {', '.join(unknown)}")
         levers = [lever for lever in levers if lever.name in args.levers]
-    text = table(levers, places=args.places, years=args.years, replicates=args.replicates)
-    print(text)
-    if args.write:
-        doc = DOC.read_text(encoding="utf-8")
-        head, rest = doc.split(BEGIN)
-        _, tail = rest.split(END)
-        DOC.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
-        print(f"wrote {DOC}")
+    for place in args.places:
+        text = table(levers, place=place, years=args.years, replicates=args.replicates)
+        print(text)
+        if args.write:
+            begin, end = MARKERS[place]
+            doc = DOC.read_text(encoding="utf-8")
+            head, rest = doc.split(begin)
+            _, tail = rest.split(end)
+            DOC.write_text(f"{head}{begin}\n{text}\n{end}{tail}", encoding="utf-8")
+            print(f"wrote the {place} table into {DOC}")
 
 
 if __name__ == "__main__":
