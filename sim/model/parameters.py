@@ -229,7 +229,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     _p(
         "claims.difficulty",
-        0.9935,
+        0.6645,
         "logit",
         "extra difficulty of settling a claim, over a dispute's",
         -5.0,
@@ -280,14 +280,15 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     _p(
         "detection.report_to_village_share",
-        1.0,
+        0.8467,
         "share",
         "share of the disputes a party reports itself (not found by staff) that go first to the "
         "village mediation committee or its trust room (L2) instead of the grid worker (L1)",
         0.0,
         1.0,
-        source="People's Mediation Law 2010, art. 17 (a party applies to a people's mediation "
-        "committee); article: villagers bring disputes to the trust rooms; share [assumption]",
+        source=f"{CALIBRATED}: formal mediation per 1,000 (Guangdong 2020); People's Mediation "
+        "Law 2010, art. 17 (a party applies to a people's mediation committee); article: "
+        "villagers bring disputes to the trust rooms",
     ),
     # --- grid workers
     _p(
@@ -504,22 +505,23 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     _p(
         "police.village_detect_per_day",
-        0.02,
+        0.02206,
         "per day",
         "chance a village officer hears of a latent dispute or claim in the village, each day",
         0.0,
         1.0,
-        source="[assumption] an officer living among the villagers hears early (article); "
-        "Zhenluo 2020: disputes -20.6% with an officer per village",
+        source=f"{CALIBRATED} (weakly: one town); an officer living among the villagers hears "
+        "early (article); Zhenluo 2020: disputes -20.6% with an officer per village",
     ),
     _p(
         "police.village_sessions_per_day",
-        0.5,
+        1.122,
         "sessions",
         "police mediations per village office per day, with the village committee (L2)",
         0.0,
         20.0,
-        source="[assumption] the police part of three-tuning at village level (article)",
+        source=f"{CALIBRATED} (not identified: one town); the police part of three-tuning at "
+        "village level (article)",
     ),
     _p(
         "police.village_red_share",
@@ -632,12 +634,13 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     _p(
         "mediation.base_village",
-        4.201,
+        5.009,
         "logit",
         "success intercept at L2 (village)",
         -10.0,
         10.0,
-        source=f"{CALIBRATED}: 95-97% of mediations succeed (national figures)",
+        source=f"{CALIBRATED}: 95-97% of mediations succeed (national figures); formal "
+        "mediation success 97.8% (Guangdong 2020)",
     ),
     _p(
         "mediation.base_town",
@@ -650,7 +653,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     _p(
         "mediation.base_petition",
-        1.633,
+        1.598,
         "logit",
         "success intercept at L4 (district petition)",
         -10.0,
