@@ -34,6 +34,19 @@ class MapDataError(ValueError):
         super().__init__(one_line(message))
 
 
+# What shapely raises for a geometry it cannot read (a ring too short, a polygon without rings
+# in a MultiPolygon, coordinates of the wrong depth or type, nesting too deep).
+BAD_GEOMETRY = (
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    IndexError,
+    RecursionError,
+    shapely.errors.ShapelyError,
+)
+
+
 def utm_projection(lonlat: np.ndarray):
     """A function from lon/lat (WGS84) to metres in the UTM zone of these points' middle
     (Xinhui: zone 49N, EPSG:32649), for ``shapely.transform``."""
@@ -177,8 +190,8 @@ def _to_wgs84(path: Path, features: list[dict], crs: object) -> list[dict]:
     for feature in features:
         try:
             geom = shapely.transform(shapely.geometry.shape(feature["geometry"]), project)
-        except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.ShapelyError):
-            moved.append(feature)  # reported with its index by _parse_feature
+        except BAD_GEOMETRY:
+            moved.append(feature)  # reported with its index by parse_feature
             continue
         moved.append(feature | {"geometry": shapely.geometry.mapping(geom)})
     return moved
@@ -233,15 +246,7 @@ def parse_feature(path: Path, index: int, feature: dict) -> tuple[dict, shapely.
         )
     try:
         geom = shapely.geometry.shape(feature["geometry"])
-    except (
-        KeyError,
-        TypeError,
-        ValueError,
-        AttributeError,
-        IndexError,
-        RecursionError,
-        shapely.errors.ShapelyError,
-    ) as exc:
+    except BAD_GEOMETRY as exc:
         raise feature_error(path, index, feature, f"bad geometry ({exc})") from None
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise feature_error(

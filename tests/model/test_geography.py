@@ -230,3 +230,20 @@ def test_police_officers_sit_at_their_town_station():
     at_station = [o for o in model.police if o.village == -1]
     assert at_station
     assert {o.cell.coordinate for o in at_station} == {int(geo.station[0])}
+
+
+def test_a_broken_geometry_in_a_map_in_metres_is_refused_naming_its_feature(tmp_path):
+    """Reprojection meets the broken geometry first: it is refused as in lon/lat, in one line."""
+    import json
+
+    from sim.model.geography import DATA, DEFAULT_MAP, MapDataError
+
+    data = json.loads((DATA / DEFAULT_MAP).read_text(encoding="utf-8"))
+    data["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32649"}}
+    square = [[[0, 0], [1, 0], [1, 1], [0, 0]]]
+    data["features"][2]["geometry"] = {"type": "MultiPolygon", "coordinates": [square, []]}
+    broken = tmp_path / "broken.geojson"
+    broken.write_text(json.dumps(data))
+    with pytest.raises(MapDataError, match=r"broken\.geojson: feature 2 .*bad geometry") as err:
+        load_geography(broken)
+    assert "\n" not in str(err.value)
