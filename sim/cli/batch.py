@@ -16,7 +16,6 @@ from sim.cli.common import (
 )
 from sim.labels import label
 from sim.model.parameters import ParameterError
-from sim.output.tables import fmt
 from sim.runs.scenario import parse_set
 
 if TYPE_CHECKING:
@@ -134,7 +133,7 @@ def cmd_analyze(args: argparse.Namespace) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> None:
-    from sim.output.calibration_report import calibration_files
+    from sim.output.contents import calibration_files
     from sim.runs.calibrate.spec import load_calibration
 
     check_counts(args)
@@ -155,6 +154,7 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
 def _calibrate(calibration: Calibration, out: Path, args: argparse.Namespace) -> pd.DataFrame:
     """Search, write the calibration folder and print the fit."""
     from sim.output.calibration_report import write_calibration
+    from sim.output.tables import fmt
     from sim.runs.calibrate.search import search
 
     best, table, check = search(

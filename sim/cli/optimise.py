@@ -6,7 +6,6 @@ import argparse
 
 from sim.cli.common import CliError, add_command, check_counts, wrote
 from sim.labels import label
-from sim.output.tables import fmt
 from sim.runs.datafiles import file_names
 
 
@@ -14,6 +13,7 @@ def cmd_optimise(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from sim.output.optimisation_report import today_rank_text, write_optimisation
+    from sim.output.tables import fmt
     from sim.runs.optimise.command import optimise
     from sim.runs.optimise.spec import load_optimisation
     from sim.runs.optimise.verification import holds, plan_name

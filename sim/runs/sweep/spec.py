@@ -46,8 +46,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.model.construction import check_against_map
 from sim.model.geography import MapDataError
+from sim.model.mapcheck import check_against_map
 from sim.model.parameters import SCHEMA, ParameterError, flatten, unknown_key_error
 from sim.model.staffing import PLAN_REPLACES
 from sim.model.streams import MAX_SEED
