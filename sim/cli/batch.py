@@ -33,7 +33,6 @@ def cmd_sweep(args: argparse.Namespace) -> None:
         check_plan_factors,
         load_sweep,
     )
-    from sim.runs.sweep.store import run_sweep
 
     check_counts(args)
     if args.max_runs is not None and args.max_runs < 1:
@@ -59,6 +58,8 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     except ParameterError as exc:
         raise CliError(f"{sweep.path}: {exc}") from None
     out = Path(args.out) if args.out else Path("results") / "sweeps" / sweep.name
+    from sim.runs.sweep.store import run_sweep  # the model's libraries: the input is good
+
     counts = run_sweep(
         sweep,
         out,
