@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import gc
 import warnings
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 from mesa import Model
@@ -19,9 +18,11 @@ from mesa.agentset import AgentSet
 
 from sim.model.agents import GridWorker, PoliceOfficer, Resident, Roster, VolunteerPolice
 from sim.model.disputes import type_difficulty
-from sim.model.geography import Geography, largest_remainder, simulated_map
+from sim.model.geography import Geography, largest_remainder
 from sim.model.institutions import grid_rung, petition_rung, town_rung, village_rung
 from sim.model.mapcheck import check_against_map as check_against_map  # as before, importable here
+from sim.model.mapcheck import grid_risk as grid_risk  # as before, importable here
+from sim.model.mapcheck import plan_of as plan_of  # as before, importable here
 from sim.model.mapcheck import staffing_plan
 from sim.model.places import Places
 from sim.model.space import PatrolRoutes
@@ -32,22 +33,6 @@ from sim.model.staffing import (
     yi_police_teams,
 )
 from sim.model.state import Institutions, ModelState, Staff
-from sim.model.streams import Streams
-
-
-def grid_risk(full: Geography, *, sd: float, rng: np.random.Generator) -> np.ndarray:
-    """Each grid's dispute risk: its village's, lognormal with mean 1 and log-sd ``sd``, drawn
-    over the whole map (so the same at any subset) from the run's ``map`` stream."""
-    return rng.lognormal(-(sd**2) / 2, sd, full.n_villages)[full.grid_village]
-
-
-def plan_of(params: Mapping[str, Any], seed: int) -> tuple[StaffingPlan, Geography]:
-    """The staffing plan a run with ``params`` (checked) and ``seed`` uses, and the whole map
-    it covers: what ``govsim plan`` writes. Only the ``risk`` allocation and the
-    ``most_disputes`` trust-room rule depend on the seed (through the map's risk)."""
-    full, _ = simulated_map(params["map.file"], params["map.towns"])
-    risk = grid_risk(full, sd=params["map.risk_sd"], rng=Streams.from_seed(seed).map)
-    return staffing_plan(full, params, risk), full
 
 
 def residents_per_grid(geo: Geography, scale: float) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The staffing plan over the whole map, and what the schema alone cannot check: places and
+"""The staffing plan over the whole map (``plan_of``: what a run with a seed uses), and what the schema alone cannot check: places and
 counts against the map.
 
 Reading a scenario runs these checks, so this module keeps to the map, the plan and the
@@ -18,6 +18,7 @@ from sim.model.parameters import SCHEMA, ParameterError
 from sim.model.places import Places
 from sim.model.planfile import read_plan
 from sim.model.staffing import StaffingPlan, plan_from_settings
+from sim.model.streams import Streams
 from sim.model.takes_effect import check_interventions, check_plan, check_simulated_towns
 from sim.model.timeline import Timeline
 
@@ -91,6 +92,21 @@ def check_plan_size(plan: StaffingPlan) -> None:
                 f"{key}: the settings make {total:,} in all, more than the {int(high):,} "
                 f"allowed ({key}.total's bound); lower {key}.by_town or {key}.add"
             )
+
+
+def grid_risk(full: Geography, *, sd: float, rng: np.random.Generator) -> np.ndarray:
+    """Each grid's dispute risk: its village's, lognormal with mean 1 and log-sd ``sd``, drawn
+    over the whole map (so the same at any subset) from the run's ``map`` stream."""
+    return rng.lognormal(-(sd**2) / 2, sd, full.n_villages)[full.grid_village]
+
+
+def plan_of(params: Mapping[str, Any], seed: int) -> tuple[StaffingPlan, Geography]:
+    """The staffing plan a run with ``params`` (checked) and ``seed`` uses, and the whole map
+    it covers: what ``govsim plan`` writes. Only the ``risk`` allocation and the
+    ``most_disputes`` trust-room rule depend on the seed (through the map's risk)."""
+    full, _ = simulated_map(params["map.file"], params["map.towns"])
+    risk = grid_risk(full, sd=params["map.risk_sd"], rng=Streams.from_seed(seed).map)
+    return staffing_plan(full, params, risk), full
 
 
 def staffing_plan(full: Geography, params: Mapping[str, Any], risk: np.ndarray) -> StaffingPlan:

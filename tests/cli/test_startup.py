@@ -64,6 +64,8 @@ REFUSALS = [
     ["sweep", "nosuch"],
     ["sweep", "{tmp}/bad.toml"],
     ["calibrate", "{tmp}/bad.toml"],
+    ["optimise", "{tmp}/bad.toml"],
+    ["optimise", "nosuch"],
     ["nosuch"],  # unknown command
 ]
 
