@@ -16,7 +16,6 @@ from sim.cli.common import (
 )
 from sim.labels import label
 from sim.model.parameters import ParameterError
-from sim.output.tables import fmt
 from sim.runs.scenario import parse_set
 
 if TYPE_CHECKING:
@@ -34,7 +33,6 @@ def cmd_sweep(args: argparse.Namespace) -> None:
         check_plan_factors,
         load_sweep,
     )
-    from sim.runs.sweep.store import run_sweep
 
     check_counts(args)
     if args.max_runs is not None and args.max_runs < 1:
@@ -60,6 +58,8 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     except ParameterError as exc:
         raise CliError(f"{sweep.path}: {exc}") from None
     out = Path(args.out) if args.out else Path("results") / "sweeps" / sweep.name
+    from sim.runs.sweep.store import run_sweep  # the model's libraries: the input is good
+
     counts = run_sweep(
         sweep,
         out,
@@ -134,7 +134,7 @@ def cmd_analyze(args: argparse.Namespace) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> None:
-    from sim.output.calibration_report import calibration_files
+    from sim.output.contents import calibration_files
     from sim.runs.calibrate.spec import load_calibration
 
     check_counts(args)
@@ -155,6 +155,7 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
 def _calibrate(calibration: Calibration, out: Path, args: argparse.Namespace) -> pd.DataFrame:
     """Search, write the calibration folder and print the fit."""
     from sim.output.calibration_report import write_calibration
+    from sim.output.tables import fmt
     from sim.runs.calibrate.search import search
 
     best, table, check = search(

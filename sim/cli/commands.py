@@ -12,25 +12,21 @@ from pathlib import Path
 from sim.cli.common import CliError, check_counts, command_line, load, output_folder, wrote
 from sim.labels import label
 from sim.model.parameters import ParameterError, defaults
-from sim.output.results import run_files, write_results
-from sim.output.tables import (
-    COUNTS_PER_1K,
-    grid_values,
-    print_costs,
-    print_differences,
-    print_summary,
-)
+from sim.output.contents import run_files
 from sim.runs.scenario import Scenario, list_scenarios, load_scenario
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    from sim.runs.replicates import run_scenarios
-
     check_counts(args)
     scenario = load(args.scenario, args)
     out = Path(args.out) if args.out else Path("results") / scenario.name
     files = run_files(args.format)
     with output_folder(out, kind="run", force=args.force, files=files) as replaced:
+        # The model's libraries load once the input and --out are known good.
+        from sim.output.results import write_results
+        from sim.output.tables import print_summary
+        from sim.runs.replicates import run_scenarios
+
         [result] = run_scenarios(
             [scenario],
             days=args.days,
@@ -54,9 +50,6 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
-    from sim.runs.comparisons import cost_effectiveness, paired_differences, town_differences
-    from sim.runs.replicates import run_scenarios
-
     check_counts(args)
     if len(args.scenarios) < 2:
         raise CliError("compare: name at least two scenarios")
@@ -73,6 +66,11 @@ def cmd_compare(args: argparse.Namespace) -> None:
     out = Path(args.out) if args.out else Path("results") / "-vs-".join(s.name for s in scenarios)
     files = run_files(args.format, compare=True)
     with output_folder(out, kind="compare", force=args.force, files=files) as replaced:
+        from sim.output.results import write_results
+        from sim.output.tables import print_costs, print_differences
+        from sim.runs.comparisons import cost_effectiveness, paired_differences, town_differences
+        from sim.runs.replicates import run_scenarios
+
         results = run_scenarios(
             scenarios,
             days=args.days,
@@ -104,14 +102,14 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
-    from sim.model.governance import GovernanceModel
-
     check_counts(args)
     scenario = load(args.scenario, args)
     try:
         scenario.timeline.check_days(args.days)
     except ParameterError as exc:
         raise CliError(f"{scenario.path}: {exc} (--days {args.days})") from None
+    from sim.model.governance import GovernanceModel
+
     # Building a tiny model checks what the file alone cannot: the map, town names, staff.
     GovernanceModel(
         scenario.params | {"population.scale": 0.001},
@@ -140,7 +138,6 @@ def cmd_list(args: argparse.Namespace) -> None:
 
 def cmd_plan(args: argparse.Namespace) -> None:
     """Write the scenario's staffing plan (a new file only: an existing one is never replaced)."""
-    from sim.model.construction import plan_of
     from sim.model.planfile import plan_csv
 
     check_counts(args)
@@ -150,6 +147,8 @@ def cmd_plan(args: argparse.Namespace) -> None:
     if not out.parent.is_dir():
         raise CliError(f"--out {out}: no folder {out.parent}")
     scenario = load(args.scenario, args)
+    from sim.model.construction import plan_of
+
     plan, geo = plan_of(scenario.params, args.seed)
     try:
         with out.open("x", encoding="utf-8-sig", newline="") as fh:
@@ -205,6 +204,7 @@ def cmd_map(args: argparse.Namespace) -> None:
 
     from sim.model.geography import load_geography, simulated_map
     from sim.output.figures import draw_map
+    from sim.output.tables import COUNTS_PER_1K, grid_values
     from sim.runs.datafiles import read_table
 
     out = Path(args.out)

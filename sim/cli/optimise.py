@@ -6,22 +6,23 @@ import argparse
 
 from sim.cli.common import CliError, add_command, check_counts, wrote
 from sim.labels import label
-from sim.output.tables import fmt
 from sim.runs.datafiles import file_names
 
 
 def cmd_optimise(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from sim.output.optimisation_report import today_rank_text, write_optimisation
-    from sim.runs.optimise.command import optimise
     from sim.runs.optimise.spec import load_optimisation
-    from sim.runs.optimise.verification import holds, plan_name
 
     check_counts(args)
     if args.trials is not None and args.trials < 1:
         raise CliError(f"--trials: must be at least 1, got {args.trials}")
     optimisation = load_optimisation(args.optimisation)
+    from sim.output.optimisation_report import today_rank_text, write_optimisation
+    from sim.output.tables import fmt
+    from sim.runs.optimise.command import optimise
+    from sim.runs.optimise.verification import holds, plan_name
+
     out = Path(args.out) if args.out else Path("results") / "optimise" / optimisation.name
     result = optimise(
         optimisation,

@@ -139,7 +139,7 @@ class Parameter:
 
     def _check_table(self, value: Any, *, whole: bool) -> dict[str, Any]:
         """A table town -> number; each number within the bounds (town names are checked
-        against the map later, by :func:`sim.model.construction.check_against_map`)."""
+        against the map later, by :func:`sim.model.mapcheck.check_against_map`)."""
         if not isinstance(value, Mapping):
             raise self._error(
                 f"expected a table of town = number (e.g. {{Huicheng = 200}}), got {value!r}"

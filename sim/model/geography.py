@@ -18,12 +18,12 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
 import shapely
 import shapely.validation
-from mesa.discrete_space import Network
 
 from sim.model.district import DATA, Town, load_district_table
 from sim.model.mapfile import (
@@ -35,6 +35,9 @@ from sim.model.mapfile import (
     utm_projection,
 )
 from sim.model.parameters import ParameterError
+
+if TYPE_CHECKING:
+    from mesa.discrete_space import Network
 
 DEFAULT_MAP = "xinhui_grids.geojson"
 TOTAL_GRIDS = 640  # smart grids in the district (news report 2022-06-30)
@@ -132,6 +135,8 @@ class Geography:
 
     def network(self, random=None) -> Network:
         """The grid adjacency as a Mesa ``Network`` whose cells sit at the grid centroids."""
+        from mesa.discrete_space import Network  # Mesa (and pandas) load with the model only
+
         graph = nx.Graph()
         graph.add_nodes_from(range(self.n_grids))
         graph.add_edges_from(self.edges)

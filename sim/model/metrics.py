@@ -16,13 +16,16 @@ Rates are per resident per year, so they do not depend on
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.model.disputes import DISPUTE_TYPES, IS_OPEN, Level, State
 from sim.model.ledger import Cohort, Counts, Summary
-from sim.model.state import ModelState
 from sim.model.tally import Period, Tally, share
+
+if TYPE_CHECKING:
+    from sim.model.state import ModelState  # the model's runtime (Mesa): annotations only
 
 METRICS: dict[str, str] = {
     "disputes_per_1k": "disputes arising per 1,000 residents per year",

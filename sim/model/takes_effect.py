@@ -15,7 +15,7 @@ Two kinds of setting could be given and then silently do nothing:
   simulated map (``map.towns``): it changes only that town, which is not simulated; the same
   for a place of ``police.village_offices`` (other than the default) and, with the ``listed``
   rule, of ``mediation.trust_room_villages`` (and, in
-  :func:`~sim.model.construction.check_against_map`, an event's town that is not simulated).
+  :func:`~sim.model.mapcheck.check_against_map`, an event's town that is not simulated).
 """
 
 from __future__ import annotations

@@ -30,13 +30,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from mesa import Model
 
 from sim.model.geography import town_set
 from sim.model.parameters import SCHEMA, TOWN_LIST, Parameter, ParameterError, flatten
+
+if TYPE_CHECKING:
+    from mesa import Model
 
 MAX_DAYS = 36_500  # measured days of one run: a century, beyond any policy question
 FIXED_SECTIONS = ("population", "map", "run")  # built once: an intervention cannot change them

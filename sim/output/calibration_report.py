@@ -16,10 +16,12 @@ import pandas as pd
 
 from sim.model.metrics import METRICS
 from sim.model.parameters import SCHEMA
+from sim.output.contents import CALIBRATION_TABLES as CALIBRATION_TABLES
+from sim.output.contents import calibration_files as calibration_files
 from sim.output.figures import figure_data_uri, new_figure
 from sim.output.tables import fmt
 from sim.runs.calibrate.spec import Calibration, calibrated_toml
-from sim.runs.datafiles import DEFAULT_FORMAT, file_names, write_table
+from sim.runs.datafiles import DEFAULT_FORMAT, write_table
 from sim.runs.datapackage import write_datapackage
 from sim.runs.folders import check_out, files_under, replace_dir
 from sim.runs.statistics import mean_ci, mean_metrics
@@ -204,16 +206,6 @@ is at most {STEADY_Z:g}.</p>
 {_table(steady, list(steady.columns))}
 </body></html>
 """
-
-
-# The tables and other files of a calibration folder.
-CALIBRATION_TABLES = ("evaluations", "fit", "identification", "stationarity", "good_fits")
-OTHER_FILES = ("calibrated.toml", "fit.png", "fit_report.html", "datapackage.json", "manifest.json")
-
-
-def calibration_files(table_format: str = DEFAULT_FORMAT) -> tuple[str, ...]:
-    """The files of a calibration folder written in ``table_format``."""
-    return (*file_names(CALIBRATION_TABLES, table_format), *OTHER_FILES)
 
 
 def write_calibration(

@@ -12,8 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.output.contents import COMPARE_TABLES as COMPARE_TABLES
+from sim.output.contents import OTHER_FILES as OTHER_FILES
+from sim.output.contents import RUN_TABLES as RUN_TABLES
+from sim.output.contents import run_files as run_files
 from sim.output.report import write_report
-from sim.runs.datafiles import DEFAULT_FORMAT, file_names, write_table
+from sim.runs.datafiles import DEFAULT_FORMAT, write_table
 from sim.runs.datapackage import write_datapackage
 from sim.runs.folders import check_out, files_under, manifest_versions, replace_dir
 from sim.runs.replicates import RunResult
@@ -48,17 +52,6 @@ def _manifest(results: Sequence[RunResult], command: str, kind: str, table_forma
         "format": table_format,
         "written": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-
-
-# The tables of a results folder of `run`; `compare` adds its own (COMPARE_TABLES).
-RUN_TABLES = ("summary", "years", "timeseries", "grids", "petitions", "towns", "villages")
-COMPARE_TABLES = (*RUN_TABLES, "differences", "cost_effectiveness", "town_differences")
-OTHER_FILES = ("datapackage.json", "manifest.json", "report.html")
-
-
-def run_files(table_format: str = DEFAULT_FORMAT, *, compare: bool = False) -> tuple[str, ...]:
-    """The files a results folder of ``run`` (or ``compare``) holds when written in ``table_format``."""
-    return (*file_names(COMPARE_TABLES if compare else RUN_TABLES, table_format), *OTHER_FILES)
 
 
 def summary_table(results: Sequence[RunResult]) -> pd.DataFrame:

@@ -17,11 +17,13 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sim.runs.columns import column
 from sim.runs.scenario import ScenarioError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMATS = ("csv", "parquet", "both")
 DEFAULT_FORMAT = "csv"
@@ -44,6 +46,8 @@ def file_names(stems: Sequence[str], fmt: str) -> tuple[str, ...]:
 def typed(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with every column in its declared type (integers with gaps as nullable
     integers, text as Python strings with None for a gap); an undeclared column raises."""
+    import pandas as pd  # pandas loads when a table is written, not with the command line
+
     out = {}
     for name in table.columns:
         values, kind = table[name], column(str(name)).type
@@ -116,6 +120,8 @@ def write_table(
 
 def read_table(folder: Path, stem: str) -> pd.DataFrame:
     """The table ``stem`` of a results folder: its CSV file, or else its Parquet file."""
+    import pandas as pd
+
     folder = Path(folder)
     if (folder / f"{stem}.csv").is_file():
         return pd.read_csv(folder / f"{stem}.csv")

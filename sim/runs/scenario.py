@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from sim.model.checks import one_line
-from sim.model.construction import check_against_map
 from sim.model.files import read_text
 from sim.model.geography import MapDataError, map_sha256
+from sim.model.mapcheck import check_against_map
 from sim.model.parameters import ParameterError, flatten, resolve
 from sim.model.staffing import PLAN_REPLACES
 from sim.model.takes_effect import plan_conflict

@@ -6,7 +6,7 @@ the scenario file and the user's changes), its range is the schema's
 ``low``..``high``, narrowed by the map where the map bounds a count
 (:func:`map_bounds`), and every value is checked where it is typed: by
 ``Parameter.check``, then the whole policy as a run would resolve it (the
-scenario, the map: :func:`sim.model.construction.check_against_map`), so the
+scenario, the map: :func:`sim.model.mapcheck.check_against_map`), so the
 app refuses what the command line refuses. A refused value never reaches the
 run; its one-line reason shows under the control, in the chosen language. In
 Chinese a control's name and its choices come from the label table; the
@@ -143,7 +143,7 @@ def read_place_text(key: str, text: str) -> Any:
 def map_bounds(params: dict[str, Any]) -> dict[str, int]:
     """The highest value of each count the map bounds, for the map of ``params``
     (``map.file``): trust rooms at most the map's villages and communities, as
-    :func:`sim.model.construction.check_against_map` checks them."""
+    :func:`sim.model.mapcheck.check_against_map` checks them."""
     return {"mediation.trust_rooms": load_geography(params["map.file"] or None).n_villages}
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.model.construction import plan_of
 from sim.model.geography import largest_remainder
+from sim.model.mapcheck import plan_of
 from sim.model.parameters import SCHEMA
 
 

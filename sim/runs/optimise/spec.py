@@ -53,9 +53,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from sim.model.files import other_separator
 from sim.model.metrics import METRICS, SHARES
@@ -80,6 +78,9 @@ from sim.runs.specfile import (
     number,
     whole,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 OPTIMISE_DIR = Path(__file__).resolve().parents[3] / "scenarios" / "optimise"
 TOP_LEVEL = BASE_ENTRIES | {
@@ -154,6 +155,8 @@ class Optimisation(SpecFile):
 def read_fits(path: Path, *, where: str) -> pd.DataFrame:
     """The calibration's good fits in the CSV file at ``path``: the schema's columns, each
     value checked; a one-line :class:`ParameterError` at ``where`` if the file cannot be used."""
+    import pandas as pd  # only a file naming good fits needs it
+
     try:
         table = pd.read_csv(path)
     except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:

@@ -7,8 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from sim.model.construction import check_against_map
 from sim.model.geography import simulated_map
+from sim.model.mapcheck import check_against_map
 from sim.model.parameters import SCHEMA, ParameterError, unknown_key_error
 from sim.model.places import Places
 from sim.model.staffing import PLAN_REPLACES

@@ -41,13 +41,12 @@ import itertools
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from sim.model.construction import check_against_map
 from sim.model.geography import MapDataError
+from sim.model.mapcheck import check_against_map
 from sim.model.parameters import SCHEMA, ParameterError, flatten, unknown_key_error
 from sim.model.staffing import PLAN_REPLACES
 from sim.model.streams import MAX_SEED
@@ -64,6 +63,9 @@ from sim.runs.specfile import (
     load_spec,
     whole,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 METHODS = ("grid", "lhs", "sobol", "morris")
 SWEEP_DIR = Path(__file__).resolve().parents[3] / "scenarios" / "sweeps"
@@ -183,6 +185,8 @@ class Sweep(SpecFile):
     def design(self) -> pd.DataFrame:
         """One row per design point: ``design_row``, unit coordinates ``u:KEY`` (sampled
         designs) and the parameter values under their dotted keys."""
+        import pandas as pd  # loads when the sweep runs, not when its file is checked
+
         keys = [f.key for f in self.factors]
         if self.method == "grid":
             rows = list(itertools.product(*(f.grid(self.levels) for f in self.factors)))

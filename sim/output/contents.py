@@ -1,0 +1,32 @@
+"""What each results folder holds: the names of the files ``run``, ``compare`` and
+``calibrate`` write, known before any work, so that ``--out`` is checked (none of them a
+user's file) before the model's libraries load."""
+
+from __future__ import annotations
+
+from sim.runs.datafiles import DEFAULT_FORMAT, file_names
+
+# The tables of a results folder of `run`; `compare` adds its own (COMPARE_TABLES).
+RUN_TABLES = ("summary", "years", "timeseries", "grids", "petitions", "towns", "villages")
+COMPARE_TABLES = (*RUN_TABLES, "differences", "cost_effectiveness", "town_differences")
+OTHER_FILES = ("datapackage.json", "manifest.json", "report.html")
+
+# The tables and other files of a calibration folder.
+CALIBRATION_TABLES = ("evaluations", "fit", "identification", "stationarity", "good_fits")
+CALIBRATION_FILES = (
+    "calibrated.toml",
+    "fit.png",
+    "fit_report.html",
+    "datapackage.json",
+    "manifest.json",
+)
+
+
+def run_files(table_format: str = DEFAULT_FORMAT, *, compare: bool = False) -> tuple[str, ...]:
+    """The files a results folder of ``run`` (or ``compare``) holds when written in ``table_format``."""
+    return (*file_names(COMPARE_TABLES if compare else RUN_TABLES, table_format), *OTHER_FILES)
+
+
+def calibration_files(table_format: str = DEFAULT_FORMAT) -> tuple[str, ...]:
+    """The files of a calibration folder written in ``table_format``."""
+    return (*file_names(CALIBRATION_TABLES, table_format), *CALIBRATION_FILES)
