@@ -147,7 +147,7 @@ def cmd_plan(args: argparse.Namespace) -> None:
     if not out.parent.is_dir():
         raise CliError(f"--out {out}: no folder {out.parent}")
     scenario = load(args.scenario, args)
-    from sim.model.construction import plan_of
+    from sim.model.mapcheck import plan_of
 
     plan, geo = plan_of(scenario.params, args.seed)
     try:

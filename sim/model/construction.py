@@ -20,9 +20,6 @@ from sim.model.agents import GridWorker, PoliceOfficer, Resident, Roster, Volunt
 from sim.model.disputes import type_difficulty
 from sim.model.geography import Geography, largest_remainder
 from sim.model.institutions import grid_rung, petition_rung, town_rung, village_rung
-from sim.model.mapcheck import check_against_map as check_against_map  # as before, importable here
-from sim.model.mapcheck import grid_risk as grid_risk  # as before, importable here
-from sim.model.mapcheck import plan_of as plan_of  # as before, importable here
 from sim.model.mapcheck import staffing_plan
 from sim.model.places import Places
 from sim.model.space import PatrolRoutes

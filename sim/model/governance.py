@@ -35,13 +35,12 @@ from sim.model.checks import whole_argument
 from sim.model.construction import (
     build_institutions,
     build_staff,
-    grid_risk,
     make_residents,
     residents_per_grid,
 )
 from sim.model.disputes import DisputeBook
 from sim.model.geography import Geography, simulated_map
-from sim.model.mapcheck import check_against_map
+from sim.model.mapcheck import check_against_map, grid_risk
 from sim.model.parameters import ParameterError, resolve
 from sim.model.phases import PHASES
 from sim.model.space import adjacency_matrix

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.labels import check_language, label
-from sim.model.construction import plan_of
+from sim.model.mapcheck import plan_of
 from sim.model.metrics import SHARES
 from sim.model.planfile import write_plan
 from sim.output.figures import figure_data_uri, map_figure, metric_name, new_figure, plain

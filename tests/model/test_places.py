@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.model.construction import plan_of
 from sim.model.geography import load_geography
+from sim.model.mapcheck import plan_of
 from sim.model.parameters import ParameterError, resolve
 from sim.model.places import Places
 from sim.model.planfile import plan_csv, read_plan

@@ -26,9 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.model.construction import plan_of
 from sim.model.geography import Geography, MapDataError, load_geography
-from sim.model.mapcheck import check_against_map
+from sim.model.mapcheck import check_against_map, plan_of
 from sim.model.parameters import SCHEMA, ParameterError, resolve
 from sim.model.planfile import INFO_COLUMNS, STAFF_COLUMNS, plan_rows, read_plan
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.model.construction import plan_of
+from sim.model.mapcheck import plan_of
 from sim.model.parameters import SCHEMA, resolve
 from sim.model.planfile import write_plan
 from sim.model.staffing import PLAN_REPLACES

@@ -136,7 +136,7 @@ def test_sweep_writes_every_run_with_parameters_and_metrics(tmp_path):
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
     # Every value is checked before anything runs (an unknown town is refused at once), so the
     # failure here comes later: a plan file removed after the sweep was loaded.
-    from sim.model.construction import plan_of
+    from sim.model.mapcheck import plan_of
     from sim.model.parameters import resolve
     from sim.model.planfile import write_plan
 

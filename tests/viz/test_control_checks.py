@@ -113,7 +113,7 @@ def english_left(message: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def plan_csv(tmp_path_factory) -> str:
-    from sim.model.construction import plan_of
+    from sim.model.mapcheck import plan_of
     from sim.model.parameters import resolve
     from sim.model.planfile import write_plan
 
