@@ -33,14 +33,22 @@ SPEEDS = (1, 2, 5, 10, 20, 50)  # days per second
 
 
 def play_loop(
-    *, session: Session, speed: int, cancel: threading.Event, redraw: Callable[[], None]
+    *,
+    session: Session,
+    speed: int,
+    cancel: threading.Event,
+    redraw: Callable[[], None],
+    drawn: threading.Event,
 ) -> None:
-    """Step ``session`` at ``speed`` days a second until ``cancel``; redraw at most every 0.25 s."""
+    """Step ``session`` at ``speed`` days a second until ``cancel``. Redraw at most every 0.25 s,
+    and only once the page has shown the last redraw (``drawn`` is set): on a slow or busy
+    machine redraws never queue up behind the page, so a click on Pause is served at once."""
     last = time.perf_counter()
     while not cancel.is_set():
         started = time.perf_counter()
         session.step(1)
-        if time.perf_counter() - last >= REDRAW_SECONDS:
+        if drawn.is_set() and time.perf_counter() - last >= REDRAW_SECONDS:
+            drawn.clear()
             redraw()
             last = time.perf_counter()
         cancel.wait(max(0.0, 1.0 / speed - (time.perf_counter() - started)))
@@ -212,13 +220,18 @@ def Page() -> None:
         last.current = built
     session = last.current or Session([Policy()])
 
+    drawn = solara.use_memo(threading.Event, [])  # set once the page shows the last redraw
+    solara.use_effect(drawn.set, [version])
+
     def redraw() -> None:
         set_version(lambda v: v + 1)
 
     def loop(cancel: threading.Event) -> None:
         if playing.value:
             try:
-                play_loop(session=session, speed=speed.value, cancel=cancel, redraw=redraw)
+                play_loop(
+                    session=session, speed=speed.value, cancel=cancel, redraw=redraw, drawn=drawn
+                )
             except Exception:  # a failing day stops the play; Step then says why in one line
                 playing.set(False)
 

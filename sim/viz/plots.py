@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -256,14 +257,22 @@ def FlowPicture(
 ) -> solara.Element:
     """Where the cases of the measured days so far stand: arisen, detected, settled at each
     rung, passed up, incidents, dropped, still open; A beside B in compare mode. Drawing takes
-    a good part of a second, so while the run plays it is drawn every :data:`FLOW_EVERY` days."""
+    a good part of a second, so it is drawn in a thread of its own (the page shows the last
+    picture meanwhile, and the buttons answer at once), and while the run plays it is drawn
+    every :data:`FLOW_EVERY` days."""
     shown_day = day - day % FLOW_EVERY if playing else day
+    flows = solara.use_memo(session.flows, [session, shown_day])
+    last = solara.use_ref(cast(bytes | None, None))
 
     def draw() -> bytes | None:
-        flows = session.flows()
         return flow_png(flows, lang=lang) if flows["mean"].notna().any() else None
 
-    png = solara.use_memo(draw, [session, shown_day, lang])
+    drawing = solara.use_thread(
+        draw, dependencies=[session, shown_day, lang], intrusive_cancel=False
+    )
+    if drawing.state == solara.ResultState.FINISHED:
+        last.current = drawing.value
+    png = last.current if shown_day > 0 else None
     with solara.Div(classes=["govsim-flow"], style={"max-width": "720px"}) as div:
         if png is not None:
             solara.Image(png, classes=["govsim-flow-picture"])

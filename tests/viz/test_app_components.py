@@ -505,3 +505,48 @@ def test_grid_names_are_all_chinese_in_chinese_and_all_english_in_english():
     assert zh.endswith("，睦洲") and geo.village_names_zh[village] in zh
     assert en.endswith(", Muzhou") and geo.village_names[village] in en
     assert not re.search("[\u4e00-\u9fff]", en)
+
+
+class _CountingSession:
+    """Stands in for a session in the play loop: counts the days stepped and cancels the play
+    once ``until`` days have been stepped."""
+
+    def __init__(self, cancel, until: int) -> None:
+        self.day, self.cancel, self.until = 0, cancel, until
+
+    def step(self, days: int = 1) -> None:
+        self.day += days
+        if self.day >= self.until:
+            self.cancel.set()
+
+
+def test_play_loop_redraws_only_after_the_page_showed_the_last_redraw(monkeypatch):
+    import threading
+
+    from sim.viz import page
+
+    monkeypatch.setattr(page, "REDRAW_SECONDS", 0.0)
+    cancel, drawn = threading.Event(), threading.Event()
+    session = _CountingSession(cancel, until=20)
+    redraws: list[int] = []
+    drawn.set()
+    # the page never shows a redraw: ``drawn`` stays cleared after the first
+    page.play_loop(
+        session=session,
+        speed=1000,
+        cancel=cancel,
+        redraw=lambda: redraws.append(session.day),
+        drawn=drawn,
+    )  # type: ignore[arg-type]
+    assert redraws == [1, 20]  # the first day, then only the last, on cancel
+    assert not drawn.is_set()
+
+    def shown() -> None:  # the page shows each redraw at once
+        redraws.append(session.day)
+        drawn.set()
+
+    cancel.clear()
+    session.until, redraws[:] = 40, []
+    drawn.set()
+    page.play_loop(session=session, speed=1000, cancel=cancel, redraw=shown, drawn=drawn)  # type: ignore[arg-type]
+    assert redraws == [*range(21, 41), 40]  # one redraw a day while the page keeps up
