@@ -39,12 +39,14 @@ def play_loop(
     cancel: threading.Event,
     redraw: Callable[[], None],
     drawn: threading.Event,
+    paused: threading.Event | None = None,
 ) -> None:
-    """Step ``session`` at ``speed`` days a second until ``cancel``. Redraw at most every 0.25 s,
-    and only once the page has shown the last redraw (``drawn`` is set): on a slow or busy
-    machine redraws never queue up behind the page, so a click on Pause is served at once."""
+    """Step ``session`` at ``speed`` days a second until ``cancel`` or ``paused`` (set by the Pause
+    button itself, so the run stops at once, not when the page has drawn the click). Redraw at
+    most every 0.25 s, and only once the page has shown the last redraw (``drawn`` is set): on a
+    slow or busy machine redraws never queue up behind the page."""
     last = time.perf_counter()
-    while not cancel.is_set():
+    while not cancel.is_set() and not (paused is not None and paused.is_set()):
         started = time.perf_counter()
         session.step(1)
         if drawn.is_set() and time.perf_counter() - last >= REDRAW_SECONDS:
@@ -64,11 +66,18 @@ def RunButtons(
     speed: solara.Reactive[int],
     redraw: Callable[[], None],
     on_reset: Callable[[], None],
+    on_pause: Callable[[], None] = lambda: None,
     lang: str = DEFAULT_LANGUAGE,
 ) -> solara.Element:
     """Step, run 30 days, play/pause, speed, reset, and the ``day`` reached. A step that fails
-    says so in one line under the buttons; the page and the days run stay."""
+    says so in one line under the buttons; the page and the days run stay. Pause calls
+    ``on_pause`` before the page is drawn again."""
     failed, set_failed = solara.use_state("")
+
+    def play_or_pause() -> None:
+        if playing.value:
+            on_pause()
+        playing.set(not playing.value)
 
     def step(days: int) -> None:
         try:
@@ -89,7 +98,7 @@ def RunButtons(
         solara.Button(app_text("run_30", lang), on_click=lambda: step(30), disabled=playing.value)
         solara.Button(
             app_text("pause" if playing.value else "play", lang),
-            on_click=lambda: playing.set(not playing.value),
+            on_click=play_or_pause,
             icon_name="mdi-pause" if playing.value else "mdi-play",
         )
         solara.ToggleButtonsSingle(value=speed, values=list(SPEEDS))
@@ -221,6 +230,7 @@ def Page() -> None:
     session = last.current or Session([Policy()])
 
     drawn = solara.use_memo(threading.Event, [])  # set once the page shows the last redraw
+    paused = solara.use_memo(threading.Event, [])  # set by the Pause button
     solara.use_effect(drawn.set, [version])
 
     def redraw() -> None:
@@ -228,9 +238,15 @@ def Page() -> None:
 
     def loop(cancel: threading.Event) -> None:
         if playing.value:
+            paused.clear()
             try:
                 play_loop(
-                    session=session, speed=speed.value, cancel=cancel, redraw=redraw, drawn=drawn
+                    session=session,
+                    speed=speed.value,
+                    cancel=cancel,
+                    redraw=redraw,
+                    drawn=drawn,
+                    paused=paused,
                 )
             except Exception:  # a failing day stops the play; Step then says why in one line
                 playing.set(False)
@@ -279,6 +295,7 @@ def Page() -> None:
             speed=speed,
             redraw=redraw,
             on_reset=reset,
+            on_pause=paused.set,
             lang=language,
         )
         current = {run.name: run.current() for run in session.runs}

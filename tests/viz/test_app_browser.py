@@ -106,6 +106,20 @@ def _day(page) -> int:
     return int(re.search(r"Day (\d+)", page.locator(".govsim-day").inner_text()).group(1))
 
 
+def _settled_day(page, timeout: float = 15.0) -> int:
+    """The day shown once it has stopped changing (two reads 0.6 s apart agree); a run that
+    is still playing at 5 days a second never settles, and fails here."""
+    last, waited = _day(page), 0.0
+    while waited < timeout:
+        page.wait_for_timeout(600)
+        waited += 0.6
+        now = _day(page)
+        if now == last:
+            return now
+        last = now
+    raise AssertionError(f"the day shown kept changing for {timeout} s after Pause")
+
+
 def _wait_day(page, day: int) -> None:
     page.locator(".govsim-day", has_text=re.compile(rf"^Day {day}$")).wait_for(timeout=30_000)
 
@@ -249,9 +263,8 @@ def test_play_runs_days_until_pause(page):
     )
     page.get_by_role("button", name="Pause").click()
     page.get_by_role("button", name="Play").wait_for(timeout=10_000)
-    page.wait_for_timeout(600)  # the loop's last redraw
-    paused_at = _day(page)
-    page.wait_for_timeout(1000)
+    paused_at = _settled_day(page)  # after the loop's last redraw
+    page.wait_for_timeout(1500)  # playing, it would be 7 days further by now
     assert _day(page) == paused_at >= 3
     assert page.get_by_role("button", name="Step", exact=True).is_enabled()
 

@@ -550,3 +550,23 @@ def test_play_loop_redraws_only_after_the_page_showed_the_last_redraw(monkeypatc
     drawn.set()
     page.play_loop(session=session, speed=1000, cancel=cancel, redraw=shown, drawn=drawn)  # type: ignore[arg-type]
     assert redraws == [*range(21, 41), 40]  # one redraw a day while the page keeps up
+
+
+def test_play_loop_stops_at_once_when_paused_and_redraws_the_day_it_stopped_at():
+    import threading
+
+    from sim.viz import page
+
+    cancel, paused, drawn = threading.Event(), threading.Event(), threading.Event()
+    session = _CountingSession(paused, until=5)  # Pause is clicked on day 5; cancel never comes
+    redraws: list[int] = []
+    drawn.set()
+    page.play_loop(
+        session=session,  # type: ignore[arg-type]
+        speed=1000,
+        cancel=cancel,
+        redraw=lambda: redraws.append(session.day),
+        drawn=drawn,
+        paused=paused,
+    )
+    assert session.day == 5 and redraws[-1] == 5 and not cancel.is_set()
