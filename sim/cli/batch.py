@@ -178,8 +178,9 @@ def _calibrate(calibration: Calibration, out: Path, args: argparse.Namespace) ->
         print(f"\n{'target':36s} {'value':>8s} {'interval':>17s} {'simulated':>10s}  95% CI")
         for row in fit.itertuples():
             mark = "inside" if row.inside else "OUTSIDE"
+            name = f"{row.metric} with {row.effect_of}" if row.effect_of else row.metric
             print(
-                f"{row.metric:36s} {fmt(row.target):>8s} {f'[{fmt(row.low)}, {fmt(row.high)}]':>17s} "
+                f"{name:36s} {fmt(row.target):>8s} {f'[{fmt(row.low)}, {fmt(row.high)}]':>17s} "
                 f"{fmt(row.mean):>10s}  [{fmt(row.mean_ci_low)}, {fmt(row.mean_ci_high)}] {mark}"
             )
     return fit

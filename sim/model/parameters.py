@@ -47,6 +47,8 @@ __all__ = [  # the checks' names are the schema's too: import them from here
 
 ARTICLE = "news report, Jiangmen Daily, 2022-06-30"
 CALIBRATED = "[calibrated] scenarios/calibration/baseline.toml"  # fit in docs/calibration/
+# fitted to the published effects of one village one police (docs/calibration/village_police/)
+CALIBRATED_ROLLOUTS = "[calibrated] scenarios/calibration/village_police.toml"
 
 
 def _p(key, default, unit, doc, low=None, high=None, *, choices=None, source=ASSUMPTION, kind=""):
@@ -280,7 +282,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     _p(
         "detection.report_to_village_share",
-        0.8467,
+        0.9966,
         "share",
         "share of the disputes a party reports itself (not found by staff) that go first to the "
         "village mediation committee or its trust room (L2) instead of the grid worker (L1)",
@@ -505,13 +507,13 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     _p(
         "police.village_detect_per_day",
-        0.02206,
+        0.003304,
         "per day",
         "chance a village officer hears of a latent dispute or claim in the village, each day",
         0.0,
         1.0,
-        source=f"{CALIBRATED} (weakly: one town); an officer living among the villagers hears "
-        "early (article); Zhenluo 2020: disputes -20.6% with an officer per village",
+        source=f"{CALIBRATED_ROLLOUTS} (Zhenluo 2020 disputes -20.6%, Henan 2016, Nanjing 2017); "
+        "an officer living among the villagers hears early (article)",
     ),
     _p(
         "police.village_sessions_per_day",
@@ -525,13 +527,14 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     _p(
         "police.village_red_share",
-        0.5,
+        0.02551,
         "share",
         "share of red (urgent) disputes in a village with an office that its officer mediates with the village committee (L2) instead of sending them to the town (L3)",
         0.0,
         1.0,
-        source="[assumption] the officer mediates on the spot with the village committee "
-        "instead of at the town (article); Nanjing 2017: dispute-to-crime cases -14%",
+        source=f"{CALIBRATED_ROLLOUTS} (Nanjing 2017 dispute-to-crime -14%, Zhenluo 2020, Henan "
+        "2016); the officer mediates on the spot with the village committee instead of at the "
+        "town (article)",
     ),
     _p(
         "police.village_mediation_bonus",
@@ -634,7 +637,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     _p(
         "mediation.base_village",
-        5.009,
+        5.084,
         "logit",
         "success intercept at L2 (village)",
         -10.0,

@@ -289,7 +289,7 @@ def comparison_answer(
 
 def published_targets() -> list[Target]:
     """The published figures the baseline is calibrated to (``scenarios/calibration/``)."""
-    return list(load_calibration(CALIBRATION).targets)
+    return [t for t in load_calibration(CALIBRATION).targets if not t.effect_of]  # levels only
 
 
 def single_answer(result: RunResult, targets: Sequence[Target], *, lang: str = "en") -> str:

@@ -28,14 +28,16 @@ from sim.runs.statistics import mean_ci, mean_metrics
 
 
 def fit_table(calibration: Calibration, check: list[dict[str, Any]]) -> pd.DataFrame:
-    """Each target against the check runs: mean, 95% CI over replicates, inside the interval."""
+    """Each target against the check runs: mean, 95% CI over replicates, inside the interval.
+    An effect target's mean is the relative change under its scenario's policy."""
     rows = []
     for t in calibration.targets:
-        values = np.array([r[t.metric] for r in check], dtype=float)
+        values = np.array([r[t.name] for r in check], dtype=float)
         mean, half = mean_ci(values)
         rows.append(
             {
                 "metric": t.metric,
+                "effect_of": t.effect_of,
                 "target": t.value,
                 "low": t.low,
                 "high": t.high,
@@ -63,12 +65,12 @@ def stationarity(calibration: Calibration, check: list[dict[str, Any]]) -> pd.Da
     """
     rows = []
     for t in calibration.targets:
-        values = np.array([[y[t.metric] for y in r["years"]] for r in check], dtype=float)
+        values = np.array([[y[t.name] for y in r["years"]] for r in check], dtype=float)
         means = np.nanmean(values, axis=0)
         se = np.sqrt(np.nanmean(np.nanvar(values, axis=0, ddof=1)) / len(check))
         z = np.abs(means - np.nanmean(values)) / se if se > 0 else np.zeros_like(means)
         rows.append(
-            {"metric": t.metric}
+            {"metric": t.metric, "effect_of": t.effect_of}
             | {f"year {i}": m for i, m in enumerate(means, start=1)}
             | {"se": se, "max_z": float(np.nanmax(z)), "steady": bool(np.nanmax(z) <= STEADY_Z)}
         )
@@ -145,7 +147,8 @@ def _fit_figure(fit: pd.DataFrame):
         highs = [row.high + 0.6 * span, high if np.isfinite(high) else row.high]
         ax.set_xlim(min(lows), max(highs))
         ax.set_yticks([])
-        ax.set_ylabel(row.metric, rotation=0, ha="right", va="center", fontsize=8)
+        name = f"{row.metric}\nchange with {row.effect_of}" if row.effect_of else row.metric
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
     axes[-1].set_xlabel("green: target interval and value; dot: simulated mean with 95% CI")
     return fig
 
@@ -173,7 +176,12 @@ def report_html(
     """The fit report: targets and how they are met, parameters and how well identified."""
     inside = int(fit["inside"].sum())
     scale = calibration.check_scale or calibration.scenario.params["population.scale"]
-    meanings = fit.assign(meaning=[METRICS[m] for m in fit["metric"]])
+    meanings = fit.assign(
+        meaning=[
+            f"relative change of: {METRICS[m]}, under the policy of {e}" if e else METRICS[m]
+            for m, e in zip(fit["metric"], fit["effect_of"], strict=True)
+        ]
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Calibration: {html.escape(calibration.name)}</title>
 <style>body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; }}
@@ -187,7 +195,7 @@ times for {calibration.days} days at population scale
 {calibration.scenario.params["population.scale"]}; best loss {loss:.4g}. The check below ran the best
 set {calibration.check_replicates} times at scale {scale}, each for {calibration.check_years} measured year(s).</p>
 <h2>Targets</h2>
-{_table(meanings, ["metric", "meaning", "target", "low", "high", "mean", "mean_ci_low", "mean_ci_high", "inside", "source"])}
+{_table(meanings, ["metric", "effect_of", "meaning", "target", "low", "high", "mean", "mean_ci_low", "mean_ci_high", "inside", "source"])}
 <img src="{figure_data_uri(_fit_figure(fit))}" alt="targets and simulated values">
 <h2>Calibrated parameters and how well the targets identify them</h2>
 <p class="note">Good fits are the candidates whose loss is within {calibration.good_within:g} of the

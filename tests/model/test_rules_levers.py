@@ -154,12 +154,14 @@ def test_two_guardians_deter_more_than_one_in_every_grid_of_the_district():
 
 
 def test_village_offices_find_and_mediate_more_where_they_are_placed_at_the_defaults():
-    """Muzhou at full scale, a year, three seeds, the channels at their default sizes: with an
-    office in every village, disputes are found sooner (pooled mean days to detection below
-    90% of that without: measured about 80%, each seed's mean within about 0.8 days) and
+    """Muzhou at full scale, a year, three seeds, the channels at their default sizes (fitted to
+    the published rollouts): with an office in every village, disputes are found sooner and
     more of them are formally mediated (the officer takes those he hears of to the village
-    committee: pooled at least 1.4 times as many, measured about twice; about 130 cases a
-    seed without offices, so the margin is several Poisson standard deviations)."""
+    committee). The officer hears of a dispute at 0.0033 a day beside the grid workers' and the
+    parties' own reports (about 0.07 a day in all), so the pooled mean days to detection falls
+    by about 5% (measured 13.4 against 14.0; asserted: lower), and formal mediations rise by
+    about a fifth (measured 335 against 281; asserted: at least 8% more, about two Poisson
+    standard deviations of the ratio below the measured one)."""
     lag, formal = {"all": [], "none": []}, {"all": 0, "none": 0}
     for seed in (1, 2, 3):
         for offices in ("all", "none"):
@@ -173,5 +175,5 @@ def test_village_offices_find_and_mediate_more_where_they_are_placed_at_the_defa
             lag[offices].append(book.view("detected")[found] - book.view("arrived")[found])
             formal[offices] += int((dispute & ~np.isnan(book.view("formal_mediated"))).sum())
     pooled = {k: np.concatenate(v).mean() for k, v in lag.items()}
-    assert pooled["all"] < 0.9 * pooled["none"], pooled
-    assert formal["all"] > 1.4 * formal["none"], formal
+    assert pooled["all"] < pooled["none"], pooled
+    assert formal["all"] > 1.08 * formal["none"], formal

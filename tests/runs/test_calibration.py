@@ -63,6 +63,30 @@ TARGET = '[[targets]]\nmetric = "disputes_per_1k"\nvalue = 12.0\ninterval = [11.
         (BASE, "targets: expected one or more"),
         ("[search]\nrounds = 3\n" + BASE + TARGET, "search: expected a table"),
         ("[check]\nscale = 2.0\n" + BASE + TARGET, "population.scale"),
+        (BASE + TARGET + 'effect_of = "no_such"\n', "targets[0].effect_of: "),
+        (BASE + TARGET + "effect_of = 3\n", "targets[0].effect_of: expected a scenario name"),
+        (BASE + TARGET + 'effect_of = "baseline"\n', "baseline changes nothing in baseline"),
+        (
+            BASE.replace("disputes.rate_per_1k", "grid_workers.total")
+            .replace("5.0", "500")
+            .replace("25.0", "2000")
+            + TARGET
+            + 'effect_of = "double_grid_workers"\n',
+            "double_grid_workers sets grid_workers.total, which is free in [free]",
+        ),
+        (
+            "[settings]\npolice.village_offices = 'none'\n"
+            + BASE
+            + TARGET
+            + 'effect_of = "one_village_one_police"\n',
+            "sets police.village_offices, which is fixed in [settings]",
+        ),
+        (
+            BASE
+            + TARGET.replace("12.0", "-1.0").replace("[11.0, 13.0]", "[-2.0, 0.0]")
+            + 'effect_of = "one_village_one_police"\n',
+            "a relative change is above -1",
+        ),
     ],
 )
 def test_bad_calibration_files_are_rejected(text, message):
@@ -178,6 +202,80 @@ def test_the_stationarity_table_flags_a_drifting_target():
                 for _ in range(5)]  # fmt: skip
 
     steady, drifting = stationarity(calibration, runs(0.0)), stationarity(calibration, runs(1.0))
-    assert list(steady.columns[:4]) == ["metric", "year 1", "year 2", "year 3"]
+    assert list(steady.columns[:5]) == ["metric", "effect_of", "year 1", "year 2", "year 3"]
     assert bool(steady["steady"].iloc[0]) and steady["max_z"].iloc[0] < 3.5
     assert not bool(drifting["steady"].iloc[0])  # 1 a year against noise 0.3 / sqrt(5)
+
+
+POLICY = """extends = "muzhou"
+description = "Muzhou without its village police offices"
+[police]
+village_offices = "none"
+"""
+
+
+def test_an_effect_target_is_the_relative_change_under_the_scenario_s_policy(tmp_path, capsys):
+    """A target with ``effect_of`` fits the change a policy makes: each candidate also runs with
+    the named scenario's policy on the same seeds, and the fit reports mean(with) / mean(without)
+    - 1, as a paired comparison made by hand gives it."""
+    (tmp_path / "no_offices.toml").write_text(POLICY)
+    text = QUICK.format(days=40, screen=2, polish=0, rate_target=12.0, low=10.0, high=14.0)
+    text += (
+        '[[targets]]\nmetric = "mean_days_to_detection"\neffect_of = "no_offices.toml"\n'
+        "value = 0.2\ninterval = [0.05, 0.4]\n"
+    )
+    path = tmp_path / "effect.toml"
+    path.write_text(
+        text.replace("[search]", "[search]\nprofile = 0").replace(
+            "[check]\nreplicates = 2", "[check]\nreplicates = 3"
+        )
+    )
+    calibration = load_calibration(path)
+    policy = calibration.policies["no_offices.toml"]
+    assert policy.settings == {"police.village_offices": "none"}  # what differs from muzhou, alone
+    target = calibration.targets[1]
+    assert target.name == "mean_days_to_detection with no_offices.toml"
+
+    out = tmp_path / "out"
+    assert main(["calibrate", str(path), "--out", str(out), "--workers", "2", "--quiet"]) == 0
+    fit = pd.read_csv(out / "fit.csv", keep_default_na=False)
+    assert fit["effect_of"].tolist() == ["", "no_offices.toml"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    best = calibration.scenario.params | manifest["best"]
+    seeds = calibration.seeds()[:3]
+    without = [sim.simulate(best, days=365, seed=s).current for s in seeds]
+    with_policy = [sim.simulate(best | policy.settings, days=365, seed=s).current for s in seeds]
+    by_hand = [np.mean([r[m] for r in with_policy]) / np.mean([r[m] for r in without]) - 1
+               for m in ("mean_days_to_detection",)]  # fmt: skip
+    assert fit["mean"].iloc[1] == pytest.approx(by_hand[0], rel=1e-9)
+    assert by_hand[0] > 0.02  # without offices, disputes are found later
+    assert fit["mean"].iloc[0] == pytest.approx(
+        np.mean([r["disputes_per_1k"] for r in without]), rel=1e-9
+    )
+    evaluations = pd.read_csv(out / "evaluations.csv")
+    assert "sim:mean_days_to_detection with no_offices.toml" in evaluations.columns
+    steady = pd.read_csv(out / "stationarity.csv", keep_default_na=False)
+    assert steady["effect_of"].tolist() == ["", "no_offices.toml"]
+    report = (out / "fit_report.html").read_text()
+    assert "under the policy of no_offices.toml" in report
+
+
+def test_the_target_means_take_each_effect_from_its_own_policy():
+    calibration = parse(
+        BASE
+        + TARGET
+        + TARGET.replace("12.0", "-0.1").replace("[11.0, 13.0]", "[-0.2, 0.0]")
+        + 'effect_of = "one_village_one_police"\n'
+    )
+    means = calibration.target_means(
+        {"disputes_per_1k": 10.0}, {"one_village_one_police": {"disputes_per_1k": 8.0}}
+    )
+    assert means == {
+        "disputes_per_1k": 10.0,
+        "disputes_per_1k with one_village_one_police": pytest.approx(-0.2),
+    }
+    assert calibration.loss(means) == pytest.approx(4.0 + 1.0)  # two half-widths off; one
+    nan = calibration.target_means(
+        {"disputes_per_1k": 0.0}, {"one_village_one_police": {"disputes_per_1k": 1.0}}
+    )
+    assert np.isnan(nan["disputes_per_1k with one_village_one_police"])

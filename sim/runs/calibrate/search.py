@@ -17,7 +17,7 @@ from sim.runs.executors import executor_for
 from sim.runs.fanout import FanOut
 from sim.runs.runner import RunRecord, RunSpec, point_runs
 from sim.runs.scenario import ScenarioError
-from sim.runs.statistics import mean_metrics
+from sim.runs.statistics import mean_metrics, nan_mean
 
 
 class Evaluator:
@@ -40,20 +40,31 @@ class Evaluator:
         replicates: int,
         scale: float | None = None,
         years: int | None = None,
+        policy: str = "",
     ) -> list[RunSpec]:
-        """``replicates`` runs of the base scenario with ``params`` (and ``scale``); with
-        ``years``, runs of that many measured years that report each year."""
+        """``replicates`` runs of the base scenario with ``params`` (and ``scale``), under an
+        effect target's ``policy`` if one is named; with ``years``, runs of that many measured
+        years that report each year."""
         c = self.calibration
         scaled = {} if scale is None else {"population.scale": scale}
-        full = resolve(c.scenario.params | params | scaled)
+        changed = c.policies[policy] if policy else None
+        settings = changed.settings if changed else {}
+        full = resolve(c.scenario.params | settings | params | scaled)
         return point_runs(
             0,
             full,
             seeds=c.seeds()[:replicates],
             days=c.days if years is None else 365 * years,
-            timeline=c.scenario.timeline,
+            timeline=changed.timeline if changed else c.scenario.timeline,
             yearly=years is not None,
         )
+
+    def jobs(self, params: dict[str, Any], **kwargs: Any) -> list[list[RunSpec]]:
+        """The runs of one candidate: the base scenario's, then each effect target's policy's
+        (the same seeds: the effect is a paired comparison)."""
+        return [
+            self.runs(params, **kwargs, policy=name) for name in ("", *self.calibration.policies)
+        ]
 
     def records(self, jobs: list[list[RunSpec]]) -> list[list[RunRecord]]:
         """The records of every job's runs, all in flight together; a failed run is an error."""
@@ -69,10 +80,12 @@ class Evaluator:
         """Losses of many candidates at once (all their runs in flight together)."""
         c = self.calibration
         candidates = [(u, c.params_at(u)) for u in units]
-        jobs = [self.runs(params, replicates=c.replicates) for _, params in candidates]
+        per = 1 + len(c.policies)
+        jobs = [job for _, p in candidates for job in self.jobs(p, replicates=c.replicates)]
+        done = self.records(jobs)
         return [
-            self._keep(u, params, records, phase)
-            for (u, params), records in zip(candidates, self.records(jobs), strict=True)
+            self._keep(u, params, done[i * per : (i + 1) * per], phase)
+            for i, (u, params) in enumerate(candidates)
         ]
 
     def evaluate(self, unit: np.ndarray, *, phase: str) -> float:
@@ -80,26 +93,56 @@ class Evaluator:
 
     def check(self, best: dict[str, Any]) -> list[dict[str, Any]]:
         """The check runs of the best set (``check_replicates`` at ``check_scale``, each of
-        ``check_years``), as rows."""
+        ``check_years``), as rows of the base scenario's runs. An effect target's value is in
+        each row under its name: the run's paired difference under the policy, relative to the
+        base scenario's mean (so that the rows' mean is the relative change), each year too."""
         c = self.calibration
-        runs = self.runs(
-            best, replicates=c.check_replicates, scale=c.check_scale, years=c.check_years
+        base, *others = self.records(
+            self.jobs(best, replicates=c.check_replicates, scale=c.check_scale, years=c.check_years)
         )
-        return [r.row() for r in self.records([runs])[0]]
+        rows = [r.row() for r in base]
+        under = dict(zip(c.policies, others, strict=True))
+        for t in (t for t in c.targets if t.effect_of):
+            paired = [r.row() for r in under[t.effect_of]]
+            _effect_column(rows, paired, t.metric, t.name)
+        return rows
 
     def _keep(
-        self, unit: np.ndarray, params: dict[str, Any], records: list[RunRecord], phase: str
+        self,
+        unit: np.ndarray,
+        params: dict[str, Any],
+        records: list[list[RunRecord]],
+        phase: str,
     ) -> float:
-        means = mean_metrics([r.metrics for r in records])
         c = self.calibration
+        base, *others = ([r.metrics for r in job] for job in records)
+        means = c.target_means(
+            mean_metrics(base),
+            {name: mean_metrics(job) for name, job in zip(c.policies, others, strict=True)},
+        )
         loss = c.loss(means)
         self.rows.append(
             {"phase": phase, "loss": loss}
             | params
             | {f"u:{f.key}": float(u) for f, u in zip(c.free, unit, strict=True)}
-            | {f"sim:{t.metric}": means[t.metric] for t in c.targets}
+            | {f"sim:{t.name}": means[t.name] for t in c.targets}
         )
         return loss
+
+
+def _effect_column(
+    rows: list[dict[str, Any]], paired: list[dict[str, Any]], metric: str, name: str
+) -> None:
+    """Put into each of ``rows`` (and each of its years) under ``name`` the paired difference of
+    ``metric`` in ``paired`` (the same seeds under a policy), relative to the mean of ``rows``."""
+    mean = nan_mean([r[metric] for r in rows])
+    for row, other in zip(rows, paired, strict=True):
+        row[name] = (other[metric] - row[metric]) / mean if mean else float("nan")
+    for y, _ in enumerate(rows[0].get("years") or []):
+        year_mean = nan_mean([r["years"][y][metric] for r in rows])
+        for row, other in zip(rows, paired, strict=True):
+            change = other["years"][y][metric] - row["years"][y][metric]
+            row["years"][y][name] = change / year_mean if year_mean else float("nan")
 
 
 def search(
@@ -123,7 +166,8 @@ def search(
 
     c = calibration
     profiled = 2 * len(c.free) if c.profile else 0
-    total = (c.screen + 1 + c.polish + profiled) * c.replicates + c.check_replicates
+    per = 1 + len(c.policies)  # runs of a candidate: the base scenario, each effect's policy
+    total = per * ((c.screen + 1 + c.polish + profiled) * c.replicates + c.check_replicates)
     with (
         executor_for(workers=workers, scheduler=scheduler) as executor,
         tqdm(total=total, unit="run", disable=not progress, desc="screening") as bar,

@@ -27,6 +27,16 @@ search::
     value = 8.5
     interval = [6.0, 11.0]
     source = "national figures: 6-11 mediated disputes per 1,000 residents a year"
+    [[targets]]                 # an effect: the relative change when a named scenario's
+    metric = "incidents_per_100k"   # policy is applied to each candidate, on the same seeds
+    effect_of = "one_village_one_police"
+    value = -0.14
+    interval = [-0.25, -0.04]
+
+A target with ``effect_of`` is the relative change of its metric, ``mean(with) /
+mean(without) - 1``, when the policy of the named scenario (the settings in which it
+differs from the calibration's scenario, and its timeline) is applied on top of each
+candidate: it fits the sizes of a lever's channels to a published rollout.
 
 The loss of a candidate is the weighted sum over targets of
 ``((mean - value) / half-width)**2``, the half-width being the distance from
@@ -37,7 +47,7 @@ far off). Common random numbers make the loss smooth enough for Nelder-Mead.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,7 +57,7 @@ import numpy as np
 from sim.model.metrics import METRICS
 from sim.model.parameters import ParameterError, flatten, resolve
 from sim.model.streams import MAX_SEED
-from sim.model.timeline import MAX_DAYS
+from sim.model.timeline import MAX_DAYS, Timeline
 from sim.runs.scenario import scenario_toml
 from sim.runs.specfile import (
     BASE_ENTRIES,
@@ -76,12 +86,27 @@ class Target:
     high: float
     weight: float = 1.0
     source: str = ""
+    effect_of: str = ""  # a scenario: the target is the metric's relative change under its policy
+
+    @property
+    def name(self) -> str:
+        """The target's column in the tables: the metric, or ``metric with SCENARIO``."""
+        return f"{self.metric} with {self.effect_of}" if self.effect_of else self.metric
 
     def loss(self, mean: float) -> float:
         if not np.isfinite(mean):
             return self.weight * MISSING_PENALTY
         half = (self.high - self.value) if mean > self.value else (self.value - self.low)
         return self.weight * ((mean - self.value) / max(half, 1e-12)) ** 2
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What an effect target's scenario changes: its settings that differ from the
+    calibration's scenario, and its timeline."""
+
+    settings: dict[str, Any]
+    timeline: Timeline
 
 
 @dataclass(frozen=True)
@@ -101,6 +126,7 @@ class Calibration(SpecFile):
     check_scale: float | None = None  # None: the settings' population.scale
     check_years: int = 1  # measured years of each check run (each year is reported)
     description: str = ""
+    policies: dict[str, Policy] = field(default_factory=dict)  # of the targets' ``effect_of``
 
     def seeds(self) -> list[int]:
         """The replicate seeds, the same for every candidate (common random numbers)."""
@@ -120,14 +146,32 @@ class Calibration(SpecFile):
         return np.clip(np.array(current, dtype=float), 0.0, 1.0)
 
     def loss(self, means: dict[str, float]) -> float:
-        return float(sum(t.loss(means[t.metric]) for t in self.targets))
+        """The weighted distance of ``means`` (by target name) from the targets."""
+        return float(sum(t.loss(means[t.name]) for t in self.targets))
+
+    def target_means(
+        self, base: dict[str, float], policies: dict[str, dict[str, float]]
+    ) -> dict[str, float]:
+        """Each target's simulated value by name, from the metrics' means under the base
+        scenario (``base``) and under each effect target's policy (``policies``)."""
+        return {
+            t.name: relative_change(base[t.metric], policies[t.effect_of][t.metric])
+            if t.effect_of
+            else base[t.metric]
+            for t in self.targets
+        }
+
+
+def relative_change(base: float, other: float) -> float:
+    """``other / base - 1``; not a number when ``base`` is 0 or not a number."""
+    return other / base - 1.0 if np.isfinite(base) and base != 0 else float("nan")
 
 
 def _target(i: int, entry: Any) -> Target:
     where = f"targets[{i}]"
     if not isinstance(entry, dict):
         raise ParameterError(f"{where}: expected a [[targets]] table")
-    unknown = sorted(set(entry) - {"metric", "value", "interval", "weight", "source"})
+    unknown = sorted(set(entry) - {"metric", "value", "interval", "weight", "source", "effect_of"})
     if unknown:
         raise ParameterError(f"{where}.{unknown[0]}: unknown field")
     metric = entry.get("metric")
@@ -141,7 +185,45 @@ def _target(i: int, entry: Any) -> Target:
     if not low <= value <= high or low == high:
         raise ParameterError(f"{where}.interval: expected low < high around the value {value}")
     weight = number(f"{where}.weight", entry.get("weight", 1.0), low=0)
-    return Target(metric, value, low, high, weight, str(entry.get("source", "")))
+    effect_of = entry.get("effect_of", "")
+    if not isinstance(effect_of, str):
+        raise ParameterError(f"{where}.effect_of: expected a scenario name, got {effect_of!r}")
+    if effect_of and value <= -1.0:
+        raise ParameterError(f"{where}.value: a relative change is above -1, got {value}")
+    return Target(metric, value, low, high, weight, str(entry.get("source", "")), effect_of)
+
+
+def _policies(
+    data: dict[str, Any],
+    targets: Sequence[Target],
+    *,
+    free: set[str],
+    fixed: set[str],
+    base_dir: Path,
+) -> dict[str, Policy]:
+    """The policy of each scenario that a target names in ``effect_of``: the settings in which it
+    differs from the calibration's scenario, and its timeline. A policy that changes nothing, or
+    that sets a free parameter or a fixed setting (which it would silently undo), is refused."""
+    policies: dict[str, Policy] = {}
+    names = {t.effect_of: i for i, t in reversed(list(enumerate(targets))) if t.effect_of}
+    if not names:
+        return policies
+    bare = base_scenario({"scenario": data.get("scenario", "baseline")}, base_dir=base_dir)
+    for name, i in names.items():
+        where = f"targets[{i}].effect_of"
+        try:  # a name, or a path beside the file, as the calibration's own scenario
+            other = base_scenario({"scenario": name}, base_dir=base_dir)
+        except ParameterError as exc:
+            raise ParameterError(f"{where}: {str(exc).removeprefix('scenario: ')}") from None
+        settings = {k: v for k, v in other.params.items() if bare.params.get(k) != v}
+        if not settings and other.timeline == bare.timeline:
+            raise ParameterError(f"{where}: {name} changes nothing in {bare.name}")
+        clash = sorted(set(settings) & (free | fixed))
+        if clash:
+            what = "free in [free]" if clash[0] in free else "fixed in [settings]"
+            raise ParameterError(f"{where}: {name} sets {clash[0]}, which is {what}")
+        policies[name] = Policy(settings, other.timeline)
+    return policies
 
 
 def parse_calibration(data: dict[str, Any], *, name: str, base_dir: Path) -> Calibration:
@@ -192,12 +274,20 @@ def parse_calibration(data: dict[str, Any], *, name: str, base_dir: Path) -> Cal
     screen = whole("search.screen", search.get("screen", 32), 2)
     polish = whole("search.polish", search.get("polish", 30), 0)
     check_runs("search", (screen + polish) * replicates)
+    parsed = tuple(_target(i, t) for i, t in enumerate(targets))
+    policies = _policies(data, parsed, free={f.key for f in free}, fixed=fixed, base_dir=base_dir)
+    for policy in policies.values():
+        try:
+            policy.timeline.check_days(days)
+        except ParameterError as exc:
+            raise ParameterError(f"targets: {exc}: make days longer") from None
     return Calibration(
         name=name,
         path=None,
         scenario=scenario,
         free=tuple(free),
-        targets=tuple(_target(i, t) for i, t in enumerate(targets)),
+        targets=parsed,
+        policies=policies,
         days=days,
         replicates=replicates,
         seed=whole("seed", data.get("seed", 1), 0, MAX_SEED),
