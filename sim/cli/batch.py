@@ -144,12 +144,18 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
     except ParameterError as exc:
         raise CliError(f"{calibration.path}: {exc}") from None
     out = Path(args.out) if args.out else Path("results") / "calibration" / calibration.name
-    with output_folder(
-        out, kind="calibrate", force=args.force, files=calibration_files(args.format)
-    ) as replaced:
+    files = calibration_files(args.format, posterior=bool(calibration.posterior_draws))
+    with output_folder(out, kind="calibrate", force=args.force, files=files) as replaced:
         _calibrate(calibration, out, args)
     if not args.quiet:
-        print(wrote(out, list(calibration_files(args.format)), replaced=replaced, lang=args.lang))
+        print(
+            wrote(
+                out,
+                list(files),
+                replaced=replaced,
+                lang=args.lang,
+            )
+        )
 
 
 def _calibrate(calibration: Calibration, out: Path, args: argparse.Namespace) -> pd.DataFrame:

@@ -19,7 +19,14 @@ from sim.model.parameters import SCHEMA
 from sim.output.contents import CALIBRATION_TABLES as CALIBRATION_TABLES
 from sim.output.contents import calibration_files as calibration_files
 from sim.output.figures import figure_data_uri, new_figure
+from sim.output.posterior_report import (
+    posterior_figure,
+    posterior_html,
+    posterior_summary,
+    posterior_tables,
+)
 from sim.output.tables import fmt
+from sim.runs.calibrate.posterior import PHASE
 from sim.runs.calibrate.spec import Calibration, calibrated_toml
 from sim.runs.datafiles import DEFAULT_FORMAT, write_table
 from sim.runs.datapackage import write_datapackage
@@ -239,17 +246,25 @@ def write_calibration(
     check_out(out, kind="calibrate", force=force)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    fit, ident = fit_table(calibration, check), identification(calibration, table)
+    searched = table[table["phase"] != PHASE]  # the search's candidates, not the prior's draws
+    fit, ident = fit_table(calibration, check), identification(calibration, searched)
     steady = stationarity(calibration, check)
-    loss = float(table["loss"].min())
+    loss = float(searched["loss"].min())
     try:
         tables = {
             "evaluations": table,
             "fit": fit,
             "identification": ident,
             "stationarity": steady,
-            "good_fits": good_fits(calibration, table),
+            "good_fits": good_fits(calibration, searched),
         }
+        posterior = ""
+        if calibration.posterior_draws:
+            tables |= posterior_tables(calibration, table)
+            posterior_figure(calibration, tables["posterior"]).savefig(
+                tmp / "posterior.png", dpi=90
+            )
+            posterior = posterior_html(calibration, tables["posterior"], tables["pins"])
         for name, frame in tables.items():
             write_table(frame, tmp, name, table_format)
         write_datapackage(tmp, files_under(tmp), kind="calibrate")
@@ -258,7 +273,9 @@ def write_calibration(
         )
         _fit_figure(fit).savefig(tmp / "fit.png", dpi=90)
         (tmp / "fit_report.html").write_text(
-            report_html(calibration, fit, ident, steady, evaluations=len(table), loss=loss)
+            report_html(
+                calibration, fit, ident, steady, evaluations=len(searched), loss=loss
+            ).replace("</body>", posterior + "</body>")
         )
         manifest = {
             "kind": "calibrate",
@@ -270,6 +287,9 @@ def write_calibration(
             "best": best,
             "loss": loss,
             "check_means": mean_metrics(check),
+            "posterior": posterior_summary(calibration, table)
+            if calibration.posterior_draws
+            else None,
             "seeds": calibration.seeds(),
             "format": table_format,
             "written": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -20,6 +20,9 @@ CALIBRATION_FILES = (
     "datapackage.json",
     "manifest.json",
 )
+# ... and with a [posterior] table, the ensemble, which targets pin which parameters, its picture
+POSTERIOR_TABLES = ("posterior", "pins")
+POSTERIOR_FILES = ("posterior.png",)
 
 
 def run_files(table_format: str = DEFAULT_FORMAT, *, compare: bool = False) -> tuple[str, ...]:
@@ -27,6 +30,10 @@ def run_files(table_format: str = DEFAULT_FORMAT, *, compare: bool = False) -> t
     return (*file_names(COMPARE_TABLES if compare else RUN_TABLES, table_format), *OTHER_FILES)
 
 
-def calibration_files(table_format: str = DEFAULT_FORMAT) -> tuple[str, ...]:
-    """The files of a calibration folder written in ``table_format``."""
-    return (*file_names(CALIBRATION_TABLES, table_format), *CALIBRATION_FILES)
+def calibration_files(
+    table_format: str = DEFAULT_FORMAT, *, posterior: bool = False
+) -> tuple[str, ...]:
+    """The files of a calibration folder written in ``table_format`` (with its ``posterior``)."""
+    tables = (*CALIBRATION_TABLES, *POSTERIOR_TABLES) if posterior else CALIBRATION_TABLES
+    files = (*CALIBRATION_FILES, *POSTERIOR_FILES) if posterior else CALIBRATION_FILES
+    return (*file_names(tables, table_format), *files)

@@ -12,6 +12,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.model.parameters import resolve
+from sim.runs.calibrate.posterior import PHASE
 from sim.runs.calibrate.spec import Calibration
 from sim.runs.executors import executor_for
 from sim.runs.fanout import FanOut
@@ -155,7 +156,7 @@ def search(
     """Screen a Latin hypercube (and the base scenario's own values), polish the best candidate
     with Nelder-Mead, profile each
     parameter around the best (one at a time, ``profile`` of its range either way), and
-    check the best set.
+    check the best set; then, with ``[posterior]``, evaluate its draws (phase ``posterior``).
 
     Returns the best free-parameter values (rounded to 4 significant digits, as
     written to the scenario file), every evaluation (a table), and the records
@@ -167,7 +168,9 @@ def search(
     c = calibration
     profiled = 2 * len(c.free) if c.profile else 0
     per = 1 + len(c.policies)  # runs of a candidate: the base scenario, each effect's policy
-    total = per * ((c.screen + 1 + c.polish + profiled) * c.replicates + c.check_replicates)
+    total = per * (
+        (c.screen + 1 + c.polish + profiled + c.posterior_draws) * c.replicates + c.check_replicates
+    )
     with (
         executor_for(workers=workers, scheduler=scheduler) as executor,
         tqdm(total=total, unit="run", disable=not progress, desc="screening") as bar,
@@ -205,6 +208,11 @@ def search(
             table = pd.DataFrame(evaluator.rows)
         bar.set_description("checking")
         check = evaluator.check(best)
+        if c.posterior_draws:  # the prior's draws, weighed by the targets (.posterior)
+            bar.set_description("posterior")
+            draws = qmc.LatinHypercube(d=len(c.free), seed=c.seed + 1).random(c.posterior_draws)
+            evaluator.evaluate_many(draws, phase=PHASE)
+            table = pd.DataFrame(evaluator.rows)
     return best, table, check
 
 

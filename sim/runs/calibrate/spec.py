@@ -16,6 +16,9 @@ search::
     polish = 40                 # then Nelder-Mead candidates from the best one
     good_within = 2.0           # good fits: loss at most this much above the best
     profile = 0.1               # then each parameter moved by 10% of its range, both ways
+    [posterior]                 # optional: a weighted ensemble of parameter sets (.posterior)
+    draws = 300                 # Latin-hypercube draws over the free ranges
+    sets = 50                   # drawn by weight into the ensemble
     [check]
     replicates = 5              # the best set, run again for the fit report
     scale = 1.0
@@ -72,7 +75,16 @@ from sim.runs.specfile import (
 )
 from sim.runs.sweep.spec import Factor, check_plan_factors, parse_factors
 
-TOP_LEVEL = BASE_ENTRIES | {"days", "replicates", "seed", "search", "check", "free", "targets"}
+TOP_LEVEL = BASE_ENTRIES | {
+    "days",
+    "replicates",
+    "seed",
+    "search",
+    "check",
+    "free",
+    "targets",
+    "posterior",
+}
 MISSING_PENALTY = 100.0  # loss of a target whose metric is NaN (e.g. no petitions at all)
 
 
@@ -127,6 +139,8 @@ class Calibration(SpecFile):
     check_years: int = 1  # measured years of each check run (each year is reported)
     description: str = ""
     policies: dict[str, Policy] = field(default_factory=dict)  # of the targets' ``effect_of``
+    posterior_draws: int = 0  # Latin-hypercube draws for the posterior ensemble; 0: none
+    posterior_sets: int = 50  # the sets drawn by weight into the ensemble
 
     def seeds(self) -> list[int]:
         """The replicate seeds, the same for every candidate (common random numbers)."""
@@ -242,9 +256,11 @@ def parse_calibration(data: dict[str, Any], *, name: str, base_dir: Path) -> Cal
     if not isinstance(targets, list) or not targets:
         raise ParameterError("targets: expected one or more [[targets]] tables")
     search, check = data.get("search", {}), data.get("check", {})
+    posterior = data.get("posterior", {})
     for where, table, keys in (
         ("search", search, {"screen", "polish", "good_within", "profile"}),
         ("check", check, {"replicates", "scale", "years"}),
+        ("posterior", posterior, {"draws", "sets"}),
     ):
         if not isinstance(table, dict) or set(table) - keys:
             raise ParameterError(
@@ -274,6 +290,10 @@ def parse_calibration(data: dict[str, Any], *, name: str, base_dir: Path) -> Cal
     screen = whole("search.screen", search.get("screen", 32), 2)
     polish = whole("search.polish", search.get("polish", 30), 0)
     check_runs("search", (screen + polish) * replicates)
+    draws = whole("posterior.draws", posterior.get("draws", 0), 0)
+    if "posterior" in data and draws < 2:
+        raise ParameterError(f"posterior.draws: expected at least 2 draws, got {draws}")
+    check_runs("posterior", draws * replicates)
     parsed = tuple(_target(i, t) for i, t in enumerate(targets))
     policies = _policies(data, parsed, free={f.key for f in free}, fixed=fixed, base_dir=base_dir)
     for policy in policies.values():
@@ -299,6 +319,8 @@ def parse_calibration(data: dict[str, Any], *, name: str, base_dir: Path) -> Cal
         check_scale=scale,
         check_years=whole("check.years", check.get("years", 1), 1, MAX_DAYS // 365),
         description=description,
+        posterior_draws=draws,
+        posterior_sets=whole("posterior.sets", posterior.get("sets", 50), 1),
     )
 
 
