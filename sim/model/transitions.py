@@ -133,13 +133,15 @@ def conclude_petitions(
     they leave from the L4 queue (``unanswered``: by default, those whose level is L4 now),
     not if they never waited there (a party going to court straight from L3)."""
     book = model.book
+    first = ~np.isnan(book.reached_district[ids]) & np.isnan(book.petition_concluded[ids])
+    if not first.any():  # most cases never reached the district
+        return
     if unanswered is None:
         unanswered = book.level[ids] == Level.DISTRICT
-    whens = np.broadcast_to(np.asarray(when, dtype=float), ids.shape)
-    flags = np.broadcast_to(np.asarray(unanswered, dtype=bool), ids.shape)
-    first = ~np.isnan(book.reached_district[ids]) & np.isnan(book.petition_concluded[ids])
-    book.petition_concluded[ids[first]] = whens[first]
-    book.petition_unanswered[ids[first]] = flags[first]
+    book.petition_concluded[ids[first]] = when[first] if isinstance(when, np.ndarray) else when
+    book.petition_unanswered[ids[first]] = (
+        unanswered[first] if isinstance(unanswered, np.ndarray) else unanswered
+    )
 
 
 def change_trust(model: ModelState, ids: np.ndarray, deltas: np.ndarray) -> None:
