@@ -92,6 +92,22 @@ def resolve(model: ModelState, ids: np.ndarray) -> None:
     _queue_trust(model, a, book.party_b[ids], np.where(satisfied, gain, -gain / 2))
 
 
+def hold_sessions(model: ModelState, ids: np.ndarray, level: np.ndarray) -> None:
+    """A session held today on each of the cases ``ids``, queued at ``level`` (their first
+    mediation, first people's mediation at L2-L4, a petition's conclusion); the grid
+    workers' time of an L1 session is owed to their visits (``mediation_debt``)."""
+    book, today = model.book, model.today
+    book.sessions[ids] += 1
+    book.mediated[ids] = np.fmin(book.mediated[ids], today)
+    formal = ids[level >= Level.VILLAGE]  # people's mediation: committees, town, police, L4
+    book.formal_mediated[formal] = np.fmin(book.formal_mediated[formal], today)
+    petitions = ids[level == Level.DISTRICT]  # its first session concludes the district's handling
+    book.petition_concluded[petitions] = np.fmin(book.petition_concluded[petitions], today)
+    book.petition_sessions[petitions] += 1
+    cost = model.p["grid_workers.session_visits"] / model.p["population.scale"]
+    np.add.at(model.mediation_debt, book.grid[ids[level == Level.GRID]], cost)
+
+
 def incident(model: ModelState, ids: np.ndarray) -> None:
     """A party of each dispute ``ids`` acted out: the case ends at midday, counted in its grid,
     and tension rises there and in the adjacent grids."""
