@@ -225,9 +225,8 @@ def officer_hears(model: ModelState, grids: np.ndarray) -> np.ndarray:
 def mediate(model: ModelState) -> None:
     """Each rung of the ladder holds the sessions its capacity allows; agreements resolve disputes."""
     book, rng = model.book, model.streams.mediation
-    # A rung's sessions change only its own cases (resolved, or failed and still queued at
-    # its level until escalate): every rung's queue can be read and its sessions chosen before
-    # the first session, and the chances of all the day's sessions reckoned at once.
+    # A rung's sessions change only its own cases (resolved, or failed and queued at its level
+    # till escalate): all queues read, sessions chosen, chances reckoned before the first one.
     queues = book.waiting(model.today)
     served = [
         rung.serve(waiting, book.grid[waiting], claim=book.origin[waiting] == Origin.CLAIM)
@@ -241,12 +240,14 @@ def mediate(model: ModelState) -> None:
     chance = session_chance(model, ids, level)
     first_petition = (level == Level.DISTRICT) & (book.petition_sessions[ids] == 0)
     hold_sessions(model, ids, level)
-    agreed, at = np.empty(len(ids), dtype=bool), 0
-    for cases in served:  # the stream draws a rung's agreements, then its resolutions
+    agreed, draws, at = np.empty(len(ids), dtype=bool), [], 0
+    for cases in served:  # the stream: a rung's agreements, then its resolutions' hours, luck
         part, at = slice(at, at + len(cases)), at + len(cases)
         agreed[part] = rng.random(len(cases)) < chance[part]
-        resolve(model, cases[agreed[part]])
-        model.day.failed += cases[~agreed[part]].tolist()
+        n = int(np.count_nonzero(agreed[part]))
+        draws.append((n, rng.random(n), rng.random(n)))  # drawn left to right
+    resolve(model, ids[agreed], draws=draws)
+    model.day.failed += ids[~agreed].tolist()
     claim = book.origin[ids] == Origin.CLAIM
     model.tally.record_sessions(
         kinds=book.kind[ids], agreed=agreed, claim=claim, first_petition=first_petition

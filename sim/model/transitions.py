@@ -5,6 +5,8 @@ day's record (:class:`sim.model.state.Day`) for ``update_trust``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from sim.model.disputes import Level, State, satisfaction_probability
@@ -69,27 +71,38 @@ def _move_one(model: ModelState, i: int, level: int, *, handoff: bool) -> None:
         book.state[i] = State.QUEUED
 
 
-def resolve(model: ModelState, ids: np.ndarray) -> None:
-    """Disputes ``ids`` settled today: closed at a random time of the day, the parties
-    satisfied or not (their trust moves up by ``behaviour.trust_gain``, or down by half)."""
-    book, pop, rng = model.book, model.population, model.streams.mediation
+def resolve(
+    model: ModelState, ids: np.ndarray, *, draws: Sequence[tuple[int, np.ndarray, np.ndarray]]
+) -> None:
+    """Disputes ``ids`` settled today, in batches (a rung's, in order): ``draws`` holds each
+    batch's size, the hours it closes at (uniform draws, as shares of the day) and its luck
+    (uniform draws): the parties are satisfied if their luck falls below their chance (their
+    trust moves up by ``behaviour.trust_gain``, or down by half). The trust changes are queued
+    batch by batch, as one call for each batch would queue them."""
     if not len(ids):
         return
+    book, pop = model.book, model.population
+    batches, hours, lucks = zip(*draws, strict=True)
+    hour, luck = np.concatenate(hours), np.concatenate(lucks)
     book.state[ids] = State.RESOLVED
-    closed = np.maximum(model.today + rng.random(len(ids)), book.detected[ids])
+    closed = np.maximum(model.today + hour, book.detected[ids])
     book.closed[ids] = closed
-    a = book.party_a[ids]
+    a, b = book.party_a[ids], book.party_b[ids]
     chance = satisfaction_probability(
         base=model.p["behaviour.satisfaction_base"],
         trust=pop.trust[a],
         intensity=book.intensity[ids],
         days_open=closed - book.arrived[ids],
     )
-    satisfied = rng.random(len(ids)) < chance
+    satisfied = luck < chance
     book.satisfied[ids] = satisfied
     conclude_petitions(model, ids, closed)
     gain = model.p["behaviour.trust_gain"]
-    _queue_trust(model, a, book.party_b[ids], np.where(satisfied, gain, -gain / 2))
+    deltas, at = np.where(satisfied, gain, -gain / 2), 0
+    for n in batches:
+        part, at = slice(at, at + n), at + n
+        if n:
+            _queue_trust(model, a[part], b[part], deltas[part])
 
 
 def hold_sessions(model: ModelState, ids: np.ndarray, level: np.ndarray) -> None:
