@@ -33,7 +33,7 @@ from sim.model.disputes import (
 from sim.model.institutions import triage, village_first
 from sim.model.space import mutual_aid
 from sim.model.state import ModelState
-from sim.model.transitions import change_trust_in_turn, drop, incident, move, resolve
+from sim.model.transitions import change_trust_in_turn, drop, hold_sessions, incident, move, resolve
 
 ACTIVE_HOURS = 12.0  # [assumption] hours a day in which a patrol deters
 TRUST_FADE_EVERY = 30  # days between fadings of trust (exact for any interval)
@@ -224,54 +224,57 @@ def officer_hears(model: ModelState, grids: np.ndarray) -> np.ndarray:
 
 def mediate(model: ModelState) -> None:
     """Each rung of the ladder holds the sessions its capacity allows; agreements resolve disputes."""
-    book, pop, rng, today = model.book, model.population, model.streams.mediation, model.today
-    institutions = model.institutions
-    # A rung's sessions change only its own cases (resolved, or failed and still queued at
-    # its level until escalate): every rung's queue can be read before the first session.
-    queues = book.waiting(today)
-    for rung in institutions.ladder:
-        waiting = queues[rung.level]
-        if not len(waiting):
-            continue
-        served = rung.serve(waiting, book.grid[waiting], claim=book.origin[waiting] == Origin.CLAIM)
-        if not len(served):
-            continue
-        g, a, b = book.grid[served], book.party_a[served], book.party_b[served]
-        trust = np.where(b >= 0, (pop.trust[a] + pop.trust[np.maximum(b, 0)]) / 2, pop.trust[a])
-        bonus = rung.bonus_of_grid[g].astype(float)
-        if rung.level <= Level.VILLAGE:
-            bonus += model.p["volunteer_police.assist_bonus"] * (model.patrol_hours[g] > 0)
-        chance = success_probability(
-            base=rung.base,
-            skill=rung.skill,
-            trust=trust,
-            intensity=book.intensity[served],
-            days_waited=today - np.floor(book.detected[served]),
-            difficulty=institutions.difficulty[book.kind[served]]
-            + model.p["disputes.group_difficulty"] * book.is_group[served],
-            bonus=bonus,
-            coef=institutions.coef,
-        )
-        agreed = rng.random(len(served)) < chance
-        petition = rung.level == Level.DISTRICT
-        model.tally.record_sessions(
-            kinds=book.kind[served],
-            agreed=agreed,
-            claim=book.origin[served] == Origin.CLAIM,
-            first_petition=book.petition_sessions[served] == 0 if petition else None,
-        )
-        book.sessions[served] += 1
-        book.mediated[served] = np.fmin(book.mediated[served], today)
-        if rung.level >= Level.VILLAGE:  # people's mediation: committees, town, police, L4
-            book.formal_mediated[served] = np.fmin(book.formal_mediated[served], today)
-        if petition:  # its first session concludes the district's handling
-            book.petition_concluded[served] = np.fmin(book.petition_concluded[served], today)
-            book.petition_sessions[served] += 1
-        if rung.level == Level.GRID:
-            cost = model.p["grid_workers.session_visits"] / model.p["population.scale"]
-            np.add.at(model.mediation_debt, g, cost)
-        resolve(model, served[agreed])
-        model.day.failed += served[~agreed].tolist()
+    book, rng = model.book, model.streams.mediation
+    # A rung's sessions change only its own cases (resolved, or failed and queued at its level
+    # till escalate): all queues read, sessions chosen, chances reckoned before the first one.
+    queues = book.waiting(model.today)
+    served = [
+        rung.serve(waiting, book.grid[waiting], claim=book.origin[waiting] == Origin.CLAIM)
+        for rung in model.institutions.ladder
+        if len(waiting := queues[rung.level])
+    ]
+    ids = np.concatenate([*served, np.zeros(0, dtype=np.int64)])
+    if not len(ids):
+        return
+    level = book.level[ids]
+    chance = session_chance(model, ids, level)
+    first_petition = (level == Level.DISTRICT) & (book.petition_sessions[ids] == 0)
+    hold_sessions(model, ids, level)
+    agreed, draws, at = np.empty(len(ids), dtype=bool), [], 0
+    for cases in served:  # the stream: a rung's agreements, then its resolutions' hours, luck
+        part, at = slice(at, at + len(cases)), at + len(cases)
+        agreed[part] = rng.random(len(cases)) < chance[part]
+        n = int(np.count_nonzero(agreed[part]))
+        draws.append((n, rng.random(n), rng.random(n)))  # drawn left to right
+    resolve(model, ids[agreed], draws=draws)
+    model.day.failed += ids[~agreed].tolist()
+    claim = book.origin[ids] == Origin.CLAIM
+    model.tally.record_sessions(
+        kinds=book.kind[ids], agreed=agreed, claim=claim, first_petition=first_petition
+    )
+
+
+def session_chance(model: ModelState, ids: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """The chance that a session today on each of the cases ``ids``, queued at ``level``,
+    ends in agreement (the rungs of the ladder are L1 to L4, in order)."""
+    book, pop, institutions = model.book, model.population, model.institutions
+    rung, ladder = level - Level.GRID, institutions.ladder
+    g, a, b = book.grid[ids], book.party_a[ids], book.party_b[ids]
+    trust = np.where(b >= 0, (pop.trust[a] + pop.trust[np.maximum(b, 0)]) / 2, pop.trust[a])
+    bonus = np.stack([r.bonus_of_grid for r in ladder])[rung, g].astype(float)
+    assisted = (level <= Level.VILLAGE) & (model.patrol_hours[g] > 0)  # volunteer police help
+    bonus[assisted] += model.p["volunteer_police.assist_bonus"]
+    return success_probability(
+        base=np.array([r.base for r in ladder])[rung],
+        skill=np.array([r.skill for r in ladder])[rung],
+        trust=trust,
+        intensity=book.intensity[ids],
+        days_waited=model.today - np.floor(book.detected[ids]),
+        difficulty=institutions.difficulty[book.kind[ids]]
+        + model.p["disputes.group_difficulty"] * book.is_group[ids],
+        bonus=bonus,
+        coef=institutions.coef,
+    )
 
 
 def escalate(model: ModelState) -> None:

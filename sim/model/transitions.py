@@ -5,6 +5,8 @@ day's record (:class:`sim.model.state.Day`) for ``update_trust``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from sim.model.disputes import Level, State, satisfaction_probability
@@ -69,27 +71,54 @@ def _move_one(model: ModelState, i: int, level: int, *, handoff: bool) -> None:
         book.state[i] = State.QUEUED
 
 
-def resolve(model: ModelState, ids: np.ndarray) -> None:
-    """Disputes ``ids`` settled today: closed at a random time of the day, the parties
-    satisfied or not (their trust moves up by ``behaviour.trust_gain``, or down by half)."""
-    book, pop, rng = model.book, model.population, model.streams.mediation
+def resolve(
+    model: ModelState, ids: np.ndarray, *, draws: Sequence[tuple[int, np.ndarray, np.ndarray]]
+) -> None:
+    """Disputes ``ids`` settled today, in batches (a rung's, in order): ``draws`` holds each
+    batch's size, the hours it closes at (uniform draws, as shares of the day) and its luck
+    (uniform draws): the parties are satisfied if their luck falls below their chance (their
+    trust moves up by ``behaviour.trust_gain``, or down by half). The trust changes are queued
+    batch by batch, as one call for each batch would queue them."""
     if not len(ids):
         return
+    book, pop = model.book, model.population
+    batches, hours, lucks = zip(*draws, strict=True)
+    hour, luck = np.concatenate(hours), np.concatenate(lucks)
     book.state[ids] = State.RESOLVED
-    closed = np.maximum(model.today + rng.random(len(ids)), book.detected[ids])
+    closed = np.maximum(model.today + hour, book.detected[ids])
     book.closed[ids] = closed
-    a = book.party_a[ids]
+    a, b = book.party_a[ids], book.party_b[ids]
     chance = satisfaction_probability(
         base=model.p["behaviour.satisfaction_base"],
         trust=pop.trust[a],
         intensity=book.intensity[ids],
         days_open=closed - book.arrived[ids],
     )
-    satisfied = rng.random(len(ids)) < chance
+    satisfied = luck < chance
     book.satisfied[ids] = satisfied
     conclude_petitions(model, ids, closed)
     gain = model.p["behaviour.trust_gain"]
-    _queue_trust(model, a, book.party_b[ids], np.where(satisfied, gain, -gain / 2))
+    deltas, at = np.where(satisfied, gain, -gain / 2), 0
+    for n in batches:
+        part, at = slice(at, at + n), at + n
+        if n:
+            _queue_trust(model, a[part], b[part], deltas[part])
+
+
+def hold_sessions(model: ModelState, ids: np.ndarray, level: np.ndarray) -> None:
+    """A session held today on each of the cases ``ids``, queued at ``level`` (their first
+    mediation, first people's mediation at L2-L4, a petition's conclusion); the grid
+    workers' time of an L1 session is owed to their visits (``mediation_debt``)."""
+    book, today = model.book, model.today
+    book.sessions[ids] += 1
+    book.mediated[ids] = np.fmin(book.mediated[ids], today)
+    formal = ids[level >= Level.VILLAGE]  # people's mediation: committees, town, police, L4
+    book.formal_mediated[formal] = np.fmin(book.formal_mediated[formal], today)
+    petitions = ids[level == Level.DISTRICT]  # its first session concludes the district's handling
+    book.petition_concluded[petitions] = np.fmin(book.petition_concluded[petitions], today)
+    book.petition_sessions[petitions] += 1
+    cost = model.p["grid_workers.session_visits"] / model.p["population.scale"]
+    np.add.at(model.mediation_debt, book.grid[ids[level == Level.GRID]], cost)
 
 
 def incident(model: ModelState, ids: np.ndarray) -> None:
@@ -133,13 +162,15 @@ def conclude_petitions(
     they leave from the L4 queue (``unanswered``: by default, those whose level is L4 now),
     not if they never waited there (a party going to court straight from L3)."""
     book = model.book
+    first = ~np.isnan(book.reached_district[ids]) & np.isnan(book.petition_concluded[ids])
+    if not first.any():  # most cases never reached the district
+        return
     if unanswered is None:
         unanswered = book.level[ids] == Level.DISTRICT
-    whens = np.broadcast_to(np.asarray(when, dtype=float), ids.shape)
-    flags = np.broadcast_to(np.asarray(unanswered, dtype=bool), ids.shape)
-    first = ~np.isnan(book.reached_district[ids]) & np.isnan(book.petition_concluded[ids])
-    book.petition_concluded[ids[first]] = whens[first]
-    book.petition_unanswered[ids[first]] = flags[first]
+    book.petition_concluded[ids[first]] = when[first] if isinstance(when, np.ndarray) else when
+    book.petition_unanswered[ids[first]] = (
+        unanswered[first] if isinstance(unanswered, np.ndarray) else unanswered
+    )
 
 
 def change_trust(model: ModelState, ids: np.ndarray, deltas: np.ndarray) -> None:
