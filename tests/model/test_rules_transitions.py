@@ -166,3 +166,15 @@ def test_an_incident_concludes_a_petition_unanswered_only_if_it_waited_at_l4():
     ids = np.concatenate([at_l4, back_at_l3])
     incident(model, ids)
     assert petition_columns(model, ids) == [(model.today + 0.5, True), (model.today + 0.5, False)]
+
+
+@pytest.mark.parametrize("n", [1, 3], ids=["one dispute", "several"])
+def test_passing_up_concludes_a_petition_the_next_day_unanswered_only_from_the_l4_queue(n):
+    model = build()
+    from_l4 = queued(model, n, level=Level.DISTRICT, reached_district=model.today - 3.0)
+    from_l3 = queued(model, n, level=Level.TOWN)  # to court straight from the town
+    for ids in (from_l4, from_l3):
+        move(model, ids, Level.BEYOND)
+    tomorrow = model.today + 1.0
+    assert petition_columns(model, from_l4) == [(tomorrow, True)] * n
+    assert petition_columns(model, from_l3) == [(tomorrow, False)] * n
