@@ -173,3 +173,22 @@ def test_formal_mediation_counts_as_resolved_only_what_was_resolved_before_the_w
     )
     counts, _, _ = Counts.of(book, ALL, start=0.0, end=10.0, petition_limit=60.0)
     assert (counts.formal_mediated, counts.formal_resolved) == (4, 1)
+
+
+def test_what_happens_at_the_windows_end_is_not_in_the_window():
+    book = DisputeBook(capacity=4)
+    nan = np.nan
+    book.add(
+        4,
+        arrived=np.ones(4),
+        detected=np.array([10.0, 2.0, 2.0, 2.0]),  # the first found at the end: not found in it
+        reached_town=np.array([nan, 10.0, nan, nan]),  # the second reaches L3 at the end
+        reached_district=np.array([nan, nan, 6.0, 7.0]),
+        petition_concluded=np.array([nan, nan, nan, 10.0]),  # the fourth answered at the end
+        level=np.full(4, Level.TOWN),
+        state=np.full(4, State.QUEUED),
+    )
+    # a petition limit of 4 days: the third petition falls due at 6 + 4, the end itself
+    counts, _, _ = Counts.of(book, ALL, start=0.0, end=10.0, petition_limit=4.0)
+    assert (counts.arose, counts.detected, counts.escalated) == (4, 3, 0)
+    assert (counts.petitions, counts.petitions_due, counts.petitions_on_time) == (2, 0, 0)
