@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from sim.model import metrics
-from sim.model.disputes import IS_LIVE, DisputeBook, State
+from sim.model.disputes import IS_LIVE, DisputeBook, Level, State
 from sim.model.governance import GovernanceModel
-from sim.model.ledger import SCALE, RunningValues, Summary, exact_sum
+from sim.model.ledger import ALL, SCALE, Counts, RunningValues, Summary, exact_sum
 
 MUZHOU = {"map.towns": ["Muzhou"], "population.scale": 0.25}
 
@@ -122,3 +122,73 @@ def test_a_model_read_every_day_and_one_read_once_give_the_same_metrics():
         assert daily.current or daily.today + 1 <= 20  # read daily: folded in day by day
     assert same(daily.current, once.current)  # folded in at the year's end and now
     assert all(same(a, b) for a, b in zip(metrics.yearly(daily), metrics.yearly(once), strict=True))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.zeros(0),
+        np.full(1024, np.nextafter(1.0, 0.0)),  # the fractions' units add up to just below 2**63
+        np.full(1025, np.nextafter(1.0, 0.0)),  # ... and past it
+        np.array([2.0**-1030, 3.0, 5e-324]),  # fractions far below 2**-53, a subnormal
+        np.array([2.0**53, 1.0]),  # whole days whose float sum would round
+        np.array([2.0**40 - 1.0, 0.5, 2.0**40, 0.25]),
+        np.array([-2.5, 1.0, -(2.0**-60)]),
+    ],
+    ids=["none", "1024 near 1", "1025 near 1", "tiny", "2**53 + 1", "about 2**40", "negative"],
+)
+def test_exact_sum_is_exact_at_the_edges_of_its_day_batches(values):
+    exact = sum((Fraction(x) for x in values.tolist()), Fraction(0))
+    assert Fraction(exact_sum(values), 2**SCALE) == exact
+
+
+def test_the_mean_is_the_exact_mean_rounded_once_even_on_a_tie():
+    values = np.array([1.0, 1.0 + 2.0**-52])  # the exact mean 1 + 2**-53 lies halfway: to even
+    running = RunningValues(quantile=False)
+    running.add(values)
+    assert running.summary(np.zeros(0)).mean == 1.0 == Summary.of(values).mean
+
+
+def test_the_running_percentile_is_numpys_where_it_falls_halfway_between_two_values():
+    # Six values: numpy's 90th percentile lies halfway between the two largest, which it
+    # reads back from the upper one; from the lower one the last bit differs.
+    values = np.array([0.0, 0.0, 0.0, 0.0, 1.6527635528529095e-06, 0.9127572300412746])
+    running = RunningValues(quantile=True)
+    running.add(values)
+    assert running.summary(np.zeros(0)).p90 == float(np.percentile(values, 90))
+    assert running.summary(np.zeros(0)).p90 == 0.45637944140241377
+
+
+def test_formal_mediation_counts_as_resolved_only_what_was_resolved_before_the_windows_end():
+    book = DisputeBook(capacity=4)
+    states = [State.RESOLVED, State.INCIDENT, State.RESOLVED, State.QUEUED]
+    book.add(
+        4,
+        arrived=np.ones(4),
+        detected=np.full(4, 1.5),
+        formal_mediated=np.array([2.0, 3.0, 4.0, 4.0]),
+        level=np.full(4, Level.VILLAGE),
+        state=np.array(states),
+        closed=np.array([5.0, 6.0, 10.0, np.nan]),  # the third at the window's end: not in it
+    )
+    counts, _, _ = Counts.of(book, ALL, start=0.0, end=10.0, petition_limit=60.0)
+    assert (counts.formal_mediated, counts.formal_resolved) == (4, 1)
+
+
+def test_what_happens_at_the_windows_end_is_not_in_the_window():
+    book = DisputeBook(capacity=4)
+    nan = np.nan
+    book.add(
+        4,
+        arrived=np.ones(4),
+        detected=np.array([10.0, 2.0, 2.0, 2.0]),  # the first found at the end: not found in it
+        reached_town=np.array([nan, 10.0, nan, nan]),  # the second reaches L3 at the end
+        reached_district=np.array([nan, nan, 6.0, 7.0]),
+        petition_concluded=np.array([nan, nan, nan, 10.0]),  # the fourth answered at the end
+        level=np.full(4, Level.TOWN),
+        state=np.full(4, State.QUEUED),
+    )
+    # a petition limit of 4 days: the third petition falls due at 6 + 4, the end itself
+    counts, _, _ = Counts.of(book, ALL, start=0.0, end=10.0, petition_limit=4.0)
+    assert (counts.arose, counts.detected, counts.escalated) == (4, 3, 0)
+    assert (counts.petitions, counts.petitions_due, counts.petitions_on_time) == (2, 0, 0)

@@ -218,3 +218,35 @@ def test_an_unknown_town_in_an_event_is_refused_when_played():
     timeline = Timeline.parse(events=[{"kind": "rainstorm", "day": 1, "towns": ["Atlantis"]}])
     with pytest.raises(ParameterError, match=r"events\[0\]\.towns: unknown town 'Atlantis'"):
         TimelinePlayer(StandIn(), timeline)
+
+
+def test_yi_police_whose_duty_has_ended_give_no_relief_to_a_storm_still_raging():
+    model = StandIn(warmup=10)
+    model.p = {"volunteer_police.emergency_damage_relief": 0.5}
+    first, second = Timeline.parse(events=[
+        {"kind": "rainstorm", "day": 1, "days": 4, "towns": ["Muzhou"], "volunteer_share": 1.0,
+         "extra_damage_per_1k": 0.0},
+        {"kind": "rainstorm", "day": 2, "days": 10, "volunteer_share": 0.0,
+         "extra_damage_per_1k": 0.5},
+    ]).events  # fmt: skip
+    player = TimelinePlayer(model, Timeline(events=(first, second)))
+    player.start(first)
+    player.start(second)
+    assert player.on_emergency_duty().tolist() == [3, 0]  # Muzhou's 3, until 10 + 1 + 4
+    model.time = 14.5
+    assert player.on_emergency_duty().tolist() == [3, 0]
+    model.time = 15.0  # the first storm ends: its volunteers are back, as a roster reads them
+    player.end(first)
+    assert player.on_emergency_duty().tolist() == [0, 0]
+    assert model.damage_surge.tolist() == pytest.approx([0.5, 1.0, 2.0])  # no relief
+
+
+def test_relief_in_a_town_of_one_resident_is_per_1000_of_that_one():
+    model = StandIn()
+    model.geography.town_population = lambda: np.array([1, 4000])
+    model.p = {"volunteer_police.emergency_damage_relief": 0.001}
+    storm = Timeline.parse(events=[{"kind": "rainstorm", "day": 1, "towns": ["Muzhou"],
+                                    "volunteer_share": 1.0, "extra_damage_per_1k": 0.5}]).events[0]  # fmt: skip
+    TimelinePlayer(model, Timeline(events=(storm,))).start(storm)
+    # 3 on duty for 1 resident: 3,000 per 1,000 residents, times the relief 0.001
+    assert model.damage_surge.tolist() == pytest.approx([0.5 * np.exp(-3), 1.0 * np.exp(-3), 0.0])

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from sim.model.disputes import Level, State
-from sim.model.transitions import change_trust, change_trust_in_turn, incident, move
+from sim.model.phases import update_trust
+from sim.model.transitions import change_trust, change_trust_in_turn, drop, incident, move
 from tests.model.test_phases import add, build, queued
 
 HANDOFF = 2.5
@@ -123,3 +124,57 @@ def test_incidents_end_their_cases_at_midday_and_add_up_in_their_grids():
     assert (model.book.state[ids] == State.INCIDENT).all()
     assert (model.book.closed[ids] == model.today + 0.5).all()
     assert model.tension[3] > 0
+
+
+def test_a_second_party_that_is_resident_zero_has_its_trust_changed_too():
+    model = build()
+    (i,) = add(model, 1, party_a=7, party_b=0)  # resident 0 is a party like any other
+    trust = model.population.trust
+    trust[[0, 7]] = 0.5
+    change_trust(model, np.array([i]), np.array([0.25]))
+    update_trust(model)
+    assert trust[0] == 0.75 and trust[7] == 0.75
+
+
+def petition_columns(model, ids: np.ndarray) -> list[tuple[float, bool]]:
+    book = model.book
+    return [(float(book.petition_concluded[i]), bool(book.petition_unanswered[i])) for i in ids]
+
+
+def test_a_party_dropping_a_petition_waiting_at_l4_leaves_it_unanswered_at_midday():
+    model = build()
+    waiting = queued(model, 1, level=Level.DISTRICT, reached_district=model.today - 3.0)
+    town = queued(model, 1, level=Level.TOWN)  # never reached the district: nothing to conclude
+    answered = queued(
+        model, 1, level=Level.DISTRICT, reached_district=model.today - 9.0,
+        petition_concluded=model.today - 2.0,
+    )  # fmt: skip
+    for i in (waiting[0], town[0], answered[0]):
+        drop(model, int(i))
+    ids = np.concatenate([waiting, town, answered])
+    assert (model.book.state[ids] == State.DORMANT).all()
+    got = petition_columns(model, ids)
+    assert got[0] == (model.today + 0.5, True)
+    assert math.isnan(got[1][0]) and got[1][1] is False
+    assert got[2] == (model.today - 2.0, False)  # concluded once, at its first session
+
+
+def test_an_incident_concludes_a_petition_unanswered_only_if_it_waited_at_l4():
+    model = build()
+    at_l4 = queued(model, 1, level=Level.DISTRICT, reached_district=model.today - 3.0)
+    back_at_l3 = queued(model, 1, level=Level.TOWN, reached_district=model.today - 5.0)
+    ids = np.concatenate([at_l4, back_at_l3])
+    incident(model, ids)
+    assert petition_columns(model, ids) == [(model.today + 0.5, True), (model.today + 0.5, False)]
+
+
+@pytest.mark.parametrize("n", [1, 3], ids=["one dispute", "several"])
+def test_passing_up_concludes_a_petition_the_next_day_unanswered_only_from_the_l4_queue(n):
+    model = build()
+    from_l4 = queued(model, n, level=Level.DISTRICT, reached_district=model.today - 3.0)
+    from_l3 = queued(model, n, level=Level.TOWN)  # to court straight from the town
+    for ids in (from_l4, from_l3):
+        move(model, ids, Level.BEYOND)
+    tomorrow = model.today + 1.0
+    assert petition_columns(model, from_l4) == [(tomorrow, True)] * n
+    assert petition_columns(model, from_l3) == [(tomorrow, False)] * n
