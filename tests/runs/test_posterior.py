@@ -1,6 +1,7 @@
 """The posterior ensemble of a calibration: weights, resampling, and a known rate recovered."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -119,3 +120,23 @@ def test_the_posterior_recovers_a_known_dispute_rate_and_reproduces_its_target(t
     loaded = load_calibration(path)
     evaluations = pd.read_csv(out / "evaluations.csv")
     assert (evaluations["phase"] == "posterior").sum() == loaded.posterior_draws
+
+
+SHIPPED = Path(__file__).resolve().parents[2] / "docs" / "calibration" / "posterior"
+
+
+def test_the_shipped_ensemble_reproduces_every_target_and_has_at_least_50_distinct_sets():
+    """docs/calibration/posterior/ (``govsim calibrate scenarios/calibration/posterior.toml``):
+    each target's mean over the ensemble, weighted, inside its published interval; at least 50
+    distinct sets, whose weights add up to 1, each inside the searched ranges."""
+    calibration = load_calibration("scenarios/calibration/posterior.toml")
+    table = pd.read_csv(SHIPPED / "posterior.csv")
+    w = table["ensemble_weight"].to_numpy()
+    assert len(table) >= 50 and w.sum() == pytest.approx(1.0)
+    for f in calibration.free:
+        assert table[f.key].between(f.low, f.high).all(), f.key
+    for t in calibration.targets:
+        mean = float(np.sum(w * table[f"sim:{t.name}"]))
+        assert t.low <= mean <= t.high, (t.name, mean, t.low, t.high)
+    manifest = json.loads((SHIPPED / "manifest.json").read_text())
+    assert manifest["posterior"]["distinct_sets"] == len(table)
