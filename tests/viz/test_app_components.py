@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 
 import ipyvue
 import ipyvuetify as v
@@ -29,6 +31,16 @@ SMALL = {"population.scale": 0.02, "run.warmup_days": 0}  # fast sessions for th
 
 def _text(box) -> str:
     return repr(box)
+
+
+def _until(shown: Callable[[], bool], seconds: float = 20) -> None:
+    """Wait until the page shows what a click asked for. The flow picture is drawn in a thread of
+    its own; when that thread holds the render as the click comes, it draws the click a moment
+    after ``click()`` returns."""
+    deadline = time.monotonic() + seconds
+    while not shown() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert shown()
 
 
 def _markdown(rc) -> str:
@@ -319,9 +331,9 @@ def test_step_advances_the_day_and_the_curves(page):
     chart = rc.find(ipyvue.VueTemplate, title="escalation rate").widget
     assert _day(box) == 0 and all(len(s["x"]) == 0 for s in chart.series)
     rc.find(v.Btn, children=["Step"]).widget.click()
-    assert _day(box) == 1
+    _until(lambda: _day(box) == 1)
     rc.find(v.Btn, children=["Run 30 days"]).widget.click()
-    assert _day(box) == 31 and len(chart.series[0]["x"]) == 31
+    _until(lambda: _day(box) == 31 and len(chart.series[0]["x"]) == 31)
 
 
 def test_compare_mode_shows_two_maps_and_differences(page):
@@ -335,11 +347,12 @@ def test_compare_mode_shows_two_maps_and_differences(page):
 def test_chinese_switch_relabels_the_page_and_keeps_the_run(page):
     box, rc = page
     rc.find(v.Btn, children=["Run 30 days"]).widget.click()
+    _until(lambda: _day(box) == 30)
     kpi = rc.find(v.Html, class_="govsim-kpi-escalation_rate").widget.children[0]
-    assert _day(box) == 30 and "出村升级率" not in _text(box)
+    assert "出村升级率" not in _text(box)
     rc.find(v.BtnToggle, class_="govsim-language").widget.v_model = list(LANGUAGES).index("zh")
-    text = _text(box)
-    assert "出村升级率" in text and "Run 30 days" not in text
+    _until(lambda: "出村升级率" in _text(box))
+    assert "Run 30 days" not in _text(box)
     assert _counter(rc) == "第 30 天"  # the same run, not restarted
     assert rc.find(v.Html, class_="govsim-kpi-escalation_rate").widget.children[0] == kpi
     workers = rc.find(v.TextField, label=label(SCHEMA["grid_workers.total"], "zh")).widget
@@ -347,18 +360,21 @@ def test_chinese_switch_relabels_the_page_and_keeps_the_run(page):
     [view] = rc.find(ipyvue.VueTemplate, label="未结纠纷").widgets  # the map of open disputes
     assert "睦洲" in [t[0] for t in view.town_labels]
     rc.find(v.Btn, children=["运行 30 天"]).widget.click()
-    assert _counter(rc) == "第 60 天"
+    _until(lambda: _counter(rc) == "第 60 天")
     rc.find(v.BtnToggle, class_="govsim-language").widget.v_model = list(LANGUAGES).index("en")
-    assert _day(box) == 60 and "出村升级率" not in _text(box)
+    _until(lambda: "出村升级率" not in _text(box))
+    assert _day(box) == 60
 
 
 def test_compare_mode_in_chinese_names_the_differences_by_metric_label(page):
     box, rc = page
     rc.find(v.BtnToggle, class_="govsim-language").widget.v_model = list(LANGUAGES).index("zh")
+    _until(lambda: "比较两种政策" in _text(box))
     rc.find(v.Switch, label="比较两种政策（A 与 B）").widget.v_model = True
+    _until(lambda: "前进一天" in _text(box) and "政策 B" in _text(box))
     rc.find(v.Btn, children=["前进一天"]).widget.click()
+    _until(lambda: "差异：B - A" in _text(box) and "第 1 天" in _text(box))
     differences = rc.find(v.Html, class_="govsim-differences")
-    assert "政策 B" in _text(box) and "差异：B - A" in _text(box)
     table = repr(differences.widget)
     assert table_label("metric", "detected_share", "zh") in table and "detected_share" not in table
 

@@ -12,6 +12,7 @@ from sim.viz.search import StudyPicker, chart_points
 from sim.viz.session import Policy
 from sim.viz.studies import find_studies, load_study
 from tests.runs.test_optimisation import TINY
+from tests.viz.test_app_components import _until
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +67,10 @@ def test_the_page_switches_to_compare_with_the_clicked_plan(study_folder, monkey
         ipyvue.VueTemplate, title="Trials: escalation rate (click one to run its plan as B)"
     ).widget
     view.vue_select(1)
+    shown = "Trial 1 runs as policy B beside the base scenario muzhou as A."
+    _until(lambda: bool(rc.find(children=[shown]).widgets))
     assert rc.find(v.Switch, label="compare two policies (A and B)").widget.v_model is True
     assert rc.find(v.CardTitle, children=["Policy B"]).widgets  # B's controls are shown
-    shown = "Trial 1 runs as policy B beside the base scenario muzhou as A."
-    assert rc.find(children=[shown]).widgets
 
 
 @pytest.mark.parametrize(

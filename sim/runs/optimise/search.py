@@ -63,11 +63,18 @@ def sampler_for(optimisation: Optimisation, *, seed: int) -> Any:
     )
 
 
+STUDY_DB_WAIT_SECONDS = 120  # how long a write waits for a reader of study.db
+
+
 def open_study(optimisation: Optimisation, folder: Path, *, resume: bool) -> Any:
     """The study in ``folder/study.db``: a new one, or (``resume``) the stored one, whose
     trials left running by a kill are failed and their plans queued again."""
     optuna = _optuna()
-    storage = f"sqlite:///{(folder / 'study.db').resolve()}"
+    # a reader of study.db (optuna-dashboard, a script) may hold it for a moment: wait for it
+    storage = optuna.storages.RDBStorage(
+        f"sqlite:///{(folder / 'study.db').resolve()}",
+        engine_kwargs={"connect_args": {"timeout": STUDY_DB_WAIT_SECONDS}},
+    )
     sampler = sampler_for(optimisation, seed=optimisation.seed)
     directions = [DIRECTIONS[o.direction] for o in optimisation.objectives]
     study = optuna.create_study(
