@@ -13,6 +13,13 @@ from sim.cli.common import CliError, check_counts, command_line, load, output_fo
 from sim.labels import label
 from sim.model.parameters import ParameterError, defaults
 from sim.output.contents import run_files
+from sim.runs.ensemble import (
+    RUNS_PER_SET,
+    ensemble_record,
+    load_ensemble,
+    sets_table,
+    worlds_of_runs,
+)
 from sim.runs.scenario import Scenario, list_scenarios, load_scenario
 
 
@@ -53,6 +60,17 @@ def cmd_compare(args: argparse.Namespace) -> None:
     check_counts(args)
     if len(args.scenarios) < 2:
         raise CliError("compare: name at least two scenarios")
+    if not 0 <= args.sets <= 1000:
+        raise CliError(f"--sets: must be a whole number from 0 to 1,000, got {args.sets}")
+    if args.sets and args.replicates == 1:
+        raise CliError(
+            "--replicates 1 with --sets: two runs in each set at least tell seed noise from the"
+            " parameters (or --sets 0)"
+        )
+    if not args.sets and args.posterior:
+        raise CliError("--posterior: no parameter sets are drawn with --sets 0")
+    replicates = args.replicates or (RUNS_PER_SET if args.sets else 5)
+    ensemble = load_ensemble(args.posterior) if args.sets else None
     scenarios: list[Scenario] = []
     for name in args.scenarios:
         scenario = load(name, args)
@@ -64,27 +82,35 @@ def cmd_compare(args: argparse.Namespace) -> None:
             scenario = replace(scenario, name=f"{scenario.name}-{k}")
         scenarios.append(scenario)
     out = Path(args.out) if args.out else Path("results") / "-vs-".join(s.name for s in scenarios)
-    files = run_files(args.format, compare=True)
+    files = run_files(args.format, compare=True, sets=bool(args.sets))
     with output_folder(out, kind="compare", force=args.force, files=files) as replaced:
         from sim.output.results import write_results
         from sim.output.tables import print_costs, print_differences
         from sim.runs.comparisons import cost_effectiveness, paired_differences, town_differences
         from sim.runs.replicates import run_scenarios
 
+        worlds = None
+        if ensemble is not None:
+            worlds = worlds_of_runs(ensemble.draw(args.sets, seed=args.seed), replicates)
         results = run_scenarios(
             scenarios,
             days=args.days,
-            replicates=args.replicates,
+            replicates=len(worlds) if worlds else replicates,
             seed=args.seed,
             workers=args.workers,
             progress=not args.quiet,
             lang=args.lang,
+            worlds=worlds,
         )
         differences = paired_differences(results)
         tables = {
             "cost_effectiveness": cost_effectiveness(results),
             "town_differences": town_differences(results),
         }
+        record = None
+        if ensemble is not None and worlds:
+            tables["sets"] = sets_table(worlds[::replicates])
+            record = ensemble_record(ensemble, worlds[::replicates], replicates)
         written = write_results(
             results,
             out,
@@ -94,6 +120,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
             lang=args.lang,
             force=args.force,
             table_format=args.format,
+            ensemble=record,
         )
     if not args.quiet:
         print_differences(differences, args.lang)

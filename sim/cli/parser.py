@@ -2,6 +2,7 @@
 
     govsim run SCENARIO [--days N] [--replicates R] [--seed S] [--set key=value ...] [--out DIR]
     govsim compare SCENARIO SCENARIO... [--replicates R] [--days N] [--seed S] [--set ...] [--out DIR]
+                   [--sets K] [--posterior FILE]
     govsim sweep SWEEP.toml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR] [--resume]
                  [--days N] [--set key=value ...] [--max-runs N]
     govsim analyze SWEEP_DIR [--metric NAME ...] [--lever KEY] [--out DIR] [--format F] [--quiet]
@@ -19,8 +20,10 @@
 folder holds ``datapackage.json``, the data dictionary of its tables.
 ``run`` and ``compare`` run replicates in parallel over the local cores
 (``--workers``), print a table and write a results directory with a
-``report.html``. Bad input prints one line naming the file, key and reason,
-and exits 2.
+``report.html``. ``compare`` runs each scenario in ``--sets`` plausible parameter sets drawn
+from the calibration's posterior ensemble (default 10, ``--replicates`` runs in each, default
+2), so that its intervals include what we do not know about the parameters.
+Bad input prints one line naming the file, key and reason, and exits 2.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from sim.cli.commands import (
 from sim.cli.common import EXIT_BAD_INPUT, add_command
 from sim.labels import LANGUAGES, translate
 from sim.runs.datafiles import DEFAULT_FORMAT, FORMATS
+from sim.runs.ensemble import DEFAULT_SETS, RUNS_PER_SET
 
 ERROR_LANGUAGE = ["en"]  # the language of argument errors, set by sim.cli.main before parsing
 FORCE_HELP = (
@@ -108,7 +112,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="two or more scenarios")
     compare.add_argument(
-        "--replicates", type=int, default=5, help="runs per scenario, seeds S, S+1, ... (default 5)"
+        "--replicates",
+        type=int,
+        help=f"runs per scenario in each parameter set, seeds S, S+1, ... (default {RUNS_PER_SET};"
+        " with --sets 0: 5)",
+    )
+    compare.add_argument(
+        "--sets",
+        type=int,
+        default=DEFAULT_SETS,
+        help=f"plausible parameter sets drawn by weight from the calibration's posterior ensemble"
+        f" (default {DEFAULT_SETS}; 0: the calibrated values alone, seed noise only)",
+    )
+    compare.add_argument(
+        "--posterior",
+        metavar="FILE",
+        help="the posterior ensemble (default docs/calibration/posterior/posterior.csv)",
     )
     compare.add_argument("--out", help="output directory (default results/A-vs-B)")
     compare.add_argument("--force", action="store_true", help=FORCE_HELP)

@@ -4,8 +4,9 @@ Chinese (every sentence a row of kind ``answer`` of ``sim/data/labels.csv``).
 For a comparison, each scenario against the first: which does better on which key outcome
 (:data:`OUTCOMES`) and by how much (the paired difference, its 95% interval and the runs
 behind it), how sure we are (:func:`certainty_clause`: the paired runs in which it was
-better; a later posterior ensemble adds "and in k of K plausible parameter sets" through
-:class:`ParameterSets`), at what cost per case averted, and what would change the answer
+better; with runs in plausible parameter sets drawn from the posterior ensemble, "and in k
+of K plausible parameter sets" through :class:`ParameterSets`, and each outcome's interval
+over those sets), at what cost per case averted, and what would change the answer
 (an interval that includes zero: about how many runs would tell it apart). For one scenario,
 its key figures beside the published figures the calibration fits (the targets of
 ``scenarios/calibration/baseline.toml``).
@@ -30,7 +31,7 @@ from sim.output.tables import fmt
 from sim.runs.calibrate.spec import Target, load_calibration
 from sim.runs.replicates import RunResult
 from sim.runs.scenario import SCENARIO_DIR
-from sim.runs.statistics import MIN_RUNS, estimate, paired_interval
+from sim.runs.statistics import MIN_RUNS, estimate, over_sets, paired_interval
 
 CALIBRATION = SCENARIO_DIR / "calibration" / "baseline.toml"  # its targets: the published figures
 
@@ -66,8 +67,11 @@ class Effect:
     mean: float
     diffs: np.ndarray  # per seed: scenario minus reference (pairs with a value in both)
     difference: float
-    low: float
+    low: float  # the 95% interval: of seed noise alone when the runs are in parameter sets
     high: float
+    sets: ParameterSets | None = None  # runs in plausible parameter sets: in how many better
+    plausible_low: float = float("nan")  # the interval over plausible parameter sets
+    plausible_high: float = float("nan")
 
     @property
     def n(self) -> int:
@@ -102,10 +106,20 @@ def effects(reference: RunResult, other: RunResult, *, level: float = 0.95) -> l
     seeds = a.index.intersection(b.index)
     found = []
     for metric in OUTCOMES:
-        diffs = (b.loc[seeds, metric] - a.loc[seeds, metric]).to_numpy(dtype=float)
-        diffs = diffs[np.isfinite(diffs)]
+        every = (b.loc[seeds, metric] - a.loc[seeds, metric]).to_numpy(dtype=float)
+        diffs = every[np.isfinite(every)]
         mean, half = paired_interval(diffs, level)
         low, high = mean - half, mean + half
+        spread: dict[str, object] = {}
+        if "set" in b.columns:  # runs in plausible parameter sets (sim.runs.ensemble)
+            over = over_sets(every, b.loc[seeds, "set"].to_numpy(), level)
+            better = int(np.sum(OUTCOMES[metric] * over.set_means > 0))
+            low, high = over.seed_low, over.seed_high
+            spread = {
+                "sets": ParameterSets(better=better, total=len(over.set_means)),
+                "plausible_low": over.low,
+                "plausible_high": over.high,
+            }
         found.append(
             Effect(
                 metric=metric,
@@ -115,6 +129,7 @@ def effects(reference: RunResult, other: RunResult, *, level: float = 0.95) -> l
                 difference=mean,
                 low=low,
                 high=high,
+                **spread,  # type: ignore[arg-type]
             )
         )
     return found
@@ -175,7 +190,15 @@ def _outcome_sentence(e: Effect, names: dict[str, str], lang: str) -> str:
         "high": change_text(e.metric, e.high, lang),
         "n": e.n,
     }
-    return t("outcome_" + e.verdict).format(**slots)
+    sentence = t("outcome_" + e.verdict).format(**slots)
+    if e.sets is not None and np.isfinite(e.plausible_low) and e.verdict != "same":
+        sentence += t("outcome_plausible").format(
+            low=change_text(e.metric, e.plausible_low, lang, unit=False),
+            high=change_text(e.metric, e.plausible_high, lang),
+            k=e.sets.better,
+            sets=e.sets.total,
+        )
+    return sentence
 
 
 def _cost_sentence(costs: pd.DataFrame | None, scenario: str, lang: str) -> str:
@@ -268,14 +291,17 @@ def comparison_answer(
             [
                 label("metric", e.metric, lang)
                 + COLON[lang]
-                + certainty_clause(e.diffs, lower_is_better=OUTCOMES[e.metric] < 0, lang=lang)
+                + certainty_clause(
+                    e.diffs, lower_is_better=OUTCOMES[e.metric] < 0, lang=lang, sets=e.sets
+                )
                 for e in decided
             ]
             or [t("sure_nothing")],
             lang,
             clauses=True,
         )
-        sure += STOP[lang] + t("seeds_only")
+        drawn = next((e.sets.total for e in found if e.sets is not None), 0)
+        sure += STOP[lang] + (t("with_sets").format(sets=drawn) if drawn else t("seeds_only"))
         cost = _cost_sentence(costs, other.scenario.name, lang)
         parts.append(
             f"<p class='answer-headline'><b>{_text(headline)}</b></p>"

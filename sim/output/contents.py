@@ -9,6 +9,7 @@ from sim.runs.datafiles import DEFAULT_FORMAT, file_names
 # The tables of a results folder of `run`; `compare` adds its own (COMPARE_TABLES).
 RUN_TABLES = ("summary", "years", "timeseries", "grids", "petitions", "towns", "villages")
 COMPARE_TABLES = (*RUN_TABLES, "differences", "cost_effectiveness", "town_differences")
+ENSEMBLE_TABLES = ("sets",)  # `compare` in plausible parameter sets adds the sets drawn
 OTHER_FILES = ("datapackage.json", "manifest.json", "report.html")
 
 # The tables and other files of a calibration folder.
@@ -25,9 +26,14 @@ POSTERIOR_TABLES = ("posterior", "pins")
 POSTERIOR_FILES = ("posterior.png",)
 
 
-def run_files(table_format: str = DEFAULT_FORMAT, *, compare: bool = False) -> tuple[str, ...]:
-    """The files a results folder of ``run`` (or ``compare``) holds when written in ``table_format``."""
-    return (*file_names(COMPARE_TABLES if compare else RUN_TABLES, table_format), *OTHER_FILES)
+def run_files(
+    table_format: str = DEFAULT_FORMAT, *, compare: bool = False, sets: bool = False
+) -> tuple[str, ...]:
+    """The files a results folder of ``run`` (or ``compare``, in plausible parameter ``sets``)
+    holds when written in ``table_format``."""
+    tables = COMPARE_TABLES if compare else RUN_TABLES
+    tables = (*tables, *ENSEMBLE_TABLES) if sets else tables
+    return (*file_names(tables, table_format), *OTHER_FILES)
 
 
 def calibration_files(

@@ -237,25 +237,36 @@ def _difference_interval(row: Any, t: Callable[[str], str]) -> str:
 
 def _differences(differences: pd.DataFrame, t: Callable[[str], str], lang: str) -> str:
     table = relative_differences(differences)
+    sets = int(table["sets"].max()) if "sets" in table.columns and len(table) else 0
     body = ""
     for row in table.itertuples(index=False):
         significant = bool(row.significant) if pd.notna(row.significant) else False
+        plausible = ""
+        if sets:  # runs in plausible parameter sets: the interval over them, lower in k of K
+            wide = np.isfinite(row.plausible_low)
+            interval = f"[{fmt(row.plausible_low)}, {fmt(row.plausible_high)}]" if wide else "–"
+            plausible = (
+                f"<td class='num'>{interval}</td><td class='num'>{row.sets_lower}/{row.sets}</td>"
+            )
         body += (
             f"<tr{" class='significant'" if significant else ''}>"
             f"<td><code>{_text(row.metric)}</code></td><td>{_text(row.scenario)}</td>"
             f"<td class='num'>{fmt(row.reference_mean)}</td><td class='num'>{fmt(row.mean)}</td>"
             f"<td class='num'>{fmt(row.difference)}</td>"
-            f"<td class='num'>{_difference_interval(row, t)}</td>"
+            f"<td class='num'>{_difference_interval(row, t)}</td>{plausible}"
             f"<td class='num'>{fmt(row.relative)}%</td>"
             f"<td>{'✔ ' + t('significant') if significant else ''}</td></tr>"
         )
     reference = _text(table["reference"].iloc[0]) if len(table) else t("chart_reference")
     image = figure_data_uri(differences_figure(differences, lang=lang))
+    heads = f"<th>{t('ci_seeds')}</th><th>{t('plausible')}</th><th>{t('lower_in_sets')}</th>"
+    note = t("note_differences") + (" " + t("note_sets").format(sets=sets) if sets else "")
     return (
-        f"<h2>{t('differences')} {reference}</h2><p class='note'>{t('note_differences')}</p>"
+        f"<h2>{t('differences')} {reference}</h2><p class='note'>{note}</p>"
         f"<table class='differences'><tr><th>{t('metric')}</th><th>{t('scenario')}</th>"
         f"<th>{reference}</th><th>{t('scenario_mean')}</th><th>{t('difference')}</th>"
-        f"<th>{t('ci')}</th><th>{t('relative')} {reference}</th><th></th></tr>{body}</table>"
+        f"{heads if sets else f'<th>{t("ci")}</th>'}<th>{t('relative')} {reference}</th>"
+        f"<th></th></tr>{body}</table>"
         f"<img src='{image}' alt='differences from {reference} with 95% intervals'>"
     )
 

@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -23,7 +24,13 @@ from sim.runs.folders import check_out, files_under, manifest_versions, replace_
 from sim.runs.replicates import RunResult
 
 
-def _manifest(results: Sequence[RunResult], command: str, kind: str, table_format: str) -> dict:
+def _manifest(
+    results: Sequence[RunResult],
+    command: str,
+    kind: str,
+    table_format: str,
+    ensemble: Mapping[str, Any] | None = None,
+) -> dict:
     versions = manifest_versions()
     first = results[0]
     scenarios = [
@@ -51,7 +58,7 @@ def _manifest(results: Sequence[RunResult], command: str, kind: str, table_forma
         "timings": {k: v for k, v in first.timings.items() if k != "run_seconds"},
         "format": table_format,
         "written": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+    } | ({"ensemble": dict(ensemble)} if ensemble else {})
 
 
 def summary_table(results: Sequence[RunResult]) -> pd.DataFrame:
@@ -93,6 +100,7 @@ def write_results(
     kind: str = "",
     force: bool = False,
     table_format: str = DEFAULT_FORMAT,
+    ensemble: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Write the output directory atomically: a temporary directory moved into place.
 
@@ -111,7 +119,9 @@ def write_results(
     differences), or of another kind with ``force`` (:func:`sim.runs.folders.check_out`),
     is written into, and there only the files its manifest lists are replaced: a
     user's files stay (:func:`sim.runs.folders.replace_dir`). ``lang`` is the language of
-    ``report.html`` (``en``, ``zh``). Returns the names of the files written.
+    ``report.html`` (``en``, ``zh``). ``ensemble`` (runs in plausible parameter sets: the
+    posterior file, its hash, the sets drawn) goes into the manifest. Returns the names of the
+    files written.
     """
     kind = kind or ("compare" if differences is not None else "run")
     out = Path(out)
@@ -135,7 +145,7 @@ def write_results(
             write_table(table, tmp, name, table_format)
         write_datapackage(tmp, files_under(tmp), kind=kind)
         manifest = json.dumps(
-            _manifest(results, command, kind, table_format), indent=2, default=str
+            _manifest(results, command, kind, table_format, ensemble), indent=2, default=str
         )
         (tmp / "manifest.json").write_text(manifest + "\n", encoding="utf-8")
         try:

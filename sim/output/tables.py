@@ -106,10 +106,15 @@ def print_differences(differences: pd.DataFrame, lang: str = "en") -> None:
     t = partial(label, "term", lang=lang)
     for name, table in differences.groupby("scenario", sort=False):
         reference = table["reference"].iloc[0]
+        sets = int(table["sets"].iloc[0]) if "sets" in table.columns else 0
         print("\n" + t("cli_against").format(name=name, reference=reference))
+        if sets:
+            print(t("cli_sets_note").format(sets=sets, n=int(table["n"].max())))
+        heading = t("cli_ci_seeds") if sets else t("cli_ci")
         print(
             f"{_pad(t('cli_metric'), 36)} {reference[:12]:>12s} {name[:12]:>12s} "
-            f"{_pad(t('difference'), 12, right=True)}  {t('cli_ci')}"
+            f"{_pad(t('difference'), 12, right=True)}  {_pad(heading, 24) if sets else heading}"
+            + (f" {_pad(t('cli_plausible'), 24)} {t('cli_lower_in')}" if sets else "")
         )
         for row in table.itertuples():
             ci = f"[{fmt(row.ci_low)}, {fmt(row.ci_high)}]" if np.isfinite(row.ci_low) else ""
@@ -117,10 +122,15 @@ def print_differences(differences: pd.DataFrame, lang: str = "en") -> None:
                 ci = t("cli_too_few_pairs").format(n=row.n)
             flag = "*" if row.significant else " "
             difference = ("+" if row.difference > 0 else "") + fmt(row.difference)
-            print(
+            line = (
                 f"{row.metric:36s} {fmt(row.reference_mean):>12s} {fmt(row.mean):>12s} "
                 f"{difference:>12s}{flag} {ci}"
             )
+            if sets:
+                low, high = row.plausible_low, row.plausible_high
+                wide = f"[{fmt(low)}, {fmt(high)}]" if np.isfinite(low) else ""
+                line = f"{line:<{95 + 24}} {wide:24s} {row.sets_lower}/{row.sets}"
+            print(line.rstrip())
 
 
 def cost_lines(costs: pd.DataFrame, lang: str = "en") -> list[str]:
@@ -156,7 +166,14 @@ def cost_lines(costs: pd.DataFrame, lang: str = "en") -> list[str]:
                 else t("not_estimable")
             )
             case = _pad(t("case_" + row.case), 12)
-            lines.append(f"{case} {fmt(row.averted_per_year):>16s}  {averted:24s} {per}")
+            line = f"{case} {fmt(row.averted_per_year):>16s}  {averted:24s} {per}"
+            if getattr(row, "sets", 0):
+                low, high = row.averted_plausible_low, row.averted_plausible_high
+                wide = f"[{fmt(low)}, {fmt(high)}]" if np.isfinite(low) else "–"
+                line += "  " + t("cli_averted_plausible").format(
+                    interval=wide, k=row.sets_averting, sets=row.sets
+                )
+            lines.append(line)
     return lines
 
 

@@ -11,7 +11,13 @@ import pandas as pd
 
 from sim.model.metrics import METRICS, SHARES
 from sim.runs.replicates import RunResult
-from sim.runs.statistics import BOOTSTRAP_RESAMPLES, MIN_RUNS, nan_mean, paired_interval
+from sim.runs.statistics import (
+    BOOTSTRAP_RESAMPLES,
+    MIN_RUNS,
+    nan_mean,
+    over_sets,
+    paired_interval,
+)
 
 
 def paired_differences(results: Sequence[RunResult], *, level: float = 0.95) -> pd.DataFrame:
@@ -23,17 +29,38 @@ def paired_differences(results: Sequence[RunResult], *, level: float = 0.95) -> 
     cases); with fewer than :data:`~sim.runs.statistics.MIN_RUNS` the metric is
     ``too_few`` and gets no interval. ``significant`` is true when the
     interval excludes zero (never with too few pairs).
+
+    Runs in plausible parameter sets (a ``set`` column, :mod:`sim.runs.ensemble`): the
+    confidence interval is that of seed noise alone (the spread within sets), and
+    ``plausible_low`` and ``plausible_high`` the interval that includes what the parameters
+    leave open (:func:`~sim.runs.statistics.over_sets`); ``sets`` is the number of sets
+    drawn, ``sets_lower`` and ``sets_higher`` in how many of them the scenario's mean was
+    below or above the reference's. Without sets those are NaN and 0.
     """
     reference, rows = results[0], []
     for other in results[1:]:
         for metric in METRICS:
             a = reference.summary[metric].to_numpy(dtype=float)
             b = other.summary[metric].to_numpy(dtype=float)
-            diff = (b - a)[~np.isnan(b - a)]
+            keep = ~np.isnan(b - a)
+            diff = (b - a)[keep]
             mean, half = paired_interval(diff, level)
             low, high = mean - half, mean + half
+            spread = {"plausible_low": np.nan, "plausible_high": np.nan}
+            counts = {"sets": 0, "sets_lower": 0, "sets_higher": 0}
+            if "set" in other.summary.columns:
+                found = over_sets(b - a, other.summary["set"].to_numpy(), level)
+                low, high = found.seed_low, found.seed_high
+                half = (high - low) / 2
+                spread = {"plausible_low": found.low, "plausible_high": found.high}
+                counts = {
+                    "sets": len(found.set_means),
+                    "sets_lower": int(np.sum(found.set_means < 0)),
+                    "sets_higher": int(np.sum(found.set_means > 0)),
+                }
             if metric in SHARES:
                 low, high = max(low, -1.0), min(high, 1.0)
+                spread = {k: float(np.clip(v, -1.0, 1.0)) for k, v in spread.items()}
             rows.append(
                 {
                     "metric": metric,
@@ -48,6 +75,8 @@ def paired_differences(results: Sequence[RunResult], *, level: float = 0.95) -> 
                     "n": len(diff),
                     "too_few": len(diff) < MIN_RUNS,
                 }
+                | spread
+                | counts
             )
     return pd.DataFrame(rows)
 
@@ -61,8 +90,9 @@ def district_counts(result: RunResult) -> pd.DataFrame:
     scale = result.scenario.params["population.scale"]
     years = result.days / 365.0
     counts = result.towns.groupby("seed")[list(AVERTED)].sum() / scale / years
-    cost = result.summary.set_index("seed")["annual_cost_wan_yuan"]
-    return counts.assign(annual_cost_wan_yuan=cost)
+    summary = result.summary.set_index("seed")
+    counts = counts.assign(annual_cost_wan_yuan=summary["annual_cost_wan_yuan"])
+    return counts.assign(set=summary["set"]) if "set" in summary.columns else counts
 
 
 def cost_effectiveness(results: Sequence[RunResult], *, level: float = 0.95) -> pd.DataFrame:
@@ -75,6 +105,11 @@ def cost_effectiveness(results: Sequence[RunResult], *, level: float = 0.95) -> 
     cost to the mean cases averted; a fixed resampling stream). When the averted
     number's interval includes zero the cost per case is ``estimable = False``
     ("not estimable": the scenario may avert none).
+
+    Runs in plausible parameter sets (:mod:`sim.runs.ensemble`): the averted number's
+    interval is that of seed noise alone, ``averted_plausible_low`` and
+    ``averted_plausible_high`` include what the parameters leave open, and ``sets_averting``
+    counts the ``sets`` in which the scenario averted cases (NaN and 0 without sets).
     """
     reference, rows = district_counts(results[0]), []
     for other in results[1:]:
@@ -87,6 +122,17 @@ def cost_effectiveness(results: Sequence[RunResult], *, level: float = 0.95) -> 
             averted = (a[case] - b[case]).to_numpy(dtype=float)
             mean, half = paired_interval(averted, level)
             low, high = mean - half, mean + half
+            spread = {"averted_plausible_low": np.nan, "averted_plausible_high": np.nan}
+            counts = {"sets": 0, "sets_averting": 0}
+            if "set" in b.columns:
+                found = over_sets(averted, b["set"].to_numpy(), level)
+                low, high = found.seed_low, found.seed_high
+                half = (high - low) / 2
+                spread = {"averted_plausible_low": found.low, "averted_plausible_high": found.high}
+                counts = {
+                    "sets": len(found.set_means),
+                    "sets_averting": int(np.sum(found.set_means > 0)),
+                }
             estimable = bool(np.isfinite(half) and (low > 0 or high < 0))
             per_case = per_low = per_high = float("nan")
             if estimable:
@@ -110,6 +156,8 @@ def cost_effectiveness(results: Sequence[RunResult], *, level: float = 0.95) -> 
                     "estimable": estimable,
                     "n": n,
                 }
+                | spread
+                | counts
             )
     return pd.DataFrame(rows)
 

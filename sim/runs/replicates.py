@@ -13,6 +13,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.labels import label
+from sim.runs.ensemble import World, in_world
 from sim.runs.executors import check_not_bootstrapping, default_workers, executor_for
 from sim.runs.fanout import FanOut
 from sim.runs.runner import RunRecord, RunSpec, RunTables
@@ -52,15 +53,19 @@ def run_scenarios(
     workers: int | None = None,
     progress: bool = False,
     lang: str = "en",
+    worlds: Sequence[World] | None = None,
 ) -> list[RunResult]:
     """Run every scenario with seeds ``seed, seed+1, ...``, in parallel over ``workers`` processes.
 
     Every scenario gets the same seeds (common random numbers), so their
     differences are sharp. Results do not depend on ``workers``. ``lang`` is the language
-    of the progress bars.
+    of the progress bars. ``worlds`` (one per replicate, :mod:`sim.runs.ensemble`) runs
+    replicate ``r`` in the parameter set ``worlds[r]``; its tables then have a ``set`` column.
     """
     if days < 1 or replicates < 1:
         raise ValueError(f"days and replicates must be at least 1, got {days} and {replicates}")
+    if worlds is not None and len(worlds) != replicates:
+        raise ValueError(f"one world per replicate: {len(worlds)} for {replicates}")
     for scenario in scenarios:
         try:
             scenario.timeline.check_days(days)
@@ -78,11 +83,14 @@ def run_scenarios(
                     run_id=r,
                     seed=seeds[r],
                     days=days,
-                    params=scenario.params,
+                    params=scenario.params
+                    if worlds is None
+                    else in_world(scenario.params, scenario.overrides, worlds[r]),
                     timeline=scenario.timeline,
                     design_row=s,
                     replicate=r,
                     tables=scenario.name,
+                    ids={} if worlds is None else {"set": worlds[r].set},
                     raise_errors=True,
                     progress=progress and one,
                     lang=lang,

@@ -123,6 +123,7 @@ class RunSpec:
     replicate: int = 0
     yearly: bool = False  # also return each measured year's metrics (``RunRecord.years``)
     tables: str | None = None  # a scenario name: also return the run's tables, under that name
+    ids: Mapping[str, Any] = field(default_factory=dict)  # more ids of its tables (``set``)
     raise_errors: bool = False  # raise a failure, instead of recording it and going on
     progress: bool = False  # a progress bar of the run's days (in this process)
     lang: str = "en"  # the language of that bar
@@ -229,7 +230,7 @@ def execute(spec: RunSpec) -> RunRecord:
             if spec.yearly:
                 years = yearly(model)
             if spec.tables is not None:
-                ids = {"scenario": spec.tables, "run": spec.run_id, "seed": spec.seed}
+                ids = {"scenario": spec.tables, "run": spec.run_id, "seed": spec.seed, **spec.ids}
                 tables = run_tables(model, ids)
     except Exception as exc:  # recorded, and the runs go on
         if spec.raise_errors:

@@ -95,3 +95,52 @@ def estimate(values: np.ndarray, *, share: bool = False, level: float = 0.95) ->
         return Estimate(mean, float(low), float(high), n, len(values))
     _, half = mean_ci(finite, level)
     return Estimate(mean, max(mean - half, 0.0), mean + half, n, len(values))
+
+
+@dataclass(frozen=True)
+class OverSets:
+    """A paired difference over runs in plausible parameter sets (``sim.runs.ensemble``): its
+    mean, the interval of seed noise alone, the plausible interval (what the parameters leave
+    open as well) and each drawn set's mean difference."""
+
+    mean: float
+    seed_low: float
+    seed_high: float
+    low: float
+    high: float
+    set_means: np.ndarray  # one per drawn set (a set drawn twice counts twice)
+
+
+def over_sets(diffs: np.ndarray, sets: np.ndarray, level: float = 0.95) -> OverSets:
+    """``diffs`` (one per run pair, NaN ignored) grouped by the parameter ``sets`` they ran in.
+
+    Seed noise alone: a t interval of the mean from the spread within sets, pooled. The
+    plausible interval: where the difference lies in a set drawn from the ensemble, a
+    prediction interval ``mean +- t * sd * sqrt(1 + 1/K)`` of the ``K`` sets' means (each
+    with its seed noise, so it is a little wide rather than narrow). NaN where too few runs
+    or sets; a set drawn ``d`` times holds ``d`` times the runs and counts ``d`` times."""
+    diffs, sets = np.asarray(diffs, dtype=float), np.asarray(sets)
+    drawn, runs_of_set = np.unique(sets, return_counts=True)  # a set drawn twice: twice the runs
+    per_draw = max(1, int(runs_of_set.min()))
+    draws = dict(zip(drawn.tolist(), (runs_of_set // per_draw).tolist(), strict=True))
+    keep = np.isfinite(diffs)
+    diffs, sets = diffs[keep], sets[keep]
+    nan = float("nan")
+    if len(diffs) == 0:
+        return OverSets(nan, nan, nan, nan, nan, np.array([]))
+    names, group, runs = np.unique(sets, return_inverse=True, return_counts=True)
+    means = np.bincount(group, weights=diffs) / runs
+    set_means = np.repeat(means, [draws[name] for name in names.tolist()])
+    mean = float(diffs.mean())
+    q = 0.5 + level / 2
+    inside = len(diffs) - len(names)
+    seed_half = nan
+    if inside >= 1:
+        pooled = np.sum((diffs - means[group]) ** 2) / inside
+        seed_half = float(stats.t.ppf(q, inside) * np.sqrt(pooled / len(diffs)))
+    k = len(set_means)
+    half = nan
+    if k >= MIN_RUNS:
+        spread = set_means.std(ddof=1)
+        half = float(stats.t.ppf(q, k - 1) * spread * np.sqrt(1 + 1 / k))
+    return OverSets(mean, mean - seed_half, mean + seed_half, mean - half, mean + half, set_means)

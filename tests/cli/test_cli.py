@@ -51,23 +51,36 @@ def test_baseline_seed_7_twice_gives_byte_identical_summary(tmp_path):
 
 
 def test_compare_end_to_end(tmp_path, capsys):
-    """More grid workers: fewer disputes escalate (mean paired difference over 4 seeds below 0)."""
+    """More grid workers: fewer disputes escalate (mean paired difference over 4 plausible
+    parameter sets, two seeds in each, below 0)."""
     out = tmp_path / "cmp"
-    argv = ["compare", "baseline", "double_grid_workers", "--replicates", "4", "--days", "120",
-            "--set", "population.scale=0.2", "--workers", "2", "--out", str(out)]  # fmt: skip
+    argv = ["compare", "baseline", "double_grid_workers", "--sets", "4", "--replicates", "2",
+            "--days", "120", "--set", "population.scale=0.2", "--workers", "2",
+            "--out", str(out)]  # fmt: skip
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "double_grid_workers against baseline" in printed and "escalation_rate" in printed
+    assert "over 4 plausible parameter sets" in printed
     written = {f.name for f in out.iterdir()}
     assert written == {"summary.csv", "years.csv", "timeseries.csv", "grids.csv",
                        "differences.csv", "petitions.csv", "towns.csv", "villages.csv",
                        "manifest.json", "report.html", "cost_effectiveness.csv",
-                       "town_differences.csv", "datapackage.json"}  # fmt: skip
+                       "town_differences.csv", "datapackage.json", "sets.csv"}  # fmt: skip
     summary = pd.read_csv(out / "summary.csv")
     assert summary.groupby("scenario")["seed"].apply(list).to_dict() == {
-        "baseline": [1, 2, 3, 4], "double_grid_workers": [1, 2, 3, 4]
+        "baseline": list(range(1, 9)), "double_grid_workers": list(range(1, 9))
     }  # fmt: skip
+    manifest = json.loads((out / "manifest.json").read_text())
+    drawn = manifest["ensemble"]["sets"]
+    assert len(drawn) == 4 and manifest["ensemble"]["runs_per_set"] == 2
+    for scenario, runs in summary.groupby("scenario"):  # two runs per set drawn, in order
+        assert list(runs["set"]) == [s for s in drawn for _ in range(2)], scenario
+    sets = pd.read_csv(out / "sets.csv")
+    assert sets["draws"].sum() == 4 and set(sets["set"]) == set(drawn)
     differences = pd.read_csv(out / "differences.csv").set_index("metric")
+    escalation = differences.loc["escalation_rate"]
+    assert escalation["sets"] == 4 and 0 <= escalation["sets_lower"] <= 4
+    assert escalation["plausible_low"] <= escalation["difference"] <= escalation["plausible_high"]
     assert differences.loc["escalation_rate", "difference"] < 0
     assert differences.loc["detected_share", "difference"] > 0
     assert differences.loc["annual_cost_wan_yuan", "difference"] == pytest.approx(6000)
@@ -94,6 +107,11 @@ def test_compare_end_to_end(tmp_path, capsys):
         (["run", "muzhou", "--days", "ten"], "argument --days: invalid int value"),
         (["run", "muzhou", "--set", "population.scale"], "expected key=value"),
         (["compare", "muzhou"], "name at least two scenarios"),
+        (["compare", "muzhou", "muzhou", "--sets", "-1"], "--sets: must be a whole number"),
+        (["compare", "muzhou", "muzhou", "--sets", "1001"], "--sets: must be a whole number"),
+        (["compare", "muzhou", "muzhou", "--replicates", "1"], "two runs in each set"),
+        (["compare", "muzhou", "muzhou", "--sets", "0", "--posterior", "p.csv"], "--sets 0"),
+        (["compare", "muzhou", "muzhou", "--posterior", "no/such.csv"], "no/such.csv: cannot read"),
         (["run", "rainstorm", "--days", "100"], "events[0].day: day 160 is past the end"),
         (["map", "--results", "no/such/dir"], "not a results directory"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
