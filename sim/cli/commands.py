@@ -15,8 +15,10 @@ from sim.model.parameters import ParameterError, defaults
 from sim.output.contents import run_files
 from sim.runs.ensemble import (
     RUNS_PER_SET,
+    check_worlds,
     ensemble_record,
     load_ensemble,
+    parse_what_if,
     sets_table,
     worlds_of_runs,
 )
@@ -67,8 +69,12 @@ def cmd_compare(args: argparse.Namespace) -> None:
             "--replicates 1 with --sets: two runs in each set at least tell seed noise from the"
             " parameters (or --sets 0)"
         )
-    if not args.sets and args.posterior:
-        raise CliError("--posterior: no parameter sets are drawn with --sets 0")
+    if not args.sets and (args.posterior or args.what_if):
+        flag = "--posterior" if args.posterior else "--what-if"
+        raise CliError(f"{flag}: no parameter sets are drawn with --sets 0")
+    what_if = [parse_what_if(text) for text in args.what_if or []]
+    if len({w.key for w in what_if}) < len(what_if):
+        raise CliError("--what-if: one range per parameter")
     replicates = args.replicates or (RUNS_PER_SET if args.sets else 5)
     ensemble = load_ensemble(args.posterior) if args.sets else None
     scenarios: list[Scenario] = []
@@ -84,14 +90,18 @@ def cmd_compare(args: argparse.Namespace) -> None:
     out = Path(args.out) if args.out else Path("results") / "-vs-".join(s.name for s in scenarios)
     files = run_files(args.format, compare=True, sets=bool(args.sets))
     with output_folder(out, kind="compare", force=args.force, files=files) as replaced:
+        from sim.output.answer import OUTCOMES
         from sim.output.results import write_results
         from sim.output.tables import print_costs, print_differences
         from sim.runs.comparisons import cost_effectiveness, paired_differences, town_differences
+        from sim.runs.discovery import discover, discovery_tables, draw_differences
         from sim.runs.replicates import run_scenarios
 
-        worlds = None
+        worlds, drawn = None, []
         if ensemble is not None:
-            worlds = worlds_of_runs(ensemble.draw(args.sets, seed=args.seed), replicates)
+            drawn = ensemble.draw(args.sets, seed=args.seed, what_if=what_if)
+            check_worlds(scenarios, drawn)
+            worlds = worlds_of_runs(drawn, replicates)
         results = run_scenarios(
             scenarios,
             days=args.days,
@@ -108,9 +118,22 @@ def cmd_compare(args: argparse.Namespace) -> None:
             "town_differences": town_differences(results),
         }
         record = None
-        if ensemble is not None and worlds:
-            tables["sets"] = sets_table(worlds[::replicates])
-            record = ensemble_record(ensemble, worlds[::replicates], replicates)
+        if ensemble is not None:
+            tables["sets"] = sets_table(drawn)
+            record = ensemble_record(ensemble, drawn, replicates, what_if)
+            tables |= discovery_tables(
+                [
+                    discover(
+                        draw_differences(results[0].summary, other.summary, metric),
+                        tables["sets"],
+                        scenario=other.scenario.name,
+                        metric=metric,
+                        better=better,
+                    )
+                    for other in results[1:]
+                    for metric, better in OUTCOMES.items()
+                ]
+            )
         written = write_results(
             results,
             out,

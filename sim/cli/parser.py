@@ -2,7 +2,7 @@
 
     govsim run SCENARIO [--days N] [--replicates R] [--seed S] [--set key=value ...] [--out DIR]
     govsim compare SCENARIO SCENARIO... [--replicates R] [--days N] [--seed S] [--set ...] [--out DIR]
-                   [--sets K] [--posterior FILE]
+                   [--sets K] [--posterior FILE] [--what-if KEY=LOW:HIGH ...]
     govsim sweep SWEEP.toml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR] [--resume]
                  [--days N] [--set key=value ...] [--max-runs N]
     govsim analyze SWEEP_DIR [--metric NAME ...] [--lever KEY] [--out DIR] [--format F] [--quiet]
@@ -123,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_SETS,
         help=f"plausible parameter sets drawn by weight from the calibration's posterior ensemble"
         f" (default {DEFAULT_SETS}; 0: the calibrated values alone, seed noise only)",
+    )
+    compare.add_argument(
+        "--what-if",
+        action="append",
+        metavar="KEY=LOW:HIGH",
+        help="a planner's what-if range: KEY's value in every scenario multiplied by a factor from"
+        " LOW to HIGH, drawn for each parameter set (e.g. disputes.rate_per_1k=1:1.33); repeatable",
     )
     compare.add_argument(
         "--posterior",

@@ -111,8 +111,8 @@ def effects(reference: RunResult, other: RunResult, *, level: float = 0.95) -> l
         mean, half = paired_interval(diffs, level)
         low, high = mean - half, mean + half
         spread: dict[str, object] = {}
-        if "set" in b.columns:  # runs in plausible parameter sets (sim.runs.ensemble)
-            over = over_sets(every, b.loc[seeds, "set"].to_numpy(), level)
+        if "draw" in b.columns:  # runs in plausible parameter sets (sim.runs.ensemble)
+            over = over_sets(every, b.loc[seeds, "draw"].to_numpy(), level)
             better = int(np.sum(OUTCOMES[metric] * over.set_means > 0))
             low, high = over.seed_low, over.seed_high
             spread = {

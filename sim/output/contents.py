@@ -9,7 +9,9 @@ from sim.runs.datafiles import DEFAULT_FORMAT, file_names
 # The tables of a results folder of `run`; `compare` adds its own (COMPARE_TABLES).
 RUN_TABLES = ("summary", "years", "timeseries", "grids", "petitions", "towns", "villages")
 COMPARE_TABLES = (*RUN_TABLES, "differences", "cost_effectiveness", "town_differences")
-ENSEMBLE_TABLES = ("sets",)  # `compare` in plausible parameter sets adds the sets drawn
+# `compare` in plausible parameter sets adds the sets drawn, where the plan stops paying (PRIM)
+# and which unknown matters most
+ENSEMBLE_TABLES = ("sets", "prim_box", "unknowns")
 OTHER_FILES = ("datapackage.json", "manifest.json", "report.html")
 
 # The tables and other files of a calibration folder.

@@ -14,7 +14,7 @@ alone; it loads nothing from the network and runs no script.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from importlib import metadata
@@ -41,6 +41,7 @@ from sim.output.figures import (
 from sim.output.html import mean_interval as _mean_interval
 from sim.output.html import section as _section
 from sim.output.html import text as _text
+from sim.output.report_discovery import discovery_section
 from sim.output.report_places import (
     by_subject,
     costs_section,
@@ -315,6 +316,7 @@ def write_report(
     lang: str = "en",
     costs: pd.DataFrame | None = None,
     town_differences: pd.DataFrame | None = None,
+    discovery: Mapping[str, pd.DataFrame] | None = None,
 ) -> None:
     """Write ``out`` (``report.html``): one self-contained page on ``results``.
 
@@ -323,7 +325,9 @@ def write_report(
     ``significant``) adds a table and a figure of the differences from the reference.
     ``costs`` (:func:`sim.runs.comparisons.cost_effectiveness`) adds the cost per case
     averted, ``town_differences`` (:func:`sim.runs.comparisons.town_differences`) the
-    differences town by town. ``lang`` (``en`` or ``zh``) chooses the language of headings, notes and metric
+    differences town by town, ``discovery`` (``prim_box`` and ``unknowns`` of a comparison over
+    plausible parameter sets, :mod:`sim.runs.discovery`) where a plan stops paying and which
+    unknown matters most. ``lang`` (``en`` or ``zh``) chooses the language of headings, notes and metric
     labels (:mod:`sim.labels`); figures too (metric names, axes, legends and town names; Chinese in Noto Sans CJK, :mod:`sim.output.fonts`).
     """
     if not results:
@@ -342,6 +346,9 @@ def write_report(
         towns_section(results, t, lang),
         villages_section(results, t, lang),
         _differences(differences, t, lang) if differences is not None and len(differences) else "",
+        discovery_section(
+            (discovery or {}).get("prim_box"), (discovery or {}).get("unknowns"), lang
+        ),
         costs_section(costs, t),
         town_differences_section(town_differences, t, lang),
         f"<h2>{t('day_by_day')}</h2><p class='note'>{t('note_day_by_day')}</p>"

@@ -156,6 +156,9 @@ def write_results(
                 lang=lang,
                 costs=(tables or {}).get("cost_effectiveness"),
                 town_differences=(tables or {}).get("town_differences"),
+                discovery={
+                    k: v for k, v in (tables or {}).items() if k in ("prim_box", "unknowns")
+                },
             )
         except Exception as exc:  # the tables matter more than the page: keep them
             print(f"govsim: warning: report.html not written ({exc!r})", file=sys.stderr)

@@ -48,8 +48,8 @@ def paired_differences(results: Sequence[RunResult], *, level: float = 0.95) -> 
             low, high = mean - half, mean + half
             spread = {"plausible_low": np.nan, "plausible_high": np.nan}
             counts = {"sets": 0, "sets_lower": 0, "sets_higher": 0}
-            if "set" in other.summary.columns:
-                found = over_sets(b - a, other.summary["set"].to_numpy(), level)
+            if "draw" in other.summary.columns:
+                found = over_sets(b - a, other.summary["draw"].to_numpy(), level)
                 low, high = found.seed_low, found.seed_high
                 half = (high - low) / 2
                 spread = {"plausible_low": found.low, "plausible_high": found.high}
@@ -92,7 +92,7 @@ def district_counts(result: RunResult) -> pd.DataFrame:
     counts = result.towns.groupby("seed")[list(AVERTED)].sum() / scale / years
     summary = result.summary.set_index("seed")
     counts = counts.assign(annual_cost_wan_yuan=summary["annual_cost_wan_yuan"])
-    return counts.assign(set=summary["set"]) if "set" in summary.columns else counts
+    return counts.assign(draw=summary["draw"]) if "draw" in summary.columns else counts
 
 
 def cost_effectiveness(results: Sequence[RunResult], *, level: float = 0.95) -> pd.DataFrame:
@@ -124,8 +124,8 @@ def cost_effectiveness(results: Sequence[RunResult], *, level: float = 0.95) -> 
             low, high = mean - half, mean + half
             spread = {"averted_plausible_low": np.nan, "averted_plausible_high": np.nan}
             counts = {"sets": 0, "sets_averting": 0}
-            if "set" in b.columns:
-                found = over_sets(averted, b["set"].to_numpy(), level)
+            if "draw" in b.columns:
+                found = over_sets(averted, b["draw"].to_numpy(), level)
                 low, high = found.seed_low, found.seed_high
                 half = (high - low) / 2
                 spread = {"averted_plausible_low": found.low, "averted_plausible_high": found.high}

@@ -13,7 +13,8 @@ stands (a planner's "what if" on that parameter).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,10 +34,48 @@ IDS = ("set", "ensemble_weight", "importance_weight")
 
 @dataclass(frozen=True)
 class World:
-    """One plausible parameter set: its number in the posterior file and its values."""
+    """One plausible parameter set: its number in the posterior file, its values, and the
+    what-if factors drawn for it (each multiplies its parameter's value in every scenario)."""
 
     set: int
     values: dict[str, float]
+    factors: dict[str, float] = field(default_factory=dict)
+    draw: int = 0  # its place among the sets drawn for a comparison (0, 1, ...)
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """A planner's what-if range: ``key``'s value in every scenario multiplied by a factor
+    drawn from ``low`` to ``high`` for each set (``--what-if disputes.rate_per_1k=1:1.33``)."""
+
+    key: str
+    low: float
+    high: float
+
+
+MAX_FACTOR = 10.0
+
+
+def parse_what_if(text: str) -> WhatIf:
+    """``KEY=LOW:HIGH`` (factors, ``0 < LOW <= HIGH <= 10``) on a number parameter; anything
+    else is a :class:`ParameterError` in one line."""
+    key, _, rest = text.partition("=")
+    key = key.strip()
+    low_text, _, high_text = rest.partition(":")
+    where = f"--what-if {text}"
+    if key not in SCHEMA:
+        raise ParameterError(f"{where}: unknown parameter {key!r}")
+    if type(SCHEMA[key].default) not in (int, float):
+        raise ParameterError(f"{where}: {key} is not a number, so no factor can scale it")
+    try:
+        low, high = float(low_text), float(high_text or low_text)
+    except ValueError:
+        raise ParameterError(
+            f"{where}: expected KEY=LOW:HIGH, two factors such as 1:1.33"
+        ) from None
+    if not 0 < low <= high <= MAX_FACTOR:
+        raise ParameterError(f"{where}: the factors must satisfy 0 < LOW <= HIGH <= {MAX_FACTOR:g}")
+    return WhatIf(key, low, high)
 
 
 @dataclass(frozen=True)
@@ -52,17 +91,28 @@ class Ensemble:
         """The parameters the ensemble gives values for."""
         return [c for c in self.table.columns if c in SCHEMA]
 
-    def draw(self, k: int, seed: int) -> list[World]:
-        """``k`` sets drawn by weight (systematic resampling, from ``seed``), heaviest first."""
+    def draw(self, k: int, seed: int, what_if: Sequence[WhatIf] = ()) -> list[World]:
+        """``k`` sets drawn by weight (systematic resampling, from ``seed``), heaviest first,
+        each with a factor for each ``what_if`` range (a Latin hypercube over the ranges)."""
+        from scipy.stats import qmc
+
         from sim.runs.calibrate.posterior import systematic_resample
 
+        rng = np.random.default_rng(seed)
         weights = self.table["ensemble_weight"].to_numpy(dtype=float)
-        picks = sorted(systematic_resample(weights / weights.sum(), k, np.random.default_rng(seed)))
+        picks = sorted(systematic_resample(weights / weights.sum(), k, rng))
         rows = self.table.iloc[picks]
-        return [
-            World(set=int(row["set"]), values={key: float(row[key]) for key in self.keys})
-            for _, row in rows.iterrows()
-        ]
+        cube = qmc.LatinHypercube(d=len(what_if), seed=rng).random(k) if what_if else None
+        worlds = []
+        for i, (_, row) in enumerate(rows.iterrows()):
+            factors = {}
+            if cube is not None:
+                factors = {
+                    w.key: w.low + (w.high - w.low) * cube[i, j] for j, w in enumerate(what_if)
+                }
+            values = {key: float(row[key]) for key in self.keys}
+            worlds.append(World(set=int(row["set"]), values=values, factors=factors, draw=i))
+        return worlds
 
 
 def load_ensemble(path: Path | str | None = None) -> Ensemble:
@@ -102,8 +152,13 @@ def load_ensemble(path: Path | str | None = None) -> Ensemble:
 
 def in_world(params: dict[str, Any], overrides: dict[str, Any], world: World) -> dict[str, Any]:
     """``params`` with ``world``'s values, except those of the keys the scenario sets itself
-    (``overrides``)."""
-    return params | {k: v for k, v in world.values.items() if k not in overrides}
+    (``overrides``); then each what-if factor multiplies its key's value (rounded for a whole
+    number)."""
+    found = params | {k: v for k, v in world.values.items() if k not in overrides}
+    for key, factor in world.factors.items():
+        value = found[key] * factor
+        found[key] = round(value) if type(SCHEMA[key].default) is int else value
+    return found
 
 
 def worlds_of_runs(worlds: list[World], runs_per_set: int) -> list[World]:
@@ -111,7 +166,9 @@ def worlds_of_runs(worlds: list[World], runs_per_set: int) -> list[World]:
     return [world for world in worlds for _ in range(runs_per_set)]
 
 
-def ensemble_record(ensemble: Ensemble, worlds: list[World], runs_per_set: int) -> dict[str, Any]:
+def ensemble_record(
+    ensemble: Ensemble, worlds: list[World], runs_per_set: int, what_if: Sequence[WhatIf] = ()
+) -> dict[str, Any]:
     """What the manifest says of runs in plausible sets: the file, its hash, the sets drawn,
     the runs in each and the rule by which a set's values apply."""
     return {
@@ -120,17 +177,36 @@ def ensemble_record(ensemble: Ensemble, worlds: list[World], runs_per_set: int) 
         "sets": [w.set for w in worlds],
         "runs_per_set": runs_per_set,
         "parameters": ensemble.keys,
+        "what_if": [{"key": w.key, "low": w.low, "high": w.high} for w in what_if],
         "rule": "a set's values replace the defaults of its parameters, except those a scenario "
-        "sets itself (its value stands); the runs of a set share their seeds across scenarios",
+        "sets itself (its value stands); then each what-if factor multiplies its parameter's value "
+        "in every scenario; the runs of a set share their seeds across scenarios",
     }
 
 
 def sets_table(worlds: list[World]) -> pd.DataFrame:
-    """The ``sets`` table: one row per distinct set drawn, how many times, and its values."""
+    """The ``sets`` table: one row per draw, its set's number, values and what-if factors."""
     import pandas as pd
 
-    draws: dict[int, int] = {}
-    for world in worlds:
-        draws[world.set] = draws.get(world.set, 0) + 1
-    first = {w.set: w for w in reversed(worlds)}
-    return pd.DataFrame([{"set": s, "draws": n} | first[s].values for s, n in draws.items()])
+    return pd.DataFrame(
+        [
+            {"draw": w.draw, "set": w.set}
+            | w.values
+            | {f"factor:{k}": v for k, v in w.factors.items()}
+            for w in worlds
+        ]
+    )
+
+
+def check_worlds(scenarios: Sequence[Any], worlds: Sequence[World]) -> None:
+    """Every scenario's parameters in every world are valid (a what-if factor may push a value
+    out of its range): a :class:`ParameterError` in one line naming the world, before any run."""
+    for scenario in scenarios:
+        for world in worlds:
+            try:
+                resolve(in_world(scenario.params, scenario.overrides, world))
+            except ParameterError as exc:
+                factors = ", ".join(f"{k} x{v:.3g}" for k, v in world.factors.items())
+                raise ParameterError(
+                    f"{scenario.name} in parameter set {world.set} ({factors or 'no factors'}): {exc}"
+                ) from None

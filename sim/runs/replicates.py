@@ -60,7 +60,8 @@ def run_scenarios(
     Every scenario gets the same seeds (common random numbers), so their
     differences are sharp. Results do not depend on ``workers``. ``lang`` is the language
     of the progress bars. ``worlds`` (one per replicate, :mod:`sim.runs.ensemble`) runs
-    replicate ``r`` in the parameter set ``worlds[r]``; its tables then have a ``set`` column.
+    replicate ``r`` in the parameter set ``worlds[r]``; its tables then have ``set`` and ``draw``
+    columns.
     """
     if days < 1 or replicates < 1:
         raise ValueError(f"days and replicates must be at least 1, got {days} and {replicates}")
@@ -90,7 +91,7 @@ def run_scenarios(
                     design_row=s,
                     replicate=r,
                     tables=scenario.name,
-                    ids={} if worlds is None else {"set": worlds[r].set},
+                    ids={} if worlds is None else {"set": worlds[r].set, "draw": worlds[r].draw},
                     raise_errors=True,
                     progress=progress and one,
                     lang=lang,

@@ -108,29 +108,27 @@ class OverSets:
     seed_high: float
     low: float
     high: float
-    set_means: np.ndarray  # one per drawn set (a set drawn twice counts twice)
+    set_means: np.ndarray  # one per draw of a parameter set
 
 
 def over_sets(diffs: np.ndarray, sets: np.ndarray, level: float = 0.95) -> OverSets:
-    """``diffs`` (one per run pair, NaN ignored) grouped by the parameter ``sets`` they ran in.
+    """``diffs`` (one per run pair, NaN ignored) grouped by the draw of a parameter set they
+    ran in (``sets``: the ``draw`` column of the runs).
 
     Seed noise alone: a t interval of the mean from the spread within sets, pooled. The
     plausible interval: where the difference lies in a set drawn from the ensemble, a
     prediction interval ``mean +- t * sd * sqrt(1 + 1/K)`` of the ``K`` sets' means (each
     with its seed noise, so it is a little wide rather than narrow). NaN where too few runs
-    or sets; a set drawn ``d`` times holds ``d`` times the runs and counts ``d`` times."""
+    or sets."""
     diffs, sets = np.asarray(diffs, dtype=float), np.asarray(sets)
-    drawn, runs_of_set = np.unique(sets, return_counts=True)  # a set drawn twice: twice the runs
-    per_draw = max(1, int(runs_of_set.min()))
-    draws = dict(zip(drawn.tolist(), (runs_of_set // per_draw).tolist(), strict=True))
     keep = np.isfinite(diffs)
     diffs, sets = diffs[keep], sets[keep]
     nan = float("nan")
     if len(diffs) == 0:
         return OverSets(nan, nan, nan, nan, nan, np.array([]))
     names, group, runs = np.unique(sets, return_inverse=True, return_counts=True)
-    means = np.bincount(group, weights=diffs) / runs
-    set_means = np.repeat(means, [draws[name] for name in names.tolist()])
+    set_means = np.bincount(group, weights=diffs) / runs
+    means = set_means
     mean = float(diffs.mean())
     q = 0.5 + level / 2
     inside = len(diffs) - len(names)
