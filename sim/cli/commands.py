@@ -69,8 +69,10 @@ def cmd_compare(args: argparse.Namespace) -> None:
             "--replicates 1 with --sets: two runs in each set at least tell seed noise from the"
             " parameters (or --sets 0)"
         )
-    if not args.sets and (args.posterior or args.what_if):
-        flag = "--posterior" if args.posterior else "--what-if"
+    if args.worth is not None and not 0 < args.worth < 1e9:
+        raise CliError(f"--worth: must be a number of wan yuan above 0, got {args.worth:g}")
+    if not args.sets and (args.posterior or args.what_if or args.worth is not None):
+        flag = "--posterior" if args.posterior else "--what-if" if args.what_if else "--worth"
         raise CliError(f"{flag}: no parameter sets are drawn with --sets 0")
     what_if = [parse_what_if(text) for text in args.what_if or []]
     if len({w.key for w in what_if}) < len(what_if):
@@ -93,8 +95,19 @@ def cmd_compare(args: argparse.Namespace) -> None:
         from sim.output.answer import OUTCOMES
         from sim.output.results import write_results
         from sim.output.tables import print_costs, print_differences
-        from sim.runs.comparisons import cost_effectiveness, paired_differences, town_differences
-        from sim.runs.discovery import discover, discovery_tables, draw_differences
+        from sim.runs.comparisons import (
+            cost_effectiveness,
+            district_counts,
+            paired_differences,
+            town_differences,
+        )
+        from sim.runs.discovery import (
+            WORTH_METRIC,
+            discover,
+            discovery_tables,
+            draw_cost_per_escalation,
+            draw_differences,
+        )
         from sim.runs.replicates import run_scenarios
 
         worlds, drawn = None, []
@@ -121,19 +134,30 @@ def cmd_compare(args: argparse.Namespace) -> None:
         if ensemble is not None:
             tables["sets"] = sets_table(drawn)
             record = ensemble_record(ensemble, drawn, replicates, what_if)
-            tables |= discovery_tables(
-                [
+            found = [
+                discover(
+                    draw_differences(results[0].summary, other.summary, metric),
+                    tables["sets"],
+                    scenario=other.scenario.name,
+                    metric=metric,
+                    better=better,
+                )
+                for other in results[1:]
+                for metric, better in OUTCOMES.items()
+            ]
+            if args.worth is not None:  # pays at most args.worth per escalation averted
+                base = district_counts(results[0])
+                found += [
                     discover(
-                        draw_differences(results[0].summary, other.summary, metric),
+                        draw_cost_per_escalation(base, district_counts(other)) - args.worth,
                         tables["sets"],
                         scenario=other.scenario.name,
-                        metric=metric,
-                        better=better,
+                        metric=WORTH_METRIC,
+                        better=-1,
                     )
                     for other in results[1:]
-                    for metric, better in OUTCOMES.items()
                 ]
-            )
+            tables |= discovery_tables(found)
         written = write_results(
             results,
             out,

@@ -2,7 +2,7 @@
 
     govsim run SCENARIO [--days N] [--replicates R] [--seed S] [--set key=value ...] [--out DIR]
     govsim compare SCENARIO SCENARIO... [--replicates R] [--days N] [--seed S] [--set ...] [--out DIR]
-                   [--sets K] [--posterior FILE] [--what-if KEY=LOW:HIGH ...]
+                   [--sets K] [--posterior FILE] [--what-if KEY=LOW:HIGH ...] [--worth WAN_YUAN]
     govsim sweep SWEEP.toml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR] [--resume]
                  [--days N] [--set key=value ...] [--max-runs N]
     govsim analyze SWEEP_DIR [--metric NAME ...] [--lever KEY] [--out DIR] [--format F] [--quiet]
@@ -130,6 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=LOW:HIGH",
         help="a planner's what-if range: KEY's value in every scenario multiplied by a factor from"
         " LOW to HIGH, drawn for each parameter set (e.g. disputes.rate_per_1k=1:1.33); repeatable",
+    )
+    compare.add_argument(
+        "--worth",
+        type=float,
+        metavar="WAN_YUAN",
+        help="what an escalation averted is worth: the report shows where each plan stops paying"
+        " at most this much per escalation averted (scenario discovery over the sets)",
     )
     compare.add_argument(
         "--posterior",

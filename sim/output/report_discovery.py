@@ -11,6 +11,7 @@ import pandas as pd
 from sim.labels import label
 from sim.output.html import text as _text
 from sim.output.tables import fmt
+from sim.runs.discovery import WORTH_METRIC
 
 RANKED = 3  # the unknowns named in the sentence
 
@@ -34,7 +35,9 @@ def discovery_sentences(
         return []
     slots = {
         "scenario": scenario,
-        "outcome": label("metric", metric, lang),
+        "outcome": label("metric", metric, lang)
+        if metric != WORTH_METRIC
+        else label("answer", "worth_outcome", lang),
         "draws": int(rows["draws"].iloc[0]),
         "failing": int(rows["failing"].iloc[0]),
     }

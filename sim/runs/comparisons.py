@@ -138,7 +138,8 @@ def cost_effectiveness(results: Sequence[RunResult], *, level: float = 0.95) -> 
             if estimable:
                 rng = np.random.default_rng(0)  # a fixed resampling stream
                 pick = rng.integers(n, size=(BOOTSTRAP_RESAMPLES, n))
-                ratios = d_cost[pick].mean(axis=1) / averted[pick].mean(axis=1)
+                with np.errstate(divide="ignore", invalid="ignore"):  # a resample averting none
+                    ratios = d_cost[pick].mean(axis=1) / averted[pick].mean(axis=1)
                 per_case = float(d_cost.mean() / mean)
                 per_low, per_high = np.quantile(ratios, [0.5 - level / 2, 0.5 + level / 2])
             rows.append(

@@ -47,6 +47,20 @@ def draw_differences(reference: pd.DataFrame, other: pd.DataFrame, metric: str) 
     return diffs.groupby(b.loc[seeds, "draw"]).mean()
 
 
+WORTH_METRIC = "cost_per_escalation_averted"  # the outcome of --worth
+
+
+def draw_cost_per_escalation(reference: pd.DataFrame, other: pd.DataFrame) -> pd.Series:
+    """Each draw's cost per escalation averted (wan yuan; the means of its runs, paired by
+    seed, from :func:`sim.runs.comparisons.district_counts`): infinite where none is averted."""
+    seeds = reference.index.intersection(other.index)
+    a, b = reference.loc[seeds], other.loc[seeds]
+    cost = (b["annual_cost_wan_yuan"] - a["annual_cost_wan_yuan"]).groupby(b["draw"]).mean()
+    averted = (a["escalations"] - b["escalations"]).groupby(b["draw"]).mean()
+    per_case = cost / averted
+    return per_case.where(averted > 0, np.inf).rename("difference")
+
+
 def discover(
     differences: pd.Series, sets: pd.DataFrame, *, scenario: str, metric: str, better: int
 ) -> Discovery:
@@ -56,9 +70,13 @@ def discover(
     x = table.drop(columns=["set"]).astype(float)
     x = x.loc[:, x.nunique() > 1]  # a parameter no draw varies tells nothing
     diffs = differences.to_numpy(dtype=float)
-    keep = np.isfinite(diffs)
+    keep = ~np.isnan(diffs)
     x, diffs = x[keep], diffs[keep]
     failing = ~(better * diffs > 0)
+    if np.isinf(diffs).any():  # ranked as worse than any number (none averted)
+        finite = diffs[np.isfinite(diffs)]
+        top = float(np.abs(finite).max()) if len(finite) else 1.0
+        diffs = np.where(np.isinf(diffs), np.sign(diffs) * 2 * (top + 1), diffs)
     box, coverage, density = _prim_box(x, failing)
     return Discovery(
         scenario=scenario,

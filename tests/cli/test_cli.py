@@ -65,7 +65,8 @@ def test_compare_end_to_end(tmp_path, capsys):
     assert written == {"summary.csv", "years.csv", "timeseries.csv", "grids.csv",
                        "differences.csv", "petitions.csv", "towns.csv", "villages.csv",
                        "manifest.json", "report.html", "cost_effectiveness.csv",
-                       "town_differences.csv", "datapackage.json", "sets.csv"}  # fmt: skip
+                       "town_differences.csv", "datapackage.json", "sets.csv", "prim_box.csv",
+                       "unknowns.csv"}  # fmt: skip
     summary = pd.read_csv(out / "summary.csv")
     assert summary.groupby("scenario")["seed"].apply(list).to_dict() == {
         "baseline": list(range(1, 9)), "double_grid_workers": list(range(1, 9))
@@ -76,7 +77,9 @@ def test_compare_end_to_end(tmp_path, capsys):
     for scenario, runs in summary.groupby("scenario"):  # two runs per set drawn, in order
         assert list(runs["set"]) == [s for s in drawn for _ in range(2)], scenario
     sets = pd.read_csv(out / "sets.csv")
-    assert sets["draws"].sum() == 4 and set(sets["set"]) == set(drawn)
+    assert list(sets["draw"]) == [0, 1, 2, 3] and list(sets["set"]) == drawn
+    for scenario, runs in summary.groupby("scenario"):
+        assert list(runs["draw"]) == [0, 0, 1, 1, 2, 2, 3, 3], scenario
     differences = pd.read_csv(out / "differences.csv").set_index("metric")
     escalation = differences.loc["escalation_rate"]
     assert escalation["sets"] == 4 and 0 <= escalation["sets_lower"] <= 4
@@ -112,6 +115,25 @@ def test_compare_end_to_end(tmp_path, capsys):
         (["compare", "muzhou", "muzhou", "--replicates", "1"], "two runs in each set"),
         (["compare", "muzhou", "muzhou", "--sets", "0", "--posterior", "p.csv"], "--sets 0"),
         (["compare", "muzhou", "muzhou", "--posterior", "no/such.csv"], "no/such.csv: cannot read"),
+        (["compare", "muzhou", "muzhou", "--worth", "-5"], "--worth: must be a number"),
+        (["compare", "muzhou", "muzhou", "--sets", "0", "--worth", "30"], "--worth: no parameter"),
+        (["compare", "muzhou", "muzhou", "--what-if", "petition.supermarket=1:2"], "not a number"),
+        (
+            [
+                "compare",
+                "muzhou",
+                "muzhou",
+                "--what-if",
+                "disputes.rate_per_1k=1:2",
+                "--what-if",
+                "disputes.rate_per_1k=1:3",
+            ],
+            "one range per parameter",
+        ),
+        (
+            ["compare", "muzhou", "muzhou", "--what-if", "behaviour.act_out_threshold=9:10"],
+            "muzhou in parameter set",
+        ),
         (["run", "rainstorm", "--days", "100"], "events[0].day: day 160 is past the end"),
         (["map", "--results", "no/such/dir"], "not a results directory"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
