@@ -5,7 +5,8 @@ Shell commands run in chains: a chain is the commands that touch the same file o
 sees the repository's ``scenarios/``; commands that share nothing are separate chains, run as
 separate tests so that pytest-xdist spreads them over the workers (tests/conftest.py). Each `govsim`
 command gets `--set population.scale=0.02 --days 60 --set run.warmup_days=30` added where it takes
-them: results are per resident and per year, so the scale and the days change only the run time
+them, and a `compare` over plausible parameter sets `--sets 2`: results are per resident and per
+year, so the scale, the days and the sets change only the run time
 and the noise; the short warm-up (a year by default, most of a 60-day run's time) changes the
 numbers too, but these are checked elsewhere: here, that every example runs as printed. What cannot
 run inside a test is listed in NOT_RUN with the test that covers it instead; anything else that
@@ -170,6 +171,8 @@ def test_every_shell_example_runs(chain, tmp_path):
         if shlex.join(argv) in ran:  # the sweep given a --scheduler: run once, on the local pool
             continue
         small = SMALL.get(argv[1], [])
+        if argv[1] == "compare" and ("--sets" not in argv or argv[argv.index("--sets") + 1] != "0"):
+            small = [*small, "--sets", "2"]  # plausible parameter sets: two (the last --sets wins)
         out = subprocess.run(
             [str(govsim), *argv[1:], *small, *(["--quiet"] if argv[1] in ("run", "compare", "sweep") else [])],
             cwd=tmp_path, capture_output=True, text=True, timeout=600,

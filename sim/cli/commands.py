@@ -78,7 +78,6 @@ def cmd_compare(args: argparse.Namespace) -> None:
     if len({w.key for w in what_if}) < len(what_if):
         raise CliError("--what-if: one range per parameter")
     replicates = args.replicates or (RUNS_PER_SET if args.sets else 5)
-    ensemble = load_ensemble(args.posterior) if args.sets else None
     scenarios: list[Scenario] = []
     for name in args.scenarios:
         scenario = load(name, args)
@@ -89,6 +88,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
                 k += 1
             scenario = replace(scenario, name=f"{scenario.name}-{k}")
         scenarios.append(scenario)
+    ensemble = load_ensemble(args.posterior) if args.sets else None  # once the scenarios are good
     out = Path(args.out) if args.out else Path("results") / "-vs-".join(s.name for s in scenarios)
     files = run_files(args.format, compare=True, sets=bool(args.sets))
     with output_folder(out, kind="compare", force=args.force, files=files) as replaced:

@@ -51,16 +51,16 @@ def test_baseline_seed_7_twice_gives_byte_identical_summary(tmp_path):
 
 
 def test_compare_end_to_end(tmp_path, capsys):
-    """More grid workers: fewer disputes escalate (mean paired difference over 4 plausible
+    """More grid workers: fewer disputes escalate (mean paired difference over 3 plausible
     parameter sets, two seeds in each, below 0)."""
     out = tmp_path / "cmp"
-    argv = ["compare", "baseline", "double_grid_workers", "--sets", "4", "--replicates", "2",
+    argv = ["compare", "baseline", "double_grid_workers", "--sets", "3", "--replicates", "2",
             "--days", "120", "--set", "population.scale=0.2", "--workers", "2",
             "--out", str(out)]  # fmt: skip
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "double_grid_workers against baseline" in printed and "escalation_rate" in printed
-    assert "over 4 plausible parameter sets" in printed
+    assert "over 3 plausible parameter sets" in printed
     written = {f.name for f in out.iterdir()}
     assert written == {"summary.csv", "years.csv", "timeseries.csv", "grids.csv",
                        "differences.csv", "petitions.csv", "towns.csv", "villages.csv",
@@ -69,20 +69,20 @@ def test_compare_end_to_end(tmp_path, capsys):
                        "unknowns.csv"}  # fmt: skip
     summary = pd.read_csv(out / "summary.csv")
     assert summary.groupby("scenario")["seed"].apply(list).to_dict() == {
-        "baseline": list(range(1, 9)), "double_grid_workers": list(range(1, 9))
+        "baseline": list(range(1, 7)), "double_grid_workers": list(range(1, 7))
     }  # fmt: skip
     manifest = json.loads((out / "manifest.json").read_text())
     drawn = manifest["ensemble"]["sets"]
-    assert len(drawn) == 4 and manifest["ensemble"]["runs_per_set"] == 2
+    assert len(drawn) == 3 and manifest["ensemble"]["runs_per_set"] == 2
     for scenario, runs in summary.groupby("scenario"):  # two runs per set drawn, in order
         assert list(runs["set"]) == [s for s in drawn for _ in range(2)], scenario
     sets = pd.read_csv(out / "sets.csv")
-    assert list(sets["draw"]) == [0, 1, 2, 3] and list(sets["set"]) == drawn
+    assert list(sets["draw"]) == [0, 1, 2] and list(sets["set"]) == drawn
     for scenario, runs in summary.groupby("scenario"):
-        assert list(runs["draw"]) == [0, 0, 1, 1, 2, 2, 3, 3], scenario
+        assert list(runs["draw"]) == [0, 0, 1, 1, 2, 2], scenario
     differences = pd.read_csv(out / "differences.csv").set_index("metric")
     escalation = differences.loc["escalation_rate"]
-    assert escalation["sets"] == 4 and 0 <= escalation["sets_lower"] <= 4
+    assert escalation["sets"] == 3 and 0 <= escalation["sets_lower"] <= 3
     assert escalation["plausible_low"] <= escalation["difference"] <= escalation["plausible_high"]
     assert differences.loc["escalation_rate", "difference"] < 0
     assert differences.loc["detected_share", "difference"] > 0

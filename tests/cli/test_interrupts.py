@@ -86,7 +86,17 @@ def test_run_with_a_pool_stops_at_once_and_leaves_no_worker(signum, tmp_path):
 
 def test_compare_into_earlier_results_keeps_them_whole(tmp_path):
     out = tmp_path / "out"
-    quick = ["--days", "5", "--set", "population.scale=0.05", "--quiet", "--out", str(out)]
+    quick = [
+        "--days",
+        "5",
+        "--set",
+        "population.scale=0.05",
+        "--sets",
+        "2",
+        "--quiet",
+        "--out",
+        str(out),
+    ]
     assert subprocess.run([*GOVSIM, "compare", "muzhou", "muzhou", *quick]).returncode == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     process = start(["compare", "muzhou", "muzhou", "--days", "400", "--replicates", "2",

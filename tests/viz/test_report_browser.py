@@ -27,7 +27,7 @@ def reports(tmp_path_factory):
     found = {}
     for lang in ("en", "zh"):
         out = root / f"compare-{lang}"
-        argv = ["compare", "muzhou_without_its_policies", "muzhou", *SMALL, "--replicates", "3"]
+        argv = ["compare", "muzhou_without_its_policies", "muzhou", *SMALL, "--sets", "3"]
         assert main([*argv, "--lang", lang, "--quiet", "--out", str(out)]) == 0
         found["compare", lang] = out / "report.html"
         out = root / f"run-{lang}"
