@@ -210,3 +210,10 @@ def check_worlds(scenarios: Sequence[Any], worlds: Sequence[World]) -> None:
                 raise ParameterError(
                     f"{scenario.name} in parameter set {world.set} ({factors or 'no factors'}): {exc}"
                 ) from None
+
+
+def is_ensemble(path: Path | str) -> bool:
+    """Whether the CSV file at ``path`` is a posterior ensemble (its header names
+    ``ensemble_weight``), not a table of good fits."""
+    with open(path, encoding="utf-8-sig") as file:
+        return "ensemble_weight" in file.readline().strip().split(",")

@@ -8,10 +8,12 @@ import pandas as pd
 import pytest
 
 from sim.model.metrics import METRICS
+from sim.runs.ensemble import POSTERIOR_FILE, load_ensemble
 from sim.runs.optimise.command import optimise
 from sim.runs.optimise.search import search
 from sim.runs.optimise.spec import load_optimisation
 from sim.runs.optimise.trials import frontier, trials_table
+from sim.runs.optimise.verification import good_fits
 from sim.runs.scenario import ScenarioError
 
 TINY = """
@@ -231,3 +233,21 @@ def test_every_shipped_optimisation_file_loads_and_the_readme_shows_one_as_it_is
     text = (OPTIMISE_DIR.parent.parent / name.removeprefix("# ")).read_text(encoding="utf-8")
     for line in body.splitlines():
         assert line in text.splitlines(), line  # the README's excerpt is the file's own lines
+
+
+def test_verification_draws_distinct_sets_by_weight_from_a_posterior_ensemble(tmp_path):
+    """verify.ensemble may name the posterior ensemble: the sets verified are the distinct ones
+    among ``fits`` drawn by weight (the heaviest set of the shipped ensemble always among 8),
+    with the ensemble's values; a table of good fits is read row by row as before."""
+    text = TINY.format(trials=2, budget=1000.0).replace(
+        "fits = 0", f'fits = 8\nensemble = "{POSTERIOR_FILE}"'
+    )
+    path = tmp_path / "posterior.toml"
+    path.write_text(text, encoding="utf-8")
+    optimisation = load_optimisation(path)
+    fits = good_fits(optimisation)
+    ensemble = load_ensemble()
+    drawn = {w.set: w.values for w in ensemble.draw(8, seed=optimisation.verify["seed"])}
+    assert fits == list(drawn.values()) and 2 <= len(fits) <= 8
+    heaviest = ensemble.table.sort_values("ensemble_weight").iloc[-1]
+    assert {k: float(heaviest[k]) for k in ensemble.keys} in fits

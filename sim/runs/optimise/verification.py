@@ -21,6 +21,7 @@ import pandas as pd
 
 from sim.model.parameters import SCHEMA
 from sim.runs.comparisons import cost_effectiveness, paired_differences, town_differences
+from sim.runs.ensemble import is_ensemble, load_ensemble
 from sim.runs.optimise.spec import Optimisation, read_fits
 from sim.runs.replicates import RunResult, run_scenarios
 from sim.runs.scenario import Scenario
@@ -52,11 +53,18 @@ def plan_scenario(base: Scenario, settings: dict[str, Any], name: str) -> Scenar
 
 def good_fits(optimisation: Optimisation) -> list[dict[str, Any]]:
     """Up to ``verify.fits`` distinct parameter sets of the calibration's good fits, spread over
-    the file (best first): the schema's columns of each row."""
+    the file (best first): the schema's columns of each row. A posterior ensemble
+    (``posterior.csv``, with ``ensemble_weight``: :mod:`sim.runs.ensemble`) gives the distinct
+    sets among ``verify.fits`` drawn by weight from ``verify.seed``."""
     path, n = optimisation.verify["ensemble"], optimisation.verify["fits"]
     if path is None or n == 0:
         return []
     table = read_fits(path, where="verify.ensemble")
+    if is_ensemble(path):
+        drawn = {
+            w.set: w.values for w in load_ensemble(path).draw(n, seed=optimisation.verify["seed"])
+        }
+        return [{k: SCHEMA[k].check(v) for k, v in values.items()} for values in drawn.values()]
     keys = list(table.columns)
     table = table.drop_duplicates(subset=keys).reset_index(drop=True)
     rows = np.unique(np.linspace(0, len(table) - 1, min(n, len(table))).round().astype(int))
