@@ -21,10 +21,10 @@ import pandas as pd
 import solara
 
 from sim.labels import label, translate
-from sim.output.answer import OUTCOMES, change_text
+from sim.output.answer import OUTCOMES, SAME, change_text
 from sim.runs.comparisons import paired_differences
 from sim.runs.ensemble import DEFAULT_SETS, RUNS_PER_SET, load_ensemble, worlds_of_runs
-from sim.runs.replicates import RunResult, run_scenarios
+from sim.runs.replicates import run_scenarios
 from sim.viz.controls import one_line
 from sim.viz.language import DEFAULT_LANGUAGE, app_text
 from sim.viz.plots import metric_name
@@ -39,20 +39,16 @@ class Stopped(Exception):
 
 @dataclass(frozen=True)
 class SetsComparison:
-    """A and B run in plausible parameter sets: what ran, the runs, and B against A on every
-    metric (:func:`~sim.runs.comparisons.paired_differences`, one row per metric)."""
+    """A and B run in plausible parameter sets: what ran (the seeds: the same for A and B) and
+    B against A on every metric (:func:`~sim.runs.comparisons.paired_differences`, one row per
+    metric). The runs' tables are not kept: a page may hold one of these for a long time."""
 
     policies: tuple[Policy, Policy]
     days: int
     sets: int
     runs_per_set: int
-    results: list[RunResult]
+    seeds: list[int]
     differences: pd.DataFrame
-
-    @property
-    def seeds(self) -> list[int]:
-        """The seeds of the runs, the same for A and B."""
-        return self.results[0].seeds
 
 
 def compare_over_sets(
@@ -87,7 +83,7 @@ def compare_over_sets(
         days=days,
         sets=sets,
         runs_per_set=runs_per_set,
-        results=results,
+        seeds=results[0].seeds,
         differences=paired_differences(results),
     )
 
@@ -108,6 +104,13 @@ class OutcomeOverSets:
     high: float
 
 
+def rounded(difference: float, reference: float) -> float:
+    """A mean difference, 0 where it is below rounding (:data:`sim.output.answer.SAME` of the
+    reference): means of rates over runs that differ by nothing leave ``1e-16`` behind."""
+    difference = float(difference)
+    return 0.0 if abs(difference) <= SAME * max(abs(float(reference)), 1.0) else difference
+
+
 def outcomes_over_sets(differences: pd.DataFrame) -> list[OutcomeOverSets]:
     """The rows of :data:`OUTCOMES` in ``differences`` (of runs in parameter sets), in order."""
     rows = differences.set_index("metric")
@@ -120,7 +123,7 @@ def outcomes_over_sets(differences: pd.DataFrame) -> list[OutcomeOverSets]:
                 metric=metric,
                 better=int(better),
                 sets=int(row["sets"]),
-                difference=float(row["difference"]),
+                difference=rounded(row["difference"], row["reference_mean"]),
                 seed_low=float(row["ci_low"]),
                 seed_high=float(row["ci_high"]),
                 low=float(row["plausible_low"]),

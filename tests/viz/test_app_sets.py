@@ -17,7 +17,7 @@ from sim.runs.comparisons import paired_differences
 from sim.runs.ensemble import DEFAULT_SETS, RUNS_PER_SET, load_ensemble, worlds_of_runs
 from sim.runs.replicates import run_scenarios
 from sim.viz import plausible
-from sim.viz.plausible import PlausibleSets, outcomes_over_sets
+from sim.viz.plausible import PlausibleSets, outcomes_over_sets, rounded
 from sim.viz.plots import metric_name
 from sim.viz.session import Policy
 from tests.viz.test_app_components import SMALL, _markdown, _text, _until
@@ -69,7 +69,9 @@ def _check_figures(rc, expected: pd.DataFrame, lang: str) -> None:
             assert sure == f"B better in {better} of {n} {sets}"
         else:
             assert sure == f"{n} {sets} B 在 {better} 组更好"
-        assert change == change_text(metric, row["difference"], lang)
+        assert change == change_text(
+            metric, rounded(row["difference"], row["reference_mean"]), lang
+        )
         for cell, (low, high) in (
             (seeds_only, (row["ci_low"], row["ci_high"])),
             (plausible_, (row["plausible_low"], row["plausible_high"])),
@@ -145,6 +147,7 @@ def test_runs_that_cannot_start_say_why_in_one_line():
 def test_b_is_better_in_the_direction_of_each_outcome():
     rows = [
         {"metric": m, "sets": 10, "sets_lower": 7, "sets_higher": 2, "difference": -1.0}
+        | {"reference_mean": 5.0}
         | {"ci_low": -2.0, "ci_high": 0.5, "plausible_low": -3.0, "plausible_high": 1.0}
         for m in OUTCOMES
     ]
@@ -152,6 +155,11 @@ def test_b_is_better_in_the_direction_of_each_outcome():
     assert [found[m].better for m in OUTCOMES] == [7 if d < 0 else 2 for d in OUTCOMES.values()]
     assert found["resolved_in_village_share"].better == 2  # more is better: the sets higher
     assert (found["escalation_rate"].seed_low, found["escalation_rate"].high) == (-2.0, 1.0)
+
+
+def test_a_difference_below_rounding_is_shown_as_none():
+    assert rounded(-1.7763568394002506e-16, 12.0) == 0.0  # the sum of equal rates, rounded
+    assert rounded(-0.004, 12.0) == -0.004 and rounded(2e-9, 0.01) == 2e-9
 
 
 def test_the_page_in_compare_mode_offers_the_runs_for_the_days_so_far():
