@@ -4,7 +4,7 @@ parallel, into tables (:class:`RunResult`)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +54,7 @@ def run_scenarios(
     progress: bool = False,
     lang: str = "en",
     worlds: Sequence[World] | None = None,
+    on_run: Callable[[], object] | None = None,
 ) -> list[RunResult]:
     """Run every scenario with seeds ``seed, seed+1, ...``, in parallel over ``workers`` processes.
 
@@ -61,7 +62,8 @@ def run_scenarios(
     differences are sharp. Results do not depend on ``workers``. ``lang`` is the language
     of the progress bars. ``worlds`` (one per replicate, :mod:`sim.runs.ensemble`) runs
     replicate ``r`` in the parameter set ``worlds[r]``; its tables then have ``set`` and ``draw``
-    columns.
+    columns. ``on_run`` is called in this process as each run finishes (the app's progress);
+    an exception it raises stops the runs, the pool's workers included.
     """
     if days < 1 or replicates < 1:
         raise ValueError(f"days and replicates must be at least 1, got {days} and {replicates}")
@@ -112,9 +114,13 @@ def run_scenarios(
             disable=not progress or one,
         ) as bar,
     ):
-        fan: FanOut[tuple[int, int]] = FanOut(
-            executor, in_flight=n_runs, on_run=lambda _: bar.update()
-        )
+
+        def finished(_: RunRecord) -> None:
+            bar.update()
+            if on_run is not None:
+                on_run()
+
+        fan: FanOut[tuple[int, int]] = FanOut(executor, in_flight=n_runs, on_run=finished)
         for key, (record,) in fan.results(jobs):
             done[key] = record
         if fan.in_process:

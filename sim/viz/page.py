@@ -1,5 +1,5 @@
 """The app's page: controls, run buttons, KPI cards, years, the flow of the cases through the
-ladder, live map(s), curves, differences, exports."""
+ladder, live map(s), curves, differences (and how sure over plausible parameter sets), exports."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sim.output.figures import shared_limits
 from sim.viz.controls import PolicyControls, one_line
 from sim.viz.language import DEFAULT_LANGUAGE, LANGUAGES, app_text
 from sim.viz.map import GridDetails, GridMap, PlaceDetails, map_metric_name
+from sim.viz.plausible import DEFAULT_DAYS, PlausibleSets
 from sim.viz.plots import (
     CostTable,
     DifferencesTable,
@@ -319,4 +320,9 @@ def Page() -> None:
             solara.Markdown("### " + app_text("differences", language))
             DifferencesTable(differences=session.differences(), lang=language)
             CostTable(costs=session.costs(), lang=language)
+            PlausibleSets(
+                policies=(policy_a.value, policy_b.value),
+                days=session.day or DEFAULT_DAYS,
+                lang=language,
+            )
         Exports(session=session, metric=metric.value, lang=language)
