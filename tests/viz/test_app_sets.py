@@ -106,7 +106,7 @@ def test_the_card_shows_in_how_many_plausible_sets_b_is_better_as_paired_differe
 
     box, rc = solara.render(Card(), handle_error=False)
     assert "How sure over plausible parameter sets" in _text(box)
-    assert f"{2 * DEFAULT_SETS * RUNS_PER_SET} runs of {DAYS} days" in _text(box)
+    assert f"{2 * DEFAULT_SETS * RUNS_PER_SET} runs, each measuring {DAYS} d" in _text(box)
     rc.find(v.Btn, children=[RUN]).widget.click()
     _until(lambda: "Running:" in _text(box) and rc.find(v.Btn, children=[RUN]).widget.disabled)
     _until(lambda: _shown(rc), seconds=120)
@@ -169,7 +169,7 @@ def test_the_page_in_compare_mode_offers_the_runs_for_the_days_so_far():
     assert "How sure over plausible parameter sets" not in _text(box)  # one policy: no card
     rc.find(v.Switch, label="compare two policies (A and B)").widget.v_model = True
     _until(lambda: "How sure over plausible parameter sets" in _text(box))
-    assert f"runs of {plausible.DEFAULT_DAYS} days" in _text(box)  # none run yet
+    assert f"each measuring {plausible.DEFAULT_DAYS} d" in _text(box)  # none run yet
     rc.find(v.Btn, children=["Run 30 days"]).widget.click()
-    _until(lambda: "runs of 30 days" in _text(box))
+    _until(lambda: "each measuring 30 d" in _text(box))
     assert not rc.find(v.Btn, children=[RUN]).widget.disabled

@@ -37,7 +37,7 @@ def test_compare_mode_shows_in_how_many_plausible_sets_b_is_better_in_both_langu
     )
     _enter(workers, "3000")
     card = page.locator(".govsim-sets")
-    card.get_by_text(f"runs of {DEFAULT_DAYS} days").wait_for(timeout=30_000)  # none run yet
+    card.get_by_text(f"each measuring {DEFAULT_DAYS} d").wait_for(timeout=30_000)  # none run yet
     button = card.get_by_role(
         "button", name=f"Run A and B in {DEFAULT_SETS} plausible parameter sets"
     )
