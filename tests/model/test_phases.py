@@ -980,6 +980,29 @@ def test_guardians_near_deter_a_risk_averse_party():
     assert model.book.state[ids][0] == State.QUEUED and model.book.level[ids][0] == Level.TOWN
 
 
+def test_failed_parties_are_deterred_by_the_configured_form_of_deterrence():
+    """200 failed parties, each alone with one guardian near at k = 3 (x = 3), certain to act
+    out unless deterred (chance ``1 - P``): the saturating form deters with P = 0.75, the
+    exponential with P = 1 - exp(-3) = 0.95. On the same draws the exponential form's
+    incidents are a strict subset of the saturating form's; each count within 4 binomial
+    standard deviations of 200 * 0.25 = 50 and 200 * 0.0498 = 10."""
+
+    def incidents(form: str) -> set[int]:
+        params = ONE_UP | {"behaviour.act_out_threshold": 0.0, "police.deterrence_k": 3.0}
+        model = build(params | {"police.max_arrest_prob": 1.0, "police.deterrence_form": form})
+        a = int(model.population.grid_start[6])
+        model.population.risk_aversion[a], model.population.trust[a] = 1.0, 0.0
+        model.guardians[6] = 1.0
+        ids = failed(model, Level.VILLAGE, 200, grid=6, n_parties=1, intensity=0.5)
+        escalate(model)
+        return set(ids[model.book.state[ids] == State.INCIDENT].tolist())
+
+    saturating, exponential = incidents("saturating"), incidents("exponential")
+    assert exponential < saturating
+    assert abs(len(saturating) - 50) <= 4 * np.sqrt(200 * 0.25 * 0.75)
+    assert abs(len(exponential) - 200 * np.exp(-3)) <= 4 * np.sqrt(200 * 0.0498 * 0.9502)
+
+
 def test_a_failed_party_may_drop_the_dispute():
     params = ONE_UP | {"behaviour.drop_prob": 1.0, "behaviour.fail_intensity": 0.0}
     model = build(params)

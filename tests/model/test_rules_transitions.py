@@ -13,7 +13,14 @@ import pytest
 
 from sim.model.disputes import Level, State
 from sim.model.phases import update_trust
-from sim.model.transitions import change_trust, change_trust_in_turn, drop, incident, move
+from sim.model.transitions import (
+    change_trust,
+    change_trust_in_turn,
+    conclude_petitions,
+    drop,
+    incident,
+    move,
+)
 from tests.model.test_phases import add, build, queued
 
 HANDOFF = 2.5
@@ -178,3 +185,22 @@ def test_passing_up_concludes_a_petition_the_next_day_unanswered_only_from_the_l
     tomorrow = model.today + 1.0
     assert petition_columns(model, from_l4) == [(tomorrow, True)] * n
     assert petition_columns(model, from_l3) == [(tomorrow, False)] * n
+
+
+def test_petitions_concluded_by_a_batch_take_their_own_day_and_answer_and_only_once():
+    """Three cases at L4 leave together: one concluded already (at its first session), two not.
+    Given a day and an answer per case, the two take their own; the first keeps its own."""
+    model = build()
+    done = queued(
+        model, 1, level=Level.DISTRICT, reached_district=model.today - 9.0,
+        petition_concluded=model.today - 2.0,
+    )  # fmt: skip
+    open_ = queued(model, 2, level=Level.DISTRICT, reached_district=model.today - 3.0)
+    ids = np.concatenate([done, open_])
+    when = model.today + np.array([0.1, 0.2, 0.3])
+    conclude_petitions(model, ids, when, unanswered=np.array([True, True, False]))
+    assert petition_columns(model, ids) == [
+        (model.today - 2.0, False),
+        (model.today + 0.2, True),
+        (model.today + 0.3, False),
+    ]
