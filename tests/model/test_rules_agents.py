@@ -365,3 +365,21 @@ def test_moving_a_grid_worker_reposts_it_in_its_roster_and_the_cells():
             agents[1].cell = foreign
     workers.diverted_until[2] = 20.0
     assert workers.per_grid(workers.available(10.0)).tolist() == [1, 0, 1]
+
+
+@pytest.mark.parametrize("capacity", [None, 10], ids=["cells without a capacity", "with one"])
+def test_a_batch_of_moves_leaves_every_cell_holding_its_agents_and_empty_only_when_so(capacity):
+    """Roster.move (the batched move of the daily patrols): agents 0 and 1 leave grid 0, which
+    is left empty, agent 2 joins grid 0's neighbour; every cell holds exactly its agents and
+    says it is empty exactly when it holds none (both of Mesa's paths: with and without a
+    capacity)."""
+    model = mesa.Model(rng=1)
+    space = Network(nx.path_graph(4), capacity=capacity, random=model.random)
+    workers = Roster(space, np.array([0, 0, 1, 3]), random=model.random)
+    agents = [GridWorker(model, roster=workers, index=i) for i in range(4)]
+    workers.move(np.array([0, 1, 2, 3]), np.array([2, 1, 2, 3]))
+    assert workers.grid.tolist() == [2, 1, 2, 3]
+    for grid in range(4):
+        held = [a for a in agents if a.grid == grid]
+        assert sorted(space[grid].agents, key=id) == sorted(held, key=id), grid
+        assert space[grid].empty is space[grid].is_empty is (not held), grid  # the flag Mesa keeps
