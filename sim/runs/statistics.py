@@ -111,30 +111,29 @@ class OverSets:
     set_means: np.ndarray  # one per draw of a parameter set
 
 
-def over_sets(diffs: np.ndarray, sets: np.ndarray, level: float = 0.95) -> OverSets:
+def over_sets(diffs: np.ndarray, draws: np.ndarray, level: float = 0.95) -> OverSets:
     """``diffs`` (one per run pair, NaN ignored) grouped by the draw of a parameter set they
-    ran in (``sets``: the ``draw`` column of the runs).
+    ran in (``draws``: the ``draw`` column of the runs).
 
     Seed noise alone: a t interval of the mean from the spread within sets, pooled. The
     plausible interval: where the difference lies in a set drawn from the ensemble, a
     prediction interval ``mean +- t * sd * sqrt(1 + 1/K)`` of the ``K`` sets' means (each
     with its seed noise, so it is a little wide rather than narrow). NaN where too few runs
     or sets."""
-    diffs, sets = np.asarray(diffs, dtype=float), np.asarray(sets)
+    diffs, draws = np.asarray(diffs, dtype=float), np.asarray(draws)
     keep = np.isfinite(diffs)
-    diffs, sets = diffs[keep], sets[keep]
+    diffs, draws = diffs[keep], draws[keep]
     nan = float("nan")
     if len(diffs) == 0:
         return OverSets(nan, nan, nan, nan, nan, np.array([]))
-    names, group, runs = np.unique(sets, return_inverse=True, return_counts=True)
+    _, group, runs = np.unique(draws, return_inverse=True, return_counts=True)
     set_means = np.bincount(group, weights=diffs) / runs
-    means = set_means
     mean = float(diffs.mean())
     q = 0.5 + level / 2
-    inside = len(diffs) - len(names)
+    inside = len(diffs) - len(set_means)  # degrees of freedom within the draws
     seed_half = nan
     if inside >= 1:
-        pooled = np.sum((diffs - means[group]) ** 2) / inside
+        pooled = np.sum((diffs - set_means[group]) ** 2) / inside
         seed_half = float(stats.t.ppf(q, inside) * np.sqrt(pooled / len(diffs)))
     k = len(set_means)
     half = nan
