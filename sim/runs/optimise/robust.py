@@ -5,7 +5,8 @@ parameter sets drawn once, by weight, from the calibration's posterior ensemble
 (:mod:`sim.runs.ensemble`): the same sets and the same seeds for every trial and for the
 base scenario (common random numbers). A :class:`~sim.runs.optimise.decisions.Robust`
 constraint compares the trial's mean within each set with the base scenario's mean within the
-same set. Here: the checks of ``search.sets`` and ``search.posterior``, the runs of a trial in
+same set. Each set has its own seeds (a set drawn twice is run again on other seeds), and they
+are the same for every trial. Here: the checks of ``search.sets`` and ``search.posterior``, the runs of a trial in
 the sets, and the means set by set.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +22,7 @@ from sim.model.metrics import BETTER
 from sim.model.parameters import ParameterError, resolve
 from sim.runs.optimise.decisions import Constraint, Robust
 from sim.runs.runner import RunSpec, point_runs
-from sim.runs.specfile import number, whole
+from sim.runs.specfile import derived_seeds, number, whole
 from sim.runs.statistics import mean_metrics
 
 if TYPE_CHECKING:
@@ -28,6 +30,14 @@ if TYPE_CHECKING:
     from sim.runs.optimise.spec import Optimisation
 
 MAX_SETS = 1000  # plausible parameter sets of a robust search
+
+
+@cache
+def drawn_sets(path: Path, k: int, seed: int) -> tuple[World, ...]:
+    """``k`` sets drawn by weight from the posterior at ``path`` with ``seed`` (read once)."""
+    from sim.runs.ensemble import load_ensemble
+
+    return tuple(load_ensemble(path).draw(k, seed=seed))
 
 
 def file_sha256(path: Path) -> str:
@@ -98,17 +108,26 @@ def in_set(optimisation: Optimisation, settings: dict[str, Any], world: World) -
     return settings | {k: v for k, v in world.values.items() if k not in mine}
 
 
+def set_seeds(optimisation: Optimisation) -> list[list[int]]:
+    """The seeds of each set's runs: ``replicates`` per set, derived from the search seed, the
+    first set's the search seeds; other from set to set (a set drawn twice is run again on
+    other seeds), the same for every trial and the base (common random numbers)."""
+    r = optimisation.replicates
+    seeds = derived_seeds(optimisation.seed, r * optimisation.sets)
+    return [seeds[i : i + r] for i in range(0, len(seeds), r)]
+
+
 def set_runs(optimisation: Optimisation, settings: dict[str, Any], trial: int) -> list[RunSpec]:
-    """The runs of one trial in every plausible set, set after set, each on the search seeds:
-    ``replicates`` runs per set, numbered on from ``trial``."""
+    """The runs of one trial in every plausible set, set after set, each set on its seeds
+    (:func:`set_seeds`): ``replicates`` runs per set, numbered on from ``trial``."""
     runs: list[RunSpec] = []
     worlds = optimisation.worlds()
-    for w, world in enumerate(worlds):
+    for w, (world, seeds) in enumerate(zip(worlds, set_seeds(optimisation), strict=True)):
         params = resolve(optimisation.scenario.params | in_set(optimisation, settings, world))
         for spec in point_runs(
             trial,
             params,
-            seeds=optimisation.seeds(),
+            seeds=seeds,
             days=optimisation.days,
             timeline=optimisation.scenario.timeline,
         ):

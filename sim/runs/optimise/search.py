@@ -39,7 +39,7 @@ from sim.model.parameters import resolve
 from sim.runs.executors import default_workers, executor_for
 from sim.runs.fanout import FanOut
 from sim.runs.optimise.decisions import Robust, town_staff
-from sim.runs.optimise.robust import by_set, in_set, no_worse, set_means, set_runs
+from sim.runs.optimise.robust import by_set, in_set, no_worse, set_means, set_runs, set_seeds
 from sim.runs.optimise.spec import DIRECTIONS, Optimisation
 from sim.runs.runner import RunSpec, point_runs
 from sim.runs.statistics import mean_metrics
@@ -229,7 +229,7 @@ def search(
             drawn |= variable.suggest(trial)
         settings = optimisation.settings(drawn)
         trial.set_user_attr("settings", settings)
-        trial.set_user_attr("seeds", optimisation.seeds())
+        trial.set_user_attr("seeds", set_seeds(optimisation) or optimisation.seeds())
         return trial, settings
 
     def told() -> None:

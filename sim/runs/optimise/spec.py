@@ -53,7 +53,8 @@ the calibrated values only) each trial runs its ``replicates`` seeds in each of
 ``K`` plausible parameter sets, drawn once for the whole search by weight
 (systematic resampling, from the search seed) from ``[search] posterior``
 (default the shipped ``docs/calibration/posterior/posterior.csv``; a relative
-path is read from the file's folder): the same sets and seeds for every trial.
+path is read from the file's folder): the same sets and seeds for every trial
+(each set its own seeds).
 A set's values replace the defaults of its parameters, except those the base
 scenario or the file's ``[settings]`` set (their value stands, as in
 ``govsim compare --sets``); a variable may not be a parameter the posterior
@@ -84,7 +85,7 @@ from sim.model.staffing import PLAN_REPLACES
 from sim.model.streams import MAX_SEED
 from sim.model.timeline import MAX_DAYS
 from sim.runs.optimise.decisions import Bound, Constraint, Objective, Robust, Variable
-from sim.runs.optimise.robust import file_sha256, parse_robust, parse_sets
+from sim.runs.optimise.robust import drawn_sets, file_sha256, parse_robust, parse_sets
 from sim.runs.optimise.variables import (
     parse_variable,
 )
@@ -146,11 +147,9 @@ class Optimisation(SpecFile):
     def worlds(self) -> list[World]:
         """The plausible parameter sets of every trial: ``sets`` drawn by weight from the
         posterior with the search seed (none without sets)."""
-        from sim.runs.ensemble import load_ensemble
-
         if not self.sets or self.posterior is None:
             return []
-        return load_ensemble(self.posterior).draw(self.sets, seed=self.seed)
+        return list(drawn_sets(self.posterior, self.sets, self.seed))
 
     @property
     def robust(self) -> list[Robust]:
