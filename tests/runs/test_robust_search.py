@@ -11,8 +11,8 @@ import pytest
 from sim.model.metrics import BETTER, METRICS
 from sim.runs.ensemble import POSTERIOR_FILE, load_ensemble
 from sim.runs.optimise.decisions import Robust
-from sim.runs.optimise.robust import set_means, set_runs, set_seeds
 from sim.runs.optimise.search import search
+from sim.runs.optimise.sets import set_means, set_runs, set_seeds
 from sim.runs.optimise.spec import load_optimisation
 from sim.runs.optimise.trials import trials_table
 from sim.runs.runner import execute

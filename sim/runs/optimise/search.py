@@ -10,7 +10,7 @@ the search compares plans, not noise. A plan drawn twice is evaluated once.
 With one worker and the same seed the same trials come out.
 
 With ``[search] sets`` every trial runs in the same plausible parameter sets
-(:mod:`sim.runs.optimise.robust`); the base scenario runs in them first, on the
+(:mod:`sim.runs.optimise.sets`); the base scenario runs in them first, on the
 same seeds, and its means within each set (the study's ``base_by_set``) are what
 a robust constraint compares each trial's with.
 
@@ -39,7 +39,7 @@ from sim.model.parameters import resolve
 from sim.runs.executors import default_workers, executor_for
 from sim.runs.fanout import FanOut
 from sim.runs.optimise.decisions import Robust, town_staff
-from sim.runs.optimise.robust import by_set, in_set, no_worse, set_means, set_runs, set_seeds
+from sim.runs.optimise.sets import by_set, in_set, no_worse, set_means, set_runs, set_seeds
 from sim.runs.optimise.spec import DIRECTIONS, Optimisation
 from sim.runs.runner import RunSpec, point_runs
 from sim.runs.statistics import mean_metrics
