@@ -196,3 +196,21 @@ def test_a_posterior_without_sets_is_refused_and_the_default_is_the_shipped_one(
     plain = load_optimisation(path)
     assert plain.sets == 0 and plain.worlds() == [] and not plain.robust
     assert robust_file(tmp_path).posterior == POSTERIOR_FILE
+
+
+def test_with_two_runs_per_set_each_set_is_judged_on_its_own_runs(tmp_path):
+    path = tmp_path / "two.toml"
+    text = ROBUST.format(trials=2, sets=3, in_share=0.5, settings="", key="mediation.trust_rooms",
+                         high=30, metric="escalation_rate")  # fmt: skip
+    path.write_text(text.replace("replicates = 1", "replicates = 2"), encoding="utf-8")
+    optimisation = load_optimisation(path)
+    calls = []
+    study = search(optimisation, tmp_path / "out",
+                   evaluate=lambda s: calls.append(s) or in_set_metric(s))  # fmt: skip
+    assert len(calls) == 3 * 2 * (1 + 2)  # the base and 2 trials: 2 runs in each of 3 sets
+    rates = [w.values["disputes.rate_per_1k"] for w in optimisation.worlds()]
+    for trial in study.trials:
+        rooms = trial.user_attrs["settings"]["mediation.trust_rooms"]
+        expected = [(rooms - 15) * (r - 10) for r in rates]  # each set's mean of its 2 runs
+        assert trial.user_attrs["by_set"]["escalation_rate"] == pytest.approx(expected)
+        assert [len(s) for s in trial.user_attrs["seeds"]] == [2, 2, 2]

@@ -241,12 +241,17 @@ def search(
         bar.set_postfix_str(f"ETA {eta:.0f} s")
 
     def evaluated(settings: dict[str, Any]) -> list[dict[str, float]]:
-        """``evaluate``'s means: once, or in each set (the set's values among the settings)."""
-        if not optimisation.sets or evaluate is None:
-            return [evaluate(settings)] if evaluate is not None else []
-        return [evaluate(in_set(optimisation, settings, w)) for w in optimisation.worlds()]
+        """``evaluate``'s means, as a trial's runs: one call, or with sets a call for each of a
+        set's ``replicates`` runs (the set's values among the settings)."""
+        if evaluate is None:
+            return []
+        if not optimisation.sets:
+            return [evaluate(settings)]
+        r = optimisation.replicates
+        return [evaluate(in_set(optimisation, settings, w)) for w in optimisation.worlds()
+                for _ in range(r)]  # fmt: skip
 
-    if optimisation.robust and "base_by_set" not in study.user_attrs:  # the base, first
+    if optimisation.sets and "base_by_set" not in study.user_attrs:  # the base, first
         if evaluate is not None:
             means, base = judge(optimisation, evaluated({}))
         else:
