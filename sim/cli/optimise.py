@@ -47,6 +47,12 @@ def cmd_optimise(args: argparse.Namespace) -> None:
     for trial in result.chosen:
         name = plan_name(trial)
         line = f"{name}: "
+        for c in optimisation.robust:  # how the plan fared set by set in the search
+            share = result.trials.set_index("trial").at[trial, f"sets_no_worse:{c.metric}"]
+            line += t("opt_sets_no_worse").format(
+                metric=c.metric, no_worse=round(share * optimisation.sets), sets=optimisation.sets
+            )
+            line += "; "
         if v is not None:
             rows = v.differences[
                 (v.differences["scenario"] == name)

@@ -60,6 +60,32 @@ SHARES = frozenset(
     name for name in METRICS if name.endswith(("_share", "_rate")) or name.endswith("utilisation")
 )  # fractions in [0, 1]
 SERIES = ("day", "open_disputes", *METRICS)  # columns of the daily time series
+# Which way is better, where a metric says so by itself: -1 when less is better, +1 when more
+# is. Left out: metrics whose better side depends on the question (disputes and claims that
+# arise, mediations held, grid workers' utilisation, the land failure ratio, the claims' share
+# of petitions). A robustness constraint of ``govsim optimise`` reads only these.
+BETTER: dict[str, int] = {
+    "detected_share": 1,
+    "resolved_in_grid_share": 1,
+    "resolved_in_village_share": 1,
+    "resolved_in_town_share": 1,
+    "escalation_rate": -1,
+    "passed_up_share": -1,
+    "petitions_per_10k": -1,
+    "petition_one_time_resolution_rate": 1,
+    "satisfaction_rate": 1,
+    "mediation_success_rate": 1,
+    "incidents_per_100k": -1,
+    "mean_days_to_resolution": -1,
+    "p90_days_to_resolution": -1,
+    "mean_days_to_detection": -1,
+    "annual_cost_wan_yuan": -1,
+    "claims_resolved_in_town_share": 1,
+    "claims_found_by_staff_share": 1,
+    "incidents_unmediated_share": -1,
+    "formal_mediation_success_rate": 1,
+    "petition_on_time_rate": 1,
+}
 
 
 def compute(model: ModelState, *, start: float, since: Tally | None = None) -> dict[str, float]:

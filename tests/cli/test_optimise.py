@@ -68,6 +68,24 @@ def test_a_bad_optimisation_file_is_one_line_and_exit_2(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize(
+    ("search", "named"),
+    [
+        ("", "no_worse_than needs plausible parameter sets"),  # sets = 0 (the default)
+        ("sets = 1001\n", "search.sets"),
+        ('sets = 2\nposterior = "nowhere.csv"\n', "search.posterior"),
+    ],
+)
+def test_a_robust_search_that_cannot_run_is_one_line_and_exit_2(tmp_path, capsys, search, named):
+    robust = 'metric = "escalation_rate"\nno_worse_than = "base"\nin_share = 0.9\n'
+    path = tiny_file(tmp_path, **{"seed = 3\n": f"seed = 3\n{search}",
+                                  "[[objectives]]": f"[[constraints]]\n{robust}[[objectives]]"})  # fmt: skip
+    assert main(["optimise", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert named in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
 def test_optimise_into_a_folder_of_the_users_is_refused_and_kept(tmp_path, capsys):
     mine = tmp_path / "mine"
     mine.mkdir()

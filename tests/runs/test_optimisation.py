@@ -188,7 +188,7 @@ BAD = [
     (
         '[[variables]]\nkey = "mediation.trust_rooms"\nlow = 1\nhigh = 9\n'
         '[[objectives]]\nmetric = "escalation_rate"\n[[constraints]]\nmetric = "escalation_rate"\n',
-        "at_most or at_least",
+        "at_most, at_least or no_worse_than",
     ),
     ('[[objectives]]\nmetric = "escalation_rate"\n', "variables"),
     (

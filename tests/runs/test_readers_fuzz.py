@@ -254,3 +254,19 @@ OPTIMISATION = {
 @given(data=st.data())
 def test_any_optimisation_file_is_loaded_or_refused_in_one_line(tmp_path, data):
     expect_read_or_refused(load_optimisation, tmp_path, data.draw(mutated(OPTIMISATION)))
+
+
+# A robust search: its sets, its posterior and a constraint over the sets.
+ROBUST = OPTIMISATION | {
+    "search": {"trials": 3, "replicates": 1, "days": 30, "seed": 1, "sets": 4},
+    "constraints": [
+        {"metric": "annual_cost_wan_yuan", "at_most": 8130},
+        {"metric": "escalation_rate", "no_worse_than": "base", "in_share": 0.9},
+    ],
+}
+
+
+@fuzz(300)
+@given(data=st.data())
+def test_any_robust_optimisation_file_is_loaded_or_refused_in_one_line(tmp_path, data):
+    expect_read_or_refused(load_optimisation, tmp_path, data.draw(mutated(ROBUST)))

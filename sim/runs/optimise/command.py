@@ -89,6 +89,7 @@ def _manifest(
             "seeds": o.seeds(),
             "population.scale": o.scenario.params["population.scale"],
         },
+        "sets": _sets_record(o),
         "verify": {k: str(v) if isinstance(v, Path) else v for k, v in o.verify.items()},
         "scenario": {
             "name": o.scenario.name,
@@ -98,6 +99,19 @@ def _manifest(
         "file_contents": o.spec,
         "versions": manifest_versions(),
         "written": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _sets_record(optimisation: Optimisation) -> dict[str, Any] | None:
+    """What the manifest says of a robust search's plausible sets (None without sets)."""
+    if not optimisation.sets:
+        return None
+    from sim.runs.ensemble import ensemble_record, load_ensemble
+
+    ensemble = load_ensemble(optimisation.posterior)
+    return ensemble_record(ensemble, optimisation.worlds(), optimisation.replicates) | {
+        "constraints": [str(c) for c in optimisation.robust],
+        "seeds": "the search seeds in every set",
     }
 
 
@@ -174,7 +188,8 @@ def optimise(
             raise
         searched = time.perf_counter()
         table = write(study, "searched")
-        base = base_on_search_seeds(optimisation)
+        # the base on the search's seeds: run before the trials in a robust search
+        base = study.user_attrs.get("base") or base_on_search_seeds(optimisation)
         metrics, signs = frontier_axes(optimisation)
         front = frontier(table, metrics, signs)
         write_table(front, out, "frontier", table_format)

@@ -8,6 +8,7 @@ is better. :mod:`sim.runs.optimise.spec` reads them from an optimisation file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,6 +148,38 @@ class Bound:
             if self.at_most is not None
             else f"{self.metric} >= {self.at_least:g}"
         )
+
+
+@dataclass(frozen=True)
+class Robust:
+    """A constraint over plausible parameter sets: in at least ``in_share`` of the sets the
+    trial's mean of ``metric`` within the set is no worse than the base scenario's mean within
+    the same set (same seeds). ``better`` is the metric's direction
+    (:data:`sim.model.metrics.BETTER`: -1 when less is better)."""
+
+    metric: str
+    in_share: float
+    better: int
+
+    def share(self, trial: Sequence[float], base: Sequence[float]) -> float:
+        """The share of sets in which ``trial`` (its mean in each set) is no worse than
+        ``base`` (the base scenario's, set by set); a set where either is NaN (no cases to
+        measure) is not counted as no worse."""
+        pairs = list(zip(trial, base, strict=True))
+        if not pairs:
+            raise ValueError(f"{self.metric}: no parameter sets to compare")
+        fine = sum(1 for t, b in pairs if t == t and b == b and self.better * (t - b) >= 0)
+        return fine / len(pairs)
+
+    def excess(self, share: float) -> float:
+        """How far the share of sets no worse falls short of ``in_share`` (<= 0: met)."""
+        return self.in_share - share
+
+    def __str__(self) -> str:
+        return f"{self.metric} no worse than base in >= {self.in_share:g} of sets"
+
+
+Constraint = Bound | Robust
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,11 @@ same plans. Every trial's runs use the same seeds (common random numbers), so
 the search compares plans, not noise. A plan drawn twice is evaluated once.
 With one worker and the same seed the same trials come out.
 
+With ``[search] sets`` every trial runs in the same plausible parameter sets
+(:mod:`sim.runs.optimise.sets`); the base scenario runs in them first, on the
+same seeds, and its means within each set (the study's ``base_by_set``) are what
+a robust constraint compares each trial's with.
+
 Layout of the output folder (the report and plan files are written by
 :mod:`sim.output.optimisation_report`)::
 
@@ -33,7 +38,8 @@ from sim.model.metrics import METRICS
 from sim.model.parameters import resolve
 from sim.runs.executors import default_workers, executor_for
 from sim.runs.fanout import FanOut
-from sim.runs.optimise.decisions import town_staff
+from sim.runs.optimise.decisions import Robust, town_staff
+from sim.runs.optimise.sets import by_set, in_set, no_worse, set_means, set_runs, set_seeds
 from sim.runs.optimise.spec import DIRECTIONS, Optimisation
 from sim.runs.runner import RunSpec, point_runs
 from sim.runs.statistics import mean_metrics
@@ -113,7 +119,10 @@ def todays_plan(optimisation: Optimisation) -> dict[str, Any] | None:
 
 
 def runs_of(optimisation: Optimisation, settings: dict[str, Any], trial: int) -> list[RunSpec]:
-    """The runs of one trial: the base scenario with the trial's settings, on the search seeds."""
+    """The runs of one trial: the base scenario with the trial's settings, on the search seeds
+    (in each plausible set, with ``sets``)."""
+    if optimisation.sets:
+        return set_runs(optimisation, settings, trial)
     return point_runs(
         trial,
         resolve(optimisation.scenario.params | settings),
@@ -130,6 +139,15 @@ def set_constraints(trial: Any, optimisation: Optimisation, excess: list[float])
         trial.set_constraint(str(bound), value)
 
 
+def judge(
+    optimisation: Optimisation, runs: list[dict[str, float]]
+) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """A trial's metric means over all its runs, and (with robust constraints) its robust
+    metrics' means set by set."""
+    sets = by_set(optimisation, set_means(optimisation, runs)) if optimisation.robust else {}
+    return mean_metrics(runs), sets
+
+
 def _finish_trial(
     study: Any,
     optimisation: Optimisation,
@@ -138,14 +156,23 @@ def _finish_trial(
     *,
     seconds: float,
     failed: str = "",
+    sets: dict[str, list[float]] | None = None,
 ) -> list[float] | None:
-    """Record a trial's metrics and constraints and tell the study its objective values."""
+    """Record a trial's metrics and constraints and tell the study its objective values;
+    ``sets``: its robust metrics' means set by set, judged against the study's base."""
     optuna = _optuna()
     if failed:
         trial.set_user_attr("error", failed)
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
         return None
-    excess = [c.excess(means[c.metric]) for c in optimisation.constraints]
+    shares = no_worse(optimisation, sets, study.user_attrs["base_by_set"]) if sets else {}
+    excess = [
+        c.excess(shares[c.metric] if isinstance(c, Robust) else means[c.metric])
+        for c in optimisation.constraints
+    ]
+    if sets:
+        trial.set_user_attr("by_set", sets)
+        trial.set_user_attr("no_worse", shares)
     set_constraints(trial, optimisation, excess)
     trial.set_user_attr("metrics", {k: means[k] for k in METRICS if k in means})
     trial.set_user_attr("seconds", round(seconds, 3))
@@ -202,7 +229,7 @@ def search(
             drawn |= variable.suggest(trial)
         settings = optimisation.settings(drawn)
         trial.set_user_attr("settings", settings)
-        trial.set_user_attr("seeds", optimisation.seeds())
+        trial.set_user_attr("seeds", set_seeds(optimisation) or optimisation.seeds())
         return trial, settings
 
     def told() -> None:
@@ -213,12 +240,40 @@ def search(
         eta = elapsed / max(done - first, 1) * max(wanted - done, 0)
         bar.set_postfix_str(f"ETA {eta:.0f} s")
 
+    def evaluated(settings: dict[str, Any]) -> list[dict[str, float]]:
+        """``evaluate``'s means, as a trial's runs: one call, or with sets a call for each of a
+        set's ``replicates`` runs (the set's values among the settings)."""
+        if evaluate is None:
+            return []
+        if not optimisation.sets:
+            return [evaluate(settings)]
+        r = optimisation.replicates
+        return [evaluate(in_set(optimisation, settings, w)) for w in optimisation.worlds()
+                for _ in range(r)]  # fmt: skip
+
+    if optimisation.sets and "base_by_set" not in study.user_attrs:  # the base, first
+        if evaluate is not None:
+            means, base = judge(optimisation, evaluated({}))
+        else:
+            with executor_for(workers=workers, scheduler=scheduler) as executor:
+                fan0: FanOut[int] = FanOut(executor, in_flight=1)
+                _, records = next(iter(fan0.results(iter([(0, runs_of(optimisation, {}, 0))]))))
+            errors = [r.error for r in records if not r.ok]
+            if errors:
+                raise RuntimeError(f"the base scenario failed in a plausible set: {errors[0]}")
+            means, base = judge(optimisation, [r.metrics for r in records])
+        study.set_user_attr("base", means)  # over all its runs
+        study.set_user_attr("base_by_set", base)
+        study.set_user_attr("sets", [w.set for w in optimisation.worlds()])
+
     if evaluate is not None:  # in this process, one trial at a time
         while done < wanted:
             trial, settings = ask()
             t0 = time.perf_counter()
-            means = evaluate(settings)
-            _finish_trial(study, optimisation, trial, means, seconds=time.perf_counter() - t0)
+            means, sets = judge(optimisation, evaluated(settings))
+            _finish_trial(
+                study, optimisation, trial, means, seconds=time.perf_counter() - t0, sets=sets
+            )
             told()
         bar.close()
         return study
@@ -239,7 +294,7 @@ def search(
             if key in seen:  # the same plan again: its values, not a new evaluation
                 old = seen[key]
                 trial.set_user_attr("same_as", old.number)
-                for name in ("metrics", "seconds"):
+                for name in ("metrics", "seconds", "by_set", "no_worse"):
                     trial.set_user_attr(name, old.user_attrs.get(name))
                 set_constraints(trial, optimisation, old.user_attrs["constraints"])
                 study.tell(trial, old.values)
@@ -254,7 +309,7 @@ def search(
             for number, records in fan.results(jobs()):
                 job = running.pop(number)
                 errors = [r.error for r in records if not r.ok]
-                means = mean_metrics([r.metrics for r in records])
+                means, sets = judge(optimisation, [r.metrics for r in records])
                 _finish_trial(
                     study,
                     optimisation,
@@ -262,6 +317,7 @@ def search(
                     means,
                     seconds=time.perf_counter() - job["started"],
                     failed=errors[0] if errors else "",
+                    sets=sets,
                 )
                 if not errors:
                     seen[job["key"]] = study.get_trials(deepcopy=False)[number]

@@ -47,6 +47,29 @@ towns or villages (``police.village_offices``, ``mediation.trust_room_villages``
 ``among = [...]``, each in or out). Constraints bound a metric's mean over a
 trial's runs (``at_most`` / ``at_least``); objectives minimise or maximise
 one, or several for a frontier.
+
+**Robust search.** With ``[search] sets = K`` (default 0: every trial under
+the calibrated values only) each trial runs its ``replicates`` seeds in each of
+``K`` plausible parameter sets, drawn once for the whole search by weight
+(systematic resampling, from the search seed) from ``[search] posterior``
+(default the shipped ``docs/calibration/posterior/posterior.csv``; a relative
+path is read from the file's folder): the same sets and seeds for every trial
+(each set its own seeds).
+A set's values replace the defaults of its parameters, except those the base
+scenario or the file's ``[settings]`` set (their value stands, as in
+``govsim compare --sets``); a variable may not be a parameter the posterior
+varies (refused). A robustness constraint reads the sets::
+
+    [[constraints]]
+    metric = "escalation_rate"
+    no_worse_than = "base"          # the base scenario, run in each set on the same seeds
+    in_share = 0.9                  # no worse in at least 90% of the sets
+
+It holds when, in at least ``in_share`` of the sets, the trial's mean of the
+metric within the set is no worse than the base scenario's within the same set
+(which way is better: :data:`sim.model.metrics.BETTER`; a metric without a
+direction is refused). ``at_most``/``at_least`` and the objectives read the
+mean over all of a trial's runs, as without sets.
 """
 
 from __future__ import annotations
@@ -61,7 +84,8 @@ from sim.model.parameters import SCHEMA, ParameterError, flatten
 from sim.model.staffing import PLAN_REPLACES
 from sim.model.streams import MAX_SEED
 from sim.model.timeline import MAX_DAYS
-from sim.runs.optimise.decisions import Bound, Objective, Variable
+from sim.runs.optimise.decisions import Bound, Constraint, Objective, Robust, Variable
+from sim.runs.optimise.robust import drawn_sets, file_sha256, parse_robust, parse_sets
 from sim.runs.optimise.variables import (
     parse_variable,
 )
@@ -82,6 +106,8 @@ from sim.runs.specfile import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sim.runs.ensemble import World
+
 OPTIMISE_DIR = Path(__file__).resolve().parents[3] / "scenarios" / "optimise"
 TOP_LEVEL = BASE_ENTRIES | {
     "description_zh",
@@ -91,7 +117,7 @@ TOP_LEVEL = BASE_ENTRIES | {
     "objectives",
     "verify",
 }
-SEARCH_KEYS = {"trials", "replicates", "days", "seed"}
+SEARCH_KEYS = {"trials", "replicates", "days", "seed", "sets", "posterior"}
 VERIFY_KEYS = {"replicates", "population.scale", "ensemble", "fits", "plans", "seed"}
 DIRECTIONS = {"minimise": "minimize", "maximise": "maximize"}
 
@@ -101,12 +127,14 @@ class Optimisation(SpecFile):
     """A checked optimisation file."""
 
     variables: tuple[Variable, ...]
-    constraints: tuple[Bound, ...]
+    constraints: tuple[Constraint, ...]
     objectives: tuple[Objective, ...]
     trials: int = 60
     replicates: int = 2
     days: int = 365
     seed: int = 1
+    sets: int = 0  # plausible parameter sets each trial runs in (0: the calibrated values)
+    posterior: Path | None = None  # the ensemble they are drawn from (with sets)
     verify: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     description_zh: str = ""
@@ -115,6 +143,18 @@ class Optimisation(SpecFile):
     def seeds(self) -> list[int]:
         """The seeds of every trial's runs: the same for every trial (common random numbers)."""
         return derived_seeds(self.seed, self.replicates)
+
+    def worlds(self) -> list[World]:
+        """The plausible parameter sets of every trial: ``sets`` drawn by weight from the
+        posterior with the search seed (none without sets)."""
+        if not self.sets or self.posterior is None:
+            return []
+        return list(drawn_sets(self.posterior, self.sets, self.seed))
+
+    @property
+    def robust(self) -> list[Robust]:
+        """The constraints that read the plausible sets."""
+        return [c for c in self.constraints if isinstance(c, Robust)]
 
     def settings(self, drawn: dict[str, Any]) -> dict[str, Any]:
         """The parameter settings of a trial's drawn search parameters."""
@@ -148,6 +188,8 @@ class Optimisation(SpecFile):
                 self.replicates,
                 self.days,
                 self.seed,
+                # only a robust search adds its sets: earlier studies keep their identity
+                *([self.sets, file_sha256(self.posterior)] if self.sets and self.posterior else []),
             ]
         )
 
@@ -187,13 +229,18 @@ def _verify_scale(value: Any) -> float:
         raise ParameterError(f"verify.{exc}") from None
 
 
-def _bound(where: str, spec: Any) -> Bound:
-    spec = check_table(where, spec, {"metric", "at_most", "at_least"}, {"metric"})
+def _bound(where: str, spec: Any) -> Constraint:
+    keys = {"metric", "at_most", "at_least", "no_worse_than", "in_share"}
+    spec = check_table(where, spec, keys, {"metric"})
     metric = spec["metric"]
     if not isinstance(metric, str) or metric not in METRICS:
         raise ParameterError(f"{where}.metric: unknown metric {metric!r}")
-    if ("at_most" in spec) == ("at_least" in spec):
-        raise ParameterError(f"{where}: give one of at_most or at_least")
+    if sum(side in spec for side in ("at_most", "at_least", "no_worse_than")) != 1:
+        raise ParameterError(f"{where}: give one of at_most, at_least or no_worse_than")
+    if "no_worse_than" in spec:
+        return parse_robust(where, spec, metric)
+    if "in_share" in spec:
+        raise ParameterError(f"{where}.in_share: only with no_worse_than; it has no effect here")
     side = "at_most" if "at_most" in spec else "at_least"
     value = number(f"{where}.{side}", spec[side])
     # Every metric is at least 0, and a share at most 1: a bound beyond that no plan can meet.
@@ -261,6 +308,7 @@ def parse_optimisation(data: dict[str, Any], *, name: str, base_dir: Path) -> Op
         _bound(f"constraints[{i}]", c)
         for i, c in enumerate(_list(data, "constraints", required=False))
     ]
+    sets, posterior = parse_sets(search, constraints, keys, base_dir)
     objectives = [
         _objective(f"objectives[{i}]", o)
         for i, o in enumerate(_list(data, "objectives", required=True))
@@ -302,6 +350,8 @@ def parse_optimisation(data: dict[str, Any], *, name: str, base_dir: Path) -> Op
         replicates=whole("search.replicates", search.get("replicates", 2), 1),
         days=days,
         seed=seed,
+        sets=sets,
+        posterior=posterior,
         verify=checked,
         description=data.get("description", ""),
         description_zh=data.get("description_zh", ""),

@@ -27,8 +27,9 @@ def frontier_axes(optimisation: Optimisation) -> tuple[list[str], list[float]]:
 
 def trials_table(study: Any, optimisation: Optimisation) -> pd.DataFrame:
     """Every trial: number, state, whether it is the base scenario's own plan (``today``),
-    drawn parameters, settings, objectives, constraint excess, feasibility, the metrics'
-    means, seeds and seconds."""
+    drawn parameters, settings, objectives, constraint excess, the share of the plausible
+    sets in which it is no worse than the base (robust constraints), feasibility, the
+    metrics' means, seeds and seconds."""
     rows = []
     for t in study.get_trials(deepcopy=False):
         attrs = t.user_attrs
@@ -44,6 +45,8 @@ def trials_table(study: Any, optimisation: Optimisation) -> pd.DataFrame:
         excess = attrs.get("constraints") or []
         for c, e in zip(optimisation.constraints, excess, strict=False):
             row[f"constraint:{c}"] = e
+        for c in optimisation.robust:  # the share of the plausible sets no worse than the base
+            row[f"sets_no_worse:{c.metric}"] = (attrs.get("no_worse") or {}).get(c.metric)
         row["feasible"] = t.state.name == "COMPLETE" and all(e <= 0 for e in excess)
         row |= {m: (attrs.get("metrics") or {}).get(m) for m in METRICS}
         row |= {

@@ -8,7 +8,9 @@ by default), paired against the base scenario: its differences have 95%
 confidence intervals, and a plan whose advantage is not significant is said to
 be so. Then plan and base are run under each of ``verify.fits`` parameter sets
 from the calibration's good fits (parameter uncertainty): a plan that wins
-only under one parameter set is not a recommendation.
+only under one parameter set is not a recommendation. The ensemble table has a
+row per set and plan for the first objective, and one for each robust
+constraint's metric (``no_worse_than``).
 """
 
 from __future__ import annotations
@@ -92,6 +94,11 @@ def verify(
         progress=progress,
     )
     objective = optimisation.objectives[0]
+    # the first objective, then each robust constraint's metric (lower better: sign +1)
+    judged = [(objective.metric, objective.sign)]
+    judged += [
+        (c.metric, -float(c.better)) for c in optimisation.robust if c.metric != objective.metric
+    ]
     rows = []
     for f, fit in enumerate(good_fits(optimisation)):
         searched = optimisation.scenario.with_overrides(fit)
@@ -104,25 +111,26 @@ def verify(
             workers=workers,
             progress=progress,
         )
-        a = runs[0].summary[objective.metric].to_numpy(dtype=float)
         for result in runs[1:]:
-            b = result.summary[objective.metric].to_numpy(dtype=float)
-            mean, half = paired_interval(b - a)
-            rows.append(
-                {
-                    "fit": f + 1,
-                    "plan": result.scenario.name,
-                    "metric": objective.metric,
-                    "base": float(np.mean(a)),
-                    "mean": float(np.mean(b)),
-                    "difference": mean,
-                    "ci_low": mean - half,
-                    "ci_high": mean + half,
-                    "better": bool(objective.sign * mean < 0),
-                    "runs": len(b),
-                    **{f"fit:{k}": val for k, val in fit.items()},
-                }
-            )
+            for metric, sign in judged:
+                a = runs[0].summary[metric].to_numpy(dtype=float)
+                b = result.summary[metric].to_numpy(dtype=float)
+                mean, half = paired_interval(b - a)
+                rows.append(
+                    {
+                        "fit": f + 1,
+                        "plan": result.scenario.name,
+                        "metric": metric,
+                        "base": float(np.mean(a)),
+                        "mean": float(np.mean(b)),
+                        "difference": mean,
+                        "ci_low": mean - half,
+                        "ci_high": mean + half,
+                        "better": bool(sign * mean < 0),
+                        "runs": len(b),
+                        **{f"fit:{k}": val for k, val in fit.items()},
+                    }
+                )
     return Verification(
         plans={plan_name(t): s for t, s in plans.items()},
         results=results,
@@ -155,4 +163,5 @@ def holds(verification: Verification, plan: str) -> tuple[int, int]:
     if table.empty:
         return 0, 0
     mine = table[table["plan"] == plan]
+    mine = mine[mine["metric"] == mine["metric"].iloc[0]] if len(mine) else mine  # the objective
     return int(mine["better"].sum()), len(mine)
