@@ -4,7 +4,7 @@ process pool, in a thread: the page stays usable) and the card shows in how many
 is better, in English and, after the switch, in Chinese.
 
 The set-up (server, Chromium, the console and offline-asset checks) is
-``tests/viz/test_app_browser.py``'s.
+``tests/viz/conftest.py``'s (one server and one browser for the session).
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from sim.viz.plausible import DEFAULT_DAYS
 from tests.viz import test_app_browser as app_browser
 
 ARTIFACTS, _wait_day = app_browser.ARTIFACTS, app_browser._wait_day
-# the same browser set-up: fixtures and the skip when there is no browser
-server, browser, page = app_browser.server, app_browser.browser, app_browser.page
 pytestmark = app_browser.pytestmark
 
 SCALE = "0.02"  # a small district, so that 40 runs take seconds
