@@ -136,22 +136,24 @@ def test_shuffling_the_adjacency_changes_where_incidents_cluster(monkeypatch):
 
 @pytest.mark.parametrize("name", list_scenarios())
 def test_no_named_scenario_drives_incidents_or_escalation_to_zero(name):
-    # Zero would mean a lever that ends a rate. District scenarios: every run must have incidents
-    # and escalations; two runs of one measured year at 40% scale, each run as many resident-years
-    # as a run of two years at 20% (at the named scenarios' rates, 18-76 incidents and 30-140
-    # escalations a run: a zero by chance has odds below e^-18). A one-town scenario at its own
-    # (full) scale: three runs of two measured years, pooled: Muzhou with all its levers has some
-    # 2-3 escalations and 2 incidents a run (escalation about 0.003; seeds 1-6), so one run without
-    # any is chance (about 5-10%), but a lever that ended the rate would leave all three at zero
-    # (odds of that by chance about e^-8 for escalations, e^-6 for incidents).
+    # Zero would mean a lever that ends a rate. District scenarios: every measured year must have
+    # incidents and escalations; one run of two measured years at 40% scale (one warm-up for
+    # both), each year as many resident-years as a run of two years at 20% (at the named
+    # scenarios' rates, 18-76 incidents and 30-140 escalations a year: a zero by chance has odds
+    # below e^-18). A one-town scenario at its own (full) scale: one run of six measured years,
+    # pooled: Muzhou with all its levers has some 2-3 escalations and 2 incidents in two years
+    # (escalation about 0.003; seeds 1-6), so two years without any is chance (about 5-10%),
+    # but a lever that ended the rate would leave all six years at zero (odds of that by chance
+    # about e^-8 for escalations, e^-6 for incidents).
     scenario = sim.load_scenario(name)
     town = scenario.params["map.towns"] != "all"
     overrides = {} if town else {"population.scale": 0.4}
-    days, seeds = (730, (1, 2, 3)) if town else (365, (1, 2))
-    results = [
-        sim.run(scenario.params | overrides, days=days, seed=seed, timeline=scenario.timeline)
-        for seed in seeds
-    ]
+    years = 6 if town else 2
+    model = sim.simulate(
+        scenario.params | overrides, days=365 * years, seed=1, timeline=scenario.timeline
+    )
+    measured = metrics.yearly(model)
+    assert len(measured) == years
     for metric in ("incidents_per_100k", "escalation_rate"):
-        values = [r[metric] for r in results]
+        values = [year[metric] for year in measured]
         assert (sum(values) if town else min(values)) > 0, f"{name}: {metric} {values}"
