@@ -120,8 +120,13 @@ def build_staff(model: ModelState, full: Geography, keep: np.ndarray) -> Staff:
     grid workers and volunteers through their rosters (``Staff.workers``, ``Staff.yi_police``)."""
     p, geo = model.p, model.geography
     plan = staffing_plan(full, p, model.full_grid_risk)
+    simulated = np.zeros(full.n_villages, dtype=bool)  # units with a grid simulated: only theirs
+    simulated[full.grid_village[keep]] = True  # are shared out (a unit's grids are its own)
     workers = workers_in_grids(
-        full, plan.grid_workers, rule=p["grid_workers.allocation"], risk=model.full_grid_risk
+        full,
+        np.where(simulated, plan.grid_workers, 0),
+        rule=p["grid_workers.allocation"],
+        risk=model.full_grid_risk,
     )[keep]
     if plan.grid_workers.sum() > 0 and workers.sum() == 0:
         warnings.warn(

@@ -58,6 +58,7 @@ CONTROL_KEYS: tuple[str, ...] = (
     "petition.supermarket",
     "map.towns",
     "population.scale",
+    "run.warmup_days",
 )
 # A town list is chosen among whole-district options (by code); each value is valid for the schema.
 # "only:TOWN" is each town of the district table alone.

@@ -1,7 +1,8 @@
 """The web app in a real browser: Debian's chromium driven by Playwright's Python package.
 
-A Solara server runs ``app.py`` on 127.0.0.1 and a free port for the module.
-Every test fails on a console error or on a ``/_solara/cdn`` request that is
+A Solara server runs ``app.py`` on 127.0.0.1 and a free port, one for the test session
+(``tests/viz/conftest.py``: ``server``, ``browser`` and ``page``, shared by the other browser
+modules). Every test fails on a console error or on a ``/_solara/cdn`` request that is
 not answered (the app must work offline). Screenshots go to ``artifacts/``.
 
 Without chromium (or Playwright, or the Solara asset cache) these tests are
@@ -22,7 +23,6 @@ import pytest
 
 from sim.model.metrics import METRICS
 from sim.runs.scenario import load_scenario
-from sim.viz.serve import launch_chromium, served_app
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -52,54 +52,6 @@ REASON = _missing_requirement()
 if REASON and os.environ.get("GOVSIM_REQUIRE_BROWSER") == "1":
     raise RuntimeError(f"GOVSIM_REQUIRE_BROWSER=1 but {REASON}")
 pytestmark = pytest.mark.skipif(bool(REASON), reason=f"browser tests skipped: {REASON}")
-
-
-@pytest.fixture(scope="module")
-def server():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with (ARTIFACTS / "solara-server.log").open("w") as log:
-        try:
-            with served_app(log=log) as url:
-                yield url
-        except RuntimeError as exc:
-            pytest.fail(f"{exc}; see {log.name}")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = launch_chromium(p)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(server, browser):
-    """A fresh page of the app, loaded, that fails the test on console errors or CDN misses."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
-    errors: list[str] = []
-    cdn_failures: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-
-    def check(response) -> None:
-        if "/_solara/cdn/" in response.url and not response.ok:
-            cdn_failures.append(f"{response.status} {response.url}")
-
-    page.on("response", check)
-    page.on(
-        "requestfailed",
-        lambda r: cdn_failures.append(f"failed {r.url}") if "/_solara/cdn/" in r.url else None,
-    )
-    page.goto(server)
-    page.locator("path.grid-shape").first.wait_for(state="attached", timeout=60_000)
-    yield page
-    context.close()
-    assert cdn_failures == [], "asset requests not answered (offline cache incomplete)"
-    assert errors == [], "console errors"
 
 
 def _day(page) -> int:

@@ -255,6 +255,22 @@ def test_a_run_starts_after_its_warm_up():
     assert run.day == 5 and run.series()["day"].tolist() == [1, 2, 3, 4, 5]
 
 
+def test_the_warm_up_control_sets_the_days_a_new_run_warms_up():
+    changed = []
+    policy = Policy(overrides=SMALL | {"run.warmup_days": 20})
+    _box, rc = solara.render(PolicyControls(name="A", policy=policy, on_policy=changed.append))
+    field = rc.find(v.TextField, label=label(SCHEMA["run.warmup_days"])).widget
+    assert field.v_model == "20"  # the policy's value, not the schema's 365
+    field.v_model = "7"
+    field.fire_event("keyup.enter")
+    assert changed[-1].params()["run.warmup_days"] == 7
+    run = Session([changed[-1]]).runs[0]
+    assert run.day == 0 and run.model.time == 7  # the run warmed up 7 days, as asked
+    field.v_model = str(int(SCHEMA["run.warmup_days"].high) + 1)
+    field.fire_event("keyup.enter")
+    assert len(changed) == 1 and "out of range" in _text(_box)  # refused, not applied
+
+
 def test_years_so_far_of_each_run():
     session = Session([Policy(overrides=SMALL), Policy(overrides=SMALL)])
     session.step(370)

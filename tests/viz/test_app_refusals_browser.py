@@ -4,7 +4,7 @@ traceback: the trust-room slider dragged to its end (it ends at the map's 234 un
 shows under the control, and the page stays usable (Step still runs).
 
 The set-up (server, Chromium, the console and offline-asset checks) is
-``tests/viz/test_app_browser.py``'s.
+``tests/viz/conftest.py``'s (one server and one browser for the session).
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from sim.model.geography import load_geography
 from tests.viz import test_app_browser as app_browser
 
 ARTIFACTS, _wait_day = app_browser.ARTIFACTS, app_browser._wait_day
-# the same browser set-up: fixtures and the skip when there is no browser
-server, browser, page = app_browser.server, app_browser.browser, app_browser.page
 pytestmark = app_browser.pytestmark
 
 UNITS = load_geography().n_villages

@@ -1,10 +1,11 @@
 """Compare mode's "how sure over plausible parameter sets" in a real browser: at a small
-population scale, the button runs A and B in the posterior ensemble's sets (on the server's
-process pool, in a thread: the page stays usable) and the card shows in how many of them B
-is better, in English and, after the switch, in Chinese.
+population scale and a short warm-up (both set in the page, as a user sets them), the button
+runs A and B in the posterior ensemble's sets (on the server's process pool, in a thread: the
+page stays usable) and the card shows in how many of them B is better, in English and, after
+the switch, in Chinese.
 
 The set-up (server, Chromium, the console and offline-asset checks) is
-``tests/viz/test_app_browser.py``'s.
+``tests/viz/conftest.py``'s (one server and one browser for the session).
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from sim.viz.plausible import DEFAULT_DAYS
 from tests.viz import test_app_browser as app_browser
 
 ARTIFACTS, _wait_day = app_browser.ARTIFACTS, app_browser._wait_day
-# the same browser set-up: fixtures and the skip when there is no browser
-server, browser, page = app_browser.server, app_browser.browser, app_browser.page
 pytestmark = app_browser.pytestmark
 
-SCALE = "0.02"  # a small district, so that 40 runs take seconds
+SCALE = "0.02"  # a small district and a short warm-up, so that 40 runs take seconds
+WARMUP = "30"
 
 
 def _enter(field, value: str) -> None:
@@ -30,8 +30,11 @@ def _enter(field, value: str) -> None:
 
 def test_compare_mode_shows_in_how_many_plausible_sets_b_is_better_in_both_languages(page):
     _enter(page.locator(".govsim-policy-A .govsim-control-population-scale input"), SCALE)
+    _enter(page.locator(".govsim-policy-A .govsim-control-run-warmup_days input"), WARMUP)
     page.get_by_text("compare two policies (A and B)").click()
     page.locator(".govsim-policy-B").wait_for(timeout=30_000)  # B starts as a copy of A
+    warmup = page.locator(".govsim-policy-B .govsim-control-run-warmup_days input")
+    assert warmup.input_value() == WARMUP  # so B warms up as A does, in the sets' runs too
     workers = page.locator(".govsim-policy-B").get_by_label(
         re.compile("^grid workers in the whole district")
     )

@@ -1,9 +1,9 @@
 """``report.html`` in a real browser: its first screen (1280 x 900 pixels) shows the answer's
 sentences and the flow picture, in English and in Chinese, for a comparison and for one scenario.
 
-The browser (Debian's chromium through Playwright) and the skip or fail when it is missing are
-``tests/viz/test_app_browser.py``'s; the report is opened as a file, as a planner opens it.
-Screenshots go to ``artifacts/``.
+The browser (Debian's chromium through Playwright) is ``tests/viz/conftest.py``'s, the skip or
+fail when it is missing ``tests/viz/test_app_browser.py``'s; the report is opened as a file, as a
+planner opens it. Screenshots go to ``artifacts/``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from sim.cli import main
 from tests.viz import test_app_browser as app_browser
 
-ARTIFACTS, browser = app_browser.ARTIFACTS, app_browser.browser
+ARTIFACTS = app_browser.ARTIFACTS
 pytestmark = app_browser.pytestmark
 SCREEN = {"width": 1280, "height": 900}
 SMALL = ["--set", "population.scale=0.1", "--set", "run.warmup_days=20", "--days", "30"]

@@ -3,7 +3,7 @@ plan that runs as B is the trial's plan under the search's own ``[settings]`` (A
 under them), as its plan file says; no error, and the run goes on.
 
 The set-up (server, Chromium, the console and offline-asset checks) is
-``tests/viz/test_app_browser.py``'s.
+``tests/viz/conftest.py``'s (one server and one browser for the session).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from sim.runs.scenario import load_scenario
 from tests.viz import test_app_browser as app_browser
 
 ARTIFACTS, _wait_day = app_browser.ARTIFACTS, app_browser._wait_day
-server, browser, page = app_browser.server, app_browser.browser, app_browser.page
 pytestmark = app_browser.pytestmark
 
 SEARCH = """

@@ -14,7 +14,7 @@ import re
 import pytest
 
 from sim.viz.serve import served_app
-from tests.viz.test_app_browser import ARTIFACTS, GRIDS, REASON, browser  # noqa: F401 (a fixture)
+from tests.viz.test_app_browser import ARTIFACTS, GRIDS, REASON
 
 EXAMPLE = ARTIFACTS.parent / "examples" / "solaraviz.py"
 WARMUP = 30  # examples/solaraviz.py: run.warmup_days
@@ -34,7 +34,7 @@ def server():
 
 
 @pytest.fixture
-def page(server, browser):  # noqa: F811 (the imported fixture)
+def page(server, browser):
     """The example's page, loaded, failing the test on console errors or asset misses."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
