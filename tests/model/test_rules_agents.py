@@ -230,6 +230,16 @@ def test_patrol_sends_every_volunteer_off_duty_when_shifts_fill_the_week():
         }
 
 
+def test_patrol_adds_its_hours_to_those_already_counted_today():
+    # Hours counted before the patrols (another team's, an event's) are kept, not replaced.
+    m = patrol_model(hours_per_week=7 * PATROL_SHIFT_HOURS, homes=[0, 3],
+                     diverted_until=[-1.0, -1.0])  # fmt: skip
+    m.patrol_hours = np.array([1.0, 2.0, 3.0, 4.0])
+    patrol(m)
+    added = np.bincount(m.staff.yi_police.grid, minlength=4) * PATROL_SHIFT_HOURS
+    assert m.patrol_hours.tolist() == (np.array([1.0, 2.0, 3.0, 4.0]) + added).tolist()
+
+
 def test_patrol_shift_chance_is_hours_per_week_over_a_week_of_shifts():
     m = patrol_model(hours_per_week=14.0, homes=[1] * 4000, diverted_until=[-1.0] * 4000)
     patrol(m)
