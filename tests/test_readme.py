@@ -3,7 +3,9 @@
 Shell commands run in chains: a chain is the commands that touch the same file or results folder
 (one writes what another reads, or both write it), in the README's order, in one fresh folder that
 sees the repository's ``scenarios/``; commands that share nothing are separate chains, run as
-separate tests so that pytest-xdist spreads them over the workers (tests/conftest.py). Each `govsim`
+separate tests so that pytest-xdist spreads them over the workers (tests/conftest.py). Each runs
+in this process through `govsim`'s entry point (`sim.cli.main`, as `govsim` calls it), so that a
+worker imports the model and reads the map once, not at each command. Each `govsim`
 command gets `--set population.scale=0.02 --days 60 --set run.warmup_days=30` added where it takes
 them, and a `compare` over plausible parameter sets `--sets 2`: results are per resident and per
 year, so the scale, the days and the sets change only the run time
@@ -22,6 +24,7 @@ import shlex
 import subprocess
 import sys
 import tokenize
+from contextlib import chdir, redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
@@ -155,14 +158,29 @@ def test_every_runnable_shell_example_is_in_exactly_one_chain():
         assert any(later in command for command in chain[chain.index(first) + 1 :]), first
 
 
-@pytest.mark.slow  # 10 to 90 s a chain
+def govsim(argv: list[str], cwd: Path) -> tuple[int, str]:
+    """``govsim argv`` in ``cwd`` through its entry point :func:`sim.cli.main`, in this process:
+    each start of the ``govsim`` program costs seconds of imports and of reading the map, more
+    than most of these small commands' runs (tests/cli/test_safety.py and test_optimise.py start
+    the real program). Returns the exit code and what the command printed on stderr."""
+    from sim.cli import main
+
+    err = io.StringIO()
+    with redirect_stderr(err), redirect_stdout(io.StringIO()), chdir(cwd):
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse's own refusals
+            code = exc.code if isinstance(exc.code, int) else 2
+    return code, err.getvalue()
+
+
+@pytest.mark.slow  # 5 to 40 s a chain
 @pytest.mark.parametrize(
     "chain",
     shell_chains(),
     ids=lambda chain: re.sub(r"[^\w.]+", "-", chain[0].removeprefix("govsim "))[:60],
 )
 def test_every_shell_example_runs(chain, tmp_path):
-    govsim = Path(sys.executable).parent / "govsim"
     (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")  # paths as from the repository's root
     ran: list[str] = []
     for command in chain:
@@ -173,12 +191,10 @@ def test_every_shell_example_runs(chain, tmp_path):
         small = SMALL.get(argv[1], [])
         if argv[1] == "compare" and ("--sets" not in argv or argv[argv.index("--sets") + 1] != "0"):
             small = [*small, "--sets", "2"]  # plausible parameter sets: two (the last --sets wins)
-        out = subprocess.run(
-            [str(govsim), *argv[1:], *small, *(["--quiet"] if argv[1] in ("run", "compare", "sweep") else [])],
-            cwd=tmp_path, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
-        assert out.returncode == 0, f"{command}\n{out.stderr[-1500:]}"
-        assert "Traceback" not in out.stderr, command
+        quiet = ["--quiet"] if argv[1] in ("run", "compare", "sweep") else []
+        code, stderr = govsim([*argv[1:], *small, *quiet], cwd=tmp_path)
+        assert code == 0, f"{command}\n{stderr[-1500:]}"
+        assert "Traceback" not in stderr, command
         ran.append(shlex.join(argv))
     assert ran and all(shlex.join(runnable(c) or []) in ran for c in chain)  # none skipped
     if any(c.startswith("govsim sweep staffing") for c in chain):

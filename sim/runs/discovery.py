@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 DENSITY = 0.8  # a box in which at least this share of the draws fail
 MIN_DRAWS = 8  # fewer draws than this: no box, no ranking
@@ -126,6 +125,8 @@ def _prim_box(x: pd.DataFrame, failing: np.ndarray) -> tuple[pd.DataFrame, float
 def _ranking(x: pd.DataFrame, diffs: np.ndarray) -> pd.DataFrame:
     rows = []
     if len(diffs) >= MIN_DRAWS and np.ptp(diffs) > 0:
+        from scipy import stats  # here: scipy.stats takes most of a second to import
+
         for name in x.columns:
             rho = float(stats.spearmanr(x[name], diffs).statistic)
             rows.append(

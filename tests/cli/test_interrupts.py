@@ -8,16 +8,19 @@ session, so that every process it started can be found in /proc afterwards.
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import subprocess
 import sys
 import time
+from contextlib import redirect_stderr
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from sim.cli import main
 from sim.runs.optimise.search import open_study
 from sim.runs.optimise.spec import load_optimisation
 from tests.cli.test_optimise import tiny_file
@@ -45,6 +48,16 @@ def start(argv: list[str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [*GOVSIM, *argv], start_new_session=True, stderr=subprocess.PIPE, text=True
     )
+
+
+def govsim_here(*argv: str) -> tuple[int, str]:
+    """``govsim argv`` in this process (:func:`sim.cli.main`), for the runs before and after an
+    interrupt, where no signal is sent: a start of ``python -m sim`` costs seconds of imports.
+    Returns the exit code and what the command printed on stderr."""
+    err = io.StringIO()
+    with redirect_stderr(err):
+        code = main(list(argv))
+    return code, err.getvalue()
 
 
 def wait_for(condition, *, seconds: float = 240) -> None:
@@ -97,7 +110,7 @@ def test_compare_into_earlier_results_keeps_them_whole(tmp_path):
         "--out",
         str(out),
     ]
-    assert subprocess.run([*GOVSIM, "compare", "muzhou", "muzhou", *quick]).returncode == 0
+    assert govsim_here("compare", "muzhou", "muzhou", *quick)[0] == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     process = start(["compare", "muzhou", "muzhou", "--days", "400", "--replicates", "2",
                      "--workers", "2", "--quiet", "--out", str(out)])  # fmt: skip
@@ -126,8 +139,8 @@ def test_an_interrupted_search_resumes_and_keeps_todays_plan_as_its_reference(tm
     assert "--resume" in err and not lock_of(out).exists()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "interrupted" and "study.db" in manifest["files"]
-    resumed = subprocess.run([*GOVSIM, *argv, "--resume"], capture_output=True, text=True)
-    assert resumed.returncode == 0, resumed.stderr
+    code, stderr = govsim_here(*argv, "--resume")
+    assert code == 0, stderr
     trials = pd.read_csv(out / "trials.csv")
     today = trials[trials["today"]]
     assert (today["state"] == "complete").any()  # the reference trial was kept
@@ -158,7 +171,7 @@ def test_ctrl_c_of_a_sweep_keeps_its_runs_and_resume_finishes_it(tmp_path, signu
     err = stop(process, signum)
     assert "--resume" in err and not lock_of(out).exists()
     assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
-    assert subprocess.run([*GOVSIM, *argv, "--resume"]).returncode == 0
+    assert govsim_here(*argv, "--resume")[0] == 0
     runs = pd.read_csv(out / "runs.csv")
     assert sorted(runs["run_id"]) == list(range(12)) and (runs["status"] == "ok").all()
 
@@ -171,8 +184,9 @@ def test_sigterm_of_a_calibration_leaves_its_earlier_folder_whole(tmp_path):
     path.write_text(text)
     out = tmp_path / "out"
     (out / "my_notes.md").parent.mkdir()
-    assert subprocess.run([*GOVSIM, "calibrate", str(path), "--out", str(out), "--workers", "1",
-                           "--quiet"]).returncode == 0  # fmt: skip
+    assert (
+        govsim_here("calibrate", str(path), "--out", str(out), "--workers", "1", "--quiet")[0] == 0
+    )
     (out / "my_notes.md").write_text("mine")
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     path.write_text(text.replace("days = 30", "days = 400"))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 Z = 1.96  # an interval's half-width in standard deviations of the published figure
 PHASE = "posterior"  # the phase of the evaluations that are the posterior's draws
@@ -96,4 +95,6 @@ def _spearman(x: pd.Series, y: pd.Series) -> float:
     keep = np.isfinite(x.to_numpy(dtype=float)) & np.isfinite(y.to_numpy(dtype=float))
     if keep.sum() < 3 or np.ptp(x[keep]) == 0 or np.ptp(y[keep]) == 0:
         return float("nan")
+    from scipy import stats  # here: scipy.stats takes most of a second to import
+
     return float(stats.spearmanr(x[keep], y[keep]).statistic)
