@@ -31,7 +31,7 @@ from sim.output.tables import fmt
 from sim.runs.calibrate.spec import Target, load_calibration
 from sim.runs.replicates import RunResult
 from sim.runs.scenario import SCENARIO_DIR
-from sim.runs.statistics import MIN_RUNS, estimate, over_sets, paired_interval
+from sim.runs.statistics import MIN_RUNS, estimate, over_sets, paired_interval, regret
 
 CALIBRATION = SCENARIO_DIR / "calibration" / "baseline.toml"  # its targets: the published figures
 
@@ -72,6 +72,7 @@ class Effect:
     sets: ParameterSets | None = None  # runs in plausible parameter sets: in how many better
     plausible_low: float = float("nan")  # the interval over plausible parameter sets
     plausible_high: float = float("nan")
+    worst_set: float = float("nan")  # the least favourable set's mean difference
 
     @property
     def n(self) -> int:
@@ -119,6 +120,7 @@ def effects(reference: RunResult, other: RunResult, *, level: float = 0.95) -> l
                 "sets": ParameterSets(better=better, total=len(over.set_means)),
                 "plausible_low": over.low,
                 "plausible_high": over.high,
+                "worst_set": regret(over.set_means, OUTCOMES[metric]).worst,
             }
         found.append(
             Effect(
@@ -197,6 +199,7 @@ def _outcome_sentence(e: Effect, names: dict[str, str], lang: str) -> str:
             high=change_text(e.metric, e.plausible_high, lang),
             k=e.sets.better,
             sets=e.sets.total,
+            worst=change_text(e.metric, e.worst_set, lang),
         )
     return sentence
 

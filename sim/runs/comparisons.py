@@ -9,14 +9,16 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from sim.model.metrics import METRICS, SHARES
+from sim.model.metrics import BETTER, METRICS, SHARES
 from sim.runs.replicates import RunResult
 from sim.runs.statistics import (
     BOOTSTRAP_RESAMPLES,
     MIN_RUNS,
+    Regret,
     nan_mean,
     over_sets,
     paired_interval,
+    regret,
 )
 
 
@@ -35,7 +37,10 @@ def paired_differences(results: Sequence[RunResult], *, level: float = 0.95) -> 
     ``plausible_low`` and ``plausible_high`` the interval that includes what the parameters
     leave open (:func:`~sim.runs.statistics.over_sets`); ``sets`` is the number of sets
     drawn, ``sets_lower`` and ``sets_higher`` in how many of them the scenario's mean was
-    below or above the reference's. Without sets those are NaN and 0.
+    below or above the reference's; ``worst_set``, ``regret`` and ``reference_regret`` the
+    least favourable set's mean difference and the largest shortfall of each plan against the
+    other in any set, by the metric's better side (:func:`~sim.runs.statistics.regret`; NaN
+    for a metric without one, ``sim.model.metrics.BETTER``). Without sets those are NaN and 0.
     """
     reference, rows = results[0], []
     for other in results[1:]:
@@ -48,6 +53,7 @@ def paired_differences(results: Sequence[RunResult], *, level: float = 0.95) -> 
             low, high = mean - half, mean + half
             spread = {"plausible_low": np.nan, "plausible_high": np.nan}
             counts = {"sets": 0, "sets_lower": 0, "sets_higher": 0}
+            fares = Regret(np.nan, np.nan, np.nan)
             if "draw" in other.summary.columns:
                 found = over_sets(b - a, other.summary["draw"].to_numpy(), level)
                 low, high = found.seed_low, found.seed_high
@@ -58,6 +64,7 @@ def paired_differences(results: Sequence[RunResult], *, level: float = 0.95) -> 
                     "sets_lower": int(np.sum(found.set_means < 0)),
                     "sets_higher": int(np.sum(found.set_means > 0)),
                 }
+                fares = regret(found.set_means, BETTER.get(metric, 0))
             if metric in SHARES:
                 low, high = max(low, -1.0), min(high, 1.0)
                 spread = {k: float(np.clip(v, -1.0, 1.0)) for k, v in spread.items()}
@@ -77,6 +84,11 @@ def paired_differences(results: Sequence[RunResult], *, level: float = 0.95) -> 
                 }
                 | spread
                 | counts
+                | {
+                    "worst_set": fares.worst,
+                    "regret": fares.scenario,
+                    "reference_regret": fares.reference,
+                }
             )
     return pd.DataFrame(rows)
 

@@ -148,3 +148,32 @@ def over_sets(diffs: np.ndarray, draws: np.ndarray, level: float = 0.95) -> Over
         spread = set_means.std(ddof=1)
         half = float(t_quantile(q, k - 1) * spread * np.sqrt(1 + 1 / k))
     return OverSets(mean, mean - seed_half, mean + seed_half, mean - half, mean + half, set_means)
+
+
+@dataclass(frozen=True)
+class Regret:
+    """How a scenario fares against its reference across plausible parameter sets, by the
+    metric's better side: the least favourable set's mean difference (``worst``), and the
+    largest amount by which each falls short of the other in any set (``scenario``,
+    ``reference``; metric units, 0 when it never does). The plan with the smaller largest
+    shortfall is the minimax-regret choice of the two."""
+
+    worst: float
+    scenario: float
+    reference: float
+
+
+def regret(set_means: np.ndarray, better: int) -> Regret:
+    """:class:`Regret` of the sets' mean differences (scenario minus reference, one per set;
+    NaN ignored); ``better`` is -1 when less of the metric is better, +1 when more is, 0 when
+    neither (then all NaN, as without sets)."""
+    means = np.asarray(set_means, dtype=float)
+    means = means[np.isfinite(means)]
+    if better == 0 or not len(means):
+        return Regret(float("nan"), float("nan"), float("nan"))
+    gains = better * means  # above 0: the scenario does better in that set
+    return Regret(
+        worst=float(means[np.argmin(gains)]),
+        scenario=float(max(0.0, -gains.min())),
+        reference=float(max(0.0, gains.max())),
+    )

@@ -211,3 +211,24 @@ def test_the_report_answer_comes_first_with_the_flow_picture(small):
     )
     one = answer_section(small[:1], lang="en")
     assert "muzhou over 3 runs of 30 days" in one and "published (range)" in one
+
+
+def test_over_plausible_sets_each_outcome_gives_its_least_favourable_set():
+    # Five sets, two runs each: escalation lower under the plan in four sets, higher by 0.02 in
+    # the last one, the least favourable (less escalation is better).
+    draws = [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    seeds = list(range(1, 11))
+
+    def result(name: str, escalation: list[float]) -> SimpleNamespace:
+        summary = pd.DataFrame({"seed": seeds, "draw": draws} | {m: [1.0] * 10 for m in METRICS})
+        summary["escalation_rate"] = escalation
+        return SimpleNamespace(summary=summary, scenario=SimpleNamespace(name=name), days=90,
+                               seeds=seeds)  # fmt: skip
+
+    today = result("today", [0.10] * 10)
+    plan = result("plan", [0.08, 0.09, 0.07, 0.08, 0.09, 0.08, 0.06, 0.07, 0.13, 0.11])
+    e = {e.metric: e for e in effects(today, plan)}["escalation_rate"]
+    assert e.worst_set == pytest.approx(0.02) and e.sets.better == 4
+    html = comparison_answer([today, plan])
+    assert "better in 4 of 5 sets; +2 percentage points in the least favourable one." in html
+    assert "最不利的一组为 +2" in comparison_answer([today, plan], lang="zh")

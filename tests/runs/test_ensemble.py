@@ -29,7 +29,7 @@ from sim.runs.ensemble import (
 )
 from sim.runs.replicates import run_scenarios
 from sim.runs.scenario import load_scenario
-from sim.runs.statistics import over_sets
+from sim.runs.statistics import over_sets, regret
 
 TINY = {"population.scale": 0.02, "run.warmup_days": 0}
 
@@ -105,6 +105,25 @@ def test_paired_differences_count_the_sets_in_which_the_scenario_is_lower():
     row = paired_differences([a, b]).set_index("metric").loc["escalation_rate"]
     assert (row["sets"], row["sets_lower"], row["sets_higher"]) == (3, 2, 1)
     assert row["plausible_low"] < row["ci_low"] < row["difference"] < row["ci_high"]
+    # Set means -0.015, +0.015, -0.04: less escalation is better, so the worst set is the
+    # second; b falls short of a by 0.015 at most, a of b by 0.04 at most.
+    assert row["worst_set"] == pytest.approx(0.015)
+    assert row["regret"] == pytest.approx(0.015)
+    assert row["reference_regret"] == pytest.approx(0.04)
+    # A metric with no better side (disputes that arise) has none of these.
+    arise = paired_differences([a, b]).set_index("metric").loc["disputes_per_1k"]
+    assert np.isnan([arise["worst_set"], arise["regret"], arise["reference_regret"]]).all()
+
+
+def test_regret_reads_the_metrics_better_side():
+    means = np.array([0.2, -0.1, np.nan, 0.05])
+    less = regret(means, -1)  # less is better: +0.2 is the worst set for the scenario
+    assert (less.worst, less.scenario, less.reference) == (0.2, 0.2, 0.1)
+    more = regret(means, +1)  # more is better: -0.1 is the worst
+    assert (more.worst, more.scenario, more.reference) == (-0.1, 0.1, 0.2)
+    never_worse = regret(np.array([-0.1, -0.3]), -1)  # lower in every set: no regret
+    assert (never_worse.worst, never_worse.scenario, never_worse.reference) == (-0.1, 0.0, 0.3)
+    assert np.isnan(regret(means, 0).worst) and np.isnan(regret(np.array([]), -1).scenario)
 
 
 @pytest.mark.parametrize(
