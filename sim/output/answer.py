@@ -194,7 +194,9 @@ def _outcome_sentence(e: Effect, names: dict[str, str], lang: str) -> str:
     }
     sentence = t("outcome_" + e.verdict).format(**slots)
     if e.sets is not None and np.isfinite(e.plausible_low) and e.verdict != "same":
-        sentence += t("outcome_plausible").format(
+        # Better, but not in every set: the least favourable set says how far it can go wrong.
+        short = e.verdict == "better" and e.sets.better < e.sets.total and np.isfinite(e.worst_set)
+        sentence += t("outcome_plausible_worst" if short else "outcome_plausible").format(
             low=change_text(e.metric, e.plausible_low, lang, unit=False),
             high=change_text(e.metric, e.plausible_high, lang),
             k=e.sets.better,

@@ -230,5 +230,9 @@ def test_over_plausible_sets_each_outcome_gives_its_least_favourable_set():
     e = {e.metric: e for e in effects(today, plan)}["escalation_rate"]
     assert e.worst_set == pytest.approx(0.02) and e.sets.better == 4
     html = comparison_answer([today, plan])
-    assert "better in 4 of 5 sets; +2 percentage points in the least favourable one." in html
-    assert "最不利的一组为 +2" in comparison_answer([today, plan], lang="zh")
+    assert "better in 4 of 5 sets (the worst: +2 percentage points)." in html
+    assert "（最不利一组：+2" in comparison_answer([today, plan], lang="zh")
+    # Better in every set: no worst case to warn of.
+    always = result("always", [0.08] * 8 + [0.09, 0.09])
+    assert "better in 5 of 5 sets." in comparison_answer([today, always])
+    assert "the worst" not in comparison_answer([today, always])
