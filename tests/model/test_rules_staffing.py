@@ -165,6 +165,46 @@ def test_yi_police_teams_live_in_their_unit_and_split_into_teams_of_about_the_si
                            rng=np.random.default_rng(3)) == []  # fmt: skip
 
 
+def three_grid_town() -> Geography:
+    """One town of three grids, a village each, around a population-weighted centre."""
+    return Geography(
+        grid_ids=["A", "B", "C"],
+        town_names=["Muzhou"],
+        grid_town=np.zeros(3, dtype=int),
+        village_names=["Alpha", "Beta", "Gamma"],
+        village_town=np.zeros(3, dtype=int),
+        village_is_community=np.zeros(3, dtype=bool),
+        grid_village=np.arange(3),
+        grid_population=np.array([0, 0, 3]),
+        grid_area_km2=np.ones(3),
+        centroids=np.array([[-1.0, 0.0], [1.0, 0.3], [1.0, -0.1]]),
+        travel_hours=np.zeros(3),
+        station=np.array([0]),
+        edges=[(0, 1), (1, 2)],
+        polygons=[[] for _ in range(3)],
+        village_names_zh=["", "", ""],
+        village_codes=["C0", "C1", "C2"],
+    )
+
+
+def test_yi_police_areas_are_sectors_around_the_population_weighted_centre():
+    # Weights population + 1 (1, 1, 4): the centre (0.67, -0.017) lies below grid A, so A is
+    # the last by angle (just under +180 degrees): areas [C, B] and [A]. Weights of population
+    # + 2 put the centre above A (A first: areas [A, C] and [B]); of population - 1 they sum
+    # to zero (no centre).
+    teams = yi_police_teams(three_grid_town(), np.array([1, 1, 1]), team_size=1,
+                            areas_per_town=2, rng=np.random.default_rng(1))  # fmt: skip
+    assert sorted(t.area.tolist() for t in teams) == [[0], [2, 1], [2, 1]]
+
+
+def test_yi_police_teams_of_each_area_after_an_area_with_none():
+    # An area per grid, by angle: C (no volunteer), B (40), A (3). Teams of about 8: B's 40
+    # make five teams of 8, A's 3 one team of 3 (fewer than half a team still make one).
+    teams = yi_police_teams(three_grid_town(), np.array([3, 40, 0]), team_size=8,
+                            areas_per_town=3, rng=np.random.default_rng(1))  # fmt: skip
+    assert sorted((t.area.tolist(), t.members) for t in teams) == [([0], 3)] + [([1], 8)] * 5
+
+
 # ----------------------------------------------------------------- trust rooms, offices
 def test_expected_disputes_are_residents_times_risk_per_unit():
     assert expected_disputes(small_map(), RISK).tolist() == [400.0, 400.0, 200.0, 400.0]
