@@ -393,3 +393,17 @@ def test_a_batch_of_moves_leaves_every_cell_holding_its_agents_and_empty_only_wh
         held = [a for a in agents if a.grid == grid]
         assert sorted(space[grid].agents, key=id) == sorted(held, key=id), grid
         assert space[grid].empty is space[grid].is_empty is (not held), grid  # the flag Mesa keeps
+
+
+def test_a_batch_of_moves_into_a_full_cell_is_refused_as_mesa_refuses_it():
+    # Cells of one agent each: moving a second agent into an occupied cell is Mesa's "Cell is
+    # full", not an overfull cell (the batched move takes Mesa's own path where cells have a
+    # capacity).
+    model = mesa.Model(rng=1)
+    space = Network(nx.path_graph(3), capacity=1, random=model.random)
+    workers = Roster(space, np.array([0, 1]), random=model.random)
+    for i in range(2):
+        GridWorker(model, roster=workers, index=i)
+    with pytest.raises(Exception, match="Cell is full"):
+        workers.move(np.array([0]), np.array([1]))
+    assert len(space[1].agents) == 1
