@@ -407,3 +407,17 @@ def test_a_batch_of_moves_into_a_full_cell_is_refused_as_mesa_refuses_it():
     with pytest.raises(Exception, match="Cell is full"):
         workers.move(np.array([0]), np.array([1]))
     assert len(space[1].agents) == 1
+
+
+def test_a_rosters_agent_set_shuffles_by_the_models_seed():
+    # A Mesa user's model.grid_workers.shuffle() is reproducible: the roster's AgentSet draws
+    # from the model's random generator.
+    def order(seed: int) -> list[int]:
+        model = mesa.Model(rng=seed)
+        space = Network(nx.path_graph(3), random=model.random)
+        workers = Roster(space, np.arange(3).repeat(10), random=model.random)
+        for i in range(30):
+            GridWorker(model, roster=workers, index=i)
+        return [a.index for a in workers.members.shuffle()]
+
+    assert order(5) == order(5) and order(5) != order(6)

@@ -259,6 +259,11 @@ def test_plan_from_settings_gathers_every_unit_number():
     assert plan.volunteer_police.tolist() == [20, 10, 20, 10]
     assert plan.trust_room.tolist() == [True, False, False, False]
     assert plan.village_office.tolist() == [False, False, True, True]
+    assert plan.grid_workers.dtype == np.int64  # whole grid workers, written as such
+    # The rooms by the villages' expected disputes read the risk given: order 0, 1, 3, 2.
+    busiest = plan_from_settings(geo, p | {"mediation.trust_rooms": 2,
+                                           "mediation.trust_room_rule": "most_disputes"}, RISK)  # fmt: skip
+    assert busiest.trust_room.tolist() == [True, True, False, False]
 
 
 # ----------------------------------------------------------------- cost
