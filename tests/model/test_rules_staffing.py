@@ -135,6 +135,7 @@ def test_volunteers_by_unit_over_the_towns_by_population_then_units_by_residents
     p = resolve({"volunteer_police.total": 60, "volunteer_police.towns": ["Muzhou"],
                  "volunteer_police.add": {"Sanjiang": 3}})  # fmt: skip
     assert volunteers_by_unit(geo, p, Places(geo)).tolist() == [40, 20, 2, 1]
+    assert volunteers_by_unit(geo, p, Places(geo)).dtype == np.int64  # whole volunteers
     p = resolve({"volunteer_police.total": 60, "volunteer_police.towns": "none",
                  "volunteer_police.by_town": {"Muzhou": 6}})  # fmt: skip
     assert volunteers_by_unit(geo, p, Places(geo)).tolist() == [4, 2, 0, 0]
