@@ -1,6 +1,8 @@
-"""The browser tests' set-up, shared by every module of ``tests/viz`` that drives the app: one
-``govsim app`` server and one Chromium for the whole test session (each test still opens a
-fresh page in a fresh browser context, so no test sees another's cookies, page or run), and
+"""The browser tests' set-up, shared by every module of ``tests/viz`` that drives the app: a
+``govsim app`` server for each module (runs a module leaves going in the server, such as the
+plausible sets' forty, end with it, so they cannot slow the next module's pages) and one
+Chromium for the whole test session (each test still opens a fresh page in a fresh browser
+context, so no test sees another's cookies, page or run), and
 ``page``, the app loaded, which fails its test on a console error or on an unanswered
 ``/_solara/cdn`` request (the app must work offline).
 
@@ -19,7 +21,7 @@ from sim.viz.serve import launch_chromium, served_app
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server():
     """The app served on 127.0.0.1 and a free port; its log in ``artifacts/solara-server.log``."""
     ARTIFACTS.mkdir(exist_ok=True)
