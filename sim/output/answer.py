@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sim.labels import label
-from sim.model.metrics import SHARES
+from sim.model.metrics import BETTER, SHARES
 from sim.output.figures import figure_data_uri
 from sim.output.flow import flow_figure, flow_table
 from sim.output.html import text as _text
@@ -35,13 +35,16 @@ from sim.runs.statistics import MIN_RUNS, estimate, over_sets, paired_interval, 
 
 CALIBRATION = SCENARIO_DIR / "calibration" / "baseline.toml"  # its targets: the published figures
 
-# The outcomes the answer speaks of, and which way is better: -1 when less is better.
+# The outcomes the answer speaks of, each with its better side (`BETTER`: -1 when less is better).
 OUTCOMES: dict[str, int] = {
-    "escalation_rate": -1,
-    "petitions_per_10k": -1,
-    "incidents_per_100k": -1,
-    "resolved_in_village_share": 1,
-    "mean_days_to_resolution": -1,
+    metric: BETTER[metric]
+    for metric in (
+        "escalation_rate",
+        "petitions_per_10k",
+        "incidents_per_100k",
+        "resolved_in_village_share",
+        "mean_days_to_resolution",
+    )
 }
 STOP = {"en": ".", "zh": "。"}  # the end of a sentence, and a colon, in each language
 COLON = {"en": ": ", "zh": "："}
