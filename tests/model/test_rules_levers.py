@@ -123,7 +123,11 @@ def test_two_guardians_deter_more_than_one_in_every_grid_of_the_district():
     patrol_and_visit(model)
     p, guardians = model.p, model.guardians.copy()
     assert guardians.max() > 3.0  # some grids are crowded with patrols
-    deterrence = {"k": p["police.deterrence_k"], "ceiling": p["police.max_arrest_prob"]}
+    deterrence = {
+        "k": p["police.deterrence_k"],
+        "ceiling": p["police.max_arrest_prob"],
+        "form": p["police.deterrence_form"],  # the schema's form, as act_out reads it
+    }
     parties = np.full(len(guardians), 2)
     one = arrest_probability(guardians + 1, parties, **deterrence)
     two = arrest_probability(guardians + 2, parties, **deterrence)
