@@ -9,8 +9,10 @@ years after the warm-up at full scale, (a) in the towns where the lever applies 
 district table's column the lever names) and (b) in the whole district. Prints a Markdown table of the
 mean paired difference (switched minus base) of each metric with its 95% confidence interval; a star
 marks an interval that excludes zero, ``!`` a rate that is zero in every switched run (and not in
-the base), bold the lever's own channel. ``--write`` puts each place's table into ``docs/EFFECTS.md``
-between its markers.
+the base), bold the lever's own channel. Beside the published figures, which are percentages, the
+same difference of escalation and incidents in % of the base's mean (the paired interval divided by
+that mean, as ``govsim compare`` draws it). ``--write`` puts each place's table into
+``docs/EFFECTS.md`` between its markers.
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.model.district import DATA
 from sim.runs.replicates import run_scenarios
 from sim.runs.scenario import Scenario, load_scenario
+from sim.runs.statistics import paired_interval
 
 HERE = Path(__file__).resolve().parent
 LEVERS = HERE / "levers.toml"
@@ -44,6 +46,8 @@ METRICS = ("escalation_rate", "incidents_per_100k", "mean_days_to_detection",
            "formal_mediation_success_rate", "petition_on_time_rate", "disputes_per_1k")  # fmt: skip
 RATES = ("escalation_rate", "incidents_per_100k", "petitions_per_10k", "formal_mediated_per_1k",
          "formal_mediation_success_rate", "petition_on_time_rate")  # fmt: skip
+# also in % of the base's mean, beside the published figures (which are percentages)
+RELATIVE = ("escalation_rate", "incidents_per_100k")
 
 
 @dataclass(frozen=True)
@@ -102,9 +106,17 @@ def read_levers(path: Path = LEVERS) -> list[Lever]:
 
 def paired(base: np.ndarray, other: np.ndarray) -> tuple[float, float, float]:
     """Mean paired difference ``other - base`` and its 95% t interval."""
-    diff = other - base
-    half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
-    return float(diff.mean()), float(diff.mean() - half), float(diff.mean() + half)
+    mean, half = paired_interval(other - base)
+    return mean, mean - half, mean + half
+
+
+def relative(base: np.ndarray, other: np.ndarray) -> tuple[float, float, float]:
+    """:func:`paired` in % of the base's mean (nan when that mean is 0)."""
+    reference = abs(float(base.mean()))
+    if reference == 0:
+        return float("nan"), float("nan"), float("nan")
+    mean, low, high = paired(base, other)
+    return 100 * mean / reference, 100 * low / reference, 100 * high / reference
 
 
 def number(value: float) -> str:
@@ -120,6 +132,16 @@ def cell(base: pd.Series, other: pd.Series, *, metric: str, channel: str) -> str
     zero = " !" if metric in RATES and not o.any() and b.any() else ""
     text = f"{number(mean)} [{number(low)}, {number(high)}]{star}{zero}"
     return f"**{text}**" if metric == channel else text
+
+
+def percent_cell(base: pd.Series, other: pd.Series) -> str:
+    """The paired difference in % of the base's mean, with its interval and star."""
+    b, o = base.to_numpy(float), other.to_numpy(float)
+    mean, low, high = relative(b, o)
+    if np.isnan(b).any() or np.isnan(o).any() or not np.isfinite(mean):
+        return "n/a"
+    star = "" if low <= 0 <= high else " *"
+    return f"{mean:+.0f}% [{low:+.0f}, {high:+.0f}]{star}"
 
 
 def rows_for(levers: list[Lever], *, place: str, years: int, replicates: int) -> list[str]:
@@ -144,6 +166,7 @@ def rows_for(levers: list[Lever], *, place: str, years: int, replicates: int) ->
                 where = ", ".join(lever.towns) if place == "town" else "district"
                 cells = [cell(base.summary[m], result.summary[m], metric=m, channel=lever.channel)
                          for m in METRICS]  # fmt: skip
+                cells += [percent_cell(base.summary[m], result.summary[m]) for m in RELATIVE]
                 rows.append(f"| {lever.label} | {where} | " + " | ".join(cells)
                             + f" | {lever.published} |")  # fmt: skip
     return rows
@@ -151,10 +174,9 @@ def rows_for(levers: list[Lever], *, place: str, years: int, replicates: int) ->
 
 def table(levers: list[Lever], *, place: str, years: int, replicates: int) -> str:
     rows = rows_for(levers, place=place, years=years, replicates=replicates)
-    header = (
-        "| lever | where | " + " | ".join(f"`{m}`" for m in METRICS) + " | published elsewhere |"
-    )
-    return "\n".join([header, "|---" * (len(METRICS) + 3) + "|", *rows])
+    names = [f"`{m}`" for m in METRICS] + [f"`{m}`, % of base" for m in RELATIVE]
+    header = "| lever | where | " + " | ".join(names) + " | published elsewhere |"
+    return "\n".join([header, "|---" * (len(names) + 3) + "|", *rows])
 
 
 def main() -> None:

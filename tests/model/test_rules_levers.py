@@ -123,7 +123,11 @@ def test_two_guardians_deter_more_than_one_in_every_grid_of_the_district():
     patrol_and_visit(model)
     p, guardians = model.p, model.guardians.copy()
     assert guardians.max() > 3.0  # some grids are crowded with patrols
-    deterrence = {"k": p["police.deterrence_k"], "ceiling": p["police.max_arrest_prob"]}
+    deterrence = {
+        "k": p["police.deterrence_k"],
+        "ceiling": p["police.max_arrest_prob"],
+        "form": p["police.deterrence_form"],  # the schema's form, as act_out reads it
+    }
     parties = np.full(len(guardians), 2)
     one = arrest_probability(guardians + 1, parties, **deterrence)
     two = arrest_probability(guardians + 2, parties, **deterrence)
@@ -159,9 +163,11 @@ def test_village_offices_find_and_mediate_more_where_they_are_placed_at_the_defa
     more of them are formally mediated (the officer takes those he hears of to the village
     committee). The officer hears of a dispute at 0.0033 a day beside the grid workers' and the
     parties' own reports (about 0.07 a day in all), so the pooled mean days to detection falls
-    by about 5% (measured 13.4 against 14.0; asserted: lower), and formal mediations rise by
-    about a fifth (measured 335 against 281; asserted: at least 8% more, about two Poisson
-    standard deviations of the ratio below the measured one)."""
+    by about 4.5% (0.0033 / 0.0733), and formal mediations rise by about a fifth (measured 335
+    against 281; asserted: at least 8% more, about two Poisson standard deviations of the ratio
+    below the measured one). Without the officer's hearing the two runs of a seed are the same
+    run (his other channels change nothing here in a year), so both differences are the
+    hearing's."""
     lag, formal = {"all": [], "none": []}, {"all": 0, "none": 0}
     for seed in (1, 2, 3):
         for offices in ("all", "none"):
@@ -175,5 +181,9 @@ def test_village_offices_find_and_mediate_more_where_they_are_placed_at_the_defa
             lag[offices].append(book.view("detected")[found] - book.view("arrived")[found])
             formal[offices] += int((dispute & ~np.isnan(book.view("formal_mediated"))).sum())
     pooled = {k: np.concatenate(v).mean() for k, v in lag.items()}
-    assert pooled["all"] < pooled["none"], pooled
+    # Measured: 13.40 against 14.05 days pooled over seeds 1-3 (-4.6%); over seeds 1-10, 13.93
+    # against 14.45 (-3.6%), the seeds' own differences from +0.65 to -1.33 days (sd 0.78 days,
+    # 5.5%: about 3% for the pooled mean of three seeds). Asserted: at least 2% sooner, under
+    # half the expected 4.5%; without the hearing the difference is exactly 0.
+    assert pooled["all"] < 0.98 * pooled["none"], pooled
     assert formal["all"] > 1.08 * formal["none"], formal
