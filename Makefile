@@ -4,13 +4,15 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+EXTRAS := dev,dask,gis,ema,solaraviz
 
 .PHONY: run test lint format bench map golden mutants clean app assets
 
+# uv (from PyPI) installs the same packages as pip in seconds rather than minutes; pip if uv cannot
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,dask,gis,ema,solaraviz]"
+	$(PY) -m pip install --quiet uv && $(VENV)/bin/uv pip install --quiet --python $(PY) -e ".[$(EXTRAS)]" \
+		|| $(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
 	$(PY) tools/solara_assets.py || echo "warning: Solara's browser assets not installed; the app needs a CDN"
 	touch $(STAMP)
 
