@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
 import socket
 import stat
 import subprocess
@@ -31,7 +32,8 @@ from sim.runs.scenario import ScenarioError, load_scenario
 from sim.runs.statistics import MIN_RUNS, estimate
 from sim.runs.sweep.spec import load_sweep
 
-QUICK = ["--days", "10", "--set", "population.scale=0.05", "--quiet"]
+# a few days of a small district after a short warm-up: what is tested here is files and messages
+QUICK = ["--days", "10", "--set", "population.scale=0.05", "--set", "run.warmup_days=10", "--quiet"]
 GOVSIM = str(Path(sys.executable).parent / "govsim")
 
 
@@ -81,10 +83,10 @@ def test_out_of_the_same_command_is_replaced_and_says_so(tmp_path, capsys):
     out = tmp_path / "r"
     assert main(["run", "muzhou", *QUICK, "--out", str(out)]) == 0
     assert json.loads((out / "manifest.json").read_text())["kind"] == "run"
-    assert main(["run", "muzhou", "--days", "10", "--set", "population.scale=0.05",
-                 "--out", str(out)]) == 0  # fmt: skip
+    not_quiet = [arg for arg in QUICK if arg != "--quiet"]
+    assert main(["run", "muzhou", *not_quiet, "--out", str(out)]) == 0
     assert "replaced the earlier results in" in capsys.readouterr().out
-    compare = ["compare", "muzhou", "muzhou", *QUICK, "--sets", "0"]  # seeds only: quicker
+    compare = ["compare", "muzhou", "muzhou", *QUICK, "--sets", "0", "--replicates", "2"]
     one_line_exit_2(capsys, [*compare, "--out", str(out)], "holds the results of govsim run")
     assert main([*compare, "--force", "--out", str(out)]) == 0
     assert json.loads((out / "manifest.json").read_text())["kind"] == "compare"
@@ -95,16 +97,25 @@ def test_out_dot_is_one_line(tmp_path, capsys, monkeypatch):
     one_line_exit_2(capsys, ["run", "muzhou", *QUICK, "--out", "."], "current folder")
 
 
+def paused_once_locked(argv: list[str], lock: Path) -> subprocess.Popen:
+    """A govsim command started and stopped (SIGSTOP) as soon as its lock exists, so that a second
+    command certainly meets the lock, however short the first one's work; SIGCONT resumes it."""
+    first = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not lock.exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    first.send_signal(signal.SIGSTOP)
+    assert lock.exists(), "the first command ended or took no lock"
+    return first
+
+
 def test_two_runs_into_the_same_out_at_once_the_second_is_refused(tmp_path):
     out = tmp_path / "same"
-    slow = [GOVSIM, "run", "baseline", "--days", "200", "--quiet", "--out", str(out)]
-    first = subprocess.Popen(slow, stderr=subprocess.PIPE, text=True)
     lock = tmp_path / ".same.lock"
-    deadline = time.monotonic() + 60
-    while not lock.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    first = paused_once_locked([GOVSIM, "run", "baseline", *QUICK, "--out", str(out)], lock)
     second = subprocess.run([GOVSIM, "run", "muzhou", *QUICK, "--out", str(out)],
                             capture_output=True, text=True)  # fmt: skip
+    first.send_signal(signal.SIGCONT)
     assert first.wait(timeout=300) == 0
     assert second.returncode == 2 and "another govsim command is writing" in second.stderr
     assert json.loads((out / "manifest.json").read_text())["scenarios"][0]["name"] == "baseline"
@@ -113,16 +124,15 @@ def test_two_runs_into_the_same_out_at_once_the_second_is_refused(tmp_path):
 
 def test_two_sweep_resumes_at_once_the_second_is_refused(tmp_path):
     sweep = tmp_path / "s.toml"
-    sweep.write_text('scenario = "baseline"\ndays = 120\nreplicates = 2\n[settings]\n'
-                     "population.scale = 0.3\n[levers]\ngrid_workers.total = [800, 1200]\n")  # fmt: skip
+    sweep.write_text('scenario = "baseline"\ndays = 10\nreplicates = 2\n[settings]\n'
+                     "population.scale = 0.05\nrun.warmup_days = 10\n"
+                     "[levers]\ngrid_workers.total = [800, 1200]\n")  # fmt: skip
     out = tmp_path / "sw"
     base = [GOVSIM, "sweep", str(sweep), "--out", str(out), "--quiet", "--workers", "1"]
     assert subprocess.run([*base, "--max-runs", "1"]).returncode == 0
-    first = subprocess.Popen([*base, "--resume"], stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not (tmp_path / ".sw.lock").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    first = paused_once_locked([*base, "--resume"], tmp_path / ".sw.lock")
     second = subprocess.run([*base, "--resume"], capture_output=True, text=True)
+    first.send_signal(signal.SIGCONT)
     assert first.wait(timeout=300) == 0
     assert second.returncode == 2 and "another govsim command is writing" in second.stderr
     runs = pd.read_csv(out / "runs.csv")
