@@ -9,7 +9,8 @@ from sim.cli import main
 from sim.model.metrics import METRICS
 from sim.runs.scenario import list_scenarios, load_scenario, parse_set
 
-QUICK = ["--days", "20", "--set", "population.scale=0.2", "--quiet"]
+# short runs after a short warm-up: these tests check files, seeds and messages, not results
+QUICK = ["--days", "20", "--set", "population.scale=0.2", "--set", "run.warmup_days=10", "--quiet"]
 
 
 def test_run_writes_the_output_files(tmp_path):

@@ -20,7 +20,8 @@ from sim.cli import main
 from sim.runs.folders import OutputFolderError, files_under, listed_files, replace_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-QUICK = ["--days", "5", "--set", "population.scale=0.05", "--quiet"]
+# short runs after a short warm-up: these tests check what is kept on disk, not results
+QUICK = ["--days", "5", "--set", "population.scale=0.05", "--set", "run.warmup_days=10", "--quiet"]
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

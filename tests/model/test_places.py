@@ -19,7 +19,8 @@ from sim.model.planfile import plan_csv, read_plan
 from sim.runs.replicates import run_replicates
 from sim.runs.scenario import load_scenario
 
-QUICK = ["--days", "30", "--set", "population.scale=0.05", "--quiet"]
+# short runs after a short warm-up: staff and cost by place do not depend on the warm-up
+QUICK = ["--days", "30", "--set", "population.scale=0.05", "--set", "run.warmup_days=10", "--quiet"]
 
 
 def towns(folder) -> pd.DataFrame:
@@ -127,7 +128,8 @@ def test_the_plan_round_trip_is_byte_identical(tmp_path):
     assert plan.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM: Excel shows Chinese
     scenario = tmp_path / "from_plan.toml"
     scenario.write_text('extends = "one_village_one_police"\n[staffing]\nplan = "plan.csv"\n')
-    args = ["--days", "40", "--set", "population.scale=0.05", "--quiet", "--replicates", "2"]
+    args = ["--days", "40", "--set", "population.scale=0.05", "--set", "run.warmup_days=10"]
+    args += ["--quiet", "--replicates", "2"]
     assert (
         main(["run", "one_village_one_police", *args, *setting, "--out", str(tmp_path / "a")]) == 0
     )
