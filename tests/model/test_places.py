@@ -163,7 +163,7 @@ def test_an_edited_plan_is_what_runs(tmp_path):
         ),
         (
             "grid_workers.add={Muzhou = -5000}",
-            "grid_workers.add.Muzhou: -5000 would leave Muzhou with",
+            "grid_workers.add.Muzhou: -5000 would leave Muzhou with -4963 grid workers (it has 37)",
         ),
         (
             "volunteer_police.add={Muzhou = -801}",
