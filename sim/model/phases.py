@@ -258,15 +258,15 @@ def session_chance(model: ModelState, ids: np.ndarray, level: np.ndarray) -> np.
     """The chance that a session today on each of the cases ``ids``, queued at ``level``,
     ends in agreement (the rungs of the ladder are L1 to L4, in order)."""
     book, pop, institutions = model.book, model.population, model.institutions
-    rung, ladder = level - Level.GRID, institutions.ladder
+    rung = level - Level.GRID
     g, a, b = book.grid[ids], book.party_a[ids], book.party_b[ids]
     trust = np.where(b >= 0, (pop.trust[a] + pop.trust[np.maximum(b, 0)]) / 2, pop.trust[a])
-    bonus = np.stack([r.bonus_of_grid for r in ladder])[rung, g].astype(float)
+    bonus = institutions.bonus[rung, g]
     assisted = (level <= Level.VILLAGE) & (model.patrol_hours[g] > 0)  # volunteer police help
     bonus[assisted] += model.p["volunteer_police.assist_bonus"]
     return success_probability(
-        base=np.array([r.base for r in ladder])[rung],
-        skill=np.array([r.skill for r in ladder])[rung],
+        base=institutions.base[rung],
+        skill=institutions.skill[rung],
         trust=trust,
         intensity=book.intensity[ids],
         days_waited=model.today - np.floor(book.detected[ids]),
