@@ -155,8 +155,8 @@ def detect(model: ModelState) -> None:
     ids = book.in_state(State.LATENT)
     if not len(ids):
         return
-    g = book.grid[ids]
-    reach = np.where(book.is_group[ids], np.minimum(book.n_parties[ids], 10), 1)
+    g, group = book.grid[ids], book.is_group[ids]
+    reach = np.minimum(book.n_parties[ids][group], 10)  # a group is seen through any party
     seen_by_worker = (
         np.minimum(model.visits[g] / model.households[g], 1.0) * p["detection.visit_detect_prob"]
     )
@@ -180,9 +180,9 @@ def detect(model: ModelState) -> None:
         * (0.5 + intensity)
         * room,
     )
-    by_staff = 1 - (1 - seen_by_worker) ** reach * (1 - seen_on_patrol) ** reach * (
-        1 - heard_by_officer
-    )
+    missed = np.stack([1 - seen_by_worker, 1 - seen_on_patrol])  # unseen through one party
+    missed[:, group] **= reach  # through none of a group's (one party: x ** 1 is x)
+    by_staff = 1 - missed[0] * missed[1] * (1 - heard_by_officer)
     draw = rng.random(len(ids))
     seen = draw < 1 - (1 - by_staff) * (1 - np.minimum(reports, 1.0))
     found, by_staff, claim = ids[seen], (draw < by_staff)[seen], claim[seen]
