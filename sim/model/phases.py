@@ -94,8 +94,9 @@ def _new_disputes(
     )
     if len(new["grid"]):
         model.book.add(len(new["grid"]), **new)
-        np.add.at(pop.grievances, new["party_a"], 1)
-        np.add.at(pop.grievances, new["party_b"][new["party_b"] >= 0], 1)
+        one = np.int16(1)  # of the grievances' own type: numpy's fast loop for np.add.at
+        np.add.at(pop.grievances, new["party_a"], one)
+        np.add.at(pop.grievances, new["party_b"][new["party_b"] >= 0], one)
 
 
 def patrol_and_visit(model: ModelState) -> None:
@@ -258,8 +259,7 @@ def session_chance(model: ModelState, ids: np.ndarray, level: np.ndarray) -> np.
     """The chance that a session today on each of the cases ``ids``, queued at ``level``,
     ends in agreement (the rungs of the ladder are L1 to L4, in order)."""
     book, pop, institutions = model.book, model.population, model.institutions
-    rung = level - Level.GRID
-    g, a, b = book.grid[ids], book.party_a[ids], book.party_b[ids]
+    rung, g, a, b = level - Level.GRID, book.grid[ids], book.party_a[ids], book.party_b[ids]
     trust = np.where(b >= 0, (pop.trust[a] + pop.trust[np.maximum(b, 0)]) / 2, pop.trust[a])
     bonus = institutions.bonus[rung, g]
     assisted = (level <= Level.VILLAGE) & (model.patrol_hours[g] > 0)  # volunteer police help
