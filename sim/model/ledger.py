@@ -131,7 +131,10 @@ class Counts:
     ) -> list[tuple[Counts, np.ndarray, np.ndarray]]:
         """:meth:`of` for each of ``parts`` (ids; a slice only as the one part), the columns
         read and the cases marked once for all of them."""
-        rows = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        ids = [part for part in parts if not isinstance(part, slice)]
+        if len(parts) > 1 and len(ids) < len(parts):
+            raise ValueError("Counts.of_parts: a slice of rows only as the one part")
+        rows = parts[0] if len(parts) == 1 else np.concatenate(ids)
 
         def col(name: str) -> np.ndarray:
             return book.view(name)[rows]
@@ -152,9 +155,9 @@ class Counts:
         detected = arose & (detected_at < end)  # NaN (never detected) is False
         cohort = detected & dispute
         claims_found = detected & claim
-        petitions = within(col("reached_district"))
-        formal = within(col("formal_mediated")) & dispute
         reached, concluded = col("reached_district"), col("petition_concluded")
+        petitions = within(reached)
+        formal = within(col("formal_mediated")) & dispute
         concluded_by_end = concluded < end  # NaN (not concluded) is False
         due = petitions & (concluded_by_end | (reached + petition_limit < end))
         level = col("level")
@@ -194,14 +197,14 @@ class Counts:
             "incidents_unmediated": incidents & (col("sessions") == 0),
             "claims_resolved_in_town": claims_found & resolved & (level <= Level.TOWN),
         }
+        table = np.array(list(marks.values()))  # a row for each count, a column for each case
         took, took_marks = closed_at - arrived, resolved & dispute
         lag, lag_marks = detected_at - arrived, within(detected_at) & dispute
         out, at = [], 0
         for part in parts:
             cases = slice(at, at := at + (len(arrived) if isinstance(part, slice) else len(part)))
-            counts = cls(
-                **{name: int(np.count_nonzero(mark[cases])) for name, mark in marks.items()}
-            )
+            numbers = table[:, cases].sum(axis=1).tolist()
+            counts = cls(**dict(zip(marks, numbers, strict=True)))
             out.append((counts, took[cases][took_marks[cases]], lag[cases][lag_marks[cases]]))
         return out
 
