@@ -176,9 +176,11 @@ class Roster:
         self.space = space
         self.n_grids = len(space.all_cells)
         self._cells = [space[g] for g in range(self.n_grids)]  # the cell of each grid, by index
-        # Cells without a capacity hold their agents in a plain list (Mesa's Cell._agents)
+        # Cells without a capacity hold their agents in a plain list (Mesa's Cell._agents) and
+        # say whether they are empty in a plain flag (Cell._empty, behind Cell.empty)
         self._unbounded = all(
-            c.capacity is None and isinstance(c._agents, list) for c in self._cells
+            c.capacity is None and isinstance(c._agents, list) and type(c).empty is Cell.empty
+            for c in self._cells
         )
         self.grid = np.array(grid, dtype=np.int64)
         self.diverted_until = np.full(len(self.grid), -1.0)
@@ -245,10 +247,10 @@ class Roster:
             for i, old, new in moves:
                 agent = agents[i]
                 cells[new]._agents.append(agent)
-                cells[new].empty = False
+                cells[new]._empty = False
                 lost = cells[old]._agents
                 lost.remove(agent)
-                cells[old].empty = not lost
+                cells[old]._empty = not lost
         else:
             for i, old, new in moves:
                 agent = agents[i]

@@ -29,6 +29,9 @@ class Level(IntEnum):
     BEYOND = 5  # L5 beyond the district: skip-level petition, litigation ("passed up")
 
 
+RUNGS = (Level.GRID, Level.VILLAGE, Level.TOWN, Level.DISTRICT)  # the levels that mediate
+
+
 class State(IntEnum):
     """Where a dispute stands."""
 
@@ -241,12 +244,13 @@ class DisputeBook:
         return ids[_live_states(states)[self.state[ids]]]
 
     def waiting(self, day: float) -> dict[Level, np.ndarray]:
-        """Ids queued at each level and ready for a session by ``day``, oldest first."""
+        """Ids queued at each rung of the ladder (L1-L4: a case is queued at no other level)
+        and ready for a session by ``day``, oldest first."""
         ids = self.live()
         ids = ids[(self.state[ids] == State.QUEUED) & (self.ready[ids] <= day)]
         ids = ids[np.argsort(self.ready[ids], kind="stable")]  # ties: ascending ids
         levels = self.level[ids]
-        return {level: ids[levels == level] for level in Level}
+        return {level: ids[levels == level] for level in RUNGS}
 
 
 @cache

@@ -33,11 +33,6 @@ ALL = slice(None)  # every row of the book
 P90 = 0.9  # np.percentile(values, 90) reads the quantile 90 / 100
 
 
-def count(mask: np.ndarray) -> int:
-    """The cases a mask marks (``np.count_nonzero``: faster than the mask's sum, the same number)."""
-    return int(np.count_nonzero(mask))
-
-
 @dataclass(frozen=True)
 class Cohort:
     """The cases that arose in a window [start, end), as masks over the dispute book.
@@ -123,6 +118,23 @@ class Counts:
         with the days from arising to resolution of the disputes resolved in the window
         (``took``) and from arising to detection of those detected in it (``lag``).
         ``petition_limit``: days from reaching L4 within which a petition is on time."""
+        return cls.of_parts(book, rows, start=start, end=end, petition_limit=petition_limit)[0]
+
+    @classmethod
+    def of_parts(
+        cls,
+        book: DisputeBook,
+        *parts: np.ndarray | slice,
+        start: float,
+        end: float,
+        petition_limit: float,
+    ) -> list[tuple[Counts, np.ndarray, np.ndarray]]:
+        """:meth:`of` for each of ``parts`` (ids; a slice only as the one part), the columns
+        read and the cases marked once for all of them."""
+        ids = [part for part in parts if not isinstance(part, slice)]
+        if len(parts) > 1 and len(ids) < len(parts):
+            raise ValueError("Counts.of_parts: a slice of rows only as the one part")
+        rows = parts[0] if len(parts) == 1 else np.concatenate(ids)
 
         def col(name: str) -> np.ndarray:
             return book.view(name)[rows]
@@ -143,57 +155,58 @@ class Counts:
         detected = arose & (detected_at < end)  # NaN (never detected) is False
         cohort = detected & dispute
         claims_found = detected & claim
-        petitions = within(col("reached_district"))
-        formal = within(col("formal_mediated")) & dispute
         reached, concluded = col("reached_district"), col("petition_concluded")
+        petitions = within(reached)
+        formal = within(col("formal_mediated")) & dispute
         concluded_by_end = concluded < end  # NaN (not concluded) is False
         due = petitions & (concluded_by_end | (reached + petition_limit < end))
         level = col("level")
-        counts = cls(
-            arose=count(arose & dispute),
-            detected=count(cohort),
-            settled=count((detected | (arose & (state != State.LATENT))) & dispute),
-            escalated=count(cohort & (col("reached_town") < end)),
-            petitions=count(petitions),
-            petition_claims=count(petitions & claim),
-            mediated=count(within(col("mediated")) & dispute),
-            claims=count(arose & claim),
-            claims_detected=count(claims_found),
-            claims_found_by_staff=count(claims_found & col("found_by_staff")),
-            formal_mediated=count(formal),
-            formal_resolved=count(
-                formal
-                & resolved_by(closed_at, state, end)
-                & (level >= Level.VILLAGE)
-                & (level <= Level.DISTRICT)
-            ),
-            petitions_due=count(due),
-            petitions_on_time=count(
-                due
-                & concluded_by_end
-                & ~col("petition_unanswered")
-                & (concluded - reached <= petition_limit)
-            ),
-            open=count(IS_OPEN[state]),
-        )
-        lag = (detected_at - arrived)[within(detected_at) & dispute]
         closed = within(closed_at)
-        if not closed.any():  # nothing ended in the window (the cases not finished yet)
-            return counts, _NO_VALUES, lag
         incidents = closed & (state == State.INCIDENT)
         resolved = closed & (state == State.RESOLVED)
         cohort_resolved = cohort & resolved
-        counts.resolved_grid = count(cohort_resolved & (level == Level.GRID))
-        counts.resolved_village = count(cohort_resolved & (level <= Level.VILLAGE))
-        counts.resolved_town = count(cohort_resolved & (level <= Level.TOWN))
-        counts.passed_up = count(cohort & closed & (state == State.PASSED_UP))
-        counts.resolved = count(resolved)
-        counts.satisfied = count(col("satisfied") & resolved)
-        counts.incidents = count(incidents)
-        counts.incidents_unmediated = count(incidents & (col("sessions") == 0))
-        counts.claims_resolved_in_town = count(claims_found & resolved & (level <= Level.TOWN))
-        took = (closed_at - arrived)[resolved & dispute]
-        return counts, took, lag
+        marks = {
+            "arose": arose & dispute,
+            "detected": cohort,
+            "settled": (detected | (arose & (state != State.LATENT))) & dispute,
+            "escalated": cohort & (col("reached_town") < end),
+            "petitions": petitions,
+            "petition_claims": petitions & claim,
+            "mediated": within(col("mediated")) & dispute,
+            "claims": arose & claim,
+            "claims_detected": claims_found,
+            "claims_found_by_staff": claims_found & col("found_by_staff"),
+            "formal_mediated": formal,
+            "formal_resolved": formal
+            & resolved_by(closed_at, state, end)
+            & (level >= Level.VILLAGE)
+            & (level <= Level.DISTRICT),
+            "petitions_due": due,
+            "petitions_on_time": due
+            & concluded_by_end
+            & ~col("petition_unanswered")
+            & (concluded - reached <= petition_limit),
+            "open": IS_OPEN[state],
+            "resolved_grid": cohort_resolved & (level == Level.GRID),
+            "resolved_village": cohort_resolved & (level <= Level.VILLAGE),
+            "resolved_town": cohort_resolved & (level <= Level.TOWN),
+            "passed_up": cohort & closed & (state == State.PASSED_UP),
+            "resolved": resolved,
+            "satisfied": col("satisfied") & resolved,
+            "incidents": incidents,
+            "incidents_unmediated": incidents & (col("sessions") == 0),
+            "claims_resolved_in_town": claims_found & resolved & (level <= Level.TOWN),
+        }
+        table = np.array(list(marks.values()))  # a row for each count, a column for each case
+        took, took_marks = closed_at - arrived, resolved & dispute
+        lag, lag_marks = detected_at - arrived, within(detected_at) & dispute
+        out, at = [], 0
+        for part in parts:
+            cases = slice(at, at := at + (len(arrived) if isinstance(part, slice) else len(part)))
+            numbers = table[:, cases].sum(axis=1).tolist()
+            counts = cls(**dict(zip(marks, numbers, strict=True)))
+            out.append((counts, took[cases][took_marks[cases]], lag[cases][lag_marks[cases]]))
+        return out
 
     def __add__(self, other: Counts) -> Counts:
         mine, theirs = vars(self), vars(other)
@@ -201,8 +214,6 @@ class Counts:
 
 
 _COUNTS = tuple(f.name for f in fields(Counts))  # the fields of Counts, in their order
-_NO_VALUES = np.zeros(0)  # no days
-_NO_VALUES.flags.writeable = False
 
 
 def resolved_by(closed_at: np.ndarray, state: np.ndarray, end: float) -> np.ndarray:
@@ -326,24 +337,17 @@ class Running:
         folded in at the next :meth:`with_unfinished` (a year's window: once, at its end)."""
         self.waiting.append(finished)
 
-    def _fold(self, book: DisputeBook, *, start: float, end: float, petition_limit: float) -> None:
-        """Fold in the cases taken since the last fold, in one batch."""
-        if not self.waiting:
-            return
-        finished, self.waiting = np.concatenate(self.waiting), []
-        counts, took, lag = Counts.of(
-            book, finished, start=start, end=end, petition_limit=petition_limit
-        )
-        self.counts = self.counts + counts
-        self.took.add(took)
-        self.lag.add(lag)
-
     def with_unfinished(
         self, book: DisputeBook, *, start: float, end: float, petition_limit: float
     ) -> tuple[Counts, Summary, Summary]:
-        """The window's counts and summaries: the finished cases' plus the unfinished ones'."""
-        self._fold(book, start=start, end=end, petition_limit=petition_limit)
-        counts, took, lag = Counts.of(
-            book, book.unfinished(), start=start, end=end, petition_limit=petition_limit
+        """The window's counts and summaries: the finished cases' plus the unfinished ones'.
+        The cases taken since the last call are folded in first; both are counted in one pass."""
+        finished = np.concatenate([*self.waiting, np.zeros(0, dtype=np.int64)])
+        self.waiting = []
+        (done, took, lag), (counts, took_open, lag_open) = Counts.of_parts(
+            book, finished, book.unfinished(), start=start, end=end, petition_limit=petition_limit
         )
-        return self.counts + counts, self.took.summary(took), self.lag.summary(lag)
+        self.counts = self.counts + done
+        self.took.add(took)
+        self.lag.add(lag)
+        return self.counts + counts, self.took.summary(took_open), self.lag.summary(lag_open)

@@ -94,8 +94,9 @@ def _new_disputes(
     )
     if len(new["grid"]):
         model.book.add(len(new["grid"]), **new)
-        np.add.at(pop.grievances, new["party_a"], 1)
-        np.add.at(pop.grievances, new["party_b"][new["party_b"] >= 0], 1)
+        one = np.int16(1)  # of the grievances' own type: numpy's fast loop for np.add.at
+        np.add.at(pop.grievances, new["party_a"], one)
+        np.add.at(pop.grievances, new["party_b"][new["party_b"] >= 0], one)
 
 
 def patrol_and_visit(model: ModelState) -> None:
@@ -155,8 +156,8 @@ def detect(model: ModelState) -> None:
     ids = book.in_state(State.LATENT)
     if not len(ids):
         return
-    g = book.grid[ids]
-    reach = np.where(book.is_group[ids], np.minimum(book.n_parties[ids], 10), 1)
+    g, group = book.grid[ids], book.is_group[ids]
+    reach = np.minimum(book.n_parties[ids][group], 10)  # a group is seen through any party
     seen_by_worker = (
         np.minimum(model.visits[g] / model.households[g], 1.0) * p["detection.visit_detect_prob"]
     )
@@ -180,9 +181,9 @@ def detect(model: ModelState) -> None:
         * (0.5 + intensity)
         * room,
     )
-    by_staff = 1 - (1 - seen_by_worker) ** reach * (1 - seen_on_patrol) ** reach * (
-        1 - heard_by_officer
-    )
+    missed = np.stack([1 - seen_by_worker, 1 - seen_on_patrol])  # unseen through one party
+    missed[:, group] **= reach  # through none of a group's (one party: x ** 1 is x)
+    by_staff = 1 - missed[0] * missed[1] * (1 - heard_by_officer)
     draw = rng.random(len(ids))
     seen = draw < 1 - (1 - by_staff) * (1 - np.minimum(reports, 1.0))
     found, by_staff, claim = ids[seen], (draw < by_staff)[seen], claim[seen]
@@ -258,15 +259,14 @@ def session_chance(model: ModelState, ids: np.ndarray, level: np.ndarray) -> np.
     """The chance that a session today on each of the cases ``ids``, queued at ``level``,
     ends in agreement (the rungs of the ladder are L1 to L4, in order)."""
     book, pop, institutions = model.book, model.population, model.institutions
-    rung, ladder = level - Level.GRID, institutions.ladder
-    g, a, b = book.grid[ids], book.party_a[ids], book.party_b[ids]
+    rung, g, a, b = level - Level.GRID, book.grid[ids], book.party_a[ids], book.party_b[ids]
     trust = np.where(b >= 0, (pop.trust[a] + pop.trust[np.maximum(b, 0)]) / 2, pop.trust[a])
-    bonus = np.stack([r.bonus_of_grid for r in ladder])[rung, g].astype(float)
+    bonus = institutions.bonus[rung, g]
     assisted = (level <= Level.VILLAGE) & (model.patrol_hours[g] > 0)  # volunteer police help
     bonus[assisted] += model.p["volunteer_police.assist_bonus"]
     return success_probability(
-        base=np.array([r.base for r in ladder])[rung],
-        skill=np.array([r.skill for r in ladder])[rung],
+        base=institutions.base[rung],
+        skill=institutions.skill[rung],
         trust=trust,
         intensity=book.intensity[ids],
         days_waited=model.today - np.floor(book.detected[ids]),

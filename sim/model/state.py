@@ -112,6 +112,16 @@ class Institutions:
     coef: dict[str, float]  # the mediation.*_effect parameters, by name (skill, trust, ...)
     arrival_rate: np.ndarray  # disputes a day expected in each grid
     claim_rate: np.ndarray  # direct claims a day expected in each grid
+    # The rungs' constants side by side (made once: a rung's bonuses, base and skill do not
+    # change after it is built), read for every session: indexed by rung (level - L1).
+    bonus: np.ndarray = field(init=False)  # logit bonus, by rung and grid
+    base: np.ndarray = field(init=False)  # base logit, by rung
+    skill: np.ndarray = field(init=False)  # staff skill, by rung
+
+    def __post_init__(self) -> None:
+        self.bonus = np.stack([r.bonus_of_grid for r in self.ladder]).astype(float)
+        self.base = np.array([r.base for r in self.ladder])
+        self.skill = np.array([r.skill for r in self.ladder])
 
 
 def _no_ids() -> np.ndarray:

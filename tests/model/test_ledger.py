@@ -113,6 +113,27 @@ def test_metrics_from_running_counts_equal_a_recount_of_the_whole_book(seed, war
     assert same(metrics.yearly(model)[1], partial)
 
 
+def test_counts_of_parts_are_each_parts_own_counts_and_a_slice_is_only_a_whole():
+    # Counts.of_parts marks the cases of all parts at once: each part's counts, days to
+    # resolution and to detection are what Counts.of gives for that part alone.
+    model = GovernanceModel(MUZHOU | {"run.warmup_days": 0}, rng=5)
+    model.run_for(200)
+    book, window = model.book, {"start": 30.0, "end": 150.0, "petition_limit": 60.0}
+    ids = np.arange(len(book))
+    parts = (ids[::3], np.zeros(0, dtype=np.int64), ids[1::3], ids[2::3])
+    for part, (counts, took, lag) in zip(
+        parts, Counts.of_parts(book, *parts, **window), strict=True
+    ):
+        alone = Counts.of(book, part, **window)
+        assert counts == alone[0]
+        assert took.tolist() == alone[1].tolist() and lag.tolist() == alone[2].tolist()
+    every = Counts.of_parts(book, *parts, **window)
+    assert sum((c for c, _, _ in every), Counts()) == Counts.of(book, ALL, **window)[0]
+    assert every[0][0].resolved > 0 and every[2][0].detected > 0  # counts that could differ
+    with pytest.raises(ValueError, match="slice"):
+        Counts.of_parts(book, ALL, ids, **window)
+
+
 def test_a_model_read_every_day_and_one_read_once_give_the_same_metrics():
     daily = GovernanceModel(MUZHOU | {"run.warmup_days": 20}, rng=4)
     once = GovernanceModel(MUZHOU | {"run.warmup_days": 20}, rng=4, series=False)
