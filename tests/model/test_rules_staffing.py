@@ -2,7 +2,8 @@
 
 Two towns (Muzhou and Sanjiang, named as in the district table); Muzhou has
 villages 0 (grids 0, 1) and 1 (grid 2), Sanjiang villages 2 (grid 3) and 3
-(grids 4, 5), which is a community.
+(grids 4, 5), which is a community. The order of the trust rooms is also checked on the
+district's map, whose many villages include some of equal size.
 """
 
 import dataclasses
@@ -10,7 +11,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sim.model.geography import Geography
+from sim.model.district import load_district_table
+from sim.model.geography import Geography, load_geography
 from sim.model.parameters import ParameterError, resolve
 from sim.model.places import Places
 from sim.model.staffing import (
@@ -232,8 +234,59 @@ def test_trust_room_villages_listed_first_then_by_the_rule():
     assert trust_room_villages(geo, 9, rule="largest").tolist() == [True] * 4
     only = trust_room_villages(geo, 0, rule="listed", listed=np.array([1, 2]))
     assert only.tolist() == [False, True, True, False]
-    with pytest.raises(ParameterError, match="1 is fewer than the 2 villages listed"):
+    with pytest.raises(
+        ParameterError,
+        match=r"mediation\.trust_rooms: 1 is fewer than the 2 villages listed in mediation\."
+        r'trust_room_villages \(raise it, or set mediation\.trust_room_rule = "listed"\)$',
+    ):
         trust_room_villages(geo, 1, rule="largest", listed=np.array([1, 2]))
+
+
+def test_trust_room_villages_take_an_empty_or_a_full_list_and_a_uniform_risk_by_default():
+    geo = small_map()
+    by_size = trust_room_villages(geo, 2, rule="largest")
+    assert trust_room_villages(geo, 2, rule="largest", listed=[]).tolist() == by_size.tolist()
+    # as many villages listed as rooms: exactly those
+    exactly = trust_room_villages(geo, 2, rule="largest", listed=[1, 3])
+    assert exactly.tolist() == [False, True, False, True]
+    # without a risk every grid's is 1: the most disputes are where the most residents are
+    assert trust_room_villages(geo, 2, rule="most_disputes").tolist() == by_size.tolist()
+
+
+def _district_order() -> tuple[Geography, np.ndarray, np.ndarray]:
+    geo = load_geography()
+    population = np.bincount(geo.grid_village, geo.grid_population, geo.n_villages)
+    by_size = np.lexsort((np.arange(geo.n_villages), -population))  # ties in map order
+    return geo, population, by_size
+
+
+def test_trust_room_order_breaks_ties_in_map_order_on_the_district_map():
+    # Ten sizes are shared by two villages or more, and numpy's default sort would order
+    # those ties otherwise: the order must not depend on the sort's algorithm.
+    geo, _, by_size = _district_order()
+    risk = np.ones(geo.n_grids)
+    assert trust_room_order(geo, "largest", risk).tolist() == by_size.tolist()
+    assert trust_room_order(geo, "most_disputes", risk).tolist() == by_size.tolist()
+
+
+def test_published_trust_rooms_go_first_to_each_towns_largest_villages():
+    geo, population, by_size = _district_order()
+    published = {t.name: t.trust_room_villages for t in load_district_table()}
+    order = trust_room_order(geo, "published", np.ones(geo.n_grids))
+    first: list[int] = []
+    for t, town in enumerate(geo.town_names):
+        villages = by_size[(geo.village_town[by_size] == t) & ~geo.village_is_community[by_size]]
+        first += villages[: published[town]].tolist()
+    assert len(first) == 15  # Muzhou's, as in the article
+    assert order[: len(first)].tolist() == sorted(first, key=lambda v: (-population[v], v))
+    assert order[len(first) :].tolist() == [v for v in by_size if v not in first]
+
+
+def test_a_town_the_district_table_does_not_list_has_no_published_trust_rooms():
+    geo, _, by_size = _district_order()
+    unlisted = dataclasses.replace(geo, town_names=[f"Town {t}" for t in range(geo.n_towns)])
+    order = trust_room_order(unlisted, "published", np.ones(geo.n_grids))
+    assert order.tolist() == by_size.tolist()  # by residents alone
 
 
 def test_office_villages_by_all_none_town_or_unit():
@@ -275,3 +328,19 @@ def test_annual_cost_sums_each_lever_at_its_price_and_the_supermarkets_share():
               costs=costs)  # fmt: skip
     assert annual_cost(**kw, supermarket=True) == pytest.approx(60 + 30 + 60 + 6 + 75)
     assert annual_cost(**kw, supermarket=False) == pytest.approx(60 + 30 + 60 + 6)
+
+
+def test_published_trust_rooms_go_to_the_largest_villages_of_a_town_with_more_than_its_rooms():
+    # On the district's map Muzhou has as many villages as rooms (15); here one town named
+    # Muzhou holds every village of the district, so only its 15 largest villages come first.
+    geo, _, by_size = _district_order()
+    one_town = dataclasses.replace(
+        geo,
+        town_names=["Muzhou"],
+        grid_town=np.zeros(geo.n_grids, dtype=np.int64),
+        village_town=np.zeros(geo.n_villages, dtype=np.int64),
+    )
+    order = trust_room_order(one_town, "published", np.ones(geo.n_grids))
+    first = [v for v in by_size if not geo.village_is_community[v]][:15]
+    assert order[:15].tolist() == first
+    assert order[15:].tolist() == [v for v in by_size if v not in first]
