@@ -208,6 +208,23 @@ def test_yi_police_teams_of_each_area_after_an_area_with_none():
     assert sorted((t.area.tolist(), t.members) for t in teams) == [([0], 3)] + [([1], 8)] * 5
 
 
+def test_yi_police_homes_are_drawn_town_by_town_for_each_towns_own_units_only():
+    # The draws the seed decides: town by town, for each of the town's units with volunteers,
+    # in order, a grid of the unit for each volunteer. With one area a town, its teams hold
+    # its homes in the order drawn.
+    geo, per_unit = small_map(), np.array([20, 10, 30, 40])
+    rng = np.random.default_rng(5)
+    expected = {0: [], 1: []}
+    for town, units in ((0, (0, 1)), (1, (2, 3))):
+        for v in units:
+            grids = np.flatnonzero(geo.grid_village == v)
+            expected[town] += grids[rng.integers(len(grids), size=per_unit[v])].tolist()
+    teams = yi_police_teams(geo, per_unit, team_size=10, areas_per_town=1,
+                            rng=np.random.default_rng(5))  # fmt: skip
+    for town, homes in expected.items():
+        assert [h for t in teams if t.town == town for h in t.homes.tolist()] == homes
+
+
 # ----------------------------------------------------------------- trust rooms, offices
 def test_expected_disputes_are_residents_times_risk_per_unit():
     assert expected_disputes(small_map(), RISK).tolist() == [400.0, 400.0, 200.0, 400.0]
