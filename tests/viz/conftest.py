@@ -12,7 +12,10 @@ Whether the browser tests can run here, and the skip or failure when they cannot
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,16 +24,24 @@ from sim.viz.serve import launch_chromium, served_app
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 
-@pytest.fixture(scope="module")
-def server():
-    """The app served on 127.0.0.1 and a free port; its log in ``artifacts/solara-server.log``."""
+@contextmanager
+def serving(app: Path | None = None, log_name: str = "solara-server.log") -> Iterator[str]:
+    """``app`` (the govsim app by default) served on 127.0.0.1 and a free port, its log in
+    ``artifacts/``; a server that does not come up fails the test, naming the log."""
     ARTIFACTS.mkdir(exist_ok=True)
-    with (ARTIFACTS / "solara-server.log").open("w") as log:
+    with (ARTIFACTS / log_name).open("w") as log:
         try:
-            with served_app(log=log) as url:
+            with served_app(log=log, app=app) as url:
                 yield url
         except RuntimeError as exc:
             pytest.fail(f"{exc}; see {log.name}")
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The app served on 127.0.0.1 and a free port; its log in ``artifacts/solara-server.log``."""
+    with serving() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -43,11 +54,15 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(server, browser):
-    """A fresh page of the app, loaded, that fails the test on console errors or CDN misses."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
+@contextmanager
+def watched_page(
+    browser, url: str, *, timeout: int = 60_000, every_request: bool = False, **context: Any
+) -> Iterator[Any]:
+    """A fresh page of ``url`` in a fresh browser context, loaded (its map drawn within
+    ``timeout`` ms), that fails the test on console errors or unanswered ``/_solara/cdn``
+    requests (the app must work offline), or with ``every_request`` any request that failed."""
+    browser_context = browser.new_context(viewport={"width": 1400, "height": 1000}, **context)
+    page = browser_context.new_page()
     errors: list[str] = []
     cdn_failures: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -60,11 +75,22 @@ def page(server, browser):
     page.on("response", check)
     page.on(
         "requestfailed",
-        lambda r: cdn_failures.append(f"failed {r.url}") if "/_solara/cdn/" in r.url else None,
+        lambda r: (
+            cdn_failures.append(f"failed {r.url}")
+            if every_request or "/_solara/cdn/" in r.url
+            else None
+        ),
     )
-    page.goto(server)
-    page.locator("path.grid-shape").first.wait_for(state="attached", timeout=60_000)
+    page.goto(url)
+    page.locator("path.grid-shape").first.wait_for(state="attached", timeout=timeout)
     yield page
-    context.close()
+    browser_context.close()
     assert cdn_failures == [], "asset requests not answered (offline cache incomplete)"
     assert errors == [], "console errors"
+
+
+@pytest.fixture
+def page(server, browser):
+    """A fresh page of the app, loaded, that fails the test on console errors or CDN misses."""
+    with watched_page(browser, server, accept_downloads=True) as page:
+        yield page

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from sim.viz.serve import served_app
+from tests.viz.conftest import serving, watched_page
 from tests.viz.test_app_browser import ARTIFACTS, GRIDS, REASON
 
 EXAMPLE = ARTIFACTS.parent / "examples" / "solaraviz.py"
@@ -24,37 +24,15 @@ pytestmark = pytest.mark.skipif(bool(REASON), reason=f"browser tests skipped: {R
 
 @pytest.fixture(scope="module")
 def server():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with (ARTIFACTS / "solaraviz-server.log").open("w") as log:
-        try:
-            with served_app(log=log, app=EXAMPLE) as url:
-                yield url
-        except RuntimeError as exc:
-            pytest.fail(f"{exc}; see {log.name}")
+    with serving(EXAMPLE, "solaraviz-server.log") as url:
+        yield url
 
 
 @pytest.fixture
 def page(server, browser):
     """The example's page, loaded, failing the test on console errors or asset misses."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    errors: list[str] = []
-    misses: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on(
-        "response",
-        lambda r: (
-            misses.append(f"{r.status} {r.url}") if "/_solara/cdn/" in r.url and not r.ok else None
-        ),
-    )
-    page.on("requestfailed", lambda r: misses.append(f"failed {r.url}"))
-    page.goto(server)
-    page.locator("path.grid-shape").first.wait_for(state="attached", timeout=120_000)
-    yield page
-    context.close()
-    assert misses == [], "asset requests not answered (offline cache incomplete)"
-    assert errors == [], "console errors"
+    with watched_page(browser, server, timeout=120_000, every_request=True) as page:
+        yield page
 
 
 def _map_day(page) -> str:
