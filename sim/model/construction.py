@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import warnings
 from collections.abc import Sequence
+from itertools import islice
 
 import numpy as np
 from mesa import Model
@@ -104,30 +105,44 @@ def _to_oldest_generation() -> None:
     gc.unfreeze()
 
 
-def _registered(residents: list[Resident]) -> dict | None:
-    """The earlier model's registry of exactly ``residents`` in their order, or None."""
-    earlier = (
-        getattr(residents[0].model, "_agents_by_type", {}).get(Resident) if residents else None
-    )
-    known = getattr(earlier, "_agents", None)
-    if not isinstance(known, dict) or len(known) != len(residents):
+def _registered(residents: list[Resident]) -> tuple[dict, dict] | None:
+    """The earlier model's registries of exactly ``residents`` in their order: of its
+    residents, and of all its agents with the others (its staff, entered after the residents)
+    taken out; or None. The earlier model is left with empty registries."""
+    if not residents:
         return None
-    first, last = next(iter(known)), next(reversed(known))
-    return known if first is residents[0] and last is residents[-1] else None
+    earlier = residents[0].model
+    by_kind = getattr(earlier, "_agents_by_type", {}).get(Resident)
+    known = getattr(by_kind, "_agents", None)
+    everyone = getattr(getattr(earlier, "_all_agents", None), "_agents", None)
+    if not isinstance(known, dict) or not isinstance(everyone, dict):
+        return None
+    if len(known) != len(residents) or len(everyone) < len(residents):
+        return None
+    for agent in list(islice(reversed(everyone), len(everyone) - len(residents))):
+        del everyone[agent]  # a few thousand staff: cheaper than copying 909,277 residents
+    first, last = residents[0], residents[-1]
+    for registry in (known, everyone):
+        if next(iter(registry)) is not first or next(reversed(registry)) is not last:
+            return None
+    earlier._agents_by_type[Resident]._agents, earlier._all_agents._agents = {}, {}
+    return known, everyone
 
 
-def register_in_batch(model: Model, kind: type, agents: list, *, known: dict | None = None) -> None:
+def register_in_batch(
+    model: Model, kind: type, agents: list, *, known: tuple[dict, dict] | None = None
+) -> None:
     """Enter ``agents`` (ids 1..n, the model's first agents) in Mesa's registry, as
     ``Model.register_agent`` would one by one (the registry's storage is Mesa's own).
-    ``known``: a registry dict of the same agents in the same order (an earlier model's, which
-    is not used again), taken over rather than copied."""
+    ``known``: registry dicts of the same agents in the same order, of their kind and of all
+    agents (an earlier model's, which is not used again), taken over rather than copied."""
     if known is not None:
         of_kind = type(model.agents)([], random=model.random)
-        of_kind._agents = known
+        of_kind._agents, model.agents._agents = known
     else:
         of_kind = type(model.agents)(agents, random=model.random)
+        model.agents._agents.update(of_kind._agents)  # a copy of the same keys: no rehashing
     model._agents_by_type[kind] = of_kind
-    model.agents._agents.update(of_kind._agents)  # a copy of the same keys: no rehashing
     model.agent_id_counter += len(agents)
 
 
