@@ -17,7 +17,7 @@ import numpy as np
 from mesa import Model
 from mesa.agentset import AgentSet
 
-from sim.model.agents import GridWorker, PoliceOfficer, Resident, Roster, VolunteerPolice
+from sim.model.agents import GridWorker, Home, PoliceOfficer, Resident, Roster, VolunteerPolice
 from sim.model.disputes import type_difficulty
 from sim.model.geography import Geography, largest_remainder
 from sim.model.institutions import grid_rung, petition_rung, town_rung, village_rung
@@ -58,8 +58,9 @@ def make_residents(
     ``Resident(model, i)`` for each ``i`` would build (a test checks it).
 
     ``take_over``: the residents of an earlier model with the same map and
-    scale (a warm start, :mod:`sim.runs.warm`). They move to ``model``, keep
-    their ids, and the earlier model must not be used again. Resident state
+    scale (a warm start, :mod:`sim.runs.warm`). They move to ``model`` all at
+    once (their shared :class:`~sim.model.agents.Home`), keep their ids, and the
+    earlier model must not be used again. Resident state
     lives in ``model.population``, drawn afresh, so a warm model equals a
     cold one.
     """
@@ -74,13 +75,17 @@ def make_residents(
         if take_over is not None:  # made by this function: ids and indices are already right
             residents = list(take_over)
             known = _registered(residents)
-            for resident in residents:
-                resident.model = model
+            home = residents[0]._home if residents else Home(model, 0)
+            if home.size != n or residents[-1]._home is not home:  # not made in one batch
+                home = Home(model, n)
+                for resident in residents:
+                    resident.__dict__["_home"] = home
+            home.move_to(model)
         else:
-            known = None
+            known, home = None, Home(model, n)
             residents = [Resident.__new__(Resident) for _ in range(n)]
             for i, resident in enumerate(residents):
-                resident.__dict__.update(model=model, unique_id=i + 1, pos=None, index=i)
+                resident.__dict__.update(_home=home, unique_id=i + 1, pos=None, index=i)
         register_in_batch(model, Resident, residents, known=known)
         if known is None:
             _to_oldest_generation()
