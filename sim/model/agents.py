@@ -103,6 +103,18 @@ class Response(Enum):
     LITIGATE = "go to court"
 
 
+class Home:
+    """The model of the residents made together (``size`` of them, in one batch or one by one):
+    one record for all of them, so that handing them to the next model of a warm start is one
+    assignment (:meth:`move_to`), not one for each of 909,277 residents."""
+
+    def __init__(self, model: Model, size: int) -> None:
+        self.model, self.size = model, size
+
+    def move_to(self, model: Model) -> None:
+        self.model = model
+
+
 class Resident(Agent):
     """A resident of a grid: a party to disputes, who chooses what to do after a failed mediation.
 
@@ -119,9 +131,23 @@ class Resident(Agent):
     next model of the same map and scale.
     """
 
+    _home: Home  # the model it belongs to, shared with the residents made with it
+
     def __init__(self, model: Model, index: int) -> None:
         super().__init__(model)
         self.index = index
+
+    @property
+    def model(self) -> Model:
+        return self._home.model
+
+    @model.setter
+    def model(self, model: Model) -> None:
+        """Set once, as Mesa's ``Agent.__init__`` sets it: a resident moves to another model
+        only with all the residents made with it (a warm start: ``Home.move_to``)."""
+        if "_home" in self.__dict__:
+            raise AttributeError("a resident moves to another model with its batch only")
+        self._home = Home(model, 1)
 
     @property
     def grid(self) -> int:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import gc
 import warnings
 from collections.abc import Sequence
+from itertools import islice
 
 import numpy as np
 from mesa import Model
 from mesa.agentset import AgentSet
 
-from sim.model.agents import GridWorker, PoliceOfficer, Resident, Roster, VolunteerPolice
+from sim.model.agents import GridWorker, Home, PoliceOfficer, Resident, Roster, VolunteerPolice
 from sim.model.disputes import type_difficulty
 from sim.model.geography import Geography, largest_remainder
 from sim.model.institutions import grid_rung, petition_rung, town_rung, village_rung
@@ -57,8 +58,9 @@ def make_residents(
     ``Resident(model, i)`` for each ``i`` would build (a test checks it).
 
     ``take_over``: the residents of an earlier model with the same map and
-    scale (a warm start, :mod:`sim.runs.warm`). They move to ``model``, keep
-    their ids, and the earlier model must not be used again. Resident state
+    scale (a warm start, :mod:`sim.runs.warm`). They move to ``model`` all at
+    once (their shared :class:`~sim.model.agents.Home`), keep their ids, and the
+    earlier model must not be used again. Resident state
     lives in ``model.population``, drawn afresh, so a warm model equals a
     cold one.
     """
@@ -73,13 +75,17 @@ def make_residents(
         if take_over is not None:  # made by this function: ids and indices are already right
             residents = list(take_over)
             known = _registered(residents)
-            for resident in residents:
-                resident.model = model
+            home = residents[0]._home if residents else Home(model, 0)
+            if home.size != n or residents[-1]._home is not home:  # not made in one batch
+                home = Home(model, n)
+                for resident in residents:
+                    resident.__dict__["_home"] = home
+            home.move_to(model)
         else:
-            known = None
+            known, home = None, Home(model, n)
             residents = [Resident.__new__(Resident) for _ in range(n)]
             for i, resident in enumerate(residents):
-                resident.__dict__.update(model=model, unique_id=i + 1, pos=None, index=i)
+                resident.__dict__.update(_home=home, unique_id=i + 1, pos=None, index=i)
         register_in_batch(model, Resident, residents, known=known)
         if known is None:
             _to_oldest_generation()
@@ -104,30 +110,44 @@ def _to_oldest_generation() -> None:
     gc.unfreeze()
 
 
-def _registered(residents: list[Resident]) -> dict | None:
-    """The earlier model's registry of exactly ``residents`` in their order, or None."""
-    earlier = (
-        getattr(residents[0].model, "_agents_by_type", {}).get(Resident) if residents else None
-    )
-    known = getattr(earlier, "_agents", None)
-    if not isinstance(known, dict) or len(known) != len(residents):
+def _registered(residents: list[Resident]) -> tuple[dict, dict] | None:
+    """The earlier model's registries of exactly ``residents`` in their order: of its
+    residents, and of all its agents with the others (its staff, entered after the residents)
+    taken out; or None. The earlier model is left with empty registries."""
+    if not residents:
         return None
-    first, last = next(iter(known)), next(reversed(known))
-    return known if first is residents[0] and last is residents[-1] else None
+    earlier = residents[0].model
+    by_kind = getattr(earlier, "_agents_by_type", {}).get(Resident)
+    known = getattr(by_kind, "_agents", None)
+    everyone = getattr(getattr(earlier, "_all_agents", None), "_agents", None)
+    if not isinstance(known, dict) or not isinstance(everyone, dict):
+        return None
+    if len(known) != len(residents) or len(everyone) < len(residents):
+        return None
+    for agent in list(islice(reversed(everyone), len(everyone) - len(residents))):
+        del everyone[agent]  # a few thousand staff: cheaper than copying 909,277 residents
+    first, last = residents[0], residents[-1]
+    for registry in (known, everyone):
+        if next(iter(registry)) is not first or next(reversed(registry)) is not last:
+            return None
+    earlier._agents_by_type[Resident]._agents, earlier._all_agents._agents = {}, {}
+    return known, everyone
 
 
-def register_in_batch(model: Model, kind: type, agents: list, *, known: dict | None = None) -> None:
+def register_in_batch(
+    model: Model, kind: type, agents: list, *, known: tuple[dict, dict] | None = None
+) -> None:
     """Enter ``agents`` (ids 1..n, the model's first agents) in Mesa's registry, as
     ``Model.register_agent`` would one by one (the registry's storage is Mesa's own).
-    ``known``: a registry dict of the same agents in the same order (an earlier model's, which
-    is not used again), taken over rather than copied."""
+    ``known``: registry dicts of the same agents in the same order, of their kind and of all
+    agents (an earlier model's, which is not used again), taken over rather than copied."""
     if known is not None:
         of_kind = type(model.agents)([], random=model.random)
-        of_kind._agents = known
+        of_kind._agents, model.agents._agents = known
     else:
         of_kind = type(model.agents)(agents, random=model.random)
+        model.agents._agents.update(of_kind._agents)  # a copy of the same keys: no rehashing
     model._agents_by_type[kind] = of_kind
-    model.agents._agents.update(of_kind._agents)  # a copy of the same keys: no rehashing
     model.agent_id_counter += len(agents)
 
 

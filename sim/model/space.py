@@ -19,7 +19,7 @@ def adjacency_matrix(space: Network) -> sparse.csr_array:
     """The symmetric 0/1 adjacency of the network's cells (cell ``coordinate`` = grid index)."""
     rows, cols = [], []
     for cell in space.all_cells:
-        for neighbour in cell.neighborhood:
+        for neighbour in cell.connections.values():  # its neighbourhood, without making one
             rows.append(cell.coordinate)
             cols.append(neighbour.coordinate)
     n = len(space.all_cells)

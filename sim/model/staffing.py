@@ -131,11 +131,22 @@ def workers_in_grids(
     """Grid workers per grid from each unit's number: one in each of its grids when there are
     enough, the rest by ``rule`` (``grid_workers.allocation``)."""
     weights = grid_weights(geo, rule, risk)
-    workers = np.zeros(geo.n_grids, dtype=np.int64)
-    for v in np.flatnonzero(per_unit):
-        grids = np.flatnonzero(geo.grid_village == v)
-        workers[grids] = _share_out(int(per_unit[v]), grids, weights)
-    return workers
+    per_unit = np.asarray(per_unit, dtype=np.int64)
+    key = (geo.grid_village.tobytes(), weights.tobytes(), per_unit.tobytes())
+    if key not in _WORKERS:  # the same plan on the same map: shared out once per process
+        workers = np.zeros(geo.n_grids, dtype=np.int64)
+        for v in np.flatnonzero(per_unit):
+            grids = np.flatnonzero(geo.grid_village == v)
+            workers[grids] = _share_out(int(per_unit[v]), grids, weights)
+        if len(_WORKERS) >= 8:
+            _WORKERS.clear()
+        _WORKERS[key] = workers
+    return _WORKERS[key].copy()
+
+
+# Grid workers per grid by what decides them (each unit's grids, weights and number): a warm
+# evaluation of the plan of the last one shares them out again for ~250 units otherwise.
+_WORKERS: dict[tuple[bytes, bytes, bytes], np.ndarray] = {}
 
 
 def volunteers_by_unit(geo: Geography, p: Mapping[str, Any], places: Places) -> np.ndarray:
