@@ -113,7 +113,8 @@ def _to_oldest_generation() -> None:
 def _registered(residents: list[Resident]) -> tuple[dict, dict] | None:
     """The earlier model's registries of exactly ``residents`` in their order: of its
     residents, and of all its agents with the others (its staff, entered after the residents)
-    taken out; or None. The earlier model is left with empty registries."""
+    taken out; or None. The earlier model is left with an empty registry of all agents; its
+    registry of residents is the later model's (an AgentSet of it a user holds still lists them)."""
     if not residents:
         return None
     earlier = residents[0].model
@@ -130,7 +131,7 @@ def _registered(residents: list[Resident]) -> tuple[dict, dict] | None:
     for registry in (known, everyone):
         if next(iter(registry)) is not first or next(reversed(registry)) is not last:
             return None
-    earlier._agents_by_type[Resident]._agents, earlier._all_agents._agents = {}, {}
+    earlier._all_agents._agents = {}  # its registry of residents: one dict with the later model's
     return known, everyone
 
 
