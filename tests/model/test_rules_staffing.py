@@ -95,6 +95,22 @@ def test_workers_in_grids_shares_each_units_number_over_its_grids():
     ]  # fmt: skip
 
 
+def test_workers_in_grids_answers_a_repeated_plan_afresh_and_a_changed_one_anew():
+    # A process shares out a plan once (a warm evaluation repeats it): the answer of a repeat is
+    # a copy (changing it changes no later answer), and a new number or rule is shared out anew.
+    geo = small_map()
+    first = workers_in_grids(geo, np.array([4, 0, 1, 3]), rule="population", risk=RISK)
+    first[:] = 99
+    again = workers_in_grids(geo, np.array([4, 0, 1, 3]), rule="population", risk=RISK)
+    assert again.tolist() == [1, 3, 0, 1, 2, 1]
+    assert workers_in_grids(geo, np.array([4, 0, 1, 2]), rule="population", risk=RISK).tolist() == [
+        1, 3, 0, 1, 1, 1
+    ]  # fmt: skip
+    assert workers_in_grids(geo, np.array([4, 0, 1, 3]), rule="equal", risk=RISK).tolist() == [
+        2, 2, 0, 1, 2, 1
+    ]  # fmt: skip
+
+
 def test_town_changes_set_then_add_and_refuse_fewer_than_none():
     places = Places(small_map())
     base = np.array([10, 20])
