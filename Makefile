@@ -28,7 +28,7 @@ test: $(STAMP)
 	$(PY) -m ruff format --check sim tests benchmarks tools examples
 	$(VENV)/bin/lint-imports  # the layers of docs/ARCHITECTURE.md
 	$(VENV)/bin/mypy  # the types of sim/ (pyproject.toml [tool.mypy])
-	$(PY) -m pytest -n auto  # pytest-xdist: a worker per core, whole modules, README examples one by one (tests/conftest.py)
+	$(PY) -m pytest -n auto --durations=30  # pytest-xdist: a worker per core, whole modules, README examples one by one (tests/conftest.py)
 
 lint: $(STAMP)
 	$(PY) -m ruff check sim tests benchmarks tools examples

@@ -172,7 +172,7 @@ def optimise(
         if not (out / "manifest.json").exists():  # first: a kill leaves a folder to resume
             manifest = _manifest(optimisation, status="running", counts={}, executor=where)
             write_manifest(out, manifest | {"files": files_of(out)})
-        try:
+        try:  # an interrupt, in the search or in the verification, leaves a folder to resume
             study = search(
                 optimisation,
                 out,
@@ -183,24 +183,24 @@ def optimise(
                 progress=progress,
                 lang=lang,
             )
+            searched = time.perf_counter()
+            table = write(study, "searched")
+            # the base on the search's seeds: run before the trials in a robust search
+            base = study.user_attrs.get("base") or base_on_search_seeds(optimisation)
+            metrics, signs = frontier_axes(optimisation)
+            front = frontier(table, metrics, signs)
+            write_table(front, out, "frontier", table_format)
+            # Plans to recommend: the best of the others (today's own plan is the reference).
+            others = frontier(table[~table["today"]], metrics, signs)
+            chosen = recommended(others, metrics, signs, optimisation.verify["plans"])
+            verification = None
+            if verify_plans and chosen:
+                settings = {t: json.loads(table.set_index("trial").at[t, "settings"]) for t in chosen}
+                verification = verify(optimisation, settings, workers=workers, progress=progress)
+            write(study, "complete")
         except KeyboardInterrupt:
             write(open_study(optimisation, out, resume=True), "interrupted")
             raise
-        searched = time.perf_counter()
-        table = write(study, "searched")
-        # the base on the search's seeds: run before the trials in a robust search
-        base = study.user_attrs.get("base") or base_on_search_seeds(optimisation)
-        metrics, signs = frontier_axes(optimisation)
-        front = frontier(table, metrics, signs)
-        write_table(front, out, "frontier", table_format)
-        # Plans to recommend: the best of the others (today's own plan is the reference).
-        others = frontier(table[~table["today"]], metrics, signs)
-        chosen = recommended(others, metrics, signs, optimisation.verify["plans"])
-        verification = None
-        if verify_plans and chosen:
-            settings = {t: json.loads(table.set_index("trial").at[t, "settings"]) for t in chosen}
-            verification = verify(optimisation, settings, workers=workers, progress=progress)
-        write(study, "complete")
     return OptimisationResult(
         optimisation=optimisation,
         trials=table,
