@@ -195,7 +195,9 @@ def optimise(
             chosen = recommended(others, metrics, signs, optimisation.verify["plans"])
             verification = None
             if verify_plans and chosen:
-                settings = {t: json.loads(table.set_index("trial").at[t, "settings"]) for t in chosen}
+                settings = {
+                    t: json.loads(table.set_index("trial").at[t, "settings"]) for t in chosen
+                }
                 verification = verify(optimisation, settings, workers=workers, progress=progress)
             write(study, "complete")
         except KeyboardInterrupt:
