@@ -1,6 +1,6 @@
 """Benchmark: one simulated day plus the redraw in the web app, at the app's default scale.
 
-    python benchmarks/bench_app.py [--days 40] [--browser]
+    python benchmarks/bench_app.py [--days 40] [--year 10] [--browser]
 
 At the default interactive scale (the whole district, ``population.scale``
 0.1) it prints the median and 90th percentile of:
@@ -9,6 +9,9 @@ At the default interactive scale (the whole district, ``population.scale``
 - ``step+redraw``: pressing Step in the app rendered in-process with
   ``solara.render`` (the day, the new map colours, curves and KPI cards, down
   to the widget updates that would go to the browser);
+- ``step in year N`` (``--year``, 10 by default): one simulated day after the session has run
+  N - 1 years, as Play reaches it (target: as in year 1, so that Play at 50 days a second
+  keeps its pace);
 - with ``--browser``: pressing Step in Chromium until the page shows the new
   day and the map's colours for that day (server, websocket and Vue redraw).
 
@@ -28,7 +31,16 @@ def _summary(name: str, seconds: list[float]) -> str:
     return f"{name:>14}: median {statistics.median(ms):6.1f} ms, p90 {p90:6.1f} ms ({len(ms)} days)"
 
 
-def bench_in_process(days: int) -> list[str]:
+def _time_steps(session, days: int) -> list[float]:
+    steps = []
+    for _ in range(days):
+        started = time.perf_counter()
+        session.step(1)
+        steps.append(time.perf_counter() - started)
+    return steps
+
+
+def bench_in_process(days: int, year: int) -> list[str]:
     import ipyvuetify as v
     import solara
 
@@ -37,11 +49,7 @@ def bench_in_process(days: int) -> list[str]:
 
     session = Session([Policy()])
     session.step(1)
-    steps = []
-    for _ in range(days):
-        started = time.perf_counter()
-        session.step(1)
-        steps.append(time.perf_counter() - started)
+    steps = _time_steps(session, days)
     _box, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
     button = rc.find(v.Btn, children=["Step"]).widget
     button.click()  # the first redraw also sends the outlines
@@ -50,7 +58,13 @@ def bench_in_process(days: int) -> list[str]:
         started = time.perf_counter()
         button.click()
         redraws.append(time.perf_counter() - started)
-    return [_summary("step", steps), _summary("step+redraw", redraws)]
+    session.step(365 * (year - 1) - session.day)  # on to the first day of that year
+    later = _time_steps(session, days)
+    return [
+        _summary("step", steps),
+        _summary("step+redraw", redraws),
+        _summary(f"step in year {year}", later),
+    ]
 
 
 def bench_browser(days: int) -> str:
@@ -79,10 +93,11 @@ def bench_browser(days: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=int, default=40, help="days to time (default 40)")
+    parser.add_argument("--year", type=int, default=10, help="also time a day of this year")
     parser.add_argument("--browser", action="store_true", help="also time Step in Chromium")
     args = parser.parse_args()
     print("whole district, population.scale 0.1 (the app's default)")
-    for line in bench_in_process(args.days):
+    for line in bench_in_process(args.days, args.year):
         print(line)
     if args.browser:
         print(bench_browser(args.days))
