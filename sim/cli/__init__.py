@@ -12,13 +12,14 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import warnings
 
 from sim.cli.common import EXIT_BAD_INPUT, CliError
 from sim.cli.parser import ERROR_LANGUAGE, build_parser
 from sim.labels import LANGUAGES, default_language, translate
 from sim.model.geography import MapDataError
 from sim.model.parameters import ParameterError
-from sim.runs.executors import stop_on_signals
+from sim.runs.executors import stop_on_signals, warnings_on_one_line
 from sim.runs.scenario import ScenarioError
 
 __all__ = ["build_parser", "main"]
@@ -43,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     args.lang = args.lang or lang
     error = f"govsim: {translate('error', lang)}:"
     try:
-        with stop_on_signals():  # Ctrl-C and SIGTERM alike: Interrupted
+        with warnings.catch_warnings(), stop_on_signals():  # Ctrl-C and SIGTERM alike: Interrupted
+            warnings_on_one_line(args.lang)  # as an error shows, till the command ends
             args.func(args)
             sys.stdout.flush()
     except (CliError, ScenarioError, ParameterError, MapDataError) as exc:

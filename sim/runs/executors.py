@@ -12,10 +12,13 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
+from typing import TextIO
 
+from sim.labels import translate
 from sim.runs.scenario import ScenarioError
 
 
@@ -135,14 +138,39 @@ def end_workers(pool: ProcessPoolExecutor, *, grace: float = 5.0) -> None:
             process.join(grace)
 
 
-def start_worker() -> None:
+def warnings_on_one_line(lang: str) -> None:
+    """Show this process's warnings as the command line shows an error: one line on stderr,
+    ``govsim: warning: `` and the message in ``lang``, not Python's file, line and source.
+    The local pools made after it (:func:`executor_for`) show their workers' warnings so too."""
+    prefix = f"govsim: {translate('warning', lang)}: "
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        print(
+            prefix + translate(" ".join(str(message).splitlines()), lang), file=file or sys.stderr
+        )
+
+    show.lang = lang  # type: ignore[attr-defined]  # read by executor_for for its workers
+    warnings.showwarning = show
+
+
+def start_worker(warnings_lang: str | None = None) -> None:
     """Set up a pool's worker process: it ignores Ctrl-C (the main process decides what
-    stops), and its progress bars hold a lock of this process only, so a worker ended by
-    :func:`end_workers` leaves no semaphore behind (nor a warning about one)."""
+    stops), its progress bars hold a lock of this process only, so a worker ended by
+    :func:`end_workers` leaves no semaphore behind (nor a warning about one), and, when the
+    main process shows warnings on one line (``warnings_lang``), so does the worker."""
     from tqdm import tqdm
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     tqdm.set_lock(threading.RLock())
+    if warnings_lang is not None:
+        warnings_on_one_line(warnings_lang)
 
 
 @contextmanager
@@ -158,6 +186,7 @@ def executor_for(*, workers: int | None = None, scheduler: str | None = None) ->
             max_workers=workers or default_workers(),
             mp_context=process_context(),
             initializer=start_worker,
+            initargs=(getattr(warnings.showwarning, "lang", None),),
         )
         try:
             yield pool

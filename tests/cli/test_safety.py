@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import matplotlib.figure  # noqa: F401  (imported before the file system turns read-only)
@@ -344,6 +345,37 @@ def test_a_district_total_that_leaves_a_town_no_grid_workers_says_so():
     with pytest.warns(UserWarning, match="rounds to 0 grid workers"):
         metrics = sim.run({"map.towns": ["Muzhou"], "grid_workers.total": 100}, days=60, seed=1)
     assert metrics["resolved_in_grid_share"] == 0.0
+
+
+WARNS = ["run", "muzhou", "--set", "grid_workers.total=100", "--set", "run.warmup_days=0",
+         "--set", "population.scale=0.05", "--days", "3", "--replicates", "2", "--quiet"]  # fmt: skip
+
+
+def one_line_warnings(err: str, word: str) -> list[str]:
+    lines = err.splitlines()
+    assert lines and all(
+        line.startswith(f"govsim: {word}: grid_workers.total = 100 ") for line in lines
+    )
+    assert not any("Warning" in line or ".py" in line for line in lines)  # no class, file, source
+    return lines
+
+
+@pytest.mark.parametrize(("lang", "word"), [("en", "warning"), ("zh", "警告")])
+def test_govsim_shows_a_warning_as_one_line_as_it_shows_an_error(tmp_path, capsys, lang, word):
+    before = warnings.showwarning
+    out = str(tmp_path / "out")
+    assert main([*WARNS, "--workers", "1", "--lang", lang, "--out", out]) == 0
+    lines = one_line_warnings(capsys.readouterr().err, word)
+    assert lang == "en" or all("是全区的人数" in line for line in lines)
+    assert warnings.showwarning is before  # Python's own form again once the command is done
+
+
+def test_a_pools_workers_show_their_warnings_as_one_line_in_the_commands_language(tmp_path):
+    # a command of its own: a pool's workers write to the stderr of the process they came from
+    argv = [*WARNS, "--workers", "2", "--lang", "zh", "--out", str(tmp_path / "out")]
+    done = subprocess.run([sys.executable, "-m", "sim", *argv], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert len(one_line_warnings(done.stderr, "警告")) >= 2  # one from each run, in its worker
 
 
 @pytest.mark.parametrize("how", ["metres", "swapped"])
