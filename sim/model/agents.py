@@ -106,13 +106,10 @@ class Response(Enum):
 class Home:
     """The model of the residents made together (``size`` of them, in one batch or one by one):
     one record for all of them, so that handing them to the next model of a warm start is one
-    assignment (:meth:`move_to`), not one for each of 909,277 residents."""
+    assignment (``home.model = model``), not one for each of 909,277 residents."""
 
     def __init__(self, model: Model, size: int) -> None:
         self.model, self.size = model, size
-
-    def move_to(self, model: Model) -> None:
-        self.model = model
 
 
 class Resident(Agent):
@@ -144,7 +141,7 @@ class Resident(Agent):
     @model.setter
     def model(self, model: Model) -> None:
         """Set once, as Mesa's ``Agent.__init__`` sets it: a resident moves to another model
-        only with all the residents made with it (a warm start: ``Home.move_to``)."""
+        only with all the residents made with it (a warm start: their ``Home``'s ``model``)."""
         if "_home" in self.__dict__:
             raise AttributeError("a resident moves to another model with its batch only")
         self._home = Home(model, 1)

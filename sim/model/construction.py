@@ -80,7 +80,7 @@ def make_residents(
                 home = Home(model, n)
                 for resident in residents:
                     resident.__dict__["_home"] = home
-            home.move_to(model)
+            home.model = model  # all of them at once
         else:
             known, home = None, Home(model, n)
             residents = [Resident.__new__(Resident) for _ in range(n)]
@@ -123,14 +123,19 @@ def _registered(residents: list[Resident]) -> tuple[dict, dict] | None:
     everyone = getattr(getattr(earlier, "_all_agents", None), "_agents", None)
     if not isinstance(known, dict) or not isinstance(everyone, dict):
         return None
-    if len(known) != len(residents) or len(everyone) < len(residents):
+    staff = len(everyone) - len(residents)  # entered after the residents
+    if len(known) != len(residents) or staff < 0:
         return None
-    for agent in list(islice(reversed(everyone), len(everyone) - len(residents))):
-        del everyone[agent]  # a few thousand staff: cheaper than copying 909,277 residents
     first, last = residents[0], residents[-1]
-    for registry in (known, everyone):
-        if next(iter(registry)) is not first or next(reversed(registry)) is not last:
-            return None
+    if next(iter(known)) is not first or next(reversed(known)) is not last:
+        return None
+    if (
+        next(iter(everyone)) is not first
+        or next(islice(reversed(everyone), staff, None)) is not last
+    ):
+        return None
+    for agent in list(islice(reversed(everyone), staff)):  # checked first: nothing half done
+        del everyone[agent]  # a few thousand staff: cheaper than copying 909,277 residents
     earlier._all_agents._agents = {}  # its registry of residents: one dict with the later model's
     return known, everyone
 

@@ -38,6 +38,27 @@ def test_batch_registration_is_mesas_own():
         assert len(model.agents) == 50 and agents[7] not in model.agents_by_type[Resident]
 
 
+def test_residents_made_one_by_one_move_to_the_next_model_all_together():
+    earlier, later = mesa.Model(rng=1), mesa.Model(rng=1)
+    made = [Resident(earlier, i) for i in range(50)]  # each with a home of its own
+    taken = make_residents(later, 50, take_over=made)
+    assert taken == made and all(resident.model is later for resident in made)
+    assert [a.unique_id for a in later.agents_by_type[Resident]] == list(range(1, 51))
+
+
+def test_a_takeover_that_cannot_use_the_earlier_registries_leaves_them_whole():
+    earlier, later = mesa.Model(rng=1), mesa.Model(rng=1)
+    residents = make_residents(earlier, 50)
+    staff = [mesa.Agent(earlier) for _ in range(3)]
+    residents[0].remove()  # entered again after the staff: the registries' order is not the batch's
+    earlier.register_agent(residents[0])
+    before = list(earlier.agents)
+    taken = make_residents(later, 50, take_over=residents)
+    assert list(earlier.agents) == before and set(staff) <= set(earlier.agents)  # copied, not taken
+    assert all(resident.model is later for resident in taken)
+    assert list(later.agents_by_type[Resident]) == residents
+
+
 def test_a_warm_run_equals_a_cold_one():
     warm.forget()
     cold = sim.run(MUZHOU | {"grid_workers.total": 900}, days=40, seed=5)
