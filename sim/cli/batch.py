@@ -16,7 +16,7 @@ from sim.cli.common import (
 )
 from sim.labels import label
 from sim.model.parameters import ParameterError
-from sim.runs.scenario import parse_set
+from sim.runs.scenario import parse_sets, with_paths_from
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,7 +38,7 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     if args.max_runs is not None and args.max_runs < 1:
         raise CliError(f"--max-runs: must be at least 1, got {args.max_runs}")
     sweep = load_sweep(args.sweep)
-    overrides = dict(parse_set(a) for a in args.set or [])
+    overrides = with_paths_from(Path.cwd(), parse_sets(args.set or []))
     if overrides:
         swept = {f.key: f for f in sweep.factors}
         for key in overrides:

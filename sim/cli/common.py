@@ -11,7 +11,7 @@ from pathlib import Path
 from sim.labels import label
 from sim.model.timeline import MAX_DAYS
 from sim.runs.folders import check_ours, check_out, locked
-from sim.runs.scenario import Scenario, load_scenario, parse_set
+from sim.runs.scenario import Scenario, load_scenario, parse_sets, with_paths_from
 from sim.runs.specfile import MAX_COUNT
 
 EXIT_BAD_INPUT = 2
@@ -23,7 +23,7 @@ class CliError(Exception):
 
 def load(name: str, args: argparse.Namespace) -> Scenario:
     scenario = load_scenario(name)
-    overrides = dict(parse_set(a) for a in getattr(args, "set", None) or [])
+    overrides = with_paths_from(Path.cwd(), parse_sets(getattr(args, "set", None) or []))
     return scenario.with_overrides(overrides) if overrides else scenario
 
 

@@ -6,6 +6,9 @@ programmes run) read them from here, never from the code.
 from __future__ import annotations
 
 import csv
+import difflib
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -63,3 +66,14 @@ def towns_with(programme: str) -> list[str]:
     """The towns whose ``programme`` column is 1 in the district table (the article's places)."""
     with (DATA / "district.csv").open(encoding="utf-8") as fh:
         return [row["town"] for row in csv.DictReader(fh) if row[programme] == "1"]
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'X'?)`` for the closest of ``known``, or nothing. A Chinese name of two
+    or three characters with one wrong (睦州 for 睦洲) is as close as half its characters."""
+    cutoff = 0.5 if CJK.search(str(name)) else 0.6
+    close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=cutoff)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -25,7 +25,7 @@ import numpy as np
 import shapely
 import shapely.validation
 
-from sim.model.district import DATA, Town, load_district_table
+from sim.model.district import DATA, Town, did_you_mean, load_district_table
 from sim.model.mapfile import (
     MapDataError,
     check_population,
@@ -279,8 +279,10 @@ def town_set(value: str | list[str], town_names: list[str], *, key: str) -> set[
     value = [english.get(name, name) for name in value]
     unknown = sorted(set(value) - set(town_names))
     if unknown:
+        known = [*town_names, *(zh for zh, en in english.items() if en in town_names)]
         raise ParameterError(
-            f"{key}: unknown town {unknown[0]!r}; expected some of {', '.join(town_names)}"
+            f"{key}: unknown town {unknown[0]!r}{did_you_mean(unknown[0], known)}; expected "
+            f"some of {', '.join(town_names)}"
         )
     return set(value)
 

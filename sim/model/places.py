@@ -13,26 +13,19 @@ or by its code.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from sim.model.district import load_district_table
+from sim.model.district import did_you_mean, load_district_table
 from sim.model.geography import Geography
 from sim.model.parameters import ParameterError
 
 
 def _fold(name: str | int) -> str:
     return " ".join(str(name).split()).casefold()
-
-
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """`` (did you mean 'X'?)`` for the closest of ``known``, or nothing."""
-    close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class Places:

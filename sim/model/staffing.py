@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from sim.model.district import did_you_mean
 from sim.model.geography import Geography, largest_remainder, load_district_table, town_set
 from sim.model.parameters import ParameterError
-from sim.model.places import Places, did_you_mean
+from sim.model.places import Places
 
 # The settings a plan file (``staffing.plan``) replaces: with a plan in force they have no
 # effect, so a value of one of them other than its default is refused beside a plan

@@ -135,10 +135,12 @@ def _contents(folder: Path, shown: int = 4) -> str:
     return ", ".join(names[:shown]) + more
 
 
-def check_out(out: Path, *, kind: str, force: bool = False) -> bool:
+def check_out(out: Path, *, kind: str, force: bool | None = None) -> bool:
     """Check that ``kind`` may write to ``out``; True if it will replace earlier results there.
 
-    Raises :class:`OutputFolderError` (one line) when the folder must not be touched.
+    ``force``: replace another command's results (``--force``); None for a command that has
+    no such option, whose refusal then does not suggest it. Raises :class:`OutputFolderError`
+    (one line) when the folder must not be touched.
     """
     out = Path(out)
     if out.resolve() in (Path.cwd().resolve(), *Path.cwd().resolve().parents):
@@ -158,10 +160,10 @@ def check_out(out: Path, *, kind: str, force: bool = False) -> bool:
     found = kind_of(out)
     if found == kind or (found is not None and force):
         return True
-    if found is not None:
+    if found is not None:  # --force offered only by the commands that have it (force not None)
         raise OutputFolderError(
             f"--out {out}: holds the results of govsim {found}, not of govsim {kind}; choose "
-            "another --out, or pass --force to replace them"
+            "another --out" + (", or pass --force to replace them" if force is not None else "")
         )
     raise OutputFolderError(
         f"--out {out}: not empty and not a results folder of govsim (it holds "

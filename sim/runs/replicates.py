@@ -13,6 +13,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.labels import label
+from sim.model.streams import MAX_SEED
 from sim.runs.ensemble import World, in_world
 from sim.runs.executors import check_not_bootstrapping, default_workers, executor_for
 from sim.runs.fanout import FanOut
@@ -74,6 +75,11 @@ def run_scenarios(
             scenario.timeline.check_days(days)
         except ValueError as exc:
             raise ScenarioError(f"{scenario.path or scenario.name}: {exc}") from None
+    if seed + replicates - 1 > MAX_SEED:  # a run's seed past the largest, named as it is
+        raise ScenarioError(
+            f"seed {seed} and {replicates} runs: the runs take seeds {seed} to "
+            f"{seed + replicates - 1}, past the largest, {MAX_SEED}; choose a smaller seed"
+        )
     seeds = [seed + r for r in range(replicates)]
     n_runs = len(scenarios) * replicates
     workers = max(1, min(workers or default_workers(), n_runs))

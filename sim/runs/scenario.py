@@ -266,6 +266,20 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     )
 
 
+def parse_sets(assignments: list[str]) -> dict[str, Any]:
+    """The settings of every ``--set key=value`` (:func:`parse_set`); a key given twice is
+    refused, since one of its values would be dropped without a word."""
+    settings: dict[str, Any] = {}
+    for key, value in map(parse_set, assignments):
+        if key in settings:
+            raise ScenarioError(
+                f"--set {key}: given twice ({toml_value(settings[key])}, then "
+                f"{toml_value(value)}); give it once"
+            )
+        settings[key] = value
+    return settings
+
+
 def parse_set(assignment: str) -> tuple[str, Any]:
     """``key=value`` from ``--set``: the value is read as TOML, or as a string if it is not valid TOML."""
     key, sep, text = assignment.partition("=")

@@ -54,6 +54,10 @@ def test_run_in_chinese_prints_a_chinese_table_and_closing_line(tmp_path, capsys
             "未知的镇（街）",
         ),
         (["runn"], "'runn'", "无效选项"),
+        (["run", "muzhou", "--format", "weird"], "'weird'", "参数 --format：无效选项"),
+        (["run", "muzhou", "--days", "x"], "'x'", "参数 --days：不是有效的整数"),
+        (["run", "muzhou", "--days"], "--days", "需要一个值"),
+        (["run", "muzhou", "--set", 'map.towns=["睦州"]'], "'睦州'", "是否指 '睦洲'"),
     ],
 )
 def test_errors_in_chinese_are_one_line_with_the_same_file_key_and_value(
@@ -67,6 +71,8 @@ def test_errors_in_chinese_are_one_line_with_the_same_file_key_and_value(
     err = capsys.readouterr().err
     assert err.startswith("govsim: 错误:") and err.count("\n") == 1 and "Traceback" not in err
     assert kept in err and chinese in err, err
+    # argparse's own words, too: no English left but the names, values and the --help to see
+    assert not re.search(r"\b(argument|choose from|see|expected|invalid)\b", err), err
 
 
 def test_a_chinese_locale_speaks_chinese_from_the_shell(tmp_path):

@@ -22,7 +22,7 @@ from sim.cli import main
 from sim.model.geography import default_map_path, load_geography
 from sim.model.planfile import write_plan
 from sim.model.staffing import StaffingPlan
-from sim.runs.scenario import ScenarioError, load_scenario, parse_set
+from sim.runs.scenario import ScenarioError, load_scenario, parse_set, parse_sets
 
 
 def govsim_fails(*argv: str, expected: tuple[str, ...] = (), cwd: Path | None = None) -> str:
@@ -196,6 +196,23 @@ def test_set_with_a_huge_or_non_finite_value_is_one_line():
             load_scenario("baseline").with_overrides(
                 dict([parse_set(f"grid_workers.total={value}")])
             )
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_a_setting_given_twice_is_refused_naming_both_values(command):
+    twice = ["--set", "grid_workers.total=2000", "--set", "grid_workers.total=37"]
+    govsim_fails(command, "muzhou", *twice, expected=("--set grid_workers.total: given twice "
+                                                      "(2000, then 37); give it once",))  # fmt: skip
+    govsim_fails(command, "muzhou", *twice, "--lang", "zh", expected=("给了两次（2000，然后 37）",))
+    assert parse_sets(["a.b=1", "c.d=[1]"]) == {"a.b": 1, "c.d": [1]}  # once each: taken
+
+
+def test_a_seed_whose_later_runs_pass_the_largest_names_the_run_seeds(tmp_path):
+    largest = str(2**63 - 1)
+    argv = ["run", "muzhou", "--seed", largest, "--replicates", "2", "--workers", "1", "--quiet"]
+    govsim_fails(*argv, "--out", str(tmp_path / "o"), expected=(
+        f"seed {largest} and 2 runs: the runs take seeds {largest} to {2**63}",))  # fmt: skip
+    assert not (tmp_path / "o").exists()
 
 
 def test_grid_workers_in_town_tables_adding_up_past_the_bound_are_refused():

@@ -88,7 +88,13 @@ def test_out_of_the_same_command_is_replaced_and_says_so(tmp_path, capsys):
     assert main(["run", "muzhou", *not_quiet, "--out", str(out)]) == 0
     assert "replaced the earlier results in" in capsys.readouterr().out
     compare = ["compare", "muzhou", "muzhou", *QUICK, "--sets", "0", "--replicates", "2"]
-    one_line_exit_2(capsys, [*compare, "--out", str(out)], "holds the results of govsim run")
+    err = one_line_exit_2(capsys, [*compare, "--out", str(out)], "holds the results of govsim run")
+    assert "or pass --force to replace them" in err
+    from tests.runs.test_sweep import sweep_file  # a command without --force does not offer it
+
+    sweep = ["sweep", str(sweep_file(tmp_path)), "--quiet", "--out", str(out)]
+    err = one_line_exit_2(capsys, sweep, "holds the results of govsim run, not of govsim sweep")
+    assert "--force" not in err
     assert main([*compare, "--force", "--out", str(out)]) == 0
     assert json.loads((out / "manifest.json").read_text())["kind"] == "compare"
 
