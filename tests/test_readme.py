@@ -7,7 +7,7 @@ separate tests so that pytest-xdist spreads them over the workers (tests/conftes
 in this process through `govsim`'s entry point (`sim.cli.main`, as `govsim` calls it), so that a
 worker imports the model and reads the map once, not at each command. Each `govsim`
 command gets `--set population.scale=0.02 --days 60 --set run.warmup_days=30` added where it takes
-them, and a `compare` over plausible parameter sets `--sets 2`: results are per resident and per
+them (in place of the command's own values of these keys), and a `compare` over plausible parameter sets `--sets 2`: results are per resident and per
 year, so the scale, the days and the sets change only the run time
 and the noise; the short warm-up (a year by default, most of a 60-day run's time) changes the
 numbers too, but these are checked elsewhere: here, that every example runs as printed. What cannot
@@ -192,13 +192,28 @@ def test_every_shell_example_runs(chain, tmp_path):
         if argv[1] == "compare" and ("--sets" not in argv or argv[argv.index("--sets") + 1] != "0"):
             small = [*small, "--sets", "2"]  # plausible parameter sets: two (the last --sets wins)
         quiet = ["--quiet"] if argv[1] in ("run", "compare", "sweep") else []
-        code, stderr = govsim([*argv[1:], *small, *quiet], cwd=tmp_path)
+        code, stderr = govsim([*without_set(argv[1:], small), *small, *quiet], cwd=tmp_path)
         assert code == 0, f"{command}\n{stderr[-1500:]}"
         assert "Traceback" not in stderr, command
         ran.append(shlex.join(argv))
     assert ran and all(shlex.join(runnable(c) or []) in ran for c in chain)  # none skipped
     if any(c.startswith("govsim sweep staffing") for c in chain):
         assert (tmp_path / "results" / "sweeps" / "staffing" / "runs.csv").exists()
+
+
+def without_set(argv: list[str], small: list[str]) -> list[str]:
+    """``argv`` without its ``--set KEY=...`` of the keys ``small`` sets (a key given twice is
+    refused: the test's value replaces the README's)."""
+    keys = {small[i + 1].split("=", 1)[0] for i, word in enumerate(small[:-1]) if word == "--set"}
+    kept, skip = [], False
+    for i, word in enumerate(argv):
+        if skip:
+            skip = False
+        elif word == "--set" and i + 1 < len(argv) and argv[i + 1].split("=", 1)[0] in keys:
+            skip = True
+        else:
+            kept.append(word)
+    return kept
 
 
 def test_every_toml_example_is_a_valid_scenario(tmp_path):

@@ -15,6 +15,7 @@ from sim.cli.common import (
     wrote,
 )
 from sim.labels import label
+from sim.model.mapcheck import check_reaches_simulated
 from sim.model.parameters import ParameterError
 from sim.runs.scenario import parse_sets, with_paths_from
 
@@ -45,7 +46,9 @@ def cmd_sweep(args: argparse.Namespace) -> None:
             if key in swept:  # every run takes the swept value: --set would change nothing
                 section = SECTION_OF_ROLE[swept[key].role]
                 raise CliError(f"--set {key}: also swept in [{section}]; set it in one place")
-        sweep = replace(sweep, scenario=sweep.scenario.with_overrides(overrides))
+        changed = sweep.scenario.with_overrides(overrides)
+        check_reaches_simulated(sweep.scenario.params, changed.params, where="--set ")
+        sweep = replace(sweep, scenario=changed)
         try:
             check_plan_factors(sweep.scenario.params, list(sweep.factors))
             check_factors_on_map(sweep.scenario.params, list(sweep.factors))

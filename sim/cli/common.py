@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sim.labels import label
+from sim.model.mapcheck import check_reaches_simulated
 from sim.model.timeline import MAX_DAYS
 from sim.runs.folders import check_ours, check_out, locked
 from sim.runs.scenario import Scenario, load_scenario, parse_sets, with_paths_from
@@ -24,7 +25,11 @@ class CliError(Exception):
 def load(name: str, args: argparse.Namespace) -> Scenario:
     scenario = load_scenario(name)
     overrides = with_paths_from(Path.cwd(), parse_sets(getattr(args, "set", None) or []))
-    return scenario.with_overrides(overrides) if overrides else scenario
+    if not overrides:
+        return scenario
+    changed = scenario.with_overrides(overrides)
+    check_reaches_simulated(scenario.params, changed.params, where="--set ")
+    return changed
 
 
 def check_counts(args: argparse.Namespace) -> None:

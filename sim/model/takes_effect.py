@@ -16,6 +16,12 @@ Two kinds of setting could be given and then silently do nothing:
   for a place of ``police.village_offices`` (other than the default) and, with the ``listed``
   rule, of ``mediation.trust_room_villages`` (and, in
   :func:`~sim.model.mapcheck.check_against_map`, an event's town that is not simulated).
+
+A third kind needs the staffing plan over the map, so it is in :mod:`sim.model.mapcheck`
+(:func:`~sim.model.mapcheck.check_reaches_simulated`): on a map of some towns, a change of a
+district-wide setting (a total, a count of trust rooms) or of a plan file that moves staff only
+in towns not simulated, given by ``--set``, an intervention, a sweep's lever or a search's
+variable.
 """
 
 from __future__ import annotations

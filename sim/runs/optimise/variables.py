@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.model.geography import simulated_map
-from sim.model.mapcheck import check_against_map
+from sim.model.mapcheck import check_against_map, check_values_reach_simulated, whole_numbers
 from sim.model.parameters import SCHEMA, ParameterError, unknown_key_error
 from sim.model.places import Places
 from sim.model.staffing import PLAN_REPLACES
@@ -175,6 +175,7 @@ def parse_variable(
                 check_against_map(scenario.params | {key: value})
             except ParameterError as exc:
                 raise ParameterError(f"{where}.choices[{i}]: {exc}") from None
+        check_values_reach_simulated(scenario.params, key, checked, where=f"{where}: ")
         return Variable(key, "choice", choices=tuple(checked))
     if parameter.type_name not in ("int", "float"):
         raise ParameterError(f"{where}: {key} is not a number; give choices = [...]")
@@ -183,6 +184,9 @@ def parse_variable(
     low, high = parameter.check(spec["low"]), parameter.check(spec["high"])
     if not low < high:
         raise ParameterError(f"{where}: low ({low}) must be below high ({high})")
+    if parameter.type_name == "int":
+        values = whole_numbers(low, high)
+        check_values_reach_simulated(scenario.params, key, values, where=f"{where}: ")
     return Variable(key, "number", low=low, high=high)
 
 

@@ -46,7 +46,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.model.geography import MapDataError
-from sim.model.mapcheck import check_against_map
+from sim.model.mapcheck import (
+    check_against_map,
+    check_values_reach_simulated,
+    whole_numbers,
+)
 from sim.model.parameters import SCHEMA, ParameterError, flatten, unknown_key_error
 from sim.model.staffing import PLAN_REPLACES
 from sim.model.streams import MAX_SEED
@@ -295,6 +299,9 @@ def check_factors_on_map(base: dict[str, Any], factors: list[Factor]) -> None:
             except (ParameterError, MapDataError) as exc:
                 said = str(exc) if str(exc).startswith(f.key) else f"{f.key}: {exc}"
                 raise ParameterError(f"{SECTION_OF_ROLE[f.role]}.{said}") from None
+        if f.values or SCHEMA[f.key].type_name == "int":  # a staffing factor reaches the map
+            values = list(f.values) or whole_numbers(*f.bounds)
+            check_values_reach_simulated(base, f.key, values, where=f"{SECTION_OF_ROLE[f.role]}.")
 
 
 def parse_sweep(data: dict[str, Any], *, name: str, base_dir: Path) -> Sweep:
