@@ -26,6 +26,7 @@ import solara
 from sim.labels import label as table_label
 from sim.labels import translate
 from sim.model.geography import load_district_table, load_geography
+from sim.model.mapcheck import check_reaches_simulated
 from sim.model.mapfile import MapDataError
 from sim.model.parameters import (
     PLACE_LIST,
@@ -286,9 +287,11 @@ def PolicyControls(
         else a :class:`ParameterError` naming the key, for the control to show."""
         changed = replace(policy, overrides=policy.overrides | {key: value})
         try:
-            changed.resolved()
+            after = changed.resolved().params
         except ScenarioError as exc:
             raise ParameterError(one_line(exc).removeprefix("--set ")) from None
+        if params:  # the policy as it was runs: a change of staff must reach a simulated unit
+            check_reaches_simulated(params, after)
         on_policy(changed)
 
     def set_seed(seed: int) -> None:

@@ -92,6 +92,21 @@ def test_a_change_leaving_a_town_fewer_than_no_yi_police_is_refused_in_chinese()
     assert "volunteer_police.add.Muzhou" in error and "将使" in error and "义警" in error
 
 
+@pytest.mark.parametrize(("lang", "words"), [("en", "changes no staff in the simulated towns"),
+                                              ("zh", "未改变所模拟各镇的任何人员")])  # fmt: skip
+def test_trust_rooms_that_muzhou_alone_cannot_have_are_refused_under_the_slider(lang, words):
+    changed: list[Policy] = []
+    _box, rc = solara.render(PolicyControls(name="A", policy=Policy(scenario="muzhou", overrides={}),
+                                            on_policy=changed.append, lang=lang))  # fmt: skip
+    slider = _control(rc, "mediation.trust_rooms", v.Slider)
+    slider.v_model = 16  # Muzhou's villages have their 15: the 16th room is in another town
+    assert changed == []
+    [error] = _errors(rc)
+    assert error.startswith("mediation.trust_rooms: 16") and words in error
+    slider.v_model = 12  # three fewer in Muzhou: that runs
+    assert changed[-1].overrides["mediation.trust_rooms"] == 12 and _errors(rc) == []
+
+
 def test_one_line_is_the_first_line_of_a_message():
     assert one_line(ValueError("first\nsecond")) == "first"
     assert one_line(KeyError()) == "KeyError"
