@@ -21,7 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from sim.runs.executors import UNGUARDED_SCRIPT, started_from_a_script
+from sim.runs.executors import UNGUARDED_SCRIPT, started_from_a_script, uninterrupted
 from sim.runs.runner import RunRecord, RunSpec, execute
 
 
@@ -88,7 +88,8 @@ class FanOut[K: Hashable]:
                 self._open[number] = (key, [None] * len(specs))
                 self._specs[number] = specs
                 for i, spec in enumerate(specs):
-                    self._pending[self.executor.submit(execute, spec)] = (number, i)
+                    with uninterrupted():  # a submit may start a worker: not cut half-started
+                        self._pending[self.executor.submit(execute, spec)] = (number, i)
                 number += 1
             if not self._pending:
                 return
