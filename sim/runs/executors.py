@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import TextIO
+from typing import Any, TextIO
 
 from sim.labels import translate
 from sim.runs.scenario import ScenarioError
@@ -99,10 +99,24 @@ def stop_on_signals() -> Iterator[None]:
             return
         raise Interrupted(signum)
 
+    def unraisable(hook: Any) -> None:
+        """An interrupt raised where Python cannot raise it (a weakref callback, a ``__del__``:
+        printed as "Exception ignored" and lost) is delivered again, to be raised in the work."""
+        nonlocal raised
+        if isinstance(hook.exc_value, Interrupted):  # sent again in 20 ms, from a thread: by
+            raised = False  # then this hook has returned, and it is raised in the work
+            again = threading.Timer(0.02, os.kill, (os.getpid(), hook.exc_value.signum))
+            again.daemon = True
+            again.start()
+        else:
+            was(hook)
+
     previous = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
+    was, sys.unraisablehook = sys.unraisablehook, unraisable
     try:
         yield
     finally:
+        sys.unraisablehook = was
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 

@@ -36,3 +36,20 @@ def test_a_signal_during_a_submit_is_raised_once_the_submit_is_done():
     [future] = executor.futures  # the submit finished: its run is known to the loop ...
     fan.cancel()
     assert future.cancelled()  # ... which cancels it, rather than leave a worker half started
+
+
+class SignalledWhileFinalised:
+    """An object whose finaliser is hit by SIGTERM: Python cannot raise from a finaliser."""
+
+    def __del__(self) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(10_000):  # the handler runs in here
+            pass
+
+
+def test_an_interrupt_that_lands_in_a_finaliser_is_raised_in_the_work_not_lost(capsys):
+    with pytest.raises(Interrupted), stop_on_signals():
+        SignalledWhileFinalised()  # finalised at once
+        for _ in range(10**8):  # the work, which the interrupt must stop
+            pass
+    assert "Exception ignored" not in capsys.readouterr().err

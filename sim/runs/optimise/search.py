@@ -7,7 +7,9 @@ output folder, so a killed search resumes (``resume=True``): finished trials
 are kept and never run again; trials that were running are run again with the
 same plans. Every trial's runs use the same seeds (common random numbers), so
 the search compares plans, not noise. A plan drawn twice is evaluated once.
-With one worker and the same seed the same trials come out.
+With one worker and the same seed the same trials come out. An interrupt (Ctrl-C, SIGTERM)
+waits while the study is written (``uninterrupted``): cut inside a write, SQLite kept its lock
+and the interrupted command hung as it marked the trials it left.
 
 With ``[search] sets`` every trial runs in the same plausible parameter sets
 (:mod:`sim.runs.optimise.sets`); the base scenario runs in them first, on the
@@ -36,7 +38,7 @@ from tqdm import tqdm
 from sim.labels import label
 from sim.model.metrics import METRICS
 from sim.model.parameters import resolve
-from sim.runs.executors import default_workers, executor_for
+from sim.runs.executors import default_workers, executor_for, uninterrupted
 from sim.runs.fanout import FanOut
 from sim.runs.optimise.decisions import Robust, town_staff
 from sim.runs.optimise.sets import by_set, in_set, no_worse, set_means, set_runs, set_seeds
@@ -262,19 +264,22 @@ def search(
             if errors:
                 raise RuntimeError(f"the base scenario failed in a plausible set: {errors[0]}")
             means, base = judge(optimisation, [r.metrics for r in records])
-        study.set_user_attr("base", means)  # over all its runs
-        study.set_user_attr("base_by_set", base)
-        study.set_user_attr("sets", [w.set for w in optimisation.worlds()])
+        with uninterrupted():
+            study.set_user_attr("base", means)  # over all its runs
+            study.set_user_attr("base_by_set", base)
+            study.set_user_attr("sets", [w.set for w in optimisation.worlds()])
 
     if evaluate is not None:  # in this process, one trial at a time
         while done < wanted:
-            trial, settings = ask()
+            with uninterrupted():
+                trial, settings = ask()
             t0 = time.perf_counter()
             means, sets = judge(optimisation, evaluated(settings))
-            _finish_trial(
-                study, optimisation, trial, means, seconds=time.perf_counter() - t0, sets=sets
-            )
-            told()
+            with uninterrupted():
+                _finish_trial(
+                    study, optimisation, trial, means, seconds=time.perf_counter() - t0, sets=sets
+                )
+                told()
         bar.close()
         return study
 
@@ -289,19 +294,24 @@ def search(
                     return
                 yield None  # nothing to start until a running trial is told
                 continue
-            trial, settings = ask()
-            key = json.dumps(trial.params, sort_keys=True)
-            if key in seen:  # the same plan again: its values, not a new evaluation
-                old = seen[key]
-                trial.set_user_attr("same_as", old.number)
-                for name in ("metrics", "seconds", "by_set", "no_worse"):
-                    trial.set_user_attr(name, old.user_attrs.get(name))
-                set_constraints(trial, optimisation, old.user_attrs["constraints"])
-                study.tell(trial, old.values)
-                told()
-                continue
-            running[trial.number] = {"trial": trial, "key": key, "started": time.perf_counter()}
-            yield trial.number, runs_of(optimisation, settings, trial.number)
+            with uninterrupted():  # the study's database is written whole (see the module)
+                trial, settings = ask()
+                key = json.dumps(trial.params, sort_keys=True)
+                if (old := seen.get(key)) is not None:  # the same plan again: its values
+                    trial.set_user_attr("same_as", old.number)
+                    for name in ("metrics", "seconds", "by_set", "no_worse"):
+                        trial.set_user_attr(name, old.user_attrs.get(name))
+                    set_constraints(trial, optimisation, old.user_attrs["constraints"])
+                    study.tell(trial, old.values)
+                    told()
+                else:
+                    running[trial.number] = {
+                        "trial": trial,
+                        "key": key,
+                        "started": time.perf_counter(),
+                    }
+            if old is None:
+                yield trial.number, runs_of(optimisation, settings, trial.number)
 
     with executor_for(workers=workers, scheduler=scheduler) as executor:
         fan: FanOut[int] = FanOut(executor, in_flight=in_flight)
@@ -310,19 +320,20 @@ def search(
                 job = running.pop(number)
                 errors = [r.error for r in records if not r.ok]
                 means, sets = judge(optimisation, [r.metrics for r in records])
-                _finish_trial(
-                    study,
-                    optimisation,
-                    job["trial"],
-                    means,
-                    seconds=time.perf_counter() - job["started"],
-                    failed=errors[0] if errors else "",
-                    sets=sets,
-                )
-                if not errors:
-                    seen[job["key"]] = study.get_trials(deepcopy=False)[number]
-                    told()
-                elif (failures := failures + 1) >= max(3, wanted):  # the model, not a plan
+                with uninterrupted():
+                    _finish_trial(
+                        study,
+                        optimisation,
+                        job["trial"],
+                        means,
+                        seconds=time.perf_counter() - job["started"],
+                        failed=errors[0] if errors else "",
+                        sets=sets,
+                    )
+                    if not errors:
+                        seen[job["key"]] = study.get_trials(deepcopy=False)[number]
+                        told()
+                if errors and (failures := failures + 1) >= max(3, wanted):  # the model's fault
                     raise RuntimeError(f"{failures} trials failed, the last: {errors[0]}")
         except KeyboardInterrupt:
             fan.cancel()
