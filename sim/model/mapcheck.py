@@ -76,12 +76,12 @@ def check_against_map(
                 f"events[{i}].towns: {town} is not simulated (map.towns = "
                 f"{', '.join(simulated.town_names)}): the event would not reach it"
             )
-    in_force = dict(params)  # each intervention's staffing reaches a simulated unit
-    for i, change in sorted(enumerate(timeline.interventions if timeline else ()), key=_day):
-        after = {**in_force, **change.settings}
-        if not during_run:
+    if timeline and not during_run:  # each intervention's staffing reaches a simulated unit
+        in_force = dict(params)
+        for i, change in sorted(enumerate(timeline.interventions), key=_day):
+            after = {**in_force, **change.settings}
             check_reaches_simulated(in_force, after, where=f"interventions[{i}].")
-        in_force = after
+            in_force = after
 
 
 def _day(item: tuple[int, Any]) -> int:
