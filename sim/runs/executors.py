@@ -108,14 +108,18 @@ def stop_on_signals() -> Iterator[None]:
             again = threading.Timer(0.02, os.kill, (os.getpid(), hook.exc_value.signum))
             again.daemon = True
             again.start()
+            resent.append(again)
         else:
             was(hook)
 
+    resent: list[threading.Timer] = []
     previous = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
     was, sys.unraisablehook = sys.unraisablehook, unraisable
     try:
         yield
     finally:
+        for timer in resent:  # the work ended first: no late signal for the handlers after it
+            timer.cancel()
         sys.unraisablehook = was
         for signum, handler in previous.items():
             signal.signal(signum, handler)
